@@ -1,0 +1,1 @@
+//! OSU-style benchmarks for pip-rs (see BENCHMARKS.md).

@@ -1,0 +1,6 @@
+//! Integration tests are PiP roots: they must export their `exit` so that a
+//! task calling `exit()` ends only that task (see docs/architecture.md).
+fn main() {
+    println!("cargo:rustc-link-arg-tests=-Wl,--export-dynamic-symbol=exit");
+    println!("cargo:rerun-if-changed=build.rs");
+}

@@ -1,0 +1,166 @@
+//! # pip-core: Process-in-Process for Rust
+//!
+//! Many *tasks* in one address space, each with private copies of its program's statics, as
+//! RIKEN's PiP does. A task is a shared object with an exported entry point: a Rust `cdylib`
+//! marked with [`task_main!`] (or [`task_function!`]), or a C program built `-shared -fPIC` (or
+//! as a PIE linked `-rdynamic`) that exports `main`. The *root* loads one private copy of the
+//! program per task and runs each task on a thread of its own.
+//!
+//! The data flow: [`Root::init`] -> [`Root::spawn`] (load a private image, start the task's
+//! thread) -> the task's entry (which can call [`pipid`], [`named_export`], [`named_import`],
+//! [`Barrier::wait`], ...) -> [`Root::wait`] (exit code or signal) -> [`Root::fin`].
+//!
+//! Two isolation levels ([`Isolation`]): `shared-libc` (default: private program image, shared
+//! libc and malloc, hundreds of tasks) and `namespace` (private libc per task through
+//! `dlmopen`, at most 11 or 15 tasks). See `docs/architecture.md` for the loader, the root/task
+//! ABI ([`abi`]) and the signal handling ([`signals`]).
+//!
+//! ```no_run
+//! // The root side (a program that links pip-core and exports `exit`):
+//! use pip_core::{Root, Spawn};
+//! let mut root = Root::init(4)?;
+//! for _ in 0..4 {
+//!     root.spawn(Spawn::program("target/debug/examples/libhello.so").arg("hi"))?;
+//! }
+//! for pipid in 0..4 {
+//!     println!("task {pipid}: {}", root.wait(pipid)?);
+//! }
+//! root.fin()?;
+//! # Ok::<(), pip_core::Error>(())
+//! ```
+#![warn(missing_docs)]
+#![deny(unsafe_op_in_unsafe_fn)]
+
+pub mod abi;
+mod barrier;
+pub mod elf;
+mod error;
+mod loader;
+mod root;
+pub mod signals;
+mod spawn;
+mod status;
+mod sys;
+pub mod task;
+
+pub use barrier::Barrier;
+pub use error::{Error, Result};
+pub use loader::reexec_with_more_namespaces_if_needed;
+pub use root::{current_pipid, exit_is_exported, Root, RootBuilder, MAX_TASKS};
+pub use spawn::Spawn;
+pub use status::ExitStatus;
+pub use sys::{parse_signal, signal_name};
+pub use task::{
+    args, aux, env_var, exit, export, import, is_root, is_task, isolation, mode, named_import, named_export,
+    ntasks, pipid, root_export, set_aux, try_named_import, yield_now, TaskResult,
+};
+
+use std::fmt;
+
+/// Who someone is in a PiP job: the root, or the task with that pipid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PipId {
+    /// The root.
+    Root,
+    /// A task, numbered from 0.
+    Task(usize),
+}
+
+impl From<usize> for PipId {
+    fn from(p: usize) -> PipId {
+        PipId::Task(p)
+    }
+}
+
+impl fmt::Display for PipId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PipId::Root => f.write_str("the root"),
+            PipId::Task(n) => write!(f, "task {n}"),
+        }
+    }
+}
+
+/// How much of the process a task shares with the others.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[repr(u32)]
+pub enum Isolation {
+    /// A private copy of the program image per task; libc (and so malloc, stdio, `environ`)
+    /// shared by all. No task limit; cross-task `free` and `Vec` ownership transfer are safe.
+    #[default]
+    SharedLibc = 0,
+    /// A private libc per task (`dlmopen`): own `environ`, stdio, malloc. At most 11 tasks per
+    /// process with stock glibc, 15 with `GLIBC_TUNABLES=glibc.rtld.nns=16`. Never free memory
+    /// another task allocated.
+    Namespace = 1,
+}
+
+impl Isolation {
+    /// The name used on command lines: `shared-libc` or `namespace`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Isolation::SharedLibc => "shared-libc",
+            Isolation::Namespace => "namespace",
+        }
+    }
+}
+
+impl std::str::FromStr for Isolation {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Isolation> {
+        match s {
+            "shared-libc" | "shared" => Ok(Isolation::SharedLibc),
+            "namespace" | "ns" => Ok(Isolation::Namespace),
+            _ => Err(Error::InvalidArgument(format!("unknown isolation `{s}` (expected shared-libc or namespace)"))),
+        }
+    }
+}
+
+/// How tasks execute. Only `thread` exists so far: a task is a thread of the root's process
+/// (pid, fd table and signal dispositions shared, unless the task asked for a private fd
+/// table).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Mode {
+    /// A task is a thread (PiP's `pthread` mode).
+    #[default]
+    Thread,
+}
+
+impl Mode {
+    /// PiP's name for the mode (`pthread`), as `pip_get_mode_str` gives it.
+    pub fn as_str(self) -> &'static str {
+        "pthread"
+    }
+
+    /// The mode requested by the `PIP_MODE` environment variable (unset means thread).
+    /// Process modes are refused with an explanation.
+    pub fn from_env() -> Result<Mode> {
+        match std::env::var("PIP_MODE").as_deref() {
+            Err(_) | Ok("") | Ok("thread") | Ok("pthread") => Ok(Mode::Thread),
+            Ok(m) if m.starts_with("process") => Err(Error::InvalidArgument(format!(
+                "PIP_MODE={m}: process execution modes are not available yet; only `thread` (pthread) is"
+            ))),
+            Ok(m) => Err(Error::InvalidArgument(format!("PIP_MODE={m}: unknown mode (expected thread or pthread)"))),
+        }
+    }
+}
+
+/// Parses a size such as `8388608`, `8192k`, `8m` or `1g`. A plain number is in KiB, as PiP's
+/// `PIP_STACKSIZE` is.
+///
+/// ```
+/// assert_eq!(pip_core::parse_size("16m"), Some(16 << 20));
+/// assert_eq!(pip_core::parse_size("64"), Some(64 << 10));
+/// assert_eq!(pip_core::parse_size("x"), None);
+/// ```
+pub fn parse_size(s: &str) -> Option<usize> {
+    let s = s.trim();
+    let (num, shift) = match s.char_indices().last()? {
+        (i, 'k' | 'K') => (&s[..i], 10),
+        (i, 'm' | 'M') => (&s[..i], 20),
+        (i, 'g' | 'G') => (&s[..i], 30),
+        (i, 't' | 'T') => (&s[..i], 40),
+        _ => (s, 10),
+    };
+    num.parse::<usize>().ok()?.checked_mul(1usize << shift)
+}

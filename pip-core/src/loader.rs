@@ -1,0 +1,318 @@
+//! Loading one private copy of a program per task.
+//!
+//! * `shared-libc`: the (possibly patched) image is written to a fresh `memfd` and opened with
+//!   `dlopen("/proc/self/fd/N", RTLD_NOW | RTLD_LOCAL)`. The loader deduplicates objects by
+//!   device and inode, and **also by name**: if fd N were closed and reused, the next
+//!   `dlopen("/proc/self/fd/N")` would return the previous task's copy. So every memfd stays
+//!   open for the life of the process (task images are never unloaded anyway: other tasks may
+//!   hold pointers into them).
+//! * `namespace`: the same memfd is opened with `dlmopen(LM_ID_NEWLM, ...)`, which gives the task
+//!   a private libc. The per-namespace libc chores (`__ctype_init` on the task thread, the
+//!   task's `environ`, `fflush(NULL)` at the end) use the symbols gathered in [`NsLibc`].
+//!
+//! Constructors of the task program run here, on the thread that spawns.
+
+use crate::abi::{TaskAbiInfo, TASK_INFO_SYMBOL};
+use crate::elf::{inspect, TaskFileInfo, ATTACH_SYMBOL};
+use crate::error::{Error, Result};
+use crate::Isolation;
+use std::collections::HashMap;
+use std::ffi::{c_char, c_int, c_void, CStr, CString};
+use std::io::Write;
+use std::os::fd::{FromRawFd, IntoRawFd};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// `pip_rs_task_attach(abi, pipid, argv, envp)`.
+pub(crate) type AttachFn =
+    unsafe extern "C" fn(*const crate::abi::RootAbi, c_int, *const *const c_char, *const *const c_char) -> c_int;
+/// `void f(void)`.
+pub(crate) type VoidFn = unsafe extern "C" fn();
+
+/// The per-namespace libc symbols a task in namespace isolation needs.
+#[derive(Clone, Copy)]
+pub(crate) struct NsLibc {
+    pub ctype_init: Option<VoidFn>,
+    pub environ: *mut *const *const c_char,
+    pub fflush: Option<unsafe extern "C" fn(*mut c_void) -> c_int>,
+    pub on_exit: Option<unsafe extern "C" fn(unsafe extern "C-unwind" fn(c_int, *mut c_void), *mut c_void) -> c_int>,
+}
+
+/// A loaded task image.
+pub(crate) struct Image {
+    /// The entry: `int main(int, char**, char**)` or `int f(void*)`.
+    pub entry: *const c_void,
+    /// Set for Rust tasks built with pip-core.
+    pub attach: Option<AttachFn>,
+    pub flush: Option<VoidFn>,
+    pub ns: Option<NsLibc>,
+}
+
+// SAFETY: an Image only holds addresses inside loaded, never-unloaded objects.
+unsafe impl Send for Image {}
+
+/// A checked program, ready to be copied into memfds.
+struct Prepared {
+    bytes: Vec<u8>,
+    info: TaskFileInfo,
+}
+
+/// Caches checked, patched program images by path, so that spawning many copies of one
+/// program reads and checks the file once.
+#[derive(Default)]
+pub(crate) struct Loader {
+    cache: Mutex<HashMap<PathBuf, Arc<Prepared>>>,
+}
+
+/// Namespaces created by this process so far (they are never freed).
+static NAMESPACES_USED: AtomicUsize = AtomicUsize::new(0);
+
+extern "C" {
+    fn dlinfo(handle: *mut c_void, request: c_int, info: *mut c_void) -> c_int;
+    fn dlmopen(lmid: libc::c_long, filename: *const c_char, flags: c_int) -> *mut c_void;
+}
+const RTLD_DI_LMID: c_int = 1;
+const RTLD_DI_LINKMAP: c_int = 2;
+const LM_ID_NEWLM: libc::c_long = -1;
+
+#[repr(C)]
+struct LinkMap {
+    l_addr: usize,
+}
+
+fn dl_error() -> String {
+    // SAFETY: dlerror returns null or a NUL-terminated string owned by libc.
+    let e = unsafe { libc::dlerror() };
+    if e.is_null() {
+        "unknown error".into()
+    } else {
+        // SAFETY: non-null, NUL-terminated.
+        unsafe { CStr::from_ptr(e) }.to_string_lossy().into_owned()
+    }
+}
+
+fn sym(handle: *mut c_void, name: &str) -> *mut c_void {
+    let c = CString::new(name).expect("symbol names have no NUL");
+    // SAFETY: `handle` is a live handle from dlopen/dlmopen; `c` is NUL-terminated.
+    unsafe { libc::dlsym(handle, c.as_ptr()) }
+}
+
+/// The namespace limit of this process, and why.
+pub(crate) fn namespace_limit() -> (usize, &'static str) {
+    if initial_nns().is_some_and(|n| n >= 16) {
+        (15, "glibc's hard limit: 16 link namespaces, one of them the root's")
+    } else {
+        (
+            11,
+            "stock glibc's static TLS surplus fits 11 private libcs; start the root with GLIBC_TUNABLES=glibc.rtld.nns=16 (pip-exec and pip_core::reexec_with_more_namespaces_if_needed does this) for 15",
+        )
+    }
+}
+
+/// How many namespaces are still available to this process.
+pub(crate) fn namespaces_left() -> usize {
+    namespace_limit().0.saturating_sub(NAMESPACES_USED.load(Ordering::Relaxed))
+}
+
+/// `glibc.rtld.nns` as the process was started with (tunables are read once, at start-up, so
+/// the current environment does not matter).
+pub(crate) fn initial_nns() -> Option<usize> {
+    let env = std::fs::read("/proc/self/environ").ok()?;
+    env.split(|&b| b == 0)
+        .filter_map(|kv| kv.strip_prefix(b"GLIBC_TUNABLES="))
+        .flat_map(|v| v.split(|&b| b == b':'))
+        .filter_map(|t| t.strip_prefix(b"glibc.rtld.nns="))
+        .filter_map(|n| std::str::from_utf8(n).ok()?.parse().ok())
+        .last()
+}
+
+impl Loader {
+    fn prepare(&self, path: &Path) -> Result<Arc<Prepared>> {
+        if let Some(p) = self.cache.lock().unwrap().get(path) {
+            return Ok(p.clone());
+        }
+        let (mut bytes, info) = inspect(path)?;
+        if let Some(off) = info.pie_flag_offset {
+            // Clear DF_1_PIE in our copy only: glibc refuses to dlopen a PIE.
+            let mut v = u64::from_le_bytes(bytes[off..off + 8].try_into().unwrap());
+            v &= !u64::from(object::elf::DF_1_PIE);
+            bytes[off..off + 8].copy_from_slice(&v.to_le_bytes());
+        }
+        let p = Arc::new(Prepared { bytes, info });
+        self.cache.lock().unwrap().insert(path.to_path_buf(), p.clone());
+        Ok(p)
+    }
+
+    /// Checks `path` and its `entry` symbol without loading anything.
+    pub(crate) fn check(&self, path: &Path, entry: &str) -> Result<()> {
+        let p = self.prepare(path)?;
+        p.info.entry(entry).map_err(|reason| crate::elf::TaskFileRefused {
+            path: path.to_path_buf(),
+            reason,
+        })?;
+        Ok(())
+    }
+
+    /// Loads a private copy of `path` and finds `entry` in it.
+    pub(crate) fn load(&self, path: &Path, entry: &str, isolation: Isolation) -> Result<Image> {
+        let p = self.prepare(path)?;
+        let entry_sym = p.info.entry(entry).map_err(|reason| crate::elf::TaskFileRefused {
+            path: path.to_path_buf(),
+            reason,
+        })?;
+        if isolation == Isolation::Namespace && namespaces_left() == 0 {
+            let (limit, why) = namespace_limit();
+            return Err(Error::NamespaceLimit { limit, why });
+        }
+
+        let name = CString::new(format!(
+            "pip-task:{}",
+            path.file_name().map(|s| s.to_string_lossy()).unwrap_or_default()
+        ))
+        .unwrap_or_else(|_| CString::new("pip-task").unwrap());
+        // SAFETY: memfd_create with a valid name; the fd is owned below.
+        let fd = unsafe { libc::memfd_create(name.as_ptr(), libc::MFD_CLOEXEC) };
+        if fd < 0 {
+            return Err(Error::os("memfd_create"));
+        }
+        // SAFETY: `fd` is a fresh descriptor we own.
+        let mut file = unsafe { std::fs::File::from_raw_fd(fd) };
+        file.write_all(&p.bytes).map_err(|source| Error::System { op: "writing the task image", source })?;
+        // Keep the descriptor open for the life of the process (see the module docs).
+        let fd = file.into_raw_fd();
+        let proc_path = CString::new(format!("/proc/self/fd/{fd}")).unwrap();
+
+        let flags = libc::RTLD_NOW | libc::RTLD_LOCAL;
+        // SAFETY: a valid path and flags; the loader runs the object's constructors.
+        let handle = unsafe {
+            match isolation {
+                Isolation::SharedLibc => libc::dlopen(proc_path.as_ptr(), flags),
+                Isolation::Namespace => dlmopen(LM_ID_NEWLM, proc_path.as_ptr(), flags),
+            }
+        };
+        if handle.is_null() {
+            let message = dl_error();
+            // SAFETY: `fd` is ours and nothing was loaded from it.
+            unsafe { libc::close(fd) };
+            return Err(Error::Load {
+                path: path.display().to_string(),
+                message: if message.contains("static TLS") || message.contains("no more namespaces") {
+                    format!("{message} (the glibc namespace limit: {})", namespace_limit().1)
+                } else {
+                    message
+                },
+            });
+        }
+        if isolation == Isolation::Namespace {
+            NAMESPACES_USED.fetch_add(1, Ordering::Relaxed);
+        }
+
+        let entry_addr = if entry_sym.exported {
+            sym(handle, entry)
+        } else {
+            let mut map: *mut LinkMap = std::ptr::null_mut();
+            // SAFETY: RTLD_DI_LINKMAP writes a `struct link_map *`; l_addr is its first field.
+            unsafe {
+                dlinfo(handle, RTLD_DI_LINKMAP, (&mut map as *mut *mut LinkMap).cast());
+                (*map).l_addr as *mut c_void
+            }
+            .wrapping_add(entry_sym.value as usize)
+        };
+        if entry_addr.is_null() {
+            return Err(Error::Load {
+                path: path.display().to_string(),
+                message: format!("`{entry}` not found after loading: {}", dl_error()),
+            });
+        }
+
+        let mut image = Image {
+            entry: entry_addr,
+            attach: None,
+            flush: None,
+            ns: None,
+        };
+        if p.info.is_pip_rs_task {
+            let info = sym(handle, TASK_INFO_SYMBOL) as *const TaskAbiInfo;
+            // SAFETY: a pip-rs task exports its TaskAbiInfo static under this name; we read
+            // only the magic first, then the rest once the magic matches.
+            let check = if info.is_null() {
+                Err(format!("the task exports {ATTACH_SYMBOL} but not {TASK_INFO_SYMBOL}"))
+            } else {
+                unsafe { &*info }.check()
+            };
+            check.map_err(Error::AbiMismatch)?;
+            let attach = sym(handle, ATTACH_SYMBOL);
+            let flush = sym(handle, "pip_rs_task_flush");
+            // SAFETY: both symbols are pip-core functions with these exact signatures (the ABI
+            // version was checked just above).
+            unsafe {
+                image.attach = Some(std::mem::transmute::<*mut c_void, AttachFn>(attach));
+                image.flush = (!flush.is_null()).then(|| std::mem::transmute::<*mut c_void, VoidFn>(flush));
+            }
+        }
+        if isolation == Isolation::Namespace {
+            image.ns = Some(ns_libc(handle));
+        }
+        Ok(image)
+    }
+}
+
+/// Finds the private libc of the namespace `handle` was loaded into.
+fn ns_libc(handle: *mut c_void) -> NsLibc {
+    let mut lmid: libc::c_long = 0;
+    // SAFETY: RTLD_DI_LMID writes an Lmid_t (long).
+    unsafe { dlinfo(handle, RTLD_DI_LMID, (&mut lmid as *mut libc::c_long).cast()) };
+    // SAFETY: RTLD_NOLOAD only returns the libc already loaded in that namespace.
+    let libc_handle = unsafe { dlmopen(lmid, c"libc.so.6".as_ptr(), libc::RTLD_NOW | libc::RTLD_NOLOAD) };
+    let get = |n: &str| if libc_handle.is_null() { std::ptr::null_mut() } else { sym(libc_handle, n) };
+    let (ctype, environ, fflush, on_exit) = (get("__ctype_init"), get("environ"), get("fflush"), get("on_exit"));
+    // SAFETY: these are the namespace libc's own functions, with these C signatures.
+    unsafe {
+        NsLibc {
+            ctype_init: (!ctype.is_null()).then(|| std::mem::transmute::<*mut c_void, VoidFn>(ctype)),
+            environ: environ.cast(),
+            fflush: (!fflush.is_null()).then(|| std::mem::transmute(fflush)),
+            on_exit: (!on_exit.is_null()).then(|| std::mem::transmute(on_exit)),
+        }
+    }
+}
+
+/// Makes room for `ntasks` tasks in namespace isolation: if stock glibc's limit is too low,
+/// re-executes the current program with `GLIBC_TUNABLES=glibc.rtld.nns=16` (the tunable is read
+/// only at start-up), which raises the limit to 15. Returns `Ok` when the tasks fit; an error
+/// when even 15 is not enough or the re-execution failed. Call it early, before the program
+/// has done anything it should not do twice.
+pub fn reexec_with_more_namespaces_if_needed(ntasks: usize) -> Result<()> {
+    if ntasks <= namespaces_left() {
+        return Ok(());
+    }
+    let used = NAMESPACES_USED.load(Ordering::Relaxed);
+    if initial_nns().is_some_and(|n| n >= 16) || used > 0 || std::env::var_os("PIP_RS_REEXECED").is_some() {
+        let (limit, why) = namespace_limit();
+        return Err(Error::NamespaceLimit { limit, why });
+    }
+    if ntasks > 15 {
+        return Err(Error::NamespaceLimit {
+            limit: 15,
+            why: "glibc's hard limit: 16 link namespaces, one of them the root's",
+        });
+    }
+    use std::os::unix::process::CommandExt;
+    let tunables = match std::env::var("GLIBC_TUNABLES") {
+        Ok(t) if !t.is_empty() => format!("{t}:glibc.rtld.nns=16"),
+        _ => "glibc.rtld.nns=16".to_string(),
+    };
+    let mut args = std::env::args_os();
+    let arg0 = args.next().unwrap_or_default();
+    let err = std::process::Command::new("/proc/self/exe")
+        .arg0(arg0)
+        .args(args)
+        .env("GLIBC_TUNABLES", tunables)
+        .env("PIP_RS_REEXECED", "1")
+        .exec();
+    Err(Error::System {
+        op: "re-executing the root with GLIBC_TUNABLES=glibc.rtld.nns=16",
+        source: err,
+    })
+}

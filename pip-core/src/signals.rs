@@ -1,0 +1,167 @@
+//! Signals in thread mode: a fault or a signal aimed at one task ends only that task.
+//!
+//! In thread mode all tasks share the process's signal dispositions. [`install`] (run by
+//! `Root::init`) puts one handler on the signals whose default action would end the process:
+//!
+//! * **Task faults** — `SIGSEGV`, `SIGBUS`, `SIGFPE`, `SIGILL`, `SIGTRAP`, `SIGSYS` raised by the
+//!   kernel on a task's main thread, and any of the handled signals sent to that thread alone
+//!   (`tgkill`, `raise`, `abort`, [`Root::kill`](crate::Root::kill)): the handler records
+//!   [`ExitStatus::Signaled`](crate::ExitStatus::Signaled), tells the root and ends the thread
+//!   with a raw `exit` system call (the only way out that is safe inside a signal handler; the
+//!   kernel then wakes `pthread_join`). Nothing else of the task runs: no destructors, no after
+//!   hook, unflushed stdio is lost.
+//! * **Signals for the process** (`kill(pid, SIGTERM)`, Ctrl-C) when the root asked to catch
+//!   them ([`RootBuilder::catch_termination_signals`](crate::RootBuilder::catch_termination_signals)):
+//!   recorded for the root, whose wait then returns [`Error::Interrupted`](crate::Error::Interrupted).
+//! * Anything else gets what it would have got without pip-core: the previous handler (for
+//!   example Rust's stack-overflow reporter) or the default action.
+//!
+//! A handler installed later by a task (say for `SIGUSR1`) replaces ours for the whole process,
+//! as in any threaded program. Threads that a task creates itself are not tasks: a fault there
+//! ends the process.
+
+use std::sync::atomic::{AtomicPtr, Ordering};
+use std::sync::Once;
+
+/// The signal [`Root::kill`](crate::Root::kill) sends for `SIGKILL` (which would kill the whole
+/// process): `SIGRTMAX - 3`. The task is reported as killed by `SIGKILL`.
+pub fn kill_signal() -> i32 {
+    libc::SIGRTMAX() - 3
+}
+
+/// Signals ended in a task when the kernel raises them on it (faults).
+const FAULTS: [i32; 6] = [libc::SIGSEGV, libc::SIGBUS, libc::SIGFPE, libc::SIGILL, libc::SIGTRAP, libc::SIGSYS];
+/// Signals whose default action ends the process, handled when still at their default.
+const TERMINATING: [i32; 13] = [
+    libc::SIGABRT,
+    libc::SIGHUP,
+    libc::SIGINT,
+    libc::SIGQUIT,
+    libc::SIGTERM,
+    libc::SIGUSR1,
+    libc::SIGUSR2,
+    libc::SIGALRM,
+    libc::SIGVTALRM,
+    libc::SIGPROF,
+    libc::SIGXCPU,
+    libc::SIGXFSZ,
+    libc::SIGSTKFLT,
+];
+
+const NSIG: usize = 65;
+/// The disposition each signal had before ours, to fall back on.
+static PREVIOUS: [AtomicPtr<libc::sigaction>; NSIG] = [const { AtomicPtr::new(std::ptr::null_mut()) }; NSIG];
+
+/// Installs the handler (once per process).
+pub(crate) fn install() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let all = FAULTS.iter().chain(TERMINATING.iter()).copied().chain([kill_signal()]);
+        for sig in all {
+            // SAFETY: sigaction with a null new action only reads the current one.
+            let mut old: libc::sigaction = unsafe { std::mem::zeroed() };
+            unsafe { libc::sigaction(sig, std::ptr::null(), &mut old) };
+            let is_fault = FAULTS.contains(&sig);
+            if !is_fault && old.sa_sigaction != libc::SIG_DFL {
+                continue; // The program handles or ignores it already: leave it alone.
+            }
+            PREVIOUS[sig as usize].store(Box::into_raw(Box::new(old)), Ordering::Release);
+            // SAFETY: a zeroed sigaction is valid; we fill in the handler, flags and mask.
+            let mut new: libc::sigaction = unsafe { std::mem::zeroed() };
+            new.sa_sigaction = handler as *const () as usize;
+            new.sa_flags = libc::SA_SIGINFO | libc::SA_ONSTACK | libc::SA_RESTART;
+            // SAFETY: `new` is a valid action whose handler has the SA_SIGINFO signature.
+            unsafe {
+                libc::sigemptyset(&mut new.sa_mask);
+                libc::sigaction(sig, &new, std::ptr::null_mut());
+            }
+        }
+    });
+}
+
+/// True if the signal came from the kernel for this thread (a fault, si_code > 0) or was sent
+/// to this thread alone (`tgkill`, `raise`: `SI_TKILL`).
+fn thread_directed(info: &libc::siginfo_t) -> bool {
+    const SI_TKILL: i32 = -6;
+    info.si_code > 0 || info.si_code == SI_TKILL
+}
+
+extern "C" fn handler(sig: i32, info: *mut libc::siginfo_t, ctx: *mut libc::c_void) {
+    // SAFETY: the kernel passes a valid siginfo for SA_SIGINFO handlers.
+    let directed = unsafe { info.as_ref() }.is_some_and(thread_directed);
+    if directed {
+        if let Some(slot) = crate::root::current_task() {
+            let reported = if sig == kill_signal() { libc::SIGKILL } else { sig };
+            crate::root::end_task_from_signal(slot, reported);
+        }
+    }
+    if sig == kill_signal() {
+        return; // Aimed at a task that has already ended: nothing to do.
+    }
+    if !directed && !FAULTS.contains(&sig) && crate::root::interrupt(sig) {
+        return;
+    }
+    fall_back(sig, info, ctx);
+}
+
+/// Does what would have happened without pip-core.
+fn fall_back(sig: i32, info: *mut libc::siginfo_t, ctx: *mut libc::c_void) {
+    let prev = PREVIOUS[sig as usize].load(Ordering::Acquire);
+    // SAFETY: PREVIOUS holds leaked, never-freed sigaction records.
+    if let Some(prev) = unsafe { prev.as_ref() } {
+        let h = prev.sa_sigaction;
+        if h != libc::SIG_DFL && h != libc::SIG_IGN {
+            if prev.sa_flags & libc::SA_SIGINFO != 0 {
+                // SAFETY: the previous SA_SIGINFO handler has this signature.
+                let f: extern "C" fn(i32, *mut libc::siginfo_t, *mut libc::c_void) = unsafe { std::mem::transmute(h) };
+                f(sig, info, ctx);
+            } else {
+                // SAFETY: a plain handler takes the signal number.
+                let f: extern "C" fn(i32) = unsafe { std::mem::transmute(h) };
+                f(sig);
+            }
+            return;
+        }
+        if h == libc::SIG_IGN {
+            return;
+        }
+    }
+    // Default action: restore it, and let the signal take effect. A fault re-executes the
+    // faulting instruction on return; anything else is raised again (it stays pending until
+    // this handler returns, since it is blocked while we run).
+    // SAFETY: resetting to SIG_DFL and raising are async-signal-safe.
+    unsafe {
+        libc::signal(sig, libc::SIG_DFL);
+        if !FAULTS.contains(&sig) || (*info).si_code <= 0 {
+            libc::raise(sig);
+        }
+    }
+}
+
+/// Gives the calling thread an alternate signal stack, so that a stack overflow still reaches
+/// the handler. Returns the mapping to free once the thread has ended.
+pub(crate) fn alt_stack() -> Option<(usize, usize)> {
+    let size = 64 * 1024;
+    // SAFETY: an anonymous private mapping; checked for failure.
+    let p = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            size,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+            -1,
+            0,
+        )
+    };
+    if p == libc::MAP_FAILED {
+        return None;
+    }
+    let st = libc::stack_t {
+        ss_sp: p,
+        ss_flags: 0,
+        ss_size: size,
+    };
+    // SAFETY: `st` describes the mapping we own.
+    unsafe { libc::sigaltstack(&st, std::ptr::null_mut()) };
+    Some((p as usize, size))
+}

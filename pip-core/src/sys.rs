@@ -1,0 +1,139 @@
+//! Thin wrappers over the Linux calls pip-core needs and std does not expose.
+//!
+//! All tasks share one address space (one `mm`), so process-private futexes
+//! (`FUTEX_PRIVATE_FLAG`) are enough for every wait in pip-core.
+
+use std::io;
+use std::sync::atomic::AtomicU32;
+
+/// The calling thread's kernel thread id.
+pub(crate) fn gettid() -> i32 {
+    // SAFETY: gettid has no preconditions and cannot fail.
+    unsafe { libc::syscall(libc::SYS_gettid) as i32 }
+}
+
+/// Sleeps while `*word == expected` (or until a wake-up, a signal, or a spurious return).
+/// Callers re-check their condition in a loop.
+pub(crate) fn futex_wait(word: &AtomicU32, expected: u32) {
+    // SAFETY: `word` is a valid, aligned u32 for the duration of the call; a null timeout
+    // means "no timeout". Errors (EAGAIN when the value already changed, EINTR) are
+    // returns that the caller's loop handles.
+    unsafe {
+        libc::syscall(
+            libc::SYS_futex,
+            word.as_ptr(),
+            libc::FUTEX_WAIT | libc::FUTEX_PRIVATE_FLAG,
+            expected,
+            std::ptr::null::<libc::timespec>(),
+        );
+    }
+}
+
+/// Like [`futex_wait`] but gives up after `timeout`.
+pub(crate) fn futex_wait_timeout(word: &AtomicU32, expected: u32, timeout: std::time::Duration) {
+    let ts = libc::timespec {
+        tv_sec: timeout.as_secs().min(i64::MAX as u64) as libc::time_t,
+        tv_nsec: timeout.subsec_nanos() as libc::c_long,
+    };
+    // SAFETY: as in `futex_wait`; `ts` lives across the call (a relative timeout).
+    unsafe {
+        libc::syscall(
+            libc::SYS_futex,
+            word.as_ptr(),
+            libc::FUTEX_WAIT | libc::FUTEX_PRIVATE_FLAG,
+            expected,
+            &ts as *const libc::timespec,
+        );
+    }
+}
+
+/// Wakes up to `n` threads sleeping on `word`. Async-signal-safe.
+pub(crate) fn futex_wake(word: &AtomicU32, n: i32) {
+    // SAFETY: FUTEX_WAKE only reads the address to find the wait queue.
+    unsafe {
+        libc::syscall(
+            libc::SYS_futex,
+            word.as_ptr(),
+            libc::FUTEX_WAKE | libc::FUTEX_PRIVATE_FLAG,
+            n,
+        );
+    }
+}
+
+/// Sends `sig` to one thread of this process.
+pub(crate) fn tgkill(tid: i32, sig: i32) -> io::Result<()> {
+    // SAFETY: plain system call; an invalid tid gives ESRCH.
+    let r = unsafe { libc::syscall(libc::SYS_tgkill, libc::getpid(), tid, sig) };
+    if r == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+/// Ends the calling thread at once, without unwinding or running any cleanup (the kernel clears
+/// the thread id and wakes `pthread_join`). Used only from the fault handler, where nothing else
+/// is safe. Async-signal-safe.
+pub(crate) fn exit_thread_now() -> ! {
+    loop {
+        // SAFETY: SYS_exit ends only the calling thread; it does not return.
+        unsafe {
+            libc::syscall(libc::SYS_exit, 0);
+        }
+    }
+}
+
+/// Sets the calling thread's name (15 bytes at most), as `ps -L` and `pips` show it.
+pub(crate) fn set_thread_name(name: &str) {
+    let mut buf = [0u8; 16];
+    let bytes = name.as_bytes();
+    let n = bytes.len().min(15);
+    buf[..n].copy_from_slice(&bytes[..n]);
+    // SAFETY: PR_SET_NAME reads a NUL-terminated string of at most 16 bytes.
+    unsafe {
+        libc::prctl(libc::PR_SET_NAME, buf.as_ptr() as libc::c_ulong, 0, 0, 0);
+    }
+}
+
+/// The name of a signal, such as `SIGSEGV`, or `signal N`.
+pub fn signal_name(sig: i32) -> String {
+    let known = match sig {
+        libc::SIGHUP => "SIGHUP",
+        libc::SIGINT => "SIGINT",
+        libc::SIGQUIT => "SIGQUIT",
+        libc::SIGILL => "SIGILL",
+        libc::SIGTRAP => "SIGTRAP",
+        libc::SIGABRT => "SIGABRT",
+        libc::SIGBUS => "SIGBUS",
+        libc::SIGFPE => "SIGFPE",
+        libc::SIGKILL => "SIGKILL",
+        libc::SIGUSR1 => "SIGUSR1",
+        libc::SIGSEGV => "SIGSEGV",
+        libc::SIGUSR2 => "SIGUSR2",
+        libc::SIGPIPE => "SIGPIPE",
+        libc::SIGALRM => "SIGALRM",
+        libc::SIGTERM => "SIGTERM",
+        libc::SIGSTKFLT => "SIGSTKFLT",
+        libc::SIGCHLD => "SIGCHLD",
+        libc::SIGCONT => "SIGCONT",
+        libc::SIGSTOP => "SIGSTOP",
+        libc::SIGTSTP => "SIGTSTP",
+        libc::SIGXCPU => "SIGXCPU",
+        libc::SIGXFSZ => "SIGXFSZ",
+        libc::SIGVTALRM => "SIGVTALRM",
+        libc::SIGPROF => "SIGPROF",
+        libc::SIGSYS => "SIGSYS",
+        _ => return format!("signal {sig}"),
+    };
+    known.to_string()
+}
+
+/// Parses a signal given as a number, `TERM` or `SIGTERM`.
+pub fn parse_signal(s: &str) -> Option<i32> {
+    if let Ok(n) = s.parse::<i32>() {
+        return (1..=64).contains(&n).then_some(n);
+    }
+    let up = s.to_ascii_uppercase();
+    let name = up.strip_prefix("SIG").unwrap_or(&up);
+    (1..32).find(|&n| signal_name(n).strip_prefix("SIG") == Some(name))
+}

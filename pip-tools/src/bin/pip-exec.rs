@@ -1,0 +1,163 @@
+//! `pip-exec`: run an SPMD or MPMD job of PiP tasks. See `pip-exec --help`.
+use clap::Parser;
+use pip_core::{Isolation, Mode, Root};
+use pip_tools::exec::{parse_cores, parse_groups, worst_status, Group};
+use std::process::ExitCode;
+use std::time::Duration;
+
+/// Run programs as PiP tasks in one address space.
+///
+/// Each `:`-separated group runs N copies of a program (MPMD, as PiP's pip-exec does):
+///
+///     pip-exec -n 4 ./libhello.so
+///     pip-exec -n 1 ./libmaster.so : -n 3 ./libworker.so arg
+///
+/// Tasks get pipids 0..N-1 in order. The root exports a `pip_core::Barrier` for all N tasks
+/// (read it in a task with `pip_core::root_export`).
+///
+/// Exit code: 0 when every task exits with 0. Otherwise the worst task's: 128+N for the first
+/// task killed by signal N, else the largest exit code (a panic counts as 101). Tasks that
+/// pip-exec kills because another one failed do not count. When one task fails (non-zero
+/// exit, signal, panic), pip-exec says which and how, and ends the others.
+///
+/// Environment: PIP_MODE (thread/pthread; process modes are not available yet), PIP_STACKSIZE
+/// (task stack size, e.g. 16m; a plain number is KiB), PIP_STOP_ON_START (a pipid, or -1 for
+/// all: stop the process with SIGSTOP when that task starts, for a debugger).
+#[derive(Parser, Debug)]
+#[command(name = "pip-exec", version, verbatim_doc_comment)]
+struct Cli {
+    /// Number of tasks of the first program.
+    #[arg(short = 'n', default_value_t = 1)]
+    n: usize,
+    /// Start the tasks at this exported function (`int f(void *)`) instead of `main`.
+    #[arg(short = 'f', value_name = "FUNC")]
+    func: Option<String>,
+    /// shared-libc (private program image, shared libc; the default) or namespace (private
+    /// libc per task, at most 15 tasks).
+    #[arg(long, default_value = "shared-libc", value_name = "LEVEL")]
+    isolation: Isolation,
+    /// Give every task a private file descriptor table (a copy of pip-exec's at spawn).
+    #[arg(long)]
+    private_fds: bool,
+    /// Pin task i to CPU LIST[i % len], e.g. `0,1` or `0-3`.
+    #[arg(long, value_name = "LIST")]
+    cores: Option<String>,
+    /// The program, its arguments, and further `: -n M prog2 args...` groups.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true, value_name = "PROG ARGS")]
+    rest: Vec<String>,
+}
+
+fn fail(msg: impl std::fmt::Display) -> ExitCode {
+    eprintln!("pip-exec: {msg}");
+    ExitCode::from(1)
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Err(e) = Mode::from_env() {
+        return fail(e);
+    }
+    let groups: Vec<Group> = match parse_groups(cli.n, cli.func.clone(), &cli.rest) {
+        Ok(g) => g,
+        Err(e) => return fail(e),
+    };
+    let cores = match cli.cores.as_deref().map(parse_cores).transpose() {
+        Ok(c) => c,
+        Err(e) => return fail(e),
+    };
+    let total: usize = groups.iter().map(|g| g.n).sum();
+    if total == 0 || total > pip_core::MAX_TASKS {
+        return fail(format!("the job must have between 1 and {} tasks, not {total}", pip_core::MAX_TASKS));
+    }
+    if cli.isolation == Isolation::Namespace {
+        // Stock glibc fits 11 namespaces; re-executing with the tunable gives 15.
+        if let Err(e) = pip_core::reexec_with_more_namespaces_if_needed(total) {
+            return fail(e);
+        }
+    }
+    pip_tools::set_root_thread_name();
+
+    let barrier: &'static pip_core::Barrier = Box::leak(Box::new(pip_core::Barrier::new(total as u32)));
+    let mut root = match Root::builder(total)
+        .isolation(cli.isolation)
+        .export(barrier as *const _ as *mut pip_core::Barrier)
+        .catch_termination_signals(true)
+        .init()
+    {
+        Ok(r) => r,
+        Err(e) => return fail(e),
+    };
+    // Check every program before starting any task.
+    for g in &groups {
+        if let Err(e) = root.check(&g.spawn(None, false)) {
+            return fail(format!("cannot run `{}`: {e}", g.prog));
+        }
+    }
+
+    let mut programs = Vec::new();
+    let mut pipid = 0;
+    for g in &groups {
+        for _ in 0..g.n {
+            let core = cores.as_ref().map(|c| c[pipid % c.len()]);
+            programs.push(g.prog.clone());
+            if let Err(e) = root.spawn(g.spawn(core, cli.private_fds)) {
+                eprintln!("pip-exec: cannot spawn task {pipid} ({}): {e}", g.prog);
+                root.kill_all();
+                drain(&mut root);
+                return ExitCode::from(1);
+            }
+            pipid += 1;
+        }
+    }
+
+    let mut ended_on_their_own = Vec::new();
+    let mut killing = false;
+    let mut interrupted = None;
+    loop {
+        let next = if killing {
+            root.wait_any_timeout(Duration::from_secs(10))
+        } else {
+            root.wait_any()
+        };
+        match next {
+            Ok((p, status)) => {
+                if killing && status == pip_core::ExitStatus::Signaled(libc::SIGKILL) {
+                    continue; // Ended by us.
+                }
+                ended_on_their_own.push(status);
+                if !status.success() && !killing {
+                    eprintln!("pip-exec: task {p} ({}) {status}; ending the job", programs[p]);
+                    root.kill_all();
+                    killing = true;
+                }
+            }
+            Err(pip_core::Error::NoTasks) => break,
+            Err(pip_core::Error::Interrupted(sig)) => {
+                eprintln!("pip-exec: {}: ending all tasks", pip_core::signal_name(sig));
+                interrupted = Some(sig);
+                root.kill_all();
+                killing = true;
+            }
+            Err(pip_core::Error::TimedOut) => {
+                eprintln!("pip-exec: some tasks did not end within 10 s of being killed (they block the kill signal?); exiting anyway");
+                std::process::exit(exit_code(interrupted, &ended_on_their_own).into());
+            }
+            Err(e) => return fail(e),
+        }
+    }
+    let _ = root.fin();
+    ExitCode::from(exit_code(interrupted, &ended_on_their_own))
+}
+
+fn exit_code(interrupted: Option<i32>, statuses: &[pip_core::ExitStatus]) -> u8 {
+    match interrupted {
+        Some(sig) => (128 + sig) as u8,
+        None => worst_status(statuses) as u8,
+    }
+}
+
+/// Waits (a bounded time) for every spawned task after a failure.
+fn drain(root: &mut Root) {
+    while root.wait_any_timeout(Duration::from_secs(10)).is_ok() {}
+}
+

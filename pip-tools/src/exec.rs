@@ -1,0 +1,116 @@
+//! Command-line parsing and exit-code rules of `pip-exec`.
+
+use pip_core::{ExitStatus, Spawn};
+
+/// One `:`-separated group of a `pip-exec` command line: N copies of one program.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Group {
+    /// How many tasks.
+    pub n: usize,
+    /// Start function (`-f`), or `main`.
+    pub func: Option<String>,
+    /// The program.
+    pub prog: String,
+    /// Its arguments.
+    pub args: Vec<String>,
+}
+
+impl Group {
+    /// The spawn request for one task of this group.
+    pub fn spawn(&self, core: Option<usize>, private_fds: bool) -> Spawn {
+        let mut s = match &self.func {
+            Some(f) => Spawn::function(&self.prog, f, std::ptr::null_mut()).args(self.args.iter().cloned()),
+            None => Spawn::program(&self.prog).args(self.args.iter().cloned()),
+        };
+        if let Some(c) = core {
+            s = s.core(c);
+        }
+        s.private_fds(private_fds)
+    }
+}
+
+/// Splits `prog args... [: -n M [-f F] prog2 args...]...` into groups; the first group's
+/// `-n`/`-f` come from the main options.
+///
+/// ```
+/// use pip_tools::exec::parse_groups;
+/// let rest: Vec<String> = "a.so x : -n 3 -f go b.so y z".split(' ').map(String::from).collect();
+/// let g = parse_groups(2, None, &rest).unwrap();
+/// assert_eq!((g[0].n, g[0].prog.as_str(), g[0].args.len()), (2, "a.so", 1));
+/// assert_eq!((g[1].n, g[1].func.as_deref(), g[1].args.len()), (3, Some("go"), 2));
+/// ```
+pub fn parse_groups(n: usize, func: Option<String>, rest: &[String]) -> Result<Vec<Group>, String> {
+    let mut groups = Vec::new();
+    for (i, part) in rest.split(|a| a == ":").enumerate() {
+        let (mut n, mut func) = if i == 0 { (n, func.clone()) } else { (1, None) };
+        let mut it = part.iter().peekable();
+        if i > 0 {
+            while let Some(opt) = it.peek().map(|s| s.as_str()) {
+                match opt {
+                    "-n" => {
+                        it.next();
+                        let v = it.next().ok_or("-n needs a number")?;
+                        n = v.parse().map_err(|_| format!("-n {v}: not a number"))?;
+                    }
+                    "-f" => {
+                        it.next();
+                        func = Some(it.next().ok_or("-f needs a function name")?.clone());
+                    }
+                    _ => break,
+                }
+            }
+        }
+        let prog = it.next().ok_or_else(|| format!("group {} has no program", i + 1))?.clone();
+        if n == 0 {
+            return Err(format!("group {} ({prog}): -n must be at least 1", i + 1));
+        }
+        groups.push(Group {
+            n,
+            func,
+            prog,
+            args: it.cloned().collect(),
+        });
+    }
+    Ok(groups)
+}
+
+/// Parses a CPU list such as `0,2,4-7`.
+///
+/// ```
+/// assert_eq!(pip_tools::exec::parse_cores("0,2-4").unwrap(), vec![0, 2, 3, 4]);
+/// assert!(pip_tools::exec::parse_cores("x").is_err());
+/// ```
+pub fn parse_cores(s: &str) -> Result<Vec<usize>, String> {
+    let mut out = Vec::new();
+    for part in s.split(',') {
+        let bad = || format!("--cores {s}: `{part}` is not a CPU number or range");
+        match part.split_once('-') {
+            Some((a, b)) => {
+                let (a, b): (usize, usize) = (a.parse().map_err(|_| bad())?, b.parse().map_err(|_| bad())?);
+                if a > b {
+                    return Err(bad());
+                }
+                out.extend(a..=b);
+            }
+            None => out.push(part.parse().map_err(|_| bad())?),
+        }
+    }
+    Ok(out)
+}
+
+/// The exit code of a job: 128+N for the first task killed by signal N, otherwise the largest
+/// exit code (a panic counts as 101); 0 when all succeeded.
+///
+/// ```
+/// use pip_core::ExitStatus::*;
+/// use pip_tools::exec::worst_status;
+/// assert_eq!(worst_status(&[Exited(0), Exited(3), Exited(1)]), 3);
+/// assert_eq!(worst_status(&[Exited(3), Signaled(11), Signaled(6)]), 139);
+/// assert_eq!(worst_status(&[Panicked, Exited(0)]), 101);
+/// ```
+pub fn worst_status(statuses: &[ExitStatus]) -> i32 {
+    if let Some(sig) = statuses.iter().find_map(|s| s.signal()) {
+        return 128 + sig;
+    }
+    statuses.iter().filter_map(|s| s.code()).map(|c| c & 0xff).max().unwrap_or(0)
+}

@@ -1,0 +1,156 @@
+//! A task program for the integration tests: `argv[1]` picks a behaviour.
+//!
+//! Built as a cdylib example (`target/debug/examples/libtest_tasks.so`).
+use pip_rs::pip_core::{self, Barrier, PipId};
+use std::cell::Cell;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+
+static MY_PIPID: AtomicUsize = AtomicUsize::new(usize::MAX);
+static VALUE: AtomicU64 = AtomicU64::new(0);
+
+thread_local! {
+    static TL: Cell<u64> = const { Cell::new(42) };
+}
+
+fn me() -> usize {
+    match pip_core::pipid().expect("pipid") {
+        PipId::Task(n) => n,
+        PipId::Root => panic!("not a task"),
+    }
+}
+
+fn barrier() -> &'static Barrier {
+    let b: *mut Barrier = pip_core::root_export().expect("root export");
+    assert!(!b.is_null(), "the root exported no barrier");
+    // SAFETY: the tests export a Barrier that outlives the tasks.
+    unsafe { &*b }
+}
+
+fn arg(i: usize) -> String {
+    pip_core::args().get(i).cloned().unwrap_or_default()
+}
+
+#[inline(never)]
+fn segfault() -> i32 {
+    // SAFETY: not safe at all: this task exists to crash.
+    unsafe { std::ptr::read_volatile(16 as *const i32) }
+}
+
+fn run() -> i32 {
+    match arg(1).as_str() {
+        "exit" => arg(2).parse().unwrap(),
+        "call_exit" => std::process::exit(arg(2).parse().unwrap()),
+        "panic" => panic!("deliberate panic in task {}", me()),
+        "segv" => segfault(),
+        "abort" => std::process::abort(),
+        "statics" => {
+            // Write my pipid into a static, meet everyone, and check it is still mine.
+            let me = me();
+            MY_PIPID.store(me, Ordering::SeqCst);
+            let addr = &MY_PIPID as *const AtomicUsize as *mut AtomicUsize;
+            pip_core::named_export("static", addr).unwrap();
+            barrier().wait();
+            assert_eq!(MY_PIPID.load(Ordering::SeqCst), me);
+            let n = pip_core::ntasks().unwrap();
+            let other: *mut AtomicUsize = pip_core::named_import(PipId::Task((me + 1) % n), "static").unwrap();
+            if n > 1 {
+                assert_ne!(other, addr, "two tasks share one static");
+            }
+            // SAFETY: the neighbour's static lives as long as its image: forever.
+            assert_eq!(unsafe { &*other }.load(Ordering::SeqCst), (me + 1) % n);
+            barrier().wait();
+            0
+        }
+        "tls" => {
+            let v = TL.with(|t| t.get());
+            let from_thread = std::thread::spawn(|| TL.with(|t| t.get())).join().unwrap();
+            TL.with(|t| t.set(7));
+            if v == 42 && from_thread == 42 {
+                0
+            } else {
+                eprintln!("thread_local initial value {v}, on a new thread {from_thread}");
+                1
+            }
+        }
+        "sleep" => loop {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        },
+        "import" => {
+            // import <pipid> <name>: block until the task exports it, print the value.
+            let from: usize = arg(2).parse().unwrap();
+            match pip_core::named_import::<AtomicU64>(PipId::Task(from), &arg(3)) {
+                // SAFETY: the exporter's static lives forever.
+                Ok(p) => unsafe { &*p }.load(Ordering::SeqCst) as i32,
+                Err(e) => {
+                    eprintln!("import failed: {e}");
+                    100 + e.errno()
+                }
+            }
+        }
+        "export" => {
+            // export <name> <value> <delay ms>
+            std::thread::sleep(std::time::Duration::from_millis(arg(4).parse().unwrap()));
+            VALUE.store(arg(3).parse().unwrap(), Ordering::SeqCst);
+            pip_core::named_export(&arg(2), &VALUE as *const AtomicU64 as *mut AtomicU64).unwrap();
+            0
+        }
+        "self_import" => match pip_core::named_import::<u8>(PipId::Task(me()), "nothing") {
+            Err(pip_core::Error::Deadlock(_)) => 0,
+            other => {
+                eprintln!("self import gave {other:?}");
+                1
+            }
+        },
+        "barrier" => {
+            // barrier <rounds>: a shared counter (the root's, through aux) stays in lock step.
+            let rounds: usize = arg(2).parse().unwrap();
+            let counter = pip_core::aux().unwrap() as *const AtomicUsize;
+            // SAFETY: the test passes a counter that outlives the tasks.
+            let counter = unsafe { &*counter };
+            let n = pip_core::ntasks().unwrap();
+            let b = barrier();
+            for r in 0..rounds {
+                counter.fetch_add(1, Ordering::SeqCst);
+                b.wait();
+                let c = counter.load(Ordering::SeqCst);
+                if c != (r + 1) * n {
+                    eprintln!("round {r}: counter {c}, expected {}", (r + 1) * n);
+                    return 1;
+                }
+                b.wait();
+            }
+            0
+        }
+        "env" => match pip_core::env_var(&arg(2)) {
+            Some(v) if v == arg(3) => 0,
+            other => {
+                eprintln!("env {} = {other:?}", arg(2));
+                1
+            }
+        },
+        "cwd" => {
+            let cwd = std::env::current_dir().unwrap();
+            if cwd == std::path::Path::new(&arg(2)) {
+                0
+            } else {
+                eprintln!("cwd is {}", cwd.display());
+                1
+            }
+        }
+        "print" => {
+            print!("unterminated output from task {}", me());
+            0
+        }
+        other => {
+            eprintln!("test_tasks: unknown behaviour {other:?}");
+            2
+        }
+    }
+}
+
+pip_rs::task_main!(run);
+
+fn add_one(arg: *mut std::ffi::c_void) -> i32 {
+    arg as usize as i32 + 1
+}
+pip_rs::pip_core::task_function!(add_one_fn, add_one);
