@@ -27,6 +27,8 @@ use std::sync::{Arc, Mutex};
 /// `pip_rs_task_attach(abi, pipid, argv, envp)`.
 pub(crate) type AttachFn =
     unsafe extern "C" fn(*const crate::abi::RootAbi, c_int, *const *const c_char, *const *const c_char) -> c_int;
+/// `void pip_rs_task_exit(int)` (unwinds, never returns).
+pub(crate) type ExitFn = unsafe extern "C-unwind" fn(c_int);
 /// `void f(void)`.
 pub(crate) type VoidFn = unsafe extern "C" fn();
 
@@ -46,6 +48,8 @@ pub(crate) struct Image {
     /// Set for Rust tasks built with pip-core.
     pub attach: Option<AttachFn>,
     pub flush: Option<VoidFn>,
+    /// `pip_rs_task_exit`: ends a Rust task by unwinding its own stack.
+    pub exit: Option<ExitFn>,
     pub ns: Option<NsLibc>,
 }
 
@@ -230,6 +234,7 @@ impl Loader {
             entry: entry_addr,
             attach: None,
             flush: None,
+            exit: None,
             ns: None,
         };
         if p.info.is_pip_rs_task {
@@ -244,11 +249,13 @@ impl Loader {
             check.map_err(Error::AbiMismatch)?;
             let attach = sym(handle, ATTACH_SYMBOL);
             let flush = sym(handle, "pip_rs_task_flush");
+            let exit = sym(handle, "pip_rs_task_exit");
             // SAFETY: both symbols are pip-core functions with these exact signatures (the ABI
             // version was checked just above).
             unsafe {
                 image.attach = Some(std::mem::transmute::<*mut c_void, AttachFn>(attach));
                 image.flush = (!flush.is_null()).then(|| std::mem::transmute::<*mut c_void, VoidFn>(flush));
+                image.exit = (!exit.is_null()).then(|| std::mem::transmute::<*mut c_void, ExitFn>(exit));
             }
         }
         if isolation == Isolation::Namespace {

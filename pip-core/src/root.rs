@@ -68,6 +68,8 @@ pub(crate) struct TaskSlot {
     alt_stack: Mutex<Option<(usize, usize)>>,
     /// The program, for messages.
     program: Mutex<String>,
+    /// A Rust task's `pip_rs_task_exit` (0 for C tasks): how `exit()` ends the task.
+    rust_exit: AtomicUsize,
     root: *const RootState,
 }
 
@@ -189,9 +191,18 @@ extern "C" {
 
 unsafe extern "C-unwind" fn op_task_exit(_abi: *const RootAbi, code: c_int) -> c_int {
     let Some(slot) = current_task() else { return libc::ESRCH };
+    let rust_exit = slot.rust_exit.load(Ordering::Acquire);
+    if rust_exit != 0 {
+        // A Rust task unwinds its own stack up to its entry (which catches the unwind and
+        // returns): a forced unwind would be caught, and refused, by the entry's catch_unwind.
+        // SAFETY: `rust_exit` is the task's `pip_rs_task_exit` (ABI checked at load).
+        let f: crate::loader::ExitFn = unsafe { std::mem::transmute(rust_exit) };
+        // SAFETY: called on the task's own thread, inside its entry.
+        unsafe { f(code) };
+    }
     slot.record(ExitStatus::Exited(code));
     // SAFETY: we are on the task's thread, created by pthread_create with an unwinding-capable
-    // start routine; the forced unwind runs the task's destructors and our `Finish` guard.
+    // start routine; the forced unwind runs the task's cleanups and our `Finish` guard.
     unsafe { pthread_exit_unwinding(std::ptr::null_mut()) }
 }
 
@@ -473,6 +484,7 @@ impl Root {
                 thread: AtomicUsize::new(0),
                 alt_stack: Mutex::new(None),
                 program: Mutex::new(String::new()),
+                rust_exit: AtomicUsize::new(0),
                 root: root_ptr,
             })
             .collect();
@@ -950,6 +962,9 @@ unsafe extern "C-unwind" fn task_thread(arg: *mut c_void) -> *mut c_void {
         }
     }
     stop_on_start(slot.pipid);
+    if let Some(exit) = start.image.exit {
+        slot.rust_exit.store(exit as usize, Ordering::Release);
+    }
     if let Some(attach) = start.image.attach {
         // SAFETY: a pip-rs task's attach function (ABI checked at load); argv/envp are
         // null-terminated and leaked.

@@ -73,6 +73,17 @@ pub extern "C" fn pip_rs_task_flush() {
     let _ = std::io::stderr().flush();
 }
 
+/// The unwinding payload that carries a Rust task's `exit()` code up to its entry.
+struct TaskExit(c_int);
+
+/// Called by the root when this Rust task's main thread calls `exit(code)`: unwinds the task's
+/// stack as a panic would (without the panic message), running its destructors, up to the
+/// entry, which then returns `code`. Never returns.
+#[no_mangle]
+pub extern "C-unwind" fn pip_rs_task_exit(code: c_int) {
+    std::panic::resume_unwind(Box::new(TaskExit(code)))
+}
+
 /// # Safety
 /// `p` must be null or a null-terminated array of valid C strings.
 unsafe fn c_strings(mut p: *const *const c_char) -> Vec<String> {
@@ -344,6 +355,7 @@ impl<E: std::fmt::Debug> TaskResult for std::result::Result<(), E> {
 fn finish<R: TaskResult>(f: impl FnOnce() -> R) -> c_int {
     let code = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
         Ok(r) => r.into_code(),
+        Err(payload) if payload.is::<TaskExit>() => payload.downcast_ref::<TaskExit>().map_or(0, |e| e.0),
         Err(_) => {
             if let Ok((root, me)) = context() {
                 // SAFETY: `root` is live; task_panicked only records a flag.

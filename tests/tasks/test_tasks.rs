@@ -137,6 +137,18 @@ fn run() -> i32 {
                 1
             }
         }
+        "exit_with_guard" => {
+            // exit(6) with a guard on the stack whose destructor bumps the aux counter.
+            struct Guard(&'static AtomicUsize);
+            impl Drop for Guard {
+                fn drop(&mut self) {
+                    self.0.fetch_add(1, Ordering::SeqCst);
+                }
+            }
+            // SAFETY: the test passes a counter that outlives the task.
+            let _g = Guard(unsafe { &*(pip_core::aux().unwrap() as *const AtomicUsize) });
+            std::process::exit(6)
+        }
         "print" => {
             print!("unterminated output from task {}", me());
             0

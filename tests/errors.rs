@@ -1,0 +1,108 @@
+//! Every bad input to the root gets its own clear error.
+mod common;
+use common::*;
+use pip_core::{elf::TaskFileError, Error, ExitStatus, Root, Spawn};
+
+fn spawn_error(path: &std::path::Path) -> Error {
+    let _g = root_lock();
+    let mut root = Root::init(1).unwrap();
+    let e = root.spawn(Spawn::program(path)).unwrap_err();
+    root.fin().unwrap();
+    e
+}
+
+fn reason(e: Error) -> TaskFileError {
+    match e {
+        Error::TaskFile(r) => r.reason,
+        other => panic!("expected a task-file error, got {other:?}"),
+    }
+}
+
+#[test]
+fn missing_file() {
+    let e = spawn_error("/nonexistent/libnothing.so".as_ref());
+    assert!(e.to_string().contains("/nonexistent/libnothing.so: no such file"), "{e}");
+    assert!(matches!(reason(e), TaskFileError::Missing));
+}
+
+#[test]
+fn non_elf_file() {
+    let dir = std::env::temp_dir().join(format!("pip-rs-errors-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let f = dir.join("script.sh");
+    std::fs::write(&f, "#!/bin/sh\necho hi\n").unwrap();
+    let e = spawn_error(&f);
+    assert!(e.to_string().contains("not an ELF file"), "{e}");
+}
+
+#[test]
+fn rust_executable_is_refused_and_told_to_be_a_cdylib() {
+    let e = spawn_error(&std::env::current_exe().unwrap());
+    let msg = e.to_string();
+    assert!(msg.contains("local-exec") && msg.contains("cdylib"), "{msg}");
+}
+
+#[test]
+fn missing_entry_function() {
+    let _g = root_lock();
+    let mut root = Root::init(1).unwrap();
+    let e = root.spawn(Spawn::function(test_tasks(), "no_such_function", std::ptr::null_mut())).unwrap_err();
+    assert!(e.to_string().contains("`no_such_function` is not defined"), "{e}");
+    root.fin().unwrap();
+}
+
+#[test]
+fn init_arguments() {
+    let _g = root_lock();
+    assert!(matches!(Root::init(0), Err(Error::InvalidTaskCount { requested: 0, .. })));
+    assert!(matches!(Root::init(pip_core::MAX_TASKS + 1), Err(Error::InvalidTaskCount { .. })));
+    let mut root = Root::init(1).unwrap();
+    assert!(matches!(Root::init(1), Err(Error::AlreadyInitialized)));
+    root.fin().unwrap();
+}
+
+#[test]
+fn pipids_are_checked_and_never_reused() {
+    let _g = root_lock();
+    let mut root = Root::init(2).unwrap();
+    assert!(matches!(root.wait(5), Err(Error::InvalidPipid { pipid: 5, ntasks: 2 })));
+    assert!(matches!(root.wait(0), Err(Error::NoSuchTask(0))));
+    assert!(matches!(root.spawn(Spawn::program(test_tasks()).pipid(9)), Err(Error::InvalidPipid { .. })));
+    let p = root.spawn(Spawn::program(test_tasks()).args(["exit", "0"]).pipid(1)).unwrap();
+    assert_eq!(p, 1);
+    assert!(matches!(root.spawn(Spawn::program(test_tasks()).pipid(1)), Err(Error::PipidInUse(1))));
+    // fin refuses while a task has not been waited for.
+    std::thread::sleep(std::time::Duration::from_millis(10));
+    assert!(matches!(root.fin(), Err(Error::TasksAlive(1))));
+    assert_eq!(root.wait(1).unwrap(), ExitStatus::Exited(0));
+    assert!(matches!(root.wait(1), Err(Error::NoSuchTask(1))));
+    let q = root.spawn(Spawn::program(test_tasks()).args(["exit", "0"])).unwrap();
+    assert_eq!(q, 0);
+    assert_eq!(root.wait(q).unwrap(), ExitStatus::Exited(0));
+    // Both pipids used: a third spawn is one too many.
+    let e = root.spawn(Spawn::program(test_tasks())).unwrap_err();
+    assert!(matches!(e, Error::TooManyTasks { ntasks: 2 }), "{e}");
+    assert!(matches!(root.try_wait_any(), Err(Error::NoTasks)));
+    root.fin().unwrap();
+}
+
+#[test]
+fn setup_failure_is_reported_by_spawn() {
+    let _g = root_lock();
+    let mut root = Root::init(1).unwrap();
+    let e = root.spawn(Spawn::program(test_tasks()).args(["exit", "0"]).cwd("/nonexistent-dir")).unwrap_err();
+    assert!(e.to_string().contains("setting up the task"), "{e}");
+    root.fin().unwrap();
+}
+
+#[test]
+fn queries_outside_a_job() {
+    let _g = root_lock();
+    assert!(matches!(pip_core::pipid(), Err(Error::NotInitialized)));
+    assert!(!pip_core::is_task());
+    let mut root = Root::init(1).unwrap();
+    assert_eq!(pip_core::pipid().unwrap(), pip_core::PipId::Root);
+    assert!(pip_core::is_root());
+    assert_eq!(pip_core::ntasks().unwrap(), 1);
+    root.fin().unwrap();
+}
