@@ -19,7 +19,9 @@ impl Group {
     /// The spawn request for one task of this group.
     pub fn spawn(&self, core: Option<usize>, private_fds: bool) -> Spawn {
         let mut s = match &self.func {
-            Some(f) => Spawn::function(&self.prog, f, std::ptr::null_mut()).args(self.args.iter().cloned()),
+            Some(f) => {
+                Spawn::function(&self.prog, f, std::ptr::null_mut()).args(self.args.iter().cloned())
+            }
             None => Spawn::program(&self.prog).args(self.args.iter().cloned()),
         };
         if let Some(c) = core {
@@ -60,7 +62,10 @@ pub fn parse_groups(n: usize, func: Option<String>, rest: &[String]) -> Result<V
                 }
             }
         }
-        let prog = it.next().ok_or_else(|| format!("group {} has no program", i + 1))?.clone();
+        let prog = it
+            .next()
+            .ok_or_else(|| format!("group {} has no program", i + 1))?
+            .clone();
         if n == 0 {
             return Err(format!("group {} ({prog}): -n must be at least 1", i + 1));
         }
@@ -86,7 +91,8 @@ pub fn parse_cores(s: &str) -> Result<Vec<usize>, String> {
         let bad = || format!("--cores {s}: `{part}` is not a CPU number or range");
         match part.split_once('-') {
             Some((a, b)) => {
-                let (a, b): (usize, usize) = (a.parse().map_err(|_| bad())?, b.parse().map_err(|_| bad())?);
+                let (a, b): (usize, usize) =
+                    (a.parse().map_err(|_| bad())?, b.parse().map_err(|_| bad())?);
                 if a > b {
                     return Err(bad());
                 }
@@ -112,5 +118,10 @@ pub fn worst_status(statuses: &[ExitStatus]) -> i32 {
     if let Some(sig) = statuses.iter().find_map(|s| s.signal()) {
         return 128 + sig;
     }
-    statuses.iter().filter_map(|s| s.code()).map(|c| c & 0xff).max().unwrap_or(0)
+    statuses
+        .iter()
+        .filter_map(|s| s.code())
+        .map(|c| c & 0xff)
+        .max()
+        .unwrap_or(0)
 }

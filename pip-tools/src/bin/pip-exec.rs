@@ -43,7 +43,12 @@ struct Cli {
     #[arg(long, value_name = "LIST")]
     cores: Option<String>,
     /// The program, its arguments, and further `: -n M prog2 args...` groups.
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true, value_name = "PROG ARGS")]
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        required = true,
+        value_name = "PROG ARGS"
+    )]
     rest: Vec<String>,
 }
 
@@ -67,7 +72,10 @@ fn main() -> ExitCode {
     };
     let total: usize = groups.iter().map(|g| g.n).sum();
     if total == 0 || total > pip_core::MAX_TASKS {
-        return fail(format!("the job must have between 1 and {} tasks, not {total}", pip_core::MAX_TASKS));
+        return fail(format!(
+            "the job must have between 1 and {} tasks, not {total}",
+            pip_core::MAX_TASKS
+        ));
     }
     if cli.isolation == Isolation::Namespace {
         // Stock glibc fits 11 namespaces; re-executing with the tunable gives 15.
@@ -77,7 +85,8 @@ fn main() -> ExitCode {
     }
     pip_tools::set_root_thread_name();
 
-    let barrier: &'static pip_core::Barrier = Box::leak(Box::new(pip_core::Barrier::new(total as u32)));
+    let barrier: &'static pip_core::Barrier =
+        Box::leak(Box::new(pip_core::Barrier::new(total as u32)));
     let mut root = match Root::builder(total)
         .isolation(cli.isolation)
         .export(barrier as *const _ as *mut pip_core::Barrier)
@@ -90,7 +99,8 @@ fn main() -> ExitCode {
     // Check every program before starting any task.
     for g in &groups {
         if let Err(e) = root.check(&g.spawn(None, false)) {
-            return fail(format!("cannot run `{}`: {e}", g.prog));
+            // The error names the file.
+            return fail(e);
         }
     }
 
@@ -126,7 +136,10 @@ fn main() -> ExitCode {
                 }
                 ended_on_their_own.push(status);
                 if !status.success() && !killing {
-                    eprintln!("pip-exec: task {p} ({}) {status}; ending the job", programs[p]);
+                    eprintln!(
+                        "pip-exec: task {p} ({}) {status}; ending the job",
+                        programs[p]
+                    );
                     root.kill_all();
                     killing = true;
                 }
@@ -160,4 +173,3 @@ fn exit_code(interrupted: Option<i32>, statuses: &[pip_core::ExitStatus]) -> u8 
 fn drain(root: &mut Root) {
     while root.wait_any_timeout(Duration::from_secs(10)).is_ok() {}
 }
-
