@@ -1,0 +1,102 @@
+//! `pip-mode`: run a command with `PIP_MODE` set, or say which mode a job would use. See
+//! `pip-mode --help`.
+use clap::{ArgGroup, Parser};
+use pip_tools::mode::{plan, Action, ModeFlag};
+use std::os::unix::process::CommandExt;
+use std::process::ExitCode;
+
+/// Run a command with the PiP execution mode set (`PIP_MODE`), or print the setting.
+///
+///     pip-mode -T pip-exec -n 4 ./libhello.so     run pip-exec with PIP_MODE=thread
+///     pip-mode -T                                 print PIP_MODE=thread
+///     pip-mode --show                             print the mode a job would use now
+///
+/// Only the thread mode (`thread`, also spelled `pthread`: a task is a thread of the root's
+/// process) is available. PiP's process modes (-P, -L, -C, -G) are recognised and refused with
+/// an explanation: they are not implemented yet.
+///
+/// Exit code: the command's when it runs; 1 when the mode is refused; 126 or 127 when the
+/// command cannot be run; 2 on a usage error.
+#[derive(Parser, Debug)]
+#[command(name = "pip-mode", version, verbatim_doc_comment)]
+#[command(group(ArgGroup::new("mode").args(["thread", "process", "preload", "pipclone", "got"])))]
+struct Cli {
+    /// Thread mode: a task is a thread of the root's process (PIP_MODE=thread).
+    #[arg(short = 'T', long = "thread", visible_alias = "pthread")]
+    thread: bool,
+    /// PiP's process mode (PIP_MODE=process): not available yet.
+    #[arg(short = 'P', long = "process")]
+    process: bool,
+    /// PiP's process:preload mode: not available yet.
+    #[arg(short = 'L', long = "process:preload")]
+    preload: bool,
+    /// PiP's process:pipclone mode: not available yet.
+    #[arg(short = 'C', long = "process:pipclone")]
+    pipclone: bool,
+    /// PiP's obsolete process:got mode: not available.
+    #[arg(short = 'G', long = "process:got")]
+    got: bool,
+    /// Print the mode a job started now would use (`pthread`), as PiP's printpipmode does.
+    #[arg(long)]
+    show: bool,
+    /// The command to run, with its arguments.
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "CMD ARGS"
+    )]
+    command: Vec<String>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let flag = [
+        (cli.thread, ModeFlag::Thread),
+        (cli.process, ModeFlag::Process),
+        (cli.preload, ModeFlag::ProcessPreload),
+        (cli.pipclone, ModeFlag::ProcessPipclone),
+        (cli.got, ModeFlag::ProcessGot),
+    ]
+    .into_iter()
+    .find_map(|(set, f)| set.then_some(f));
+    let action = match plan(flag, cli.show, !cli.command.is_empty()) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("pip-mode: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if let Some(f) = flag {
+        // Single-threaded here: nothing else reads the environment concurrently.
+        std::env::set_var("PIP_MODE", f.env_value());
+    }
+    // pip-core decides which modes exist, exactly as a root started with this environment.
+    let mode = match pip_core::Mode::from_env() {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("pip-mode: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match action {
+        Action::Show => {
+            println!("{}", mode.as_str());
+            ExitCode::SUCCESS
+        }
+        Action::PrintSetting(value) => {
+            println!("PIP_MODE={value}");
+            ExitCode::SUCCESS
+        }
+        Action::Run(_) => {
+            let err = std::process::Command::new(&cli.command[0])
+                .args(&cli.command[1..])
+                .exec();
+            eprintln!("pip-mode: cannot run `{}`: {err}", cli.command[0]);
+            ExitCode::from(if err.kind() == std::io::ErrorKind::NotFound {
+                127
+            } else {
+                126
+            })
+        }
+    }
+}
