@@ -175,6 +175,7 @@ struct ElfFacts {
     exports_exit: bool,
     rust: bool,
     pip_core: bool,
+    symtab: bool,
     pip_task: bool,
     abi: Option<TaskAbiInfo>,
 }
@@ -220,6 +221,9 @@ fn elf_facts(data: &[u8]) -> Option<ElfFacts> {
         let Ok(table) = sections.symbols(endian, data, sh_type) else {
             continue;
         };
+        if !dynamic && !table.is_empty() {
+            f.symtab = true;
+        }
         for sym in table.iter() {
             if sym.st_shndx(endian) == elf::SHN_UNDEF {
                 continue;
@@ -251,6 +255,11 @@ fn elf_facts(data: &[u8]) -> Option<ElfFacts> {
                 }
             }
         }
+    }
+    // A stripped Rust program still holds the source paths of its standard library's panic
+    // locations.
+    if !f.rust && !f.symtab && contains(data, b"/rustc/") {
+        f.rust = true;
     }
     if let Some(addr) = abi_addr {
         f.abi = read_abi_info(data, phdrs, endian, addr);
@@ -430,12 +439,14 @@ fn root_verdict(
     if !facts.exports_exit {
         return Err(format!("it does not export `exit`: {ROOT_EXIT_HINT}"));
     }
-    if facts.rust && !facts.pip_core {
-        notes.push(
-            "it exports `exit` but shows no sign of pip-core (is it a PiP root at all?)".into(),
-        );
+    if facts.pip_core {
+        Ok("an executable that links pip-core and exports `exit`".into())
+    } else if facts.symtab {
+        Err("it exports `exit` but does not contain pip-core: a root is a program that links pip-core and calls `Root::init` (or pip-exec, which runs tasks for you)".into())
+    } else {
+        notes.push("the file is stripped, so whether it links pip-core cannot be told".into());
+        Ok("an executable that exports `exit`".into())
     }
-    Ok("an executable that exports `exit`".into())
 }
 
 impl Report {

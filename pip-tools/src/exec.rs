@@ -104,6 +104,65 @@ pub fn parse_cores(s: &str) -> Result<Vec<usize>, String> {
     Ok(out)
 }
 
+/// The CPUs this process may run on (its affinity mask), in order.
+pub fn allowed_cpus() -> Vec<usize> {
+    // SAFETY: a zeroed cpu_set_t is a valid empty set; sched_getaffinity fills it.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        if libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) != 0 {
+            return Vec::new();
+        }
+        (0..libc::CPU_SETSIZE as usize)
+            .filter(|&c| libc::CPU_ISSET(c, &set))
+            .collect()
+    }
+}
+
+/// Formats a CPU list as ranges: `[0, 1, 2, 5]` gives `0-2,5`.
+///
+/// ```
+/// assert_eq!(pip_tools::exec::format_cpus(&[0, 1, 2, 5]), "0-2,5");
+/// ```
+pub fn format_cpus(cpus: &[usize]) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < cpus.len() {
+        let mut j = i;
+        while j + 1 < cpus.len() && cpus[j + 1] == cpus[j] + 1 {
+            j += 1;
+        }
+        parts.push(if i == j {
+            cpus[i].to_string()
+        } else {
+            format!("{}-{}", cpus[i], cpus[j])
+        });
+        i = j + 1;
+    }
+    parts.join(",")
+}
+
+/// Checks that every CPU of `--cores` is one this process may use (`allowed`), so that a bad
+/// list is refused before any task starts.
+///
+/// ```
+/// use pip_tools::exec::check_cores;
+/// assert!(check_cores(&[0, 1], &[0, 1, 2]).is_ok());
+/// let e = check_cores(&[7], &[0, 1]).unwrap_err();
+/// assert!(e.contains("CPU 7") && e.contains("0-1"), "{e}");
+/// ```
+pub fn check_cores(cores: &[usize], allowed: &[usize]) -> Result<(), String> {
+    if allowed.is_empty() {
+        return Ok(()); // Unknown: let the kernel decide.
+    }
+    match cores.iter().find(|c| !allowed.contains(c)) {
+        Some(c) => Err(format!(
+            "--cores: CPU {c} is not available to this process (it may use CPUs {})",
+            format_cpus(allowed)
+        )),
+        None => Ok(()),
+    }
+}
+
 /// The exit code of a job: 128+N for the first task killed by signal N, otherwise the largest
 /// exit code (a panic counts as 101); 0 when all succeeded.
 ///

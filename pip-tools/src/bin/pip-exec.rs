@@ -1,7 +1,7 @@
 //! `pip-exec`: run an SPMD or MPMD job of PiP tasks. See `pip-exec --help`.
 use clap::Parser;
 use pip_core::{Isolation, Mode, Root};
-use pip_tools::exec::{parse_cores, parse_groups, worst_status, Group};
+use pip_tools::exec::{allowed_cpus, check_cores, parse_cores, parse_groups, worst_status, Group};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -70,6 +70,9 @@ fn main() -> ExitCode {
         Ok(c) => c,
         Err(e) => return fail(e),
     };
+    if let Some(Err(e)) = cores.as_deref().map(|c| check_cores(c, &allowed_cpus())) {
+        return fail(e);
+    }
     let total: usize = groups.iter().map(|g| g.n).sum();
     if total == 0 || total > pip_core::MAX_TASKS {
         return fail(format!(

@@ -1,0 +1,690 @@
+//! The command-line tools as a user runs them: pip-exec (SPMD and MPMD jobs, -f, --cores, exit
+//! codes, failing tasks, signals, bad command lines), pip-check and pip-mode.
+//!
+//! Every job runs under a generous time limit that only stops a hang; nothing here depends on
+//! timing.
+mod common;
+mod support;
+
+use common::*;
+use std::ffi::OsStr;
+use std::process::Command;
+use std::sync::OnceLock;
+use support::*;
+
+fn pip_exec_cmd<I, S>(args: I) -> Command
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    let mut c = Command::new(tool("pip-exec"));
+    c.args(args)
+        .env_remove("PIP_MODE")
+        .env_remove("PIP_STOP_ON_START");
+    c
+}
+
+/// Runs pip-exec with these arguments.
+fn pip_exec_run<I, S>(args: I) -> Output
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    run(&mut pip_exec_cmd(args))
+}
+
+fn s(p: &std::path::Path) -> String {
+    p.display().to_string()
+}
+
+/// A C task that prints the CPUs its thread may run on, e.g. `cpus: 0 1`.
+fn affinity_task() -> &'static std::path::Path {
+    static P: OnceLock<std::path::PathBuf> = OnceLock::new();
+    P.get_or_init(|| {
+        let src = r#"
+#define _GNU_SOURCE
+#include <sched.h>
+#include <stdio.h>
+int main(void) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof set, &set) != 0) return 1;
+    char line[4096];
+    int n = snprintf(line, sizeof line, "cpus:");
+    for (int c = 0; c < CPU_SETSIZE && n < 4000; c++)
+        if (CPU_ISSET(c, &set)) n += snprintf(line + n, sizeof line - n, " %d", c);
+    puts(line);
+    return 0;
+}
+"#;
+        cc(
+            &build_dir("tools"),
+            "affinity.so",
+            src,
+            &["-shared", "-fPIC"],
+        )
+    })
+}
+
+/// The CPUs the test process may use.
+fn allowed_cpus() -> Vec<usize> {
+    // SAFETY: a zeroed cpu_set_t is a valid empty set; sched_getaffinity fills it.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        assert_eq!(
+            libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set),
+            0
+        );
+        (0..libc::CPU_SETSIZE as usize)
+            .filter(|&c| libc::CPU_ISSET(c, &set))
+            .collect()
+    }
+}
+
+// --- Running jobs --------------------------------------------------------------------------
+
+#[test]
+fn hello_with_four_tasks_shows_four_private_statics() {
+    let out = pip_exec_run(["-n".into(), "4".into(), s(&example("hello"))]);
+    assert_eq!(out.code, Some(0), "{}", out.both());
+    let mut addrs = Vec::new();
+    for pipid in 0..4 {
+        let line = out
+            .stdout
+            .lines()
+            .find(|l| l.starts_with(&format!("Hello from task {pipid} of 4")))
+            .unwrap_or_else(|| panic!("no line from task {pipid}: {}", out.both()));
+        let addr = line
+            .split_whitespace()
+            .find(|w| w.starts_with("0x"))
+            .unwrap_or_else(|| panic!("no address in {line:?}"));
+        addrs.push(addr.to_string());
+    }
+    addrs.sort();
+    addrs.dedup();
+    assert_eq!(addrs.len(), 4, "tasks share a static: {}", out.both());
+}
+
+#[test]
+fn mpmd_groups_get_consecutive_pipids_and_one_task_count() {
+    let out = pip_exec_run([
+        "-n".into(),
+        "2".into(),
+        s(&example("hello")),
+        ":".into(),
+        "-n".into(),
+        "2".into(),
+        s(&test_tasks()),
+        "print".into(),
+    ]);
+    assert_eq!(out.code, Some(0), "{}", out.both());
+    for expect in [
+        "Hello from task 0 of 4",
+        "Hello from task 1 of 4",
+        "unterminated output from task 2",
+        "unterminated output from task 3",
+    ] {
+        assert!(out.stdout.contains(expect), "{expect:?}: {}", out.both());
+    }
+}
+
+#[test]
+fn start_function_with_f() {
+    // add_one_fn returns its argument plus one; pip-exec passes a null argument, so each
+    // task exits with 1, which is the job's code.
+    let out = pip_exec_run([
+        "-n".into(),
+        "2".into(),
+        "-f".into(),
+        "add_one_fn".into(),
+        s(&test_tasks()),
+    ]);
+    assert_eq!(out.code, Some(1), "{}", out.both());
+    assert!(out.stderr.contains("exited with code 1"), "{}", out.both());
+    // In a later group.
+    let out = pip_exec_run([
+        s(&test_tasks()),
+        "exit".into(),
+        "0".into(),
+        ":".into(),
+        "-f".into(),
+        "add_one_fn".into(),
+        s(&test_tasks()),
+    ]);
+    assert_eq!(out.code, Some(1), "{}", out.both());
+    assert!(out.stderr.contains("task 1 ("), "{}", out.both());
+    // A function that does not exist is refused before anything runs.
+    let out = pip_exec_run([
+        s(&test_tasks()),
+        "print".into(),
+        ":".into(),
+        "-f".into(),
+        "no_such_function".into(),
+        s(&test_tasks()),
+    ]);
+    assert_eq!(out.code, Some(1), "{}", out.both());
+    assert!(out.stdout.is_empty(), "a task ran: {}", out.both());
+    assert!(
+        out.stderr.contains("`no_such_function` is not defined"),
+        "{}",
+        out.both()
+    );
+}
+
+#[test]
+fn cores_pin_each_task() {
+    let allowed = allowed_cpus();
+    let first = allowed[0];
+    let out = pip_exec_run([
+        "--cores".into(),
+        first.to_string(),
+        "-n".into(),
+        "2".into(),
+        s(affinity_task()),
+    ]);
+    assert_eq!(out.code, Some(0), "{}", out.both());
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(lines, vec![format!("cpus: {first}"); 2], "{}", out.both());
+    if allowed.len() >= 2 {
+        // Task i goes to LIST[i % len].
+        let list = format!("{},{}", allowed[0], allowed[1]);
+        let out = pip_exec_run([
+            "--cores".into(),
+            list,
+            "-n".into(),
+            "4".into(),
+            s(affinity_task()),
+        ]);
+        assert_eq!(out.code, Some(0), "{}", out.both());
+        let mut lines: Vec<&str> = out.stdout.lines().collect();
+        lines.sort();
+        let (a, b) = (
+            format!("cpus: {}", allowed[0]),
+            format!("cpus: {}", allowed[1]),
+        );
+        assert_eq!(lines, vec![&*a, &*a, &*b, &*b], "{}", out.both());
+    }
+    // Without --cores a task may run anywhere the job may.
+    let out = pip_exec_run([s(affinity_task())]);
+    let all: Vec<String> = allowed.iter().map(|c| c.to_string()).collect();
+    assert_eq!(out.stdout.trim_end(), format!("cpus: {}", all.join(" ")));
+}
+
+// --- Exit codes and failures ---------------------------------------------------------------------
+
+#[test]
+fn exit_code_is_zero_when_every_task_succeeds() {
+    let out = pip_exec_run([
+        "-n".into(),
+        "3".into(),
+        s(&test_tasks()),
+        "exit".into(),
+        "0".into(),
+    ]);
+    assert_eq!(out.code, Some(0), "{}", out.both());
+    assert!(out.stderr.is_empty(), "{}", out.both());
+}
+
+/// Runs `failing` as task 0 while two tasks sleep; the job must end with `code`, naming task 0
+/// and how it ended (`how`).
+fn failing_task_ends_the_job(failing: &[&str], code: i32, how: &str) {
+    let mut args = vec![s(&test_tasks())];
+    args.extend(failing.iter().map(|a| a.to_string()));
+    args.extend([":", "-n", "2"].map(String::from));
+    args.push(s(&test_tasks()));
+    args.push("sleep".into());
+    let out = pip_exec_run(args);
+    assert_eq!(out.code, Some(code), "{failing:?}: {}", out.both());
+    let expect = format!("task 0 ({}) {how}; ending the job", s(&test_tasks()));
+    assert!(out.stderr.contains(&expect), "{expect:?}: {}", out.both());
+}
+
+#[test]
+fn a_failing_task_ends_the_job_with_its_status() {
+    failing_task_ends_the_job(&["exit", "7"], 7, "exited with code 7");
+    failing_task_ends_the_job(&["call_exit", "5"], 5, "exited with code 5");
+    failing_task_ends_the_job(&["panic"], 101, "panicked");
+    failing_task_ends_the_job(&["segv"], 139, "killed by signal 11 (SIGSEGV)");
+    failing_task_ends_the_job(&["abort"], 134, "killed by signal 6 (SIGABRT)");
+}
+
+#[test]
+fn a_fault_after_the_others_started_ends_them_promptly() {
+    // The sleepers start first; the faulting task is the last one spawned.
+    let out = pip_exec_run([
+        "-n".into(),
+        "2".into(),
+        s(&test_tasks()),
+        "sleep".into(),
+        ":".into(),
+        s(&test_tasks()),
+        "segv".into(),
+    ]);
+    assert_eq!(out.code, Some(139), "{}", out.both());
+    assert!(
+        out.stderr.contains("task 2 (") && out.stderr.contains("SIGSEGV"),
+        "{}",
+        out.both()
+    );
+}
+
+#[test]
+fn sigterm_and_sigint_end_every_task() {
+    for (sig, code, name) in [
+        (libc::SIGTERM, 143, "SIGTERM"),
+        (libc::SIGINT, 130, "SIGINT"),
+    ] {
+        let mut job = start(&mut pip_exec_cmd([
+            "-n".into(),
+            "3".into(),
+            s(&test_tasks()),
+            "sleep".into(),
+        ]));
+        job.wait_for_task_threads("test_tasks", 3);
+        // Tools find the job by PiP's thread names: the root, then `<pipid>|<program>`.
+        let names = task_thread_names(job.pid());
+        for expect in ["R|pip-exec", "0|test_tasks", "1|test_tasks", "2|test_tasks"] {
+            assert!(names.iter().any(|n| n == expect), "{expect}: {names:?}");
+        }
+        // SAFETY: signalling our own child.
+        assert_eq!(unsafe { libc::kill(job.pid(), sig) }, 0);
+        let out = job.finish(HANG_LIMIT);
+        assert_eq!(out.code, Some(code), "{name}: {}", out.both());
+        assert!(
+            out.stderr.contains(&format!("{name}: ending all tasks")),
+            "{}",
+            out.both()
+        );
+    }
+}
+
+#[test]
+fn stop_on_start_stops_the_job_until_continued() {
+    let mut cmd = pip_exec_cmd([s(&test_tasks()), "exit".into(), "0".into()]);
+    cmd.env("PIP_STOP_ON_START", "0");
+    let job = start(&mut cmd);
+    // Wait for the process to stop (state T in /proc/PID/stat).
+    let stat = format!("/proc/{}/stat", job.pid());
+    let deadline = std::time::Instant::now() + HANG_LIMIT;
+    loop {
+        let st = std::fs::read_to_string(&stat).unwrap_or_default();
+        let state = st
+            .rsplit(')')
+            .next()
+            .unwrap_or("")
+            .split_whitespace()
+            .next();
+        if state == Some("T") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the job never stopped"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    // SAFETY: signalling our own child.
+    assert_eq!(unsafe { libc::kill(job.pid(), libc::SIGCONT) }, 0);
+    let out = job.finish(HANG_LIMIT);
+    assert_eq!(out.code, Some(0), "{}", out.both());
+    assert!(out.stderr.contains("stopped on start"), "{}", out.both());
+}
+
+// --- Bad command lines -----------------------------------------------------------------------
+
+#[test]
+fn bad_command_lines_get_clear_errors() {
+    let hello = s(&example("hello"));
+    let cases: Vec<(Vec<String>, i32, &str)> = vec![
+        (vec![], 2, "required"),
+        (
+            vec!["-n".into(), "0".into(), hello.clone()],
+            1,
+            "-n must be at least 1",
+        ),
+        (
+            vec!["-n".into(), "x".into(), hello.clone()],
+            2,
+            "invalid value 'x'",
+        ),
+        (
+            vec!["--cores".into(), "x".into(), hello.clone()],
+            1,
+            "`x` is not a CPU number or range",
+        ),
+        (
+            vec!["--cores".into(), "3-1".into(), hello.clone()],
+            1,
+            "`3-1` is not a CPU number or range",
+        ),
+        (
+            vec!["--cores".into(), "1000".into(), hello.clone()],
+            1,
+            "CPU 1000 is not available to this process",
+        ),
+        (vec![hello.clone(), ":".into()], 1, "group 2 has no program"),
+        (
+            vec![hello.clone(), ":".into(), "-n".into(), "2".into()],
+            1,
+            "group 2 has no program",
+        ),
+        (
+            vec!["/nonexistent/libtask.so".into()],
+            1,
+            "/nonexistent/libtask.so: no such file",
+        ),
+        (
+            vec!["--isolation".into(), "bogus".into(), hello.clone()],
+            2,
+            "unknown isolation `bogus`",
+        ),
+        (
+            vec!["-n".into(), "5000".into(), hello.clone()],
+            1,
+            "between 1 and 4096 tasks",
+        ),
+    ];
+    for (args, code, expect) in cases {
+        let out = pip_exec_run(&args);
+        assert_eq!(out.code, Some(code), "{args:?}: {}", out.both());
+        assert!(
+            out.stderr.contains(expect),
+            "{args:?}: want {expect:?}: {}",
+            out.both()
+        );
+        assert!(
+            out.stdout.is_empty(),
+            "{args:?}: a task ran: {}",
+            out.both()
+        );
+    }
+}
+
+#[test]
+fn process_mode_is_refused_clearly() {
+    let out = run(pip_exec_cmd([s(&example("hello"))]).env("PIP_MODE", "process"));
+    assert_eq!(out.code, Some(1), "{}", out.both());
+    assert!(out.stderr.contains("not available yet"), "{}", out.both());
+    // Both spellings of the thread mode work.
+    for mode in ["thread", "pthread"] {
+        let out = run(pip_exec_cmd([s(&example("hello"))]).env("PIP_MODE", mode));
+        assert_eq!(out.code, Some(0), "{mode}: {}", out.both());
+    }
+}
+
+#[test]
+fn a_rust_executable_is_refused_before_any_task_starts() {
+    let out = pip_exec_run([
+        "-n".into(),
+        "2".into(),
+        s(&test_tasks()),
+        "print".into(),
+        ":".into(),
+        s(&tool("pip-exec")),
+    ]);
+    assert_eq!(out.code, Some(1), "{}", out.both());
+    assert!(out.stdout.is_empty(), "a task ran: {}", out.both());
+    assert!(
+        out.stderr.contains("cdylib") && out.stderr.contains("task_main!"),
+        "{}",
+        out.both()
+    );
+}
+
+// --- pip-check -----------------------------------------------------------------------------
+
+#[test]
+fn pip_check_on_a_rust_task() {
+    let hello = s(&example("hello"));
+    let out = run_tool("pip-check", [&hello]);
+    assert_eq!(out.code, Some(0), "{}", out.both());
+    assert!(
+        out.stdout.starts_with(&format!("{hello}: task\n")),
+        "{}",
+        out.both()
+    );
+    let abi = pip_core::abi::ABI_VERSION;
+    assert!(
+        out.stdout
+            .contains(&format!("Rust pip-rs task (pip-core ABI v{abi})")),
+        "{}",
+        out.both()
+    );
+    assert!(
+        out.stdout.contains("entry `main` (exported)"),
+        "{}",
+        out.both()
+    );
+    assert!(out.stdout.contains("shared-libc") && out.stdout.contains("namespace"));
+    // A task is not a root.
+    let out = run_tool("pip-check", ["-b", &hello]);
+    assert_eq!(out.code, Some(1), "{}", out.both());
+    assert!(out.stdout.contains("task, NOT a root"), "{}", out.both());
+    // -f checks a start function.
+    let out = run_tool("pip-check", ["-t", "-f", "add_one_fn", &s(&test_tasks())]);
+    assert_eq!(out.code, Some(0), "{}", out.both());
+    assert!(out.stdout.contains("entry `add_one_fn`"), "{}", out.both());
+}
+
+#[test]
+fn pip_check_on_pip_exec_says_root_not_task() {
+    let exe = s(&tool("pip-exec"));
+    let out = run_tool("pip-check", [&exe]);
+    assert_eq!(out.code, Some(0), "{}", out.both());
+    assert!(
+        out.stdout.starts_with(&format!("{exe}: root\n")),
+        "{}",
+        out.both()
+    );
+    assert!(out.stdout.contains("Rust executable"), "{}", out.both());
+    assert!(out.stdout.contains("exports `exit`"), "{}", out.both());
+    let out = run_tool("pip-check", ["-r", &exe]);
+    assert_eq!(out.code, Some(0), "{}", out.both());
+    let out = run_tool("pip-check", ["-t", &exe]);
+    assert_eq!(out.code, Some(1), "{}", out.both());
+    assert!(out.stdout.contains("NOT a task") && out.stdout.contains("cdylib"));
+    // A stripped copy is still recognised as a Rust root.
+    let dir = build_dir("tools-roots");
+    let stripped = dir.join("pip-exec-stripped");
+    let st = Command::new("strip")
+        .arg("-o")
+        .arg(&stripped)
+        .arg(tool("pip-exec"))
+        .status()
+        .expect("strip (binutils) is needed");
+    assert!(st.success());
+    let out = run_tool("pip-check", ["-r".into(), s(&stripped)]);
+    assert_eq!(out.code, Some(0), "{}", out.both());
+    assert!(
+        out.stdout.contains("Rust executable") && out.stdout.contains("stripped"),
+        "{}",
+        out.both()
+    );
+    // C programs: one that keeps libc's `exit`, one that defines its own but has no pip-core.
+    let plain = cc(&dir, "plain", "int main(void) { return 0; }\n", &[]);
+    let own_exit = cc(
+        &dir,
+        "own_exit",
+        "#include <unistd.h>\nvoid exit(int c) { _exit(c); }\nint main(void) { return 0; }\n",
+        &[],
+    );
+    let out = run_tool("pip-check", ["-r".into(), s(&plain)]);
+    assert_eq!(out.code, Some(1), "{}", out.both());
+    assert!(
+        out.stdout.contains("does not export `exit`"),
+        "{}",
+        out.both()
+    );
+    let out = run_tool("pip-check", ["-r".into(), s(&own_exit)]);
+    assert_eq!(out.code, Some(1), "{}", out.both());
+    assert!(
+        out.stdout.contains("does not contain pip-core"),
+        "{}",
+        out.both()
+    );
+}
+
+#[test]
+fn pip_check_exit_code_quiet_and_json() {
+    let hello = s(&example("hello"));
+    // One bad file among good ones fails the run; every file is still reported.
+    let out = run_tool(
+        "pip-check",
+        ["-t", &hello, "/nonexistent/x.so", &s(&test_tasks())],
+    );
+    assert_eq!(out.code, Some(1), "{}", out.both());
+    assert_eq!(
+        out.stdout.lines().filter(|l| !l.starts_with(' ')).count(),
+        3
+    );
+    assert!(out.stdout.contains("/nonexistent/x.so: NOT a task\n"));
+    // -q: nothing printed.
+    let out = run_tool("pip-check", ["-q", "-t", &hello]);
+    assert_eq!(
+        (out.code, out.stdout.as_str()),
+        (Some(0), ""),
+        "{}",
+        out.both()
+    );
+    let out = run_tool("pip-check", ["-q", "-t", "/nonexistent/x.so"]);
+    assert_eq!(
+        (out.code, out.stdout.as_str()),
+        (Some(1), ""),
+        "{}",
+        out.both()
+    );
+    // --json: an array with one object per file.
+    let out = run_tool("pip-check", ["--json", "-t", &hello, "/nonexistent/x.so"]);
+    assert_eq!(out.code, Some(1), "{}", out.both());
+    let j = out.stdout.trim();
+    assert!(j.starts_with("[{") && j.ends_with("}]"), "{j}");
+    assert!(j.contains(&format!("{{\"file\":\"{hello}\",\"pass\":true,\"kind\":\"shared-object\",\"language\":\"rust-pip-task\"")), "{j}");
+    assert!(
+        j.contains("{\"file\":\"/nonexistent/x.so\",\"pass\":false"),
+        "{j}"
+    );
+    assert!(
+        j.contains("\"task\":{\"ok\":false,\"error\":\"no such file\"}"),
+        "{j}"
+    );
+    // Usage errors.
+    let out = run_tool("pip-check", Vec::<String>::new());
+    assert_eq!(out.code, Some(2), "{}", out.both());
+}
+
+#[test]
+fn abi_mismatch_is_found_by_pip_check_and_refused_by_pip_exec() {
+    // A copy of the test task whose ABI block claims another version.
+    let dir = Scratch::new("abi");
+    let mut bytes = std::fs::read(test_tasks()).unwrap();
+    let mut marker = pip_core::abi::TASK_MAGIC.to_le_bytes().to_vec();
+    marker.extend(pip_core::abi::ABI_VERSION.to_le_bytes());
+    let at = bytes
+        .windows(marker.len())
+        .position(|w| w == marker)
+        .expect("the task's ABI block");
+    bytes[at + 8..at + 12].copy_from_slice(&999u32.to_le_bytes());
+    let patched = dir.path("libpatched.so");
+    std::fs::write(&patched, &bytes).unwrap();
+
+    let out = run_tool("pip-check", ["-t".into(), s(&patched)]);
+    assert_eq!(out.code, Some(1), "{}", out.both());
+    assert!(out.stdout.contains("pip-core ABI v999"), "{}", out.both());
+    assert!(
+        out.stdout.contains("rebuild the task and the root"),
+        "{}",
+        out.both()
+    );
+
+    let out = pip_exec_run([s(&patched), "exit".into(), "0".into()]);
+    assert_eq!(out.code, Some(1), "{}", out.both());
+    assert!(out.stderr.contains("ABI"), "{}", out.both());
+}
+
+// --- pip-mode ----------------------------------------------------------------------------------
+
+#[test]
+fn pip_mode_sets_pip_mode_for_a_command() {
+    let out = run(Command::new(tool("pip-mode"))
+        .args(["-T", "sh", "-c", "echo mode=$PIP_MODE; exit 4"])
+        .env_remove("PIP_MODE"));
+    assert_eq!(out.code, Some(4), "{}", out.both());
+    assert_eq!(out.stdout, "mode=thread\n");
+    // Through pip-exec.
+    let out = run(Command::new(tool("pip-mode"))
+        .arg("--pthread")
+        .arg(tool("pip-exec"))
+        .args(["-n", "2"])
+        .arg(example("hello")));
+    assert_eq!(out.code, Some(0), "{}", out.both());
+    assert_eq!(out.stdout.lines().count(), 2, "{}", out.both());
+}
+
+#[test]
+fn pip_mode_prints_and_shows_the_mode() {
+    let out = run_tool("pip-mode", ["-T"]);
+    assert_eq!(
+        (out.code, out.stdout.as_str()),
+        (Some(0), "PIP_MODE=thread\n"),
+        "{}",
+        out.both()
+    );
+    let out = run(Command::new(tool("pip-mode"))
+        .arg("--show")
+        .env_remove("PIP_MODE"));
+    assert_eq!(
+        (out.code, out.stdout.as_str()),
+        (Some(0), "pthread\n"),
+        "{}",
+        out.both()
+    );
+    let out = run(Command::new(tool("pip-mode"))
+        .arg("--show")
+        .env("PIP_MODE", "thread"));
+    assert_eq!(
+        (out.code, out.stdout.as_str()),
+        (Some(0), "pthread\n"),
+        "{}",
+        out.both()
+    );
+}
+
+#[test]
+fn pip_mode_refuses_process_modes_and_bad_usage() {
+    for flag in [
+        "-P",
+        "--process",
+        "-L",
+        "--process:preload",
+        "-C",
+        "--process:pipclone",
+        "-G",
+    ] {
+        let out = run_tool("pip-mode", [flag, "true"]);
+        assert_eq!(out.code, Some(1), "{flag}: {}", out.both());
+        assert!(
+            out.stderr.contains("not available yet"),
+            "{flag}: {}",
+            out.both()
+        );
+    }
+    let out = run(Command::new(tool("pip-mode"))
+        .arg("--show")
+        .env("PIP_MODE", "bogus"));
+    assert_eq!(out.code, Some(1), "{}", out.both());
+    assert!(out.stderr.contains("unknown mode"), "{}", out.both());
+    // Two modes, or a command without a mode.
+    let out = run_tool("pip-mode", ["-T", "-P"]);
+    assert_eq!(out.code, Some(2), "{}", out.both());
+    let out = run_tool("pip-mode", ["true"]);
+    assert_eq!(out.code, Some(2), "{}", out.both());
+    assert!(out.stderr.contains("give a mode"), "{}", out.both());
+    // A command that does not exist.
+    let out = run_tool("pip-mode", ["-T", "/nonexistent/cmd"]);
+    assert_eq!(out.code, Some(127), "{}", out.both());
+    assert!(
+        out.stderr.contains("cannot run `/nonexistent/cmd`"),
+        "{}",
+        out.both()
+    );
+}
