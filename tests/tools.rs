@@ -596,9 +596,18 @@ fn abi_mismatch_is_found_by_pip_check_and_refused_by_pip_exec() {
         out.both()
     );
 
-    let out = pip_exec_run([s(&patched), "exit".into(), "0".into()]);
+    // pip-exec refuses it before starting anything, even in a later group.
+    let out = pip_exec_run([
+        s(&test_tasks()),
+        "print".into(),
+        ":".into(),
+        s(&patched),
+        "exit".into(),
+        "0".into(),
+    ]);
     assert_eq!(out.code, Some(1), "{}", out.both());
-    assert!(out.stderr.contains("ABI"), "{}", out.both());
+    assert!(out.stdout.is_empty(), "a task ran: {}", out.both());
+    assert!(out.stderr.contains("pip-core ABI v999"), "{}", out.both());
 }
 
 // --- pip-mode ----------------------------------------------------------------------------------

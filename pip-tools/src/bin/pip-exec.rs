@@ -99,11 +99,16 @@ fn main() -> ExitCode {
         Ok(r) => r,
         Err(e) => return fail(e),
     };
-    // Check every program before starting any task.
+    // Check every program before starting any task: pip-core's checks, then pip-check's
+    // (which also reads a Rust task's ABI block from the file).
     for g in &groups {
         if let Err(e) = root.check(&g.spawn(None, false)) {
             // The error names the file.
             return fail(e);
+        }
+        let entry = g.func.as_deref().unwrap_or("main");
+        if let Err(e) = pip_tools::check::check_file(g.prog.as_ref(), entry).task {
+            return fail(format!("{}: {e}", g.prog));
         }
     }
 
