@@ -69,7 +69,7 @@ impl FileKind {
             FileKind::StaticExecutable => "statically linked executable",
             FileKind::Relocatable => "relocatable object (.o)",
             FileKind::OtherElf => "ELF file that is neither a program nor a library",
-            FileKind::Foreign => "not an ELF file for this machine",
+            FileKind::Foreign => "not a loadable ELF file for this machine",
             FileKind::Unreadable => "unreadable",
         }
     }
@@ -281,13 +281,20 @@ fn read_abi_info(
     addr: u64,
 ) -> Option<TaskAbiInfo> {
     const SIZE: u64 = std::mem::size_of::<TaskAbiInfo>() as u64;
+    let end = addr.checked_add(SIZE)?;
     let seg = phdrs.iter().find(|p| {
+        let start = p.p_vaddr(endian);
         p.p_type(endian) == elf::PT_LOAD
-            && addr >= p.p_vaddr(endian)
-            && addr + SIZE <= p.p_vaddr(endian) + p.p_filesz(endian)
+            && addr >= start
+            && start
+                .checked_add(p.p_filesz(endian))
+                .is_some_and(|seg_end| end <= seg_end)
     })?;
-    let off = usize::try_from(seg.p_offset(endian) + (addr - seg.p_vaddr(endian))).ok()?;
-    let b = data.get(off..off + SIZE as usize)?;
+    let off = seg
+        .p_offset(endian)
+        .checked_add(addr - seg.p_vaddr(endian))?;
+    let off = usize::try_from(off).ok()?;
+    let b = data.get(off..off.checked_add(SIZE as usize)?)?;
     let u32_at = |i: usize| u32::from_le_bytes(b[i..i + 4].try_into().unwrap());
     Some(TaskAbiInfo {
         magic: u64::from_le_bytes(b[0..8].try_into().unwrap()),
