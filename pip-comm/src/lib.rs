@@ -1,5 +1,89 @@
 //! # pip-comm: MPI-style messaging over one address space
 //!
-//! The communication layer of pip-rs. It is being built (see the project's issues); for now it
-//! re-exports the pip-core synchronisation it will build on.
-pub use pip_core::Barrier;
+//! The communication layer of pip-rs. Ranks are either the tasks of a PiP job (one address
+//! space, private statics per task) or threads of one program; either way every rank can read
+//! every other rank's memory, so messages need no kernel and no shared-memory segment: small
+//! ones are copied through a slot, large ones are copied once, straight from the sender's
+//! buffer into the receiver's.
+//!
+//! The API follows rsmpi, the Rust MPI bindings, so MPI users feel at home:
+//!
+//! ```
+//! use pip_comm::{Status, ANY_TAG};
+//!
+//! let results = pip_comm::run(3, |world| -> pip_comm::Result<u64> {
+//!     let (rank, size) = (world.rank(), world.size());
+//!     if rank == 0 {
+//!         // Collect one number from every other rank, in whatever order they come.
+//!         let mut sum = 0;
+//!         for _ in 1..size {
+//!             let (v, status) = world.any_process().receive::<u64>()?;
+//!             assert_eq!(status.tag, 7);
+//!             sum += v;
+//!         }
+//!         Ok(sum)
+//!     } else {
+//!         world.process_at_rank(0).send_with_tag(&(rank as u64 * 10), 7)?;
+//!         Ok(0)
+//!     }
+//! })
+//! .unwrap();
+//! assert_eq!(results[0].as_ref().unwrap(), &30);
+//! # let _ = (Status { source: 0, tag: ANY_TAG, count: 0 },);
+//! ```
+//!
+//! ## Getting a world
+//!
+//! * [`run`]`(n, |world| ..)` runs `n` ranks as scoped threads of the calling program and
+//!   returns their results (or the first panic). The quick path for Rust programs and tests.
+//! * [`world`]`()` inside a PiP task (a `cdylib` launched by `pip-exec`): rank = pipid,
+//!   size = number of tasks. Task 0 creates the shared state; every task checks that it was
+//!   laid out by the same pip-comm build (the programs of an MPMD job may differ).
+//!
+//! ## Semantics
+//!
+//! * Blocking [`Process::send`] / [`Process::receive_into`] / [`Process::receive_vec`] with
+//!   tags (`0..=MAX_TAG`), [`ANY_SOURCE`] (or [`Communicator::any_process`]) and [`ANY_TAG`],
+//!   and a [`Status`] (source, tag, count).
+//! * MPI matching: messages from one sender that match a receive are taken in the order they
+//!   were sent; nothing is ordered between senders.
+//! * A message longer than the receive buffer is [`Error::Truncated`]: the buffer holds the
+//!   message's start, the message is consumed, no other message is affected.
+//! * Sends of at most [`Communicator::eager_limit`] bytes return at once; larger sends return
+//!   once the receiver has copied the data (MPI allows a standard send to block so). A program
+//!   in which two ranks both send large messages to each other before receiving deadlocks, as
+//!   it may with any MPI. While blocked, a rank keeps accepting eager messages into its queue,
+//!   so eager traffic never deadlocks that way.
+//!
+//! ## Protocols and tuning
+//!
+//! See the modules' documentation for the shared-memory protocols: `eager` (per-pair rings of
+//! slots), `rendezvous` (single copy, split between receiver and sender for large messages),
+//! `wait` (spin, yield, futex sleep), `barrier`, `matching`. The tunables are environment
+//! variables, read when the world is created (`PIP_COMM_EAGER_MAX`, `PIP_COMM_RING_SLOTS`,
+//! `PIP_COMM_PAR_COPY_MIN`, `PIP_COMM_CHUNK`) or when a rank starts (`PIP_COMM_SPIN`,
+//! `PIP_COMM_YIELD`); pip-comm's README lists them with their defaults and the measurements
+//! behind them.
+#![warn(missing_docs)]
+#![deny(unsafe_op_in_unsafe_fn)]
+
+mod barrier;
+mod config;
+mod datatype;
+mod eager;
+mod error;
+mod futex;
+mod matching;
+mod p2p;
+mod rendezvous;
+mod shared;
+mod wait;
+mod world;
+
+pub use datatype::{Buffer, BufferMut, Equivalence};
+pub use error::{Error, Result};
+pub use p2p::{AnyProcess, Process, Rank, Status, Tag, ANY_SOURCE, ANY_TAG, MAX_TAG};
+pub use world::{run, world, Communicator, MAX_RANKS, WORLD_EXPORT_NAME};
+
+/// The pip-core synchronisation that the root and tasks share (re-exported for convenience).
+pub use pip_core::Barrier as PipBarrier;

@@ -1,0 +1,62 @@
+//! The world barrier: a counter and a generation, with the ranks' usual waiting.
+//!
+//! # Protocol
+//!
+//! Two words in the shared block, each on its own lines: `arrived` (how many ranks reached
+//! the current round) and `generation` (the round number, which waiters poll).
+//!
+//! 1. **Arrive.** A rank reads `generation` (acquire): G. Then it adds 1 to `arrived`
+//!    (acquire-release: its writes before the barrier travel with the count).
+//! 2. **Release.** The rank that brings `arrived` to the world size stores 0 in `arrived`
+//!    (relaxed: no rank can arrive for the next round before it sees step 2's new generation,
+//!    which this store precedes), then adds 1 to `generation` with `SeqCst` (a release of every
+//!    rank's pre-barrier writes, which it acquired through the count; and the waker's half of
+//!    the sleep/wake handshake), and wakes every sleeping rank.
+//! 3. **Wait.** The others wait until `generation != G` (acquire) with the usual policy (see
+//!    [`crate::wait`]): spin, yield, sleep; while yielding or sleeping they drain their
+//!    incoming rings, so that a rank still sending eager messages to them before the barrier
+//!    never blocks.
+//!
+//! A rank cannot start round G+1 before every rank left round G: it must see the new
+//! generation first, and the generation moves only when everyone has arrived.
+
+use crate::world::Communicator;
+use std::sync::atomic::Ordering;
+
+impl Communicator {
+    /// Blocks until every rank of the communicator has called `barrier`.
+    ///
+    /// # Panics
+    ///
+    /// If the world was aborted because a rank panicked (in [`run`](crate::run)): the barrier
+    /// can never complete.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// let arrived = AtomicUsize::new(0);
+    /// pip_comm::run(4, |world| {
+    ///     arrived.fetch_add(1, Ordering::SeqCst);
+    ///     world.barrier();
+    ///     assert_eq!(arrived.load(Ordering::SeqCst), 4);
+    /// })
+    /// .unwrap();
+    /// ```
+    pub fn barrier(&self) {
+        let words = &self.shared().barrier;
+        let generation = words.generation.load(Ordering::Acquire);
+        if words.arrived.fetch_add(1, Ordering::AcqRel) + 1 == self.n {
+            words.arrived.store(0, Ordering::Relaxed);
+            // SYNC: pairs with the acquire loads of waiters, and with sleepers' SeqCst flag.
+            words.generation.fetch_add(1, Ordering::SeqCst);
+            crate::wait::wake_all(self.shared());
+            return;
+        }
+        let moved = || words.generation.load(Ordering::Acquire) != generation;
+        let moved_seqcst = || words.generation.load(Ordering::SeqCst) != generation;
+        if let Err(e) = self.wait_until(true, || moved().then_some(()), moved_seqcst) {
+            panic!("pip-comm: barrier on rank {} cannot complete: {e}", self.me);
+        }
+    }
+}

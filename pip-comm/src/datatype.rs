@@ -1,0 +1,123 @@
+//! Which element types can travel in a message, and which buffers hold them.
+//!
+//! A message is a run of bytes. [`Equivalence`] marks the element types whose values are
+//! nothing but their bytes, so a receiver may rebuild them from any bytes it is given;
+//! [`Buffer`] and [`BufferMut`] view a value, a slice or a `Vec` of such elements as bytes.
+
+/// An element type that may be sent and received as raw bytes.
+///
+/// Implemented for the integer and floating-point primitives and for arrays of
+/// `Equivalence` types.
+///
+/// ```
+/// use pip_comm::Equivalence;
+/// fn takes<T: Equivalence>(_: &[T]) {}
+/// takes(&[1u32, 2, 3]);
+/// takes(&[[0.5f64; 4]; 2]);
+/// ```
+///
+/// # Safety
+///
+/// Implement it only for types that
+///
+/// * are `Copy` and have no padding bytes (every byte of a value is initialised, so it can be
+///   read as a `u8`);
+/// * are valid for **every** bit pattern (a receiver turns whatever bytes arrive into values:
+///   `bool`, `char`, enums and references are not);
+/// * own nothing and point to nothing that a receiving rank could misuse: ranks share one
+///   address space, so a pointer would stay readable, but when tasks run with private libcs
+///   (namespace isolation) heap ownership must never cross ranks.
+pub unsafe trait Equivalence: Copy + Send + Sync + 'static {}
+
+macro_rules! equivalence {
+    ($($t:ty),*) => {
+        $(
+            // SAFETY: a primitive number: no padding, every bit pattern is a valid value.
+            unsafe impl Equivalence for $t {}
+        )*
+    };
+}
+
+equivalence!(u8, u16, u32, u64, u128, usize, i8, i16, i32, i64, i128, isize, f32, f64);
+
+// SAFETY: an array of `T` has no padding between elements and is valid for every bit pattern
+// if `T` is (both guaranteed by `T: Equivalence`).
+unsafe impl<T: Equivalence, const N: usize> Equivalence for [T; N] {}
+
+/// Something that can be sent: a value, a slice or a `Vec` of [`Equivalence`] elements.
+///
+/// ```
+/// use pip_comm::Buffer;
+/// assert_eq!(7u16.as_slice(), &[7u16]);
+/// assert_eq!(vec![1i64, 2].as_slice().len(), 2);
+/// ```
+pub trait Buffer {
+    /// The element type.
+    type Item: Equivalence;
+    /// The elements to send.
+    fn as_slice(&self) -> &[Self::Item];
+}
+
+/// Something that a message can be received into: a value, a slice or a `Vec` (whose current
+/// length is the capacity of the receive) of [`Equivalence`] elements.
+///
+/// ```
+/// use pip_comm::BufferMut;
+/// let mut v = vec![0u8; 3];
+/// assert_eq!(v.as_mut_slice().len(), 3);
+/// ```
+pub trait BufferMut {
+    /// The element type.
+    type Item: Equivalence;
+    /// The elements to receive into.
+    fn as_mut_slice(&mut self) -> &mut [Self::Item];
+}
+
+impl<T: Equivalence> Buffer for T {
+    type Item = T;
+    fn as_slice(&self) -> &[T] {
+        std::slice::from_ref(self)
+    }
+}
+
+impl<T: Equivalence> Buffer for [T] {
+    type Item = T;
+    fn as_slice(&self) -> &[T] {
+        self
+    }
+}
+
+impl<T: Equivalence> Buffer for Vec<T> {
+    type Item = T;
+    fn as_slice(&self) -> &[T] {
+        self
+    }
+}
+
+impl<T: Equivalence> BufferMut for T {
+    type Item = T;
+    fn as_mut_slice(&mut self) -> &mut [T] {
+        std::slice::from_mut(self)
+    }
+}
+
+impl<T: Equivalence> BufferMut for [T] {
+    type Item = T;
+    fn as_mut_slice(&mut self) -> &mut [T] {
+        self
+    }
+}
+
+impl<T: Equivalence> BufferMut for Vec<T> {
+    type Item = T;
+    fn as_mut_slice(&mut self) -> &mut [T] {
+        self
+    }
+}
+
+/// The bytes of a slice of elements.
+pub(crate) fn bytes_of<T: Equivalence>(s: &[T]) -> &[u8] {
+    // SAFETY: `T: Equivalence` has no padding, so all `size_of_val(s)` bytes are initialised;
+    // the byte view borrows `s` for its whole lifetime.
+    unsafe { std::slice::from_raw_parts(s.as_ptr().cast::<u8>(), std::mem::size_of_val(s)) }
+}

@@ -1,0 +1,279 @@
+//! Eager rings: one single-producer/single-consumer ring of slots per (sender, receiver) pair.
+//!
+//! # Protocol
+//!
+//! A ring is `ring_slots` slots (a power of two), each a run of whole cache lines:
+//!
+//! ```text
+//! slot: | state u32 | tag i32 | len u64 | data ... (eager_max bytes) |
+//!       '-------------- first 64-byte line, 48 data bytes -----'
+//! ```
+//!
+//! The first line holds the slot's state word, the envelope and the first 48 bytes of data, so
+//! a small message crosses from one core to the other as a single cache line. The state is
+//! `EMPTY`, `EAGER` (the data is in the slot) or `RNDV` (the data is still in the sender's
+//! buffer; see [`crate::rendezvous`]).
+//!
+//! Only the sender writes a slot while it is `EMPTY`; only the receiver touches it while it is
+//! not. Each side keeps its own slot counter privately (in its `Communicator`), so the ring has
+//! no shared head or tail: slot `i % ring_slots` carries the sender's `i`-th message to this
+//! receiver.
+//!
+//! 1. **Send.** The sender waits until its next slot is `EMPTY` (acquire load: the receiver has
+//!    finished reading the slot's previous message), writes tag, length and data with plain
+//!    stores, then swaps the state to `EAGER` or `RNDV` with `SeqCst`. The swap is a release,
+//!    so a receiver that sees the new state sees the envelope and the data. Being `SeqCst`, it
+//!    is also the sender's half of the sleep/wake handshake (see [`crate::wait`]): right after
+//!    it the sender reads the receiver's `sleeping` flag and rings the bell if it is set.
+//! 2. **Receive.** The receiver reads its next slot's state with acquire. When it is not
+//!    `EMPTY`, it reads the envelope and copies the data out, then swaps the state back to
+//!    `EMPTY` with `SeqCst` (a release: the sender will not overwrite data still being read)
+//!    and checks the sender's `sleeping` flag, since a sender may be asleep waiting for this
+//!    very slot.
+//!
+//! Messages between one pair therefore arrive in the order they were sent, which is what MPI's
+//! non-overtaking rule needs; tags are matched above this layer (see [`crate::matching`]).
+
+use crate::config::Params;
+use std::alloc::Layout;
+use std::ptr::NonNull;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+/// A free slot.
+pub(crate) const EMPTY: u32 = 0;
+/// A slot holding an eager message.
+pub(crate) const EAGER: u32 = 1;
+/// A slot holding a rendezvous envelope.
+pub(crate) const RNDV: u32 = 2;
+
+/// The alignment of rings and slots (see [`CachePadded`](crate::shared::CachePadded)).
+const SLOT_ALIGN: usize = 128;
+
+/// The fixed part of a slot; the data follows it.
+#[repr(C)]
+#[derive(Debug)]
+pub(crate) struct SlotHeader {
+    state: AtomicU32,
+    tag: i32,
+    len: u64,
+}
+
+/// Bytes of data that fit in a slot's first line.
+#[cfg(test)]
+const INLINE_DATA: usize = 64 - std::mem::size_of::<SlotHeader>();
+
+/// The distance between slots for `params`.
+pub(crate) fn slot_stride(params: &Params) -> usize {
+    (std::mem::size_of::<SlotHeader>() + params.eager_max as usize).next_multiple_of(SLOT_ALIGN)
+}
+
+/// The allocation layout of one ring.
+pub(crate) fn ring_layout(params: &Params) -> Layout {
+    Layout::from_size_align(slot_stride(params) * params.ring_slots as usize, SLOT_ALIGN)
+        .expect("ring size overflows (PIP_COMM_EAGER_MAX * PIP_COMM_RING_SLOTS too large)")
+}
+
+/// The envelope of a message in a slot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Envelope {
+    /// [`EAGER`] or [`RNDV`].
+    pub(crate) kind: u32,
+    pub(crate) tag: i32,
+    pub(crate) len: usize,
+}
+
+/// One slot of a ring.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Slot {
+    header: NonNull<SlotHeader>,
+}
+
+impl Slot {
+    /// Slot number `index` (taken modulo the ring size) of `ring`.
+    ///
+    /// # Safety
+    ///
+    /// `ring` is a live ring allocated with [`ring_layout`] for `params`.
+    pub(crate) unsafe fn at(ring: NonNull<u8>, index: u32, params: &Params) -> Slot {
+        let i = index as usize & (params.ring_slots as usize - 1);
+        // SAFETY: `i < ring_slots`, so the offset stays inside the ring's allocation.
+        let p = unsafe { ring.as_ptr().add(i * slot_stride(params)) };
+        Slot {
+            // SAFETY: inside a non-null allocation; slots are 128-aligned, enough for the header.
+            header: unsafe { NonNull::new_unchecked(p.cast::<SlotHeader>()) },
+        }
+    }
+
+    fn header(&self) -> &SlotHeader {
+        // SAFETY: `Slot::at` points into a live ring; the header is only read through shared
+        // references, its non-atomic fields only as the protocol allows.
+        unsafe { self.header.as_ref() }
+    }
+
+    fn data_ptr(&self) -> *mut u8 {
+        // SAFETY: the data follows the header inside the slot.
+        unsafe {
+            self.header
+                .as_ptr()
+                .cast::<u8>()
+                .add(std::mem::size_of::<SlotHeader>())
+        }
+    }
+
+    /// True while the slot holds a message (sender side: wait for false before writing).
+    pub(crate) fn is_full(&self) -> bool {
+        // SYNC: pairs with the SeqCst swap in `release`: once EMPTY is seen, the receiver is
+        // done with the old contents.
+        self.header().state.load(Ordering::Acquire) != EMPTY
+    }
+
+    /// Like [`Slot::is_full`], as a `SeqCst` load, for the check made just before sleeping.
+    pub(crate) fn is_full_seqcst(&self) -> bool {
+        self.header().state.load(Ordering::SeqCst) != EMPTY
+    }
+
+    /// Writes an eager message and publishes it.
+    ///
+    /// # Safety
+    ///
+    /// Only the ring's producer calls this, on a slot it has seen empty; `data.len()` is at
+    /// most the ring's `eager_max`.
+    pub(crate) unsafe fn publish_eager(&self, tag: i32, data: &[u8]) {
+        let h = self.header.as_ptr();
+        // SAFETY: the slot is empty, so only the producer (us) accesses the non-atomic fields
+        // and the data area, which is `eager_max` bytes long.
+        unsafe {
+            (*h).tag = tag;
+            (*h).len = data.len() as u64;
+            std::ptr::copy_nonoverlapping(data.as_ptr(), self.data_ptr(), data.len());
+        }
+        // SYNC: pairs with the acquire load in `peek` (publishes envelope and data) and, as a
+        // SeqCst operation, with the receiver's `sleeping` store (see crate::wait).
+        self.header().state.swap(EAGER, Ordering::SeqCst);
+    }
+
+    /// Publishes a rendezvous envelope (the offer itself is in the sender's
+    /// [`RndvCtl`](crate::rendezvous::RndvCtl), written before this call).
+    ///
+    /// # Safety
+    ///
+    /// As for [`Slot::publish_eager`].
+    pub(crate) unsafe fn publish_rndv(&self, tag: i32, len: usize) {
+        let h = self.header.as_ptr();
+        // SAFETY: as in `publish_eager`.
+        unsafe {
+            (*h).tag = tag;
+            (*h).len = len as u64;
+        }
+        // SYNC: as in `publish_eager`.
+        self.header().state.swap(RNDV, Ordering::SeqCst);
+    }
+
+    /// The envelope of the message in the slot, if any (receiver side).
+    pub(crate) fn peek(&self) -> Option<Envelope> {
+        // SYNC: pairs with the SeqCst swap in `publish_*`.
+        let kind = self.header().state.load(Ordering::Acquire);
+        if kind == EMPTY {
+            return None;
+        }
+        let h = self.header.as_ptr();
+        // SAFETY: the slot is full, so the producer no longer writes these fields, and the
+        // acquire load above made its writes visible.
+        let (tag, len) = unsafe { ((*h).tag, (*h).len as usize) };
+        Some(Envelope { kind, tag, len })
+    }
+
+    /// The data of the eager message in the slot.
+    ///
+    /// # Safety
+    ///
+    /// The receiver has seen the slot full with [`Slot::peek`], the envelope said `EAGER` with
+    /// this `len`, and it has not released the slot yet. The slice must not outlive
+    /// [`Slot::release`].
+    pub(crate) unsafe fn data<'a>(&self, len: usize) -> &'a [u8] {
+        // SAFETY: the caller guarantees a full eager slot of `len` bytes that stays untouched by
+        // the producer until it is released.
+        unsafe { std::slice::from_raw_parts(self.data_ptr(), len) }
+    }
+
+    /// Empties the slot (receiver side). The caller then checks whether the producer sleeps.
+    pub(crate) fn release(&self) {
+        // SYNC: pairs with the acquire load in `is_full`, and is the receiver's SeqCst half of
+        // the handshake with a producer asleep waiting for this slot.
+        self.header().state.swap(EMPTY, Ordering::SeqCst);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(eager_max: u64, ring_slots: u64) -> Params {
+        Params {
+            eager_max,
+            ring_slots,
+            par_copy_min: 1 << 20,
+            chunk: 1 << 16,
+        }
+    }
+
+    #[test]
+    fn layout_keeps_slots_on_their_own_lines() {
+        assert_eq!(std::mem::size_of::<SlotHeader>(), 16);
+        assert_eq!(INLINE_DATA, 48);
+        assert_eq!(slot_stride(&params(0, 2)), 128);
+        assert_eq!(slot_stride(&params(112, 2)), 128);
+        assert_eq!(slot_stride(&params(113, 2)), 256);
+        let l = ring_layout(&params(4096, 8));
+        assert_eq!(l.align(), 128);
+        assert_eq!(l.size(), 8 * (4096 + 128));
+    }
+
+    #[test]
+    fn a_slot_carries_a_message_and_is_reused() {
+        let p = params(100, 2);
+        let layout = ring_layout(&p);
+        // SAFETY: non-zero size.
+        let ring = NonNull::new(unsafe { std::alloc::alloc_zeroed(layout) }).unwrap();
+        // SAFETY: `ring` was allocated with `ring_layout(&p)`.
+        let (s0, s1, s2) = unsafe {
+            (
+                Slot::at(ring, 0, &p),
+                Slot::at(ring, 1, &p),
+                Slot::at(ring, 2, &p),
+            )
+        };
+        assert_eq!(s0.header, s2.header);
+        assert_ne!(s0.header, s1.header);
+        assert!(!s0.is_full() && s0.peek().is_none());
+        // SAFETY: we act as the producer on an empty slot, with data within eager_max.
+        unsafe { s0.publish_eager(7, b"hello") };
+        assert!(s0.is_full());
+        let env = s0.peek().unwrap();
+        assert_eq!(
+            env,
+            Envelope {
+                kind: EAGER,
+                tag: 7,
+                len: 5
+            }
+        );
+        // SAFETY: full eager slot of 5 bytes, read before release.
+        assert_eq!(unsafe { s0.data(5) }, b"hello");
+        s0.release();
+        assert!(!s0.is_full());
+        // SAFETY: empty again.
+        unsafe { s0.publish_rndv(9, 1 << 20) };
+        assert_eq!(
+            s0.peek(),
+            Some(Envelope {
+                kind: RNDV,
+                tag: 9,
+                len: 1 << 20
+            })
+        );
+        s0.release();
+        // SAFETY: allocated above with this layout.
+        unsafe { std::alloc::dealloc(ring.as_ptr(), layout) };
+    }
+}

@@ -1,0 +1,130 @@
+//! The errors of pip-comm: one enum, with a variant per way an operation can fail.
+
+use crate::{Rank, Tag, MAX_TAG};
+
+/// What went wrong in a pip-comm operation.
+///
+/// Every variant carries what is needed to act on it: the ranks, tags and sizes involved.
+///
+/// ```
+/// let e = pip_comm::Error::Truncated { sender: 1, tag: 7, message_len: 10, buffer_len: 4 };
+/// assert_eq!(
+///     e.to_string(),
+///     "message truncated: rank 1 sent 10 elements with tag 7 but the receive buffer holds 4 \
+///      (the first 4 were received, the rest dropped)"
+/// );
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A rank outside `0..size` was named as a destination or source.
+    #[error("rank {rank} is out of range: the communicator has {size} ranks (0..{size})")]
+    RankOutOfRange {
+        /// The rank given.
+        rank: Rank,
+        /// The size of the communicator.
+        size: Rank,
+    },
+
+    /// A tag outside `0..=MAX_TAG` (or [`ANY_TAG`](crate::ANY_TAG) where a wildcard is not
+    /// allowed, as in a send).
+    #[error("tag {tag} is invalid: user tags are 0..={MAX_TAG} (and ANY_TAG only when receiving)")]
+    InvalidTag {
+        /// The tag given.
+        tag: Tag,
+    },
+
+    /// The matched message is longer than the receive buffer. As in MPI, the message is
+    /// consumed: the buffer holds its first `buffer_len` elements and the rest is dropped. No
+    /// other message is affected.
+    #[error(
+        "message truncated: rank {sender} sent {message_len} elements with tag {tag} but the \
+         receive buffer holds {buffer_len} (the first {buffer_len} were received, the rest dropped)"
+    )]
+    Truncated {
+        /// The sender.
+        sender: Rank,
+        /// The message's tag.
+        tag: Tag,
+        /// The message's length, in elements of the receive type (rounded up).
+        message_len: usize,
+        /// The receive buffer's length, in elements.
+        buffer_len: usize,
+    },
+
+    /// The matched message is not a whole number of elements of the receive type (it was sent
+    /// with a different element type). The message is consumed; the whole elements were
+    /// received.
+    #[error(
+        "rank {sender} sent {message_bytes} bytes with tag {tag}, which is not a whole number of \
+         {element_size}-byte elements"
+    )]
+    PartialElement {
+        /// The sender.
+        sender: Rank,
+        /// The message's tag.
+        tag: Tag,
+        /// The message's length in bytes.
+        message_bytes: usize,
+        /// The size of the receive type.
+        element_size: usize,
+    },
+
+    /// Another rank of the world panicked; the world cannot make progress any more.
+    #[error("rank {rank} panicked, so the world was aborted")]
+    Aborted {
+        /// The rank that panicked first.
+        rank: Rank,
+    },
+
+    /// A rank run by [`run`](crate::run) panicked (the first one that did).
+    #[error("rank {rank} panicked: {message}")]
+    RankPanicked {
+        /// The rank.
+        rank: Rank,
+        /// The panic message, when it was a string.
+        message: String,
+    },
+
+    /// A world of this many ranks cannot be made.
+    #[error("a world needs 1..={max} ranks, not {size}")]
+    InvalidSize {
+        /// The size asked for.
+        size: usize,
+        /// The largest size supported.
+        max: usize,
+    },
+
+    /// [`world`](crate::world) was already called in this task.
+    #[error(
+        "pip-comm's world was already initialised in this task (call world() once and keep it)"
+    )]
+    AlreadyInitialized,
+
+    /// [`world`](crate::world) was called outside a PiP task.
+    #[error("pip_comm::world() works only in a PiP task (run the program with pip-exec); use pip_comm::run for thread ranks")]
+    NotATask,
+
+    /// The world state found in the job was laid out by a different build of pip-comm (for
+    /// example two different programs in one MPMD job, built against different versions).
+    #[error(
+        "pip-comm layout mismatch with task 0's world: {field} is {theirs} there and {ours} here \
+         (every program in the job must be built with the same pip-comm)"
+    )]
+    LayoutMismatch {
+        /// What differs.
+        field: &'static str,
+        /// Our value.
+        ours: u64,
+        /// The value in task 0's world.
+        theirs: u64,
+    },
+
+    /// An error from the PiP runtime (finding the task's identity, exporting or importing the
+    /// world).
+    #[error("PiP runtime: {0}")]
+    Pip(#[from] pip_core::Error),
+}
+
+/// `Result` with pip-comm's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

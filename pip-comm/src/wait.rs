@@ -1,0 +1,196 @@
+//! Waiting: spin, then yield, then sleep on a futex; and the matching wake.
+//!
+//! # Policy
+//!
+//! A rank that waits (for a message, a free slot, a copy, a barrier) first polls its condition
+//! with a CPU spin hint in between ([`Step::Spin`]): with a core of its own this answers in
+//! tens of nanoseconds. After `spins` polls it calls `sched_yield` between polls
+//! ([`Step::Yield`]), which lets another rank of an oversubscribed node run. After `yields` of
+//! those it sleeps on a futex ([`Step::Sleep`]) until someone wakes it. The counts come from
+//! [`WaitPolicy`](crate::config::WaitPolicy) (environment variables `PIP_COMM_SPIN` and
+//! `PIP_COMM_YIELD`).
+//!
+//! # The bell
+//!
+//! Every rank of a world sleeps on the same futex word, the *bell*, with its own bit
+//! (`1 << rank % 32`) in the futex bit set, so a waker can wake one rank (its bit) or all
+//! (every bit) with one system call. Each rank also has a `sleeping` flag in its own cache
+//! lines, and the world counts its sleepers.
+//!
+//! **Sleeper** (rank `r`, in [`sleep_unless`]):
+//!
+//! 1. read the bell word: `v` (acquire);
+//! 2. add 1 to the sleeper count, store `sleeping[r] = 1` (both `SeqCst`);
+//! 3. re-check the condition, and the abort flag, with `SeqCst` loads; if either holds, go
+//!    to 5;
+//! 4. `futex_wait(bell, v, bit(r))`: sleeps only if the bell still holds `v`;
+//! 5. store `sleeping[r] = 0`, subtract 1 from the sleeper count.
+//!
+//! **Waker** (in [`wake_rank`] or [`wake_all`]), after making the condition true with a
+//! `SeqCst` store or read-modify-write: load `sleeping[r]` (or the sleeper count) with
+//! `SeqCst`; if set, add 1 to the bell word (release) and `futex_wake` the bit set.
+//!
+//! The race to avoid is the lost wake-up: the sleeper checks the condition, the waker makes it
+//! true and sees no sleeper, the sleeper sleeps for ever. Both sides do "store, then load" with
+//! `SeqCst` on the opposite pair of locations (sleeper: flag then condition; waker: condition
+//! then flag), so in the single total order of `SeqCst` operations one of the two loads comes
+//! after the other side's store: either the sleeper sees the condition and does not sleep, or
+//! the waker sees the flag and rings. When it rings, the sleeper's read of `v` (step 1) happens
+//! before the waker's increment (the waker's `SeqCst` load of the flag synchronises with the
+//! sleeper's `SeqCst` store, which follows step 1), so the kernel, which compares the word
+//! atomically with queueing the sleeper, either finds it changed and returns at once or queues
+//! the sleeper before the wake. Wakes for a bit shared by ranks `r` and `r + 32` wake both:
+//! harmless, every sleeper re-checks its condition in a loop.
+
+use crate::config::WaitPolicy;
+use crate::futex;
+use crate::shared::Shared;
+use std::sync::atomic::Ordering;
+
+/// What a waiter does next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Step {
+    /// Poll again after a CPU spin hint.
+    Spin,
+    /// Poll again after `sched_yield`.
+    Yield,
+    /// Sleep on the bell until woken.
+    Sleep,
+}
+
+/// Counts a waiter's polls and says when to move from spinning to yielding to sleeping.
+#[derive(Debug, Clone)]
+pub(crate) struct Backoff {
+    polls: u32,
+    policy: WaitPolicy,
+}
+
+impl Backoff {
+    /// A fresh backoff (spinning first).
+    pub(crate) fn new(policy: WaitPolicy) -> Backoff {
+        Backoff { polls: 0, policy }
+    }
+
+    /// The next step, and count it.
+    pub(crate) fn step(&mut self) -> Step {
+        let p = self.polls;
+        self.polls = self.polls.saturating_add(1);
+        if p < self.policy.spins {
+            Step::Spin
+        } else if p - self.policy.spins < self.policy.yields {
+            Step::Yield
+        } else {
+            Step::Sleep
+        }
+    }
+}
+
+/// The futex bit of `rank`.
+fn bit(rank: u32) -> u32 {
+    1 << (rank % 32)
+}
+
+/// The sleeper's side: sleeps on the bell unless `ready()` holds or the world is aborted.
+/// May return spuriously; the caller loops.
+pub(crate) fn sleep_unless(shared: &Shared, me: u32, ready: impl FnOnce() -> bool) {
+    let bell = &shared.bell;
+    let v = bell.word.load(Ordering::Acquire);
+    let flag = &shared.rank(me).sleeping;
+    bell.sleepers.fetch_add(1, Ordering::SeqCst);
+    // SYNC: pairs with the SeqCst load in `wake_rank` (see the module documentation).
+    flag.store(1, Ordering::SeqCst);
+    if !ready() && shared.aborted_by().is_none() {
+        futex::wait_bitset(&bell.word, v, bit(me));
+    }
+    flag.store(0, Ordering::Relaxed);
+    bell.sleepers.fetch_sub(1, Ordering::Relaxed);
+}
+
+/// The waker's side for one rank: call right after a `SeqCst` write that may satisfy what
+/// `rank` waits for.
+#[inline]
+pub(crate) fn wake_rank(shared: &Shared, rank: u32) {
+    // SYNC: pairs with the SeqCst store in `sleep_unless`.
+    if shared.rank(rank).sleeping.load(Ordering::SeqCst) != 0 {
+        ring(shared, bit(rank));
+    }
+}
+
+/// The waker's side for every rank (barrier release): wakes all sleepers, if any.
+pub(crate) fn wake_all(shared: &Shared) {
+    // SYNC: pairs with the SeqCst increment in `sleep_unless`.
+    if shared.bell.sleepers.load(Ordering::SeqCst) != 0 {
+        ring(shared, futex::ALL_BITS);
+    }
+}
+
+/// Wakes every sleeper whatever the counts say (used when aborting).
+pub(crate) fn wake_all_unconditionally(shared: &Shared) {
+    ring(shared, futex::ALL_BITS);
+}
+
+#[cold]
+fn ring(shared: &Shared, bits: u32) {
+    shared.bell.word.fetch_add(1, Ordering::Release);
+    futex::wake_bitset(&shared.bell.word, bits);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Params;
+    use crate::shared::OwnedShared;
+    use std::sync::atomic::AtomicU32;
+    use std::sync::Arc;
+
+    #[test]
+    fn backoff_moves_through_the_phases() {
+        let mut b = Backoff::new(WaitPolicy {
+            spins: 2,
+            yields: 1,
+        });
+        let steps: Vec<Step> = (0..5).map(|_| b.step()).collect();
+        assert_eq!(
+            steps,
+            [
+                Step::Spin,
+                Step::Spin,
+                Step::Yield,
+                Step::Sleep,
+                Step::Sleep
+            ]
+        );
+        let mut b = Backoff::new(WaitPolicy {
+            spins: 0,
+            yields: 0,
+        });
+        assert_eq!(b.step(), Step::Sleep);
+    }
+
+    #[test]
+    fn no_wake_is_lost() {
+        // One rank sleeps until a flag is set; the other sets it and wakes it, many times over,
+        // with no spinning on either side.
+        let owned = Arc::new(OwnedShared::new(2, Params::from_env()));
+        let flag = Arc::new(AtomicU32::new(0));
+        const ROUNDS: u32 = 2000;
+        let sleeper = {
+            let (owned, flag) = (owned.clone(), flag.clone());
+            std::thread::spawn(move || {
+                for round in 1..=ROUNDS {
+                    while flag.load(Ordering::SeqCst) < round {
+                        sleep_unless(owned.get(), 1, || flag.load(Ordering::SeqCst) >= round);
+                    }
+                }
+            })
+        };
+        for round in 1..=ROUNDS {
+            flag.store(round, Ordering::SeqCst);
+            wake_rank(owned.get(), 1);
+            if round % 64 == 0 {
+                std::thread::yield_now();
+            }
+        }
+        sleeper.join().unwrap();
+    }
+}
