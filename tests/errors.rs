@@ -21,7 +21,11 @@ fn reason(e: Error) -> TaskFileError {
 #[test]
 fn missing_file() {
     let e = spawn_error("/nonexistent/libnothing.so".as_ref());
-    assert!(e.to_string().contains("/nonexistent/libnothing.so: no such file"), "{e}");
+    assert!(
+        e.to_string()
+            .contains("/nonexistent/libnothing.so: no such file"),
+        "{e}"
+    );
     assert!(matches!(reason(e), TaskFileError::Missing));
 }
 
@@ -39,23 +43,41 @@ fn non_elf_file() {
 fn rust_executable_is_refused_and_told_to_be_a_cdylib() {
     let e = spawn_error(&std::env::current_exe().unwrap());
     let msg = e.to_string();
-    assert!(msg.contains("local-exec") && msg.contains("cdylib"), "{msg}");
+    assert!(
+        msg.contains("local-exec") && msg.contains("cdylib"),
+        "{msg}"
+    );
 }
 
 #[test]
 fn missing_entry_function() {
     let _g = root_lock();
     let mut root = Root::init(1).unwrap();
-    let e = root.spawn(Spawn::function(test_tasks(), "no_such_function", std::ptr::null_mut())).unwrap_err();
-    assert!(e.to_string().contains("`no_such_function` is not defined"), "{e}");
+    let e = root
+        .spawn(Spawn::function(
+            test_tasks(),
+            "no_such_function",
+            std::ptr::null_mut(),
+        ))
+        .unwrap_err();
+    assert!(
+        e.to_string().contains("`no_such_function` is not defined"),
+        "{e}"
+    );
     root.fin().unwrap();
 }
 
 #[test]
 fn init_arguments() {
     let _g = root_lock();
-    assert!(matches!(Root::init(0), Err(Error::InvalidTaskCount { requested: 0, .. })));
-    assert!(matches!(Root::init(pip_core::MAX_TASKS + 1), Err(Error::InvalidTaskCount { .. })));
+    assert!(matches!(
+        Root::init(0),
+        Err(Error::InvalidTaskCount { requested: 0, .. })
+    ));
+    assert!(matches!(
+        Root::init(pip_core::MAX_TASKS + 1),
+        Err(Error::InvalidTaskCount { .. })
+    ));
     let mut root = Root::init(1).unwrap();
     assert!(matches!(Root::init(1), Err(Error::AlreadyInitialized)));
     root.fin().unwrap();
@@ -65,18 +87,34 @@ fn init_arguments() {
 fn pipids_are_checked_and_never_reused() {
     let _g = root_lock();
     let mut root = Root::init(2).unwrap();
-    assert!(matches!(root.wait(5), Err(Error::InvalidPipid { pipid: 5, ntasks: 2 })));
+    assert!(matches!(
+        root.wait(5),
+        Err(Error::InvalidPipid {
+            pipid: 5,
+            ntasks: 2
+        })
+    ));
     assert!(matches!(root.wait(0), Err(Error::NoSuchTask(0))));
-    assert!(matches!(root.spawn(Spawn::program(test_tasks()).pipid(9)), Err(Error::InvalidPipid { .. })));
-    let p = root.spawn(Spawn::program(test_tasks()).args(["exit", "0"]).pipid(1)).unwrap();
+    assert!(matches!(
+        root.spawn(Spawn::program(test_tasks()).pipid(9)),
+        Err(Error::InvalidPipid { .. })
+    ));
+    let p = root
+        .spawn(Spawn::program(test_tasks()).args(["exit", "0"]).pipid(1))
+        .unwrap();
     assert_eq!(p, 1);
-    assert!(matches!(root.spawn(Spawn::program(test_tasks()).pipid(1)), Err(Error::PipidInUse(1))));
+    assert!(matches!(
+        root.spawn(Spawn::program(test_tasks()).pipid(1)),
+        Err(Error::PipidInUse(1))
+    ));
     // fin refuses while a task has not been waited for.
     std::thread::sleep(std::time::Duration::from_millis(10));
     assert!(matches!(root.fin(), Err(Error::TasksAlive(1))));
     assert_eq!(root.wait(1).unwrap(), ExitStatus::Exited(0));
     assert!(matches!(root.wait(1), Err(Error::NoSuchTask(1))));
-    let q = root.spawn(Spawn::program(test_tasks()).args(["exit", "0"])).unwrap();
+    let q = root
+        .spawn(Spawn::program(test_tasks()).args(["exit", "0"]))
+        .unwrap();
     assert_eq!(q, 0);
     assert_eq!(root.wait(q).unwrap(), ExitStatus::Exited(0));
     // Both pipids used: a third spawn is one too many.
@@ -90,7 +128,13 @@ fn pipids_are_checked_and_never_reused() {
 fn setup_failure_is_reported_by_spawn() {
     let _g = root_lock();
     let mut root = Root::init(1).unwrap();
-    let e = root.spawn(Spawn::program(test_tasks()).args(["exit", "0"]).cwd("/nonexistent-dir")).unwrap_err();
+    let e = root
+        .spawn(
+            Spawn::program(test_tasks())
+                .args(["exit", "0"])
+                .cwd("/nonexistent-dir"),
+        )
+        .unwrap_err();
     assert!(e.to_string().contains("setting up the task"), "{e}");
     root.fin().unwrap();
 }

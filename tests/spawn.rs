@@ -6,7 +6,9 @@ use pip_core::{Barrier, ExitStatus, Root, Spawn};
 fn run_one(args: &[&str]) -> ExitStatus {
     let _g = root_lock();
     let mut root = Root::init(1).unwrap();
-    let p = root.spawn(Spawn::program(test_tasks()).args(args.iter().copied())).unwrap();
+    let p = root
+        .spawn(Spawn::program(test_tasks()).args(args.iter().copied()))
+        .unwrap();
     let st = root.wait(p).unwrap();
     root.fin().unwrap();
     st
@@ -43,9 +45,13 @@ fn statics_are_private() {
     let _g = root_lock();
     let n = 8;
     let barrier = Box::leak(Box::new(Barrier::new(n as u32)));
-    let mut root = Root::builder(n).export(barrier as *mut Barrier).init().unwrap();
+    let mut root = Root::builder(n)
+        .export(barrier as *mut Barrier)
+        .init()
+        .unwrap();
     for _ in 0..n {
-        root.spawn(Spawn::program(test_tasks()).arg("statics")).unwrap();
+        root.spawn(Spawn::program(test_tasks()).arg("statics"))
+            .unwrap();
     }
     for p in 0..n {
         assert_eq!(root.wait(p).unwrap(), ExitStatus::Exited(0), "task {p}");
@@ -72,9 +78,13 @@ fn many_tasks_in_shared_libc_mode() {
     let _g = root_lock();
     let n = 256;
     let barrier = Box::leak(Box::new(Barrier::new(n as u32)));
-    let mut root = Root::builder(n).export(barrier as *mut Barrier).init().unwrap();
+    let mut root = Root::builder(n)
+        .export(barrier as *mut Barrier)
+        .init()
+        .unwrap();
     for _ in 0..n {
-        root.spawn(Spawn::program(test_tasks()).arg("statics")).unwrap();
+        root.spawn(Spawn::program(test_tasks()).arg("statics"))
+            .unwrap();
     }
     let mut done = 0;
     while let Ok((p, st)) = root.wait_any() {
@@ -89,7 +99,9 @@ fn many_tasks_in_shared_libc_mode() {
 fn named_function_entry_gets_its_argument() {
     let _g = root_lock();
     let mut root = Root::init(1).unwrap();
-    let p = root.spawn(Spawn::function(test_tasks(), "add_one_fn", 41 as *mut _)).unwrap();
+    let p = root
+        .spawn(Spawn::function(test_tasks(), "add_one_fn", 41 as *mut _))
+        .unwrap();
     assert_eq!(root.wait(p).unwrap(), ExitStatus::Exited(42));
     root.fin().unwrap();
 }
@@ -99,8 +111,12 @@ fn import_blocks_until_export() {
     let _g = root_lock();
     let mut root = Root::init(2).unwrap();
     // Task 0 imports "late" from task 1, which exports it only after 300 ms.
-    let importer = root.spawn(Spawn::program(test_tasks()).args(["import", "1", "late"])).unwrap();
-    let exporter = root.spawn(Spawn::program(test_tasks()).args(["export", "late", "77", "300"])).unwrap();
+    let importer = root
+        .spawn(Spawn::program(test_tasks()).args(["import", "1", "late"]))
+        .unwrap();
+    let exporter = root
+        .spawn(Spawn::program(test_tasks()).args(["export", "late", "77", "300"]))
+        .unwrap();
     assert_eq!(root.wait(exporter).unwrap(), ExitStatus::Exited(0));
     assert_eq!(root.wait(importer).unwrap(), ExitStatus::Exited(77));
     root.fin().unwrap();
@@ -110,10 +126,17 @@ fn import_blocks_until_export() {
 fn import_from_a_task_that_ends_without_exporting_fails() {
     let _g = root_lock();
     let mut root = Root::init(2).unwrap();
-    let importer = root.spawn(Spawn::program(test_tasks()).args(["import", "1", "never"])).unwrap();
-    let other = root.spawn(Spawn::program(test_tasks()).args(["exit", "0"])).unwrap();
+    let importer = root
+        .spawn(Spawn::program(test_tasks()).args(["import", "1", "never"]))
+        .unwrap();
+    let other = root
+        .spawn(Spawn::program(test_tasks()).args(["exit", "0"]))
+        .unwrap();
     assert_eq!(root.wait(other).unwrap(), ExitStatus::Exited(0));
-    assert_eq!(root.wait(importer).unwrap(), ExitStatus::Exited(100 + libc::ECANCELED));
+    assert_eq!(
+        root.wait(importer).unwrap(),
+        ExitStatus::Exited(100 + libc::ECANCELED)
+    );
     root.fin().unwrap();
 }
 
@@ -121,7 +144,9 @@ fn import_from_a_task_that_ends_without_exporting_fails() {
 fn importing_from_oneself_is_an_error() {
     let _g = root_lock();
     let mut root = Root::init(1).unwrap();
-    let p = root.spawn(Spawn::program(test_tasks()).arg("self_import")).unwrap();
+    let p = root
+        .spawn(Spawn::program(test_tasks()).arg("self_import"))
+        .unwrap();
     assert_eq!(root.wait(p).unwrap(), ExitStatus::Exited(0));
     root.fin().unwrap();
 }
@@ -132,10 +157,18 @@ fn barrier_of_eight_tasks_for_a_thousand_rounds() {
     let n = 8;
     let barrier = Box::leak(Box::new(Barrier::new(n as u32)));
     let counter = Box::leak(Box::new(std::sync::atomic::AtomicUsize::new(0)));
-    let mut root = Root::builder(n).export(barrier as *mut Barrier).init().unwrap();
+    let mut root = Root::builder(n)
+        .export(barrier as *mut Barrier)
+        .init()
+        .unwrap();
     for _ in 0..n {
         let aux = counter as *mut std::sync::atomic::AtomicUsize as *mut std::ffi::c_void;
-        root.spawn(Spawn::program(test_tasks()).args(["barrier", "1000"]).aux(aux)).unwrap();
+        root.spawn(
+            Spawn::program(test_tasks())
+                .args(["barrier", "1000"])
+                .aux(aux),
+        )
+        .unwrap();
     }
     for p in 0..n {
         assert_eq!(root.wait(p).unwrap(), ExitStatus::Exited(0), "task {p}");
@@ -149,7 +182,8 @@ fn kill_ends_one_task() {
     let _g = root_lock();
     let mut root = Root::init(3).unwrap();
     for _ in 0..3 {
-        root.spawn(Spawn::program(test_tasks()).arg("sleep")).unwrap();
+        root.spawn(Spawn::program(test_tasks()).arg("sleep"))
+            .unwrap();
     }
     root.kill(1, libc::SIGTERM).unwrap();
     assert_eq!(root.wait(1).unwrap(), ExitStatus::Signaled(libc::SIGTERM));
@@ -158,9 +192,15 @@ fn kill_ends_one_task() {
     // The third one still runs; kill_all ends it.
     assert_eq!(root.try_wait(2).unwrap(), None);
     assert_eq!(root.kill_all(), 1);
-    assert_eq!(root.wait_any().unwrap(), (2, ExitStatus::Signaled(libc::SIGKILL)));
+    assert_eq!(
+        root.wait_any().unwrap(),
+        (2, ExitStatus::Signaled(libc::SIGKILL))
+    );
     assert!(matches!(root.wait_any(), Err(pip_core::Error::NoTasks)));
-    assert!(matches!(root.kill(2, libc::SIGTERM), Err(pip_core::Error::NotRunning(2))));
+    assert!(matches!(
+        root.kill(2, libc::SIGTERM),
+        Err(pip_core::Error::NotRunning(2))
+    ));
     root.fin().unwrap();
 }
 
@@ -168,12 +208,27 @@ fn kill_ends_one_task() {
 fn env_cwd_and_aux_reach_the_task() {
     let _g = root_lock();
     let mut root = Root::init(2).unwrap();
-    let a = root.spawn(Spawn::program(test_tasks()).args(["env", "PIP_TEST_VAR", "hello world"]).env("PIP_TEST_VAR", "hello world")).unwrap();
-    let b = root.spawn(Spawn::program(test_tasks()).args(["cwd", "/tmp"]).cwd("/tmp")).unwrap();
+    let a = root
+        .spawn(
+            Spawn::program(test_tasks())
+                .args(["env", "PIP_TEST_VAR", "hello world"])
+                .env("PIP_TEST_VAR", "hello world"),
+        )
+        .unwrap();
+    let b = root
+        .spawn(
+            Spawn::program(test_tasks())
+                .args(["cwd", "/tmp"])
+                .cwd("/tmp"),
+        )
+        .unwrap();
     assert_eq!(root.wait(a).unwrap(), ExitStatus::Exited(0));
     assert_eq!(root.wait(b).unwrap(), ExitStatus::Exited(0));
     // The task's private cwd did not move the root.
-    assert_ne!(std::env::current_dir().unwrap(), std::path::Path::new("/tmp"));
+    assert_ne!(
+        std::env::current_dir().unwrap(),
+        std::path::Path::new("/tmp")
+    );
     root.fin().unwrap();
 }
 
@@ -190,7 +245,12 @@ fn hooks_run_on_the_task_thread() {
             Spawn::program(test_tasks())
                 .args(["exit", "0"])
                 .before(move || {
-                    s1.store(pip_core::current_pipid().map(|p| p as i32 + 100).unwrap_or(-1), Ordering::SeqCst);
+                    s1.store(
+                        pip_core::current_pipid()
+                            .map(|p| p as i32 + 100)
+                            .unwrap_or(-1),
+                        Ordering::SeqCst,
+                    );
                     0
                 })
                 .after(move || {
@@ -202,9 +262,17 @@ fn hooks_run_on_the_task_thread() {
     assert_eq!(root.wait(p).unwrap(), ExitStatus::Exited(0));
     assert_eq!(seen.load(Ordering::SeqCst), 1100 + p as i32);
     // A failing before hook stops the task with its code; a failing after hook replaces 0.
-    let q = root.spawn(Spawn::program(test_tasks()).args(["exit", "0"]).before(|| 9)).unwrap();
+    let q = root
+        .spawn(
+            Spawn::program(test_tasks())
+                .args(["exit", "0"])
+                .before(|| 9),
+        )
+        .unwrap();
     assert_eq!(root.wait(q).unwrap(), ExitStatus::Exited(9));
-    let r = root.spawn(Spawn::program(test_tasks()).args(["exit", "0"]).after(|| 4)).unwrap();
+    let r = root
+        .spawn(Spawn::program(test_tasks()).args(["exit", "0"]).after(|| 4))
+        .unwrap();
     assert_eq!(root.wait(r).unwrap(), ExitStatus::Exited(4));
     root.fin().unwrap();
 }
@@ -218,28 +286,42 @@ fn private_fd_table_hides_the_tasks_files() {
     let fd = std::sync::Arc::new(std::sync::atomic::AtomicI32::new(-1));
     let fd2 = fd.clone();
     let p = root
-        .spawn(Spawn::program(test_tasks()).args(["exit", "0"]).private_fds(true).before(move || {
-            // SAFETY: opening /dev/null read-only.
-            let f = unsafe { libc::open(c"/dev/null".as_ptr(), libc::O_RDONLY) };
-            fd2.store(f, std::sync::atomic::Ordering::SeqCst);
-            0
-        }))
+        .spawn(
+            Spawn::program(test_tasks())
+                .args(["exit", "0"])
+                .private_fds(true)
+                .before(move || {
+                    // SAFETY: opening /dev/null read-only.
+                    let f = unsafe { libc::open(c"/dev/null".as_ptr(), libc::O_RDONLY) };
+                    fd2.store(f, std::sync::atomic::Ordering::SeqCst);
+                    0
+                }),
+        )
         .unwrap();
     assert_eq!(root.wait(p).unwrap(), ExitStatus::Exited(0));
     let f = fd.load(std::sync::atomic::Ordering::SeqCst);
     assert!(f >= 0);
     // The root's table does not have it (unless the number is in use by the root anyway).
     let link = std::fs::read_link(format!("/proc/self/fd/{f}"));
-    assert!(link.map(|l| l != std::path::Path::new("/dev/null")).unwrap_or(true));
+    assert!(link
+        .map(|l| l != std::path::Path::new("/dev/null"))
+        .unwrap_or(true));
     root.fin().unwrap();
 }
 
 #[test]
 fn unflushed_output_of_a_task_is_flushed_at_its_end() {
     // Runs through pip-exec so that the task's stdout can be captured.
-    let out = std::process::Command::new(pip_exec()).arg(test_tasks()).arg("print").output().unwrap();
+    let out = std::process::Command::new(pip_exec())
+        .arg(test_tasks())
+        .arg("print")
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{out:?}");
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "unterminated output from task 0");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "unterminated output from task 0"
+    );
 }
 
 #[test]

@@ -36,6 +36,10 @@ pub fn test_tasks() -> PathBuf {
 /// The pip-exec binary.
 pub fn pip_exec() -> PathBuf {
     let p = target_dir().join("pip-exec");
-    assert!(p.exists(), "{} is missing: build it first (`cargo build -p pip-tools`)", p.display());
+    assert!(
+        p.exists(),
+        "{} is missing: build it first (`cargo build -p pip-tools`)",
+        p.display()
+    );
     p
 }
