@@ -9,8 +9,8 @@ use std::process::ExitCode;
 /// A task is a shared object that exports its entry: a Rust cdylib marked with
 /// `pip_core::task_main!`, a C program built `cc -shared -fPIC` that defines `main`, or a C PIE
 /// linked `-rdynamic`. Executables with thread-locals (every Rust executable) cannot be tasks.
-/// A root is an executable that exports `exit` (`-Wl,--export-dynamic-symbol=exit`), so that a
-/// task's exit() ends only that task.
+/// A root is an executable that links pip-core and exports `exit`
+/// (`-Wl,--export-dynamic-symbol=exit`), so that a task's exit() ends only that task.
 ///
 ///     pip-check target/debug/examples/libhello.so
 ///     pip-check -t -f worker ./libjob.so
