@@ -292,29 +292,41 @@ fn c_start_function_through_pip_exec() {
 
 #[test]
 fn pip_exec_runs_c_tasks_with_private_statics() {
-    for program in [&programs().shared, &programs().pie] {
-        let out = run_tool(
-            "pip-exec",
-            [
-                "-n".as_ref(),
-                "4".as_ref(),
-                program.as_os_str(),
-                "print".as_ref(),
-            ],
-        );
-        assert_eq!(out.code, Some(0), "{}", out.both());
-        let mut addrs: Vec<&str> = out
-            .stdout
-            .lines()
-            .map(|l| {
-                assert!(l.starts_with("counter=1 addr="), "{}", out.both());
-                l.rsplit('=').next().unwrap()
-            })
-            .collect();
-        assert_eq!(addrs.len(), 4, "{}", out.both());
-        addrs.sort();
-        addrs.dedup();
-        assert_eq!(addrs.len(), 4, "copies share a static: {}", out.both());
+    // Both kinds of C task, under both isolation levels (each pip-exec is a fresh process, so
+    // the namespace runs do not use this test process's namespaces).
+    for isolation in ["shared-libc", "namespace"] {
+        for program in [&programs().shared, &programs().pie] {
+            let out = run_tool(
+                "pip-exec",
+                [
+                    "--isolation".as_ref(),
+                    isolation.as_ref(),
+                    "-n".as_ref(),
+                    "4".as_ref(),
+                    program.as_os_str(),
+                    "print".as_ref(),
+                ],
+            );
+            let what = format!("{isolation} {}", program.display());
+            assert_eq!(out.code, Some(0), "{what}: {}", out.both());
+            let mut addrs: Vec<&str> = out
+                .stdout
+                .lines()
+                .map(|l| {
+                    assert!(l.starts_with("counter=1 addr="), "{what}: {}", out.both());
+                    l.rsplit('=').next().unwrap()
+                })
+                .collect();
+            assert_eq!(addrs.len(), 4, "{what}: {}", out.both());
+            addrs.sort();
+            addrs.dedup();
+            assert_eq!(
+                addrs.len(),
+                4,
+                "{what}: copies share a static: {}",
+                out.both()
+            );
+        }
     }
 }
 
