@@ -486,20 +486,25 @@ fn pip_check_on_pip_exec_says_root_not_task() {
     // A stripped copy is still recognised as a Rust root.
     let dir = build_dir("tools-roots");
     let stripped = dir.join("pip-exec-stripped");
-    let st = Command::new("strip")
+    match Command::new("strip")
         .arg("-o")
         .arg(&stripped)
         .arg(tool("pip-exec"))
         .status()
-        .expect("strip (binutils) is needed");
-    assert!(st.success());
-    let out = run_tool("pip-check", ["-r".into(), s(&stripped)]);
-    assert_eq!(out.code, Some(0), "{}", out.both());
-    assert!(
-        out.stdout.contains("Rust executable") && out.stdout.contains("stripped"),
-        "{}",
-        out.both()
-    );
+    {
+        Ok(st) => {
+            assert!(st.success());
+            let out = run_tool("pip-check", ["-r".into(), s(&stripped)]);
+            assert_eq!(out.code, Some(0), "{}", out.both());
+            assert!(
+                out.stdout.contains("Rust executable") && out.stdout.contains("stripped"),
+                "{}",
+                out.both()
+            );
+        }
+        // gcc brings binutils' strip; a machine without it skips this part.
+        Err(e) => eprintln!("skipping the stripped-root check: cannot run strip: {e}"),
+    }
     // C programs: one that keeps libc's `exit`, one that defines its own but has no pip-core.
     let plain = cc(&dir, "plain", "int main(void) { return 0; }\n", &[]);
     let own_exit = cc(
