@@ -276,7 +276,8 @@ impl Communicator {
             self.deliver(m, v.as_mut_ptr().cast::<u8>(), count * size)?;
             v.set_len(count);
         }
-        status::<T>(source, tag, len, count).map(|s| (v, s))
+        // A Vec is never too short; a trailing partial element is the only possible error.
+        status::<T>(source, tag, len, len.div_ceil(size.max(1))).map(|s| (v, s))
     }
 
     /// Polls once for a message that `filter` accepts: the unexpected queue first, then the
