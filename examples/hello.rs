@@ -13,7 +13,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 static MY_PIPID: AtomicUsize = AtomicUsize::new(usize::MAX);
 
 fn hello() -> i32 {
-    let pip_rs::pip_core::PipId::Task(me) = pip_rs::pip_core::pipid().expect("run me with pip-exec") else {
+    let pip_rs::pip_core::PipId::Task(me) =
+        pip_rs::pip_core::pipid().expect("run me with pip-exec")
+    else {
         return 1;
     };
     let n = pip_rs::pip_core::ntasks().unwrap();

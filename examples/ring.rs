@@ -17,7 +17,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 static MAILBOX: AtomicU64 = AtomicU64::new(0);
 
 fn ring() -> Result<(), pip_core::Error> {
-    let PipId::Task(me) = pip_core::pipid()? else { unreachable!("tasks only") };
+    let PipId::Task(me) = pip_core::pipid()? else {
+        unreachable!("tasks only")
+    };
     let n = pip_core::ntasks()?;
     let barrier: *mut Barrier = pip_core::root_export()?;
     if barrier.is_null() {

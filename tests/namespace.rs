@@ -29,10 +29,15 @@ fn namespace_tasks_up_to_the_limit_then_a_clear_error() {
         .init()
         .unwrap();
     for _ in 0..n - 1 {
-        root.spawn(Spawn::program(test_tasks()).args(["statics", "10"])).unwrap();
+        root.spawn(Spawn::program(test_tasks()).args(["statics", "10"]))
+            .unwrap();
     }
-    root.spawn(Spawn::program(test_tasks()).args(["env", "PIP_NS_VAR", "only-mine", "std"]).env("PIP_NS_VAR", "only-mine"))
-        .unwrap();
+    root.spawn(
+        Spawn::program(test_tasks())
+            .args(["env", "PIP_NS_VAR", "only-mine", "std"])
+            .env("PIP_NS_VAR", "only-mine"),
+    )
+    .unwrap();
     for p in 0..n {
         assert_eq!(root.wait(p).unwrap(), ExitStatus::Exited(0), "task {p}");
     }

@@ -68,16 +68,25 @@ pub struct RootOps {
     /// Reads the unnamed export of `pipid` (null if none).
     pub import: unsafe extern "C" fn(*const RootAbi, c_int, *mut *mut c_void) -> c_int,
     /// `named_export(abi, me, name, name_len, addr)`.
-    pub named_export: unsafe extern "C" fn(*const RootAbi, c_int, *const u8, usize, *mut c_void) -> c_int,
+    pub named_export:
+        unsafe extern "C" fn(*const RootAbi, c_int, *const u8, usize, *mut c_void) -> c_int,
     /// `named_import(abi, me, from, name, name_len, block, out)`.
-    pub named_import:
-        unsafe extern "C" fn(*const RootAbi, c_int, c_int, *const u8, usize, c_int, *mut *mut c_void) -> c_int,
+    pub named_import: unsafe extern "C" fn(
+        *const RootAbi,
+        c_int,
+        c_int,
+        *const u8,
+        usize,
+        c_int,
+        *mut *mut c_void,
+    ) -> c_int,
     /// `aux(abi, pipid, set, value_inout)`: reads (set = 0) or writes the task's aux pointer.
     pub aux: unsafe extern "C" fn(*const RootAbi, c_int, c_int, *mut *mut c_void) -> c_int,
 }
 
 /// The task's side of the ABI: a static every Rust task exports as [`TASK_INFO_SYMBOL`].
 #[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TaskAbiInfo {
     /// [`TASK_MAGIC`].
     pub magic: u64,
@@ -107,7 +116,10 @@ impl TaskAbiInfo {
         if self.magic != me.magic {
             return Err(format!("the task's ABI block has magic {:#x}, expected {:#x} (not a pip-rs task, or a damaged one)", self.magic, me.magic));
         }
-        if self.version != me.version || self.root_size != me.root_size || self.ops_size != me.ops_size {
+        if self.version != me.version
+            || self.root_size != me.root_size
+            || self.ops_size != me.ops_size
+        {
             return Err(format!(
                 "the task was built with pip-core ABI v{} (root struct {} bytes, ops {} bytes) but the root has v{} ({} and {} bytes); rebuild the task and the root with the same pip-core version",
                 self.version, self.root_size, self.ops_size, me.version, me.root_size, me.ops_size
@@ -121,9 +133,15 @@ impl RootAbi {
     /// Checks a root's ABI block against this build; `Err` says what differs.
     pub fn check(&self) -> Result<(), String> {
         if self.magic != ROOT_MAGIC {
-            return Err(format!("the root's ABI block has magic {:#x}, expected {:#x}", self.magic, ROOT_MAGIC));
+            return Err(format!(
+                "the root's ABI block has magic {:#x}, expected {:#x}",
+                self.magic, ROOT_MAGIC
+            ));
         }
-        let (size, ops) = (std::mem::size_of::<RootAbi>() as u32, std::mem::size_of::<RootOps>() as u32);
+        let (size, ops) = (
+            std::mem::size_of::<RootAbi>() as u32,
+            std::mem::size_of::<RootOps>() as u32,
+        );
         if self.version != ABI_VERSION || self.size != size || self.ops_size != ops {
             return Err(format!(
                 "the root was built with pip-core ABI v{} (root struct {} bytes, ops {} bytes) but this task has v{} ({} and {} bytes); rebuild the task and the root with the same pip-core version",

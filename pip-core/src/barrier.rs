@@ -90,7 +90,10 @@ impl Barrier {
     ///
     /// If `self` does not point to an initialised barrier (a wrong exported address).
     pub fn wait(&self) -> bool {
-        assert_eq!(self.magic, BARRIER_MAGIC, "pip_core::Barrier::wait on memory that is not a barrier");
+        assert_eq!(
+            self.magic, BARRIER_MAGIC,
+            "pip_core::Barrier::wait on memory that is not a barrier"
+        );
         let gen = self.generation.load(Ordering::Acquire);
         if self.arrived.fetch_add(1, Ordering::AcqRel) + 1 == self.parties {
             self.arrived.store(0, Ordering::Relaxed);

@@ -123,8 +123,13 @@ pub struct TaskFileInfo {
     pub static_tls: bool,
     /// The file exports [`ATTACH_SYMBOL`]: a Rust task built with pip-core.
     pub is_pip_rs_task: bool,
+    /// A Rust task's ABI block, read from the file (see [`crate::abi::TaskAbiInfo`]).
+    pub task_abi: Option<crate::abi::TaskAbiInfo>,
     /// `DT_NEEDED` entries.
     pub needed: Vec<String>,
+    /// Where the last byte the loader maps (`PT_LOAD`) ends in the file: everything after it
+    /// (section headers, `.symtab`, debug info) is not needed to load the file.
+    pub load_end: usize,
     symbols: HashMap<String, SymbolInfo>,
 }
 
@@ -209,12 +214,20 @@ pub fn inspect_bytes(data: &[u8]) -> Result<TaskFileInfo, TaskFileError> {
     let phdrs = header.program_headers(endian, data).map_err(malformed)?;
     let has_tls = phdrs.iter().any(|p| p.p_type(endian) == elf::PT_TLS);
     let has_interp = phdrs.iter().any(|p| p.p_type(endian) == elf::PT_INTERP);
+    let load_end = phdrs
+        .iter()
+        .filter(|p| p.p_type(endian) == elf::PT_LOAD)
+        .map(|p| (p.p_offset(endian) + p.p_filesz(endian)) as usize)
+        .max()
+        .unwrap_or(data.len())
+        .min(data.len());
 
     // Walk PT_DYNAMIC by file offset so that we know where DT_FLAGS_1 sits in the file.
     let mut pie_flag_offset = None;
     let mut static_tls = false;
     let mut needed_offsets = Vec::new();
     let mut strtab_addr = None;
+    let mut has_soname = false;
     if let Some(dynamic) = phdrs.iter().find(|p| p.p_type(endian) == elf::PT_DYNAMIC) {
         let base = dynamic.p_offset(endian) as usize;
         let entries = dynamic
@@ -233,6 +246,7 @@ pub fn inspect_bytes(data: &[u8]) -> Result<TaskFileInfo, TaskFileError> {
                 elf::DT_FLAGS if val & u64::from(elf::DF_STATIC_TLS) != 0 => static_tls = true,
                 elf::DT_NEEDED => needed_offsets.push(val),
                 elf::DT_STRTAB => strtab_addr = Some(val),
+                elf::DT_SONAME => has_soname = true,
                 _ => {}
             }
         }
@@ -246,15 +260,17 @@ pub fn inspect_bytes(data: &[u8]) -> Result<TaskFileInfo, TaskFileError> {
     let sections = header.sections(endian, data).map_err(malformed)?;
     let mut symbols = HashMap::new();
     for (sh_type, exported) in [(elf::SHT_DYNSYM, true), (elf::SHT_SYMTAB, false)] {
-        let table = sections
-            .symbols(endian, data, sh_type)
-            .map_err(malformed)?;
+        let table = sections.symbols(endian, data, sh_type).map_err(malformed)?;
         for sym in table.iter() {
             if sym.st_shndx(endian) == elf::SHN_UNDEF || sym.st_value(endian) == 0 {
                 continue;
             }
-            let Ok(name) = table.symbol_name(endian, sym) else { continue };
-            let Ok(name) = std::str::from_utf8(name) else { continue };
+            let Ok(name) = table.symbol_name(endian, sym) else {
+                continue;
+            };
+            let Ok(name) = std::str::from_utf8(name) else {
+                continue;
+            };
             if name.is_empty() {
                 continue;
             }
@@ -266,9 +282,30 @@ pub fn inspect_bytes(data: &[u8]) -> Result<TaskFileInfo, TaskFileError> {
         }
     }
     let is_pip_rs_task = symbols.get(ATTACH_SYMBOL).is_some_and(|s| s.exported);
+    let task_abi = symbols.get(crate::abi::TASK_INFO_SYMBOL).and_then(|s| {
+        let load = phdrs.iter().find(|p| {
+            p.p_type(endian) == elf::PT_LOAD
+                && (p.p_vaddr(endian)..p.p_vaddr(endian) + p.p_filesz(endian)).contains(&s.value)
+        })?;
+        let off = (s.value - load.p_vaddr(endian) + load.p_offset(endian)) as usize;
+        let b = data.get(off..off + std::mem::size_of::<crate::abi::TaskAbiInfo>())?;
+        let word = |i: usize| u32::from_le_bytes(b[i..i + 4].try_into().unwrap());
+        Some(crate::abi::TaskAbiInfo {
+            magic: u64::from_le_bytes(b[0..8].try_into().unwrap()),
+            version: word(8),
+            root_size: word(12),
+            ops_size: word(16),
+            reserved: word(20),
+        })
+    });
 
-    if has_tls && (kind == ObjectKind::Pie || has_interp) {
-        let rust = symbols.keys().any(|n| n.starts_with("_ZN3std") || n.contains("rust_begin_unwind"))
+    // An executable: flagged PIE, or with an interpreter and no soname (libc.so.6 has an
+    // interpreter too, so that it can be run, and a soname).
+    let executable = kind == ObjectKind::Pie || (has_interp && !has_soname);
+    if has_tls && executable {
+        let rust = symbols
+            .keys()
+            .any(|n| n.starts_with("_ZN3std") || n.contains("rust_begin_unwind"))
             || symbols.contains_key("__rust_alloc");
         return Err(TaskFileError::LocalExecTls {
             hint: if rust {
@@ -286,7 +323,9 @@ pub fn inspect_bytes(data: &[u8]) -> Result<TaskFileInfo, TaskFileError> {
         has_tls,
         static_tls,
         is_pip_rs_task,
+        task_abi,
         needed,
+        load_end,
         symbols,
     })
 }
@@ -301,11 +340,15 @@ fn needed_names(
     offsets: &[u64],
 ) -> Vec<String> {
     use object::read::elf::SectionHeader;
-    let Some(addr) = strtab_addr else { return Vec::new() };
+    let Some(addr) = strtab_addr else {
+        return Vec::new();
+    };
     let Some(sec) = sections.iter().find(|s| s.sh_addr(endian) == addr) else {
         return Vec::new();
     };
-    let Ok(bytes) = sec.data(endian, data) else { return Vec::new() };
+    let Ok(bytes) = sec.data(endian, data) else {
+        return Vec::new();
+    };
     offsets
         .iter()
         .filter_map(|&o| {
@@ -334,7 +377,10 @@ mod tests {
 
     #[test]
     fn non_elf_is_refused() {
-        assert!(matches!(inspect_bytes(b"#!/bin/sh\necho hi\n"), Err(TaskFileError::NotElf)));
+        assert!(matches!(
+            inspect_bytes(b"#!/bin/sh\necho hi\n"),
+            Err(TaskFileError::NotElf)
+        ));
         assert!(matches!(inspect_bytes(b""), Err(TaskFileError::NotElf)));
     }
 
@@ -342,10 +388,17 @@ mod tests {
     fn wrong_class_and_architecture_are_refused() {
         let mut exe = own_exe();
         exe[4] = elf::ELFCLASS32;
-        assert!(matches!(inspect_bytes(&exe), Err(TaskFileError::WrongClass)));
+        assert!(matches!(
+            inspect_bytes(&exe),
+            Err(TaskFileError::WrongClass)
+        ));
         let mut exe = own_exe();
         // e_machine sits at offset 18 in the ELF header; 0xB7 is AArch64, 0x3E x86-64.
-        let other: u16 = if HOST_MACHINE == elf::EM_X86_64 { elf::EM_AARCH64 } else { elf::EM_X86_64 };
+        let other: u16 = if HOST_MACHINE == elf::EM_X86_64 {
+            elf::EM_AARCH64
+        } else {
+            elf::EM_X86_64
+        };
         exe[18..20].copy_from_slice(&other.to_le_bytes());
         assert!(matches!(
             inspect_bytes(&exe),

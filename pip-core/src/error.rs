@@ -50,7 +50,9 @@ pub enum Error {
     #[error("no task left to wait for")]
     NoTasks,
     /// `fin` while tasks have not been waited for.
-    #[error("cannot finish: {0} task(s) have not been waited for (wait for them or kill_all first)")]
+    #[error(
+        "cannot finish: {0} task(s) have not been waited for (wait for them or kill_all first)"
+    )]
     TasksAlive(usize),
     /// The task file cannot be a task.
     #[error(transparent)]
@@ -72,7 +74,7 @@ pub enum Error {
         why: &'static str,
     },
     /// The root program does not export `exit`, so a task's `exit()` would end the whole process.
-    #[error("this root program does not export its `exit` symbol, so a task calling exit() would end the whole process; add `println!(\"cargo:rustc-link-arg-bins=-Wl,--export-dynamic-symbol=exit\");` to the root's build.rs (use -tests/-examples for those targets)")]
+    #[error("this root program does not export its `exit` symbol, so a task calling exit() would end the whole process; link it with `-Wl,--export-dynamic-symbol=exit` (for a Rust root, `println!(\"cargo:rustc-link-arg-bins=-Wl,--export-dynamic-symbol=exit\");` in its build.rs). GNU ld already exports it from programs that link pip-core")]
     ExitNotExported,
     /// Root and task were built with incompatible pip-core ABIs.
     #[error("root/task ABI mismatch: {0}")]
@@ -141,10 +143,15 @@ impl Error {
     pub fn errno(&self) -> i32 {
         use libc::*;
         match self {
-            Error::NotInitialized | Error::NotRoot(_) | Error::AbiMismatch(_) | Error::ExitNotExported => EPERM,
+            Error::NotInitialized
+            | Error::NotRoot(_)
+            | Error::AbiMismatch(_)
+            | Error::ExitNotExported => EPERM,
             Error::AlreadyInitialized | Error::TasksAlive(_) | Error::AlreadyExported(_) => EBUSY,
             Error::InvalidTaskCount { requested, .. } if *requested > 0 => EOVERFLOW,
-            Error::InvalidTaskCount { .. } | Error::InvalidArgument(_) | Error::NullExport => EINVAL,
+            Error::InvalidTaskCount { .. } | Error::InvalidArgument(_) | Error::NullExport => {
+                EINVAL
+            }
             Error::TooManyTasks { .. } => EOVERFLOW,
             Error::InvalidPipid { .. } => ERANGE,
             Error::PipidInUse(_) => EAGAIN,
@@ -152,8 +159,12 @@ impl Error {
             Error::TaskFile(r) => match r.reason {
                 crate::elf::TaskFileError::Missing => ENOENT,
                 crate::elf::TaskFileError::Unreadable(_) => EACCES,
-                crate::elf::TaskFileError::NotElf | crate::elf::TaskFileError::WrongClass | crate::elf::TaskFileError::WrongArchitecture { .. } => ELIBBAD,
-                crate::elf::TaskFileError::NotDynamic | crate::elf::TaskFileError::NotLoadable(_) | crate::elf::TaskFileError::LocalExecTls { .. } => ELIBEXEC,
+                crate::elf::TaskFileError::NotElf
+                | crate::elf::TaskFileError::WrongClass
+                | crate::elf::TaskFileError::WrongArchitecture { .. } => ELIBBAD,
+                crate::elf::TaskFileError::NotDynamic
+                | crate::elf::TaskFileError::NotLoadable(_)
+                | crate::elf::TaskFileError::LocalExecTls { .. } => ELIBEXEC,
                 crate::elf::TaskFileError::NoEntry { .. } => ENOEXEC,
                 crate::elf::TaskFileError::Malformed(_) => ELIBBAD,
             },

@@ -51,8 +51,8 @@ pub use spawn::Spawn;
 pub use status::ExitStatus;
 pub use sys::{parse_signal, signal_name};
 pub use task::{
-    args, aux, env_var, exit, export, import, is_root, is_task, isolation, mode, named_import, named_export,
-    ntasks, pipid, root_export, set_aux, try_named_import, yield_now, TaskResult,
+    args, aux, env_var, exit, export, import, is_root, is_task, isolation, mode, named_export,
+    named_import, ntasks, pipid, root_export, set_aux, try_named_import, yield_now, TaskResult,
 };
 
 use std::fmt;
@@ -111,7 +111,9 @@ impl std::str::FromStr for Isolation {
         match s {
             "shared-libc" | "shared" => Ok(Isolation::SharedLibc),
             "namespace" | "ns" => Ok(Isolation::Namespace),
-            _ => Err(Error::InvalidArgument(format!("unknown isolation `{s}` (expected shared-libc or namespace)"))),
+            _ => Err(Error::InvalidArgument(format!(
+                "unknown isolation `{s}` (expected shared-libc or namespace)"
+            ))),
         }
     }
 }

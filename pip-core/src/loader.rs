@@ -25,8 +25,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// `pip_rs_task_attach(abi, pipid, argv, envp)`.
-pub(crate) type AttachFn =
-    unsafe extern "C" fn(*const crate::abi::RootAbi, c_int, *const *const c_char, *const *const c_char) -> c_int;
+pub(crate) type AttachFn = unsafe extern "C" fn(
+    *const crate::abi::RootAbi,
+    c_int,
+    *const *const c_char,
+    *const *const c_char,
+) -> c_int;
 /// `void pip_rs_task_exit(int)` (unwinds, never returns).
 pub(crate) type ExitFn = unsafe extern "C-unwind" fn(c_int);
 /// `void f(void)`.
@@ -38,7 +42,9 @@ pub(crate) struct NsLibc {
     pub ctype_init: Option<VoidFn>,
     pub environ: *mut *const *const c_char,
     pub fflush: Option<unsafe extern "C" fn(*mut c_void) -> c_int>,
-    pub on_exit: Option<unsafe extern "C" fn(unsafe extern "C-unwind" fn(c_int, *mut c_void), *mut c_void) -> c_int>,
+    pub on_exit: Option<
+        unsafe extern "C" fn(unsafe extern "C-unwind" fn(c_int, *mut c_void), *mut c_void) -> c_int,
+    >,
 }
 
 /// A loaded task image.
@@ -105,7 +111,10 @@ fn sym(handle: *mut c_void, name: &str) -> *mut c_void {
 /// The namespace limit of this process, and why.
 pub(crate) fn namespace_limit() -> (usize, &'static str) {
     if initial_nns().is_some_and(|n| n >= 16) {
-        (15, "glibc's hard limit: 16 link namespaces, one of them the root's")
+        (
+            15,
+            "glibc's hard limit: 16 link namespaces, one of them the root's",
+        )
     } else {
         (
             11,
@@ -116,7 +125,9 @@ pub(crate) fn namespace_limit() -> (usize, &'static str) {
 
 /// How many namespaces are still available to this process.
 pub(crate) fn namespaces_left() -> usize {
-    namespace_limit().0.saturating_sub(NAMESPACES_USED.load(Ordering::Relaxed))
+    namespace_limit()
+        .0
+        .saturating_sub(NAMESPACES_USED.load(Ordering::Relaxed))
 }
 
 /// `glibc.rtld.nns` as the process was started with (tunables are read once, at start-up, so
@@ -131,6 +142,21 @@ pub(crate) fn initial_nns() -> Option<usize> {
         .last()
 }
 
+/// Cuts the copy down to what the dynamic loader maps, and drops the section header table that
+/// pointed past it. A release build with debug info is mostly sections the loader never reads;
+/// copying them into every task's memfd would dominate the spawn time. `PIP_FULL_IMAGE=1` keeps
+/// the whole file (debuggers and symbolised backtraces then find `.symtab` and debug info in the
+/// task's image).
+fn strip_to_loaded_part(bytes: &mut Vec<u8>, load_end: usize) {
+    if load_end >= bytes.len() || bytes.len() < 64 {
+        return;
+    }
+    bytes.truncate(load_end);
+    // ELF64 header: e_shoff at 0x28 (8 bytes), e_shnum at 0x3c, e_shstrndx at 0x3e (2 bytes each).
+    bytes[0x28..0x30].fill(0);
+    bytes[0x3c..0x40].fill(0);
+}
+
 impl Loader {
     fn prepare(&self, path: &Path) -> Result<Arc<Prepared>> {
         if let Some(p) = self.cache.lock().unwrap().get(path) {
@@ -143,28 +169,43 @@ impl Loader {
             v &= !u64::from(object::elf::DF_1_PIE);
             bytes[off..off + 8].copy_from_slice(&v.to_le_bytes());
         }
+        if std::env::var_os("PIP_FULL_IMAGE").is_none() {
+            strip_to_loaded_part(&mut bytes, info.load_end);
+        }
         let p = Arc::new(Prepared { bytes, info });
-        self.cache.lock().unwrap().insert(path.to_path_buf(), p.clone());
+        self.cache
+            .lock()
+            .unwrap()
+            .insert(path.to_path_buf(), p.clone());
         Ok(p)
     }
 
     /// Checks `path` and its `entry` symbol without loading anything.
     pub(crate) fn check(&self, path: &Path, entry: &str) -> Result<()> {
         let p = self.prepare(path)?;
-        p.info.entry(entry).map_err(|reason| crate::elf::TaskFileRefused {
-            path: path.to_path_buf(),
-            reason,
-        })?;
+        p.info
+            .entry(entry)
+            .map_err(|reason| crate::elf::TaskFileRefused {
+                path: path.to_path_buf(),
+                reason,
+            })?;
+        if let Some(abi) = p.info.task_abi {
+            abi.check()
+                .map_err(|m| Error::AbiMismatch(format!("{}: {m}", path.display())))?;
+        }
         Ok(())
     }
 
     /// Loads a private copy of `path` and finds `entry` in it.
     pub(crate) fn load(&self, path: &Path, entry: &str, isolation: Isolation) -> Result<Image> {
         let p = self.prepare(path)?;
-        let entry_sym = p.info.entry(entry).map_err(|reason| crate::elf::TaskFileRefused {
-            path: path.to_path_buf(),
-            reason,
-        })?;
+        let entry_sym = p
+            .info
+            .entry(entry)
+            .map_err(|reason| crate::elf::TaskFileRefused {
+                path: path.to_path_buf(),
+                reason,
+            })?;
         if isolation == Isolation::Namespace && namespaces_left() == 0 {
             let (limit, why) = namespace_limit();
             return Err(Error::NamespaceLimit { limit, why });
@@ -172,7 +213,9 @@ impl Loader {
 
         let name = CString::new(format!(
             "pip-task:{}",
-            path.file_name().map(|s| s.to_string_lossy()).unwrap_or_default()
+            path.file_name()
+                .map(|s| s.to_string_lossy())
+                .unwrap_or_default()
         ))
         .unwrap_or_else(|_| CString::new("pip-task").unwrap());
         // SAFETY: memfd_create with a valid name; the fd is owned below.
@@ -182,7 +225,10 @@ impl Loader {
         }
         // SAFETY: `fd` is a fresh descriptor we own.
         let mut file = unsafe { std::fs::File::from_raw_fd(fd) };
-        file.write_all(&p.bytes).map_err(|source| Error::System { op: "writing the task image", source })?;
+        file.write_all(&p.bytes).map_err(|source| Error::System {
+            op: "writing the task image",
+            source,
+        })?;
         // Keep the descriptor open for the life of the process (see the module docs).
         let fd = file.into_raw_fd();
         let proc_path = CString::new(format!("/proc/self/fd/{fd}")).unwrap();
@@ -201,8 +247,15 @@ impl Loader {
             unsafe { libc::close(fd) };
             return Err(Error::Load {
                 path: path.display().to_string(),
-                message: if message.contains("static TLS") || message.contains("no more namespaces") {
-                    format!("{message} (the glibc namespace limit: {})", namespace_limit().1)
+                message: if isolation == Isolation::Namespace
+                    && (message.contains("static TLS") || message.contains("no more namespaces"))
+                {
+                    format!(
+                        "{message} (the glibc namespace limit: {})",
+                        namespace_limit().1
+                    )
+                } else if message.contains("static TLS") {
+                    format!("{message} (the program uses initial-exec thread-locals, so every copy takes space in a small static TLS area: build it without `-ftls-model=initial-exec`, or start the root with a larger GLIBC_TUNABLES=glibc.rtld.optional_static_tls)")
                 } else {
                     message
                 },
@@ -218,7 +271,11 @@ impl Loader {
             let mut map: *mut LinkMap = std::ptr::null_mut();
             // SAFETY: RTLD_DI_LINKMAP writes a `struct link_map *`; l_addr is its first field.
             unsafe {
-                dlinfo(handle, RTLD_DI_LINKMAP, (&mut map as *mut *mut LinkMap).cast());
+                dlinfo(
+                    handle,
+                    RTLD_DI_LINKMAP,
+                    (&mut map as *mut *mut LinkMap).cast(),
+                );
                 (*map).l_addr as *mut c_void
             }
             .wrapping_add(entry_sym.value as usize)
@@ -242,7 +299,9 @@ impl Loader {
             // SAFETY: a pip-rs task exports its TaskAbiInfo static under this name; we read
             // only the magic first, then the rest once the magic matches.
             let check = if info.is_null() {
-                Err(format!("the task exports {ATTACH_SYMBOL} but not {TASK_INFO_SYMBOL}"))
+                Err(format!(
+                    "the task exports {ATTACH_SYMBOL} but not {TASK_INFO_SYMBOL}"
+                ))
             } else {
                 unsafe { &*info }.check()
             };
@@ -254,8 +313,10 @@ impl Loader {
             // version was checked just above).
             unsafe {
                 image.attach = Some(std::mem::transmute::<*mut c_void, AttachFn>(attach));
-                image.flush = (!flush.is_null()).then(|| std::mem::transmute::<*mut c_void, VoidFn>(flush));
-                image.exit = (!exit.is_null()).then(|| std::mem::transmute::<*mut c_void, ExitFn>(exit));
+                image.flush =
+                    (!flush.is_null()).then(|| std::mem::transmute::<*mut c_void, VoidFn>(flush));
+                image.exit =
+                    (!exit.is_null()).then(|| std::mem::transmute::<*mut c_void, ExitFn>(exit));
             }
         }
         if isolation == Isolation::Namespace {
@@ -269,15 +330,39 @@ impl Loader {
 fn ns_libc(handle: *mut c_void) -> NsLibc {
     let mut lmid: libc::c_long = 0;
     // SAFETY: RTLD_DI_LMID writes an Lmid_t (long).
-    unsafe { dlinfo(handle, RTLD_DI_LMID, (&mut lmid as *mut libc::c_long).cast()) };
+    unsafe {
+        dlinfo(
+            handle,
+            RTLD_DI_LMID,
+            (&mut lmid as *mut libc::c_long).cast(),
+        )
+    };
     // SAFETY: RTLD_NOLOAD only returns the libc already loaded in that namespace.
-    let libc_handle = unsafe { dlmopen(lmid, c"libc.so.6".as_ptr(), libc::RTLD_NOW | libc::RTLD_NOLOAD) };
-    let get = |n: &str| if libc_handle.is_null() { std::ptr::null_mut() } else { sym(libc_handle, n) };
-    let (ctype, environ, fflush, on_exit) = (get("__ctype_init"), get("environ"), get("fflush"), get("on_exit"));
+    let libc_handle = unsafe {
+        dlmopen(
+            lmid,
+            c"libc.so.6".as_ptr(),
+            libc::RTLD_NOW | libc::RTLD_NOLOAD,
+        )
+    };
+    let get = |n: &str| {
+        if libc_handle.is_null() {
+            std::ptr::null_mut()
+        } else {
+            sym(libc_handle, n)
+        }
+    };
+    let (ctype, environ, fflush, on_exit) = (
+        get("__ctype_init"),
+        get("environ"),
+        get("fflush"),
+        get("on_exit"),
+    );
     // SAFETY: these are the namespace libc's own functions, with these C signatures.
     unsafe {
         NsLibc {
-            ctype_init: (!ctype.is_null()).then(|| std::mem::transmute::<*mut c_void, VoidFn>(ctype)),
+            ctype_init: (!ctype.is_null())
+                .then(|| std::mem::transmute::<*mut c_void, VoidFn>(ctype)),
             environ: environ.cast(),
             fflush: (!fflush.is_null()).then(|| std::mem::transmute(fflush)),
             on_exit: (!on_exit.is_null()).then(|| std::mem::transmute(on_exit)),
@@ -295,7 +380,10 @@ pub fn reexec_with_more_namespaces_if_needed(ntasks: usize) -> Result<()> {
         return Ok(());
     }
     let used = NAMESPACES_USED.load(Ordering::Relaxed);
-    if initial_nns().is_some_and(|n| n >= 16) || used > 0 || std::env::var_os("PIP_RS_REEXECED").is_some() {
+    if initial_nns().is_some_and(|n| n >= 16)
+        || used > 0
+        || std::env::var_os("PIP_RS_REEXECED").is_some()
+    {
         let (limit, why) = namespace_limit();
         return Err(Error::NamespaceLimit { limit, why });
     }

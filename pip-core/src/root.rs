@@ -190,7 +190,9 @@ extern "C" {
 }
 
 unsafe extern "C-unwind" fn op_task_exit(_abi: *const RootAbi, code: c_int) -> c_int {
-    let Some(slot) = current_task() else { return libc::ESRCH };
+    let Some(slot) = current_task() else {
+        return libc::ESRCH;
+    };
     let rust_exit = slot.rust_exit.load(Ordering::Acquire);
     if rust_exit != 0 {
         // A Rust task unwinds its own stack up to its entry (which catches the unwind and
@@ -252,7 +254,13 @@ unsafe fn name_of(name: *const u8, len: usize) -> String {
     String::from_utf8_lossy(unsafe { std::slice::from_raw_parts(name, len) }).into_owned()
 }
 
-unsafe extern "C" fn op_named_export(abi: *const RootAbi, me: c_int, name: *const u8, len: usize, addr: *mut c_void) -> c_int {
+unsafe extern "C" fn op_named_export(
+    abi: *const RootAbi,
+    me: c_int,
+    name: *const u8,
+    len: usize,
+    addr: *mut c_void,
+) -> c_int {
     let root = state_of(abi);
     if addr.is_null() {
         return libc::EINVAL;
@@ -288,7 +296,12 @@ unsafe extern "C" fn op_named_import(
     let key = (from, unsafe { name_of(name, len) });
     loop {
         let seq = root.exports_seq.load(Ordering::SeqCst);
-        if let Some(&addr) = root.named.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+        if let Some(&addr) = root
+            .named
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+        {
             // SAFETY: the caller passes a valid out pointer.
             unsafe { *out = addr as *mut c_void };
             return 0;
@@ -309,8 +322,15 @@ unsafe extern "C" fn op_named_import(
     }
 }
 
-unsafe extern "C" fn op_aux(abi: *const RootAbi, pipid: c_int, set: c_int, value: *mut *mut c_void) -> c_int {
-    let Some(slot) = state_of(abi).slot(pipid) else { return libc::ERANGE };
+unsafe extern "C" fn op_aux(
+    abi: *const RootAbi,
+    pipid: c_int,
+    set: c_int,
+    value: *mut *mut c_void,
+) -> c_int {
+    let Some(slot) = state_of(abi).slot(pipid) else {
+        return libc::ERANGE;
+    };
     // SAFETY: the caller passes a valid in/out pointer.
     unsafe {
         if set != 0 {
@@ -425,7 +445,9 @@ impl Root {
             });
         }
         if crate::is_task() {
-            return Err(Error::NotRoot("initialise a root (a task cannot be a root)"));
+            return Err(Error::NotRoot(
+                "initialise a root (a task cannot be a root)",
+            ));
         }
         // SAFETY: dlsym with RTLD_DEFAULT and a valid name.
         let exported = unsafe { libc::dlsym(libc::RTLD_DEFAULT, c"exit".as_ptr()) };
@@ -490,7 +512,12 @@ impl Root {
             .collect();
         let state: &'static RootState = state;
         if LIVE_ROOT
-            .compare_exchange(std::ptr::null_mut(), state as *const _ as *mut _, Ordering::AcqRel, Ordering::Acquire)
+            .compare_exchange(
+                std::ptr::null_mut(),
+                state as *const _ as *mut _,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            )
             .is_err()
         {
             return Err(Error::AlreadyInitialized);
@@ -531,15 +558,24 @@ impl Root {
     pub fn spawn(&mut self, spawn: Spawn) -> Result<usize> {
         let n = self.ntasks();
         let pipid = match spawn.pipid {
-            Some(p) if p >= n => return Err(Error::InvalidPipid { pipid: p as i64, ntasks: n }),
-            Some(p) if self.state.tasks[p].state.load(Ordering::Acquire) != FREE => return Err(Error::PipidInUse(p)),
+            Some(p) if p >= n => {
+                return Err(Error::InvalidPipid {
+                    pipid: p as i64,
+                    ntasks: n,
+                })
+            }
+            Some(p) if self.state.tasks[p].state.load(Ordering::Acquire) != FREE => {
+                return Err(Error::PipidInUse(p))
+            }
             Some(p) => p,
             None => (0..n)
                 .map(|i| (self.next + i) % n)
                 .find(|&p| self.state.tasks[p].state.load(Ordering::Acquire) == FREE)
                 .ok_or(Error::TooManyTasks { ntasks: n })?,
         };
-        let image = self.loader.load(&spawn.program, spawn.entry_symbol(), self.state.isolation)?;
+        let image = self
+            .loader
+            .load(&spawn.program, spawn.entry_symbol(), self.state.isolation)?;
         let slot = &self.state.tasks[pipid];
         *slot.program.lock().unwrap() = spawn.program.display().to_string();
         slot.aux.store(spawn.aux, Ordering::Release);
@@ -554,9 +590,15 @@ impl Root {
             let mut attr: libc::pthread_attr_t = std::mem::zeroed();
             libc::pthread_attr_init(&mut attr);
             libc::pthread_attr_setstacksize(&mut attr, stack_size.max(libc::PTHREAD_STACK_MIN));
-            let start_routine: extern "C" fn(*mut c_void) -> *mut c_void =
-                std::mem::transmute(task_thread as unsafe extern "C-unwind" fn(*mut c_void) -> *mut c_void);
-            let rc = libc::pthread_create(&mut thread, &attr, start_routine, Box::into_raw(start).cast());
+            let start_routine: extern "C" fn(*mut c_void) -> *mut c_void = std::mem::transmute(
+                task_thread as unsafe extern "C-unwind" fn(*mut c_void) -> *mut c_void,
+            );
+            let rc = libc::pthread_create(
+                &mut thread,
+                &attr,
+                start_routine,
+                Box::into_raw(start).cast(),
+            );
             libc::pthread_attr_destroy(&mut attr);
             rc
         };
@@ -577,7 +619,9 @@ impl Root {
                     slot.state.store(WAITED, Ordering::Release);
                     return Err(Error::System {
                         op: "setting up the task (CPU core, unshare or chdir)",
-                        source: std::io::Error::from_raw_os_error(slot.setup_errno.load(Ordering::Acquire)),
+                        source: std::io::Error::from_raw_os_error(
+                            slot.setup_errno.load(Ordering::Acquire),
+                        ),
                     });
                 }
                 return Ok(pipid);
@@ -714,18 +758,31 @@ impl Root {
             return Err(Error::NotRunning(pipid));
         }
         if !(0..=64).contains(&signal) {
-            return Err(Error::InvalidArgument(format!("{signal} is not a signal number")));
+            return Err(Error::InvalidArgument(format!(
+                "{signal} is not a signal number"
+            )));
         }
-        let sig = if signal == libc::SIGKILL { crate::signals::kill_signal() } else { signal };
-        crate::sys::tgkill(slot.tid.load(Ordering::Acquire), sig).map_err(|source| match source.raw_os_error() {
-            Some(libc::ESRCH) => Error::NotRunning(pipid),
-            _ => Error::System { op: "tgkill", source },
+        let sig = if signal == libc::SIGKILL {
+            crate::signals::kill_signal()
+        } else {
+            signal
+        };
+        crate::sys::tgkill(slot.tid.load(Ordering::Acquire), sig).map_err(|source| {
+            match source.raw_os_error() {
+                Some(libc::ESRCH) => Error::NotRunning(pipid),
+                _ => Error::System {
+                    op: "tgkill",
+                    source,
+                },
+            }
         })
     }
 
     /// Kills every running task (as `kill(pipid, SIGKILL)`); returns how many were signalled.
     pub fn kill_all(&self) -> usize {
-        (0..self.ntasks()).filter(|&p| self.kill(p, libc::SIGKILL).is_ok()).count()
+        (0..self.ntasks())
+            .filter(|&p| self.kill(p, libc::SIGKILL).is_ok())
+            .count()
     }
 
     /// Kills every task, then aborts the process (`SIGABRT`).
@@ -758,7 +815,12 @@ impl Root {
             .state
             .tasks
             .iter()
-            .filter(|s| matches!(s.state.load(Ordering::Acquire), STARTING | RUNNING | FINISHED))
+            .filter(|s| {
+                matches!(
+                    s.state.load(Ordering::Acquire),
+                    STARTING | RUNNING | FINISHED
+                )
+            })
             .count();
         if alive > 0 {
             return Err(Error::TasksAlive(alive));
@@ -777,7 +839,13 @@ impl Drop for Root {
         if self.finished {
             return;
         }
-        if self.kill_all() > 0 || self.state.tasks.iter().any(|s| s.state.load(Ordering::Acquire) == FINISHED) {
+        if self.kill_all() > 0
+            || self
+                .state
+                .tasks
+                .iter()
+                .any(|s| s.state.load(Ordering::Acquire) == FINISHED)
+        {
             let deadline = Instant::now() + Duration::from_secs(5);
             while Instant::now() < deadline {
                 match self.wait_any_timeout(deadline - Instant::now()) {
@@ -822,7 +890,11 @@ impl TaskStart {
             .map(|a| leak(&a))
             .collect();
         argv.push(std::ptr::null());
-        let mut envp: Vec<*const c_char> = spawn.environment().iter().map(|(k, v)| leak(&format!("{k}={v}"))).collect();
+        let mut envp: Vec<*const c_char> = spawn
+            .environment()
+            .iter()
+            .map(|(k, v)| leak(&format!("{k}={v}")))
+            .collect();
         envp.push(std::ptr::null());
         // SAFETY: `slot` lives in the leaked RootState.
         let slot: &'static TaskSlot = unsafe { &*(slot as *const TaskSlot) };
@@ -838,7 +910,11 @@ impl TaskStart {
 
     /// Applies the CPU core, private fd table and cwd. Runs before the root's `spawn` returns.
     fn setup(&self) -> std::result::Result<(), i32> {
-        let errno = || std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO);
+        let errno = || {
+            std::io::Error::last_os_error()
+                .raw_os_error()
+                .unwrap_or(libc::EIO)
+        };
         if let Some(core) = self.spawn.core {
             // SAFETY: a zeroed cpu_set_t is empty; CPU_SET checks nothing, so bound `core`.
             unsafe {
@@ -978,14 +1054,24 @@ unsafe extern "C-unwind" fn task_thread(arg: *mut c_void) -> *mut c_void {
     let code = match &start.spawn.function {
         Some((_, arg)) => {
             // SAFETY: the entry is `int f(void *)`, as the spawn asked for a start function.
-            let f: unsafe extern "C-unwind" fn(*mut c_void) -> c_int = unsafe { std::mem::transmute(start.image.entry) };
+            let f: unsafe extern "C-unwind" fn(*mut c_void) -> c_int =
+                unsafe { std::mem::transmute(start.image.entry) };
             unsafe { f(*arg as *mut c_void) }
         }
         None => {
             // SAFETY: the entry is `int main(int, char **, char **)`.
-            let f: unsafe extern "C-unwind" fn(c_int, *const *const c_char, *const *const c_char) -> c_int =
-                unsafe { std::mem::transmute(start.image.entry) };
-            unsafe { f((start.argv.len() - 1) as c_int, start.argv.as_ptr(), start.envp.as_ptr()) }
+            let f: unsafe extern "C-unwind" fn(
+                c_int,
+                *const *const c_char,
+                *const *const c_char,
+            ) -> c_int = unsafe { std::mem::transmute(start.image.entry) };
+            unsafe {
+                f(
+                    (start.argv.len() - 1) as c_int,
+                    start.argv.as_ptr(),
+                    start.envp.as_ptr(),
+                )
+            }
         }
     };
     slot.record(ExitStatus::Exited(code));
@@ -995,7 +1081,10 @@ unsafe extern "C-unwind" fn task_thread(arg: *mut c_void) -> *mut c_void {
 
 /// PiP's thread name: the last digit of the pipid, `|` for thread mode, then the program name.
 fn thread_name(pipid: usize, program: &std::path::Path) -> String {
-    let base = program.file_name().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let base = program
+        .file_name()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let base = base.strip_prefix("lib").unwrap_or(&base);
     let base = base.strip_suffix(".so").unwrap_or(base);
     format!("{}|{}", pipid % 10, base)
@@ -1004,7 +1093,10 @@ fn thread_name(pipid: usize, program: &std::path::Path) -> String {
 /// `PIP_STOP_ON_START=N` stops the process (`SIGSTOP`) when task N starts; a negative N stops
 /// at every task. Continue with `kill -CONT <pid>` after attaching a debugger.
 fn stop_on_start(pipid: usize) {
-    let Some(v) = std::env::var("PIP_STOP_ON_START").ok().and_then(|v| v.trim().parse::<i64>().ok()) else {
+    let Some(v) = std::env::var("PIP_STOP_ON_START")
+        .ok()
+        .and_then(|v| v.trim().parse::<i64>().ok())
+    else {
         return;
     };
     if v < 0 || v as usize == pipid {

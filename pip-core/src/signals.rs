@@ -30,7 +30,14 @@ pub fn kill_signal() -> i32 {
 }
 
 /// Signals ended in a task when the kernel raises them on it (faults).
-const FAULTS: [i32; 6] = [libc::SIGSEGV, libc::SIGBUS, libc::SIGFPE, libc::SIGILL, libc::SIGTRAP, libc::SIGSYS];
+const FAULTS: [i32; 6] = [
+    libc::SIGSEGV,
+    libc::SIGBUS,
+    libc::SIGFPE,
+    libc::SIGILL,
+    libc::SIGTRAP,
+    libc::SIGSYS,
+];
 /// Signals whose default action ends the process, handled when still at their default.
 const TERMINATING: [i32; 13] = [
     libc::SIGABRT,
@@ -50,13 +57,18 @@ const TERMINATING: [i32; 13] = [
 
 const NSIG: usize = 65;
 /// The disposition each signal had before ours, to fall back on.
-static PREVIOUS: [AtomicPtr<libc::sigaction>; NSIG] = [const { AtomicPtr::new(std::ptr::null_mut()) }; NSIG];
+static PREVIOUS: [AtomicPtr<libc::sigaction>; NSIG] =
+    [const { AtomicPtr::new(std::ptr::null_mut()) }; NSIG];
 
 /// Installs the handler (once per process).
 pub(crate) fn install() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
-        let all = FAULTS.iter().chain(TERMINATING.iter()).copied().chain([kill_signal()]);
+        let all = FAULTS
+            .iter()
+            .chain(TERMINATING.iter())
+            .copied()
+            .chain([kill_signal()]);
         for sig in all {
             // SAFETY: sigaction with a null new action only reads the current one.
             let mut old: libc::sigaction = unsafe { std::mem::zeroed() };
@@ -91,7 +103,11 @@ extern "C" fn handler(sig: i32, info: *mut libc::siginfo_t, ctx: *mut libc::c_vo
     let directed = unsafe { info.as_ref() }.is_some_and(thread_directed);
     if directed {
         if let Some(slot) = crate::root::current_task() {
-            let reported = if sig == kill_signal() { libc::SIGKILL } else { sig };
+            let reported = if sig == kill_signal() {
+                libc::SIGKILL
+            } else {
+                sig
+            };
             crate::root::end_task_from_signal(slot, reported);
         }
     }
@@ -113,7 +129,8 @@ fn fall_back(sig: i32, info: *mut libc::siginfo_t, ctx: *mut libc::c_void) {
         if h != libc::SIG_DFL && h != libc::SIG_IGN {
             if prev.sa_flags & libc::SA_SIGINFO != 0 {
                 // SAFETY: the previous SA_SIGINFO handler has this signature.
-                let f: extern "C" fn(i32, *mut libc::siginfo_t, *mut libc::c_void) = unsafe { std::mem::transmute(h) };
+                let f: extern "C" fn(i32, *mut libc::siginfo_t, *mut libc::c_void) =
+                    unsafe { std::mem::transmute(h) };
                 f(sig, info, ctx);
             } else {
                 // SAFETY: a plain handler takes the signal number.

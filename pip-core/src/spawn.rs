@@ -81,7 +81,10 @@ impl Spawn {
 
     /// The symbol the task starts at.
     pub(crate) fn entry_symbol(&self) -> &str {
-        self.function.as_ref().map(|(n, _)| n.as_str()).unwrap_or("main")
+        self.function
+            .as_ref()
+            .map(|(n, _)| n.as_str())
+            .unwrap_or("main")
     }
 
     /// Adds an argument (after `argv[0]`, which is the program path).

@@ -70,7 +70,9 @@ impl fmt::Display for ExitStatus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
             ExitStatus::Exited(c) => write!(f, "exited with code {c}"),
-            ExitStatus::Signaled(s) => write!(f, "killed by signal {s} ({})", crate::sys::signal_name(s)),
+            ExitStatus::Signaled(s) => {
+                write!(f, "killed by signal {s} ({})", crate::sys::signal_name(s))
+            }
             ExitStatus::Panicked => f.write_str("panicked"),
         }
     }

@@ -44,7 +44,9 @@ pub unsafe extern "C" fn pip_rs_task_attach(
     envp: *const *const c_char,
 ) -> c_int {
     // SAFETY: the caller guarantees `abi` is live.
-    let Some(root) = (unsafe { abi.as_ref() }) else { return libc::EINVAL };
+    let Some(root) = (unsafe { abi.as_ref() }) else {
+        return libc::EINVAL;
+    };
     if let Err(msg) = root.check() {
         eprintln!("pip: task {pipid}: {msg}");
         return libc::EPERM;
@@ -57,7 +59,10 @@ pub unsafe extern "C" fn pip_rs_task_attach(
     // SAFETY: as above.
     let env = unsafe { c_strings(envp) }
         .into_iter()
-        .filter_map(|kv| kv.split_once('=').map(|(k, v)| (k.to_string(), v.to_string())))
+        .filter_map(|kv| {
+            kv.split_once('=')
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+        })
         .collect();
     let _ = ENV.set(env);
     install_panic_hook(pipid);
@@ -182,7 +187,13 @@ pub fn mode() -> Result<Mode> {
 
 /// The job's isolation level.
 pub fn isolation() -> Result<Isolation> {
-    context().map(|(r, _)| if r.isolation == 1 { Isolation::Namespace } else { Isolation::SharedLibc })
+    context().map(|(r, _)| {
+        if r.isolation == 1 {
+            Isolation::Namespace
+        } else {
+            Isolation::SharedLibc
+        }
+    })
 }
 
 /// The task's arguments, `argv[0]` (the program) first. In the root: the process's arguments.
@@ -211,8 +222,14 @@ fn check(code: c_int, name: &str, peer: PipId) -> Result<()> {
     match code {
         0 => Ok(()),
         libc::EDEADLK => Err(Error::Deadlock(name.to_string())),
-        libc::ECANCELED => Err(Error::Canceled { peer, name: name.to_string() }),
-        libc::EAGAIN => Err(Error::NotYetExported { peer, name: name.to_string() }),
+        libc::ECANCELED => Err(Error::Canceled {
+            peer,
+            name: name.to_string(),
+        }),
+        libc::EAGAIN => Err(Error::NotYetExported {
+            peer,
+            name: name.to_string(),
+        }),
         libc::EBUSY => Err(Error::AlreadyExported(name.to_string())),
         libc::EINVAL => Err(Error::NullExport),
         libc::EPERM => Err(Error::NotInitialized),
@@ -237,7 +254,11 @@ pub fn export<T>(addr: *mut T) -> Result<()> {
         return Err(Error::NullExport);
     }
     // SAFETY: `root` is a live RootAbi whose ops follow the ABI contract.
-    check(unsafe { (root.ops.export)(root, me, addr.cast()) }, "", to_pipid(me))
+    check(
+        unsafe { (root.ops.export)(root, me, addr.cast()) },
+        "",
+        to_pipid(me),
+    )
 }
 
 /// Reads `peer`'s unnamed export; null if it has not exported anything. Never blocks.
@@ -246,7 +267,11 @@ pub fn import<T>(peer: PipId) -> Result<*mut T> {
     let target = from_pipid(peer, root)?;
     let mut out = std::ptr::null_mut();
     // SAFETY: as in `export`; `out` is a valid place to write.
-    check(unsafe { (root.ops.import)(root, target, &mut out) }, "", peer)?;
+    check(
+        unsafe { (root.ops.import)(root, target, &mut out) },
+        "",
+        peer,
+    )?;
     Ok(out.cast())
 }
 
@@ -270,7 +295,15 @@ fn named_import_impl<T>(peer: PipId, name: &str, block: bool) -> Result<*mut T> 
     let mut out = std::ptr::null_mut();
     // SAFETY: as in `named_export`; `out` is a valid place to write.
     let code = unsafe {
-        (root.ops.named_import)(root, me, target, name.as_ptr(), name.len(), block as c_int, &mut out)
+        (root.ops.named_import)(
+            root,
+            me,
+            target,
+            name.as_ptr(),
+            name.len(),
+            block as c_int,
+            &mut out,
+        )
     };
     check(code, name, peer)?;
     Ok(out.cast())
@@ -294,7 +327,11 @@ pub fn aux() -> Result<*mut c_void> {
     let (root, me) = context()?;
     let mut v = std::ptr::null_mut();
     // SAFETY: as in `export`.
-    check(unsafe { (root.ops.aux)(root, me, 0, &mut v) }, "", to_pipid(me))?;
+    check(
+        unsafe { (root.ops.aux)(root, me, 0, &mut v) },
+        "",
+        to_pipid(me),
+    )?;
     Ok(v)
 }
 
@@ -303,7 +340,11 @@ pub fn set_aux(value: *mut c_void) -> Result<()> {
     let (root, me) = context()?;
     let mut v = value;
     // SAFETY: as in `export`.
-    check(unsafe { (root.ops.aux)(root, me, 1, &mut v) }, "", to_pipid(me))
+    check(
+        unsafe { (root.ops.aux)(root, me, 1, &mut v) },
+        "",
+        to_pipid(me),
+    )
 }
 
 /// Gives up the CPU (`sched_yield`).
@@ -355,7 +396,9 @@ impl<E: std::fmt::Debug> TaskResult for std::result::Result<(), E> {
 fn finish<R: TaskResult>(f: impl FnOnce() -> R) -> c_int {
     let code = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
         Ok(r) => r.into_code(),
-        Err(payload) if payload.is::<TaskExit>() => payload.downcast_ref::<TaskExit>().map_or(0, |e| e.0),
+        Err(payload) if payload.is::<TaskExit>() => {
+            payload.downcast_ref::<TaskExit>().map_or(0, |e| e.0)
+        }
         Err(_) => {
             if let Ok((root, me)) = context() {
                 // SAFETY: `root` is live; task_panicked only records a flag.

@@ -52,7 +52,9 @@ fn run() -> i32 {
             barrier().wait();
             assert_eq!(MY_PIPID.load(Ordering::SeqCst), me);
             // statics [M]: tasks 0..M take part (default: all).
-            let n = arg(2).parse().unwrap_or_else(|_| pip_core::ntasks().unwrap());
+            let n = arg(2)
+                .parse()
+                .unwrap_or_else(|_| pip_core::ntasks().unwrap());
             let other: *mut AtomicUsize =
                 pip_core::named_import(PipId::Task((me + 1) % n), "static").unwrap();
             if n > 1 {
@@ -124,7 +126,11 @@ fn run() -> i32 {
             0
         }
         // env NAME VALUE [std]: the task's environment (with `std`: as its libc's environ).
-        "env" => match if arg(4) == "std" { std::env::var(arg(2)).ok() } else { pip_core::env_var(&arg(2)) } {
+        "env" => match if arg(4) == "std" {
+            std::env::var(arg(2)).ok()
+        } else {
+            pip_core::env_var(&arg(2))
+        } {
             Some(v) if v == arg(3) => 0,
             other => {
                 eprintln!("env {} = {other:?}", arg(2));
