@@ -139,7 +139,7 @@ pub(crate) fn initial_nns() -> Option<usize> {
         .flat_map(|v| v.split(|&b| b == b':'))
         .filter_map(|t| t.strip_prefix(b"glibc.rtld.nns="))
         .filter_map(|n| std::str::from_utf8(n).ok()?.parse().ok())
-        .last()
+        .next_back()
 }
 
 /// Cuts the copy down to what the dynamic loader maps, and drops the section header table that

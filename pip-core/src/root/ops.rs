@@ -1,0 +1,176 @@
+//! [`RootOps`]: the functions tasks call into the root (exports, exit, panic, aux). Each takes
+//! the [`RootAbi`] it was found in and returns 0 or an `errno` value.
+
+use super::state::*;
+use super::*;
+
+pub(super) fn state_of(abi: *const RootAbi) -> &'static RootState {
+    // SAFETY: `abi` is the first field of a leaked, #[repr(C)] RootState.
+    unsafe { &*(abi as *const RootState) }
+}
+
+extern "C" {
+    #[link_name = "pthread_exit"]
+    fn pthread_exit_unwinding(retval: *mut c_void) -> !;
+}
+
+pub(super) unsafe extern "C-unwind" fn op_task_exit(_abi: *const RootAbi, code: c_int) -> c_int {
+    let Some(slot) = current_task() else {
+        return libc::ESRCH;
+    };
+    let rust_exit = slot.rust_exit.load(Ordering::Acquire);
+    if rust_exit != 0 {
+        // A Rust task unwinds its own stack up to its entry (which catches the unwind and
+        // returns): a forced unwind would be caught, and refused, by the entry's catch_unwind.
+        // SAFETY: `rust_exit` is the task's `pip_rs_task_exit` (ABI checked at load).
+        let f: crate::loader::ExitFn = unsafe { std::mem::transmute(rust_exit) };
+        // SAFETY: called on the task's own thread, inside its entry.
+        unsafe { f(code) };
+    }
+    slot.record(ExitStatus::Exited(code));
+    // SAFETY: we are on the task's thread, created by pthread_create with an unwinding-capable
+    // start routine; the forced unwind runs the task's cleanups and our `Finish` guard.
+    unsafe { pthread_exit_unwinding(std::ptr::null_mut()) }
+}
+
+pub(super) unsafe extern "C" fn op_task_panicked(abi: *const RootAbi, pipid: c_int) {
+    if let Some(slot) = state_of(abi).slot(pipid) {
+        slot.record(ExitStatus::Panicked);
+    }
+}
+
+pub(super) unsafe extern "C" fn op_export(
+    abi: *const RootAbi,
+    pipid: c_int,
+    addr: *mut c_void,
+) -> c_int {
+    let root = state_of(abi);
+    if addr.is_null() {
+        return libc::EINVAL;
+    }
+    if pipid == PIPID_ROOT {
+        root.abi.root_export.store(addr, Ordering::Release);
+        return 0;
+    }
+    match root.slot(pipid) {
+        Some(s) => {
+            s.export.store(addr, Ordering::Release);
+            0
+        }
+        None => libc::ERANGE,
+    }
+}
+
+pub(super) unsafe extern "C" fn op_import(
+    abi: *const RootAbi,
+    pipid: c_int,
+    out: *mut *mut c_void,
+) -> c_int {
+    let root = state_of(abi);
+    let v = if pipid == PIPID_ROOT {
+        root.abi.root_export.load(Ordering::Acquire)
+    } else {
+        match root.slot(pipid) {
+            Some(s) => s.export.load(Ordering::Acquire),
+            None => return libc::ERANGE,
+        }
+    };
+    // SAFETY: the caller passes a valid out pointer.
+    unsafe { *out = v };
+    0
+}
+
+/// # Safety
+/// `name` must be valid for `len` bytes.
+unsafe fn name_of(name: *const u8, len: usize) -> String {
+    // SAFETY: guaranteed by the caller.
+    String::from_utf8_lossy(unsafe { std::slice::from_raw_parts(name, len) }).into_owned()
+}
+
+pub(super) unsafe extern "C" fn op_named_export(
+    abi: *const RootAbi,
+    me: c_int,
+    name: *const u8,
+    len: usize,
+    addr: *mut c_void,
+) -> c_int {
+    let root = state_of(abi);
+    if addr.is_null() {
+        return libc::EINVAL;
+    }
+    // SAFETY: the caller passes a valid name.
+    let key = (me, unsafe { name_of(name, len) });
+    {
+        let mut map = root.named.lock().unwrap_or_else(|e| e.into_inner());
+        if map.contains_key(&key) {
+            return libc::EBUSY;
+        }
+        map.insert(key, addr as usize);
+    }
+    root.exports_seq.fetch_add(1, Ordering::SeqCst);
+    futex_wake(&root.exports_seq, i32::MAX);
+    0
+}
+
+pub(super) unsafe extern "C" fn op_named_import(
+    abi: *const RootAbi,
+    me: c_int,
+    from: c_int,
+    name: *const u8,
+    len: usize,
+    block: c_int,
+    out: *mut *mut c_void,
+) -> c_int {
+    let root = state_of(abi);
+    if from != PIPID_ROOT && root.slot(from).is_none() {
+        return libc::ERANGE;
+    }
+    // SAFETY: the caller passes a valid name.
+    let key = (from, unsafe { name_of(name, len) });
+    loop {
+        let seq = root.exports_seq.load(Ordering::SeqCst);
+        if let Some(&addr) = root
+            .named
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+        {
+            // SAFETY: the caller passes a valid out pointer.
+            unsafe { *out = addr as *mut c_void };
+            return 0;
+        }
+        if from == me {
+            return libc::EDEADLK;
+        }
+        if let Some(slot) = root.slot(from) {
+            let st = slot.state.load(Ordering::Acquire);
+            if st >= FINISHED {
+                return libc::ECANCELED;
+            }
+        }
+        if block == 0 {
+            return libc::EAGAIN;
+        }
+        futex_wait(&root.exports_seq, seq);
+    }
+}
+
+pub(super) unsafe extern "C" fn op_aux(
+    abi: *const RootAbi,
+    pipid: c_int,
+    set: c_int,
+    value: *mut *mut c_void,
+) -> c_int {
+    let Some(slot) = state_of(abi).slot(pipid) else {
+        return libc::ERANGE;
+    };
+    // SAFETY: the caller passes a valid in/out pointer.
+    unsafe {
+        if set != 0 {
+            slot.aux.store(*value, Ordering::Release);
+        } else {
+            *value = slot.aux.load(Ordering::Acquire);
+        }
+    }
+    0
+}

@@ -1,0 +1,142 @@
+//! The bookkeeping shared by the root, its tasks' threads and the signal handler: one
+//! [`TaskSlot`] per pipid, and the [`RootState`] that owns them (see the protocol in
+//! [`super`]).
+
+use super::*;
+
+pub(super) const FREE: u32 = 0;
+pub(super) const STARTING: u32 = 1;
+pub(super) const RUNNING: u32 = 2;
+pub(super) const FINISHED: u32 = 3;
+pub(super) const WAITED: u32 = 4;
+pub(super) const SETUP_FAILED: u32 = 5;
+
+pub(super) const ST_NONE: u32 = 0;
+pub(super) const ST_EXITED: u32 = 1;
+pub(super) const ST_SIGNALED: u32 = 2;
+pub(super) const ST_PANICKED: u32 = 3;
+
+/// One task's record. Written by the task thread (status, tid, state) and by the root.
+pub(crate) struct TaskSlot {
+    pub(super) pipid: usize,
+    pub(super) state: AtomicU32,
+    pub(super) status_kind: AtomicU32,
+    pub(super) status_value: AtomicI32,
+    pub(super) setup_errno: AtomicI32,
+    pub(super) tid: AtomicI32,
+    pub(super) export: AtomicPtr<c_void>,
+    pub(super) aux: AtomicPtr<c_void>,
+    /// The task thread (a `pthread_t`), for joining.
+    pub(super) thread: AtomicUsize,
+    /// The alternate signal stack (address, size), freed after the join.
+    pub(super) alt_stack: Mutex<Option<(usize, usize)>>,
+    /// The program, for messages.
+    pub(super) program: Mutex<String>,
+    /// A Rust task's `pip_rs_task_exit` (0 for C tasks): how `exit()` ends the task.
+    pub(super) rust_exit: AtomicUsize,
+    pub(super) root: *const RootState,
+}
+
+impl TaskSlot {
+    /// Records how the task ended, unless a status was already recorded (a panic recorded
+    /// before the entry returned 101 stays a panic).
+    pub(super) fn record(&self, st: ExitStatus) {
+        let (kind, value) = match st {
+            ExitStatus::Exited(c) => (ST_EXITED, c),
+            ExitStatus::Signaled(s) => (ST_SIGNALED, s),
+            ExitStatus::Panicked => (ST_PANICKED, 101),
+        };
+        if self
+            .status_kind
+            .compare_exchange(ST_NONE, kind, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+        {
+            self.status_value.store(value, Ordering::Release);
+        }
+    }
+
+    pub(super) fn status(&self) -> ExitStatus {
+        let v = self.status_value.load(Ordering::Acquire);
+        match self.status_kind.load(Ordering::Acquire) {
+            ST_SIGNALED => ExitStatus::Signaled(v),
+            ST_PANICKED => ExitStatus::Panicked,
+            _ => ExitStatus::Exited(v),
+        }
+    }
+
+    /// Publishes the end of the task and wakes the root and blocked importers.
+    /// Async-signal-safe (only atomics and futex wakes).
+    pub(super) fn publish_finished(&self) {
+        self.state.store(FINISHED, Ordering::Release);
+        // SAFETY: the RootState outlives every task (it is leaked).
+        let root = unsafe { &*self.root };
+        root.events.fetch_add(1, Ordering::SeqCst);
+        futex_wake(&root.events, i32::MAX);
+        root.exports_seq.fetch_add(1, Ordering::SeqCst);
+        futex_wake(&root.exports_seq, i32::MAX);
+    }
+}
+
+// SAFETY: the raw `root` pointer is to a leaked, immutable-after-init RootState; every other
+// field is atomic or behind a Mutex.
+unsafe impl Sync for TaskSlot {}
+// SAFETY: as above.
+unsafe impl Send for TaskSlot {}
+
+/// Root-side state, shared with tasks through its first field (the ABI block).
+#[repr(C)]
+pub(super) struct RootState {
+    pub(super) abi: RootAbi,
+    pub(super) isolation: Isolation,
+    pub(super) tasks: Box<[TaskSlot]>,
+    pub(super) events: AtomicU32,
+    pub(super) exports_seq: AtomicU32,
+    pub(super) named: Mutex<HashMap<(c_int, String), usize>>,
+    pub(super) interrupt: AtomicI32,
+    pub(super) catch_termination: bool,
+}
+
+impl RootState {
+    pub(super) fn slot(&self, pipid: c_int) -> Option<&TaskSlot> {
+        usize::try_from(pipid).ok().and_then(|p| self.tasks.get(p))
+    }
+}
+
+thread_local! {
+    /// The task whose main thread this is (null on every other thread).
+    pub(super) static CURRENT_TASK: Cell<*const TaskSlot> = const { Cell::new(std::ptr::null()) };
+}
+
+/// The live root of this process, if any.
+pub(super) static LIVE_ROOT: AtomicPtr<RootState> = AtomicPtr::new(std::ptr::null_mut());
+
+pub(crate) fn current_task() -> Option<&'static TaskSlot> {
+    let p = CURRENT_TASK.with(|c| c.get());
+    // SAFETY: slots live in leaked RootStates.
+    unsafe { p.as_ref() }
+}
+
+/// Called by the signal handler on a task's main thread: records `sig`, tells the root, and ends
+/// the thread. Async-signal-safe.
+pub(crate) fn end_task_from_signal(slot: &TaskSlot, sig: i32) -> ! {
+    slot.record(ExitStatus::Signaled(sig));
+    CURRENT_TASK.with(|c| c.set(std::ptr::null()));
+    slot.publish_finished();
+    crate::sys::exit_thread_now()
+}
+
+/// Called by the signal handler for a termination signal sent to the process: if the live root
+/// catches them, records it and wakes the root's waits. Async-signal-safe.
+pub(crate) fn interrupt(sig: i32) -> bool {
+    let root = LIVE_ROOT.load(Ordering::Acquire);
+    // SAFETY: RootStates are leaked, so the pointer stays valid.
+    match unsafe { root.as_ref() } {
+        Some(r) if r.catch_termination => {
+            r.interrupt.store(sig, Ordering::SeqCst);
+            r.events.fetch_add(1, Ordering::SeqCst);
+            futex_wake(&r.events, i32::MAX);
+            true
+        }
+        _ => false,
+    }
+}
