@@ -46,6 +46,7 @@ pub mod task;
 pub use barrier::Barrier;
 pub use error::{Error, Result};
 pub use loader::reexec_with_more_namespaces_if_needed;
+pub use root::bridge;
 pub use root::{current_pipid, exit_is_exported, Root, RootBuilder, MAX_TASKS};
 pub use spawn::Spawn;
 pub use status::ExitStatus;

@@ -40,6 +40,7 @@ use std::time::{Duration, Instant};
 /// The largest task count a root accepts.
 pub const MAX_TASKS: usize = 4096;
 
+pub mod bridge;
 mod ops;
 mod state;
 mod thread;
