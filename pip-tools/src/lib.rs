@@ -1,10 +1,11 @@
-//! The logic of the pip tools (`pip-exec`, `pip-check`, `pip-mode`), kept here so that tests
+//! The logic of the pip tools (`pip-exec`, `pip-check`, `pip-mode`, `pips`), kept here so that tests
 //! can call it; the binaries in `src/bin` are thin.
 #![warn(missing_docs)]
 
 pub mod check;
 pub mod exec;
 pub mod mode;
+pub mod pips;
 
 /// Names the calling (root) thread as PiP does: `R|` then the program name, so that tools can
 /// find the job's root.

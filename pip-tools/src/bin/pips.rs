@@ -1,0 +1,428 @@
+//! `pips`: list PiP jobs and tasks, signal them, and draw what they hold. See `pips --help`.
+use clap::{Args, Parser, Subcommand};
+use pip_tools::pips::{
+    self, fds, jobs, jobs::Filter, jobs::Job, jobs::Target, render, serve, PipsError,
+};
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+use std::time::Duration;
+
+/// List PiP jobs and tasks (like ps), signal them, and show their fd tables and signals.
+///
+///     pips                          every job and task of yours
+///     pips -r 1234 --json           job 1234 as JSON
+///     pips hello                    jobs or tasks whose program contains "hello"
+///     pips -k -r 1234               SIGTERM to every task of job 1234 (PiP's pips -k)
+///     pips kill -s KILL 1234:2      end task 2 of job 1234 (SIGKILL becomes pip-core's
+///                                   per-task kill signal: only that task ends)
+///     pips fds -r 1234 --svg > d.svg
+///     pips signals --watch
+///     pips serve -r 1234            a live diagram on http://127.0.0.1:PORT/
+///
+/// Columns: ROOT (the job: its root's pid), PIPID (R = root, `12?` = guessed from the thread
+/// name's last digit, `3>` = a process forked by task 3), TID, MODE (thread, or process for a
+/// forked process), ISOLATION (shared-libc or namespace), FDS (shared with the root or
+/// private), S (state), %CPU, TIME, PSR (CPU last run on), PROGRAM.
+///
+/// Exit code: 0; 1 when something asked for could not be done (the message says why: job
+/// gone, no such task, permission); 2 on a usage error.
+#[derive(Parser, Debug)]
+#[command(
+    name = "pips",
+    version,
+    verbatim_doc_comment,
+    args_conflicts_with_subcommands = true
+)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Option<Cmd>,
+    #[command(flatten)]
+    list: ListArgs,
+}
+
+/// Which jobs and tasks.
+#[derive(Args, Debug, Clone, Default)]
+struct Select {
+    /// Only job PID (the root's pid); repeatable.
+    #[arg(short = 'r', long = "job", visible_alias = "root", value_name = "PID")]
+    jobs: Vec<i32>,
+    /// Only task PIPID; repeatable.
+    #[arg(short = 't', long = "pipid", value_name = "PIPID")]
+    pipids: Vec<usize>,
+    /// Include other users' jobs (their rows only: their fds and kcmp stay closed to you).
+    #[arg(long)]
+    all_users: bool,
+    /// Only jobs or tasks whose program contains PATTERN.
+    #[arg(value_name = "PATTERN")]
+    patterns: Vec<String>,
+}
+
+impl Select {
+    fn filter(&self) -> Filter {
+        Filter {
+            jobs: self.jobs.clone(),
+            pipids: self.pipids.clone(),
+            programs: self.patterns.clone(),
+        }
+    }
+    fn jobs(&self) -> Vec<Job> {
+        self.filter().apply(jobs::scan(self.all_users))
+    }
+}
+
+#[derive(Args, Debug, Default)]
+struct ListArgs {
+    #[command(flatten)]
+    select: Select,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+    /// Refresh every SECS seconds (default 1) in place, until interrupted.
+    #[arg(long, value_name = "SECS", num_args = 0..=1, default_missing_value = "1")]
+    watch: Option<f64>,
+    /// Send SIGTERM to the tasks listed (PiP's `pips -k`).
+    #[arg(short = 'k', long = "kill")]
+    kill: bool,
+    /// Send signal SIG to the tasks listed (PiP's `pips -s SIG`).
+    #[arg(short = 's', long = "signal", value_name = "SIG")]
+    signal: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Cmd {
+    /// Send a signal to one task, a job's tasks, or all tasks.
+    ///
+    /// TARGET: `PID` (every task of job PID), `PID:PIPID` (one task), `PID:root` (the root
+    /// process itself: a fatal signal ends the whole job), `tid:TID`, or `all`. Each task gets
+    /// the signal alone (tgkill); SIGKILL, which cannot be aimed at one thread, becomes
+    /// pip-core's per-task kill signal (SIGRTMAX-3), which ends only that task.
+    Kill {
+        /// The signal (name or number).
+        #[arg(
+            short = 's',
+            long = "signal",
+            default_value = "TERM",
+            value_name = "SIG"
+        )]
+        signal: String,
+        /// What to signal.
+        #[arg(required = true, value_name = "TARGET")]
+        targets: Vec<String>,
+    },
+    /// Fd tables -> open file descriptions -> vnodes of a job's tasks and forked processes.
+    Fds(FdsArgs),
+    /// Blocked, pending, ignored and caught signals of every task.
+    Signals {
+        #[command(flatten)]
+        select: Select,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+        /// Refresh every SECS seconds (default 1) in place.
+        #[arg(long, value_name = "SECS", num_args = 0..=1, default_missing_value = "1")]
+        watch: Option<f64>,
+    },
+    /// Serve a live diagram of one job on http://127.0.0.1:PORT/ (refreshed every second).
+    Serve {
+        #[command(flatten)]
+        select: Select,
+        /// Port (0: any free port; the URL is printed).
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+        #[command(flatten)]
+        hide: Hide,
+    },
+}
+
+#[derive(Args, Debug, Clone, Copy, Default)]
+struct Hide {
+    /// Leave out fds 0, 1 and 2.
+    #[arg(long)]
+    hide_stdio: bool,
+    /// Leave out pip-core's task images (the `/memfd:pip-task:...` files).
+    #[arg(long)]
+    hide_images: bool,
+}
+
+#[derive(Args, Debug)]
+struct FdsArgs {
+    #[command(flatten)]
+    select: Select,
+    #[command(flatten)]
+    hide: Hide,
+    /// Print JSON.
+    #[arg(long, group = "format")]
+    json: bool,
+    /// Print Graphviz DOT.
+    #[arg(long, group = "format")]
+    dot: bool,
+    /// Print SVG (drawn by the system's `dot` when installed, else by pips's own layout).
+    #[arg(long, group = "format")]
+    svg: bool,
+    /// With --svg: always use pips's own three-row layout.
+    #[arg(long)]
+    builtin: bool,
+    /// Refresh every SECS seconds (default 1) in place (text only).
+    #[arg(long, value_name = "SECS", num_args = 0..=1, default_missing_value = "1")]
+    watch: Option<f64>,
+}
+
+fn fail(e: impl std::fmt::Display) -> ExitCode {
+    eprintln!("pips: {e}");
+    ExitCode::from(1)
+}
+
+/// Prints `render()` every `secs` seconds, in place, until interrupted; or once.
+fn output(watch: Option<f64>, mut render: impl FnMut() -> String) -> ExitCode {
+    let Some(secs) = watch else {
+        print!("{}", render());
+        return ExitCode::SUCCESS;
+    };
+    let secs = if secs.is_finite() && secs > 0.0 {
+        secs
+    } else {
+        1.0
+    };
+    let tty = std::io::stdout().is_terminal();
+    loop {
+        let text = render();
+        let mut out = std::io::stdout().lock();
+        if tty {
+            // Home, draw, clear what is left of the previous frame.
+            let _ = write!(out, "\x1b[H{}\x1b[J", text.replace('\n', "\x1b[K\n"));
+        } else {
+            let _ = writeln!(out, "{text}");
+        }
+        if out.flush().is_err() {
+            return ExitCode::SUCCESS; // The reader went away.
+        }
+        drop(out);
+        std::thread::sleep(Duration::from_secs_f64(secs));
+    }
+}
+
+fn list(a: ListArgs) -> ExitCode {
+    if a.kill || a.signal.is_some() {
+        let sig = match a.signal.as_deref().map(jobs::parse_signal) {
+            None => libc::SIGTERM,
+            Some(Some(s)) => s,
+            Some(None) => return fail(format!("unknown signal `{}`", a.signal.unwrap())),
+        };
+        let selected = a.select.jobs();
+        let sent: Vec<jobs::Sent> = selected
+            .iter()
+            .flat_map(|j| j.task_rows())
+            .map(|t| jobs::signal_task(t, sig, false))
+            .collect();
+        return report_sent(&sent);
+    }
+    if a.json {
+        return output(a.watch, || {
+            let v: Vec<_> = a.select.jobs().iter().map(Job::to_json).collect();
+            format!("{}\n", serde_json::to_string_pretty(&v).unwrap())
+        });
+    }
+    output(a.watch, || render::jobs_text(&a.select.jobs()))
+}
+
+fn report_sent(sent: &[jobs::Sent]) -> ExitCode {
+    if sent.is_empty() {
+        return fail("no task matched");
+    }
+    let mut ok = true;
+    for s in sent {
+        match &s.result {
+            Ok(()) => println!("{}: sent {}", s.what, pips::signals::signal_name(s.signal)),
+            Err(e) => {
+                ok = false;
+                eprintln!("pips: {e}");
+            }
+        }
+    }
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+fn kill(signal: &str, targets: &[String]) -> ExitCode {
+    let Some(sig) = jobs::parse_signal(signal) else {
+        return fail(format!("unknown signal `{signal}`"));
+    };
+    let all = jobs::scan(false);
+    let mut sent = Vec::new();
+    for t in targets {
+        let target: Target = match t.parse() {
+            Ok(t) => t,
+            Err(e) => return fail(e),
+        };
+        match jobs::kill(&all, &target, sig) {
+            Ok(s) => sent.extend(s),
+            Err(e) => return fail(e),
+        }
+    }
+    report_sent(&sent)
+}
+
+/// The jobs `pips fds`/`serve` work on, with an error when there are none.
+fn chosen_jobs(select: &Select) -> Result<Vec<Job>, PipsError> {
+    let jobs = select.jobs();
+    if jobs.is_empty() {
+        if let Some(&pid) = select.jobs.first() {
+            return Err(match jobs::find_job(&jobs::scan(true), pid) {
+                Err(e) => e,
+                Ok(_) => PipsError::NotFound(format!("job {pid} has no task that matches")),
+            });
+        }
+        return Err(PipsError::NotFound("no PiP job is running".into()));
+    }
+    Ok(jobs)
+}
+
+fn fds_cmd(a: FdsArgs) -> ExitCode {
+    let jobs = match chosen_jobs(&a.select) {
+        Ok(j) => j,
+        Err(e) => return fail(e),
+    };
+    let snap = |job: &Job, tr: &mut fds::Tracker| {
+        let mut s = pips::job_snapshot(job, tr);
+        s.hide(a.hide.hide_stdio, a.hide.hide_images);
+        s
+    };
+    if a.dot || a.svg {
+        if jobs.len() > 1 {
+            let pids: Vec<String> = jobs.iter().map(|j| j.pid.to_string()).collect();
+            return fail(format!(
+                "{} jobs match ({}): choose one with --job",
+                jobs.len(),
+                pids.join(", ")
+            ));
+        }
+        let s = snap(&jobs[0], &mut fds::Tracker::new());
+        let title = render::job_title(&jobs[0]);
+        if a.dot {
+            print!("{}", render::fds_dot(&title, &s));
+        } else {
+            print!("{}", render::fds_svg(&title, &s, !a.builtin));
+        }
+        return ExitCode::SUCCESS;
+    }
+    let mut trackers: Vec<(i32, fds::Tracker)> = Vec::new();
+    let color = std::io::stdout().is_terminal();
+    let select = a.select.clone();
+    let mut first = Some(jobs);
+    output(a.watch, || {
+        let jobs = first.take().unwrap_or_else(|| select.jobs());
+        let mut text = String::new();
+        let mut json = Vec::new();
+        for j in &jobs {
+            let tr = match trackers.iter_mut().position(|(p, _)| *p == j.pid) {
+                Some(i) => &mut trackers[i].1,
+                None => {
+                    trackers.push((j.pid, fds::Tracker::new()));
+                    &mut trackers.last_mut().unwrap().1
+                }
+            };
+            let s = snap(j, tr);
+            if a.json {
+                json.push(serde_json::json!({"job": j.to_json(), "fds": s.to_json()}));
+            } else {
+                text.push_str(&render::fds_text(&render::job_title(j), &s, color));
+            }
+        }
+        if jobs.is_empty() {
+            text.push_str("no PiP job is running\n");
+        }
+        if a.json {
+            format!("{}\n", serde_json::to_string_pretty(&json).unwrap())
+        } else {
+            text
+        }
+    })
+}
+
+fn signals_cmd(select: Select, json: bool, watch: Option<f64>) -> ExitCode {
+    if let Err(e) = chosen_jobs(&select) {
+        return fail(e);
+    }
+    output(watch, || {
+        let rows = pips::job_signals(&select.jobs());
+        if json {
+            let v: Vec<_> = rows
+                .iter()
+                .map(|(job, s)| {
+                    let mut j = s.to_json();
+                    j["job"] = (*job).into();
+                    j
+                })
+                .collect();
+            format!("{}\n", serde_json::to_string_pretty(&v).unwrap())
+        } else {
+            render::signals_text(&rows)
+        }
+    })
+}
+
+fn serve_cmd(select: Select, port: u16, hide: Hide) -> ExitCode {
+    let jobs = match chosen_jobs(&select) {
+        Ok(j) => j,
+        Err(e) => return fail(e),
+    };
+    if jobs.len() > 1 {
+        return fail(format!("{} jobs match: choose one with --job", jobs.len()));
+    }
+    let pid = jobs[0].pid;
+    let listener = match std::net::TcpListener::bind(("127.0.0.1", port)) {
+        Ok(l) => l,
+        Err(e) => return fail(format!("cannot listen on 127.0.0.1:{port}: {e}")),
+    };
+    let addr = listener.local_addr().unwrap();
+    println!("pips: serving job {pid} on http://{addr}/");
+    let _ = std::io::stdout().flush();
+    let mut tracker = fds::Tracker::new();
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let select = Select {
+        jobs: vec![pid],
+        ..select
+    };
+    let r = serve::serve(listener, &stop, || {
+        let Some(job) = select.jobs().into_iter().next() else {
+            return serve::Frame {
+                title: format!("job {pid} has ended"),
+                generation: tracker.generation,
+                ..Default::default()
+            };
+        };
+        let mut s = pips::job_snapshot(&job, &mut tracker);
+        s.hide(hide.hide_stdio, hide.hide_images);
+        let title = render::job_title(&job);
+        serve::Frame {
+            svg: render::fds_svg_builtin(&title, &s),
+            text: render::fds_text(&title, &s, false),
+            warnings: s.warnings.iter().map(|w| w.text.clone()).collect(),
+            errors: s.errors.clone(),
+            generation: tracker.generation,
+            title,
+        }
+    });
+    match r {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(e),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.cmd {
+        None => list(cli.list),
+        Some(Cmd::Kill { signal, targets }) => kill(&signal, &targets),
+        Some(Cmd::Fds(a)) => fds_cmd(a),
+        Some(Cmd::Signals {
+            select,
+            json,
+            watch,
+        }) => signals_cmd(select, json, watch),
+        Some(Cmd::Serve { select, port, hide }) => serve_cmd(select, port, hide),
+    }
+}

@@ -1,0 +1,788 @@
+//! Finding PiP jobs and their tasks, as `ps` finds processes, and signalling them.
+//!
+//! A *job* is a process that runs PiP tasks: it has threads named `<digit>|<program>` (pip-core's
+//! task threads) or `R|<program>` (pip-exec's root thread). The job is named by the root's
+//! process id. Its rows are the root, every task, and every process that a thread of the job
+//! forked (found through the per-thread `children` files, so a child is attributed to the task
+//! that forked it, even after it has exec'd another program).
+//!
+//! **Pipids.** A thread name carries only the last digit of the pipid. pip-core starts tasks one
+//! at a time in pipid order, so thread ids grow with the pipid; the k-th thread (by tid) whose
+//! name starts with digit d is task `d + 10k`. That is exact when the job's task count is known
+//! (pip-exec's command line) and the number of live task threads with that digit is the number
+//! the job started; otherwise (a task ended, a task made threads that inherited its name, or a
+//! root other than pip-exec) the pipid is a guess and is marked as one (`exact: false`, shown
+//! as `12?`).
+//!
+//! **Isolation** comes from pip-exec's command line, or else from `/proc/PID/maps`: more than
+//! one libc mapped means tasks with private libcs (`namespace`).
+
+use super::procfs::{self, Stat};
+use super::PipsError;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+
+/// What a row of a job is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// The job's root thread.
+    Root,
+    /// A task's thread.
+    Task,
+    /// A process that a thread of the job forked (or its descendant), with the tid of the
+    /// thread that forked it.
+    Forked {
+        /// The forking thread.
+        by: i32,
+    },
+}
+
+/// Whether a task shares the root's fd table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FdSharing {
+    /// Same table as the root (thread mode's default).
+    Shared,
+    /// A private table (`--private-fds`, `unshare(CLONE_FILES)`), or a forked process's own.
+    Private,
+    /// Could not be checked (no ptrace access, or the thread ended).
+    Unknown,
+}
+
+impl FdSharing {
+    /// `shared`, `private` or `?`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FdSharing::Shared => "shared",
+            FdSharing::Private => "private",
+            FdSharing::Unknown => "?",
+        }
+    }
+}
+
+/// One row: the root, a task, or a forked process.
+#[derive(Debug, Clone)]
+pub struct Task {
+    /// The job (the root's pid).
+    pub job: i32,
+    /// What the row is.
+    pub role: Role,
+    /// The pipid (tasks; for a forked process, that of the task that forked it).
+    pub pipid: Option<usize>,
+    /// False when the pipid is reconstructed from the thread name's last digit by guesswork.
+    pub pipid_exact: bool,
+    /// Process id (the root's pid for threads of the job).
+    pub pid: i32,
+    /// Thread id.
+    pub tid: i32,
+    /// The thread name.
+    pub name: String,
+    /// The program (from the thread name, or the process's command).
+    pub program: String,
+    /// `thread` (a thread of the root's process) or `process` (a forked process).
+    pub mode: &'static str,
+    /// Fd table relative to the root's.
+    pub fds: FdSharing,
+    /// Run state letter (`R`, `S`, `D`, `T`, `Z`, ...).
+    pub state: char,
+    /// CPU time used, seconds.
+    pub cpu_time: f64,
+    /// Average CPU use since the thread started, percent.
+    pub cpu_percent: f64,
+    /// The CPU the thread last ran on.
+    pub last_cpu: i32,
+}
+
+impl Task {
+    /// The pipid as shown: `R` for the root, `3`, `13?` for a guess, `-` when unknown.
+    pub fn pipid_label(&self) -> String {
+        match (self.role, self.pipid) {
+            (Role::Root, _) => "R".into(),
+            (_, None) => "-".into(),
+            (Role::Forked { .. }, Some(p)) => format!("{p}>"),
+            (Role::Task, Some(p)) if self.pipid_exact => p.to_string(),
+            (Role::Task, Some(p)) => format!("{p}?"),
+        }
+    }
+
+    /// A short label for diagrams: `root`, `task 3`, `child 1234`.
+    pub fn label(&self) -> String {
+        match self.role {
+            Role::Root => "root".into(),
+            Role::Task => format!("task {}", self.pipid_label()),
+            Role::Forked { .. } => format!("child {}", self.pid),
+        }
+    }
+
+    /// The row as JSON.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "job": self.job,
+            "role": match self.role { Role::Root => "root", Role::Task => "task", Role::Forked{..} => "forked" },
+            "forked_by": match self.role { Role::Forked{by} => Some(by), _ => None },
+            "pipid": self.pipid,
+            "pipid_exact": self.pipid_exact,
+            "pid": self.pid,
+            "tid": self.tid,
+            "name": self.name,
+            "program": self.program,
+            "mode": self.mode,
+            "fd_table": self.fds.as_str(),
+            "state": self.state.to_string(),
+            "cpu_time": self.cpu_time,
+            "cpu_percent": self.cpu_percent,
+            "last_cpu": self.last_cpu,
+        })
+    }
+}
+
+/// How pip-exec started a job, read back from its command line.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Launch {
+    /// The program of each pipid, in order.
+    pub programs: Vec<String>,
+    /// `--isolation`.
+    pub isolation: Option<String>,
+    /// `--private-fds`.
+    pub private_fds: bool,
+}
+
+/// Reads pip-exec's command line (`pip-exec [options] prog args [: -n M prog2 ...]`). `None`
+/// when it is not pip-exec's or cannot be parsed.
+pub fn parse_pip_exec_cmdline(argv: &[String]) -> Option<Launch> {
+    let exe = argv.first()?;
+    if std::path::Path::new(exe).file_name()?.to_str()? != "pip-exec" {
+        return None;
+    }
+    let mut launch = Launch::default();
+    let (mut n, mut func) = (1usize, None);
+    let mut i = 1;
+    while i < argv.len() {
+        let a = argv[i].as_str();
+        let value = |i: &mut usize| -> Option<String> {
+            *i += 1;
+            argv.get(*i).cloned()
+        };
+        match a {
+            "-n" => n = value(&mut i)?.parse().ok()?,
+            "-f" => func = Some(value(&mut i)?),
+            "--isolation" => launch.isolation = Some(value(&mut i)?),
+            "--cores" => {
+                value(&mut i)?;
+            }
+            "--private-fds" => launch.private_fds = true,
+            "--" => {
+                i += 1;
+                break;
+            }
+            _ if a.starts_with("--isolation=") => launch.isolation = Some(a[12..].to_string()),
+            _ if a.starts_with("--cores=") => {}
+            _ if a.starts_with("-n") && a.len() > 2 => n = a[2..].parse().ok()?,
+            _ if a.starts_with("-f") && a.len() > 2 => func = Some(a[2..].to_string()),
+            _ if a.starts_with('-') => {}
+            _ => break,
+        }
+        i += 1;
+    }
+    let groups = crate::exec::parse_groups(n, func, argv.get(i..)?).ok()?;
+    for g in groups {
+        for _ in 0..g.n {
+            launch.programs.push(g.prog.clone());
+        }
+    }
+    if let Some(iso) = &launch.isolation {
+        launch.isolation = Some(match iso.as_str() {
+            "shared" => "shared-libc".into(),
+            "ns" => "namespace".into(),
+            other => other.to_string(),
+        });
+    }
+    Some(launch)
+}
+
+/// One PiP job.
+#[derive(Debug, Clone)]
+pub struct Job {
+    /// The root's process id, which names the job.
+    pub pid: i32,
+    /// Owner of the root process.
+    pub uid: u32,
+    /// The root's program (its executable's name).
+    pub program: String,
+    /// The root thread.
+    pub root_tid: i32,
+    /// The task count, when known (pip-exec's command line).
+    pub ntasks: Option<usize>,
+    /// `shared-libc` or `namespace`, when known.
+    pub isolation: Option<String>,
+    /// The root, the tasks (by pipid), then forked processes.
+    pub tasks: Vec<Task>,
+    /// What could not be read, and why (permissions, rows that ended mid-read).
+    pub notes: Vec<String>,
+}
+
+impl Job {
+    /// The job as JSON.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "pid": self.pid,
+            "uid": self.uid,
+            "program": self.program,
+            "root_tid": self.root_tid,
+            "ntasks": self.ntasks,
+            "isolation": self.isolation,
+            "tasks": self.tasks.iter().map(Task::to_json).collect::<Vec<_>>(),
+            "notes": self.notes,
+        })
+    }
+
+    /// The task rows only (no root, no forked processes).
+    pub fn task_rows(&self) -> impl Iterator<Item = &Task> {
+        self.tasks.iter().filter(|t| t.role == Role::Task)
+    }
+}
+
+/// The digit and program of a pip-core task thread name (`3|prog`).
+pub fn parse_task_name(name: &str) -> Option<(usize, &str)> {
+    let mut c = name.chars();
+    let d = c.next()?.to_digit(10)?;
+    (c.next()? == '|').then(|| (d as usize, &name[2..]))
+}
+
+/// Assigns pipids to task threads from their name digits: `threads` are (tid, digit), any
+/// order; `ntasks` the job's task count, when known. Returns (tid, pipid, exact) by tid.
+pub fn assign_pipids(threads: &[(i32, usize)], ntasks: Option<usize>) -> Vec<(i32, usize, bool)> {
+    let mut by_digit: HashMap<usize, Vec<i32>> = HashMap::new();
+    for &(tid, d) in threads {
+        by_digit.entry(d).or_default().push(tid);
+    }
+    let mut out = Vec::new();
+    for (d, mut tids) in by_digit {
+        tids.sort_unstable();
+        let expected = ntasks.map(|n| if n > d { (n - d).div_ceil(10) } else { 0 });
+        let exact = expected == Some(tids.len());
+        for (k, tid) in tids.into_iter().enumerate() {
+            out.push((tid, d + 10 * k, exact));
+        }
+    }
+    out.sort_unstable();
+    out
+}
+
+/// A thread's state and CPU use.
+fn thread_stat(pid: i32, tid: i32) -> (char, f64, f64, i32) {
+    let Ok(st): Result<Stat, _> = procfs::stat(pid, tid) else {
+        return ('?', 0.0, 0.0, -1);
+    };
+    let hz = procfs::clock_ticks() as f64;
+    let cpu = (st.utime + st.stime) as f64 / hz;
+    let age = procfs::uptime() - st.starttime as f64 / hz;
+    let pct = if age > 0.0 { 100.0 * cpu / age } else { 0.0 };
+    (st.state, cpu, pct, st.processor)
+}
+
+/// Whether `tid` shares `root_tid`'s fd table.
+fn fd_sharing(root_tid: i32, tid: i32) -> FdSharing {
+    match procfs::kcmp(root_tid, tid, procfs::KCMP_FILES, 0, 0) {
+        Ok(std::cmp::Ordering::Equal) => FdSharing::Shared,
+        Ok(_) => FdSharing::Private,
+        Err(_) => FdSharing::Unknown,
+    }
+}
+
+/// The job's isolation from its mappings: several libcs mapped means private libcs.
+fn isolation_from_maps(pid: i32) -> Option<String> {
+    let maps = std::fs::read_to_string(format!("/proc/{pid}/maps")).ok()?;
+    let libcs = maps
+        .lines()
+        .filter(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            f.len() >= 6
+                && f[2].trim_start_matches('0').is_empty()
+                && f[5..]
+                    .join(" ")
+                    .rsplit('/')
+                    .next()
+                    .is_some_and(|n| n.starts_with("libc.so"))
+        })
+        .count();
+    match libcs {
+        0 => None,
+        1 => Some("shared-libc".into()),
+        _ => Some("namespace".into()),
+    }
+}
+
+/// A process's program name: its executable's file name, else its command's first word.
+fn program_of(pid: i32) -> String {
+    if let Ok(p) = std::fs::read_link(format!("/proc/{pid}/exe")) {
+        if let Some(n) = p.file_name() {
+            return n.to_string_lossy().into_owned();
+        }
+    }
+    procfs::cmdline(pid)
+        .ok()
+        .and_then(|a| a.into_iter().next())
+        .map(|a| a.rsplit('/').next().unwrap_or_default().to_string())
+        .unwrap_or_else(|| procfs::comm(pid, pid).unwrap_or_default())
+}
+
+/// Reads one job whose root process is `pid`; `names` are its threads' (tid, name).
+fn read_job(pid: i32, names: &[(i32, String)]) -> Job {
+    let uid = procfs::owner(pid).unwrap_or(u32::MAX);
+    let launch = procfs::cmdline(pid)
+        .ok()
+        .and_then(|a| parse_pip_exec_cmdline(&a));
+    let root_tid = names
+        .iter()
+        .find(|(_, n)| n.starts_with("R|"))
+        .map(|(t, _)| *t)
+        .unwrap_or(pid);
+    let mut notes = Vec::new();
+    let ntasks = launch.as_ref().map(|l| l.programs.len());
+    let isolation = launch
+        .as_ref()
+        .and_then(|l| l.isolation.clone().or_else(|| Some("shared-libc".into())))
+        .or_else(|| isolation_from_maps(pid));
+    let digits: Vec<(i32, usize)> = names
+        .iter()
+        .filter_map(|(t, n)| parse_task_name(n).map(|(d, _)| (*t, d)))
+        .collect();
+    let pipids: HashMap<i32, (usize, bool)> = assign_pipids(&digits, ntasks)
+        .into_iter()
+        .map(|(t, p, e)| (t, (p, e)))
+        .collect();
+    let program = program_of(pid);
+    let mut tasks = Vec::new();
+    let mut fd_denied = false;
+    for (tid, name) in names {
+        let role = if *tid == root_tid {
+            Role::Root
+        } else if pipids.contains_key(tid) {
+            Role::Task
+        } else {
+            continue; // Another thread of the root (not a task).
+        };
+        let (state, cpu_time, cpu_percent, last_cpu) = thread_stat(pid, *tid);
+        let (pipid, pipid_exact) = match pipids.get(tid) {
+            Some(&(p, e)) => (Some(p), e),
+            None => (None, true),
+        };
+        let fds = if role == Role::Root {
+            FdSharing::Shared
+        } else {
+            fd_sharing(root_tid, *tid)
+        };
+        fd_denied |= fds == FdSharing::Unknown;
+        let task_program = match parse_task_name(name) {
+            Some((_, p)) => launch
+                .as_ref()
+                .zip(pipid)
+                .filter(|_| pipid_exact)
+                .and_then(|(l, p)| l.programs.get(p))
+                .map(|p| p.rsplit('/').next().unwrap_or(p).to_string())
+                .unwrap_or_else(|| p.to_string()),
+            None => program.clone(),
+        };
+        tasks.push(Task {
+            job: pid,
+            role,
+            pipid,
+            pipid_exact,
+            pid,
+            tid: *tid,
+            name: name.clone(),
+            program: task_program,
+            mode: "thread",
+            fds,
+            state,
+            cpu_time,
+            cpu_percent,
+            last_cpu,
+        });
+    }
+    if fd_denied {
+        notes.push(format!(
+            "fd tables not compared: {}",
+            procfs::why_denied(pid)
+        ));
+    }
+    if pipids.values().any(|&(_, e)| !e) {
+        notes.push("pipids marked `?` are guessed from the last digit in the thread name (tasks ended, or made threads of their own)".into());
+    }
+    tasks.sort_by_key(|t| (t.role != Role::Root, t.pipid, t.tid));
+    // Forked processes, attributed to the thread that forked them.
+    let mut forked = Vec::new();
+    let mut stack: Vec<(i32, i32, Option<usize>)> = names
+        .iter()
+        .flat_map(|(tid, _)| {
+            let p = pipids.get(tid).map(|&(p, _)| p);
+            procfs::children(pid, *tid)
+                .into_iter()
+                .map(move |c| (c, *tid, p))
+        })
+        .collect();
+    let mut seen = std::collections::HashSet::new();
+    while let Some((child, by, pipid)) = stack.pop() {
+        if !seen.insert(child) {
+            continue;
+        }
+        let Ok(ctids) = procfs::tids(child) else {
+            continue;
+        };
+        for ct in &ctids {
+            for grandchild in procfs::children(child, *ct) {
+                stack.push((grandchild, *ct, pipid));
+            }
+        }
+        let (state, cpu_time, cpu_percent, last_cpu) = thread_stat(child, child);
+        forked.push(Task {
+            job: pid,
+            role: Role::Forked { by },
+            pipid,
+            pipid_exact: pipid.is_some_and(|p| pipids.values().any(|&(q, e)| q == p && e)),
+            pid: child,
+            tid: child,
+            name: procfs::comm(child, child).unwrap_or_default(),
+            program: program_of(child),
+            mode: "process",
+            fds: FdSharing::Private,
+            state,
+            cpu_time,
+            cpu_percent,
+            last_cpu,
+        });
+    }
+    forked.sort_by_key(|t| t.pid);
+    tasks.extend(forked);
+    Job {
+        pid,
+        uid,
+        program,
+        root_tid,
+        ntasks,
+        isolation,
+        tasks,
+        notes,
+    }
+}
+
+/// Finds every PiP job on the machine that the caller may list: its own, or every user's with
+/// `all_users` (thread names and states are public, as `ps` shows them).
+pub fn scan(all_users: bool) -> Vec<Job> {
+    let me = procfs::my_uid();
+    let mut candidates: Vec<(i32, Vec<(i32, String)>)> = Vec::new();
+    for pid in procfs::pids() {
+        if !all_users && me != 0 && procfs::owner(pid).ok() != Some(me) {
+            continue;
+        }
+        let Ok(tids) = procfs::tids(pid) else {
+            continue;
+        };
+        let names: Vec<(i32, String)> = tids
+            .into_iter()
+            .filter_map(|t| procfs::comm(pid, t).ok().map(|n| (t, n)))
+            .collect();
+        let has_root = names.iter().any(|(_, n)| n.starts_with("R|"));
+        let has_task = names.iter().any(|(_, n)| parse_task_name(n).is_some());
+        if has_root || has_task {
+            candidates.push((pid, names));
+        }
+    }
+    // A process holding only task-named threads whose parent is a job is a process forked by a
+    // task (it inherited the name), not a job of its own.
+    let roots: std::collections::HashSet<i32> = candidates
+        .iter()
+        .filter(|(_, names)| names.iter().any(|(_, n)| n.starts_with("R|")))
+        .map(|(p, _)| *p)
+        .collect();
+    let all: std::collections::HashSet<i32> = candidates.iter().map(|(p, _)| *p).collect();
+    candidates
+        .iter()
+        .filter(|(pid, _)| {
+            roots.contains(pid)
+                || procfs::stat(*pid, *pid)
+                    .map(|s| !all.contains(&s.ppid))
+                    .unwrap_or(false)
+        })
+        .map(|(pid, names)| read_job(*pid, names))
+        .collect()
+}
+
+/// Which jobs and tasks to show or signal.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    /// Only these jobs (root pids). Empty: all.
+    pub jobs: Vec<i32>,
+    /// Only these pipids. Empty: all (and the root rows).
+    pub pipids: Vec<usize>,
+    /// Only jobs or tasks whose program contains one of these. Empty: all.
+    pub programs: Vec<String>,
+}
+
+impl Filter {
+    /// Keeps the jobs and rows that match.
+    pub fn apply(&self, jobs: Vec<Job>) -> Vec<Job> {
+        jobs.into_iter()
+            .filter(|j| self.jobs.is_empty() || self.jobs.contains(&j.pid))
+            .filter_map(|mut j| {
+                let job_matches = self.programs.is_empty()
+                    || self.programs.iter().any(|p| j.program.contains(p.as_str()));
+                j.tasks.retain(|t| {
+                    let prog_ok =
+                        job_matches || self.programs.iter().any(|p| t.program.contains(p.as_str()));
+                    let pipid_ok = self.pipids.is_empty()
+                        || (t.role == Role::Task
+                            && t.pipid.is_some_and(|p| self.pipids.contains(&p)));
+                    prog_ok && pipid_ok
+                });
+                (!j.tasks.is_empty()).then_some(j)
+            })
+            .collect()
+    }
+}
+
+/// Parses a signal: a number, or a name with or without `SIG` (`TERM`, `SIGKILL`, `RTMIN+2`).
+pub fn parse_signal(s: &str) -> Option<i32> {
+    super::signals::parse_signal(s)
+}
+
+/// What `pips kill` aims at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// Every task of every job the caller sees.
+    All,
+    /// Every task of a job.
+    Job(i32),
+    /// One task of a job, by pipid.
+    Task {
+        /// The job.
+        job: i32,
+        /// The task.
+        pipid: usize,
+    },
+    /// One thread, by tid (a task, or a forked process by pid).
+    Tid(i32),
+    /// The root process itself (`kill(pid)`): ends the whole job for fatal signals.
+    Root(i32),
+}
+
+impl std::str::FromStr for Target {
+    type Err = PipsError;
+    /// `all`, `PID` (a job), `PID:PIPID`, `PID:root`, `tid:TID`.
+    fn from_str(s: &str) -> Result<Target, PipsError> {
+        let bad = || {
+            PipsError::InvalidArgument(format!(
+                "`{s}`: a target is `all`, a job's pid, `PID:PIPID`, `PID:root` or `tid:TID`"
+            ))
+        };
+        if s == "all" {
+            return Ok(Target::All);
+        }
+        if let Some(t) = s.strip_prefix("tid:") {
+            return t.parse().map(Target::Tid).map_err(|_| bad());
+        }
+        match s.split_once(':') {
+            None => s.parse().map(Target::Job).map_err(|_| bad()),
+            Some((j, "root")) => j.parse().map(Target::Root).map_err(|_| bad()),
+            Some((j, p)) => Ok(Target::Task {
+                job: j.parse().map_err(|_| bad())?,
+                pipid: p.parse().map_err(|_| bad())?,
+            }),
+        }
+    }
+}
+
+/// One signal sent (or not).
+#[derive(Debug)]
+pub struct Sent {
+    /// Whom: `task 2 of job 1234 (tid 1240)`.
+    pub what: String,
+    /// The tid signalled.
+    pub tid: i32,
+    /// The signal actually sent (SIGKILL becomes pip-core's per-task kill signal for a task).
+    pub signal: i32,
+    /// `Err` says why it was not sent.
+    pub result: Result<(), PipsError>,
+}
+
+/// The signal to send to a thread so that `sig` ends or reaches only that task: `SIGKILL`
+/// cannot be aimed at one thread of a process, so pip-core tasks get pip-core's kill signal
+/// (`SIGRTMAX-3`), which ends just that task, as `pip_core::Root::kill` does.
+pub fn per_task_signal(sig: i32) -> i32 {
+    if sig == libc::SIGKILL {
+        pip_core::signals::kill_signal()
+    } else {
+        sig
+    }
+}
+
+fn errno_error(e: std::io::Error, pid: i32, what: &str) -> PipsError {
+    if procfs::is_denied(&e) {
+        PipsError::Permission {
+            what: what.to_string(),
+            why: procfs::why_denied(pid),
+        }
+    } else if procfs::is_gone(&e) {
+        PipsError::Gone(format!("{what} has ended"))
+    } else {
+        PipsError::Io {
+            what: what.to_string(),
+            source: e,
+        }
+    }
+}
+
+/// Sends `sig` to one row: `tgkill` for a task thread, `kill` for a forked process or an
+/// explicitly chosen root process.
+pub fn signal_task(t: &Task, sig: i32, whole_process: bool) -> Sent {
+    let what = match t.role {
+        Role::Root => format!("root of job {} (pid {})", t.job, t.pid),
+        Role::Task => format!("task {} of job {} (tid {})", t.pipid_label(), t.job, t.tid),
+        Role::Forked { .. } => format!("process {} forked in job {}", t.pid, t.job),
+    };
+    let (signal, rc) = if whole_process || matches!(t.role, Role::Forked { .. }) {
+        // SAFETY: kill only takes integers.
+        (sig, unsafe { libc::kill(t.pid, sig) })
+    } else {
+        let s = per_task_signal(sig);
+        // SAFETY: tgkill only takes integers; the (pid, tid) pair guards against tid reuse.
+        (s, unsafe {
+            libc::syscall(libc::SYS_tgkill, t.pid, t.tid, s) as i32
+        })
+    };
+    let result = if rc == 0 {
+        Ok(())
+    } else {
+        Err(errno_error(std::io::Error::last_os_error(), t.pid, &what))
+    };
+    Sent {
+        what,
+        tid: t.tid,
+        signal,
+        result,
+    }
+}
+
+/// Sends `sig` to what `target` names among `jobs`. A job or `all` means every task of it (not
+/// the root, not forked processes), each with `tgkill`: a task ends alone, the root then reports
+/// it, as PiP's `pips -k` does. An unknown target is an error naming it.
+pub fn kill(jobs: &[Job], target: &Target, sig: i32) -> Result<Vec<Sent>, PipsError> {
+    let mut sent = Vec::new();
+    match target {
+        Target::All => {
+            for j in jobs {
+                sent.extend(j.task_rows().map(|t| signal_task(t, sig, false)));
+            }
+        }
+        Target::Job(pid) => {
+            let j = find_job(jobs, *pid)?;
+            sent.extend(j.task_rows().map(|t| signal_task(t, sig, false)));
+        }
+        Target::Task { job, pipid } => {
+            let j = find_job(jobs, *job)?;
+            let t = j
+                .task_rows()
+                .find(|t| t.pipid == Some(*pipid))
+                .ok_or_else(|| {
+                    PipsError::NotFound(format!(
+                        "job {job} has no running task {pipid} (it has ended, or never existed)"
+                    ))
+                })?;
+            sent.push(signal_task(t, sig, false));
+        }
+        Target::Tid(tid) => {
+            let t = jobs
+                .iter()
+                .flat_map(|j| j.tasks.iter())
+                .find(|t| t.tid == *tid)
+                .ok_or_else(|| {
+                    PipsError::NotFound(format!("no PiP task or forked process has tid {tid}"))
+                })?;
+            sent.push(signal_task(t, sig, false));
+        }
+        Target::Root(pid) => {
+            let j = find_job(jobs, *pid)?;
+            let root = j
+                .tasks
+                .iter()
+                .find(|t| t.role == Role::Root)
+                .ok_or_else(|| PipsError::NotFound(format!("job {pid}: root thread not found")))?;
+            sent.push(signal_task(root, sig, true));
+        }
+    }
+    Ok(sent)
+}
+
+/// The job named `pid`, or an error saying why it is not there.
+pub fn find_job(jobs: &[Job], pid: i32) -> Result<&Job, PipsError> {
+    jobs.iter().find(|j| j.pid == pid).ok_or_else(|| {
+        if !std::path::Path::new(&format!("/proc/{pid}")).exists() {
+            PipsError::Gone(format!("job {pid} has ended (no process {pid})"))
+        } else if procfs::owner(pid).ok() != Some(procfs::my_uid()) && procfs::my_uid() != 0 {
+            PipsError::Permission {
+                what: format!("job {pid}"),
+                why: procfs::why_denied(pid),
+            }
+        } else {
+            PipsError::NotFound(format!(
+                "process {pid} is not a PiP job (no PiP task threads)"
+            ))
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(s: &str) -> Vec<String> {
+        s.split(' ').map(String::from).collect()
+    }
+
+    #[test]
+    fn pip_exec_command_lines() {
+        let l = parse_pip_exec_cmdline(&v(
+            "/x/pip-exec -n 2 --private-fds --isolation=ns a.so 1 : -n 3 b.so",
+        ))
+        .unwrap();
+        assert_eq!(l.programs, ["a.so", "a.so", "b.so", "b.so", "b.so"]);
+        assert!(l.private_fds);
+        assert_eq!(l.isolation.as_deref(), Some("namespace"));
+        assert!(parse_pip_exec_cmdline(&v("/bin/sleep 1")).is_none());
+        let l = parse_pip_exec_cmdline(&v("pip-exec -n4 --cores 0,1 t.so sleep")).unwrap();
+        assert_eq!(l.programs.len(), 4);
+    }
+
+    #[test]
+    fn pipids_from_digits() {
+        // 12 tasks, all alive: exact.
+        let threads: Vec<(i32, usize)> = (0..12).map(|p| (100 + p as i32, p % 10)).collect();
+        let a = assign_pipids(&threads, Some(12));
+        assert!(a.iter().all(|&(tid, p, e)| e && p == (tid - 100) as usize));
+        // Task 1 ended: pipid 11's thread alone has digit 1, and looks like task 1.
+        let some: Vec<(i32, usize)> = threads.iter().copied().filter(|&(t, _)| t != 101).collect();
+        let a = assign_pipids(&some, Some(12));
+        let t111 = a.iter().find(|x| x.0 == 111).unwrap();
+        assert!(!t111.2, "guess must be marked");
+        let t105 = a.iter().find(|x| x.0 == 105).unwrap();
+        assert_eq!((t105.1, t105.2), (5, true));
+        // Unknown count: guesses.
+        assert!(!assign_pipids(&[(5, 0)], None)[0].2);
+    }
+
+    #[test]
+    fn task_names_and_targets() {
+        assert_eq!(parse_task_name("3|hello"), Some((3, "hello")));
+        assert_eq!(parse_task_name("R|pip-exec"), None);
+        assert_eq!(parse_task_name("bash"), None);
+        assert_eq!("all".parse::<Target>().unwrap(), Target::All);
+        assert_eq!("12".parse::<Target>().unwrap(), Target::Job(12));
+        assert_eq!(
+            "12:3".parse::<Target>().unwrap(),
+            Target::Task { job: 12, pipid: 3 }
+        );
+        assert_eq!("12:root".parse::<Target>().unwrap(), Target::Root(12));
+        assert_eq!("tid:9".parse::<Target>().unwrap(), Target::Tid(9));
+        assert!("x:y".parse::<Target>().is_err());
+    }
+}

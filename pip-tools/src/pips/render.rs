@@ -1,0 +1,762 @@
+//! Output of `pips`: aligned text tables, DOT, and SVG (through the system's `dot` when it is
+//! installed, otherwise with a built-in fixed three-row layout: fd tables on top, open file
+//! descriptions in the middle, vnodes at the bottom, as CPlayground drew them).
+//!
+//! Colours: each fd table has one colour ([`super::fds::PALETTE`], by its stable id), used for
+//! its box and for the arrows from its fds. Marks: `R`/`W`/`RW` on open file descriptions (green
+//! for read, red for write), a type mark on vnodes (`FILE`, `PIPE`, `SOCK`, `TTY`, `ANON`, ...),
+//! `*` after a close-on-exec fd.
+
+use super::fds::{flags_text, Kind, Snapshot};
+use super::jobs::Job;
+use super::signals::{names_text, TaskSignals};
+use std::fmt::Write as _;
+
+/// A text table with aligned columns (the last column is not padded).
+#[derive(Debug, Default)]
+pub struct Table {
+    rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    /// A table with these headers.
+    pub fn new(headers: &[&str]) -> Table {
+        Table {
+            rows: vec![headers.iter().map(|s| s.to_string()).collect()],
+        }
+    }
+    /// Adds a row.
+    pub fn row(&mut self, cells: Vec<String>) {
+        self.rows.push(cells);
+    }
+    /// Renders, each line prefixed with `indent`.
+    pub fn render(&self, indent: &str) -> String {
+        let n = self.rows.iter().map(|r| r.len()).max().unwrap_or(0);
+        let mut w = vec![0; n];
+        for r in &self.rows {
+            for (i, c) in r.iter().enumerate() {
+                w[i] = w[i].max(c.chars().count());
+            }
+        }
+        let mut out = String::new();
+        for r in &self.rows {
+            let mut line = String::from(indent);
+            for (i, c) in r.iter().enumerate() {
+                if i + 1 == r.len() {
+                    line.push_str(c);
+                } else {
+                    let _ = write!(line, "{c:<width$}  ", width = w[i]);
+                }
+            }
+            out.push_str(line.trim_end());
+            out.push('\n');
+        }
+        out
+    }
+}
+
+/// CPU time as `M:SS.ss`.
+fn cpu_time(secs: f64) -> String {
+    format!("{}:{:05.2}", (secs / 60.0) as u64, secs % 60.0)
+}
+
+/// The `pips` listing of jobs and tasks.
+pub fn jobs_text(jobs: &[Job]) -> String {
+    let mut t = Table::new(&[
+        "ROOT",
+        "PIPID",
+        "TID",
+        "MODE",
+        "ISOLATION",
+        "FDS",
+        "S",
+        "%CPU",
+        "TIME",
+        "PSR",
+        "PROGRAM",
+    ]);
+    for j in jobs {
+        for task in &j.tasks {
+            t.row(vec![
+                j.pid.to_string(),
+                task.pipid_label(),
+                task.tid.to_string(),
+                task.mode.to_string(),
+                j.isolation.clone().unwrap_or_else(|| "?".into()),
+                task.fds.as_str().to_string(),
+                task.state.to_string(),
+                format!("{:.1}", task.cpu_percent),
+                cpu_time(task.cpu_time),
+                task.last_cpu.to_string(),
+                task.program.clone(),
+            ]);
+        }
+    }
+    let mut out = t.render("");
+    for j in jobs {
+        for n in &j.notes {
+            let _ = writeln!(out, "job {}: {n}", j.pid);
+        }
+    }
+    out
+}
+
+/// Wraps words to lines of at most `width` characters, each after `indent`.
+fn wrap(words: &[String], width: usize, indent: &str) -> String {
+    let mut out = String::new();
+    let mut line = String::new();
+    for w in words {
+        if !line.is_empty() && line.len() + 1 + w.len() > width {
+            let _ = writeln!(out, "{indent}{line}");
+            line.clear();
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(w);
+    }
+    if !line.is_empty() {
+        let _ = writeln!(out, "{indent}{line}");
+    }
+    out
+}
+
+/// 24-bit colour escape for a `#rrggbb` colour.
+fn ansi(color: &str, text: &str) -> String {
+    let h = |i: usize| u8::from_str_radix(&color[i..i + 2], 16).unwrap_or(128);
+    format!("\x1b[38;2;{};{};{}m{text}\x1b[0m", h(1), h(3), h(5))
+}
+
+/// The fd diagram as text: fd tables, open file descriptions, vnodes, warnings. `color` adds
+/// terminal colours to the table names.
+pub fn fds_text(title: &str, s: &Snapshot, color: bool) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{title}  tables {}  ofds {}  vnodes {}  fd slots {}  snapshot {:.1} ms",
+        s.tables.len(),
+        s.ofds.len(),
+        s.vnodes.len(),
+        s.slots,
+        s.elapsed.as_secs_f64() * 1e3
+    );
+    out.push_str("FD TABLES (threads sharing one table are grouped; * = close-on-exec)\n");
+    for t in &s.tables {
+        let name = if color {
+            ansi(t.color, &format!("{} ●", t.name()))
+        } else {
+            format!("{} ●{}", t.name(), t.color)
+        };
+        let tids: Vec<String> = t.holders.iter().map(|h| h.tid.to_string()).collect();
+        let _ = writeln!(
+            out,
+            "  {name}  {}  [tids {}]",
+            t.holders_text(),
+            tids.join(",")
+        );
+        let cells: Vec<String> = t
+            .fds
+            .iter()
+            .map(|f| {
+                format!(
+                    "{}{}→{}",
+                    f.fd,
+                    if f.cloexec { "*" } else { "" },
+                    s.ofds[f.ofd].name()
+                )
+            })
+            .collect();
+        out.push_str(&wrap(&cells, 96, "      "));
+    }
+    out.push_str("OPEN FILE DESCRIPTIONS (refs = fds referring to it, in all tables)\n");
+    let mut ot = Table::new(&["OFD", "RW", "POS", "FLAGS", "REFS", "VNODE", "HELD BY"]);
+    for o in &s.ofds {
+        let held: Vec<String> = o
+            .slots
+            .iter()
+            .map(|&(t, fd)| format!("{}:{fd}", s.tables[t].name()))
+            .collect();
+        let held = if held.len() > 8 {
+            format!("{} … (+{})", held[..8].join(" "), held.len() - 8)
+        } else {
+            held.join(" ")
+        };
+        ot.row(vec![
+            o.name(),
+            o.access.as_str().into(),
+            o.pos.to_string(),
+            flags_text(o.flags),
+            o.refs().to_string(),
+            s.vnodes[o.vnode].name_id(),
+            held,
+        ]);
+    }
+    out.push_str(&ot.render("  "));
+    out.push_str("VNODES\n");
+    let mut vt = Table::new(&["VNODE", "TYPE", "DEV", "INODE", "OFDS", "NAME"]);
+    for v in &s.vnodes {
+        let ofds: Vec<String> = v.ofds.iter().map(|&o| s.ofds[o].name()).collect();
+        let mut extra = String::new();
+        if v.kind == Kind::Pipe {
+            let count = |f: fn(super::fds::Access) -> bool| -> usize {
+                v.ofds
+                    .iter()
+                    .filter(|&&o| f(s.ofds[o].access))
+                    .map(|&o| s.ofds[o].refs())
+                    .sum()
+            };
+            extra = format!(
+                "  (read ends {}, write ends {})",
+                count(|a| a.reads()),
+                count(|a| a.writes())
+            );
+        }
+        vt.row(vec![
+            v.name_id(),
+            v.kind.as_str().into(),
+            v.dev_text(),
+            v.ino.to_string(),
+            ofds.join(" "),
+            format!("{}{extra}", v.name),
+        ]);
+    }
+    out.push_str(&vt.render("  "));
+    if !s.warnings.is_empty() {
+        out.push_str("WARNINGS\n");
+        for w in &s.warnings {
+            let _ = writeln!(out, "  ! [{}] {}", w.kind, w.text);
+        }
+    }
+    for e in &s.errors {
+        let _ = writeln!(out, "  note: {e}");
+    }
+    out
+}
+
+/// Signal state as a text table.
+pub fn signals_text(rows: &[(i32, TaskSignals)]) -> String {
+    let mut t = Table::new(&[
+        "ROOT",
+        "TASK",
+        "TID",
+        "BLOCKED",
+        "PENDING(THREAD)",
+        "PENDING(SHARED)",
+        "IGNORED",
+        "CAUGHT(HANDLER)",
+    ]);
+    let mut notes = Vec::new();
+    for (job, s) in rows {
+        t.row(vec![
+            job.to_string(),
+            s.label.clone(),
+            s.tid.to_string(),
+            names_text(&s.blocked),
+            names_text(&s.pending_thread),
+            names_text(&s.pending_shared),
+            names_text(&s.ignored),
+            s.caught_text(),
+        ]);
+        if let Some(n) = &s.handler_note {
+            if !notes.contains(n) {
+                notes.push(n.clone());
+            }
+        }
+    }
+    let mut out = t.render("");
+    for n in notes {
+        let _ = writeln!(out, "note: {n}");
+    }
+    out
+}
+
+/// Escapes text for a DOT record label.
+fn dot_record(s: &str) -> String {
+    let mut o = String::new();
+    for c in s.chars() {
+        if matches!(c, '{' | '}' | '|' | '<' | '>' | '"' | '\\') {
+            o.push('\\');
+        }
+        o.push(c);
+    }
+    o
+}
+
+/// Escapes text for a quoted DOT string.
+fn dot_str(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('"', "\\\"")
+}
+
+/// The diagram in Graphviz DOT: one record per fd table (a port per fd), one per OFD, one box
+/// per vnode; arrows coloured by table.
+pub fn fds_dot(title: &str, s: &Snapshot) -> String {
+    let mut o = String::new();
+    let _ = writeln!(o, "digraph pips_fds {{");
+    let _ = writeln!(
+        o,
+        "  graph [rankdir=TB, nodesep=0.3, ranksep=0.8, fontname=\"monospace\", label=\"{}\", labelloc=t];",
+        dot_str(title)
+    );
+    let _ = writeln!(o, "  node [fontname=\"monospace\", fontsize=10];");
+    let _ = writeln!(o, "  edge [arrowsize=0.6];");
+    let _ = writeln!(
+        o,
+        "  subgraph cluster_tables {{ label=\"fd tables\"; style=dashed;"
+    );
+    for t in &s.tables {
+        let ports: Vec<String> = t
+            .fds
+            .iter()
+            .map(|f| format!("<f{}>{}{}", f.fd, f.fd, if f.cloexec { "*" } else { "" }))
+            .collect();
+        let _ = writeln!(
+            o,
+            "    {} [shape=record, color=\"{}\", penwidth=2, label=\"{{{}|{{{}}}}}\"];",
+            t.name(),
+            t.color,
+            dot_record(&format!("{}  {}", t.name(), t.holders_text())),
+            if ports.is_empty() {
+                "(empty)".to_string()
+            } else {
+                ports.join("|")
+            }
+        );
+    }
+    let _ = writeln!(o, "  }}");
+    let _ = writeln!(
+        o,
+        "  subgraph cluster_ofds {{ label=\"open file descriptions\"; style=dashed;"
+    );
+    for f in &s.ofds {
+        let _ = writeln!(
+            o,
+            "    {} [shape=Mrecord, label=\"{{{}  {}|pos {}|{}|refs {}}}\"];",
+            f.name(),
+            f.name(),
+            f.access.as_str(),
+            f.pos,
+            dot_record(&flags_text(f.flags)),
+            f.refs()
+        );
+    }
+    let _ = writeln!(o, "  }}");
+    let _ = writeln!(
+        o,
+        "  subgraph cluster_vnodes {{ label=\"vnodes\"; style=dashed;"
+    );
+    for (vi, v) in s.vnodes.iter().enumerate() {
+        let warn = s.warnings.iter().any(|w| w.vnode == vi);
+        let _ = writeln!(
+            o,
+            "    {} [shape=box{}, label=\"[{}] {}\\n{} ino {}\"];",
+            v.name_id(),
+            if warn {
+                ", style=filled, fillcolor=\"#fff3c4\""
+            } else {
+                ""
+            },
+            v.kind.as_str(),
+            dot_str(&v.name),
+            v.dev_text(),
+            v.ino
+        );
+    }
+    let _ = writeln!(o, "  }}");
+    for t in &s.tables {
+        for f in &t.fds {
+            let _ = writeln!(
+                o,
+                "  {}:f{}:s -> {} [color=\"{}\"];",
+                t.name(),
+                f.fd,
+                s.ofds[f.ofd].name(),
+                t.color
+            );
+        }
+    }
+    for f in &s.ofds {
+        let _ = writeln!(
+            o,
+            "  {} -> {} [color=gray40];",
+            f.name(),
+            s.vnodes[f.vnode].name_id()
+        );
+    }
+    let _ = writeln!(o, "}}");
+    o
+}
+
+/// Renders DOT to SVG with the system's `dot`; `None` when it is not installed or fails.
+pub fn dot_to_svg(dot: &str) -> Option<String> {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new("dot")
+        .arg("-Tsvg")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()?;
+    let mut stdin = child.stdin.take()?;
+    let input = dot.to_string();
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(input.as_bytes());
+    });
+    let out = child.wait_with_output().ok()?;
+    let _ = writer.join();
+    (out.status.success() && !out.stdout.is_empty())
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// The SVG of a snapshot: the system `dot`'s rendering of [`fds_dot`] when `use_dot` and `dot`
+/// is installed, else [`fds_svg_builtin`].
+pub fn fds_svg(title: &str, s: &Snapshot, use_dot: bool) -> String {
+    if use_dot {
+        if let Some(svg) = dot_to_svg(&fds_dot(title, s)) {
+            return svg;
+        }
+    }
+    fds_svg_builtin(title, s)
+}
+
+/// Escapes XML text.
+pub fn xml(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn shorten(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        let tail: String = s
+            .chars()
+            .rev()
+            .take(n - 1)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
+        format!("…{tail}")
+    }
+}
+
+/// Fill colour of a vnode type mark.
+fn kind_color(k: Kind) -> &'static str {
+    match k {
+        Kind::File => "#dbe9f6",
+        Kind::Memfd => "#e8e0f4",
+        Kind::Dir => "#e6e6e6",
+        Kind::Pipe => "#fde2c8",
+        Kind::Socket => "#d8f0d8",
+        Kind::Tty => "#f9d8e6",
+        Kind::Chr => "#eeeeee",
+        Kind::Blk => "#eeeeee",
+        Kind::Anon => "#f4f0c8",
+        Kind::Other => "#ffffff",
+    }
+}
+
+const CELL_W: f64 = 28.0;
+const CELL_H: f64 = 22.0;
+const CELLS_PER_ROW: usize = 24;
+const OFD_W: f64 = 150.0;
+const OFD_H: f64 = 70.0;
+const VN_W: f64 = 190.0;
+const VN_H: f64 = 50.0;
+const GAP: f64 = 18.0;
+const ROW_GAP: f64 = 90.0;
+const MARGIN: f64 = 20.0;
+
+/// The built-in SVG: a fixed three-row layout (fd tables, OFDs, vnodes) needing no layout
+/// engine. OFDs are ordered under the fds that point at them (by the mean position of those
+/// fds), and vnodes under their OFDs, which keeps most arrows short. Every element has a stable
+/// `id` (`T0`, `T0-fd3`, `o5`, `v2`, `e-T0-3`, `e-o5`) so that a live page can follow it.
+pub fn fds_svg_builtin(title: &str, s: &Snapshot) -> String {
+    // Row 1: tables.
+    let mut x = MARGIN;
+    let y0 = MARGIN + 24.0;
+    let mut table_boxes = Vec::new(); // (x, w, h)
+    let mut cell_pos: std::collections::HashMap<(usize, i32), (f64, f64)> = Default::default();
+    for (ti, t) in s.tables.iter().enumerate() {
+        let n = t.fds.len().max(1);
+        let cols = n.min(CELLS_PER_ROW);
+        let rows = n.div_ceil(CELLS_PER_ROW);
+        let header = format!("{}  {}", t.name(), t.holders_text());
+        let w = (cols as f64 * CELL_W + 12.0)
+            .max(header.chars().count() as f64 * 6.6 + 16.0)
+            .max(150.0);
+        let h = 40.0 + rows as f64 * CELL_H + 8.0;
+        for (k, f) in t.fds.iter().enumerate() {
+            let cx = x + 6.0 + (k % CELLS_PER_ROW) as f64 * CELL_W;
+            let cy = y0 + 40.0 + (k / CELLS_PER_ROW) as f64 * CELL_H;
+            cell_pos.insert((ti, f.fd), (cx, cy));
+        }
+        table_boxes.push((x, w, h));
+        x += w + GAP;
+    }
+    let row1_h = table_boxes.iter().map(|b| b.2).fold(0.0, f64::max);
+    let mut width = x;
+
+    // Row 2: OFDs ordered by the mean x of their fds.
+    let y1 = y0 + row1_h + ROW_GAP;
+    let mut order: Vec<(f64, usize)> = s
+        .ofds
+        .iter()
+        .enumerate()
+        .map(|(i, o)| {
+            let xs: Vec<f64> = o
+                .slots
+                .iter()
+                .filter_map(|k| cell_pos.get(k).map(|p| p.0))
+                .collect();
+            let m = if xs.is_empty() {
+                0.0
+            } else {
+                xs.iter().sum::<f64>() / xs.len() as f64
+            };
+            (m, i)
+        })
+        .collect();
+    order.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    let mut ofd_x = vec![0.0; s.ofds.len()];
+    let mut x = MARGIN;
+    for &(_, i) in &order {
+        ofd_x[i] = x;
+        x += OFD_W + GAP;
+    }
+    width = width.max(x);
+
+    // Row 3: vnodes ordered by the mean x of their OFDs.
+    let y2 = y1 + OFD_H + ROW_GAP;
+    let mut vorder: Vec<(f64, usize)> = s
+        .vnodes
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let m = v.ofds.iter().map(|&o| ofd_x[o]).sum::<f64>() / v.ofds.len().max(1) as f64;
+            (m, i)
+        })
+        .collect();
+    vorder.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    let mut vn_x = vec![0.0; s.vnodes.len()];
+    let mut x = MARGIN;
+    for &(_, i) in &vorder {
+        vn_x[i] = x;
+        x += VN_W + GAP;
+    }
+    width = width.max(x) + MARGIN;
+    let warn_lines = s.warnings.len() as f64;
+    let height = y2 + VN_H + MARGIN + 18.0 * warn_lines + 10.0;
+
+    let mut o = String::new();
+    let _ = writeln!(
+        o,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" id="pips-fds" width="{width:.0}" height="{height:.0}" viewBox="0 0 {width:.0} {height:.0}" font-family="monospace" font-size="11">"#
+    );
+    let _ = writeln!(o, "<defs>");
+    let mut colors: Vec<&str> = s.tables.iter().map(|t| t.color).collect();
+    colors.push("#666666");
+    colors.sort_unstable();
+    colors.dedup();
+    for c in &colors {
+        let _ = writeln!(
+            o,
+            r#"<marker id="arrow-{}" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="{c}"/></marker>"#,
+            &c[1..]
+        );
+    }
+    let _ = writeln!(o, "</defs>");
+    let _ = writeln!(
+        o,
+        r#"<text x="{MARGIN}" y="{}" font-size="13" font-weight="bold">{}</text>"#,
+        MARGIN + 6.0,
+        xml(title)
+    );
+    let _ = writeln!(
+        o,
+        r##"<text x="{MARGIN}" y="{}" fill="#555">fd tables</text><text x="{MARGIN}" y="{}" fill="#555">open file descriptions</text><text x="{MARGIN}" y="{}" fill="#555">vnodes</text>"##,
+        y0 - 4.0,
+        y1 - 6.0,
+        y2 - 6.0
+    );
+    // Edges first, under the boxes.
+    for (ti, t) in s.tables.iter().enumerate() {
+        for f in &t.fds {
+            let (cx, cy) = cell_pos[&(ti, f.fd)];
+            let (sx, sy) = (cx + CELL_W / 2.0 - 1.0, cy + CELL_H - 2.0);
+            let (ex, ey) = (ofd_x[f.ofd] + OFD_W / 2.0, y1);
+            let _ = writeln!(
+                o,
+                r#"<path id="e-{}-{}" class="edge fd-edge" d="M{sx:.1},{sy:.1} C{sx:.1},{:.1} {ex:.1},{:.1} {ex:.1},{ey:.1}" stroke="{}" stroke-width="1.4" fill="none" marker-end="url(#arrow-{})"/>"#,
+                t.name(),
+                f.fd,
+                sy + 40.0,
+                ey - 40.0,
+                t.color,
+                &t.color[1..]
+            );
+        }
+    }
+    for (oi, f) in s.ofds.iter().enumerate() {
+        let (sx, sy) = (ofd_x[oi] + OFD_W / 2.0, y1 + OFD_H);
+        let (ex, ey) = (vn_x[f.vnode] + VN_W / 2.0, y2);
+        let _ = writeln!(
+            o,
+            r##"<path id="e-{}" class="edge ofd-edge" d="M{sx:.1},{sy:.1} C{sx:.1},{:.1} {ex:.1},{:.1} {ex:.1},{ey:.1}" stroke="#666666" stroke-width="1.2" fill="none" marker-end="url(#arrow-666666)"/>"##,
+            f.name(),
+            sy + 35.0,
+            ey - 35.0
+        );
+    }
+    // Tables.
+    for (ti, t) in s.tables.iter().enumerate() {
+        let (bx, bw, bh) = table_boxes[ti];
+        let _ = writeln!(
+            o,
+            r##"<g id="{}" class="fd-table" data-key="{}" data-holders="{}"><rect x="{bx:.1}" y="{y0:.1}" width="{bw:.1}" height="{bh:.1}" rx="4" fill="#ffffff" stroke="{}" stroke-width="2"/><rect x="{bx:.1}" y="{y0:.1}" width="{bw:.1}" height="34" rx="4" fill="{}" fill-opacity="0.18"/><text x="{:.1}" y="{:.1}" font-weight="bold" fill="{}">{}</text><text x="{:.1}" y="{:.1}">{}</text>"##,
+            t.name(),
+            xml(t.main_label()),
+            xml(&t.holders_text()),
+            t.color,
+            t.color,
+            bx + 6.0,
+            y0 + 14.0,
+            t.color,
+            xml(&t.name()),
+            bx + 6.0,
+            y0 + 28.0,
+            xml(&shorten(&t.holders_text(), ((bw - 12.0) / 6.6) as usize))
+        );
+        for f in &t.fds {
+            let (cx, cy) = cell_pos[&(ti, f.fd)];
+            let _ = writeln!(
+                o,
+                r##"<g id="{}-fd{}" class="fd"><rect x="{cx:.1}" y="{cy:.1}" width="{:.1}" height="{:.1}" fill="#f7f7f7" stroke="#999"/><text x="{:.1}" y="{:.1}" text-anchor="middle" font-size="10">{}{}</text></g>"##,
+                t.name(),
+                f.fd,
+                CELL_W - 2.0,
+                CELL_H - 2.0,
+                cx + CELL_W / 2.0 - 1.0,
+                cy + 14.0,
+                f.fd,
+                if f.cloexec { "*" } else { "" }
+            );
+        }
+        let _ = writeln!(o, "</g>");
+    }
+    // OFDs with R/W marks.
+    for (oi, f) in s.ofds.iter().enumerate() {
+        let bx = ofd_x[oi];
+        let _ = write!(
+            o,
+            r##"<g id="{}" class="ofd"><rect x="{bx:.1}" y="{y1:.1}" width="{OFD_W}" height="{OFD_H}" rx="8" fill="#fafafa" stroke="#444"/><text x="{:.1}" y="{:.1}" font-weight="bold">{}</text>"##,
+            f.name(),
+            bx + 8.0,
+            y1 + 16.0,
+            f.name()
+        );
+        let mut mx = bx + OFD_W - 8.0;
+        for (on, mark, color) in [
+            (f.access.writes(), "W", "#c0392b"),
+            (f.access.reads(), "R", "#27ae60"),
+        ] {
+            if on {
+                mx -= 18.0;
+                let _ = write!(
+                    o,
+                    r##"<g class="mark mark-{mark}"><rect x="{mx:.1}" y="{:.1}" width="16" height="14" rx="3" fill="{color}"/><text x="{:.1}" y="{:.1}" fill="#fff" text-anchor="middle" font-weight="bold">{mark}</text></g>"##,
+                    y1 + 5.0,
+                    mx + 8.0,
+                    y1 + 16.0
+                );
+            }
+        }
+        let _ = writeln!(
+            o,
+            r##"<text x="{:.1}" y="{:.1}">pos {}  refs {}</text><text x="{:.1}" y="{:.1}" font-size="9" fill="#444">{}</text></g>"##,
+            bx + 8.0,
+            y1 + 36.0,
+            f.pos,
+            f.refs(),
+            bx + 8.0,
+            y1 + 54.0,
+            xml(&shorten(&flags_text(f.flags), 26))
+        );
+    }
+    // Vnodes with type marks.
+    for (vi, v) in s.vnodes.iter().enumerate() {
+        let bx = vn_x[vi];
+        let warn = s.warnings.iter().any(|w| w.vnode == vi);
+        let _ = writeln!(
+            o,
+            r##"<g id="{}" class="vnode{}" data-kind="{}" data-key="{}:{}"><rect x="{bx:.1}" y="{y2:.1}" width="{VN_W}" height="{VN_H}" fill="{}" stroke="{}" stroke-width="{}"/><rect x="{:.1}" y="{:.1}" width="44" height="15" rx="3" fill="{}" stroke="#555"/><text x="{:.1}" y="{:.1}" text-anchor="middle" font-size="10" font-weight="bold">{}</text><text x="{:.1}" y="{:.1}" font-weight="bold">{}</text><text x="{:.1}" y="{:.1}">{}</text><text x="{:.1}" y="{:.1}" font-size="9" fill="#555">{} ino {}</text></g>"##,
+            v.name_id(),
+            if warn { " warn" } else { "" },
+            v.kind.as_str(),
+            v.dev,
+            v.ino,
+            if warn { "#fff3c4" } else { "#ffffff" },
+            if warn { "#d4a017" } else { "#444" },
+            if warn { 2.5 } else { 1.0 },
+            bx + 6.0,
+            y2 + 5.0,
+            kind_color(v.kind),
+            bx + 28.0,
+            y2 + 16.0,
+            v.kind.as_str(),
+            bx + 56.0,
+            y2 + 16.0,
+            v.name_id(),
+            bx + 6.0,
+            y2 + 33.0,
+            xml(&shorten(&v.name, 29)),
+            bx + 6.0,
+            y2 + 45.0,
+            v.dev_text(),
+            v.ino
+        );
+    }
+    for (i, w) in s.warnings.iter().enumerate() {
+        let _ = writeln!(
+            o,
+            r##"<text class="warning" x="{MARGIN}" y="{:.1}" fill="#a05a00">⚠ {}</text>"##,
+            y2 + VN_H + MARGIN + 18.0 * i as f64 + 6.0,
+            xml(&w.text)
+        );
+    }
+    let _ = writeln!(o, "</svg>");
+    o
+}
+
+/// The job title used above diagrams.
+pub fn job_title(job: &Job) -> String {
+    format!(
+        "job {} ({}{})",
+        job.pid,
+        job.program,
+        job.isolation
+            .as_deref()
+            .map(|i| format!(", {i}"))
+            .unwrap_or_default()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_aligns() {
+        let mut t = Table::new(&["A", "LONG", "C"]);
+        t.row(vec!["xxxx".into(), "y".into(), "z".into()]);
+        assert_eq!(t.render(""), "A     LONG  C\nxxxx  y     z\n");
+    }
+
+    #[test]
+    fn record_escapes() {
+        assert_eq!(dot_record("a|b{c}<d>"), "a\\|b\\{c\\}\\<d\\>");
+    }
+}
