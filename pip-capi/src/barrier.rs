@@ -1,0 +1,154 @@
+//! `pip_barrier_t` and `pip_yield`.
+//!
+//! The barrier is PiP v2.0's three words in user memory, `{count_init, count, gsense}`, so that
+//! `PIP_BARRIER_INIT(n)` initialises it statically. The protocol is a sense-reversing counter:
+//!
+//! 1. A party reads the sense `s` (the low bit of `gsense`), then decrements `count`.
+//! 2. The party that brings `count` to 0 resets it to `count_init`, then flips the sense by
+//!    swapping `gsense` to `!s` (SeqCst, which publishes the reset and every party's writes
+//!    before the barrier). If the old value had `SLEEPERS` set, it wakes every sleeper.
+//! 3. The others spin while the sense is `s`, then yield, then sleep: they set `SLEEPERS` in
+//!    `gsense` (SeqCst `fetch_or`) and `futex_wait(gsense, s | SLEEPERS)`.
+//!
+//! No wake-up is lost: the sleeper's `fetch_or` and the last party's swap are atomic operations
+//! on the same word, so either the swap sees the flag (and wakes), or the `fetch_or` returns the
+//! flipped sense (and the party does not sleep); `futex_wait` itself re-checks the word in the
+//! kernel, which covers the gap between the `fetch_or` and the sleep.
+
+use std::ffi::c_int;
+use std::sync::atomic::{AtomicI32, AtomicU32, Ordering};
+
+/// Set in `gsense` while parties sleep on it.
+const SLEEPERS: i32 = 1 << 30;
+/// Polls before yielding, and yields before sleeping.
+const SPINS: u32 = 1000;
+const YIELDS: u32 = 50;
+
+/// `pip_barrier_t` (PiP v2.0).
+#[repr(C)]
+pub struct PipBarrier {
+    /// The number of parties.
+    pub count_init: c_int,
+    /// Parties still to arrive in this round.
+    pub count: AtomicU32,
+    /// The sense of the current round (low bit) and the sleepers flag.
+    pub gsense: AtomicI32,
+}
+
+/// Initialises a barrier for `n` parties. `EINVAL` for a `NULL` barrier or `n <= 0`.
+///
+/// # Safety
+///
+/// `barrp` is null or valid, and no party is waiting on it.
+#[no_mangle]
+pub unsafe extern "C" fn pip_barrier_init(barrp: *mut PipBarrier, n: c_int) -> c_int {
+    if barrp.is_null() || n <= 0 {
+        return libc::EINVAL;
+    }
+    // SAFETY: the caller passes a valid barrier that nobody uses yet.
+    unsafe {
+        (*barrp).count_init = n;
+        (*barrp).count.store(n as u32, Ordering::Relaxed);
+        (*barrp).gsense.store(0, Ordering::Release);
+    }
+    0
+}
+
+/// Waits until `count_init` parties have called it for this round. `EINVAL` for `NULL`.
+///
+/// # Safety
+///
+/// `barrp` is null or points to an initialised barrier.
+#[no_mangle]
+pub unsafe extern "C" fn pip_barrier_wait(barrp: *mut PipBarrier) -> c_int {
+    // SAFETY: the caller passes null or a valid barrier.
+    let Some(b) = (unsafe { barrp.as_ref() }) else {
+        return libc::EINVAL;
+    };
+    let sense = b.gsense.load(Ordering::Acquire) & 1;
+    if b.count.fetch_sub(1, Ordering::AcqRel) == 1 {
+        b.count.store(b.count_init as u32, Ordering::Relaxed);
+        let old = b.gsense.swap(sense ^ 1, Ordering::SeqCst);
+        if old & SLEEPERS != 0 {
+            futex_wake(&b.gsense);
+        }
+        return 0;
+    }
+    let flipped = |v: i32| v & 1 != sense;
+    for _ in 0..SPINS {
+        if flipped(b.gsense.load(Ordering::Acquire)) {
+            return 0;
+        }
+        std::hint::spin_loop();
+    }
+    for _ in 0..YIELDS {
+        if flipped(b.gsense.load(Ordering::Acquire)) {
+            return 0;
+        }
+        // SAFETY: no preconditions.
+        unsafe { libc::sched_yield() };
+    }
+    loop {
+        let v = b.gsense.fetch_or(SLEEPERS, Ordering::SeqCst);
+        if flipped(v) {
+            return 0;
+        }
+        futex_wait(&b.gsense, sense | SLEEPERS);
+    }
+}
+
+/// Ends the use of a barrier: `EBUSY` while a round is in progress, `EINVAL` for `NULL`.
+///
+/// # Safety
+///
+/// `barrp` is null or points to an initialised barrier.
+#[no_mangle]
+pub unsafe extern "C" fn pip_barrier_fin(barrp: *mut PipBarrier) -> c_int {
+    // SAFETY: the caller passes null or a valid barrier.
+    let Some(b) = (unsafe { barrp.as_ref() }) else {
+        return libc::EINVAL;
+    };
+    if b.count.load(Ordering::Acquire) != b.count_init as u32 {
+        return libc::EBUSY;
+    }
+    0
+}
+
+/// Gives up the CPU (`sched_yield`). `EINVAL` for an unknown flag.
+#[no_mangle]
+pub extern "C" fn pip_yield(flag: c_int) -> c_int {
+    use crate::consts::*;
+    if !matches!(flag, PIP_YIELD_DEFAULT | PIP_YIELD_USER | PIP_YIELD_SYSTEM) {
+        return libc::EINVAL;
+    }
+    // SAFETY: no preconditions.
+    unsafe { libc::sched_yield() };
+    0
+}
+
+fn futex_wait(word: &AtomicI32, expected: i32) {
+    // SAFETY: `word` is a valid, aligned 32-bit word for the call; no timeout. Spurious returns
+    // (EAGAIN, EINTR) are handled by the caller's loop. Private: every party lives in this
+    // process's address space.
+    unsafe {
+        libc::syscall(
+            libc::SYS_futex,
+            word.as_ptr(),
+            libc::FUTEX_WAIT | libc::FUTEX_PRIVATE_FLAG,
+            expected,
+            std::ptr::null::<libc::timespec>(),
+        );
+    }
+}
+
+fn futex_wake(word: &AtomicI32) {
+    // SAFETY: FUTEX_WAKE only uses the address to find the waiters.
+    unsafe {
+        libc::syscall(
+            libc::SYS_futex,
+            word.as_ptr(),
+            libc::FUTEX_WAKE | libc::FUTEX_PRIVATE_FLAG,
+            i32::MAX,
+        );
+    }
+}

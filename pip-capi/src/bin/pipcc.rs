@@ -1,0 +1,188 @@
+//! `pipcc`: compiles and links C programs against the PiP C API (`pip.h`, `libpip.so`).
+//!
+//! ```text
+//! pipcc [--piproot|--piptask|--nopip] [CC OPTIONS] FILES...    compile and/or link
+//! pipcc --cflags | --lflags | --which | --where                 print what pipcc uses
+//! ```
+//!
+//! By default the output can be both a PiP root and a PiP task: it is a PIE (`-fPIE -pie`)
+//! linked `-rdynamic` (so the loader finds `main`), with `libpip.so` (`-L`, `-Wl,-rpath`,
+//! `-lpip`, placed before libc so that libpip's `exit` is the one tasks call). pipcc never
+//! modifies the program file: pip-core loads a PIE from an in-memory copy. `--piproot` builds a
+//! root only (no PIE or `-rdynamic` requirement), `--piptask` a task only (the same flags as the
+//! default), `--nopip` runs the C compiler unchanged. `-static` is refused (a static program
+//! cannot load tasks).
+//!
+//! pipcc finds `libpip.so` next to itself (the build tree: `target/<profile>/`, where cargo puts
+//! both) or in `../lib` (an installed tree: `bin/pipcc`, `lib/libpip.so`, `include/pip/pip.h`),
+//! and the headers in `../include` or in the source tree it was built from. The compiler is
+//! `$CC`, or `cc`. Every option not listed here goes to the compiler.
+
+use std::path::{Path, PathBuf};
+use std::process::{exit, Command};
+
+/// What kind of program to build.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// Root and task (the default).
+    Both,
+    /// Root only.
+    Root,
+    /// Task only.
+    Task,
+    /// No PiP at all: the plain compiler.
+    NoPip,
+}
+
+/// Where pipcc found its pieces.
+struct Layout {
+    /// The directory holding `libpip.so`.
+    lib: PathBuf,
+    /// The directory holding `pip/pip.h`.
+    include: PathBuf,
+}
+
+fn layout() -> Result<Layout, String> {
+    let exe = std::env::current_exe().map_err(|e| format!("cannot find pipcc itself: {e}"))?;
+    let exe = exe.canonicalize().unwrap_or(exe);
+    let dir = exe.parent().unwrap_or(Path::new("/")).to_path_buf();
+    let lib = [dir.clone(), dir.join("../lib"), dir.join("../lib64")]
+        .into_iter()
+        .find(|d| d.join("libpip.so").exists())
+        .ok_or_else(|| {
+            format!(
+                "libpip.so is not next to pipcc ({}) nor in ../lib: build it with `cargo build -p pip-capi`",
+                dir.display()
+            )
+        })?;
+    let source_include = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("include");
+    let include = [dir.join("../include"), source_include]
+        .into_iter()
+        .find(|d| d.join("pip/pip.h").exists())
+        .ok_or("pip/pip.h is neither in ../include nor in pipcc's source tree")?;
+    let clean = |p: PathBuf| p.canonicalize().unwrap_or(p);
+    Ok(Layout {
+        lib: clean(lib),
+        include: clean(include),
+    })
+}
+
+/// The version macros pipcc defines (the PiP API version, as PiP's pipcc does).
+const DEFINES: [&str; 5] = [
+    "-DPIPCC",
+    "-DPIP_VERSION=2.0.0",
+    "-DPIP_VERSION_MAJOR=2",
+    "-DPIP_VERSION_MINOR=0",
+    "-DPIP_VERSION_SUBMINOR=0",
+];
+
+fn cflags(l: &Layout, kind: Kind) -> Vec<String> {
+    let mut v = vec![format!("-I{}", l.include.display())];
+    v.extend(DEFINES.iter().map(|s| s.to_string()));
+    v.push(if kind == Kind::Root { "-fPIC" } else { "-fPIE" }.to_string());
+    v
+}
+
+fn lflags(l: &Layout, kind: Kind) -> Vec<String> {
+    let mut v = Vec::new();
+    if kind != Kind::Root {
+        v.push("-pie".to_string());
+        v.push("-rdynamic".to_string());
+    }
+    v.push(format!("-L{}", l.lib.display()));
+    v.push(format!("-Wl,-rpath,{}", l.lib.display()));
+    v.push("-Wl,--disable-new-dtags".to_string());
+    v.push("-lpip".to_string());
+    v.push("-ldl".to_string());
+    v.push("-pthread".to_string());
+    v
+}
+
+const USAGE: &str = "usage: pipcc [--piproot|--piptask|--nopip] [compiler options] files...
+       pipcc --cflags | --lflags | --which | --where | --help
+Compiles and links C programs with the PiP C API (pip.h, libpip.so). By default the program can
+be both a PiP root and a PiP task (a PIE linked -rdynamic with libpip.so).
+  --piproot   build a root only          --piptask   build a task only (same flags as default)
+  --nopip     run the compiler unchanged --cflags    print the compile flags
+  --lflags    print the link flags       --which     print the compiler used
+  --where     print where libpip.so and pip.h are
+  --dryrun    print the compiler command instead of running it
+The compiler is $CC, or cc. -static is refused.";
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let cc = std::env::var("CC")
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "cc".into());
+    let mut kind = Kind::Both;
+    let mut dry = false;
+    let mut rest = Vec::new();
+    let mut print = Vec::new();
+    for a in args {
+        match a.as_str() {
+            "--piproot" => kind = Kind::Root,
+            "--piptask" => kind = Kind::Task,
+            "--nopip" => kind = Kind::NoPip,
+            "--dryrun" => dry = true,
+            "--cflags" | "--ccopts" | "--lflags" | "--which" | "--where" => print.push(a),
+            "--help" | "-h" => {
+                println!("{USAGE}");
+                return;
+            }
+            "-static" | "--static" => {
+                eprintln!("pipcc: -static is not allowed: a PiP program must be linked dynamically (the root loads tasks with the dynamic loader)");
+                exit(1);
+            }
+            _ => rest.push(a),
+        }
+    }
+    if !print.is_empty() {
+        for p in print {
+            if p == "--which" {
+                println!("{cc}");
+                continue;
+            }
+            let l = layout().unwrap_or_else(|e| fail(&e));
+            match p.as_str() {
+                "--cflags" | "--ccopts" => println!("{}", cflags(&l, kind).join(" ")),
+                "--lflags" => println!("{}", lflags(&l, kind).join(" ")),
+                _ => println!("{}\n{}", l.lib.display(), l.include.display()),
+            }
+        }
+        return;
+    }
+    if rest.is_empty() {
+        eprintln!("pipcc: no input files\n{USAGE}");
+        exit(1);
+    }
+    let mut cmd = Command::new(&cc);
+    if kind == Kind::NoPip {
+        cmd.args(&rest);
+    } else {
+        let l = layout().unwrap_or_else(|e| fail(&e));
+        // Linking unless the command only compiles, preprocesses or makes assembly.
+        let linking = !rest.iter().any(|a| a == "-c" || a == "-E" || a == "-S");
+        cmd.args(cflags(&l, kind));
+        cmd.args(&rest);
+        if linking {
+            cmd.args(lflags(&l, kind));
+        }
+    }
+    if dry {
+        let shown: Vec<String> = std::iter::once(cc.clone())
+            .chain(cmd.get_args().map(|a| a.to_string_lossy().into_owned()))
+            .collect();
+        println!("{}", shown.join(" "));
+        return;
+    }
+    match cmd.status() {
+        Ok(st) => exit(st.code().unwrap_or(1)),
+        Err(e) => fail(&format!("cannot run the C compiler `{cc}`: {e}")),
+    }
+}
+
+fn fail(msg: &str) -> ! {
+    eprintln!("pipcc: {msg}");
+    exit(1)
+}

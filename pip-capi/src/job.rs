@@ -1,0 +1,639 @@
+//! The root side: `pip_init`, `pip_fin`, `pip_task_spawn`, `pip_spawn`, the waits and
+//! `pip_kill_all_tasks`.
+//!
+//! The root's [`pip_core::Root`] lives in `JOB`, behind a mutex: spawning, waiting and
+//! finishing take it (a blocking `pip_wait` holds it while it waits, as only the root waits).
+//! Nothing a task calls takes it: tasks reach the root through pip-core's bridge and ABI block
+//! ([`crate::whoami`]), so a task never waits for the root's lock.
+
+use crate::consts::*;
+use crate::whoami::{
+    self, check_pipid, who, TaskInfo, Who, ROOT_TID, TASK_INFO_MAGIC, TASK_INFO_NAME,
+};
+use pip_core::{Error, ExitStatus, Isolation, Root, Spawn};
+use std::ffi::{c_char, c_int, c_void, CStr};
+use std::sync::atomic::Ordering;
+use std::sync::{Mutex, MutexGuard};
+
+/// The root of this process, when this copy of the library initialised it.
+static JOB: Mutex<Option<Root>> = Mutex::new(None);
+
+fn job() -> MutexGuard<'static, Option<Root>> {
+    JOB.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// `pip_spawn_program_t` (PiP v2.0 layout, with `exp`).
+#[repr(C)]
+pub struct SpawnProgram {
+    /// The program file.
+    pub prog: *mut c_char,
+    /// `argv` of `main`, null-terminated.
+    pub argv: *mut *mut c_char,
+    /// The environment, null-terminated (null: the root's).
+    pub envv: *mut *mut c_char,
+    /// A start function instead of `main`.
+    pub funcname: *mut c_char,
+    /// The start function's argument.
+    pub arg: *mut c_void,
+    /// The task's export (what its `pip_init` returns in `root_expp`).
+    pub exp: *mut c_void,
+    /// The task's aux pointer.
+    pub aux: *mut c_void,
+    /// Reserved.
+    pub reserved: [*mut c_void; 2],
+}
+
+/// A spawn hook: `int hook(void *hookarg)`.
+pub type SpawnHookFn = Option<unsafe extern "C" fn(*mut c_void) -> c_int>;
+
+/// `pip_spawn_hook_t`.
+#[repr(C)]
+pub struct SpawnHook {
+    /// Runs on the task's thread before `main`; non-zero aborts the task with that code.
+    pub before: SpawnHookFn,
+    /// Runs when the task ends; non-zero replaces an exit code of 0.
+    pub after: SpawnHookFn,
+    /// The hooks' argument.
+    pub hookarg: *mut c_void,
+    /// Reserved.
+    pub reserved: [*mut c_void; 5],
+}
+
+/// Checks `opts` and the `PIP_MODE` environment variable: only the pthread mode exists.
+fn check_mode(opts: c_int) -> Result<(), c_int> {
+    let opts = opts as u32;
+    if opts & !PIP_VALID_OPTS != 0 {
+        return Err(libc::EINVAL);
+    }
+    let mode = opts & PIP_MODE_MASK;
+    let process_kinds = (mode & 0x0700).count_ones();
+    if mode & PIP_MODE_PTHREAD != 0 && mode & PIP_MODE_PROCESS != 0 {
+        return Err(libc::EINVAL);
+    }
+    if process_kinds > 1 {
+        return Err(libc::EINVAL);
+    }
+    if mode & PIP_MODE_PROCESS != 0 {
+        eprintln!("pip_init: the process execution modes are not available (tasks are threads; see docs/c-api.md)");
+        return Err(libc::EPERM);
+    }
+    match std::env::var("PIP_MODE").as_deref() {
+        Err(_) | Ok("") | Ok("thread") | Ok("pthread") => Ok(()),
+        Ok(other) => {
+            eprintln!("pip_init: PIP_MODE={other}: only the pthread mode (`thread` or `pthread`) is available (see docs/c-api.md)");
+            Err(libc::EPERM)
+        }
+    }
+}
+
+/// The isolation level of the job: `PIP_ISOLATION=shared-libc` (default) or `namespace`.
+fn isolation() -> Result<Isolation, c_int> {
+    match std::env::var("PIP_ISOLATION") {
+        Err(_) => Ok(Isolation::SharedLibc),
+        Ok(s) if s.is_empty() => Ok(Isolation::SharedLibc),
+        Ok(s) => s.parse().map_err(|e: Error| {
+            eprintln!("pip_init: PIP_ISOLATION: {e}");
+            libc::EINVAL
+        }),
+    }
+}
+
+/// Initialises the root, or (in a task) gives the task's pipid, task count and export.
+///
+/// Root: `*ntasks` (`NULL`: `PIP_NTASKS_MAX`) tasks at most, `*root_expp` (if given) becomes the
+/// root's export, `*pipidp` is set to `PIP_PIPID_ROOT`. Errors: `EINVAL` (`*ntasks <= 0`, bad
+/// `opts`), `EOVERFLOW` (more than `PIP_NTASKS_MAX`), `EBUSY` (already initialised), `EPERM` (a
+/// process mode was asked for, by `opts` or `PIP_MODE`, or the program does not bind `exit` to
+/// libpip), `EAGAIN` (namespace isolation cannot hold that many tasks).
+///
+/// # Safety
+///
+/// The pointers are null or valid.
+#[no_mangle]
+pub unsafe extern "C" fn pip_init(
+    pipidp: *mut c_int,
+    ntasks: *mut c_int,
+    root_expp: *mut *mut c_void,
+    opts: c_int,
+) -> c_int {
+    match who() {
+        Who::Task(abi, pipid) => {
+            // SAFETY: the caller passes null or valid pointers.
+            unsafe {
+                if let Some(p) = pipidp.as_mut() {
+                    *p = pipid;
+                }
+                if let Some(n) = ntasks.as_mut() {
+                    *n = abi.ntasks as c_int;
+                }
+                if let Some(e) = root_expp.as_mut() {
+                    let exp = whoami::task_info(abi, pipid)
+                        .map(|i| i.exp)
+                        .filter(|e| !e.is_null());
+                    *e = exp.unwrap_or_else(|| abi.root_export.load(Ordering::Acquire));
+                }
+            }
+            return 0;
+        }
+        Who::Root(_) => return libc::EBUSY,
+        Who::Nobody => {}
+    }
+    let mut job = job();
+    if job.is_some() {
+        return libc::EBUSY;
+    }
+    // SAFETY: the caller passes null or a valid pointer.
+    let n = match unsafe { ntasks.as_ref() } {
+        None => PIP_NTASKS_MAX,
+        Some(&n) if n <= 0 => return libc::EINVAL,
+        Some(&n) if n > PIP_NTASKS_MAX => return libc::EOVERFLOW,
+        Some(&n) => n,
+    };
+    if let Err(e) = check_mode(opts) {
+        return e;
+    }
+    let isolation = match isolation() {
+        Ok(i) => i,
+        Err(e) => return e,
+    };
+    // SAFETY: the caller passes null or a valid pointer.
+    let export = unsafe { root_expp.as_ref() }
+        .copied()
+        .unwrap_or(std::ptr::null_mut());
+    let root = match Root::builder(n as usize)
+        .isolation(isolation)
+        .export(export)
+        .init()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            if matches!(e, Error::ExitNotExported | Error::NamespaceLimit { .. }) {
+                eprintln!("pip_init: {e}");
+            }
+            return e.errno();
+        }
+    };
+    *job = Some(root);
+    ROOT_TID.store(gettid(), Ordering::Release);
+    // SAFETY: the caller passes null or a valid pointer.
+    if let Some(p) = unsafe { pipidp.as_mut() } {
+        *p = PIP_PIPID_ROOT;
+    }
+    0
+}
+
+fn gettid() -> c_int {
+    // SAFETY: gettid has no preconditions.
+    unsafe { libc::syscall(libc::SYS_gettid) as c_int }
+}
+
+/// Ends the root: `EBUSY` while a task has not been waited for, `EPERM` if not initialised (or
+/// already finished). In a task it does nothing and returns 0.
+#[no_mangle]
+pub extern "C" fn pip_fin() -> c_int {
+    if let Who::Task(..) = who() {
+        return 0;
+    }
+    let mut job = job();
+    let Some(root) = job.as_mut() else {
+        return libc::EPERM;
+    };
+    match root.fin() {
+        Ok(()) => {
+            *job = None;
+            ROOT_TID.store(0, Ordering::Release);
+            0
+        }
+        Err(e) => e.errno(),
+    }
+}
+
+/// The CPU a `coreno` argument names: `None` for `PIP_CPUCORE_ASIS`.
+fn cpu_of(coreno: u32) -> Result<Option<usize>, c_int> {
+    let flags = coreno & PIP_CPUCORE_FLAG_MASK;
+    let n = coreno & PIP_CPUCORE_CORENO_MASK;
+    match flags {
+        PIP_CPUCORE_ASIS => Ok(None),
+        _ if n >= PIP_CPUCORE_CORENO_MAX => Err(libc::EINVAL),
+        PIP_CPUCORE_ABS => Ok(Some(n as usize)),
+        0 => {
+            // The n-th CPU of the root's affinity mask, wrapping around.
+            // SAFETY: a zeroed cpu_set_t is valid; sched_getaffinity fills it.
+            let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+            // SAFETY: as above; the size is the set's.
+            let rc = unsafe {
+                libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set)
+            };
+            if rc != 0 {
+                return Err(libc::EINVAL);
+            }
+            let cpus: Vec<usize> = (0..libc::CPU_SETSIZE as usize)
+                // SAFETY: `cpu` is below CPU_SETSIZE.
+                .filter(|&cpu| unsafe { libc::CPU_ISSET(cpu, &set) })
+                .collect();
+            if cpus.is_empty() {
+                return Err(libc::EINVAL);
+            }
+            Ok(Some(cpus[n as usize % cpus.len()]))
+        }
+        _ => Err(libc::EINVAL),
+    }
+}
+
+/// # Safety
+/// `p` is null or a null-terminated array of C strings.
+unsafe fn strings(mut p: *const *mut c_char) -> Vec<String> {
+    let mut v = Vec::new();
+    if p.is_null() {
+        return v;
+    }
+    // SAFETY: guaranteed by the caller.
+    unsafe {
+        while !(*p).is_null() {
+            v.push(CStr::from_ptr(*p).to_string_lossy().into_owned());
+            p = p.add(1);
+        }
+    }
+    v
+}
+
+/// Checks the program file as PiP does before loading it: a name without `/` is `ENOENT`, a
+/// file that is not executable `EACCES`.
+fn check_program(prog: &str) -> Result<(), c_int> {
+    if !prog.contains('/') {
+        return Err(libc::ENOENT);
+    }
+    let c = std::ffi::CString::new(prog).map_err(|_| libc::EINVAL)?;
+    // SAFETY: `c` is a valid C string.
+    if unsafe { libc::access(c.as_ptr(), libc::F_OK) } != 0 {
+        return Err(libc::ENOENT);
+    }
+    // SAFETY: as above.
+    if unsafe { libc::access(c.as_ptr(), libc::X_OK) } != 0 {
+        return Err(libc::EACCES);
+    }
+    Ok(())
+}
+
+/// A raw pointer that may cross to the task's thread (the hooks run there).
+#[derive(Clone, Copy)]
+struct SendPtr(*mut c_void);
+// SAFETY: an opaque value handed to the user's hooks, which vouch for its use on the task's
+// thread, as with PiP.
+unsafe impl Send for SendPtr {}
+
+impl SendPtr {
+    /// The pointer (a method, so that closures capture the whole `SendPtr`).
+    fn get(self) -> *mut c_void {
+        self.0
+    }
+}
+
+/// Spawns a task: `main` of `progp->prog` with `progp->argv`, or its start function
+/// `progp->funcname(progp->arg)`.
+///
+/// `*pipidp` is in/out: `PIP_PIPID_ANY` (or a null `pipidp`) takes the next free pipid. `coreno`
+/// is the `n`-th CPU of the root's affinity mask, or `n | PIP_CPUCORE_ABS` (CPU `n`), or
+/// `PIP_CPUCORE_ASIS` (not pinned). `opts` is ignored. The hooks run on the task's thread,
+/// `before` just before `main`, `after` when the task ends.
+///
+/// Errors: `EPERM` (not initialised, or called in a task), `EINVAL` (no program, no `argv` and
+/// no `funcname`, a bad pipid or core), `EAGAIN` (pipid taken), `EOVERFLOW` (every pipid was
+/// used), `ENOENT` (no `/` in the name, or no such file), `EACCES` (not executable), `ELIBBAD`
+/// (not ELF), `ELIBEXEC` (not a PIE or shared object), `ENOEXEC` (no `main`/`funcname`, or the
+/// loader refused it).
+///
+/// # Safety
+///
+/// The pointers are null or valid; the strings are NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn pip_task_spawn(
+    progp: *mut SpawnProgram,
+    coreno: u32,
+    opts: u32,
+    pipidp: *mut c_int,
+    hookp: *mut SpawnHook,
+) -> c_int {
+    let _ = opts;
+    if let Who::Task(..) = who() {
+        return libc::EPERM;
+    }
+    let mut job = job();
+    let Some(root) = job.as_mut() else {
+        return libc::EPERM;
+    };
+    // SAFETY: the caller passes null or a valid pointer.
+    let Some(prog) = (unsafe { progp.as_ref() }) else {
+        return libc::EINVAL;
+    };
+    if prog.prog.is_null() || (prog.argv.is_null() && prog.funcname.is_null()) {
+        return libc::EINVAL;
+    }
+    let ntasks = root.ntasks() as c_int;
+    // SAFETY: the caller passes null or a valid pointer.
+    let wanted = match unsafe { pipidp.as_ref() }.copied() {
+        None | Some(PIP_PIPID_ANY) => None,
+        Some(p) if (0..ntasks).contains(&p) => Some(p as usize),
+        Some(_) => return libc::EINVAL,
+    };
+    let cpu = match cpu_of(coreno) {
+        Ok(c) => c,
+        Err(e) => return e,
+    };
+    // SAFETY: the caller passes NUL-terminated strings.
+    let path = unsafe { CStr::from_ptr(prog.prog) }
+        .to_string_lossy()
+        .into_owned();
+    if let Err(e) = check_program(&path) {
+        return e;
+    }
+    // SAFETY: as above; argv is null-terminated.
+    let argv = unsafe { strings(prog.argv) };
+    let mut spawn = if prog.funcname.is_null() {
+        Spawn::program(&path)
+    } else {
+        // SAFETY: as above.
+        let func = unsafe { CStr::from_ptr(prog.funcname) }.to_string_lossy();
+        Spawn::function(&path, &func, prog.arg)
+    };
+    spawn = spawn.args(argv.into_iter().skip(1));
+    if !prog.envv.is_null() {
+        spawn = spawn.env_clear();
+        // SAFETY: envv is null-terminated.
+        for kv in unsafe { strings(prog.envv) } {
+            if let Some((k, v)) = kv.split_once('=') {
+                spawn = spawn.env(k, v);
+            }
+        }
+    }
+    if let Some(cpu) = cpu {
+        spawn = spawn.core(cpu);
+    }
+    if let Some(size) = std::env::var("PIP_STACKSZ")
+        .ok()
+        .and_then(|s| pip_core::parse_size(&s))
+    {
+        spawn = spawn.stack_size(size);
+    }
+    if let Some(p) = wanted {
+        spawn = spawn.pipid(p);
+    }
+    spawn = spawn.aux(prog.aux);
+
+    // SAFETY: the caller passes null or a valid pointer.
+    let (before, after, hookarg) = match unsafe { hookp.as_ref() } {
+        Some(h) => (h.before, h.after, SendPtr(h.hookarg)),
+        None => (None, None, SendPtr(std::ptr::null_mut())),
+    };
+    let info: &'static TaskInfo = Box::leak(Box::new(TaskInfo {
+        magic: TASK_INFO_MAGIC,
+        exp: prog.exp,
+        root_tid: ROOT_TID.load(Ordering::Acquire),
+    }));
+    let info_addr = info as *const TaskInfo as usize;
+    spawn = spawn.before(move || {
+        publish_task_info(info_addr);
+        match before {
+            // SAFETY: the user's hook, called with the user's argument, as PiP does.
+            Some(f) => unsafe { f(hookarg.get()) },
+            None => 0,
+        }
+    });
+    if let Some(f) = after {
+        // SAFETY: as above.
+        spawn = spawn.after(move || unsafe { f(hookarg.get()) });
+    }
+
+    match root.spawn(spawn) {
+        Ok(p) => {
+            // SAFETY: the caller passes null or a valid pointer.
+            if let Some(out) = unsafe { pipidp.as_mut() } {
+                *out = p as c_int;
+            }
+            0
+        }
+        Err(e) => spawn_errno(&e, &path),
+    }
+}
+
+/// Publishes this task's [`TaskInfo`] (runs on the new task's thread, before its `main`).
+fn publish_task_info(info: usize) {
+    if let Who::Task(abi, pipid) = who() {
+        // SAFETY: a live root's op with a valid name; the TaskInfo is leaked.
+        unsafe {
+            (abi.ops.named_export)(
+                abi,
+                pipid,
+                TASK_INFO_NAME.as_ptr(),
+                TASK_INFO_NAME.len(),
+                info as *mut c_void,
+            );
+        }
+    }
+}
+
+/// PiP's errno for a failed spawn; says why on stderr when the errno alone would not.
+fn spawn_errno(e: &Error, path: &str) -> c_int {
+    match e {
+        Error::InvalidPipid { .. } => libc::EINVAL,
+        Error::TaskFile(_)
+        | Error::Load { .. }
+        | Error::AbiMismatch(_)
+        | Error::NamespaceLimit { .. }
+        | Error::System { .. } => {
+            eprintln!("pip_task_spawn({path}): {e}");
+            e.errno()
+        }
+        _ => e.errno(),
+    }
+}
+
+/// PiP v1's spawn: `main` of `filename` with `argv` and `envv` (null: the root's environment)
+/// on `coreno`, with hooks. `EINVAL` for a null `filename`; otherwise as [`pip_task_spawn`].
+///
+/// # Safety
+///
+/// As [`pip_task_spawn`].
+#[no_mangle]
+pub unsafe extern "C" fn pip_spawn(
+    filename: *mut c_char,
+    argv: *mut *mut c_char,
+    envv: *mut *mut c_char,
+    coreno: c_int,
+    pipidp: *mut c_int,
+    before: SpawnHookFn,
+    after: SpawnHookFn,
+    hookarg: *mut c_void,
+) -> c_int {
+    if filename.is_null() {
+        return libc::EINVAL;
+    }
+    extern "C" {
+        static mut environ: *mut *mut c_char;
+    }
+    let mut prog = SpawnProgram {
+        prog: filename,
+        argv,
+        // SAFETY: reading libc's `environ` pointer.
+        envv: if envv.is_null() {
+            unsafe { environ }
+        } else {
+            envv
+        },
+        funcname: std::ptr::null_mut(),
+        arg: std::ptr::null_mut(),
+        exp: std::ptr::null_mut(),
+        aux: std::ptr::null_mut(),
+        reserved: [std::ptr::null_mut(); 2],
+    };
+    let mut hook = SpawnHook {
+        before,
+        after,
+        hookarg,
+        reserved: [std::ptr::null_mut(); 5],
+    };
+    // SAFETY: both structs are valid; the caller vouches for the rest.
+    unsafe { pip_task_spawn(&mut prog, coreno as u32, 0, pipidp, &mut hook) }
+}
+
+/// Checks a pipid given to a wait: `EDEADLK` for the root (or the caller, the root).
+fn wait_target(pipid: c_int) -> Result<usize, c_int> {
+    let w = who();
+    match w {
+        Who::Nobody | Who::Task(..) => return Err(libc::EPERM),
+        Who::Root(_) => {}
+    }
+    match check_pipid(w, pipid)? {
+        p if p < 0 => Err(libc::EDEADLK),
+        p => Ok(p as usize),
+    }
+}
+
+/// # Safety
+/// `status` is null or valid.
+unsafe fn put_status(status: *mut c_int, st: ExitStatus) {
+    // SAFETY: guaranteed by the caller.
+    if let Some(s) = unsafe { status.as_mut() } {
+        *s = st.wait_status();
+    }
+}
+
+/// Waits for task `pipid` to end; `*status` gets a `wait(2)`-style status (`WIFEXITED`,
+/// `WEXITSTATUS`, `WIFSIGNALED`, `WTERMSIG`). Errors: `EPERM` (not the root), `EDEADLK` (the
+/// root), `ERANGE`/`EINVAL` (bad pipid), `ECHILD` (never spawned, or already waited for).
+///
+/// # Safety
+///
+/// `status` is null or valid.
+#[no_mangle]
+pub unsafe extern "C" fn pip_wait(pipid: c_int, status: *mut c_int) -> c_int {
+    let p = match wait_target(pipid) {
+        Ok(p) => p,
+        Err(e) => return e,
+    };
+    let mut job = job();
+    let Some(root) = job.as_mut() else {
+        return libc::EPERM;
+    };
+    match root.wait(p) {
+        // SAFETY: the caller passes null or a valid pointer.
+        Ok(st) => unsafe {
+            put_status(status, st);
+            0
+        },
+        Err(e) => e.errno(),
+    }
+}
+
+/// Like [`pip_wait`] but does not block: `ECHILD` while the task is still running.
+///
+/// # Safety
+///
+/// `status` is null or valid.
+#[no_mangle]
+pub unsafe extern "C" fn pip_trywait(pipid: c_int, status: *mut c_int) -> c_int {
+    let p = match wait_target(pipid) {
+        Ok(p) => p,
+        Err(e) => return e,
+    };
+    let mut job = job();
+    let Some(root) = job.as_mut() else {
+        return libc::EPERM;
+    };
+    match root.try_wait(p) {
+        // SAFETY: the caller passes null or a valid pointer.
+        Ok(Some(st)) => unsafe {
+            put_status(status, st);
+            0
+        },
+        Ok(None) => libc::ECHILD,
+        Err(e) => e.errno(),
+    }
+}
+
+/// # Safety
+/// `pipid` and `status` are null or valid.
+unsafe fn any(pipid: *mut c_int, status: *mut c_int, block: bool) -> c_int {
+    if !matches!(who(), Who::Root(_)) {
+        return libc::EPERM;
+    }
+    let mut job = job();
+    let Some(root) = job.as_mut() else {
+        return libc::EPERM;
+    };
+    let r = if block {
+        root.wait_any().map(Some)
+    } else {
+        root.try_wait_any()
+    };
+    match r {
+        Ok(Some((p, st))) => {
+            // SAFETY: the caller passes null or valid pointers.
+            unsafe {
+                if let Some(out) = pipid.as_mut() {
+                    *out = p as c_int;
+                }
+                put_status(status, st);
+            }
+            0
+        }
+        Ok(None) => libc::ECHILD,
+        Err(e) => e.errno(),
+    }
+}
+
+/// Waits for any task to end: its pipid and status. `ECHILD` when no task is left to wait for.
+///
+/// # Safety
+///
+/// `pipid` and `status` are null or valid.
+#[no_mangle]
+pub unsafe extern "C" fn pip_wait_any(pipid: *mut c_int, status: *mut c_int) -> c_int {
+    // SAFETY: forwarded from the caller.
+    unsafe { any(pipid, status, true) }
+}
+
+/// Like [`pip_wait_any`] but does not block: `ECHILD` when no task has ended yet (or none is
+/// left).
+///
+/// # Safety
+///
+/// `pipid` and `status` are null or valid.
+#[no_mangle]
+pub unsafe extern "C" fn pip_trywait_any(pipid: *mut c_int, status: *mut c_int) -> c_int {
+    // SAFETY: forwarded from the caller.
+    unsafe { any(pipid, status, false) }
+}
+
+/// Kills every running task (they are reported as killed by `SIGKILL`). `EPERM` unless called
+/// by the root.
+#[no_mangle]
+pub extern "C" fn pip_kill_all_tasks() -> c_int {
+    let Who::Root(abi) = who() else {
+        return libc::EPERM;
+    };
+    for p in 0..abi.ntasks as c_int {
+        whoami::task_kill(p, libc::SIGKILL);
+    }
+    0
+}

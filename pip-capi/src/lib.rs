@@ -1,0 +1,45 @@
+//! # libpip.so: the PiP v2.0 C API over pip-core
+//!
+//! This crate builds `libpip.so`, which implements the functions of `include/pip/pip.h` (RIKEN
+//! PiP's v2.0 API: `pip_init`, `pip_spawn`, `pip_wait`, `pip_named_export`, ...) on top of
+//! pip-core, so that existing PiP programs build with `pipcc` and run unchanged. Every `int`
+//! function returns 0 or an `errno` value, as PiP's do. What differs from RIKEN's PiP is in
+//! `docs/c-api.md`.
+//!
+//! ## Who is calling
+//!
+//! In pip-core's default `shared-libc` isolation, a C task linked with `libpip.so` shares *one*
+//! copy of the library with the root (only the task's own program is copied per task), so the
+//! library's statics cannot say which task calls. In `namespace` isolation every task has its
+//! own copy, and under a Rust root (pip-exec) the root's pip-core is not this library's at all.
+//! So every call first asks the *root's* copy of pip-core who the calling thread is, through
+//! pip-core's C bridge ([`pip_core::bridge`]): the root sets a thread-local on each task's main
+//! thread. See [`whoami`].
+//!
+//! Threads that a task creates itself are not task main threads: on them the library answers as
+//! on a root thread (`pip_get_pipid` gives `PIP_PIPID_ROOT`, `pip_isa_root` is true). Make PiP
+//! calls from the task's main thread, or pass the pipid to the threads.
+//!
+//! ## Layout
+//!
+//! * [`whoami`]: finding the root's pip-core and the caller's identity.
+//! * [`job`]: the root side (`pip_init`, `pip_task_spawn`, `pip_wait`, `pip_fin`, ...).
+//! * [`exports`]: `pip_export`, `pip_import`, the named exports, the aux pointer.
+//! * [`query`]: `pip_get_pipid` and the other questions.
+//! * [`signals`]: `pip_exit`, `pip_kill`, `pip_abort`, `pip_sigmask`, `pip_signal_wait`.
+//! * [`barrier`]: `pip_barrier_*` and `pip_yield`.
+//! * [`info`]: the runnable library (`./libpip.so --version`) and the semi-public helpers.
+//!
+//! The variadic functions (`pip_named_export(exp, fmt, ...)` and the messages) are C, in
+//! `src/c/shim.c`: they format the name and call the `*_name` functions of [`exports`].
+#![warn(missing_docs)]
+#![deny(unsafe_op_in_unsafe_fn)]
+
+pub mod barrier;
+pub mod consts;
+pub mod exports;
+pub mod info;
+pub mod job;
+pub mod query;
+pub mod signals;
+pub mod whoami;
