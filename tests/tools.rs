@@ -401,10 +401,12 @@ fn bad_command_lines_get_clear_errors() {
 }
 
 #[test]
-fn process_mode_is_refused_clearly() {
-    let out = run(pip_exec_cmd([s(&example("hello"))]).env("PIP_MODE", "process"));
+fn process_modes_that_need_a_patched_glibc_are_refused_clearly() {
+    let out = run(pip_exec_cmd([s(&example("hello"))]).env("PIP_MODE", "process:preload"));
     assert_eq!(out.code, Some(1), "{}", out.both());
-    assert!(out.stderr.contains("not available yet"), "{}", out.both());
+    assert!(out.stderr.contains("patched glibc"), "{}", out.both());
+    let out = run(pip_exec_cmd([s(&example("hello"))]).env("PIP_MODE", "process"));
+    assert_eq!(out.code, Some(0), "{}", out.both());
     // Both spellings of the thread mode work.
     for mode in ["thread", "pthread"] {
         let out = run(pip_exec_cmd([s(&example("hello"))]).env("PIP_MODE", mode));
@@ -665,19 +667,15 @@ fn pip_mode_prints_and_shows_the_mode() {
 
 #[test]
 fn pip_mode_refuses_process_modes_and_bad_usage() {
-    for flag in [
-        "-P",
-        "--process",
-        "-L",
-        "--process:preload",
-        "-C",
-        "--process:pipclone",
-        "-G",
-    ] {
+    for flag in ["-P", "--process"] {
+        let out = run_tool("pip-mode", [flag, "true"]);
+        assert_eq!(out.code, Some(0), "{flag}: {}", out.both());
+    }
+    for flag in ["-L", "--process:preload", "-C", "--process:pipclone", "-G"] {
         let out = run_tool("pip-mode", [flag, "true"]);
         assert_eq!(out.code, Some(1), "{flag}: {}", out.both());
         assert!(
-            out.stderr.contains("not available yet"),
+            out.stderr.contains("patched glibc"),
             "{flag}: {}",
             out.both()
         );

@@ -119,31 +119,51 @@ impl std::str::FromStr for Isolation {
     }
 }
 
-/// How tasks execute. Only `thread` exists so far: a task is a thread of the root's process
-/// (pid, fd table and signal dispositions shared, unless the task asked for a private fd
-/// table).
+/// How tasks execute (PiP's execution modes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[repr(u32)]
 pub enum Mode {
-    /// A task is a thread (PiP's `pthread` mode).
+    /// A task is a thread of the root's process (PiP's `pthread` mode): pid, signal
+    /// dispositions and (unless the task asks for a private one) the fd table are shared.
     #[default]
-    Thread,
+    Thread = 0,
+    /// A task is a process of its own that shares the root's address space: its own pid (its
+    /// parent is the root), fd table, cwd, signal dispositions and mask. A *host* thread of the
+    /// root lends its thread control block to a `clone(CLONE_VM | CLONE_SETTLS)` child, so glibc
+    /// works in the task. See `docs/architecture.md` for what this means for `pthread_self()`.
+    Process = 1,
 }
 
 impl Mode {
-    /// PiP's name for the mode (`pthread`), as `pip_get_mode_str` gives it.
+    /// PiP's name for the mode, as `pip_get_mode_str` gives it: `pthread` or `process`.
     pub fn as_str(self) -> &'static str {
-        "pthread"
+        match self {
+            Mode::Thread => "pthread",
+            Mode::Process => "process",
+        }
     }
 
     /// The mode requested by the `PIP_MODE` environment variable (unset means thread).
-    /// Process modes are refused with an explanation.
     pub fn from_env() -> Result<Mode> {
-        match std::env::var("PIP_MODE").as_deref() {
-            Err(_) | Ok("") | Ok("thread") | Ok("pthread") => Ok(Mode::Thread),
-            Ok(m) if m.starts_with("process") => Err(Error::InvalidArgument(format!(
-                "PIP_MODE={m}: process execution modes are not available yet; only `thread` (pthread) is"
+        match std::env::var("PIP_MODE") {
+            Err(_) => Ok(Mode::Thread),
+            Ok(m) => m.parse(),
+        }
+    }
+}
+
+impl std::str::FromStr for Mode {
+    type Err = Error;
+    /// `thread`/`pthread`, or `process`. PiP's `process:preload`, `process:pipclone` and
+    /// `process:got` need its patched glibc or an older one; they are refused with that reason.
+    fn from_str(m: &str) -> Result<Mode> {
+        match m {
+            "" | "thread" | "pthread" => Ok(Mode::Thread),
+            "process" => Ok(Mode::Process),
+            m if m.starts_with("process:") => Err(Error::InvalidArgument(format!(
+                "PIP_MODE={m}: PiP's {m} mode needs PiP's patched glibc (glibc 2.34 and later have no hook for it); use `process`, which works on stock glibc"
             ))),
-            Ok(m) => Err(Error::InvalidArgument(format!("PIP_MODE={m}: unknown mode (expected thread or pthread)"))),
+            m => Err(Error::InvalidArgument(format!("PIP_MODE={m}: unknown mode (expected thread, pthread or process)"))),
         }
     }
 }

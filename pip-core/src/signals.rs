@@ -91,6 +91,20 @@ pub(crate) fn install() {
     });
 }
 
+/// In a process-mode task's child: gives back every disposition pip-core changed, so that the
+/// task, a process of its own, gets the ordinary process behaviour (a fault or `SIGTERM` ends
+/// just that process, which the root sees through `wait4`).
+pub(crate) fn restore_in_child() {
+    for (sig, prev) in PREVIOUS.iter().enumerate() {
+        let prev = prev.load(Ordering::Acquire);
+        // SAFETY: PREVIOUS holds leaked sigaction records saved by `install`.
+        if let Some(prev) = unsafe { prev.as_ref() } {
+            // SAFETY: restoring a disposition this process had before `install`.
+            unsafe { libc::sigaction(sig as i32, prev, std::ptr::null_mut()) };
+        }
+    }
+}
+
 /// True if the signal came from the kernel for this thread (a fault, si_code > 0) or was sent
 /// to this thread alone (`tgkill`, `raise`: `SI_TKILL`).
 fn thread_directed(info: &libc::siginfo_t) -> bool {

@@ -182,7 +182,13 @@ pub fn is_task() -> bool {
 
 /// The job's execution mode.
 pub fn mode() -> Result<Mode> {
-    context().map(|_| Mode::Thread)
+    context().map(|(r, _)| {
+        if r.mode == Mode::Process as u32 {
+            Mode::Process
+        } else {
+            Mode::Thread
+        }
+    })
 }
 
 /// The job's isolation level.

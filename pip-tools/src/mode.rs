@@ -1,7 +1,7 @@
 //! The logic of `pip-mode`: which `PIP_MODE` value each option stands for, and what to do.
 //!
 //! The mode itself is checked by pip-core ([`pip_core::Mode::from_env`]), so `pip-mode` accepts
-//! exactly what a root accepts: only the thread mode for now.
+//! exactly what a root accepts: `thread` (or `pthread`) and `process`.
 
 /// A mode option of `pip-mode`, named as PiP names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -158,6 +158,80 @@ fn run() -> i32 {
             let _g = Guard(unsafe { &*(pip_core::aux().unwrap() as *const AtomicUsize) });
             std::process::exit(6)
         }
+        "ids" => {
+            // Writes [pid, ppid, gettid, pthread_self] into the aux array (4 x u64).
+            let out = pip_core::aux().unwrap() as *mut u64;
+            // SAFETY: the test passes a 4-element array that outlives the task.
+            unsafe {
+                *out = libc::getpid() as u64;
+                *out.add(1) = libc::getppid() as u64;
+                *out.add(2) = libc::syscall(libc::SYS_gettid) as u64;
+                *out.add(3) = libc::pthread_self() as u64;
+            }
+            0
+        }
+        "open_fd" => {
+            // Opens /dev/null and leaves the fd number in the aux AtomicI32.
+            // SAFETY: opening a file read-only.
+            let fd = unsafe { libc::open(c"/dev/null".as_ptr(), libc::O_RDONLY) };
+            // SAFETY: the test passes an AtomicI32 that outlives the task.
+            unsafe { &*(pip_core::aux().unwrap() as *const std::sync::atomic::AtomicI32) }
+                .store(fd, Ordering::SeqCst);
+            0
+        }
+        "wait_usr1" => {
+            // Installs its own SIGUSR1 handler, says so through aux, and returns 0 once the
+            // signal arrived (exit code 1 after 20 s without it).
+            static GOT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+            extern "C" fn on_usr1(_: i32) {
+                GOT.store(true, Ordering::SeqCst);
+            }
+            // SAFETY: installing a handler that only stores to an atomic.
+            unsafe { libc::signal(libc::SIGUSR1, on_usr1 as *const () as libc::sighandler_t) };
+            // SAFETY: the test passes an AtomicI32 that outlives the task.
+            unsafe { &*(pip_core::aux().unwrap() as *const std::sync::atomic::AtomicI32) }
+                .store(1, Ordering::SeqCst);
+            for _ in 0..2000 {
+                if GOT.load(Ordering::SeqCst) {
+                    return 0;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            1
+        }
+        "fork" => {
+            // fork(); the child exits 7; the task returns the child's exit code.
+            // SAFETY: the child only calls _exit.
+            let pid = unsafe { libc::fork() };
+            if pid == 0 {
+                // SAFETY: ends the forked child at once.
+                unsafe { libc::_exit(7) };
+            }
+            let mut st = 0;
+            // SAFETY: waiting for our own child.
+            unsafe { libc::waitpid(pid, &mut st, 0) };
+            libc::WEXITSTATUS(st)
+        }
+        "give_box" => {
+            // Exports a heap block that another task frees (cross-task free, shared-libc).
+            let b = Box::new([7u8; 4096]);
+            pip_core::named_export("box", Box::into_raw(b)).unwrap();
+            barrier().wait();
+            0
+        }
+        "take_box" => {
+            let p: *mut [u8; 4096] = pip_core::named_import(PipId::Task(0), "box").unwrap();
+            // SAFETY: task 0 gave up the block; one libc malloc serves every task.
+            let b = unsafe { Box::from_raw(p) };
+            let ok = b.iter().all(|&x| x == 7);
+            drop(b);
+            barrier().wait();
+            if ok {
+                0
+            } else {
+                1
+            }
+        }
         "print" => {
             print!("unterminated output from task {}", me());
             0

@@ -29,7 +29,7 @@ use crate::abi::{RootAbi, RootOps, ABI_VERSION, PIPID_ROOT, ROOT_MAGIC};
 use crate::error::{Error, Result};
 use crate::loader::{Image, Loader};
 use crate::sys::{futex_wait, futex_wait_timeout, futex_wake, gettid};
-use crate::{ExitStatus, Isolation, Spawn};
+use crate::{ExitStatus, Isolation, Mode, Spawn};
 use std::cell::Cell;
 use std::collections::HashMap;
 use std::ffi::{c_char, c_int, c_void, CString};
@@ -57,6 +57,7 @@ pub struct RootBuilder {
     isolation: Isolation,
     export: *mut c_void,
     catch_termination: bool,
+    mode: Mode,
 }
 
 impl RootBuilder {
@@ -70,6 +71,12 @@ impl RootBuilder {
     /// `root_expp`).
     pub fn export<T>(mut self, addr: *mut T) -> Self {
         self.export = addr.cast();
+        self
+    }
+
+    /// The execution mode of every task of this job (default: [`Mode::Thread`]).
+    pub fn mode(mut self, mode: Mode) -> Self {
+        self.mode = mode;
         self
     }
 
@@ -130,6 +137,7 @@ impl Root {
             isolation: Isolation::SharedLibc,
             export: std::ptr::null_mut(),
             catch_termination: false,
+            mode: Mode::Thread,
         }
     }
 
@@ -176,7 +184,7 @@ impl Root {
                 ops_size: std::mem::size_of::<RootOps>() as u32,
                 ntasks: b.ntasks as u32,
                 isolation: b.isolation as u32,
-                mode: 0,
+                mode: b.mode as u32,
                 root_export: AtomicPtr::new(b.export),
                 ops: RootOps {
                     task_exit: op_task_exit,
@@ -189,6 +197,7 @@ impl Root {
                 },
             },
             isolation: b.isolation,
+            mode: b.mode,
             tasks: Box::new([]),
             events: AtomicU32::new(0),
             exports_seq: AtomicU32::new(0),
@@ -211,6 +220,7 @@ impl Root {
                 alt_stack: Mutex::new(None),
                 program: Mutex::new(String::new()),
                 rust_exit: AtomicUsize::new(0),
+                process_start: AtomicPtr::new(std::ptr::null_mut()),
                 root: root_ptr,
             })
             .collect();
@@ -239,6 +249,11 @@ impl Root {
     /// The number of tasks this root was initialised for.
     pub fn ntasks(&self) -> usize {
         self.state.tasks.len()
+    }
+
+    /// The isolation level of this job.
+    pub fn mode(&self) -> Mode {
+        self.state.mode
     }
 
     /// The isolation level of this job.
@@ -287,13 +302,19 @@ impl Root {
         self.next = pipid + 1;
 
         let stack_size = spawn.stack_size.unwrap_or_else(default_stack_size);
-        let start = Box::new(TaskStart::new(slot, image, spawn, self.state));
+        let start = Box::new(TaskStart::new(slot, image, spawn, self.state, stack_size));
         // SAFETY: plain pthread attribute set-up, checked below.
         let mut thread: libc::pthread_t = 0;
         let rc = unsafe {
             let mut attr: libc::pthread_attr_t = std::mem::zeroed();
             libc::pthread_attr_init(&mut attr);
-            libc::pthread_attr_setstacksize(&mut attr, stack_size.max(libc::PTHREAD_STACK_MIN));
+            // In process mode the task runs on its own stack; the host thread only waits.
+            let thread_stack = if self.state.mode == Mode::Process {
+                256 << 10
+            } else {
+                stack_size
+            };
+            libc::pthread_attr_setstacksize(&mut attr, thread_stack.max(libc::PTHREAD_STACK_MIN));
             let start_routine: extern "C" fn(*mut c_void) -> *mut c_void = std::mem::transmute(
                 task_thread as unsafe extern "C-unwind" fn(*mut c_void) -> *mut c_void,
             );
@@ -448,12 +469,14 @@ impl Root {
         self.scan()
     }
 
-    /// Sends `signal` to task `pipid` alone (`tgkill`).
+    /// Sends `signal` to task `pipid` alone.
     ///
-    /// A signal whose default action would end the process (and that the program does not
-    /// handle) ends only that task, reported as [`ExitStatus::Signaled`]. `SIGKILL` cannot be
-    /// aimed at one thread, so it is delivered as [`kill_signal`](crate::signals::kill_signal)
-    /// and reported as `SIGKILL`. Signal 0 only checks that the task runs.
+    /// Thread mode (`tgkill`): a signal whose default action would end the process (and that
+    /// the program does not handle) ends only that task, reported as [`ExitStatus::Signaled`].
+    /// `SIGKILL` cannot be aimed at one thread, so it is delivered as
+    /// [`kill_signal`](crate::signals::kill_signal) and reported as `SIGKILL`. Process mode
+    /// (`kill`): the task is a process, so the signal acts on it as on any process. Signal 0
+    /// only checks that the task runs.
     ///
     /// Errors: [`Error::InvalidPipid`], [`Error::NotRunning`].
     pub fn kill(&self, pipid: usize, signal: i32) -> Result<()> {
@@ -466,19 +489,27 @@ impl Root {
                 "{signal} is not a signal number"
             )));
         }
-        let sig = if signal == libc::SIGKILL {
-            crate::signals::kill_signal()
-        } else {
-            signal
-        };
-        crate::sys::tgkill(slot.tid.load(Ordering::Acquire), sig).map_err(|source| {
-            match source.raw_os_error() {
-                Some(libc::ESRCH) => Error::NotRunning(pipid),
-                _ => Error::System {
-                    op: "tgkill",
-                    source,
-                },
+        let target = slot.tid.load(Ordering::Acquire);
+        let sent = if self.state.mode == Mode::Process {
+            // SAFETY: plain kill(2) of the task's own process.
+            match unsafe { libc::kill(target, signal) } {
+                0 => Ok(()),
+                _ => Err(std::io::Error::last_os_error()),
             }
+        } else {
+            let sig = if signal == libc::SIGKILL {
+                crate::signals::kill_signal()
+            } else {
+                signal
+            };
+            crate::sys::tgkill(target, sig)
+        };
+        sent.map_err(|source| match source.raw_os_error() {
+            Some(libc::ESRCH) => Error::NotRunning(pipid),
+            _ => Error::System {
+                op: "sending a signal to the task",
+                source,
+            },
         })
     }
 

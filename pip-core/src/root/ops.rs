@@ -2,6 +2,7 @@
 //! the [`RootAbi`] it was found in and returns 0 or an `errno` value.
 
 use super::state::*;
+use super::thread::{after_and_flush, TaskStart};
 use super::*;
 
 pub(super) fn state_of(abi: *const RootAbi) -> &'static RootState {
@@ -26,6 +27,15 @@ pub(super) unsafe extern "C-unwind" fn op_task_exit(_abi: *const RootAbi, code: 
         let f: crate::loader::ExitFn = unsafe { std::mem::transmute(rust_exit) };
         // SAFETY: called on the task's own thread, inside its entry.
         unsafe { f(code) };
+    }
+    let child_start = slot.process_start.load(Ordering::Acquire);
+    if !child_start.is_null() {
+        // Process mode, in the task's child process: run the after hook, flush, and end the
+        // process (never pthread_exit: the thread control block is the host thread's).
+        // SAFETY: process_start is the child's live TaskStart, set by `child_main`.
+        let code = after_and_flush(unsafe { &mut *(child_start as *mut TaskStart) }, code);
+        // SAFETY: ends only the task's process (its own thread group).
+        unsafe { libc::_exit(code) }
     }
     slot.record(ExitStatus::Exited(code));
     // SAFETY: we are on the task's thread, created by pthread_create with an unwinding-capable

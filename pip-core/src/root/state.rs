@@ -32,6 +32,8 @@ pub(crate) struct TaskSlot {
     pub(super) alt_stack: Mutex<Option<(usize, usize)>>,
     /// The program, for messages.
     pub(super) program: Mutex<String>,
+    /// Process mode: the child's `TaskStart`, while the child runs (for `exit()`).
+    pub(super) process_start: AtomicPtr<c_void>,
     /// A Rust task's `pip_rs_task_exit` (0 for C tasks): how `exit()` ends the task.
     pub(super) rust_exit: AtomicUsize,
     pub(super) root: *const RootState,
@@ -94,6 +96,7 @@ pub(super) struct RootState {
     pub(super) named: Mutex<HashMap<(c_int, String), usize>>,
     pub(super) interrupt: AtomicI32,
     pub(super) catch_termination: bool,
+    pub(super) mode: Mode,
 }
 
 impl RootState {

@@ -6,13 +6,15 @@ use super::state::*;
 use super::*;
 
 /// Everything the task thread needs, handed over through `pthread_create`.
-pub(super) struct TaskStart {
+pub(crate) struct TaskStart {
     slot: &'static TaskSlot,
     root: &'static RootState,
     image: Image,
     spawn: Spawn,
     argv: Vec<*const c_char>,
     envp: Vec<*const c_char>,
+    /// Process mode: the child's stack size.
+    stack_size: usize,
 }
 
 /// Leaks a C string: argv and env strings must outlive the task (tasks keep pointers to them).
@@ -26,6 +28,7 @@ impl TaskStart {
         image: Image,
         spawn: Spawn,
         root: &'static RootState,
+        stack_size: usize,
     ) -> TaskStart {
         let mut argv: Vec<*const c_char> = std::iter::once(spawn.program.display().to_string())
             .chain(spawn.args.iter().cloned())
@@ -47,6 +50,7 @@ impl TaskStart {
             spawn,
             argv,
             envp,
+            stack_size,
         }
     }
 
@@ -88,8 +92,36 @@ impl TaskStart {
     }
 }
 
-/// Runs when the task's thread leaves its entry normally or by `exit()` (forced unwind):
-/// after hook, stdio flush, then `FINISHED`.
+/// Runs the after hook and flushes the task's stdio; returns the final exit code (a failing
+/// after hook replaces an exit code of 0). Used when a task returns or calls `exit()`.
+pub(super) fn after_and_flush(start: &mut TaskStart, code: c_int) -> c_int {
+    let mut code = code;
+    if let Some(after) = start.spawn.after.take() {
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(after)).unwrap_or(1);
+        if r != 0 && code == 0 {
+            code = r;
+        }
+    }
+    // SAFETY: the flush functions belong to this task's image or libc and take no
+    // arguments (fflush(NULL) flushes every stream of that libc).
+    unsafe {
+        if let Some(flush) = start.image.flush {
+            flush();
+        }
+        match start.image.ns.and_then(|ns| ns.fflush) {
+            Some(fflush) => {
+                fflush(std::ptr::null_mut());
+            }
+            None => {
+                libc::fflush(std::ptr::null_mut());
+            }
+        }
+    }
+    code
+}
+
+/// Thread mode: runs when the task's thread leaves its entry normally or by `exit()` (forced
+/// unwind): after hook, stdio flush, then `FINISHED`.
 struct Finish<'a> {
     start: &'a mut TaskStart,
 }
@@ -97,26 +129,11 @@ struct Finish<'a> {
 impl Drop for Finish<'_> {
     fn drop(&mut self) {
         let slot = self.start.slot;
-        if let Some(after) = self.start.spawn.after.take() {
-            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(after)).unwrap_or(1);
-            if r != 0 && slot.status() == ExitStatus::Exited(0) {
-                slot.status_value.store(r, Ordering::Release);
-            }
-        }
-        // SAFETY: the flush functions belong to this task's image or libc and take no
-        // arguments (fflush(NULL) flushes every stream of that libc).
-        unsafe {
-            if let Some(flush) = self.start.image.flush {
-                flush();
-            }
-            match self.start.image.ns.and_then(|ns| ns.fflush) {
-                Some(fflush) => {
-                    fflush(std::ptr::null_mut());
-                }
-                None => {
-                    libc::fflush(std::ptr::null_mut());
-                }
-            }
+        let recorded = slot.status();
+        let code = recorded.code().unwrap_or(0);
+        let after = after_and_flush(self.start, code);
+        if after != code && recorded == ExitStatus::Exited(0) {
+            slot.status_value.store(after, Ordering::Release);
         }
         slot.record(ExitStatus::Exited(0));
         CURRENT_TASK.with(|c| c.set(std::ptr::null()));
@@ -131,32 +148,12 @@ unsafe extern "C-unwind" fn ns_on_exit(code: c_int, _arg: *mut c_void) {
     unsafe { op_task_exit(std::ptr::null(), code) };
 }
 
-/// The task thread's start routine. `C-unwind` because `exit()` in the task ends the thread with
-/// a forced unwind that must pass through this frame (running `Finish`) to `pthread_create`'s
-/// own frame.
-pub(super) unsafe extern "C-unwind" fn task_thread(arg: *mut c_void) -> *mut c_void {
-    // SAFETY: `arg` is the Box<TaskStart> leaked by Root::spawn for this thread alone.
-    let mut start = unsafe { Box::from_raw(arg as *mut TaskStart) };
+/// Runs the task's code: namespace libc set-up, before hook, `PIP_STOP_ON_START`, attach, and
+/// the entry. Returns the exit code. On the task thread (thread mode) or in the task's child
+/// process (process mode).
+fn run_task(start: &mut TaskStart) -> c_int {
     let slot = start.slot;
-    slot.tid.store(gettid(), Ordering::Release);
-    CURRENT_TASK.with(|c| c.set(slot));
-    crate::sys::set_thread_name(&thread_name(slot.pipid, &start.spawn.program));
-    *slot.alt_stack.lock().unwrap() = crate::signals::alt_stack();
-    if let Err(e) = start.setup() {
-        CURRENT_TASK.with(|c| c.set(std::ptr::null()));
-        slot.setup_errno.store(e, Ordering::Release);
-        slot.state.store(SETUP_FAILED, Ordering::Release);
-        futex_wake(&slot.state, 1);
-        return std::ptr::null_mut();
-    }
-    slot.state.store(RUNNING, Ordering::Release);
-    futex_wake(&slot.state, 1);
-
-    let root = start.root;
     let pipid = slot.pipid as c_int;
-    let guard = Finish { start: &mut start };
-    let start = &mut *guard.start;
-
     if let Some(ns) = start.image.ns {
         // SAFETY: the namespace libc's own symbols; `environ` is its `char **environ`.
         unsafe {
@@ -174,9 +171,7 @@ pub(super) unsafe extern "C-unwind" fn task_thread(arg: *mut c_void) -> *mut c_v
     if let Some(before) = start.spawn.before.take() {
         let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(before)).unwrap_or(1);
         if r != 0 {
-            slot.record(ExitStatus::Exited(r));
-            drop(guard);
-            return std::ptr::null_mut();
+            return r;
         }
     }
     stop_on_start(slot.pipid);
@@ -186,18 +181,24 @@ pub(super) unsafe extern "C-unwind" fn task_thread(arg: *mut c_void) -> *mut c_v
     if let Some(attach) = start.image.attach {
         // SAFETY: a pip-rs task's attach function (ABI checked at load); argv/envp are
         // null-terminated and leaked.
-        let rc = unsafe { attach(&root.abi, pipid, start.argv.as_ptr(), start.envp.as_ptr()) };
+        let rc = unsafe {
+            attach(
+                &start.root.abi,
+                pipid,
+                start.argv.as_ptr(),
+                start.envp.as_ptr(),
+            )
+        };
         if rc != 0 {
-            slot.record(ExitStatus::Exited(127));
-            drop(guard);
-            return std::ptr::null_mut();
+            return 127;
         }
     }
-    let code = match &start.spawn.function {
+    match &start.spawn.function {
         Some((_, arg)) => {
             // SAFETY: the entry is `int f(void *)`, as the spawn asked for a start function.
             let f: unsafe extern "C-unwind" fn(*mut c_void) -> c_int =
                 unsafe { std::mem::transmute(start.image.entry) };
+            // SAFETY: calling the task's entry with the argument given at spawn.
             unsafe { f(*arg as *mut c_void) }
         }
         None => {
@@ -207,6 +208,7 @@ pub(super) unsafe extern "C-unwind" fn task_thread(arg: *mut c_void) -> *mut c_v
                 *const *const c_char,
                 *const *const c_char,
             ) -> c_int = unsafe { std::mem::transmute(start.image.entry) };
+            // SAFETY: argv and envp are null-terminated arrays of leaked C strings.
             unsafe {
                 f(
                     (start.argv.len() - 1) as c_int,
@@ -215,21 +217,186 @@ pub(super) unsafe extern "C-unwind" fn task_thread(arg: *mut c_void) -> *mut c_v
                 )
             }
         }
-    };
-    slot.record(ExitStatus::Exited(code));
+    }
+}
+
+/// The task thread's start routine. `C-unwind` because `exit()` in a thread-mode task ends the
+/// thread with a forced unwind that must pass through this frame (running `Finish`) to
+/// `pthread_create`'s own frame.
+pub(super) unsafe extern "C-unwind" fn task_thread(arg: *mut c_void) -> *mut c_void {
+    // SAFETY: `arg` is the Box<TaskStart> leaked by Root::spawn for this thread alone.
+    let mut start = unsafe { Box::from_raw(arg as *mut TaskStart) };
+    let slot = start.slot;
+    let process = start.root.mode == Mode::Process;
+    CURRENT_TASK.with(|c| c.set(slot));
+    crate::sys::set_thread_name(&thread_name(
+        slot.pipid,
+        &start.spawn.program,
+        start.root.mode,
+    ));
+    if !process {
+        slot.tid.store(gettid(), Ordering::Release);
+        *slot.alt_stack.lock().unwrap() = crate::signals::alt_stack();
+    }
+    if let Err(e) = start.setup() {
+        return setup_failed(slot, e);
+    }
+    if process {
+        host_process_task(&mut start);
+        return std::ptr::null_mut();
+    }
+    slot.state.store(RUNNING, Ordering::Release);
+    futex_wake(&slot.state, 1);
+
+    let guard = Finish { start: &mut start };
+    let code = run_task(guard.start);
+    guard.start.slot.record(ExitStatus::Exited(code));
     drop(guard);
     std::ptr::null_mut()
 }
 
-/// PiP's thread name: the last digit of the pipid, `|` for thread mode, then the program name.
-fn thread_name(pipid: usize, program: &std::path::Path) -> String {
+fn setup_failed(slot: &TaskSlot, errno: i32) -> *mut c_void {
+    CURRENT_TASK.with(|c| c.set(std::ptr::null()));
+    slot.setup_errno.store(errno, Ordering::Release);
+    slot.state.store(SETUP_FAILED, Ordering::Release);
+    futex_wake(&slot.state, 1);
+    std::ptr::null_mut()
+}
+
+// --- Process mode ------------------------------------------------------------------------------
+//
+// The task thread becomes a *host*: it clones a child with CLONE_VM | CLONE_SETTLS, giving the
+// child its own thread pointer (FS base), i.e. its own glibc thread control block and TLS, and
+// then blocks in wait4 until the child ends. The child is a process (own pid, fd table, fs info,
+// signal dispositions) in the root's address space. Because the host never runs while the child
+// lives, glibc sees one consistent "thread" using that TCB. The child must never leave through
+// glibc's thread exit (pthread_exit would tear down the host's TCB): it returns from
+// `child_main` or calls `_exit`.
+
+/// The host side: clone the child, publish RUNNING, wait for it, record how it ended.
+fn host_process_task(start: &mut TaskStart) {
+    let slot = start.slot;
+    let stack_size = start.stack_size;
+    let guard_size = 4096;
+    // SAFETY: an anonymous private mapping for the child's stack, checked for failure.
+    let stack = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            stack_size + guard_size,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_STACK,
+            -1,
+            0,
+        )
+    };
+    if stack == libc::MAP_FAILED {
+        setup_failed(slot, libc::ENOMEM);
+        return;
+    }
+    // SAFETY: the lowest page of our own mapping becomes the guard page.
+    unsafe { libc::mprotect(stack, guard_size, libc::PROT_NONE) };
+    let mut fs_base: libc::c_ulong = 0;
+    // SAFETY: ARCH_GET_FS writes the calling thread's FS base (its thread pointer).
+    unsafe {
+        libc::syscall(
+            libc::SYS_arch_prctl,
+            0x1003, /* ARCH_GET_FS */
+            &mut fs_base,
+        )
+    };
+    let top = (stack as usize + stack_size + guard_size) & !15;
+    // SAFETY: clone with our own stack and this thread's TLS; `start` stays alive (this frame
+    // owns it) until wait4 below has seen the child end.
+    let pid = unsafe {
+        libc::clone(
+            child_main,
+            top as *mut c_void,
+            libc::CLONE_VM | libc::CLONE_SETTLS | libc::SIGCHLD,
+            start as *mut TaskStart as *mut c_void,
+            std::ptr::null_mut::<libc::pid_t>(),
+            fs_base as *mut c_void,
+            std::ptr::null_mut::<libc::pid_t>(),
+        )
+    };
+    if pid < 0 {
+        let e = std::io::Error::last_os_error()
+            .raw_os_error()
+            .unwrap_or(libc::EIO);
+        // SAFETY: the mapping is ours and unused.
+        unsafe { libc::munmap(stack, stack_size + guard_size) };
+        setup_failed(slot, e);
+        return;
+    }
+    slot.tid.store(pid, Ordering::Release);
+    slot.state.store(RUNNING, Ordering::Release);
+    futex_wake(&slot.state, 1);
+
+    let mut status = 0;
+    let ended = loop {
+        // SAFETY: waits for our own child; __WALL because its exit signal may not be SIGCHLD's
+        // default handling in every root.
+        let r = unsafe { libc::wait4(pid, &mut status, libc::__WALL, std::ptr::null_mut()) };
+        if r == pid {
+            break Some(status);
+        }
+        if r < 0 && std::io::Error::last_os_error().raw_os_error() != Some(libc::EINTR) {
+            break None; // ECHILD: the root ignores SIGCHLD, so the child was reaped for us.
+        }
+    };
+    // SAFETY: the child has ended, so nobody uses its stack.
+    unsafe { libc::munmap(stack, stack_size + guard_size) };
+    slot.record(match ended {
+        Some(st) if libc::WIFSIGNALED(st) => ExitStatus::Signaled(libc::WTERMSIG(st)),
+        Some(st) => ExitStatus::Exited(libc::WEXITSTATUS(st)),
+        None => ExitStatus::Exited(0),
+    });
+    CURRENT_TASK.with(|c| c.set(std::ptr::null()));
+    slot.publish_finished();
+}
+
+/// The child side: a process of its own in the shared address space.
+extern "C" fn child_main(arg: *mut c_void) -> c_int {
+    // SAFETY: `arg` is the host's TaskStart, alive until the host's wait4 returns.
+    let start = unsafe { &mut *(arg as *mut TaskStart) };
+    crate::signals::restore_in_child();
+    close_cloexec_fds();
+    start.slot.process_start.store(arg, Ordering::Release);
+    let code = run_task(start);
+    after_and_flush(start, code)
+}
+
+/// Closes the descriptors marked close-on-exec, as PiP's process mode does (a task starts as if
+/// the root had exec'd it).
+fn close_cloexec_fds() {
+    let Ok(dir) = std::fs::read_dir("/proc/self/fd") else {
+        return;
+    };
+    let fds: Vec<i32> = dir
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+        .collect();
+    for fd in fds {
+        // SAFETY: F_GETFD on a number that may or may not be open; close only our own
+        // (this process's) close-on-exec descriptors.
+        unsafe {
+            let flags = libc::fcntl(fd, libc::F_GETFD);
+            if flags >= 0 && flags & libc::FD_CLOEXEC != 0 {
+                libc::close(fd);
+            }
+        }
+    }
+}
+
+/// PiP's thread name: the last digit of the pipid, `|` for thread mode or `;` for process mode
+/// (PiP's mark for its clone-based process mode), then the program name.
+fn thread_name(pipid: usize, program: &std::path::Path, mode: Mode) -> String {
     let base = program
         .file_name()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
     let base = base.strip_prefix("lib").unwrap_or(&base);
     let base = base.strip_suffix(".so").unwrap_or(base);
-    format!("{}|{}", pipid % 10, base)
+    let mark = if mode == Mode::Process { ';' } else { '|' };
+    format!("{}{mark}{}", pipid % 10, base)
 }
 
 /// `PIP_STOP_ON_START=N` stops the process (`SIGSTOP`) when task N starts; a negative N stops

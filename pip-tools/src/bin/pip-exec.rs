@@ -20,7 +20,7 @@ use std::time::Duration;
 /// pip-exec kills because another one failed do not count. When one task fails (non-zero
 /// exit, signal, panic), pip-exec says which and how, and ends the others.
 ///
-/// Environment: PIP_MODE (thread/pthread; process modes are not available yet), PIP_STACKSIZE
+/// Environment: PIP_MODE (thread/pthread or process), PIP_STACKSIZE
 /// (task stack size, e.g. 16m; a plain number is KiB), PIP_STOP_ON_START (a pipid, or -1 for
 /// all: stop the process with SIGSTOP when that task starts, for a debugger).
 #[derive(Parser, Debug)]
@@ -36,6 +36,10 @@ struct Cli {
     /// libc per task, at most 15 tasks).
     #[arg(long, default_value = "shared-libc", value_name = "LEVEL")]
     isolation: Isolation,
+    /// thread (a task is a thread; the default) or process (a task is a process of its own in
+    /// the shared address space). Default: PIP_MODE, else thread.
+    #[arg(long, value_name = "MODE")]
+    mode: Option<Mode>,
     /// Give every task a private file descriptor table (a copy of pip-exec's at spawn).
     #[arg(long)]
     private_fds: bool,
@@ -59,9 +63,10 @@ fn fail(msg: impl std::fmt::Display) -> ExitCode {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    if let Err(e) = Mode::from_env() {
-        return fail(e);
-    }
+    let mode = match cli.mode.map(Ok).unwrap_or_else(Mode::from_env) {
+        Ok(m) => m,
+        Err(e) => return fail(e),
+    };
     let groups: Vec<Group> = match parse_groups(cli.n, cli.func.clone(), &cli.rest) {
         Ok(g) => g,
         Err(e) => return fail(e),
@@ -92,6 +97,7 @@ fn main() -> ExitCode {
         Box::leak(Box::new(pip_core::Barrier::new(total as u32)));
     let mut root = match Root::builder(total)
         .isolation(cli.isolation)
+        .mode(mode)
         .export(barrier as *const _ as *mut pip_core::Barrier)
         .catch_termination_signals(true)
         .init()

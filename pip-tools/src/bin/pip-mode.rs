@@ -11,9 +11,10 @@ use std::process::ExitCode;
 ///     pip-mode -T                                 print PIP_MODE=thread
 ///     pip-mode --show                             print the mode a job would use now
 ///
-/// Only the thread mode (`thread`, also spelled `pthread`: a task is a thread of the root's
-/// process) is available. PiP's process modes (-P, -L, -C, -G) are recognised and refused with
-/// an explanation: they are not implemented yet.
+/// Two modes are available: thread (`thread`, also spelled `pthread`: a task is a thread of the
+/// root's process) and process (-P: a task is a process of its own in the root's address
+/// space). PiP's process:preload, process:pipclone and process:got (-L, -C, -G) need PiP's
+/// patched glibc; they are recognised and refused with that explanation.
 ///
 /// Exit code: the command's when it runs; 1 when the mode is refused; 126 or 127 when the
 /// command cannot be run; 2 on a usage error.
@@ -24,19 +25,19 @@ struct Cli {
     /// Thread mode: a task is a thread of the root's process (PIP_MODE=thread).
     #[arg(short = 'T', long = "thread", visible_alias = "pthread")]
     thread: bool,
-    /// PiP's process mode (PIP_MODE=process): not available yet.
+    /// Process mode: a task is a process sharing the root's address space (PIP_MODE=process).
     #[arg(short = 'P', long = "process")]
     process: bool,
-    /// PiP's process:preload mode: not available yet.
+    /// PiP's process:preload mode: needs PiP's patched glibc; refused.
     #[arg(short = 'L', long = "process:preload")]
     preload: bool,
-    /// PiP's process:pipclone mode: not available yet.
+    /// PiP's process:pipclone mode: needs PiP's patched glibc; refused.
     #[arg(short = 'C', long = "process:pipclone")]
     pipclone: bool,
     /// PiP's obsolete process:got mode: not available.
     #[arg(short = 'G', long = "process:got")]
     got: bool,
-    /// Print the mode a job started now would use (`pthread`), as PiP's printpipmode does.
+    /// Print the mode a job started now would use (`pthread` or `process`), as PiP's printpipmode does.
     #[arg(long)]
     show: bool,
     /// The command to run, with its arguments.
