@@ -65,8 +65,11 @@ impl Select {
             programs: self.patterns.clone(),
         }
     }
+    /// The matching jobs. Jobs named by pid are looked for among every user's, like `ps -p`
+    /// (what may be read of them is then up to the kernel).
     fn jobs(&self) -> Vec<Job> {
-        self.filter().apply(jobs::scan(self.all_users))
+        self.filter()
+            .apply(jobs::scan(self.all_users || !self.jobs.is_empty()))
     }
 }
 
@@ -233,6 +236,9 @@ fn report_sent(sent: &[jobs::Sent]) -> ExitCode {
     for s in sent {
         match &s.result {
             Ok(()) => println!("{}: sent {}", s.what, pips::signals::signal_name(s.signal)),
+            // Among several targets, one that ended meanwhile (often because the root ended
+            // the job when an earlier one died) is not a failure.
+            Err(PipsError::Gone(_)) if sent.len() > 1 => println!("{}: already ended", s.what),
             Err(e) => {
                 ok = false;
                 eprintln!("pips: {e}");
@@ -308,11 +314,12 @@ fn fds_cmd(a: FdsArgs) -> ExitCode {
         }
         return ExitCode::SUCCESS;
     }
+    let unreadable = std::cell::Cell::new(None);
     let mut trackers: Vec<(i32, fds::Tracker)> = Vec::new();
     let color = std::io::stdout().is_terminal();
     let select = a.select.clone();
     let mut first = Some(jobs);
-    output(a.watch, || {
+    let code = output(a.watch, || {
         let jobs = first.take().unwrap_or_else(|| select.jobs());
         let mut text = String::new();
         let mut json = Vec::new();
@@ -325,6 +332,9 @@ fn fds_cmd(a: FdsArgs) -> ExitCode {
                 }
             };
             let s = snap(j, tr);
+            if s.tables.is_empty() && !s.errors.is_empty() {
+                unreadable.set(Some(format!("job {}: {}", j.pid, s.errors.join("; "))));
+            }
             if a.json {
                 json.push(serde_json::json!({"job": j.to_json(), "fds": s.to_json()}));
             } else {
@@ -339,7 +349,11 @@ fn fds_cmd(a: FdsArgs) -> ExitCode {
         } else {
             text
         }
-    })
+    });
+    match unreadable.take() {
+        Some(why) => fail(why),
+        None => code,
+    }
 }
 
 fn signals_cmd(select: Select, json: bool, watch: Option<f64>) -> ExitCode {

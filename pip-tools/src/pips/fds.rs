@@ -767,7 +767,7 @@ pub fn pipe_warnings(snap: &Snapshot) -> Vec<Warning> {
         }
         let slot_text = |&(t, fd): &(usize, i32)| {
             let tb = &snap.tables[t];
-            format!("{} fd {fd} ({})", tb.name(), tb.main_label())
+            format!("{} fd {fd} ({})", tb.name(), tb.holders_text())
         };
         let mut reader_tables: Vec<usize> = readers.iter().map(|r| r.0).collect();
         reader_tables.dedup();

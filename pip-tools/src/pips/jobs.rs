@@ -316,7 +316,8 @@ fn isolation_from_maps(pid: i32) -> Option<String> {
 fn program_of(pid: i32) -> String {
     if let Ok(p) = std::fs::read_link(format!("/proc/{pid}/exe")) {
         if let Some(n) = p.file_name() {
-            return n.to_string_lossy().into_owned();
+            let n = n.to_string_lossy();
+            return n.strip_suffix(" (deleted)").unwrap_or(&n).to_string();
         }
     }
     procfs::cmdline(pid)
@@ -435,6 +436,12 @@ fn read_job(pid: i32, names: &[(i32, String)]) -> Job {
             }
         }
         let (state, cpu_time, cpu_percent, last_cpu) = thread_stat(child, child);
+        // A forked process keeps the forking thread's name until it execs; then its name is
+        // the new program's.
+        let name = procfs::comm(child, child).unwrap_or_default();
+        let program = parse_task_name(&name)
+            .map(|(_, p)| p.to_string())
+            .unwrap_or_else(|| name.clone());
         forked.push(Task {
             job: pid,
             role: Role::Forked { by },
@@ -442,8 +449,8 @@ fn read_job(pid: i32, names: &[(i32, String)]) -> Job {
             pipid_exact: pipid.is_some_and(|p| pipids.values().any(|&(q, e)| q == p && e)),
             pid: child,
             tid: child,
-            name: procfs::comm(child, child).unwrap_or_default(),
-            program: program_of(child),
+            name,
+            program,
             mode: "process",
             fds: FdSharing::Private,
             state,

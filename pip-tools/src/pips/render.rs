@@ -477,7 +477,7 @@ const MARGIN: f64 = 20.0;
 pub fn fds_svg_builtin(title: &str, s: &Snapshot) -> String {
     // Row 1: tables.
     let mut x = MARGIN;
-    let y0 = MARGIN + 24.0;
+    let y0 = MARGIN + 34.0;
     let mut table_boxes = Vec::new(); // (x, w, h)
     let mut cell_pos: std::collections::HashMap<(usize, i32), (f64, f64)> = Default::default();
     for (ti, t) in s.tables.iter().enumerate() {
@@ -548,7 +548,23 @@ pub fn fds_svg_builtin(title: &str, s: &Snapshot) -> String {
         x += VN_W + GAP;
     }
     width = width.max(x) + MARGIN;
-    let warn_lines = s.warnings.len() as f64;
+    // Warnings under the diagram, wrapped to its width.
+    let chars = ((width - 2.0 * MARGIN) / 6.7).max(40.0) as usize;
+    let warn_text: Vec<String> = s
+        .warnings
+        .iter()
+        .flat_map(|w| {
+            let words: Vec<String> = format!("⚠ {}", w.text)
+                .split(' ')
+                .map(String::from)
+                .collect();
+            wrap(&words, chars, "")
+                .lines()
+                .map(String::from)
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let warn_lines = warn_text.len() as f64;
     let height = y2 + VN_H + MARGIN + 18.0 * warn_lines + 10.0;
 
     let mut o = String::new();
@@ -719,12 +735,12 @@ pub fn fds_svg_builtin(title: &str, s: &Snapshot) -> String {
             v.ino
         );
     }
-    for (i, w) in s.warnings.iter().enumerate() {
+    for (i, line) in warn_text.iter().enumerate() {
         let _ = writeln!(
             o,
-            r##"<text class="warning" x="{MARGIN}" y="{:.1}" fill="#a05a00">⚠ {}</text>"##,
+            r##"<text class="warning" x="{MARGIN}" y="{:.1}" fill="#a05a00">{}</text>"##,
             y2 + VN_H + MARGIN + 18.0 * i as f64 + 6.0,
-            xml(&w.text)
+            xml(line)
         );
     }
     let _ = writeln!(o, "</svg>");

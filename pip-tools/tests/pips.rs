@@ -1,0 +1,840 @@
+//! `pips` on jobs these tests start themselves with pip-exec: the listing and its JSON,
+//! signalling one task or a job, fd tables (shared, private, and those of forked processes),
+//! a pipe chain built with dup2 whose reader cannot see end-of-file, signal masks, the live
+//! text view, the live page (and, when Chromium is installed, the page in a headless browser),
+//! and what another user is told.
+//!
+//! Nothing here depends on timing: states that take a moment to appear (a forked child closing
+//! its fds, a signal becoming pending) are polled for, under a generous limit that only stops a
+//! hang.
+
+#[path = "../../tests/support/mod.rs"]
+mod support;
+
+use serde_json::Value;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+use support::*;
+
+/// A task example built by `cargo build --examples` (target/<profile>/examples/lib<name>.so).
+fn example(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let p = exe
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("examples")
+        .join(format!("lib{name}.so"));
+    assert!(
+        p.exists(),
+        "{} is missing: build the examples first (`cargo build --workspace --bins --examples`)",
+        p.display()
+    );
+    p
+}
+
+/// A job started with pip-exec, killed (SIGKILL) when dropped unless it was finished.
+struct Job {
+    run: Option<Running>,
+    pid: i32,
+}
+
+impl Job {
+    /// Starts `pip-exec ARGS` and waits until `n` task threads named `*|suffix` run.
+    fn start(args: &[&str], suffix: &str, n: usize) -> Job {
+        let mut c = Command::new(tool("pip-exec"));
+        c.args(args)
+            .env_remove("PIP_MODE")
+            .env_remove("PIP_STOP_ON_START");
+        let mut run = start(&mut c);
+        run.wait_for_task_threads(suffix, n);
+        let pid = run.pid();
+        Job {
+            run: Some(run),
+            pid,
+        }
+    }
+
+    /// Waits for pip-exec to end and returns its output.
+    fn finish(mut self) -> Output {
+        self.run.take().unwrap().finish(HANG_LIMIT)
+    }
+}
+
+impl Drop for Job {
+    fn drop(&mut self) {
+        if let Some(mut r) = self.run.take() {
+            let _ = r.child.kill();
+            let _ = r.child.wait();
+        }
+    }
+}
+
+fn s(p: &Path) -> String {
+    p.display().to_string()
+}
+
+/// Runs pips and returns its output.
+fn pips(args: &[&str]) -> Output {
+    run_tool("pips", args)
+}
+
+/// Runs pips, checks it succeeded, and parses its JSON output.
+fn pips_json(args: &[&str]) -> Value {
+    let out = pips(args);
+    assert_eq!(out.code, Some(0), "pips {args:?}: {}", out.both());
+    serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", out.stdout))
+}
+
+/// Calls `f` until it returns `Some`, failing the test after [`HANG_LIMIT`].
+fn poll<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + HANG_LIMIT;
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The rows of one job in `pips --json`.
+fn rows(job: i32) -> Vec<Value> {
+    let v = pips_json(&["-r", &job.to_string(), "--json"]);
+    let jobs = v.as_array().unwrap();
+    assert_eq!(jobs.len(), 1, "{v}");
+    jobs[0]["tasks"].as_array().unwrap().clone()
+}
+
+fn str_of(v: &Value) -> &str {
+    v.as_str().unwrap_or_default()
+}
+
+/// Compiles a C task (a shared object) once per test process.
+fn c_task(cell: &'static OnceLock<PathBuf>, name: &str, src: &str) -> &'static Path {
+    cell.get_or_init(|| cc(&build_dir("pips"), name, src, &["-shared", "-fPIC"]))
+}
+
+/// A task that builds a pipe chain and gets it wrong, as a first try often does: it forks a
+/// writer (stdout -> pipe) and a reader (stdin <- pipe) and waits for the reader, but keeps the
+/// pipe's write end open itself, so the reader never sees end-of-file.
+fn pipechain_task() -> &'static Path {
+    static P: OnceLock<PathBuf> = OnceLock::new();
+    c_task(
+        &P,
+        "pipechain.so",
+        r#"
+#define _GNU_SOURCE
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+int main(void) {
+    int p[2];
+    if (pipe(p) != 0) return 1;
+    pid_t w = fork();
+    if (w == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        dup2(p[1], 1); close(p[0]); close(p[1]);
+        const char msg[] = "hello through the pipe\n";
+        if (write(1, msg, sizeof msg - 1) < 0) _exit(1);
+        for (;;) pause();
+    }
+    pid_t r = fork();
+    if (r == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        dup2(p[0], 0); close(p[0]); close(p[1]);
+        char buf[256];
+        while (read(0, buf, sizeof buf) > 0) {}
+        _exit(0);
+    }
+    close(p[0]); /* but not p[1] */
+    int st;
+    waitpid(r, &st, 0);
+    return 0;
+}
+"#,
+    )
+}
+
+/// A task that, given `private`, unshares its fd table and opens a file of its own; given
+/// `shared`, keeps the root's table. Then it sleeps.
+fn fdmix_task() -> &'static Path {
+    static P: OnceLock<PathBuf> = OnceLock::new();
+    c_task(
+        &P,
+        "fdmix.so",
+        r#"
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <sched.h>
+#include <string.h>
+#include <unistd.h>
+int main(int argc, char **argv) {
+    if (argc > 1 && strcmp(argv[1], "private") == 0) {
+        if (unshare(CLONE_FILES) != 0) return 1;
+        if (open("/proc/version", O_RDONLY) < 0) return 2;
+    }
+    for (;;) pause();
+}
+"#,
+    )
+}
+
+/// A task that blocks HUP and USR1 in its thread, makes USR1 pending for itself, ignores URG
+/// and catches WINCH, then sleeps.
+fn signals_task() -> &'static Path {
+    static P: OnceLock<PathBuf> = OnceLock::new();
+    c_task(
+        &P,
+        "sigtask.so",
+        r#"
+#define _GNU_SOURCE
+#include <signal.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+static void on_winch(int sig) { (void)sig; }
+int main(void) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGUSR1);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGURG, SIG_IGN);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_winch;
+    sigaction(SIGWINCH, &sa, NULL);
+    syscall(SYS_tgkill, getpid(), gettid(), SIGUSR1);
+    for (;;) pause();
+}
+"#,
+    )
+}
+
+#[test]
+fn listing_shows_every_task_of_a_job() {
+    let tasks = s(&example("test_tasks"));
+    let job = Job::start(&["-n", "3", &tasks, "sleep"], "test_tasks", 3);
+    let rows = rows(job.pid);
+    assert_eq!(rows.len(), 4, "{rows:?}");
+    assert_eq!(str_of(&rows[0]["role"]), "root");
+    assert_eq!(rows[0]["tid"], job.pid);
+    for (p, r) in rows[1..].iter().enumerate() {
+        assert_eq!(str_of(&r["role"]), "task");
+        assert_eq!(r["pipid"], p, "{r}");
+        assert_eq!(r["pipid_exact"], true, "{r}");
+        assert_eq!(r["pid"], job.pid);
+        assert_eq!(str_of(&r["mode"]), "thread");
+        assert_eq!(str_of(&r["fd_table"]), "shared");
+        assert_eq!(str_of(&r["program"]), "libtest_tasks.so");
+        assert!(
+            Path::new(&format!("/proc/{}/task/{}", job.pid, r["tid"])).exists(),
+            "{r}"
+        );
+    }
+    let v = pips_json(&["-r", &job.pid.to_string(), "--json"]);
+    assert_eq!(v[0]["ntasks"], 3);
+    assert_eq!(str_of(&v[0]["isolation"]), "shared-libc");
+
+    // Text: one line per row, with the columns named.
+    let out = pips(&["-r", &job.pid.to_string()]);
+    assert_eq!(out.code, Some(0), "{}", out.both());
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert!(
+        lines[0].starts_with("ROOT") && lines[0].contains("PIPID"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(lines.len(), 5, "{}", out.stdout);
+    assert!(
+        lines[4].contains(" 2 ") && lines[4].contains("libtest_tasks.so"),
+        "{}",
+        out.stdout
+    );
+
+    // Filters: by pipid, by program.
+    let one = pips_json(&["-r", &job.pid.to_string(), "-t", "1", "--json"]);
+    let t = one[0]["tasks"].as_array().unwrap();
+    assert_eq!(t.len(), 1);
+    assert_eq!(t[0]["pipid"], 1);
+    let none = pips_json(&["-r", &job.pid.to_string(), "--json", "no-such-program"]);
+    assert_eq!(none.as_array().unwrap().len(), 0);
+    // A pattern matching the tasks' program keeps the tasks; one matching the root's keeps
+    // the whole job.
+    let by_prog = pips_json(&["-r", &job.pid.to_string(), "--json", "test_tasks"]);
+    assert_eq!(by_prog[0]["tasks"].as_array().unwrap().len(), 3);
+    let by_root = pips_json(&["-r", &job.pid.to_string(), "--json", "pip-exec"]);
+    assert_eq!(by_root[0]["tasks"].as_array().unwrap().len(), 4);
+}
+
+#[test]
+fn kill_ends_only_the_task_named() {
+    let tasks = s(&example("test_tasks"));
+    let job = Job::start(&["-n", "3", &tasks, "sleep"], "test_tasks", 3);
+    let pid = job.pid.to_string();
+    let tid1 = rows(job.pid)[2]["tid"].as_i64().unwrap();
+    let out = pips(&["kill", "-s", "KILL", &format!("{pid}:1")]);
+    assert_eq!(out.code, Some(0), "{}", out.both());
+    assert!(
+        out.stdout.contains("task 1 of job") && out.stdout.contains("RTMAX-3"),
+        "{}",
+        out.stdout
+    );
+    // pip-exec reports task 1 as killed by SIGKILL, and ends the others itself.
+    let end = job.finish();
+    assert_eq!(end.code, Some(128 + 9), "{}", end.both());
+    assert!(
+        end.stderr.contains("task 1 (")
+            && end.stderr.contains("SIGKILL")
+            && !end.stderr.contains("task 0 (")
+            && !end.stderr.contains("task 2 ("),
+        "{}",
+        end.both()
+    );
+    assert!(!Path::new(&format!("/proc/{pid}/task/{tid1}")).exists());
+}
+
+#[test]
+fn kill_by_tid_and_terminate_a_whole_job() {
+    let tasks = s(&example("test_tasks"));
+    let job = Job::start(&["-n", "2", &tasks, "sleep"], "test_tasks", 2);
+    let pid = job.pid.to_string();
+    // An unknown task, a job that is gone: errors that say so.
+    let out = pips(&["kill", &format!("{pid}:7")]);
+    assert_eq!(out.code, Some(1), "{}", out.both());
+    assert!(out.stderr.contains("no running task 7"), "{}", out.both());
+    let out = pips(&["kill", "999999999:0"]);
+    assert_eq!(out.code, Some(1));
+    assert!(out.stderr.contains("ended"), "{}", out.both());
+    // PiP's `pips -k`: SIGTERM to each listed task. (pip-exec ends the job when the first
+    // task dies, so the second may be gone by the time pips reaches it: that is not an error.)
+    let out = pips(&["-k", "-r", &pid]);
+    assert_eq!(out.code, Some(0), "{}", out.both());
+    assert_eq!(out.stdout.lines().count(), 2, "{}", out.stdout);
+    assert!(out.stdout.starts_with("task 0 of job"), "{}", out.stdout);
+    let end = job.finish();
+    assert_eq!(end.code, Some(128 + libc::SIGTERM), "{}", end.both());
+    assert!(end.stderr.contains("SIGTERM"), "{}", end.both());
+}
+
+/// The fd tables of a job, by their holders' labels: [(holders, fds)].
+fn tables(fds: &Value) -> Vec<(Vec<String>, Vec<i64>)> {
+    fds["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            let holders = t["holders"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|h| str_of(&h["label"]).to_string())
+                .collect();
+            let fds = t["fds"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| f["fd"].as_i64().unwrap())
+                .collect();
+            (holders, fds)
+        })
+        .collect()
+}
+
+fn fds_json(job: i32, extra: &[&str]) -> Value {
+    let mut args = vec!["fds", "-r"];
+    let pid = job.to_string();
+    args.push(&pid);
+    args.push("--json");
+    args.extend(extra);
+    let v = pips_json(&args);
+    assert_eq!(v.as_array().unwrap().len(), 1, "{v}");
+    v[0]["fds"].clone()
+}
+
+#[test]
+fn shared_and_private_fd_tables_are_grouped() {
+    // Task 0 unshares its table and opens a file; tasks 1 and 2 share the root's.
+    let prog = s(fdmix_task());
+    let job = Job::start(
+        &["-n", "1", &prog, "private", ":", "-n", "2", &prog, "shared"],
+        "fdmix",
+        3,
+    );
+    let t = poll("task 0's private fd", || {
+        let t = tables(&fds_json(job.pid, &[]));
+        (t.len() == 2).then_some(t)
+    });
+    let shared = t
+        .iter()
+        .find(|(h, _)| h.contains(&"root".to_string()))
+        .unwrap();
+    let private = t
+        .iter()
+        .find(|(h, _)| h.contains(&"task 0".to_string()))
+        .unwrap();
+    assert!(
+        shared.0.contains(&"task 1".into()) && shared.0.contains(&"task 2".into()),
+        "{t:?}"
+    );
+    assert_eq!(private.0, vec!["task 0".to_string()], "{t:?}");
+    // The file task 0 opened is in its table only.
+    let v = fds_json(job.pid, &[]);
+    let version: Vec<&Value> = v["vnodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| str_of(&n["name"]) == "/proc/version")
+        .collect();
+    assert_eq!(version.len(), 1, "{v}");
+    assert_eq!(version[0]["ofds"].as_array().unwrap().len(), 1);
+    let rows = rows(job.pid);
+    assert_eq!(str_of(&rows[1]["fd_table"]), "private");
+    assert_eq!(str_of(&rows[2]["fd_table"]), "shared");
+}
+
+#[test]
+fn private_fds_give_every_task_its_own_table() {
+    let tasks = s(&example("test_tasks"));
+    let job = Job::start(
+        &["-n", "3", "--private-fds", &tasks, "sleep"],
+        "test_tasks",
+        3,
+    );
+    let v = fds_json(job.pid, &[]);
+    let t = tables(&v);
+    assert_eq!(t.len(), 4, "{t:?}");
+    for label in ["root", "task 0", "task 1", "task 2"] {
+        assert!(
+            t.iter()
+                .any(|(h, _)| h.first().map(String::as_str) == Some(label)),
+            "{label}: {t:?}"
+        );
+    }
+    // Each private table is a copy of the root's at spawn: its stdio is the root's open file
+    // (same OFD), so stdin's OFD is referred to from all four tables.
+    let stdin_ofd = v["tables"][0]["fds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["fd"] == 0)
+        .map(|f| str_of(&f["ofd"]).to_string())
+        .unwrap();
+    let ofd = v["ofds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| str_of(&o["id"]) == stdin_ofd)
+        .unwrap();
+    assert_eq!(ofd["refs"], 4, "{ofd}");
+    assert!(v["tables"][1]["fds"][0]["also_in_root"].as_bool().unwrap());
+}
+
+#[test]
+fn pipe_chain_diagram_and_eof_warning() {
+    let prog = s(pipechain_task());
+    let job = Job::start(&["-n", "1", &prog], "pipechain", 1);
+    // Wait for the steady state: both children forked and done with their dup2/close.
+    let v = poll("the pipe chain to settle", || {
+        let v = fds_json(job.pid, &["--hide-images"]);
+        let pipe =
+            v["vnodes"].as_array().unwrap().iter().find(|n| {
+                str_of(&n["kind"]) == "PIPE" && n["ofds"].as_array().unwrap().len() == 2
+            })?;
+        let ofds: Vec<&Value> = pipe["ofds"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|id| {
+                v["ofds"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|o| o["id"] == *id)
+                    .unwrap()
+            })
+            .collect();
+        let refs = |a: &str| {
+            ofds.iter()
+                .find(|o| o["access"] == a)
+                .map(|o| o["refs"].as_i64().unwrap())
+        };
+        (refs("W") == Some(2) && refs("R") == Some(1) && v["tables"].as_array()?.len() == 3)
+            .then(|| v.clone())
+    });
+    let t = tables(&v);
+    let table_of = |label: &str| {
+        t.iter()
+            .position(|(h, _)| h.iter().any(|l| l.starts_with(label)))
+            .unwrap_or_else(|| panic!("{label}: {t:?}"))
+    };
+    let root = table_of("root");
+    assert!(
+        t[root].0.contains(&"task 0".into()),
+        "the task shares the root's table: {t:?}"
+    );
+    let children: Vec<usize> = (0..t.len()).filter(|&i| i != root).collect();
+    assert_eq!(children.len(), 2);
+
+    // Which child is which: the writer's fd 1 and the reader's fd 0 lead to the pipe.
+    let fd_ofd = |ti: usize, fd: i64| -> Value {
+        let id = v["tables"][ti]["fds"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["fd"] == fd)
+            .map(|f| f["ofd"].clone())
+            .unwrap();
+        v["ofds"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["id"] == id)
+            .unwrap()
+            .clone()
+    };
+    let vnode_kind = |o: &Value| {
+        let id = &o["vnode"];
+        let n = v["vnodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|n| n["id"] == *id)
+            .unwrap();
+        str_of(&n["kind"]).to_string()
+    };
+    // (The reader's stdout and the writer's stdin are pip-exec's: a pipe to this test, and
+    // /dev/null.)
+    let reader = *children
+        .iter()
+        .find(|&&c| vnode_kind(&fd_ofd(c, 0)) == "PIPE")
+        .expect("reader");
+    let writer = *children.iter().find(|&&c| c != reader).unwrap();
+    let w = fd_ofd(writer, 1);
+    let r = fd_ofd(reader, 0);
+    assert_eq!((str_of(&w["access"]), str_of(&r["access"])), ("W", "R"));
+    assert_eq!(w["vnode"], r["vnode"], "both ends are one pipe");
+    // The write end is also held by the root's table (the task's forgotten close).
+    let held: Vec<String> = w["slots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| str_of(&s["table"]).to_string())
+        .collect();
+    let name = |i: usize| str_of(&v["tables"][i]["id"]).to_string();
+    assert!(
+        held.contains(&name(root)) && held.contains(&name(writer)),
+        "{held:?}"
+    );
+
+    // The warning names the holders of the write ends.
+    let warnings = v["warnings"].as_array().unwrap();
+    let eof = warnings
+        .iter()
+        .find(|w| str_of(&w["kind"]) == "pipe-eof")
+        .unwrap_or_else(|| panic!("no EOF warning: {v}"));
+    let text = str_of(&eof["text"]);
+    assert!(text.contains(&format!("{} fd", name(root))), "{text}");
+    assert!(text.contains("root, task 0"), "{text}");
+    assert!(text.contains(&format!("{} fd 1", name(writer))), "{text}");
+    assert!(text.contains(&format!("{} fd 0", name(reader))), "{text}");
+
+    // The same in the other formats. DOT: an arrow from the reader's fd 0 to the read end,
+    // coloured as the reader's table.
+    let pid = job.pid.to_string();
+    let dot = pips(&["fds", "-r", &pid, "--hide-images", "--dot"]);
+    assert_eq!(dot.code, Some(0), "{}", dot.both());
+    let colour = str_of(&v["tables"][reader]["color"]);
+    let edge = format!(
+        "{}:f0:s -> {} [color=\"{colour}\"];",
+        name(reader),
+        str_of(&r["id"])
+    );
+    assert!(dot.stdout.contains(&edge), "{edge}\n{}", dot.stdout);
+    assert!(dot.stdout.contains("[PIPE] pipe:["), "{}", dot.stdout);
+    // Text: the tables, the open files with R/W, the vnodes, the warning.
+    let text = pips(&["fds", "-r", &pid, "--hide-images"]);
+    assert!(text.stdout.contains("FD TABLES"), "{}", text.stdout);
+    assert!(text.stdout.contains("! [pipe-eof]"), "{}", text.stdout);
+    assert!(text.stdout.contains(&format!("0→{}", str_of(&r["id"]))));
+    // Built-in SVG: boxes with the ids, R/W marks, type marks, the warning highlighted.
+    let svg = pips(&["fds", "-r", &pid, "--hide-images", "--svg", "--builtin"]);
+    assert!(svg.stdout.starts_with("<svg"), "{}", svg.stdout);
+    for needle in [
+        format!("id=\"{}\"", name(reader)),
+        format!("id=\"{}\"", str_of(&r["id"])),
+        format!("id=\"e-{}-0\"", name(reader)),
+        "class=\"mark mark-R\"".into(),
+        "class=\"mark mark-W\"".into(),
+        "data-kind=\"PIPE\"".into(),
+        "class=\"vnode warn\"".into(),
+        colour.to_string(),
+    ] {
+        assert!(svg.stdout.contains(&needle), "{needle} not in the SVG");
+    }
+    // --svg with the system's dot when it is installed (or the built-in one otherwise).
+    let any = pips(&["fds", "-r", &pid, "--svg"]);
+    assert!(any.stdout.contains("<svg"), "{}", any.both());
+}
+
+#[test]
+fn signal_masks_of_a_task() {
+    let job = Job::start(&["-n", "1", &s(signals_task())], "sigtask", 1);
+    let pid = job.pid.to_string();
+    let rows = poll("the task's pending USR1", || {
+        let v = pips_json(&["signals", "-r", &pid, "--json"]);
+        let task = v
+            .as_array()?
+            .iter()
+            .find(|r| r["label"] == "task 0")?
+            .clone();
+        task["pending_thread"]
+            .as_array()?
+            .iter()
+            .any(|s| s == "USR1")
+            .then_some(v)
+    });
+    let rows = rows.as_array().unwrap();
+    let task = rows.iter().find(|r| r["label"] == "task 0").unwrap();
+    let root = rows.iter().find(|r| r["label"] == "root").unwrap();
+    let has = |r: &Value, k: &str, sig: &str| r[k].as_array().unwrap().iter().any(|s| s == sig);
+    assert!(
+        has(task, "blocked", "USR1") && has(task, "blocked", "HUP"),
+        "{task}"
+    );
+    assert!(
+        !has(root, "blocked", "USR1"),
+        "masks are per thread: {root}"
+    );
+    assert!(!has(root, "pending_thread", "USR1"), "{root}");
+    assert!(!has(task, "pending_shared", "USR1"), "{task}");
+    assert!(
+        has(task, "ignored", "URG") && has(root, "ignored", "URG"),
+        "{task}"
+    );
+    let caught: Vec<&str> = task["caught"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| str_of(&c["signal"]))
+        .collect();
+    assert!(caught.contains(&"WINCH"), "{caught:?}");
+    // pip-core's per-task kill signal is named by convention.
+    let kill = task["caught"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["signal"] == "RTMAX-3")
+        .unwrap();
+    assert!(str_of(&kill["note"]).contains("pip-core"));
+    let text = pips(&["signals", "-r", &pid]);
+    assert!(text.stdout.contains("PENDING(THREAD)"), "{}", text.stdout);
+    let line = text.stdout.lines().find(|l| l.contains("task 0")).unwrap();
+    assert!(
+        line.contains("HUP USR1") && line.contains("WINCH"),
+        "{line}"
+    );
+}
+
+#[no_mangle]
+extern "C" fn pips_test_on_usr2(_sig: i32) {}
+
+#[test]
+fn handler_names_inside_the_process() {
+    use pip_tools::pips::signals;
+    // SAFETY: installs a handler that does nothing for a signal nobody sends to this process.
+    unsafe {
+        let mut sa: libc::sigaction = std::mem::zeroed();
+        sa.sa_sigaction = pips_test_on_usr2 as *const () as usize;
+        libc::sigaction(libc::SIGUSR2, &sa, std::ptr::null_mut());
+    }
+    let pid = std::process::id() as i32;
+    let st = signals::read(pid, pid, "me").unwrap();
+    let c = st
+        .caught
+        .iter()
+        .find(|c| c.signal == libc::SIGUSR2)
+        .unwrap();
+    assert_eq!(c.handler.as_deref(), Some("pips_test_on_usr2"), "{c:?}");
+    assert!(st.handler_note.is_none());
+}
+
+#[test]
+fn watch_refreshes_the_listing() {
+    let tasks = s(&example("test_tasks"));
+    let job = Job::start(&["-n", "1", &tasks, "sleep"], "test_tasks", 1);
+    let mut child = Command::new(tool("pips"))
+        .args(["--watch", "0.05", "-r", &job.pid.to_string()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut frames = 0;
+    while frames < 3 {
+        let l = lines.next().expect("pips --watch ended").unwrap();
+        if l.starts_with("ROOT") {
+            frames += 1;
+        }
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+/// Reads `/frame.json` from a `pips serve` at `port`.
+fn http_get(port: u16, path: &str) -> String {
+    let mut c = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(c, "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").unwrap();
+    let mut s = String::new();
+    c.read_to_string(&mut s).unwrap();
+    s
+}
+
+/// A running `pips serve`, killed when dropped.
+struct Server(std::process::Child, u16);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn serve(job: i32) -> Server {
+    let mut child = Command::new(tool("pips"))
+        .args(["serve", "-r", &job.to_string(), "--hide-images"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let port = line
+        .trim()
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.trim_end_matches('/').parse().ok())
+        .unwrap_or_else(|| panic!("no URL in {line:?}"));
+    Server(child, port)
+}
+
+#[test]
+fn live_page_keeps_ids_between_refreshes() {
+    let prog = s(pipechain_task());
+    let job = Job::start(&["-n", "1", &prog], "pipechain", 1);
+    poll("the pipe chain to settle", || {
+        let v = fds_json(job.pid, &[]);
+        (v["tables"].as_array()?.len() == 3 && !v["warnings"].as_array()?.is_empty()).then_some(())
+    });
+    let server = serve(job.pid);
+    let page = http_get(server.1, "/");
+    assert!(page.starts_with("HTTP/1.1 200") && page.contains("frame.json"));
+    let frame = |n| -> Value {
+        let r = http_get(server.1, "/frame.json");
+        let body = r.split("\r\n\r\n").nth(1).unwrap();
+        let v: Value = serde_json::from_str(body).unwrap();
+        assert_eq!(v["generation"], n, "{v}");
+        v
+    };
+    let (a, b) = (frame(1), frame(2));
+    // Same ids on the same objects in both frames.
+    let ids = |v: &Value| -> Vec<String> {
+        let svg = str_of(&v["svg"]);
+        svg.split("<g id=\"")
+            .skip(1)
+            .map(|s| s.split('"').next().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(ids(&a), ids(&b));
+    assert!(ids(&a).iter().any(|i| i == "T0"));
+    assert!(str_of(&a["warnings"][0]).contains("end-of-file"), "{a}");
+
+    // The page in a real browser, when one is installed.
+    let Some(chromium) = ["chromium", "chromium-browser", "google-chrome"]
+        .iter()
+        .find(|b| {
+            Command::new(b)
+                .arg("--version")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success())
+        })
+    else {
+        eprintln!("SKIPPED the browser part: no chromium installed (apt-get install chromium)");
+        return;
+    };
+    let profile = Scratch::new("pips-chromium");
+    let out = run(Command::new(chromium).args([
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        &format!("--user-data-dir={}", profile.0.display()),
+        "--virtual-time-budget=4000",
+        "--dump-dom",
+        &format!("http://127.0.0.1:{}/", server.1),
+    ]));
+    assert_eq!(out.code, Some(0), "{}", out.both());
+    let dom = out.stdout;
+    let attr = |name: &str| -> i64 {
+        let key = format!("{name}=\"");
+        let at = dom.find(&key).unwrap_or_else(|| panic!("no {name}: {dom}"));
+        dom[at + key.len()..]
+            .split('"')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    assert!(attr("data-refreshes") >= 2, "the page refreshed: {dom}");
+    assert_eq!(attr("data-id-conflicts"), 0, "{dom}");
+    assert!(
+        dom.contains("id=\"T0\"") && dom.contains("class=\"vnode warn\""),
+        "{dom}"
+    );
+    assert!(dom.contains("end-of-file"), "the warning is listed: {dom}");
+}
+
+#[test]
+fn another_user_is_told_why_not() {
+    // SAFETY: getuid cannot fail.
+    if unsafe { libc::getuid() } != 0 {
+        eprintln!("SKIPPED: needs root to run pips as another user");
+        return;
+    }
+    let tasks = s(&example("test_tasks"));
+    let job = Job::start(&["-n", "1", &tasks, "sleep"], "test_tasks", 1);
+    let pid = job.pid.to_string();
+    let as_nobody = |args: &[&str]| {
+        use std::os::unix::process::CommandExt;
+        run(Command::new(tool("pips"))
+            .args(args)
+            .uid(65534)
+            .gid(65534)
+            .current_dir("/"))
+    };
+    let out = as_nobody(&["kill", &format!("{pid}:0")]);
+    assert_eq!(out.code, Some(1), "{}", out.both());
+    assert!(out.stderr.contains("belongs to uid 0"), "{}", out.both());
+    let out = as_nobody(&["fds", "-r", &pid]);
+    assert_eq!(out.code, Some(1), "{}", out.both());
+    assert!(out.stderr.contains("belongs to uid 0"), "{}", out.both());
+    // Listing another user's job by its pid is allowed (as ps does); the task still runs.
+    let out = as_nobody(&["-r", &pid]);
+    assert_eq!(out.code, Some(0), "{}", out.both());
+    assert!(out.stdout.contains("test_tasks"), "{}", out.both());
+    assert_eq!(rows(job.pid).len(), 2);
+}
