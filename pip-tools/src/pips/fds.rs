@@ -362,11 +362,14 @@ pub struct Snapshot {
     pub elapsed: Duration,
 }
 
+/// OFD representatives by inode: (dev, ino) -> [(id, tid, fd)].
+type OfdReps = HashMap<(u64, u64), Vec<(usize, i32, i32)>>;
+
 /// Remembers representatives between snapshots, for stable ids.
 #[derive(Debug, Default, Clone)]
 pub struct Tracker {
-    tables: Vec<(usize, i32)>,              // (id, representative tid)
-    ofds: Vec<(usize, i32, i32, u64, u64)>, // (id, tid, fd, dev, ino)
+    tables: Vec<(usize, i32)>, // (id, representative tid)
+    ofds: OfdReps,
     vnodes: HashMap<(u64, u64, i64), usize>,
     next_table: usize,
     next_ofd: usize,
@@ -628,8 +631,8 @@ pub fn snapshot(holders: &[Holder], tracker: &mut Tracker) -> Snapshot {
 
     // Vnodes and OFDs.
     let mut vnode_index: HashMap<(u64, u64, i64), usize> = HashMap::new();
-    let mut used_ofds = Vec::new();
-    let mut new_ofd_reps = Vec::new();
+    let mut used_ofds = std::collections::HashSet::new();
+    let mut new_ofd_reps = OfdReps::new();
     for g in &ofd_groups {
         let r = &raw[g[0]];
         let kind = Kind::classify(r.mode, r.rdev, &r.link);
@@ -637,23 +640,26 @@ pub fn snapshot(holders: &[Holder], tracker: &mut Tracker) -> Snapshot {
         // OFD id: a previous representative on the same inode that kcmp says is this OFD.
         let id = tracker
             .ofds
-            .iter()
-            .find(|(id, tid, fd, dev, ino)| {
-                *dev == r.dev
-                    && *ino == r.ino
-                    && !used_ofds.contains(id)
-                    && matches!(
-                        procfs::kcmp(*tid, r.tid, procfs::KCMP_FILE, *fd as u64, r.fd as u64),
-                        Ok(Ordering::Equal)
-                    )
+            .get(&(r.dev, r.ino))
+            .and_then(|prev| {
+                prev.iter().find(|(id, tid, fd)| {
+                    !used_ofds.contains(id)
+                        && matches!(
+                            procfs::kcmp(*tid, r.tid, procfs::KCMP_FILE, *fd as u64, r.fd as u64),
+                            Ok(Ordering::Equal)
+                        )
+                })
             })
             .map(|t| t.0)
             .unwrap_or_else(|| {
                 tracker.next_ofd += 1;
                 tracker.next_ofd - 1
             });
-        used_ofds.push(id);
-        new_ofd_reps.push((id, r.tid, r.fd, r.dev, r.ino));
+        used_ofds.insert(id);
+        new_ofd_reps
+            .entry((r.dev, r.ino))
+            .or_default()
+            .push((id, r.tid, r.fd));
         // Anonymous inodes are one vnode per OFD (they all share one inode).
         let vkey = if kind == Kind::Anon {
             (r.dev, r.ino, id as i64)
