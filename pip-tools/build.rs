@@ -3,7 +3,11 @@
 //! (see `pip_core::bridge`).
 fn main() {
     println!("cargo:rustc-link-arg-bins=-Wl,--export-dynamic-symbol=exit");
-    for bridge in ["pip_rs_current_task", "pip_rs_task_thread", "pip_rs_task_kill"] {
+    for bridge in [
+        "pip_rs_current_task",
+        "pip_rs_task_thread",
+        "pip_rs_task_kill",
+    ] {
         println!("cargo:rustc-link-arg-bins=-Wl,--export-dynamic-symbol={bridge}");
     }
     println!("cargo:rerun-if-changed=build.rs");

@@ -156,6 +156,10 @@ pub unsafe extern "C" fn pip_init(
         Ok(i) => i,
         Err(e) => return e,
     };
+    if !exit_binds_here() {
+        eprintln!("pip_init: `exit` does not resolve to libpip.so's, so a task calling exit() would end the whole process: link libpip.so before libc (pipcc does: `-lpip`, never `-lc -lpip`)");
+        return libc::EPERM;
+    }
     // SAFETY: the caller passes null or a valid pointer.
     let export = unsafe { root_expp.as_ref() }
         .copied()
@@ -180,6 +184,22 @@ pub unsafe extern "C" fn pip_init(
         *p = PIP_PIPID_ROOT;
     }
     0
+}
+
+/// True when the process's `exit` (the one tasks bind to) is this library's: pip-core's
+/// interposer, which ends only the calling task. (Comparing addresses taken inside the library
+/// would not tell: they resolve through the same global lookup.)
+fn exit_binds_here() -> bool {
+    // SAFETY: dlsym and dladdr only look up; `info` is written by dladdr.
+    unsafe {
+        let global = libc::dlsym(libc::RTLD_DEFAULT, c"exit".as_ptr());
+        let mut exit_info: libc::Dl_info = std::mem::zeroed();
+        let mut own_info: libc::Dl_info = std::mem::zeroed();
+        let own = pip_init as *const c_void;
+        libc::dladdr(global, &mut exit_info) != 0
+            && libc::dladdr(own, &mut own_info) != 0
+            && exit_info.dli_fbase == own_info.dli_fbase
+    }
 }
 
 fn gettid() -> c_int {

@@ -178,6 +178,8 @@ struct ElfFacts {
     symtab: bool,
     pip_task: bool,
     abi: Option<TaskAbiInfo>,
+    /// `DT_NEEDED` entries, in order.
+    needed: Vec<String>,
 }
 
 /// Reads the facts of a file that pip-core's [`inspect_bytes`](pip_core::elf::inspect_bytes)
@@ -216,6 +218,17 @@ fn elf_facts(data: &[u8]) -> Option<ElfFacts> {
         }
     }
     let sections = header.sections(endian, data).ok()?;
+    if let Ok(Some((entries, link))) = sections.dynamic(endian, data) {
+        if let Ok(strings) = sections.strings(endian, data, link) {
+            for d in entries {
+                if d.d_tag(endian) as u32 == elf::DT_NEEDED {
+                    if let Ok(name) = strings.get(d.d_val(endian) as u32) {
+                        f.needed.push(String::from_utf8_lossy(name).into_owned());
+                    }
+                }
+            }
+        }
+    }
     let mut abi_addr = None;
     for (sh_type, dynamic) in [(elf::SHT_DYNSYM, true), (elf::SHT_SYMTAB, false)] {
         let Ok(table) = sections.symbols(endian, data, sh_type) else {
@@ -444,6 +457,15 @@ fn root_verdict(
         other => return Err(format!("a {} is not a program", other.describe())),
     }
     if !facts.exports_exit {
+        // A C program linked with libpip.so (pipcc's output): the library holds the root and
+        // defines the `exit` that tasks bind to, provided it comes before libc in the lookup
+        // order.
+        let pos = |name: &str| facts.needed.iter().position(|n| n.starts_with(name));
+        match (pos("libpip.so"), pos("libc.so")) {
+            (Some(pip), Some(c)) if pip > c => return Err("it links libpip.so after libc, so tasks would call libc's `exit` (which ends the whole process): link with -lpip before libc, as pipcc does".into()),
+            (Some(_), _) => return Ok("a program linked with libpip.so (the PiP C API), which provides the root and the `exit` that tasks call".into()),
+            _ => {}
+        }
         return Err(format!("it does not export `exit`: {ROOT_EXIT_HINT}"));
     }
     if facts.pip_core {
