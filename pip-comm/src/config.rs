@@ -12,8 +12,8 @@
 //!
 //! | variable | default | meaning |
 //! |---|---|---|
-//! | `PIP_COMM_EAGER_MAX` | 16k | largest message sent eagerly (copied through a slot); larger ones use the single-copy rendezvous |
-//! | `PIP_COMM_RING_SLOTS` | 8 | slots in each sender-to-receiver ring (rounded up to a power of two) |
+//! | `PIP_COMM_EAGER_MAX` | 1k | largest message sent eagerly (copied through a slot); larger ones use the single-copy rendezvous |
+//! | `PIP_COMM_RING_SLOTS` | 16 | slots in each sender-to-receiver ring (rounded up to a power of two) |
 //! | `PIP_COMM_PAR_COPY_MIN` | 256k | from this size on, the blocked sender helps the receiver copy, chunk by chunk |
 //! | `PIP_COMM_CHUNK` | 64k | chunk size of that shared copy |
 //! | `PIP_COMM_SPIN` | 20000, or 50 with more ranks than CPUs | polls before a waiting rank starts to yield |
@@ -42,10 +42,10 @@ impl Params {
     /// The defaults, overridden by the environment.
     pub(crate) fn from_env() -> Params {
         let eager_max = env_size("PIP_COMM_EAGER_MAX")
-            .unwrap_or(16 << 10)
+            .unwrap_or(1 << 10)
             .min(EAGER_MAX_LIMIT);
         let ring_slots = env_size("PIP_COMM_RING_SLOTS")
-            .unwrap_or(8)
+            .unwrap_or(16)
             .clamp(2, 1 << 12)
             .next_power_of_two();
         let par_copy_min = env_size("PIP_COMM_PAR_COPY_MIN").unwrap_or(256 << 10);
