@@ -193,8 +193,11 @@ mod tests {
     #[test]
     fn format_matches_osu() {
         assert_eq!(columns(false), "# Size          Latency (us)");
-        assert_eq!(line(0, 0.154, None), "0                         0.15");
-        assert_eq!(line(4194304, 148.0, None), "4194304                 148.00");
+        assert_eq!(line(0, 0.154, None), format!("0{}0.15", " ".repeat(23)));
+        assert_eq!(
+            line(4194304, 148.0, None),
+            format!("4194304{}148.00", " ".repeat(15))
+        );
         assert!(header(Launch::Tasks).starts_with("# OSU MPI Latency Test v7."));
         assert!(columns(true).starts_with("# Size          Latency (us)  Min Latency (us)"));
         assert_eq!(line(8, 1.0, Some((0.5, 2.25, 100))).len(), 10 + 18 * 3 + 12);
