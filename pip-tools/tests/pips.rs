@@ -815,6 +815,20 @@ fn another_user_is_told_why_not() {
         eprintln!("SKIPPED: needs root to run pips as another user");
         return;
     }
+    {
+        use std::os::unix::process::CommandExt;
+        let can_run = Command::new(tool("pips"))
+            .arg("--version")
+            .uid(65534)
+            .gid(65534)
+            .current_dir("/")
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if !can_run {
+            eprintln!("SKIPPED: uid 65534 cannot run the pips binary here (directory permissions)");
+            return;
+        }
+    }
     let tasks = s(&example("test_tasks"));
     let job = Job::start(&["-n", "1", &tasks, "sleep"], "test_tasks", 1);
     let pid = job.pid.to_string();
@@ -837,4 +851,57 @@ fn another_user_is_told_why_not() {
     assert_eq!(out.code, Some(0), "{}", out.both());
     assert!(out.stdout.contains("test_tasks"), "{}", out.both());
     assert_eq!(rows(job.pid).len(), 2);
+}
+
+#[test]
+fn tasks_ending_during_snapshots() {
+    // Eight tasks that end one after another (after 0, 30, ..., 210 ms), while pips looks.
+    let tasks = s(&example("test_tasks"));
+    let mut args: Vec<String> = Vec::new();
+    for i in 0..8 {
+        if i > 0 {
+            args.push(":".into());
+        }
+        args.extend([
+            "-n".into(),
+            "1".into(),
+            tasks.clone(),
+            "export".into(),
+            format!("x{i}"),
+            "1".into(),
+            (30 * i).to_string(),
+        ]);
+    }
+    let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mut c = Command::new(tool("pip-exec"));
+    c.args(&argv);
+    let mut run = start(&mut c);
+    let pid = run.pid().to_string();
+    let mut looked = 0;
+    while run.child.try_wait().unwrap().is_none() && looked < 500 {
+        for args in [
+            vec!["fds", "-r", &pid, "--json"],
+            vec!["signals", "-r", &pid],
+            vec!["-r", &pid, "--json"],
+        ] {
+            let out = pips(&args);
+            // Fine: a snapshot (0), or "job ... has ended" (1). Never a crash.
+            assert!(
+                out.code == Some(0) || (out.code == Some(1) && out.stderr.contains("pips: ")),
+                "pips {args:?}: {}",
+                out.both()
+            );
+            if out.code == Some(0) && args[0] == "fds" {
+                let _: Value = serde_json::from_str(&out.stdout).unwrap();
+            }
+        }
+        looked += 1;
+    }
+    let end = run.finish(HANG_LIMIT);
+    assert_eq!(end.code, Some(0), "{}", end.both());
+    assert!(looked > 0);
+    // Once the job is gone, asking for it says so.
+    let out = pips(&["-r", &pid]);
+    assert_eq!(out.code, Some(1), "{}", out.both());
+    assert!(out.stderr.contains("has ended"), "{}", out.both());
 }

@@ -219,6 +219,15 @@ fn list(a: ListArgs) -> ExitCode {
             .collect();
         return report_sent(&sent);
     }
+    if a.watch.is_none() && !a.select.jobs.is_empty() {
+        // Jobs asked for by pid that are not there: say why (ended, not a PiP job).
+        let all = jobs::scan(true);
+        for &pid in &a.select.jobs {
+            if let Err(e) = jobs::find_job(&all, pid) {
+                return fail(e);
+            }
+        }
+    }
     if a.json {
         return output(a.watch, || {
             let v: Vec<_> = a.select.jobs().iter().map(Job::to_json).collect();

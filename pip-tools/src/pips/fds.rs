@@ -1030,6 +1030,62 @@ mod tests {
         assert_eq!(a.tables[0].id, b.tables[0].id);
     }
 
+    /// Fds opened and closed, and threads started and ended, while snapshots are taken: no
+    /// panic, and every snapshot is consistent.
+    #[test]
+    fn survives_fds_and_threads_vanishing() {
+        use std::sync::atomic::{AtomicBool, Ordering as O};
+        use std::sync::Arc;
+        let stop = Arc::new(AtomicBool::new(false));
+        let mut churn = Vec::new();
+        for _ in 0..2 {
+            let stop = stop.clone();
+            churn.push(std::thread::spawn(move || {
+                while !stop.load(O::Relaxed) {
+                    let f = std::fs::File::open("/dev/null").unwrap();
+                    let mut p = [0; 2];
+                    // SAFETY: pipe fills the array; both ends are closed below.
+                    unsafe { libc::pipe(p.as_mut_ptr()) };
+                    std::thread::spawn(|| std::thread::yield_now())
+                        .join()
+                        .unwrap();
+                    drop(f);
+                    // SAFETY: closing the pipe we made.
+                    unsafe {
+                        libc::close(p[0]);
+                        libc::close(p[1]);
+                    }
+                }
+            }));
+        }
+        let pid = std::process::id() as i32;
+        let mut tracker = Tracker::new();
+        for _ in 0..40 {
+            let holders: Vec<Holder> = procfs::tids(pid)
+                .unwrap()
+                .into_iter()
+                .map(|tid| Holder {
+                    pid,
+                    tid,
+                    label: format!("thread {tid}"),
+                })
+                .collect();
+            let s = snapshot(&holders, &mut tracker);
+            for t in &s.tables {
+                for f in &t.fds {
+                    let o = &s.ofds[f.ofd];
+                    assert!(o.vnode < s.vnodes.len());
+                    assert!(o.slots.iter().any(|&(_, fd)| fd == f.fd));
+                }
+            }
+            let _ = s.to_json();
+        }
+        stop.store(true, O::Relaxed);
+        for c in churn {
+            c.join().unwrap();
+        }
+    }
+
     #[test]
     fn flags_read_back() {
         assert_eq!(flags_text(0o102001), "O_WRONLY|O_APPEND");
