@@ -1046,9 +1046,7 @@ mod tests {
                     let mut p = [0; 2];
                     // SAFETY: pipe fills the array; both ends are closed below.
                     unsafe { libc::pipe(p.as_mut_ptr()) };
-                    std::thread::spawn(|| std::thread::yield_now())
-                        .join()
-                        .unwrap();
+                    std::thread::spawn(std::thread::yield_now).join().unwrap();
                     drop(f);
                     // SAFETY: closing the pipe we made.
                     unsafe {
