@@ -82,26 +82,25 @@ pub unsafe extern "C" fn pip_rs_task_thread(
     0
 }
 
-/// Sends `signal` to task `pipid` alone, as [`Root::kill`] does (`SIGKILL` becomes
-/// [`kill_signal`](crate::signals::kill_signal)). Returns 0, `EPERM` (no live root), `ERANGE`
+/// Sends `signal` to task `pipid` alone, as [`Root::kill`] does (in thread mode `SIGKILL`
+/// becomes [`kill_signal`](crate::signals::kill_signal)). Returns 0, `EPERM` (no live root), `ERANGE`
 /// (no such pipid), `EINVAL` (not a signal number) or `ESRCH` (the task is not running).
 #[no_mangle]
 pub extern "C" fn pip_rs_task_kill(pipid: c_int, signal: c_int) -> c_int {
     if !(0..=64).contains(&signal) {
         return libc::EINVAL;
     }
-    let mut tid = 0;
-    // SAFETY: `tid` is a valid place to write; the thread output is not wanted.
-    let rc = unsafe { pip_rs_task_thread(pipid, &mut tid, std::ptr::null_mut()) };
-    if rc != 0 {
-        return rc;
-    }
-    let sig = if signal == libc::SIGKILL {
-        crate::signals::kill_signal()
-    } else {
-        signal
+    // SAFETY: RootStates are leaked, so a published pointer stays valid.
+    let Some(root) = (unsafe { LIVE_ROOT.load(Ordering::Acquire).as_ref() }) else {
+        return libc::EPERM;
     };
-    match crate::sys::tgkill(tid, sig) {
+    let Some(slot) = root.slot(pipid) else {
+        return libc::ERANGE;
+    };
+    if slot.state.load(Ordering::Acquire) != RUNNING {
+        return libc::ESRCH;
+    }
+    match root.signal_task(slot, signal) {
         Ok(()) => 0,
         Err(e) => e.raw_os_error().unwrap_or(libc::ESRCH),
     }

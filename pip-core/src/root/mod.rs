@@ -489,21 +489,7 @@ impl Root {
                 "{signal} is not a signal number"
             )));
         }
-        let target = slot.tid.load(Ordering::Acquire);
-        let sent = if self.state.mode == Mode::Process {
-            // SAFETY: plain kill(2) of the task's own process.
-            match unsafe { libc::kill(target, signal) } {
-                0 => Ok(()),
-                _ => Err(std::io::Error::last_os_error()),
-            }
-        } else {
-            let sig = if signal == libc::SIGKILL {
-                crate::signals::kill_signal()
-            } else {
-                signal
-            };
-            crate::sys::tgkill(target, sig)
-        };
+        let sent = self.state.signal_task(slot, signal);
         sent.map_err(|source| match source.raw_os_error() {
             Some(libc::ESRCH) => Error::NotRunning(pipid),
             _ => Error::System {

@@ -100,6 +100,27 @@ pub(super) struct RootState {
 }
 
 impl RootState {
+    /// Sends `signal` to one running task: `kill(2)` of its process in process mode; in thread
+    /// mode `tgkill` of its thread, with `SIGKILL` replaced by the kill signal (see
+    /// [`crate::signals::kill_signal`]).
+    pub(super) fn signal_task(&self, slot: &TaskSlot, signal: i32) -> std::io::Result<()> {
+        let target = slot.tid.load(Ordering::Acquire);
+        if self.mode == Mode::Process {
+            // SAFETY: plain kill(2) of the task's own process.
+            match unsafe { libc::kill(target, signal) } {
+                0 => Ok(()),
+                _ => Err(std::io::Error::last_os_error()),
+            }
+        } else {
+            let sig = if signal == libc::SIGKILL {
+                crate::signals::kill_signal()
+            } else {
+                signal
+            };
+            crate::sys::tgkill(target, sig)
+        }
+    }
+
     pub(super) fn slot(&self, pipid: c_int) -> Option<&TaskSlot> {
         usize::try_from(pipid).ok().and_then(|p| self.tasks.get(p))
     }
