@@ -212,6 +212,14 @@ fn pip_exec_runs_process_mode_jobs() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("token came back as 5 after 4 hops"));
+    // Process mode with a private libc per task.
+    let ns = std::process::Command::new(pip_exec())
+        .args(["--mode", "process", "--isolation", "namespace", "-n", "3"])
+        .arg(example("ring"))
+        .output()
+        .unwrap();
+    assert!(ns.status.success(), "{}", String::from_utf8_lossy(&ns.stderr));
+    assert!(String::from_utf8_lossy(&ns.stdout).contains("token came back as 4 after 3 hops"));
     let seg = std::process::Command::new(pip_exec())
         .env("PIP_MODE", "process")
         .args(["-n", "2"])
