@@ -9,7 +9,7 @@
 //! linked `-rdynamic` (so the loader finds `main`), with `libpip.so` (`-L`, `-Wl,-rpath`,
 //! `-lpip`, placed before libc so that libpip's `exit` is the one tasks call). pipcc never
 //! modifies the program file: pip-core loads a PIE from an in-memory copy. `--piproot` builds a
-//! root only (no PIE or `-rdynamic` requirement), `--piptask` a task only (the same flags as the
+//! root only (`-no-pie`, no `-rdynamic`), `--piptask` a task only (the same flags as the
 //! default), `--nopip` runs the C compiler unchanged. `-static` is refused (a static program
 //! cannot load tasks).
 //!
@@ -85,7 +85,9 @@ fn cflags(l: &Layout, kind: Kind) -> Vec<String> {
 
 fn lflags(l: &Layout, kind: Kind) -> Vec<String> {
     let mut v = Vec::new();
-    if kind != Kind::Root {
+    if kind == Kind::Root {
+        v.push("-no-pie".to_string());
+    } else {
         v.push("-pie".to_string());
         v.push("-rdynamic".to_string());
     }

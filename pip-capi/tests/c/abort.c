@@ -8,6 +8,7 @@ int main(int argc, char **argv) {
   int ntasks = 3, pipid;
   const char *who = argc > 1 ? argv[1] : "root";
   EXPECT(pip_init(&pipid, &ntasks, NULL, 0), 0);
+  STOP_ON_FAILURE();
   if (pipid != PIP_PIPID_ROOT) {
     if (pipid == 0 && !strcmp(who, "task")) {
       void *go;

@@ -32,6 +32,7 @@ int main(int argc, char **argv) {
   s.barrier.count_init = s.barrier.count = ntasks + 1; /* the tasks and the root */
   void *exp = &s;
   EXPECT(pip_init(&pipid, &ntasks, &exp, 0), 0);
+  STOP_ON_FAILURE();
   if (pipid != PIP_PIPID_ROOT) return rounds(exp, ntasks + 1);
   for (int i = 0; i < ntasks; i++)
     EXPECT(pip_spawn(argv[0], argv, NULL, PIP_CPUCORE_ASIS, NULL, NULL, NULL, NULL), 0);

@@ -27,6 +27,16 @@ static int check_failures;
     }                                                                              \
   } while (0)
 
+/* Stops the program when a check failed (after pip_init, so that a root that could not start
+ * does not go on as if it were a task). */
+#define STOP_ON_FAILURE()                                      \
+  do {                                                         \
+    if (check_failures) {                                      \
+      fprintf(stderr, "stopping after the failure above\n"); \
+      return 1;                                                \
+    }                                                          \
+  } while (0)
+
 /* The exit code of a test program: 0 when every check passed. */
 #define CHECK_RESULT() (check_failures == 0 ? 0 : 1)
 

@@ -35,6 +35,7 @@ static int task(int pipid) {
 int main(int argc, char **argv) {
   int ntasks = 10, pipid;
   EXPECT(pip_init(&pipid, &ntasks, NULL, 0), 0);
+  STOP_ON_FAILURE();
   if (pipid != PIP_PIPID_ROOT) return task(pipid);
   for (int i = 0; i < ntasks; i++) {
     pip_spawnhook_t before = i == 8 ? before_fails : NULL;

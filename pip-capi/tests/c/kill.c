@@ -23,6 +23,7 @@ int main(int argc, char **argv) {
   EXPECT(pip_sigmask(SIG_BLOCK, &set, &old), 0);
   int total = ntasks * 2;
   EXPECT(pip_init(&pipid, &total, NULL, 0), 0);
+  STOP_ON_FAILURE();
   if (pipid != PIP_PIPID_ROOT) {
     if (pipid < ntasks) return ring_task(pipid, ntasks);
     for (;;) pause(); /* the second half waits to be killed */

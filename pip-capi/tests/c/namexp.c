@@ -35,6 +35,7 @@ static int task(int pipid, int ntasks) {
 int main(int argc, char **argv) {
   int ntasks = argc > 1 ? atoi(argv[1]) : 4, pipid;
   EXPECT(pip_init(&pipid, &ntasks, NULL, 0), 0);
+  STOP_ON_FAILURE();
   if (pipid != PIP_PIPID_ROOT) return task(pipid, ntasks);
   for (int i = 0; i < ntasks; i++)
     EXPECT(pip_spawn(argv[0], argv, NULL, PIP_CPUCORE_ASIS, NULL, NULL, NULL, NULL), 0);

@@ -32,6 +32,7 @@ int main(int argc, char **argv) {
   void *exp = &barrier;
   int pipid = -1;
   EXPECT(pip_init(&pipid, &ntasks, &exp, 0), 0);
+  STOP_ON_FAILURE();
   if (pipid != PIP_PIPID_ROOT) return task(pipid, ntasks, exp);
 
   TRUE(pip_isa_root() && !pip_isa_task());

@@ -1,0 +1,378 @@
+//! The PiP C API as PiP programs use it: C programs in `tests/c/`, built with pipcc at test time
+//! and run as child processes (each is a PiP root; a job that hangs is killed, no test relies
+//! on timing). Each program checks every return value itself and prints `<name>: ok`.
+mod support;
+
+use std::process::Command;
+use support::*;
+
+const NAMESPACE: &[(&str, &str)] = &[("PIP_ISOLATION", "namespace")];
+
+#[test]
+fn self_spawning_root_with_private_statics() {
+    let p = build("self_spawn", &[]);
+    let out = run_program(&p, &["4"], &[]);
+    out.assert_ok("self_spawn: ok");
+    // Four tasks, four distinct addresses of the same static.
+    let mut addrs: Vec<&str> = out
+        .stdout
+        .lines()
+        .filter_map(|l| l.split(" at ").nth(1))
+        .collect();
+    addrs.sort();
+    addrs.dedup();
+    assert_eq!(addrs.len(), 4, "{}", out.all());
+}
+
+#[test]
+fn self_spawning_root_with_many_tasks() {
+    let p = build("self_spawn", &[]);
+    run_program(&p, &["64"], &[]).assert_ok("self_spawn: ok");
+}
+
+#[test]
+fn self_spawning_root_in_namespace_isolation() {
+    let p = build("self_spawn", &[]);
+    run_program(&p, &["8"], NAMESPACE).assert_ok("self_spawn: ok");
+}
+
+#[test]
+fn every_function_and_its_error_codes() {
+    let dir = build_dir();
+    // The files the spawn errors need: not executable, executable but not ELF.
+    std::fs::write(dir.join("not-exec"), "not a program\n").unwrap();
+    std::fs::write(dir.join("not-elf"), "#!/bin/sh\nexit 0\n").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(dir.join("not-elf"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let p = build("errors", &[]);
+    let out = run_program(&p, &[], &[]);
+    out.assert_ok("errors: ok");
+    // Refused process modes and unloadable programs say why.
+    assert!(
+        out.stderr
+            .contains("process execution modes are not available"),
+        "{}",
+        out.all()
+    );
+    assert!(out.stderr.contains("not an ELF file"), "{}", out.all());
+}
+
+#[test]
+fn every_function_and_its_error_codes_in_namespace_isolation() {
+    let dir = build_dir();
+    std::fs::write(dir.join("not-exec"), "not a program\n").unwrap();
+    std::fs::write(dir.join("not-elf"), "#!/bin/sh\nexit 0\n").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(dir.join("not-elf"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let p = build("errors", &[]);
+    run_program(&p, &[], NAMESPACE).assert_ok("errors: ok");
+}
+
+#[test]
+fn process_modes_are_refused() {
+    let p = build("self_spawn", &[]);
+    for mode in [
+        "process",
+        "process:preload",
+        "process:pipclone",
+        "process:got",
+        "bogus",
+    ] {
+        let out = run_program(&p, &["2"], &[("PIP_MODE", mode)]);
+        assert_eq!(out.code, Some(1), "PIP_MODE={mode}: {}", out.all());
+        assert!(
+            out.stderr.contains("gave 1 (Operation not permitted)")
+                && out.stderr.contains("only the pthread mode"),
+            "PIP_MODE={mode}: {}",
+            out.all()
+        );
+    }
+    for mode in ["thread", "pthread"] {
+        run_program(&p, &["2"], &[("PIP_MODE", mode)]).assert_ok("self_spawn: ok");
+    }
+}
+
+#[test]
+fn named_export_import_ring_over_100_rounds() {
+    let p = build("namexp", &[]);
+    run_program(&p, &["8"], &[]).assert_ok("namexp: ok");
+}
+
+#[test]
+fn named_export_import_ring_in_namespace_isolation() {
+    let p = build("namexp", &[]);
+    run_program(&p, &["6"], NAMESPACE).assert_ok("namexp: ok");
+}
+
+#[test]
+fn barrier_in_lock_step() {
+    let p = build("barrier", &[]);
+    // More parties than cores: the waiting path sleeps.
+    run_program(&p, &["8"], &[]).assert_ok("barrier: ok");
+    run_program(&p, &["1"], &[]).assert_ok("barrier: ok");
+}
+
+#[test]
+fn exit_codes_and_signals_through_pip_wait() {
+    let p = build("exits", &[]);
+    run_program(&p, &[], &[]).assert_ok("exits: ok");
+}
+
+#[test]
+fn exit_codes_and_signals_in_namespace_isolation() {
+    let p = build("exits", &[]);
+    run_program(&p, &[], NAMESPACE).assert_ok("exits: ok");
+}
+
+#[test]
+fn pip_kill_signal_ring_and_kill_all() {
+    let p = build("kill", &[]);
+    run_program(&p, &["4"], &[]).assert_ok("kill: ok");
+}
+
+#[test]
+fn pip_abort_from_the_root_and_from_a_task_ends_the_job_with_sigabrt() {
+    let p = build("abort", &[]);
+    for who in ["root", "task"] {
+        let out = run_program(&p, &[who], &[]);
+        assert_eq!(out.signal, Some(libc::SIGABRT), "{who}: {}", out.all());
+        assert!(!out.stdout.contains("not reached"), "{}", out.all());
+    }
+}
+
+#[test]
+fn a_root_must_link_libpip_before_libc() {
+    // libc first: tasks would bind exit() to libc's, so pip_init refuses, and pip-check too.
+    let include = format!(
+        "-I{}",
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("include")
+            .display()
+    );
+    let out_path = build_dir().join("libc-first");
+    let lib = libpip();
+    let lib_dir = lib.parent().unwrap().display().to_string();
+    let r = Command::new("cc")
+        .args([&include, &format!("-I{}", c_dir().display())])
+        .args(["-fPIE", "-pie", "-rdynamic", "-o"])
+        .arg(&out_path)
+        .arg(c_dir().join("self_spawn.c"))
+        .args([format!("-L{lib_dir}"), format!("-Wl,-rpath,{lib_dir}")])
+        .args(["-lc", "-lpip"])
+        .output()
+        .unwrap();
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let out = run_program(&out_path, &["2"], &[]);
+    assert_eq!(out.code, Some(1), "{}", out.all());
+    assert!(
+        out.stderr.contains("link libpip.so before libc"),
+        "{}",
+        out.all()
+    );
+    let check = run(Command::new(tool("pip-check")).arg("-r").arg(&out_path));
+    assert_ne!(check.code, Some(0), "{}", check.all());
+    assert!(
+        check.stdout.contains("links libpip.so after libc"),
+        "{}",
+        check.all()
+    );
+}
+
+#[test]
+fn pip_exec_runs_c_tasks_built_with_pipcc() {
+    let p = build("query", &[]);
+    let out = run(Command::new(tool("pip-exec")).arg("-n").arg("3").arg(&p));
+    assert_eq!(out.code, Some(0), "{}", out.all());
+    for i in 0..3 {
+        assert!(
+            out.stdout.contains(&format!("task {i} of 3: ok")),
+            "{}",
+            out.all()
+        );
+    }
+    let out = run(Command::new(tool("pip-exec"))
+        .args(["--isolation", "namespace", "-n", "2"])
+        .arg(&p));
+    assert_eq!(out.code, Some(0), "{}", out.all());
+    assert!(out.stdout.contains("task 1 of 2: ok"), "{}", out.all());
+    // A start function; pip-exec's exit code is the task's.
+    let out = run(Command::new(tool("pip-exec"))
+        .args(["-n", "1", "-f", "start_here"])
+        .arg(&p));
+    assert_eq!(out.code, Some(40), "{}", out.all());
+    // A task's exit code reaches pip-exec.
+    let out = run(Command::new(tool("pip-exec"))
+        .args(["-n", "1"])
+        .arg(&p)
+        .arg("pipid")
+        .args([":", "-n", "1"])
+        .arg(&p)
+        .arg("pipid"));
+    assert_eq!(out.code, Some(1), "{}", out.all());
+}
+
+#[test]
+fn pip_check_sees_pipcc_output_as_root_and_task() {
+    let p = build("self_spawn", &[]);
+    let out = run(Command::new(tool("pip-check")).arg("-b").arg(&p));
+    assert_eq!(out.code, Some(0), "{}", out.all());
+    assert!(out.stdout.contains("task and root"), "{}", out.all());
+    assert!(
+        out.stdout.contains("linked with libpip.so"),
+        "{}",
+        out.all()
+    );
+}
+
+#[test]
+fn pipcc_root_only_and_task_only_builds() {
+    let root = build_as("spawner", "spawner-root", &["--piproot"]);
+    let task = build_as("query", "query-task", &["--piptask"]);
+    let out = run_program(&root, &[task.to_str().unwrap()], &[]);
+    // query's tasks exit with their pipid; spawner checks that.
+    out.assert_ok("spawner: ok");
+    let check = run(Command::new(tool("pip-check")).arg(&root).arg(&task));
+    assert!(
+        check.stdout.contains("spawner-root: root"),
+        "{}",
+        check.all()
+    );
+    assert!(check.stdout.contains("query-task: task"), "{}", check.all());
+}
+
+#[test]
+fn pipcc_options() {
+    let cc = |args: &[&str], env: &[(&str, &str)]| {
+        let mut c = Command::new(pipcc());
+        c.args(args);
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        run(&mut c)
+    };
+    let out = cc(&["--cflags"], &[]);
+    assert_eq!(out.code, Some(0), "{}", out.all());
+    assert!(
+        out.stdout.contains("-I") && out.stdout.contains("-DPIP_VERSION_MAJOR=2"),
+        "{}",
+        out.all()
+    );
+    let include = out.stdout.split_whitespace().next().unwrap()[2..].to_string();
+    assert!(std::path::Path::new(&include).join("pip/pip.h").exists());
+    let out = cc(&["--lflags"], &[]);
+    let lib_dir = libpip().parent().unwrap().canonicalize().unwrap();
+    for want in [
+        "-pie".to_string(),
+        "-rdynamic".to_string(),
+        "-lpip".to_string(),
+        format!("-L{}", lib_dir.display()),
+    ] {
+        assert!(out.stdout.contains(&want), "no {want}: {}", out.all());
+    }
+    let out = cc(&["--piproot", "--lflags"], &[]);
+    assert!(
+        out.stdout.contains("-no-pie")
+            && !out.stdout.contains("-rdynamic")
+            && out.stdout.contains("-lpip"),
+        "{}",
+        out.all()
+    );
+    assert_eq!(cc(&["--which"], &[("CC", "gcc")]).stdout.trim(), "gcc");
+    assert_eq!(cc(&["--which"], &[("CC", "")]).stdout.trim(), "cc");
+    let out = cc(&["-static", "-o", "x", "x.c"], &[]);
+    assert_eq!(out.code, Some(1), "{}", out.all());
+    assert!(
+        out.stderr.contains("-static is not allowed"),
+        "{}",
+        out.all()
+    );
+    let out = cc(&["--dryrun", "-c", "x.c"], &[]);
+    assert!(
+        out.stdout.contains("-fPIE") && !out.stdout.contains("-lpip"),
+        "compiling only needs no link flags: {}",
+        out.all()
+    );
+
+    // --nopip: the plain compiler, so the program needs no libpip.so and is not a PiP root.
+    let plain = build_as("check_only", "plain", &["--nopip"]);
+    let out = run_program(&plain, &[], &[]);
+    assert_eq!(out.code, Some(0), "{}", out.all());
+    let check = run(Command::new(tool("pip-check")).arg("-r").arg(&plain));
+    assert_ne!(check.code, Some(0), "{}", check.all());
+}
+
+#[test]
+fn libpip_is_runnable_and_prints_its_build() {
+    let lib = libpip();
+    let out = run(Command::new(&lib).arg("--version"));
+    assert_eq!(out.code, Some(0), "{}", out.all());
+    assert_eq!(out.stdout.trim(), "2.0.0");
+    let out = run(Command::new(&lib).arg("--debug"));
+    let want = if cfg!(debug_assertions) { "yes" } else { "no" };
+    assert_eq!(out.stdout.trim(), want, "{}", out.all());
+    let out = run(Command::new(&lib).arg("--name"));
+    assert!(out.stdout.contains("pip-rs"), "{}", out.all());
+    let out = run(&mut Command::new(&lib));
+    assert_eq!(out.code, Some(0), "{}", out.all());
+    for label in ["Name:", "Version:", "Debug:", "glibc:"] {
+        assert!(out.stdout.contains(label), "{}", out.all());
+    }
+    for bad in ["--help", "--usage", "--nonsense"] {
+        let out = run(Command::new(&lib).arg(bad));
+        assert_eq!(out.code, Some(1), "{bad}: {}", out.all());
+        assert!(out.stderr.contains("usage: libpip.so"), "{}", out.all());
+    }
+}
+
+#[test]
+fn libpip_exports_the_api_and_hides_pip_core_task_symbols() {
+    // The header's functions are all there; pip-core's task-side symbols are not (libpip.so is
+    // no Rust task, and exporting them would preempt a Rust task's own).
+    let header = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("include/pip/pip.h"),
+    )
+    .unwrap();
+    let nm = run(Command::new("nm")
+        .args(["-D", "--defined-only"])
+        .arg(libpip()));
+    let symbols: Vec<&str> = nm
+        .stdout
+        .lines()
+        .filter_map(|l| l.split_whitespace().last())
+        .collect();
+    let exported = |name: &str| symbols.contains(&name);
+    let mut declared = Vec::new();
+    for line in header.lines() {
+        let line = line.trim_start();
+        if let Some(rest) = line
+            .strip_prefix("int ")
+            .or_else(|| line.strip_prefix("void "))
+            .or_else(|| line.strip_prefix("const char *"))
+            .or_else(|| line.strip_prefix("pid_t "))
+            .or_else(|| line.strip_prefix("size_t "))
+        {
+            if let Some(name) = rest.split('(').next() {
+                if name.starts_with("pip_") {
+                    declared.push(name.to_string());
+                }
+            }
+        }
+    }
+    assert!(declared.len() > 40, "{declared:?}");
+    if !exported("pip_init") {
+        eprintln!("nm is missing or cannot read libpip.so: skipping the symbol check");
+        return;
+    }
+    for name in &declared {
+        assert!(exported(name), "libpip.so does not export {name}");
+    }
+    for hidden in [
+        "pip_rs_task_attach",
+        "pip_rs_task_abi",
+        "pip_rs_task_flush",
+        "pip_rs_task_exit",
+    ] {
+        assert!(!exported(hidden), "libpip.so exports {hidden}");
+    }
+    assert!(exported("exit") && exported("pip_rs_current_task"));
+}
