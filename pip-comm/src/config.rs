@@ -14,8 +14,8 @@
 //! |---|---|---|
 //! | `PIP_COMM_EAGER_MAX` | 1k | largest message sent eagerly (copied through a slot); larger ones use the single-copy rendezvous |
 //! | `PIP_COMM_RING_SLOTS` | 16 | slots in each sender-to-receiver ring (rounded up to a power of two) |
-//! | `PIP_COMM_PAR_COPY_MIN` | 256k | from this size on, the blocked sender helps the receiver copy, chunk by chunk |
-//! | `PIP_COMM_CHUNK` | 64k | chunk size of that shared copy |
+//! | `PIP_COMM_PAR_COPY_MIN` | 64k | from this size on, the blocked sender helps the receiver copy, chunk by chunk |
+//! | `PIP_COMM_CHUNK` | 256k | largest chunk of that shared copy (a chunk is a quarter of the message, at least 32k) |
 //! | `PIP_COMM_SPIN` | 20000, or 50 with more ranks than CPUs | polls before a waiting rank starts to yield |
 //! | `PIP_COMM_YIELD` | 50, or 10 with more ranks than CPUs | `sched_yield` calls before it sleeps on a futex |
 //!
@@ -34,7 +34,7 @@ pub(crate) struct Params {
     pub(crate) ring_slots: u64,
     /// From this size on, the sender helps copy a rendezvous message.
     pub(crate) par_copy_min: u64,
-    /// The chunk size of a shared copy.
+    /// The largest chunk of a shared copy.
     pub(crate) chunk: u64,
 }
 
@@ -48,8 +48,8 @@ impl Params {
             .unwrap_or(16)
             .clamp(2, 1 << 12)
             .next_power_of_two();
-        let par_copy_min = env_size("PIP_COMM_PAR_COPY_MIN").unwrap_or(256 << 10);
-        let chunk = env_size("PIP_COMM_CHUNK").unwrap_or(64 << 10).max(4096);
+        let par_copy_min = env_size("PIP_COMM_PAR_COPY_MIN").unwrap_or(64 << 10);
+        let chunk = env_size("PIP_COMM_CHUNK").unwrap_or(256 << 10).max(4096);
         Params {
             eager_max: eager_max as u64,
             ring_slots: ring_slots as u64,
