@@ -95,13 +95,13 @@ pub enum Error {
         max: usize,
     },
 
-    /// [`world`](crate::world) was already called in this task.
+    /// [`world`](fn@crate::world) was already called in this task.
     #[error(
         "pip-comm's world was already initialised in this task (call world() once and keep it)"
     )]
     AlreadyInitialized,
 
-    /// [`world`](crate::world) was called outside a PiP task.
+    /// [`world`](fn@crate::world) was called outside a PiP task.
     #[error("pip_comm::world() works only in a PiP task (run the program with pip-exec); use pip_comm::run for thread ranks")]
     NotATask,
 

@@ -36,7 +36,7 @@
 //!
 //! * [`run`]`(n, |world| ..)` runs `n` ranks as scoped threads of the calling program and
 //!   returns their results (or the first panic). The quick path for Rust programs and tests.
-//! * [`world`]`()` inside a PiP task (a `cdylib` launched by `pip-exec`): rank = pipid,
+//! * [`world`](fn@world)`()` inside a PiP task (a `cdylib` launched by `pip-exec`): rank = pipid,
 //!   size = number of tasks. Task 0 creates the shared state; every task checks that it was
 //!   laid out by the same pip-comm build (the programs of an MPMD job may differ).
 //!

@@ -269,7 +269,7 @@ impl Communicator {
         let m = self.wait_until(true, || self.poll(filter), || false)?;
         let (source, tag, len) = (m.source, m.tag, m.len);
         let size = std::mem::size_of::<T>();
-        let count = if size == 0 { 0 } else { len / size };
+        let count = len.checked_div(size).unwrap_or(0);
         let mut v: Vec<T> = Vec::with_capacity(count);
         // SAFETY: the spare capacity holds `count * size` bytes; any bytes are valid `T`s.
         unsafe {

@@ -7,7 +7,7 @@
 //! tens of nanoseconds. After `spins` polls it calls `sched_yield` between polls
 //! ([`Step::Yield`]), which lets another rank of an oversubscribed node run. After `yields` of
 //! those it sleeps on a futex ([`Step::Sleep`]) until someone wakes it. The counts come from
-//! [`WaitPolicy`](crate::config::WaitPolicy) (environment variables `PIP_COMM_SPIN` and
+//! [`WaitPolicy`] (environment variables `PIP_COMM_SPIN` and
 //! `PIP_COMM_YIELD`).
 //!
 //! # The bell

@@ -100,7 +100,7 @@ fn tags_pick_messages_and_keep_order_per_tag() {
             // A rendezvous message behind eager ones with another tag.
             peer.send_with_tag(&vec![9u8; 200_000], 4).unwrap();
         } else {
-            let mut got = |tag| {
+            let got = |tag| {
                 let (v, s) = peer.receive_vec_with_tag::<u64>(tag).unwrap();
                 (v[0], s.tag)
             };
