@@ -12,7 +12,7 @@
 //!
 //! | variable | default | meaning |
 //! |---|---|---|
-//! | `PIP_COMM_EAGER_MAX` | 1k | largest message sent eagerly (copied through a slot); larger ones use the single-copy rendezvous |
+//! | `PIP_COMM_EAGER_MAX` | 512 | largest message sent eagerly (copied through a slot); larger ones use the single-copy rendezvous |
 //! | `PIP_COMM_RING_SLOTS` | 16 | slots in each sender-to-receiver ring (rounded up to a power of two) |
 //! | `PIP_COMM_PAR_COPY_MIN` | 64k | from this size on, the blocked sender helps the receiver copy, chunk by chunk |
 //! | `PIP_COMM_CHUNK` | 256k | largest chunk of that shared copy (a chunk is a quarter of the message, at least 32k) |
@@ -42,7 +42,7 @@ impl Params {
     /// The defaults, overridden by the environment.
     pub(crate) fn from_env() -> Params {
         let eager_max = env_size("PIP_COMM_EAGER_MAX")
-            .unwrap_or(1 << 10)
+            .unwrap_or(512)
             .min(EAGER_MAX_LIMIT);
         let ring_slots = env_size("PIP_COMM_RING_SLOTS")
             .unwrap_or(16)

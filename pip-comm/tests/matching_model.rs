@@ -37,7 +37,7 @@ struct Recv {
 
 fn program() -> impl Strategy<Value = (Vec<Vec<Msg>>, Vec<Recv>)> {
     let msg =
-        (0i32..4, prop_oneof![0usize..=48, 0usize..=1024]).prop_map(|(tag, len)| Msg { tag, len });
+        (0i32..4, prop_oneof![0usize..=48, 0usize..=512]).prop_map(|(tag, len)| Msg { tag, len });
     let senders = prop::collection::vec(prop::collection::vec(msg, 0..30), 1..5);
     senders.prop_flat_map(|senders| {
         let total: usize = senders.iter().map(Vec::len).sum();
@@ -58,7 +58,7 @@ proptest! {
     #[test]
     fn matching_follows_the_mpi_rules((senders, receives) in program()) {
         let n = senders.len() + 1;
-        let eager = 1024;
+        let eager = 512;
         run(n, |world| {
             assert!(world.eager_limit() >= eager, "the test needs an eager limit of at least {eager}");
             let me = world.rank();
