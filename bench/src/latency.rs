@@ -153,6 +153,15 @@ pub fn task_main(args: &[String]) -> i32 {
         Ok(o) => o,
         Err(code) => return code,
     };
+    if world.size() != 2 {
+        if world.rank() == 0 {
+            eprintln!(
+                "osu_latency: needs exactly 2 tasks, not {} (pip-exec -n 2 ...)",
+                world.size()
+            );
+        }
+        return 1;
+    }
     match run(&world, &opts, Launch::Tasks, &mut std::io::stdout()) {
         Ok(()) => 0,
         Err(e) => {
