@@ -51,8 +51,21 @@ impl Job {
             .env_remove("PIP_MODE")
             .env_remove("PIP_STOP_ON_START");
         let mut run = start(&mut c);
-        run.wait_for_task_threads(suffix, n);
         let pid = run.pid();
+        // Thread-mode tasks are named `<digit>|prog`; process-mode tasks' host threads
+        // `<digit>;prog`.
+        let (a, b) = (format!("|{suffix}"), format!(";{suffix}"));
+        poll(&format!("{n} tasks of {suffix}"), || {
+            if let Some(st) = run.child.try_wait().unwrap() {
+                panic!("pip-exec {args:?} ended ({st}) before its tasks ran");
+            }
+            let names = task_thread_names(pid);
+            let count = names
+                .iter()
+                .filter(|x| x.ends_with(&a) || x.ends_with(&b))
+                .count();
+            (count >= n).then_some(())
+        });
         Job {
             run: Some(run),
             pid,
@@ -904,4 +917,50 @@ fn tasks_ending_during_snapshots() {
     let out = pips(&["-r", &pid]);
     assert_eq!(out.code, Some(1), "{}", out.both());
     assert!(out.stderr.contains("has ended"), "{}", out.both());
+}
+
+#[test]
+fn process_mode_tasks_are_processes_with_their_own_tables() {
+    let tasks = s(&example("test_tasks"));
+    let job = Job::start(
+        &["--mode", "process", "-n", "2", &tasks, "sleep"],
+        "test_tasks",
+        2,
+    );
+    let pid = job.pid.to_string();
+    // The root's host threads are named first; wait for the task processes themselves.
+    let rows = poll("both task processes", || {
+        let r = rows(job.pid);
+        (r.len() == 3).then_some(r)
+    });
+    for (p, r) in rows[1..].iter().enumerate() {
+        assert_eq!(r["pipid"], p, "{r}");
+        assert_eq!(str_of(&r["mode"]), "process", "{r}");
+        assert_ne!(r["pid"], job.pid, "a task has a pid of its own: {r}");
+        assert_eq!(r["pid"], r["tid"]);
+        assert_eq!(str_of(&r["fd_table"]), "private");
+    }
+    let t = tables(&fds_json(job.pid, &[]));
+    assert_eq!(t.len(), 3, "{t:?}");
+    assert!(
+        t.iter().any(|(h, _)| h == &vec!["task 1".to_string()]),
+        "{t:?}"
+    );
+    // SIGKILL goes to the task's process as it is.
+    let task1 = rows[2]["pid"].as_i64().unwrap();
+    let out = pips(&["kill", "-s", "KILL", &format!("{pid}:1")]);
+    assert_eq!(out.code, Some(0), "{}", out.both());
+    assert!(out.stdout.contains("sent KILL"), "{}", out.stdout);
+    let end = job.finish();
+    assert!(
+        end.stderr.contains("task 1 (") && end.stderr.contains("SIGKILL"),
+        "{}",
+        end.both()
+    );
+    assert!(
+        !Path::new(&format!("/proc/{task1}")).exists() || {
+            // A zombie until its host thread reaps it, which the job's end has done.
+            std::fs::read_to_string(format!("/proc/{task1}/stat")).is_err()
+        }
+    );
 }

@@ -37,7 +37,7 @@
 //! Threads and fds that vanish during the snapshot are skipped (and counted in `errors`), never
 //! a failure; tables that may not be read are listed in `errors` with the reason.
 
-use super::jobs::{Job, Role};
+use super::jobs::Job;
 use super::procfs;
 use serde_json::{json, Value};
 use std::cmp::Ordering;
@@ -78,16 +78,18 @@ pub fn holders_of_job(job: &Job) -> Vec<Holder> {
             label: label_of(job.pid, tid).unwrap_or_else(|| format!("thread {tid}")),
         });
     }
+    // Rows with a process of their own: process-mode tasks and forked processes.
+    let mut seen = std::collections::HashSet::new();
     for t in job
         .tasks
         .iter()
-        .filter(|t| matches!(t.role, Role::Forked { .. }))
+        .filter(|t| t.pid != job.pid && seen.insert(t.pid))
     {
         for tid in procfs::tids(t.pid).unwrap_or_default() {
             out.push(Holder {
                 pid: t.pid,
                 tid,
-                label: if tid == t.pid {
+                label: if tid == t.tid {
                     t.label()
                 } else {
                     format!("thread {tid} of {}", t.pid)

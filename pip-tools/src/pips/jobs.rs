@@ -144,6 +144,8 @@ pub struct Launch {
     pub isolation: Option<String>,
     /// `--private-fds`.
     pub private_fds: bool,
+    /// `--mode`.
+    pub mode: Option<String>,
 }
 
 /// Reads pip-exec's command line (`pip-exec [options] prog args [: -n M prog2 ...]`). `None`
@@ -169,6 +171,7 @@ pub fn parse_pip_exec_cmdline(argv: &[String]) -> Option<Launch> {
             "--cores" => {
                 value(&mut i)?;
             }
+            "--mode" => launch.mode = Some(value(&mut i)?),
             "--private-fds" => launch.private_fds = true,
             "--" => {
                 i += 1;
@@ -176,6 +179,7 @@ pub fn parse_pip_exec_cmdline(argv: &[String]) -> Option<Launch> {
             }
             _ if a.starts_with("--isolation=") => launch.isolation = Some(a[12..].to_string()),
             _ if a.starts_with("--cores=") => {}
+            _ if a.starts_with("--mode=") => launch.mode = Some(a[7..].to_string()),
             _ if a.starts_with("-n") && a.len() > 2 => n = a[2..].parse().ok()?,
             _ if a.starts_with("-f") && a.len() > 2 => func = Some(a[2..].to_string()),
             _ if a.starts_with('-') => {}
@@ -241,11 +245,16 @@ impl Job {
     }
 }
 
-/// The digit and program of a pip-core task thread name (`3|prog`).
-pub fn parse_task_name(name: &str) -> Option<(usize, &str)> {
+/// The digit, program and mode of a pip-core thread name: `3|prog` is a thread-mode task,
+/// `3;prog` a process-mode task (or, inside the root, the thread that hosts it).
+pub fn parse_task_name(name: &str) -> Option<(usize, &str, &'static str)> {
     let mut c = name.chars();
     let d = c.next()?.to_digit(10)?;
-    (c.next()? == '|').then(|| (d as usize, &name[2..]))
+    match c.next()? {
+        '|' => Some((d as usize, &name[2..], "thread")),
+        ';' => Some((d as usize, &name[2..], "process")),
+        _ => None,
+    }
 }
 
 /// Assigns pipids to task threads from their name digits: `threads` are (tid, digit), any
@@ -346,7 +355,7 @@ fn read_job(pid: i32, names: &[(i32, String)]) -> Job {
         .or_else(|| isolation_from_maps(pid));
     let digits: Vec<(i32, usize)> = names
         .iter()
-        .filter_map(|(t, n)| parse_task_name(n).map(|(d, _)| (*t, d)))
+        .filter_map(|(t, n)| parse_task_name(n).map(|(d, _, _)| (*t, d)))
         .collect();
     let pipids: HashMap<i32, (usize, bool)> = assign_pipids(&digits, ntasks)
         .into_iter()
@@ -355,6 +364,8 @@ fn read_job(pid: i32, names: &[(i32, String)]) -> Job {
     let program = program_of(pid);
     let mut tasks = Vec::new();
     let mut fd_denied = false;
+    // Process-mode tasks: each is the child process of the root thread that hosts it.
+    let mut task_procs = std::collections::HashSet::new();
     for (tid, name) in names {
         let role = if *tid == root_tid {
             Role::Root
@@ -363,19 +374,31 @@ fn read_job(pid: i32, names: &[(i32, String)]) -> Job {
         } else {
             continue; // Another thread of the root (not a task).
         };
-        let (state, cpu_time, cpu_percent, last_cpu) = thread_stat(pid, *tid);
         let (pipid, pipid_exact) = match pipids.get(tid) {
             Some(&(p, e)) => (Some(p), e),
             None => (None, true),
         };
+        let mode = parse_task_name(name).map(|(_, _, m)| m).unwrap_or("thread");
+        // The row's process and thread: the task's own process in process mode.
+        let (tpid, ttid, tname) = if role == Role::Task && mode == "process" {
+            let Some(child) = procfs::children(pid, *tid).into_iter().next() else {
+                continue; // Not started yet, or ended.
+            };
+            task_procs.insert(child);
+            let n = procfs::comm(child, child).unwrap_or_else(|_| name.clone());
+            (child, child, n)
+        } else {
+            (pid, *tid, name.clone())
+        };
+        let (state, cpu_time, cpu_percent, last_cpu) = thread_stat(tpid, ttid);
         let fds = if role == Role::Root {
             FdSharing::Shared
         } else {
-            fd_sharing(root_tid, *tid)
+            fd_sharing(root_tid, ttid)
         };
         fd_denied |= fds == FdSharing::Unknown;
         let task_program = match parse_task_name(name) {
-            Some((_, p)) => launch
+            Some((_, p, _)) => launch
                 .as_ref()
                 .zip(pipid)
                 .filter(|_| pipid_exact)
@@ -389,11 +412,11 @@ fn read_job(pid: i32, names: &[(i32, String)]) -> Job {
             role,
             pipid,
             pipid_exact,
-            pid,
-            tid: *tid,
-            name: name.clone(),
+            pid: tpid,
+            tid: ttid,
+            name: tname,
             program: task_program,
-            mode: "thread",
+            mode,
             fds,
             state,
             cpu_time,
@@ -411,17 +434,22 @@ fn read_job(pid: i32, names: &[(i32, String)]) -> Job {
         notes.push("pipids marked `?` are guessed from the last digit in the thread name (tasks ended, or made threads of their own)".into());
     }
     tasks.sort_by_key(|t| (t.role != Role::Root, t.pipid, t.tid));
-    // Forked processes, attributed to the thread that forked them.
+    // Forked processes, attributed to the thread that forked them (the children of a
+    // process-mode task's host thread are the task itself: their own children are forks).
     let mut forked = Vec::new();
-    let mut stack: Vec<(i32, i32, Option<usize>)> = names
-        .iter()
-        .flat_map(|(tid, _)| {
-            let p = pipids.get(tid).map(|&(p, _)| p);
-            procfs::children(pid, *tid)
-                .into_iter()
-                .map(move |c| (c, *tid, p))
-        })
-        .collect();
+    let mut stack: Vec<(i32, i32, Option<usize>)> = Vec::new();
+    for (tid, _) in names {
+        let p = pipids.get(tid).map(|&(p, _)| p);
+        for c in procfs::children(pid, *tid) {
+            if task_procs.contains(&c) {
+                for ct in procfs::tids(c).unwrap_or_default() {
+                    stack.extend(procfs::children(c, ct).into_iter().map(|g| (g, ct, p)));
+                }
+            } else {
+                stack.push((c, *tid, p));
+            }
+        }
+    }
     let mut seen = std::collections::HashSet::new();
     while let Some((child, by, pipid)) = stack.pop() {
         if !seen.insert(child) {
@@ -440,7 +468,7 @@ fn read_job(pid: i32, names: &[(i32, String)]) -> Job {
         // the new program's.
         let name = procfs::comm(child, child).unwrap_or_default();
         let program = parse_task_name(&name)
-            .map(|(_, p)| p.to_string())
+            .map(|(_, p, _)| p.to_string())
             .unwrap_or_else(|| name.clone());
         forked.push(Task {
             job: pid,
@@ -639,15 +667,18 @@ fn errno_error(e: std::io::Error, pid: i32, what: &str) -> PipsError {
     }
 }
 
-/// Sends `sig` to one row: `tgkill` for a task thread, `kill` for a forked process or an
-/// explicitly chosen root process.
+/// Sends `sig` to one row: `tgkill` for a thread-mode task (SIGKILL becoming pip-core's
+/// per-task kill signal), `kill` for a process-mode task, a forked process or an explicitly
+/// chosen root process (as `pip_core::Root::kill` does in each mode).
 pub fn signal_task(t: &Task, sig: i32, whole_process: bool) -> Sent {
     let what = match t.role {
         Role::Root => format!("root of job {} (pid {})", t.job, t.pid),
         Role::Task => format!("task {} of job {} (tid {})", t.pipid_label(), t.job, t.tid),
         Role::Forked { .. } => format!("process {} forked in job {}", t.pid, t.job),
     };
-    let (signal, rc) = if whole_process || matches!(t.role, Role::Forked { .. }) {
+    let own_process =
+        matches!(t.role, Role::Forked { .. }) || (t.role == Role::Task && t.mode == "process");
+    let (signal, rc) = if whole_process || own_process {
         // SAFETY: kill only takes integers.
         (sig, unsafe { libc::kill(t.pid, sig) })
     } else {
@@ -756,8 +787,10 @@ mod tests {
         assert!(l.private_fds);
         assert_eq!(l.isolation.as_deref(), Some("namespace"));
         assert!(parse_pip_exec_cmdline(&v("/bin/sleep 1")).is_none());
-        let l = parse_pip_exec_cmdline(&v("pip-exec -n4 --cores 0,1 t.so sleep")).unwrap();
+        let l = parse_pip_exec_cmdline(&v("pip-exec -n4 --cores 0,1 --mode process t.so sleep"))
+            .unwrap();
         assert_eq!(l.programs.len(), 4);
+        assert_eq!(l.mode.as_deref(), Some("process"));
     }
 
     #[test]
@@ -779,7 +812,8 @@ mod tests {
 
     #[test]
     fn task_names_and_targets() {
-        assert_eq!(parse_task_name("3|hello"), Some((3, "hello")));
+        assert_eq!(parse_task_name("3|hello"), Some((3, "hello", "thread")));
+        assert_eq!(parse_task_name("7;hello"), Some((7, "hello", "process")));
         assert_eq!(parse_task_name("R|pip-exec"), None);
         assert_eq!(parse_task_name("bash"), None);
         assert_eq!("all".parse::<Target>().unwrap(), Target::All);

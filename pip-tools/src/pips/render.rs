@@ -301,7 +301,7 @@ pub fn fds_dot(title: &str, s: &Snapshot) -> String {
     let _ = writeln!(o, "  edge [arrowsize=0.6];");
     let _ = writeln!(
         o,
-        "  subgraph cluster_tables {{ label=\"fd tables\"; style=dashed;"
+        "  subgraph cluster_tables {{ label=\"fd tables\"; labeljust=l; style=dashed;"
     );
     for t in &s.tables {
         let ports: Vec<String> = t
@@ -325,7 +325,7 @@ pub fn fds_dot(title: &str, s: &Snapshot) -> String {
     let _ = writeln!(o, "  }}");
     let _ = writeln!(
         o,
-        "  subgraph cluster_ofds {{ label=\"open file descriptions\"; style=dashed;"
+        "  subgraph cluster_ofds {{ label=\"open file descriptions\"; labeljust=l; style=dashed;"
     );
     for f in &s.ofds {
         let _ = writeln!(
@@ -342,7 +342,7 @@ pub fn fds_dot(title: &str, s: &Snapshot) -> String {
     let _ = writeln!(o, "  }}");
     let _ = writeln!(
         o,
-        "  subgraph cluster_vnodes {{ label=\"vnodes\"; style=dashed;"
+        "  subgraph cluster_vnodes {{ label=\"vnodes\"; labeljust=l; style=dashed;"
     );
     for (vi, v) in s.vnodes.iter().enumerate() {
         let warn = s.warnings.iter().any(|w| w.vnode == vi);
