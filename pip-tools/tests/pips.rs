@@ -942,6 +942,10 @@ fn process_mode_tasks_are_processes_with_their_own_tables() {
     }
     let t = tables(&fds_json(job.pid, &[]));
     assert_eq!(t.len(), 3, "{t:?}");
+    // Narrowed to one task: its table only.
+    let t1 = tables(&fds_json(job.pid, &["-t", "1"]));
+    assert_eq!(t1.len(), 1, "{t1:?}");
+    assert_eq!(t1[0].0, vec!["task 1".to_string()]);
     assert!(
         t.iter().any(|(h, _)| h == &vec!["task 1".to_string()]),
         "{t:?}"

@@ -21,7 +21,7 @@ use std::time::Duration;
 ///
 /// Columns: ROOT (the job: its root's pid), PIPID (R = root, `12?` = guessed from the thread
 /// name's last digit, `3>` = a process forked by task 3), TID, MODE (thread, or process for a
-/// forked process), ISOLATION (shared-libc or namespace), FDS (shared with the root or
+/// process-mode task or a forked process), ISOLATION (shared-libc or namespace), FDS (shared with the root or
 /// private), S (state), %CPU, TIME, PSR (CPU last run on), PROGRAM.
 ///
 /// Exit code: 0; 1 when something asked for could not be done (the message says why: job

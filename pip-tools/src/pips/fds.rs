@@ -62,7 +62,8 @@ pub struct Holder {
 }
 
 /// The holders of a job: every thread of the root's process (root, tasks, and threads the
-/// tasks made) and every thread of the processes they forked.
+/// tasks made) and every thread of the processes of its rows (process-mode tasks, forked
+/// processes). When the job's rows were filtered down to some tasks, only their threads.
 pub fn holders_of_job(job: &Job) -> Vec<Holder> {
     let mut out = Vec::new();
     let label_of = |pid: i32, tid: i32| {
@@ -71,7 +72,12 @@ pub fn holders_of_job(job: &Job) -> Vec<Holder> {
             .find(|t| t.tid == tid && t.pid == pid)
             .map(|t| t.label())
     };
+    // A job filtered down to some tasks (no root row) shows only those tasks' tables.
+    let whole = job.tasks.iter().any(|t| t.role == super::jobs::Role::Root);
     for tid in procfs::tids(job.pid).unwrap_or_default() {
+        if !whole && !job.tasks.iter().any(|t| t.tid == tid) {
+            continue;
+        }
         out.push(Holder {
             pid: job.pid,
             tid,
