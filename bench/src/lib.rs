@@ -11,6 +11,7 @@
 //! OSU results (see [`options`]).
 #![warn(missing_docs)]
 
+pub mod barrier;
 pub mod latency;
 pub mod options;
 

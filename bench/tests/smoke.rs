@@ -108,3 +108,29 @@ fn pip_tasks_print_the_osu_table_when_pip_exec_is_built() {
     let sizes: Vec<usize> = std::iter::once(0).chain((0..=16).map(|i| 1 << i)).collect();
     check_table(&out, &sizes, false);
 }
+
+#[test]
+fn osu_barrier_prints_one_line_for_any_rank_count() {
+    let exe = env!("CARGO_BIN_EXE_osu_barrier");
+    for ranks in ["1", "3", "6"] {
+        let out = run(Command::new(exe).args(["--ranks", ranks, "-i", "50", "-x", "5", "-f"]));
+        let lines: Vec<&str> = out.lines().collect();
+        assert!(
+            lines[0].starts_with("# OSU MPI Barrier Latency Test v7.") && lines[0].contains(ranks),
+            "{out}"
+        );
+        assert!(
+            lines[1].starts_with("# Size       Avg Latency(us)   Min Latency(us)"),
+            "{out}"
+        );
+        assert_eq!(lines.len(), 3, "{out}");
+        let f: Vec<&str> = lines[2].split_whitespace().collect();
+        assert_eq!((f[0], f[4]), ("0", "50"), "{out}");
+        let (avg, min, max): (f64, f64, f64) = (
+            f[1].parse().unwrap(),
+            f[2].parse().unwrap(),
+            f[3].parse().unwrap(),
+        );
+        assert!(min <= avg && avg <= max, "{out}");
+    }
+}

@@ -16,7 +16,7 @@
 //! | `PIP_COMM_RING_SLOTS` | 16 | slots in each sender-to-receiver ring (rounded up to a power of two) |
 //! | `PIP_COMM_PAR_COPY_MIN` | 64k | from this size on, the blocked sender helps the receiver copy, chunk by chunk |
 //! | `PIP_COMM_CHUNK` | 256k | largest chunk of that shared copy (a chunk is a quarter of the message, at least 32k) |
-//! | `PIP_COMM_SPIN` | 20000, or 50 with more ranks than CPUs | polls before a waiting rank starts to yield |
+//! | `PIP_COMM_SPIN` | 20000, or 0 with more ranks than CPUs | polls before a waiting rank starts to yield |
 //! | `PIP_COMM_YIELD` | 50, or 10 with more ranks than CPUs | `sched_yield` calls before it sleeps on a futex |
 //!
 //! Sizes take an optional `k`, `m` or `g` suffix (powers of 1024).
@@ -75,7 +75,7 @@ impl WaitPolicy {
     pub(crate) fn from_env(nranks: usize) -> WaitPolicy {
         let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
         let oversubscribed = nranks > cpus;
-        let spins = env_size("PIP_COMM_SPIN").unwrap_or(if oversubscribed { 50 } else { 20_000 });
+        let spins = env_size("PIP_COMM_SPIN").unwrap_or(if oversubscribed { 0 } else { 20_000 });
         let yields = env_size("PIP_COMM_YIELD").unwrap_or(if oversubscribed { 10 } else { 50 });
         WaitPolicy {
             spins: spins.min(u32::MAX as usize) as u32,
