@@ -28,16 +28,18 @@ fn tools() -> Option<(PathBuf, PathBuf)> {
 }
 
 fn pip_exec(n: usize, mode: &str) -> Option<Output> {
+    pip_exec_with(&[], n, mode)
+}
+
+fn pip_exec_with(options: &[&str], n: usize, mode: &str) -> Option<Output> {
     let (pip_exec, task) = tools()?;
-    Some(
-        Command::new(pip_exec)
-            .arg("-n")
-            .arg(n.to_string())
-            .arg(task)
-            .arg(mode)
-            .output()
-            .unwrap(),
-    )
+    let mut cmd = Command::new(pip_exec);
+    cmd.args(options)
+        .arg("-n")
+        .arg(n.to_string())
+        .arg(task)
+        .arg(mode);
+    Some(cmd.output().unwrap())
 }
 
 #[test]
@@ -71,4 +73,25 @@ fn a_world_from_another_build_is_refused() {
         stderr.contains("pip-comm layout mismatch") && stderr.contains("layout version"),
         "{stderr}"
     );
+}
+
+#[test]
+fn tasks_exchange_with_private_libcs_and_as_processes() {
+    // Namespace isolation: each task has its own malloc, so nothing may be freed across ranks.
+    // Process mode: each task is a process of its own in the shared address space.
+    for options in [
+        &["--isolation", "namespace"][..],
+        &["--mode", "process"][..],
+    ] {
+        let Some(out) = pip_exec_with(options, 3, "exchange") else {
+            return;
+        };
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success() && stdout.contains("exchange: 3 tasks ok"),
+            "{options:?}: {:?}\n{stdout}\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
 }
