@@ -29,8 +29,10 @@
 //! # Rings
 //!
 //! A ring is allocated by its producer (the sending rank), the first time it sends to that
-//! destination, and published with a release store of its pointer; its consumer loads the
-//! pointer with acquire, so it sees the zeroed (empty) slots. Only the producer ever stores the
+//! destination, and published with a `SeqCst` store of its pointer; its consumer loads the
+//! pointer with `SeqCst` (an acquire, so it sees the zeroed, empty slots; sequentially
+//! consistent for the sleep/wake handshake, which must also cover a ring that did not exist
+//! when the consumer last looked). Only the producer ever stores the
 //! pointer, so there is no race between two allocations.
 
 use crate::config::Params;
@@ -287,8 +289,12 @@ impl Shared {
 
     /// The ring from `src` to `dst` if `src` has created it (consumer side).
     pub(crate) fn ring(&self, src: u32, dst: u32) -> Option<NonNull<u8>> {
-        // SYNC: pairs with the release store in `ring_or_create`, so the zeroed slots are seen.
-        NonNull::new(self.ring_ptr(src, dst).load(Ordering::Acquire))
+        // SYNC: pairs with the store in `ring_or_create`, so the zeroed slots are seen. SeqCst
+        // (not just acquire) because a rank about to sleep looks for new rings too: its SeqCst
+        // `sleeping` store and this load, against the producer's SeqCst pointer store, slot
+        // publish and `sleeping` load, must not both miss (see crate::wait). It runs once per
+        // ring and rank: the pointer is cached once seen.
+        NonNull::new(self.ring_ptr(src, dst).load(Ordering::SeqCst))
     }
 
     /// The ring from `src` to `dst`, created if needed. Only rank `src` may call this.
@@ -303,8 +309,8 @@ impl Shared {
         let Some(p) = NonNull::new(p) else {
             std::alloc::handle_alloc_error(layout)
         };
-        // SYNC: pairs with the acquire load in `ring`.
-        slot.store(p.as_ptr(), Ordering::Release);
+        // SYNC: pairs with the SeqCst load in `ring`.
+        slot.store(p.as_ptr(), Ordering::SeqCst);
         p
     }
 
