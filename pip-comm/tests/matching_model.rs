@@ -10,6 +10,8 @@
 //! count are all checked. Messages stay within the eager limit, so a sender never waits for a
 //! receive (larger messages would make some random orders deadlock, as in MPI).
 
+mod common;
+
 use pip_comm::{run, ANY_SOURCE, ANY_TAG};
 use proptest::prelude::*;
 
@@ -57,6 +59,7 @@ proptest! {
 
     #[test]
     fn matching_follows_the_mpi_rules((senders, receives) in program()) {
+        let _watchdog = common::watchdog("matching_follows_the_mpi_rules");
         let n = senders.len() + 1;
         let eager = 512;
         run(n, |world| {

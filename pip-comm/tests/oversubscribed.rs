@@ -1,10 +1,13 @@
 //! More ranks than cores: barriers, a token ring and a gather still finish quickly because
 //! waiting ranks yield and then sleep on the futex instead of spinning.
 
+mod common;
+
 use pip_comm::run;
 
 #[test]
 fn sixteen_ranks_on_few_cores() {
+    let _watchdog = common::watchdog("sixteen_ranks_on_few_cores");
     const N: usize = 16;
     const BARRIERS: usize = 200;
     const LAPS: u64 = 20;

@@ -1,6 +1,8 @@
 //! Point-to-point over thread ranks: sizes across every protocol, tags, wildcards, ordering,
 //! errors.
 
+mod common;
+
 use pip_comm::{run, Communicator, Error, Status, ANY_SOURCE, ANY_TAG, MAX_TAG};
 
 /// Message sizes (bytes) that cover inline, eager, the eager limit, rendezvous and the shared
@@ -31,6 +33,7 @@ fn pattern(len: usize, seed: usize) -> Vec<u8> {
 
 #[test]
 fn ring_exchange_on_2_to_8_ranks() {
+    let _watchdog = common::watchdog("ring_exchange_on_2_to_8_ranks");
     for n in 2..=8 {
         run(n, |world| {
             let (me, n) = (world.rank(), world.size());
@@ -71,6 +74,7 @@ fn ring_exchange_on_2_to_8_ranks() {
 
 #[test]
 fn receive_vec_gets_the_exact_length() {
+    let _watchdog = common::watchdog("receive_vec_gets_the_exact_length");
     run(2, |world| {
         let sizes = sizes(&world);
         if world.rank() == 0 {
@@ -91,6 +95,7 @@ fn receive_vec_gets_the_exact_length() {
 
 #[test]
 fn tags_pick_messages_and_keep_order_per_tag() {
+    let _watchdog = common::watchdog("tags_pick_messages_and_keep_order_per_tag");
     run(2, |world| {
         let peer = world.process_at_rank(1 - world.rank());
         if world.rank() == 0 {
@@ -120,6 +125,7 @@ fn tags_pick_messages_and_keep_order_per_tag() {
 
 #[test]
 fn any_source_sees_every_sender_in_order() {
+    let _watchdog = common::watchdog("any_source_sees_every_sender_in_order");
     const PER_SENDER: u64 = 300;
     run(5, |world| {
         let n = world.size();
@@ -158,6 +164,7 @@ fn any_source_sees_every_sender_in_order() {
 
 #[test]
 fn truncation_reports_both_sizes_and_loses_nothing_else() {
+    let _watchdog = common::watchdog("truncation_reports_both_sizes_and_loses_nothing_else");
     run(2, |world| {
         let peer = world.process_at_rank(1 - world.rank());
         let big = world.eager_limit() + 1000;
@@ -194,6 +201,7 @@ fn truncation_reports_both_sizes_and_loses_nothing_else() {
 
 #[test]
 fn element_size_mismatch_is_reported() {
+    let _watchdog = common::watchdog("element_size_mismatch_is_reported");
     run(2, |world| {
         if world.rank() == 0 {
             world.process_at_rank(1).send(&[1u8, 2, 3]).unwrap();
@@ -220,6 +228,7 @@ fn element_size_mismatch_is_reported() {
 
 #[test]
 fn bad_ranks_and_tags_are_errors() {
+    let _watchdog = common::watchdog("bad_ranks_and_tags_are_errors");
     run(3, |world| {
         let mut buf = [0u8; 4];
         let out_of_range = |e: Error, rank| matches!(e, Error::RankOutOfRange { rank: r, size: 3 } if r == rank);
@@ -244,6 +253,7 @@ fn bad_ranks_and_tags_are_errors() {
 
 #[test]
 fn sends_to_self_are_buffered() {
+    let _watchdog = common::watchdog("sends_to_self_are_buffered");
     run(1, |world| {
         let me = world.this_process();
         me.send_with_tag(&vec![3u16; 500_000], 1).unwrap();
@@ -258,6 +268,7 @@ fn sends_to_self_are_buffered() {
 
 #[test]
 fn floats_and_arrays_travel() {
+    let _watchdog = common::watchdog("floats_and_arrays_travel");
     run(2, |world| {
         if world.rank() == 0 {
             world.process_at_rank(1).send(&[[1.5f64, -2.0]; 3]).unwrap();

@@ -1,10 +1,13 @@
 //! A rank that panics aborts the world: the others are released with errors (or a panic from
 //! the barrier) instead of hanging, and `run` reports the first panic.
 
+mod common;
+
 use pip_comm::{run, Error};
 
 #[test]
 fn a_panic_releases_every_other_rank() {
+    let _watchdog = common::watchdog("a_panic_releases_every_other_rank");
     let r = run(4, |world| match world.rank() {
         1 => panic!("boom on rank 1"),
         // Blocked in a receive from the panicking rank.
@@ -31,6 +34,7 @@ fn a_panic_releases_every_other_rank() {
 
 #[test]
 fn world_sizes_are_checked() {
+    let _watchdog = common::watchdog("world_sizes_are_checked");
     assert!(matches!(
         run(0, |_| ()),
         Err(Error::InvalidSize { size: 0, .. })
@@ -43,6 +47,7 @@ fn world_sizes_are_checked() {
 
 #[test]
 fn results_come_back_in_rank_order_and_closures_may_borrow() {
+    let _watchdog = common::watchdog("results_come_back_in_rank_order_and_closures_may_borrow");
     let base = String::from("rank");
     let out = run(5, |world| format!("{base} {}", world.rank())).unwrap();
     assert_eq!(out, ["rank 0", "rank 1", "rank 2", "rank 3", "rank 4"]);

@@ -4,6 +4,8 @@
 //! Needs pip-exec in the same target directory (`cargo build -p pip-tools`); the tests say
 //! they were skipped when it is missing.
 
+mod common;
+
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
@@ -44,6 +46,7 @@ fn pip_exec_with(options: &[&str], n: usize, mode: &str) -> Option<Output> {
 
 #[test]
 fn tasks_exchange_over_every_protocol() {
+    let _watchdog = common::watchdog("tasks_exchange_over_every_protocol");
     for n in [2, 3, 5] {
         let Some(out) = pip_exec(n, "exchange") else {
             return;
@@ -64,6 +67,7 @@ fn tasks_exchange_over_every_protocol() {
 
 #[test]
 fn a_world_from_another_build_is_refused() {
+    let _watchdog = common::watchdog("a_world_from_another_build_is_refused");
     let Some(out) = pip_exec(3, "bad-world") else {
         return;
     };
@@ -77,6 +81,7 @@ fn a_world_from_another_build_is_refused() {
 
 #[test]
 fn tasks_exchange_with_private_libcs_and_as_processes() {
+    let _watchdog = common::watchdog("tasks_exchange_with_private_libcs_and_as_processes");
     // Namespace isolation: each task has its own malloc, so nothing may be freed across ranks.
     // Process mode: each task is a process of its own in the shared address space.
     for options in [

@@ -5,10 +5,13 @@
 //! The settings are environment variables, read when a world is made; this file is a test
 //! binary (a process) of its own, with one test, so they affect nothing else.
 
+mod common;
+
 use pip_comm::run;
 
 #[test]
 fn every_wait_sleeps_and_every_sleeper_is_woken() {
+    let _watchdog = common::watchdog("every_wait_sleeps_and_every_sleeper_is_woken");
     std::env::set_var("PIP_COMM_SPIN", "0");
     std::env::set_var("PIP_COMM_YIELD", "0");
     std::env::set_var("PIP_COMM_RING_SLOTS", "2");

@@ -1,6 +1,8 @@
 //! Many messages of mixed sizes (every protocol), with their contents checked: nothing lost,
 //! nothing duplicated, nothing reordered.
 
+mod common;
+
 use pip_comm::{run, Communicator};
 
 /// A small deterministic generator (xorshift64*), so failures replay.
@@ -79,6 +81,7 @@ fn receive_batch(world: &Communicator, from: i32, count: u64) {
 
 #[test]
 fn pairwise_exchanges_of_mixed_sizes() {
+    let _watchdog = common::watchdog("pairwise_exchanges_of_mixed_sizes");
     const N: usize = 8;
     const PER_ROUND: u64 = 40;
     run(N, |world| {
@@ -101,6 +104,7 @@ fn pairwise_exchanges_of_mixed_sizes() {
 
 #[test]
 fn floods_of_small_messages_never_block_for_good() {
+    let _watchdog = common::watchdog("floods_of_small_messages_never_block_for_good");
     const N: usize = 6;
     const FLOOD: u64 = 1500;
     run(N, |world| {
@@ -140,6 +144,7 @@ fn floods_of_small_messages_never_block_for_good() {
 #[test]
 #[ignore]
 fn a_million_messages() {
+    let _watchdog = common::watchdog("a_million_messages");
     const N: usize = 4;
     const PER_ROUND: u64 = 1_000_000 / (N as u64 * (N as u64 - 1));
     run(N, |world| {
