@@ -78,11 +78,11 @@ pub(crate) struct Matched {
     source: u32,
     tag: Tag,
     len: usize,
-    from: From,
+    from: Origin,
 }
 
 #[derive(Debug)]
-enum From {
+enum Origin {
     /// In an eager slot that is still full (released after the copy).
     Slot(Slot),
     /// In the unexpected queue's heap copy.
@@ -286,8 +286,8 @@ impl Communicator {
         if !self.unexpected.borrow().is_empty() {
             if let Some(p) = self.unexpected.borrow_mut().take(filter) {
                 let from = match p.body {
-                    Body::Eager(v) => From::Heap(v),
-                    Body::Rndv => From::Rndv,
+                    Body::Eager(v) => Origin::Heap(v),
+                    Body::Rndv => Origin::Rndv,
                 };
                 return Some(Matched {
                     source: p.source as u32,
@@ -344,11 +344,11 @@ impl Communicator {
             self.recv_seq[src as usize].set(self.recv_seq[src as usize].get().wrapping_add(1));
             if filter.accepts(src as Rank, env.tag) {
                 let from = if env.kind == EAGER {
-                    From::Slot(slot)
+                    Origin::Slot(slot)
                 } else {
                     debug_assert_eq!(env.kind, RNDV);
                     self.release(src, slot);
-                    From::Rndv
+                    Origin::Rndv
                 };
                 return Some(Matched {
                     source: src,
@@ -421,19 +421,19 @@ impl Communicator {
     unsafe fn deliver(&self, m: Matched, dst: *mut u8, capacity: usize) -> Result<usize> {
         let n = m.len.min(capacity);
         match m.from {
-            From::Slot(slot) => {
+            Origin::Slot(slot) => {
                 // SAFETY: a full eager slot of `m.len` bytes that we took and have not
                 // released; `dst` has room for `n <= m.len` bytes (caller).
                 unsafe { std::ptr::copy_nonoverlapping(slot.data(m.len).as_ptr(), dst, n) };
                 self.release(m.source, slot);
                 Ok(n)
             }
-            From::Heap(v) => {
+            Origin::Heap(v) => {
                 // SAFETY: `v` holds `m.len >= n` bytes; `dst` has room for `n` (caller).
                 unsafe { std::ptr::copy_nonoverlapping(v.as_ptr(), dst, n) };
                 Ok(n)
             }
-            From::Rndv => self.receive_rendezvous(m.source, dst, capacity),
+            Origin::Rndv => self.receive_rendezvous(m.source, dst, capacity),
         }
     }
 
