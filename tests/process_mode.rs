@@ -1,6 +1,7 @@
 //! Process execution mode: each task is a process of its own (own pid, fd table, signal
 //! dispositions) in the root's address space.
 mod common;
+mod support;
 use common::*;
 use pip_core::{Barrier, ExitStatus, Mode, Root, Spawn};
 use std::sync::atomic::{AtomicI32, Ordering};
@@ -229,4 +230,28 @@ fn pip_exec_runs_process_mode_jobs() {
         .unwrap();
     assert_eq!(seg.status.code(), Some(139));
     assert!(String::from_utf8_lossy(&seg.stderr).contains("killed by signal 11 (SIGSEGV)"));
+}
+
+#[test]
+fn a_c_tasks_exit_does_not_run_the_roots_atexit_handlers() {
+    use std::sync::atomic::AtomicBool;
+    static RAN: AtomicBool = AtomicBool::new(false);
+    extern "C" fn root_handler() {
+        RAN.store(true, Ordering::SeqCst);
+    }
+    let dir = support::build_dir("process-exit");
+    let task = support::cc(
+        &dir,
+        "exit3.so",
+        "#include <stdio.h>\n#include <stdlib.h>\nint main(void) { printf(\"bye\\n\"); exit(3); }\n",
+        &["-shared", "-fPIC"],
+    );
+    let _g = root_lock();
+    // SAFETY: registers a handler that only stores to an atomic.
+    unsafe { libc::atexit(root_handler) };
+    let mut root = root(1);
+    let p = root.spawn(Spawn::program(&task)).unwrap();
+    assert_eq!(root.wait(p).unwrap(), ExitStatus::Exited(3));
+    assert!(!RAN.load(Ordering::SeqCst), "the task's exit() ran the root's atexit handler");
+    root.fin().unwrap();
 }
