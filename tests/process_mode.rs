@@ -36,6 +36,11 @@ fn threads_inside_a_task_and_thread_locals() {
 }
 
 #[test]
+fn sched_getcpu_reports_the_tasks_own_cpu() {
+    assert_eq!(run_one(&["getcpu"]), ExitStatus::Exited(0));
+}
+
+#[test]
 fn fork_inside_a_task() {
     assert_eq!(run_one(&["fork"]), ExitStatus::Exited(7));
 }
@@ -219,7 +224,11 @@ fn pip_exec_runs_process_mode_jobs() {
         .arg(example("ring"))
         .output()
         .unwrap();
-    assert!(ns.status.success(), "{}", String::from_utf8_lossy(&ns.stderr));
+    assert!(
+        ns.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ns.stderr)
+    );
     assert!(String::from_utf8_lossy(&ns.stdout).contains("token came back as 4 after 3 hops"));
     let seg = std::process::Command::new(pip_exec())
         .env("PIP_MODE", "process")
@@ -252,6 +261,9 @@ fn a_c_tasks_exit_does_not_run_the_roots_atexit_handlers() {
     let mut root = root(1);
     let p = root.spawn(Spawn::program(&task)).unwrap();
     assert_eq!(root.wait(p).unwrap(), ExitStatus::Exited(3));
-    assert!(!RAN.load(Ordering::SeqCst), "the task's exit() ran the root's atexit handler");
+    assert!(
+        !RAN.load(Ordering::SeqCst),
+        "the task's exit() ran the root's atexit handler"
+    );
     root.fin().unwrap();
 }

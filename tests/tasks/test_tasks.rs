@@ -232,6 +232,40 @@ fn run() -> i32 {
                 1
             }
         }
+        "getcpu" => {
+            // Moves itself to each allowed CPU in turn; glibc's sched_getcpu (read from the rseq
+            // area) must agree with the getcpu system call on each.
+            // SAFETY: plain affinity calls on the calling thread with a zeroed/filled cpu_set_t.
+            let mut allowed: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+            unsafe {
+                libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut allowed)
+            };
+            for cpu in
+                (0..libc::CPU_SETSIZE as usize).filter(|&c| unsafe { libc::CPU_ISSET(c, &allowed) })
+            {
+                let mut one: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+                unsafe { libc::CPU_SET(cpu, &mut one) };
+                unsafe { libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &one) };
+                std::thread::yield_now();
+                let mut now: u32 = 0;
+                // SAFETY: getcpu writes the CPU number; the other arguments may be null.
+                unsafe {
+                    libc::syscall(
+                        libc::SYS_getcpu,
+                        &mut now,
+                        std::ptr::null_mut::<u32>(),
+                        std::ptr::null_mut::<u8>(),
+                    )
+                };
+                // SAFETY: no preconditions.
+                let glibc = unsafe { libc::sched_getcpu() };
+                if now as usize != cpu || glibc != cpu as i32 {
+                    eprintln!("pinned to CPU {cpu}: getcpu says {now}, sched_getcpu says {glibc}");
+                    return 1;
+                }
+            }
+            0
+        }
         "print" => {
             print!("unterminated output from task {}", me());
             0

@@ -359,10 +359,45 @@ extern "C" fn child_main(arg: *mut c_void) -> c_int {
     // SAFETY: `arg` is the host's TaskStart, alive until the host's wait4 returns.
     let start = unsafe { &mut *(arg as *mut TaskStart) };
     crate::signals::restore_in_child();
+    register_rseq();
     close_cloexec_fds();
     start.slot.process_start.store(arg, Ordering::Release);
     let code = run_task(start);
     after_and_flush(start, code)
+}
+
+/// Registers, for the child, the restartable-sequences area glibc keeps in the borrowed thread
+/// control block. The kernel's registration is per task, and the child starts with none, so
+/// without this glibc's `sched_getcpu()` in the task would read the CPU the host thread last ran
+/// on. The host stays registered on the same area; it is blocked in `wait4` meanwhile, and the
+/// kernel refreshes the area when it runs again.
+fn register_rseq() {
+    // glibc >= 2.35 publishes where its area sits (offset from the thread pointer) and its size.
+    // SAFETY: dlsym with RTLD_DEFAULT and valid names.
+    let (off, size) = unsafe {
+        (
+            libc::dlsym(libc::RTLD_DEFAULT, c"__rseq_offset".as_ptr()) as *const isize,
+            libc::dlsym(libc::RTLD_DEFAULT, c"__rseq_size".as_ptr()) as *const u32,
+        )
+    };
+    if off.is_null() || size.is_null() {
+        return;
+    }
+    // SAFETY: both symbols are glibc's read-only data of these types.
+    let (off, size) = unsafe { (*off, *size) };
+    if size == 0 {
+        return; // glibc did not register rseq (disabled by a tunable): nothing to mirror.
+    }
+    let mut tp: libc::c_ulong = 0;
+    // SAFETY: ARCH_GET_FS writes this task's thread pointer (the host's TCB, set by CLONE_SETTLS).
+    unsafe {
+        libc::syscall(libc::SYS_arch_prctl, 0x1003 /* ARCH_GET_FS */, &mut tp)
+    };
+    let area = (tp as isize + off) as *mut c_void;
+    const RSEQ_SIG: u32 = 0x5305_3053;
+    // SAFETY: registers glibc's own rseq area of this TCB (32 bytes, the original struct rseq)
+    // for the calling task only; failure just leaves the task unregistered.
+    unsafe { libc::syscall(libc::SYS_rseq, area, 32u32, 0, RSEQ_SIG) };
 }
 
 /// Closes the descriptors marked close-on-exec, as PiP's process mode does (a task starts as if
