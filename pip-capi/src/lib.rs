@@ -16,9 +16,11 @@
 //! pip-core's C bridge ([`pip_core::bridge`]): the root sets a thread-local on each task's main
 //! thread. See [`whoami`].
 //!
-//! Threads that a task creates itself are not task main threads: on them the library answers as
-//! on a root thread (`pip_get_pipid` gives `PIP_PIPID_ROOT`, `pip_isa_root` is true). Make PiP
-//! calls from the task's main thread, or pass the pipid to the threads.
+//! Threads that a task creates belong to that task: `libpip.so` wraps `pthread_create` to
+//! record the creating task in the new thread ([`threads`]). This needs `libpip.so` ahead of
+//! libc in the lookup order, which a root built with pipcc gives (and namespace isolation); under
+//! pip-exec in shared-libc isolation, threads a task creates answer as the root (`pip_get_pipid`
+//! gives `PIP_PIPID_ROOT`).
 //!
 //! ## Layout
 //!
@@ -28,6 +30,7 @@
 //! * [`query`]: `pip_get_pipid` and the other questions.
 //! * [`signals`]: `pip_exit`, `pip_kill`, `pip_abort`, `pip_sigmask`, `pip_signal_wait`.
 //! * [`barrier`]: `pip_barrier_*` and `pip_yield`.
+//! * [`threads`]: `pthread_create`, so that threads a task creates belong to it.
 //! * [`info`]: the runnable library (`./libpip.so --version`) and the semi-public helpers.
 //!
 //! The variadic functions (`pip_named_export(exp, fmt, ...)` and the messages) are C, in
@@ -42,4 +45,5 @@ pub mod info;
 pub mod job;
 pub mod query;
 pub mod signals;
+pub mod threads;
 pub mod whoami;

@@ -94,7 +94,8 @@ impl Who {
     }
 }
 
-/// Asks the root's pip-core who the calling thread is.
+/// Asks the root's pip-core who the calling thread is (a thread a task created belongs to that
+/// task, see [`crate::threads`]).
 pub fn who() -> Who {
     let Some(b) = bridge() else {
         return Who::Nobody;
@@ -110,7 +111,10 @@ pub fn who() -> Who {
         return Who::Nobody;
     }
     match id {
-        PIPID_ROOT => Who::Root(abi),
+        PIPID_ROOT => match crate::threads::inherited_pipid() {
+            Some(p) => Who::Task(abi, p),
+            None => Who::Root(abi),
+        },
         p if p >= 0 => Who::Task(abi, p),
         _ => Who::Nobody,
     }

@@ -125,6 +125,13 @@ fn exit_codes_and_signals_in_namespace_isolation() {
 }
 
 #[test]
+fn threads_created_by_a_task_belong_to_it() {
+    let p = build("threads", &[]);
+    run_program(&p, &[], &[]).assert_ok("threads: ok");
+    run_program(&p, &[], NAMESPACE).assert_ok("threads: ok");
+}
+
+#[test]
 fn pip_kill_signal_ring_and_kill_all() {
     let p = build("kill", &[]);
     run_program(&p, &["4"], &[]).assert_ok("kill: ok");
@@ -181,7 +188,10 @@ fn a_root_must_link_libpip_before_libc() {
 #[test]
 fn pip_exec_runs_c_tasks_built_with_pipcc() {
     let p = build("query", &[]);
-    let out = run(Command::new(tool("pip-exec")).arg("-n").arg("3").arg(&p));
+    let out = run(Command::new(tool("pip-exec"))
+        .args(["-n", "3"])
+        .arg(&p)
+        .args(["zero", "root"]));
     assert_eq!(out.code, Some(0), "{}", out.all());
     for i in 0..3 {
         assert!(
@@ -192,9 +202,11 @@ fn pip_exec_runs_c_tasks_built_with_pipcc() {
     }
     let out = run(Command::new(tool("pip-exec"))
         .args(["--isolation", "namespace", "-n", "2"])
-        .arg(&p));
+        .arg(&p)
+        .args(["zero", "task"]));
     assert_eq!(out.code, Some(0), "{}", out.all());
     assert!(out.stdout.contains("task 1 of 2: ok"), "{}", out.all());
+    assert!(out.stderr.contains("task 1: stderr works"), "{}", out.all());
     // A start function; pip-exec's exit code is the task's.
     let out = run(Command::new(tool("pip-exec"))
         .args(["-n", "1", "-f", "start_here"])
@@ -288,7 +300,7 @@ fn pipcc_options() {
     );
     let out = cc(&["--dryrun", "-c", "x.c"], &[]);
     assert!(
-        out.stdout.contains("-fPIE") && !out.stdout.contains("-lpip"),
+        out.stdout.contains("-fPIC") && !out.stdout.contains("-lpip"),
         "compiling only needs no link flags: {}",
         out.all()
     );

@@ -5,7 +5,8 @@
 //! pipcc --cflags | --lflags | --which | --where                 print what pipcc uses
 //! ```
 //!
-//! By default the output can be both a PiP root and a PiP task: it is a PIE (`-fPIE -pie`)
+//! By default the output can be both a PiP root and a PiP task: it is a PIE (`-fPIC -pie`: code
+//! compiled `-fPIC` has no copy relocations, which a task in its own link namespace cannot use)
 //! linked `-rdynamic` (so the loader finds `main`), with `libpip.so` (`-L`, `-Wl,-rpath`,
 //! `-lpip`, placed before libc so that libpip's `exit` is the one tasks call). pipcc never
 //! modifies the program file: pip-core loads a PIE from an in-memory copy. `--piproot` builds a
@@ -76,10 +77,12 @@ const DEFINES: [&str; 5] = [
     "-DPIP_VERSION_SUBMINOR=0",
 ];
 
-fn cflags(l: &Layout, kind: Kind) -> Vec<String> {
+fn cflags(l: &Layout) -> Vec<String> {
     let mut v = vec![format!("-I{}", l.include.display())];
     v.extend(DEFINES.iter().map(|s| s.to_string()));
-    v.push(if kind == Kind::Root { "-fPIC" } else { "-fPIE" }.to_string());
+    // -fPIC, not -fPIE: PIE code reaches libc's data (stdout, stderr, environ) through copy
+    // relocations, which break a task loaded into its own link namespace.
+    v.push("-fPIC".to_string());
     v
 }
 
@@ -147,7 +150,7 @@ fn main() {
             }
             let l = layout().unwrap_or_else(|e| fail(&e));
             match p.as_str() {
-                "--cflags" | "--ccopts" => println!("{}", cflags(&l, kind).join(" ")),
+                "--cflags" | "--ccopts" => println!("{}", cflags(&l).join(" ")),
                 "--lflags" => println!("{}", lflags(&l, kind).join(" ")),
                 _ => println!("{}\n{}", l.lib.display(), l.include.display()),
             }
@@ -165,7 +168,7 @@ fn main() {
         let l = layout().unwrap_or_else(|e| fail(&e));
         // Linking unless the command only compiles, preprocesses or makes assembly.
         let linking = !rest.iter().any(|a| a == "-c" || a == "-E" || a == "-S");
-        cmd.args(cflags(&l, kind));
+        cmd.args(cflags(&l));
         cmd.args(&rest);
         if linking {
             cmd.args(lflags(&l, kind));

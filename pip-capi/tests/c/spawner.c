@@ -8,7 +8,7 @@ int main(int argc, char **argv) {
   if (argc < 2) return 2;
   int ntasks = 3, pipid;
   EXPECT(pip_init(&pipid, &ntasks, NULL, 0), 0);
-  char *task_argv[] = {argv[1], "pipid", NULL};
+  char *task_argv[] = {argv[1], "pipid", "task", NULL};
   for (int i = 0; i < ntasks; i++)
     EXPECT(pip_spawn(argv[1], task_argv, NULL, PIP_CPUCORE_ASIS, NULL, NULL, NULL, NULL), 0);
   for (int i = 0; i < ntasks; i++) {
