@@ -137,6 +137,9 @@ fn main() -> ExitCode {
     let mut ended_on_their_own = Vec::new();
     let mut killing = false;
     let mut interrupted = None;
+    // A task ended by a signal may have died holding a libc lock (a stdio stream's, say), which
+    // the normal exit path would then wait for forever.
+    let mut signaled = false;
     loop {
         let next = if killing {
             root.wait_any_timeout(Duration::from_secs(10))
@@ -145,6 +148,7 @@ fn main() -> ExitCode {
         };
         match next {
             Ok((p, status)) => {
+                signaled |= status.signal().is_some();
                 if killing && status == pip_core::ExitStatus::Signaled(libc::SIGKILL) {
                     continue; // Ended by us.
                 }
@@ -167,13 +171,27 @@ fn main() -> ExitCode {
             }
             Err(pip_core::Error::TimedOut) => {
                 eprintln!("pip-exec: some tasks did not end within 10 s of being killed (they block the kill signal?); exiting anyway");
-                std::process::exit(exit_code(interrupted, &ended_on_their_own).into());
+                quick_exit(exit_code(interrupted, &ended_on_their_own));
             }
             Err(e) => return fail(e),
         }
     }
     let _ = root.fin();
-    ExitCode::from(exit_code(interrupted, &ended_on_their_own))
+    let code = exit_code(interrupted, &ended_on_their_own);
+    if signaled {
+        quick_exit(code);
+    }
+    ExitCode::from(code)
+}
+
+/// Ends pip-exec without the exit handlers and stdio flushing of a normal exit, which could
+/// wait forever for a lock held by a task that a signal killed. Tasks that ended normally
+/// have flushed their output already.
+fn quick_exit(code: u8) -> ! {
+    use std::io::Write;
+    let _ = std::io::stderr().flush();
+    // SAFETY: _exit ends the process at once; nothing of ours needs cleaning up.
+    unsafe { libc::_exit(code.into()) }
 }
 
 fn exit_code(interrupted: Option<i32>, statuses: &[pip_core::ExitStatus]) -> u8 {
