@@ -1,6 +1,6 @@
 //! Signals in thread mode: a fault or a signal aimed at one task ends only that task.
 //!
-//! In thread mode all tasks share the process's signal dispositions. [`install`] (run by
+//! In thread mode all tasks share the process's signal dispositions. `install` (run by
 //! `Root::init`) puts one handler on the signals whose default action would end the process:
 //!
 //! * **Task faults** — `SIGSEGV`, `SIGBUS`, `SIGFPE`, `SIGILL`, `SIGTRAP`, `SIGSYS` raised by the
