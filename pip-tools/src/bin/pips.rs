@@ -1,4 +1,6 @@
 //! `pips`: list PiP jobs and tasks, signal them, and draw what they hold. See `pips --help`.
+// The help text below is shown verbatim by clap; its indented examples are shell, not Rust.
+#![allow(rustdoc::invalid_rust_codeblocks)]
 use clap::{Args, Parser, Subcommand};
 use pip_tools::pips::{
     self, fds, jobs, jobs::Filter, jobs::Job, jobs::Target, render, serve, PipsError,
