@@ -4,7 +4,7 @@
 //! give the task's identity on the threads a task starts (OpenMP workers, helper threads), as
 //! PiP does, `libpip.so` defines `pthread_create`: when the caller belongs to a task, the new
 //! thread starts in a trampoline that records the task's pipid in a thread-local of this library,
-//! which [`who`](crate::whoami::who) reads when pip-core does not know the thread. Anything else
+//! which [`crate::whoami::who`] reads when pip-core does not know the thread. Anything else
 //! is passed straight to libc's `pthread_create`.
 //!
 //! This works where `libpip.so` comes before libc in the lookup order of the task's code: with a
