@@ -8,9 +8,9 @@
 
 use crate::consts::*;
 use crate::whoami::{
-    self, check_pipid, who, TaskInfo, Who, ROOT_TID, TASK_INFO_MAGIC, TASK_INFO_NAME,
+    self, check_pipid, who, TaskInfo, Who, ROOT_PID, ROOT_TID, TASK_INFO_MAGIC, TASK_INFO_NAME,
 };
-use pip_core::{Error, ExitStatus, Isolation, Root, Spawn};
+use pip_core::{Error, ExitStatus, Isolation, Mode, Root, Spawn};
 use std::ffi::{c_char, c_int, c_void, CStr};
 use std::sync::atomic::Ordering;
 use std::sync::{Mutex, MutexGuard};
@@ -59,30 +59,53 @@ pub struct SpawnHook {
     pub reserved: [*mut c_void; 5],
 }
 
-/// Checks `opts` and the `PIP_MODE` environment variable: only the pthread mode exists.
-fn check_mode(opts: c_int) -> Result<(), c_int> {
+/// The execution mode `opts` and the `PIP_MODE` environment variable ask for:
+/// `PIP_MODE_PTHREAD` or `thread`/`pthread` (the default), `PIP_MODE_PROCESS` or `process`
+/// (pip-core's process mode). PiP's `process:preload`, `process:pipclone` and `process:got`
+/// cannot work on glibc 2.34 and later (`EPERM`); so does a request that clashes with
+/// `PIP_MODE`. Malformed `opts` give `EINVAL`.
+fn check_mode(opts: c_int) -> Result<Mode, c_int> {
     let opts = opts as u32;
     if opts & !PIP_VALID_OPTS != 0 {
         return Err(libc::EINVAL);
     }
-    let mode = opts & PIP_MODE_MASK;
-    let process_kinds = (mode & 0x0700).count_ones();
-    if mode & PIP_MODE_PTHREAD != 0 && mode & PIP_MODE_PROCESS != 0 {
+    let bits = opts & PIP_MODE_MASK;
+    if bits & PIP_MODE_PTHREAD != 0 && bits & PIP_MODE_PROCESS != 0 {
         return Err(libc::EINVAL);
     }
-    if process_kinds > 1 {
+    if (bits & 0x0700).count_ones() > 1 {
         return Err(libc::EINVAL);
     }
-    if mode & PIP_MODE_PROCESS != 0 {
-        eprintln!("pip_init: the process execution modes are not available (tasks are threads; see docs/c-api.md)");
-        return Err(libc::EPERM);
-    }
-    match std::env::var("PIP_MODE").as_deref() {
-        Err(_) | Ok("") | Ok("thread") | Ok("pthread") => Ok(()),
-        Ok(other) => {
-            eprintln!("pip_init: PIP_MODE={other}: only the pthread mode (`thread` or `pthread`) is available (see docs/c-api.md)");
+    let requested = match bits {
+        0 => None,
+        PIP_MODE_PTHREAD => Some(Mode::Thread),
+        PIP_MODE_PROCESS => Some(Mode::Process),
+        _ => {
+            eprintln!("pip_init: PiP's process:preload, process:pipclone and process:got modes need PiP's patched glibc (glibc 2.34 and later have no hook for them); PIP_MODE_PROCESS gives pip-rs's process mode (see docs/c-api.md)");
+            return Err(libc::EPERM);
+        }
+    };
+    let from_env = match std::env::var("PIP_MODE").as_deref() {
+        Err(_) | Ok("") => None,
+        Ok(m) => match m.parse::<Mode>() {
+            Ok(mode) => Some(mode),
+            Err(e) => {
+                eprintln!("pip_init: {e}");
+                return Err(libc::EPERM);
+            }
+        },
+    };
+    match (requested, from_env) {
+        (Some(r), Some(e)) if r != e => {
+            eprintln!(
+                "pip_init: the program asks for the {} mode but PIP_MODE asks for {}",
+                r.as_str(),
+                e.as_str()
+            );
             Err(libc::EPERM)
         }
+        (Some(m), _) | (None, Some(m)) => Ok(m),
+        (None, None) => Ok(Mode::Thread),
     }
 }
 
@@ -101,10 +124,12 @@ fn isolation() -> Result<Isolation, c_int> {
 /// Initialises the root, or (in a task) gives the task's pipid, task count and export.
 ///
 /// Root: `*ntasks` (`NULL`: `PIP_NTASKS_MAX`) tasks at most, `*root_expp` (if given) becomes the
-/// root's export, `*pipidp` is set to `PIP_PIPID_ROOT`. Errors: `EINVAL` (`*ntasks <= 0`, bad
-/// `opts`), `EOVERFLOW` (more than `PIP_NTASKS_MAX`), `EBUSY` (already initialised), `EPERM` (a
-/// process mode was asked for, by `opts` or `PIP_MODE`, or the program does not bind `exit` to
-/// libpip), `EAGAIN` (namespace isolation cannot hold that many tasks).
+/// root's export, `*pipidp` is set to `PIP_PIPID_ROOT`. The execution mode is the pthread mode,
+/// or pip-core's process mode with `PIP_MODE_PROCESS` in `opts` or `PIP_MODE=process`. Errors:
+/// `EINVAL` (`*ntasks <= 0`, bad `opts`), `EOVERFLOW` (more than `PIP_NTASKS_MAX`), `EBUSY`
+/// (already initialised), `EPERM` (one of PiP's process sub-modes, a mode that clashes with
+/// `PIP_MODE`, or a program that does not bind `exit` to libpip), `EAGAIN` (namespace isolation
+/// cannot hold that many tasks).
 ///
 /// # Safety
 ///
@@ -149,9 +174,10 @@ pub unsafe extern "C" fn pip_init(
         Some(&n) if n > PIP_NTASKS_MAX => return libc::EOVERFLOW,
         Some(&n) => n,
     };
-    if let Err(e) = check_mode(opts) {
-        return e;
-    }
+    let mode = match check_mode(opts) {
+        Ok(m) => m,
+        Err(e) => return e,
+    };
     let isolation = match isolation() {
         Ok(i) => i,
         Err(e) => return e,
@@ -166,6 +192,7 @@ pub unsafe extern "C" fn pip_init(
         .unwrap_or(std::ptr::null_mut());
     let root = match Root::builder(n as usize)
         .isolation(isolation)
+        .mode(mode)
         .export(export)
         .init()
     {
@@ -178,6 +205,8 @@ pub unsafe extern "C" fn pip_init(
         }
     };
     *job = Some(root);
+    // SAFETY: getpid has no preconditions.
+    ROOT_PID.store(unsafe { libc::getpid() }, Ordering::Release);
     ROOT_TID.store(gettid(), Ordering::Release);
     // SAFETY: the caller passes null or a valid pointer.
     if let Some(p) = unsafe { pipidp.as_mut() } {
@@ -222,6 +251,7 @@ pub extern "C" fn pip_fin() -> c_int {
         Ok(()) => {
             *job = None;
             ROOT_TID.store(0, Ordering::Release);
+            ROOT_PID.store(0, Ordering::Release);
             0
         }
         Err(e) => e.errno(),
@@ -409,6 +439,8 @@ pub unsafe extern "C" fn pip_task_spawn(
         magic: TASK_INFO_MAGIC,
         exp: prog.exp,
         root_tid: ROOT_TID.load(Ordering::Acquire),
+        // SAFETY: getpid has no preconditions.
+        root_pid: unsafe { libc::getpid() },
     }));
     let info_addr = info as *const TaskInfo as usize;
     spawn = spawn.before(move || {

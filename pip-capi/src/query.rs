@@ -1,7 +1,6 @@
 //! Questions: who am I, how many tasks, which mode. They work in a task without `pip_init` (the
 //! task is initialised before its `main` runs, as with PiP) and give `EPERM` outside a PiP job.
 
-use crate::consts::*;
 use crate::whoami::{self, check_pipid, who, Who};
 use std::ffi::{c_char, c_int};
 
@@ -46,7 +45,7 @@ pub unsafe extern "C" fn pip_get_ntasks(ntasksp: *mut c_int) -> c_int {
     unsafe { answer(ntasksp, |w| w.abi().map_or(0, |a| a.ntasks as c_int)) }
 }
 
-/// The execution mode: always `PIP_MODE_PTHREAD`.
+/// The execution mode: `PIP_MODE_PTHREAD` or `PIP_MODE_PROCESS`.
 ///
 /// # Safety
 ///
@@ -54,15 +53,22 @@ pub unsafe extern "C" fn pip_get_ntasks(ntasksp: *mut c_int) -> c_int {
 #[no_mangle]
 pub unsafe extern "C" fn pip_get_mode(modep: *mut c_int) -> c_int {
     // SAFETY: forwarded from the caller.
-    unsafe { answer(modep, |_| PIP_MODE_PTHREAD as c_int) }
+    unsafe {
+        answer(modep, |w| {
+            w.abi().map_or(0, |a| whoami::mode_bits(a) as c_int)
+        })
+    }
 }
 
-/// The execution mode's name, `"pthread"` (`PIP_ENV_MODE_PTHREAD`); `NULL` outside a PiP job.
+/// The execution mode's name, `"pthread"` (`PIP_ENV_MODE_PTHREAD`) or `"process"`
+/// (`PIP_ENV_MODE_PROCESS`); `NULL` outside a PiP job.
 #[no_mangle]
 pub extern "C" fn pip_get_mode_str() -> *const c_char {
-    match who() {
-        Who::Nobody => std::ptr::null(),
-        _ => c"pthread".as_ptr(),
+    let w = who();
+    match w.abi() {
+        None => std::ptr::null(),
+        Some(_) if whoami::is_process_mode(w) => c"process".as_ptr(),
+        Some(_) => c"pthread".as_ptr(),
     }
 }
 
@@ -84,7 +90,7 @@ pub extern "C" fn pip_isa_task() -> c_int {
     matches!(who(), Who::Task(..)) as c_int
 }
 
-/// 1: tasks are threads.
+/// 1 if tasks are threads (the pthread mode), 0 in the process mode.
 ///
 /// # Safety
 ///
@@ -92,10 +98,10 @@ pub extern "C" fn pip_isa_task() -> c_int {
 #[no_mangle]
 pub unsafe extern "C" fn pip_is_threaded(flagp: *mut c_int) -> c_int {
     // SAFETY: forwarded from the caller.
-    unsafe { answer(flagp, |_| 1) }
+    unsafe { answer(flagp, |w| !whoami::is_process_mode(w) as c_int) }
 }
 
-/// 1: tasks share the root's file descriptors.
+/// 1 if tasks share the root's file descriptors (the pthread mode), 0 in the process mode.
 ///
 /// # Safety
 ///
@@ -103,10 +109,11 @@ pub unsafe extern "C" fn pip_is_threaded(flagp: *mut c_int) -> c_int {
 #[no_mangle]
 pub unsafe extern "C" fn pip_is_shared_fd(flagp: *mut c_int) -> c_int {
     // SAFETY: forwarded from the caller.
-    unsafe { answer(flagp, |_| 1) }
+    unsafe { answer(flagp, |w| !whoami::is_process_mode(w) as c_int) }
 }
 
-/// The system id of task `pipid`: its `pthread_t`. Errors: `EPERM`, `EINVAL` (`idp` is `NULL`,
+/// The system id of task `pipid`: its `pthread_t` in the pthread mode, its process id in the
+/// process mode. Errors: `EPERM`, `EINVAL` (`idp` is `NULL`,
 /// the root, `PIP_PIPID_ANY`), `ERANGE` (no such pipid), `ESRCH` (the task is not running).
 ///
 /// # Safety
@@ -127,16 +134,25 @@ pub unsafe extern "C" fn pip_get_system_id(pipid: c_int, idp: *mut usize) -> c_i
         Ok(t) => t,
         Err(e) => return e,
     };
+    let process = whoami::is_process_mode(w);
     if let Who::Task(_, me) = w {
         if me == target {
-            // SAFETY: pthread_self has no preconditions.
-            *out = unsafe { libc::pthread_self() } as usize;
+            *out = if process {
+                crate::info::pip_gettid() as usize
+            } else {
+                // SAFETY: pthread_self has no preconditions.
+                unsafe { libc::pthread_self() as usize }
+            };
             return 0;
         }
     }
     match whoami::task_thread(target) {
-        Ok((_, thread)) => {
-            *out = thread as usize;
+        Ok((tid, thread)) => {
+            *out = if process {
+                tid as usize
+            } else {
+                thread as usize
+            };
             0
         }
         Err(e) => e,

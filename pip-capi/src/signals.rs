@@ -1,9 +1,11 @@
 //! Ending and signalling: `pip_exit`, `pip_kill`, `pip_abort`, `pip_sigmask`,
 //! `pip_signal_wait`.
 //!
-//! Tasks are threads (PiP's pthread mode): signals go to one thread with `tgkill`, masks are
-//! per thread. A signal whose default action would end the process ends only the task it was
-//! sent to (pip-core's handler), and `pip_wait` reports it with `WIFSIGNALED`/`WTERMSIG`.
+//! In the pthread mode tasks are threads: signals go to one thread with `tgkill`, masks are per
+//! thread, and a signal whose default action would end the process ends only the task it was
+//! sent to (pip-core's handler). In the process mode a task is a process: signals go to it with
+//! `kill`. Either way `pip_wait` reports a task that a signal ended with
+//! `WIFSIGNALED`/`WTERMSIG`.
 
 use crate::whoami::{self, check_pipid, who, Who};
 use pip_core::abi::PIPID_ROOT;
@@ -42,9 +44,9 @@ pub extern "C" fn pip_kill(pipid: c_int, signal: c_int) -> c_int {
         return libc::EINVAL;
     }
     if target == PIPID_ROOT {
-        let tid = whoami::root_tid(w);
+        let (pid, tid) = whoami::root_ids(w);
         // SAFETY: tgkill is a plain system call; a wrong tid gives ESRCH.
-        let rc = unsafe { libc::syscall(libc::SYS_tgkill, libc::getpid(), tid, signal) };
+        let rc = unsafe { libc::syscall(libc::SYS_tgkill, pid, tid, signal) };
         return if rc == 0 {
             0
         } else {
@@ -57,10 +59,27 @@ pub extern "C" fn pip_kill(pipid: c_int, signal: c_int) -> c_int {
 }
 
 /// Ends the whole job at once: every task and the root, which dies of `SIGABRT`.
+///
+/// In the pthread mode the tasks are threads of the root's process, so `SIGABRT` with its
+/// default action ends them all. In the process mode the tasks are processes of their own: the
+/// caller kills every task first, then sends `SIGABRT` to the root, then aborts itself.
 #[no_mangle]
 pub extern "C" fn pip_abort() -> ! {
+    let w = who();
+    if let Some(abi) = w.abi() {
+        let me = w.core_id().unwrap_or(PIPID_ROOT);
+        for p in (0..abi.ntasks as c_int).filter(|&p| p != me) {
+            whoami::task_kill(p, libc::SIGKILL);
+        }
+        if me != PIPID_ROOT && whoami::is_process_mode(w) {
+            let (pid, _) = whoami::root_ids(w);
+            // SAFETY: a plain kill(2) of the root's process.
+            unsafe { libc::kill(pid, libc::SIGABRT) };
+        }
+    }
     // SAFETY: resetting SIGABRT to its default action and unblocking it makes the raise below
-    // end the process (tasks are threads of it) rather than only the calling task.
+    // end the calling process (with every task, in the pthread mode) rather than only the
+    // calling task.
     unsafe {
         libc::signal(libc::SIGABRT, libc::SIG_DFL);
         let mut set: libc::sigset_t = std::mem::zeroed();
@@ -73,8 +92,8 @@ pub extern "C" fn pip_abort() -> ! {
     }
 }
 
-/// Changes the caller's signal mask (`pthread_sigmask`, since tasks are threads); returns 0 or
-/// an errno value.
+/// Changes the caller's signal mask (`pthread_sigmask`: the calling thread's, which in a
+/// process-mode task is its process's); returns 0 or an errno value.
 ///
 /// # Safety
 ///

@@ -175,6 +175,8 @@ pub struct TaskInfo {
     /// The thread id of the root (the thread that called `pip_init`), for `pip_kill` of the
     /// root.
     pub root_tid: c_int,
+    /// The root's process id (a process-mode task has a pid of its own).
+    pub root_pid: c_int,
 }
 
 /// Marks a [`TaskInfo`].
@@ -208,19 +210,39 @@ pub fn task_info(abi: &RootAbi, pipid: c_int) -> Option<&'static TaskInfo> {
 
 /// The thread id of the root in this copy of the library (set by `pip_init`), or 0.
 pub(crate) static ROOT_TID: AtomicI32 = AtomicI32::new(0);
+/// The process id of the root in this copy of the library (set by `pip_init`), or 0.
+pub(crate) static ROOT_PID: AtomicI32 = AtomicI32::new(0);
 
-/// The thread id of the root, for `pip_kill(PIP_PIPID_ROOT, ...)`.
-pub fn root_tid(who: Who) -> c_int {
+/// The execution mode of the job (`PIP_MODE_PTHREAD` or `PIP_MODE_PROCESS`).
+pub fn mode_bits(abi: &RootAbi) -> u32 {
+    if abi.mode == pip_core::Mode::Process as u32 {
+        crate::consts::PIP_MODE_PROCESS
+    } else {
+        crate::consts::PIP_MODE_PTHREAD
+    }
+}
+
+/// True in a job whose tasks are processes.
+pub fn is_process_mode(who: Who) -> bool {
+    who.abi()
+        .is_some_and(|a| mode_bits(a) == crate::consts::PIP_MODE_PROCESS)
+}
+
+/// The process id and thread id of the root, for `pip_kill(PIP_PIPID_ROOT, ...)`.
+pub fn root_ids(who: Who) -> (c_int, c_int) {
     let own = ROOT_TID.load(Ordering::Acquire);
     if own != 0 {
-        return own;
+        return (ROOT_PID.load(Ordering::Acquire), own);
     }
+    // SAFETY: getpid and getppid have no preconditions.
+    let (pid, ppid) = unsafe { (libc::getpid(), libc::getppid()) };
     if let Who::Task(abi, p) = who {
         if let Some(info) = task_info(abi, p) {
-            return info.root_tid;
+            return (info.root_pid, info.root_tid);
         }
     }
-    // A root's main thread has the process id as its thread id.
-    // SAFETY: getpid has no preconditions.
-    unsafe { libc::getpid() }
+    // A root's main thread has the process id as its thread id; a process-mode task's parent
+    // is the root.
+    let root = if is_process_mode(who) { ppid } else { pid };
+    (root, root)
 }

@@ -49,8 +49,7 @@ fn every_function_and_its_error_codes() {
     out.assert_ok("errors: ok");
     // Refused process modes and unloadable programs say why.
     assert!(
-        out.stderr
-            .contains("process execution modes are not available"),
+        out.stderr.contains("need PiP's patched glibc"),
         "{}",
         out.all()
     );
@@ -69,10 +68,9 @@ fn every_function_and_its_error_codes_in_namespace_isolation() {
 }
 
 #[test]
-fn process_modes_are_refused() {
+fn pips_process_sub_modes_are_refused() {
     let p = build("self_spawn", &[]);
     for mode in [
-        "process",
         "process:preload",
         "process:pipclone",
         "process:got",
@@ -82,13 +80,49 @@ fn process_modes_are_refused() {
         assert_eq!(out.code, Some(1), "PIP_MODE={mode}: {}", out.all());
         assert!(
             out.stderr.contains("gave 1 (Operation not permitted)")
-                && out.stderr.contains("only the pthread mode"),
+                && out.stderr.contains(&format!("PIP_MODE={mode}")),
             "PIP_MODE={mode}: {}",
             out.all()
         );
     }
-    for mode in ["thread", "pthread"] {
+    for mode in ["thread", "pthread", "process"] {
         run_program(&p, &["2"], &[("PIP_MODE", mode)]).assert_ok("self_spawn: ok");
+    }
+}
+
+#[test]
+fn the_mode_from_pip_init_opts() {
+    let p = build("mode", &[]);
+    for mode in ["pthread", "process"] {
+        run_program(&p, &[mode], &[]).assert_ok(&format!("mode {mode}: ok"));
+    }
+}
+
+#[test]
+fn process_mode_runs_every_program() {
+    let process = &[("PIP_MODE", "process")];
+    let dir = build_dir();
+    std::fs::write(dir.join("not-exec"), "not a program\n").unwrap();
+    std::fs::write(dir.join("not-elf"), "#!/bin/sh\nexit 0\n").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(dir.join("not-elf"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    for (name, args) in [
+        ("self_spawn", &["8"][..]),
+        ("errors", &[][..]),
+        ("namexp", &["6"][..]),
+        ("barrier", &["4"][..]),
+        ("exits", &[][..]),
+        ("kill", &["3"][..]),
+        ("threads", &[][..]),
+    ] {
+        let p = build(name, &[]);
+        run_program(&p, args, process).assert_ok(&format!("{name}: ok"));
+    }
+    let p = build("abort", &[]);
+    for who in ["root", "task"] {
+        let out = run_program(&p, &[who], process);
+        assert_eq!(out.signal, Some(libc::SIGABRT), "{who}: {}", out.all());
+        assert!(!out.stdout.contains("not reached"), "{}", out.all());
     }
 }
 

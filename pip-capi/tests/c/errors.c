@@ -11,6 +11,17 @@
 
 static int dummy;
 
+/* The tests run in both execution modes: PIP_MODE=process selects pip-rs's process mode. */
+static int process_mode(void) {
+  const char *m = getenv("PIP_MODE");
+  return m != NULL && strcmp(m, "process") == 0;
+}
+
+/* The system id of the calling task: its pthread_t, or its pid in the process mode. */
+static pip_id_t own_system_id(void) {
+  return process_mode() ? (pip_id_t)pip_gettid() : (pip_id_t)pthread_self();
+}
+
 /* A start function (pip_spawn_from_func): checks its argument, aux and export. */
 int start(void *arg) {
   void *aux = NULL, *exp = NULL;
@@ -35,12 +46,14 @@ static int task(int argc, char **argv) {
   EXPECT(pip_get_ntasks(&ntasks), 0);
   TRUE(ntasks == 8);
   EXPECT(pip_get_mode(&mode), 0);
-  TRUE(mode == PIP_MODE_PTHREAD);
-  TRUE(pip_get_mode_str() != NULL && strcmp(pip_get_mode_str(), PIP_ENV_MODE_PTHREAD) == 0);
+  TRUE(mode == (int)(process_mode() ? PIP_MODE_PROCESS : PIP_MODE_PTHREAD));
+  TRUE(pip_get_mode_str() != NULL &&
+       strcmp(pip_get_mode_str(),
+              process_mode() ? PIP_ENV_MODE_PROCESS : PIP_ENV_MODE_PTHREAD) == 0);
   EXPECT(pip_is_threaded(&flag), 0);
-  TRUE(flag == 1);
+  TRUE(flag == !process_mode());
   EXPECT(pip_is_shared_fd(&flag), 0);
-  TRUE(flag == 1);
+  TRUE(flag == !process_mode());
   void *exp = NULL;
   int p2 = -1;
   EXPECT(pip_init(&p2, NULL, &exp, 0), 0);
@@ -48,7 +61,7 @@ static int task(int argc, char **argv) {
   TRUE(exp == (void *)0x5eed); /* spawned without an exp: the root's export */
   pip_id_t id = 0;
   EXPECT(pip_get_system_id(PIP_PIPID_MYSELF, &id), 0);
-  TRUE(id == (pip_id_t)pthread_self());
+  TRUE(id == own_system_id());
 
   /* Root-only calls. */
   int status;
@@ -86,8 +99,7 @@ static int task(int argc, char **argv) {
     for (;;) pause();
   }
   if (!strcmp(what, "id")) {
-    pthread_t self = pthread_self();
-    EXPECT(pip_named_export((void *)self, "thread"), 0);
+    EXPECT(pip_named_export((void *)own_system_id(), "thread"), 0);
     void *go;
     EXPECT(pip_named_import(PIP_PIPID_ROOT, &go, "go"), 0);
   }
@@ -128,9 +140,14 @@ int main(int argc, char **argv) {
   EXPECT(pip_init(&pipid, &ntasks, NULL, PIP_MODE_PROCESS_PRELOAD | PIP_MODE_PROCESS_PIPCLONE),
          EINVAL);
   EXPECT(pip_init(&pipid, &ntasks, NULL, PIP_MODE_PROCESS_PRELOAD), EPERM);
-  EXPECT(pip_init(&pipid, &ntasks, NULL, PIP_MODE_PROCESS), EPERM);
+  EXPECT(pip_init(&pipid, &ntasks, NULL, PIP_MODE_PROCESS_PIPCLONE), EPERM);
+  EXPECT(pip_init(&pipid, &ntasks, NULL, PIP_MODE_PROCESS_GOT), EPERM);
+  /* A mode that clashes with PIP_MODE. */
+  EXPECT(pip_init(&pipid, &ntasks, NULL, process_mode() ? PIP_MODE_PTHREAD : 0), process_mode() ? EPERM : 0);
+  if (!process_mode()) EXPECT(pip_fin(), 0);
   void *root_exp = (void *)0x5eed;
-  EXPECT(pip_init(&pipid, &ntasks, &root_exp, PIP_MODE_PTHREAD), 0);
+  EXPECT(pip_init(&pipid, &ntasks, &root_exp, process_mode() ? PIP_MODE_PROCESS : PIP_MODE_PTHREAD),
+         0);
   TRUE(pipid == PIP_PIPID_ROOT);
   EXPECT(pip_init(&pipid, &ntasks, NULL, 0), EBUSY);
   EXPECT(pip_get_pipid(NULL), EINVAL);
