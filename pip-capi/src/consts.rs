@@ -4,13 +4,13 @@ use std::ffi::c_int;
 
 /// `PIP_MODE_PTHREAD`: tasks are threads of the root's process.
 pub const PIP_MODE_PTHREAD: u32 = 0x1000;
-/// `PIP_MODE_PROCESS`: any of the process modes (not available, see `docs/c-api.md`).
+/// `PIP_MODE_PROCESS`: a process mode (pip-core's; see `docs/c-api.md`).
 pub const PIP_MODE_PROCESS: u32 = 0x2000;
-/// `PIP_MODE_PROCESS_PRELOAD`.
+/// `PIP_MODE_PROCESS_PRELOAD` (refused: needs PiP's patched glibc or an old one).
 pub const PIP_MODE_PROCESS_PRELOAD: u32 = 0x2100;
-/// `PIP_MODE_PROCESS_PIPCLONE`.
+/// `PIP_MODE_PROCESS_PIPCLONE` (refused: needs PiP's patched glibc).
 pub const PIP_MODE_PROCESS_PIPCLONE: u32 = 0x2200;
-/// `PIP_MODE_PROCESS_GOT`.
+/// `PIP_MODE_PROCESS_GOT` (refused: needs an old glibc).
 pub const PIP_MODE_PROCESS_GOT: u32 = 0x2400;
 /// `PIP_MODE_MASK`.
 pub const PIP_MODE_MASK: u32 = 0xFF00;

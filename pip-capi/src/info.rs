@@ -48,7 +48,7 @@ fn facts() -> Vec<(&'static str, &'static str, String)> {
         ("--prefix", "Prefix", prefix),
         ("--glibc", "glibc", glibc),
         ("--ldlinux", "ld-linux", env!("PIP_CAPI_INTERP").into()),
-        ("--mode", "Modes", "pthread".into()),
+        ("--mode", "Modes", "pthread process".into()),
         (
             "--debug",
             "Debug",

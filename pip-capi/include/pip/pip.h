@@ -7,7 +7,8 @@
  *
  * Build programs with pipcc, which adds the include path, links libpip.so and makes the
  * program usable both as a root and as a task. See docs/c-api.md in pip-rs for what differs
- * from RIKEN's implementation (only the pthread execution mode exists, for one).
+ * from RIKEN's implementation (PIP_MODE_PROCESS is pip-rs's own process mode; PiP's process
+ * sub-modes, which need PiP's patched glibc, are refused with EPERM).
  */
 #ifndef PIP_PIP_H
 #define PIP_PIP_H
