@@ -44,6 +44,13 @@ impl Communicator {
     /// .unwrap();
     /// ```
     pub fn barrier(&self) {
+        if !self.is_world() {
+            // A dup or split: a dissemination barrier on the communicator's own context.
+            if let Err(e) = self.barrier_p2p() {
+                panic!("pip-comm: barrier on rank {} cannot complete: {e}", self.me);
+            }
+            return;
+        }
         let words = &self.shared().barrier;
         let generation = words.generation.load(Ordering::Acquire);
         if words.arrived.fetch_add(1, Ordering::AcqRel) + 1 == self.n {
@@ -55,7 +62,13 @@ impl Communicator {
         }
         let moved = || words.generation.load(Ordering::Acquire) != generation;
         let moved_seqcst = || words.generation.load(Ordering::SeqCst) != generation;
-        if let Err(e) = self.wait_until(true, || moved().then_some(()), moved_seqcst) {
+        let wait = self.ep.wait_until(
+            crate::watchdog::What::Barrier,
+            true,
+            || moved().then_some(()),
+            moved_seqcst,
+        );
+        if let Err(e) = wait {
             panic!("pip-comm: barrier on rank {} cannot complete: {e}", self.me);
         }
     }

@@ -10,9 +10,13 @@
 //! ```
 //!
 //! The first line holds the slot's state word, the envelope and the first 48 bytes of data, so
-//! a small message crosses from one core to the other as a single cache line. The state is
-//! `EMPTY`, `EAGER` (the data is in the slot) or `RNDV` (the data is still in the sender's
-//! buffer; see [`crate::rendezvous`]).
+//! a small message crosses from one core to the other as a single cache line. The state word's
+//! low two bits are the slot's kind: `EMPTY`, `EAGER` (the data is in the slot), `RNDV` (the
+//! data is still in the sender's buffer; the slot's data area holds the address of the
+//! sender's [`RndvCtl`](crate::rendezvous::RndvCtl), see [`crate::rendezvous`]) or `OWNED`
+//! (a `Vec` handed over whole: the data area holds its pointer, length, capacity and
+//! alignment). The other 30 bits are the message's communicator context, so a message and the
+//! communicator it belongs to are published by one store.
 //!
 //! Only the sender writes a slot while it is `EMPTY`; only the receiver touches it while it is
 //! not. Each side keeps its own slot counter privately (in its `Communicator`), so the ring has
@@ -45,6 +49,18 @@ pub(crate) const EMPTY: u32 = 0;
 pub(crate) const EAGER: u32 = 1;
 /// A slot holding a rendezvous envelope.
 pub(crate) const RNDV: u32 = 2;
+/// A slot holding the description of a `Vec` whose ownership moves to the receiver.
+pub(crate) const OWNED: u32 = 3;
+
+/// The bits of the state word that hold the kind.
+const KIND_MASK: u32 = 3;
+
+/// The largest communicator context a slot can carry.
+pub(crate) const MAX_CTX: u32 = u32::MAX >> 2;
+
+/// Bytes of data that every slot can hold, whatever the eager limit: rendezvous and ownership
+/// envelopes put their descriptors there.
+pub(crate) const MIN_SLOT_DATA: usize = SLOT_ALIGN - std::mem::size_of::<SlotHeader>();
 
 /// The alignment of rings and slots (see [`CachePadded`](crate::shared::CachePadded)).
 const SLOT_ALIGN: usize = 128;
@@ -76,9 +92,12 @@ pub(crate) fn ring_layout(params: &Params) -> Layout {
 /// The envelope of a message in a slot.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Envelope {
-    /// [`EAGER`] or [`RNDV`].
+    /// [`EAGER`], [`RNDV`] or [`OWNED`].
     pub(crate) kind: u32,
+    /// The communicator context.
+    pub(crate) ctx: u32,
     pub(crate) tag: i32,
+    /// The message's length in bytes.
     pub(crate) len: usize,
 }
 
@@ -132,63 +151,68 @@ impl Slot {
         self.header().state.load(Ordering::SeqCst) != EMPTY
     }
 
-    /// Writes an eager message and publishes it.
+    /// Writes a message and publishes it: an eager message's data (`bytes.len() == len`), or
+    /// a rendezvous or ownership descriptor (`bytes` at most [`MIN_SLOT_DATA`]).
     ///
     /// # Safety
     ///
-    /// Only the ring's producer calls this, on a slot it has seen empty; `data.len()` is at
-    /// most the ring's `eager_max`.
-    pub(crate) unsafe fn publish_eager(&self, tag: i32, data: &[u8]) {
+    /// Only the ring's producer calls this, on a slot it has seen empty; `bytes.len()` is at
+    /// most the ring's `eager_max` or at most [`MIN_SLOT_DATA`]; `kind` is not [`EMPTY`] and
+    /// `ctx <= MAX_CTX`.
+    pub(crate) unsafe fn publish(&self, kind: u32, ctx: u32, tag: i32, len: usize, bytes: &[u8]) {
+        debug_assert!(kind != EMPTY && kind <= KIND_MASK && ctx <= MAX_CTX);
         let h = self.header.as_ptr();
         // SAFETY: the slot is empty, so only the producer (us) accesses the non-atomic fields
-        // and the data area, which is `eager_max` bytes long.
-        unsafe {
-            (*h).tag = tag;
-            (*h).len = data.len() as u64;
-            std::ptr::copy_nonoverlapping(data.as_ptr(), self.data_ptr(), data.len());
-        }
-        // SYNC: pairs with the acquire load in `peek` (publishes envelope and data) and, as a
-        // SeqCst operation, with the receiver's `sleeping` store (see crate::wait).
-        self.header().state.swap(EAGER, Ordering::SeqCst);
-    }
-
-    /// Publishes a rendezvous envelope (the offer itself is in the sender's
-    /// [`RndvCtl`](crate::rendezvous::RndvCtl), written before this call).
-    ///
-    /// # Safety
-    ///
-    /// As for [`Slot::publish_eager`].
-    pub(crate) unsafe fn publish_rndv(&self, tag: i32, len: usize) {
-        let h = self.header.as_ptr();
-        // SAFETY: as in `publish_eager`.
+        // and the data area, which holds at least `max(eager_max, MIN_SLOT_DATA)` bytes.
         unsafe {
             (*h).tag = tag;
             (*h).len = len as u64;
+            std::ptr::copy_nonoverlapping(bytes.as_ptr(), self.data_ptr(), bytes.len());
         }
-        // SYNC: as in `publish_eager`.
-        self.header().state.swap(RNDV, Ordering::SeqCst);
+        // SYNC: pairs with the acquire load in `peek` (publishes envelope and data) and, as a
+        // SeqCst operation, with the receiver's `sleeping` store (see crate::wait).
+        self.header()
+            .state
+            .swap(kind | (ctx << 2), Ordering::SeqCst);
+    }
+
+    /// Writes an eager message of communicator context 0 and publishes it (tests).
+    ///
+    /// # Safety
+    ///
+    /// As for [`Slot::publish`].
+    #[cfg(test)]
+    pub(crate) unsafe fn publish_eager(&self, tag: i32, data: &[u8]) {
+        // SAFETY: forwarded contract.
+        unsafe { self.publish(EAGER, 0, tag, data.len(), data) }
     }
 
     /// The envelope of the message in the slot, if any (receiver side).
     pub(crate) fn peek(&self) -> Option<Envelope> {
         // SYNC: pairs with the SeqCst swap in `publish_*`.
-        let kind = self.header().state.load(Ordering::Acquire);
-        if kind == EMPTY {
+        let state = self.header().state.load(Ordering::Acquire);
+        if state == EMPTY {
             return None;
         }
         let h = self.header.as_ptr();
         // SAFETY: the slot is full, so the producer no longer writes these fields, and the
         // acquire load above made its writes visible.
         let (tag, len) = unsafe { ((*h).tag, (*h).len as usize) };
-        Some(Envelope { kind, tag, len })
+        Some(Envelope {
+            kind: state & KIND_MASK,
+            ctx: state >> 2,
+            tag,
+            len,
+        })
     }
 
-    /// The data of the eager message in the slot.
+    /// The data of the eager message in the slot (or the first `len` bytes of a descriptor).
     ///
     /// # Safety
     ///
     /// The receiver has seen the slot full with [`Slot::peek`], the envelope said `EAGER` with
-    /// this `len`, and it has not released the slot yet. The slice must not outlive
+    /// this `len` (or `RNDV`/`OWNED`, with `len` at most the descriptor's size), and it has not
+    /// released the slot yet. The slice must not outlive
     /// [`Slot::release`].
     pub(crate) unsafe fn data<'a>(&self, len: usize) -> &'a [u8] {
         // SAFETY: the caller guarantees a full eager slot of `len` bytes that stays untouched by
@@ -254,6 +278,7 @@ mod tests {
             env,
             Envelope {
                 kind: EAGER,
+                ctx: 0,
                 tag: 7,
                 len: 5
             }
@@ -262,16 +287,19 @@ mod tests {
         assert_eq!(unsafe { s0.data(5) }, b"hello");
         s0.release();
         assert!(!s0.is_full());
-        // SAFETY: empty again.
-        unsafe { s0.publish_rndv(9, 1 << 20) };
+        // SAFETY: empty again; the descriptor fits every slot.
+        unsafe { s0.publish(RNDV, MAX_CTX, 9, 1 << 20, &42u64.to_ne_bytes()) };
         assert_eq!(
             s0.peek(),
             Some(Envelope {
                 kind: RNDV,
+                ctx: MAX_CTX,
                 tag: 9,
                 len: 1 << 20
             })
         );
+        // SAFETY: full, 8 descriptor bytes, not yet released.
+        assert_eq!(unsafe { s0.data(8) }, 42u64.to_ne_bytes());
         s0.release();
         // SAFETY: allocated above with this layout.
         unsafe { std::alloc::dealloc(ring.as_ptr(), layout) };

@@ -120,6 +120,50 @@ pub enum Error {
         theirs: u64,
     },
 
+    /// A synchronous send to this rank itself that no posted receive takes: it could never
+    /// complete (post a non-blocking receive first).
+    #[error(
+        "synchronous send to this rank itself with tag {tag} would never complete: no posted \
+         receive takes it (post an immediate receive first, or use a standard send)"
+    )]
+    SynchronousSendToSelf {
+        /// The send's tag.
+        tag: Tag,
+    },
+
+    /// `send_vec` in a job whose ranks do not share one allocator (PiP tasks with `namespace`
+    /// isolation: each task has its own libc and malloc, so memory must never be freed by
+    /// another task). The `Vec` is given back in the [`SendVecError`](crate::SendVecError).
+    #[error(
+        "send_vec needs every rank to allocate from one heap, but these PiP tasks have private \
+         libcs (namespace isolation); send the contents with send() instead"
+    )]
+    OwnershipTransferUnavailable,
+
+    /// A non-blocking operation was cancelled, because the scope it belonged to ended with a
+    /// panic before the operation could complete.
+    #[error("the operation was cancelled: its request scope ended by a panic")]
+    Cancelled,
+
+    /// Requests of different worlds were waited on together (a rank that holds communicators
+    /// of two worlds must wait for each world's requests separately).
+    #[error("requests from different worlds cannot be waited on together")]
+    MixedWorlds,
+
+    /// A `split` color that is negative but not [`UNDEFINED`](crate::UNDEFINED).
+    #[error("split color {color} is invalid: colors are >= 0, or UNDEFINED for no communicator")]
+    InvalidColor {
+        /// The color given.
+        color: i32,
+    },
+
+    /// Every communicator context is in use (about half a billion communicators were made).
+    #[error("no communicator context is left ({max} were handed out)")]
+    ContextsExhausted {
+        /// The number of contexts.
+        max: u32,
+    },
+
     /// An error from the PiP runtime (finding the task's identity, exporting or importing the
     /// world).
     #[error("PiP runtime: {0}")]

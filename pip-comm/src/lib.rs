@@ -68,21 +68,28 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 
 mod barrier;
+mod comm;
 mod config;
 mod datatype;
 mod eager;
+mod endpoint;
 mod error;
 mod futex;
 mod matching;
+mod owned;
 mod p2p;
 mod rendezvous;
+pub mod request;
 mod shared;
 mod wait;
+mod watchdog;
 mod world;
 
+pub use comm::UNDEFINED;
 pub use datatype::{Buffer, BufferMut, Equivalence};
 pub use error::{Error, Result};
-pub use p2p::{AnyProcess, Process, Rank, Status, Tag, ANY_SOURCE, ANY_TAG, MAX_TAG};
+pub use owned::SendVecError;
+pub use p2p::{AnyProcess, ProbeStatus, Process, Rank, Status, Tag, ANY_SOURCE, ANY_TAG, MAX_TAG};
 pub use world::{run, world, Communicator, MAX_RANKS, WORLD_EXPORT_NAME};
 
 /// The pip-core synchronisation that the root and tasks share (re-exported for convenience).

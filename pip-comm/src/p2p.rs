@@ -1,19 +1,20 @@
-//! Point-to-point messaging: blocking send and receive, in the style of rsmpi.
+//! Point-to-point messaging in the style of rsmpi: blocking send and receive, synchronous
+//! send, probe, send-receive, and ownership transfer of a `Vec`.
 //!
 //! `world.process_at_rank(r)` names a peer ([`Process`]); `world.any_process()` names any
 //! ([`AnyProcess`]). Sends go eagerly through a ring slot up to
 //! [`Communicator::eager_limit`] bytes, and by single-copy rendezvous above it (the send then
 //! returns once the receiver has copied the data). A send to oneself is buffered. Receives
-//! follow MPI matching ([`crate::matching`]).
+//! follow MPI matching ([`crate::matching`]). Non-blocking operations are in
+//! [`crate::request`].
 
 use crate::datatype::{bytes_of, Buffer, BufferMut, Equivalence};
-use crate::eager::{Envelope, Slot, EAGER, RNDV};
-use crate::matching::{Body, Filter, Pending};
-use crate::rendezvous::{next_ticket, Accept, Transfer};
-use crate::wait::{self, Backoff, Step};
+use crate::endpoint::{Arrived, Mode, Origin};
+use crate::matching::Filter;
+use crate::owned::{OwnedVec, SendVecError};
+use crate::watchdog::What;
 use crate::world::Communicator;
 use crate::{Error, Result};
-use std::ptr::NonNull;
 
 /// A rank number. Ranks of a communicator of size `n` are `0..n`.
 pub type Rank = i32;
@@ -72,23 +73,40 @@ impl Status {
     }
 }
 
-/// A matched message, not yet copied into its receive buffer.
-#[derive(Debug)]
-pub(crate) struct Matched {
-    source: u32,
-    tag: Tag,
-    len: usize,
-    from: Origin,
+/// What a probe found: a message that a receive would get next, still waiting to be received.
+///
+/// ```
+/// pip_comm::run(2, |world| {
+///     if world.rank() == 0 {
+///         world.process_at_rank(1).send_with_tag(&[1u32, 2, 3], 4).unwrap();
+///     } else {
+///         let p = world.any_process().probe().unwrap();
+///         assert_eq!((p.source, p.tag, p.bytes), (0, 4, 12));
+///         assert_eq!(p.count::<u32>(), Some(3));
+///         let mut buf = vec![0u32; p.count::<u32>().unwrap()];
+///         world.process_at_rank(p.source).receive_into(&mut buf[..]).unwrap();
+///     }
+/// })
+/// .unwrap();
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ProbeStatus {
+    /// The sender's rank.
+    pub source: Rank,
+    /// The message's tag.
+    pub tag: Tag,
+    /// The message's length in bytes.
+    pub bytes: usize,
 }
 
-#[derive(Debug)]
-enum Origin {
-    /// In an eager slot that is still full (released after the copy).
-    Slot(Slot),
-    /// In the unexpected queue's heap copy.
-    Heap(Vec<u8>),
-    /// In the sender's buffer, offered for rendezvous.
-    Rndv,
+impl ProbeStatus {
+    /// The message's length in elements of `T`, or `None` if it is not a whole number of them.
+    pub fn count<T: Equivalence>(&self) -> Option<usize> {
+        match std::mem::size_of::<T>() {
+            0 => Some(0),
+            size => (self.bytes % size == 0).then_some(self.bytes / size),
+        }
+    }
 }
 
 impl Communicator {
@@ -123,9 +141,10 @@ impl Communicator {
         }
     }
 
-    fn destination(&self, rank: Rank) -> Result<u32> {
+    /// The world rank of destination `rank` of this communicator (checked).
+    pub(crate) fn destination(&self, rank: Rank) -> Result<u32> {
         if (0..self.size()).contains(&rank) {
-            Ok(rank as u32)
+            Ok(self.world_rank(rank as u32))
         } else {
             Err(Error::RankOutOfRange {
                 rank,
@@ -134,386 +153,302 @@ impl Communicator {
         }
     }
 
-    fn source_filter(&self, rank: Rank, tag: Tag) -> Result<Filter> {
-        if rank != crate::ANY_SOURCE && !(0..self.size()).contains(&rank) {
-            return Err(Error::RankOutOfRange {
-                rank,
-                size: self.size(),
-            });
-        }
-        if tag != ANY_TAG && !(0..=MAX_TAG).contains(&tag) {
-            return Err(Error::InvalidTag { tag });
-        }
-        Ok(Filter { source: rank, tag })
-    }
-
-    // --- Sending --------------------------------------------------------------------------------
-
-    fn send_typed<T: Equivalence>(&self, rank: Rank, tag: Tag, data: &[T]) -> Result<()> {
+    /// A send's world destination, with the tag checked.
+    pub(crate) fn send_target(&self, rank: Rank, tag: Tag) -> Result<u32> {
         let dst = self.destination(rank)?;
         if !(0..=MAX_TAG).contains(&tag) {
             return Err(Error::InvalidTag { tag });
         }
-        self.send_bytes(dst, tag, bytes_of(data))
+        Ok(dst)
     }
 
-    /// Sends `data` to `dst` with `tag` (both checked).
-    pub(crate) fn send_bytes(&self, dst: u32, tag: Tag, data: &[u8]) -> Result<()> {
-        if dst == self.me {
-            let len = data.len();
-            self.unexpected.borrow_mut().push(Pending {
-                source: dst as Rank,
-                tag,
-                len,
-                body: Body::Eager(data.to_vec()),
-            });
-            return Ok(());
-        }
-        let slot = self.free_slot(dst)?;
-        if data.len() as u64 <= self.params.eager_max {
-            // SAFETY: we are the ring's producer and `free_slot` saw the slot empty; the data
-            // fits the slot.
-            unsafe { slot.publish_eager(tag, data) };
-            self.send_seq[dst as usize].set(self.send_seq[dst as usize].get().wrapping_add(1));
-            wait::wake_rank(self.shared(), dst);
-            Ok(())
+    /// The filter of a receive from `rank` (or [`ANY_SOURCE`]) with `tag` (or [`ANY_TAG`]) on
+    /// this communicator.
+    pub(crate) fn source_filter(&self, rank: Rank, tag: Tag) -> Result<Filter> {
+        let source = if rank == ANY_SOURCE {
+            ANY_SOURCE
         } else {
-            self.send_rendezvous(dst, tag, data, slot)
+            self.destination(rank)? as Rank
+        };
+        if tag != ANY_TAG && !(0..=MAX_TAG).contains(&tag) {
+            return Err(Error::InvalidTag { tag });
         }
+        Ok(Filter {
+            ctx: self.ctx,
+            source,
+            tag,
+        })
     }
 
-    /// The next slot of the ring to `dst`, once it is empty.
-    fn free_slot(&self, dst: u32) -> Result<Slot> {
-        let cell = &self.out_rings[dst as usize];
-        let ring = match cell.get() {
-            Some(r) => r,
-            None => {
-                let r = self.shared().ring_or_create(self.me, dst);
-                cell.set(Some(r));
-                r
-            }
-        };
-        // SAFETY: the ring was allocated for this world's parameters.
-        let slot = unsafe { Slot::at(ring, self.send_seq[dst as usize].get(), &self.params) };
-        if slot.is_full() {
-            self.wait_until(
-                true,
-                || (!slot.is_full()).then_some(()),
-                || !slot.is_full_seqcst(),
-            )?;
+    /// Sends `data` to `rank` with `tag` (checked) in `mode`.
+    fn send_typed<T: Equivalence>(
+        &self,
+        rank: Rank,
+        tag: Tag,
+        data: &[T],
+        mode: Mode,
+    ) -> Result<()> {
+        let dst = self.send_target(rank, tag)?;
+        if mode == Mode::Synchronous && dst == self.ep.me {
+            return self.synchronous_send_to_self(tag, bytes_of(data));
         }
-        Ok(slot)
+        self.ep.send(dst, self.ctx, tag, bytes_of(data), mode)
     }
 
-    fn send_rendezvous(&self, dst: u32, tag: Tag, data: &[u8], slot: Slot) -> Result<()> {
-        let ticket = next_ticket(self.ticket.get());
-        self.ticket.set(ticket);
-        let ctl = &self.shared().rank(self.me).rndv;
-        ctl.offer(ticket, data);
-        // SAFETY: as in `send_bytes`; a rendezvous envelope carries no data.
-        unsafe { slot.publish_rndv(tag, data.len()) };
-        self.send_seq[dst as usize].set(self.send_seq[dst as usize].get().wrapping_add(1));
-        wait::wake_rank(self.shared(), dst);
-
-        let help = data.len() as u64 >= self.params.par_copy_min;
-        let mut transfer: Option<Transfer> = None;
-        let mut poll = || {
-            if transfer.is_none() {
-                transfer = ctl.accepted(ticket);
-            }
-            let t = transfer.as_ref()?;
-            if help {
-                if let Some(last) = ctl.copy_one_chunk(t) {
-                    if last {
-                        wait::wake_rank(self.shared(), dst);
-                        return Some(());
-                    }
-                    return None;
-                }
-            }
-            ctl.is_complete(t).then_some(())
-        };
-        let ready = || {
-            ctl.is_answered(ticket)
-                && ctl
-                    .accepted(ticket)
-                    .is_some_and(|t| ctl.is_complete(&t) || (help && ctl.has_unclaimed(&t)))
-        };
-        match self.wait_until(true, &mut poll, ready) {
-            Ok(()) => Ok(()),
-            Err(e) => {
-                if ctl.cancel() {
-                    return Err(e);
-                }
-                // Accepted before we could withdraw it: the receiver is copying from our
-                // buffer, so finish the transfer before returning (it never blocks for long).
-                self.wait_until(false, &mut poll, ready)
-            }
+    /// A synchronous send to oneself completes only if a posted receive takes it now;
+    /// anything else could never complete.
+    fn synchronous_send_to_self(&self, tag: Tag, data: &[u8]) -> Result<()> {
+        let me = self.ep.me as Rank;
+        let posted = self
+            .ep
+            .posted
+            .borrow()
+            .iter()
+            .any(|p| p.filter.accepts(self.ctx, me, tag));
+        if !posted {
+            return Err(Error::SynchronousSendToSelf { tag });
         }
+        self.ep
+            .send(self.ep.me, self.ctx, tag, data, Mode::Standard)
     }
-
-    // --- Receiving ------------------------------------------------------------------------------
 
     /// Receives into `buf` a message that `filter` accepts.
     fn receive_into_filter<T: Equivalence>(&self, filter: Filter, buf: &mut [T]) -> Result<Status> {
-        let m = self.wait_until(true, || self.poll(filter), || false)?;
-        let (source, tag, len) = (m.source, m.tag, m.len);
         // SAFETY: `buf` is an exclusively borrowed slice of `size_of_val(buf)` bytes, and any
         // bytes are valid `T`s.
-        unsafe { self.deliver(m, buf.as_mut_ptr().cast::<u8>(), std::mem::size_of_val(buf))? };
-        status::<T>(source, tag, len, buf.len())
+        let a = unsafe {
+            self.ep.receive(
+                filter,
+                buf.as_mut_ptr().cast::<u8>(),
+                std::mem::size_of_val(buf),
+            )?
+        };
+        self.status_of::<T>(a, buf.len())
     }
 
-    /// Receives a message that `filter` accepts into a new `Vec` of its length.
-    fn receive_vec_filter<T: Equivalence>(&self, filter: Filter) -> Result<(Vec<T>, Status)> {
-        let m = self.wait_until(true, || self.poll(filter), || false)?;
-        let (source, tag, len) = (m.source, m.tag, m.len);
+    /// The status of a receive into `capacity` elements of `T` that got `a`.
+    pub(crate) fn status_of<T>(&self, a: Arrived, capacity: usize) -> Result<Status> {
+        status_sized(
+            self.local_rank(a.source),
+            a.tag,
+            a.len,
+            capacity,
+            std::mem::size_of::<T>(),
+        )
+    }
+
+    /// Receives a message that `filter` accepts into a new `Vec` of its length (the sender's
+    /// own `Vec` when it was handed over with `send_vec`).
+    pub(crate) fn receive_vec_filter<T: Equivalence>(
+        &self,
+        filter: Filter,
+    ) -> Result<(Vec<T>, Status)> {
+        let m = self.ep.receive_matched(filter)?;
+        let (source, tag, len) = (self.local_rank(m.source), m.tag, m.len);
         let size = std::mem::size_of::<T>();
+        let m = match m.from {
+            Origin::Owned(o) => match o.into_vec::<T>() {
+                Ok(v) => {
+                    let count = v.len();
+                    return Ok((v, Status { source, tag, count }));
+                }
+                Err(o) => crate::endpoint::Matched {
+                    from: Origin::Owned(o),
+                    ..m
+                },
+            },
+            _ => m,
+        };
         let count = len.checked_div(size).unwrap_or(0);
         let mut v: Vec<T> = Vec::with_capacity(count);
         // SAFETY: the spare capacity holds `count * size` bytes; any bytes are valid `T`s.
         unsafe {
-            self.deliver(m, v.as_mut_ptr().cast::<u8>(), count * size)?;
+            self.ep
+                .deliver(m, v.as_mut_ptr().cast::<u8>(), count * size)?;
             v.set_len(count);
         }
         // A Vec is never too short; a trailing partial element is the only possible error.
-        status::<T>(source, tag, len, len.div_ceil(size.max(1))).map(|s| (v, s))
+        status_sized(source, tag, len, len.div_ceil(size.max(1)), size).map(|s| (v, s))
     }
 
-    /// Polls once for a message that `filter` accepts: the unexpected queue first, then the
-    /// rings (moving messages that do not match to the unexpected queue).
-    fn poll(&self, filter: Filter) -> Option<Matched> {
-        if !self.unexpected.borrow().is_empty() {
-            if let Some(p) = self.unexpected.borrow_mut().take(filter) {
-                let from = match p.body {
-                    Body::Eager(v) => Origin::Heap(v),
-                    Body::Rndv => Origin::Rndv,
-                };
-                return Some(Matched {
-                    source: p.source as u32,
-                    tag: p.tag,
-                    len: p.len,
-                    from,
-                });
-            }
-        }
-        if filter.source == crate::ANY_SOURCE {
-            let start = self.next_any.get();
-            for k in 0..self.n {
-                let src = (start + k) % self.n;
-                if src == self.me {
-                    continue;
-                }
-                if let Some(m) = self.poll_ring(src, filter) {
-                    self.next_any.set((src + 1) % self.n);
-                    return Some(m);
-                }
-            }
-            None
-        } else if filter.source as u32 == self.me {
-            None
-        } else {
-            self.poll_ring(filter.source as u32, filter)
-        }
+    fn iprobe_filter(&self, filter: Filter) -> Option<ProbeStatus> {
+        self.ep
+            .iprobe(filter)
+            .map(|(source, tag, bytes)| ProbeStatus {
+                source: self.local_rank(source),
+                tag,
+                bytes,
+            })
     }
 
-    /// The ring from `src` to this rank, once `src` has created it.
-    #[inline]
-    fn in_ring(&self, src: u32) -> Option<NonNull<u8>> {
-        let cell = &self.in_rings[src as usize];
-        if let Some(r) = cell.get() {
-            return Some(r);
-        }
-        let r = self.shared().ring(src, self.me)?;
-        cell.set(Some(r));
-        Some(r)
+    fn probe_filter(&self, filter: Filter) -> Result<ProbeStatus> {
+        self.ep.wait_until(
+            What::Probe(filter),
+            true,
+            || self.iprobe_filter(filter),
+            || false,
+        )
     }
 
-    /// The slot holding the next message from `src`, and its envelope, if one has arrived.
-    #[inline]
-    fn head(&self, src: u32) -> Option<(Slot, Envelope)> {
-        let ring = self.in_ring(src)?;
-        // SAFETY: the ring was allocated for this world's parameters.
-        let slot = unsafe { Slot::at(ring, self.recv_seq[src as usize].get(), &self.params) };
-        slot.peek().map(|env| (slot, env))
-    }
-
-    fn poll_ring(&self, src: u32, filter: Filter) -> Option<Matched> {
-        loop {
-            let (slot, env) = self.head(src)?;
-            self.recv_seq[src as usize].set(self.recv_seq[src as usize].get().wrapping_add(1));
-            if filter.accepts(src as Rank, env.tag) {
-                let from = if env.kind == EAGER {
-                    Origin::Slot(slot)
-                } else {
-                    debug_assert_eq!(env.kind, RNDV);
-                    self.release(src, slot);
-                    Origin::Rndv
-                };
-                return Some(Matched {
-                    source: src,
-                    tag: env.tag,
-                    len: env.len,
-                    from,
-                });
-            }
-            self.stash(src, slot, env);
-        }
-    }
-
-    /// Moves the message in `slot` (already counted as taken) to the unexpected queue.
-    fn stash(&self, src: u32, slot: Slot, env: Envelope) {
-        let body = if env.kind == EAGER {
-            // SAFETY: a full eager slot of `env.len` bytes, not yet released.
-            Body::Eager(unsafe { slot.data(env.len) }.to_vec())
-        } else {
-            Body::Rndv
-        };
-        self.release(src, slot);
-        self.unexpected.borrow_mut().push(Pending {
-            source: src as Rank,
-            tag: env.tag,
-            len: env.len,
-            body,
-        });
-    }
-
-    /// Empties a slot of the ring from `src`, waking `src` if it waits for the slot.
-    #[inline]
-    fn release(&self, src: u32, slot: Slot) {
-        slot.release();
-        wait::wake_rank(self.shared(), src);
-    }
-
-    /// Moves every message waiting in this rank's rings to the unexpected queue, so that no
-    /// sender stays blocked on a full ring while this rank waits for something else.
-    fn drain_all(&self) {
-        for src in 0..self.n {
-            if src == self.me {
-                continue;
-            }
-            while let Some((slot, env)) = self.head(src) {
-                self.recv_seq[src as usize].set(self.recv_seq[src as usize].get().wrapping_add(1));
-                self.stash(src, slot, env);
-            }
-        }
-    }
-
-    /// True if any ring holds a message (checked with `SeqCst` before sleeping).
-    fn has_incoming(&self) -> bool {
-        (0..self.n).any(|src| {
-            src != self.me
-                && self.in_ring(src).is_some_and(|ring| {
-                    // SAFETY: the ring was allocated for this world's parameters.
-                    unsafe { Slot::at(ring, self.recv_seq[src as usize].get(), &self.params) }
-                        .is_full_seqcst()
-                })
-        })
-    }
-
-    /// Copies the matched message into `dst` (at most `capacity` bytes) and completes it.
-    /// Returns the number of bytes copied.
-    ///
-    /// # Safety
-    ///
-    /// `dst` is valid for writes of `capacity` bytes and not otherwise accessed until this
-    /// returns.
-    unsafe fn deliver(&self, m: Matched, dst: *mut u8, capacity: usize) -> Result<usize> {
-        let n = m.len.min(capacity);
-        match m.from {
-            Origin::Slot(slot) => {
-                // SAFETY: a full eager slot of `m.len` bytes that we took and have not
-                // released; `dst` has room for `n <= m.len` bytes (caller).
-                unsafe { std::ptr::copy_nonoverlapping(slot.data(m.len).as_ptr(), dst, n) };
-                self.release(m.source, slot);
-                Ok(n)
-            }
-            Origin::Heap(v) => {
-                // SAFETY: `v` holds `m.len >= n` bytes; `dst` has room for `n` (caller).
-                unsafe { std::ptr::copy_nonoverlapping(v.as_ptr(), dst, n) };
-                Ok(n)
-            }
-            Origin::Rndv => self.receive_rendezvous(m.source, dst, capacity),
-        }
-    }
-
-    fn receive_rendezvous(&self, src: u32, dst: *mut u8, capacity: usize) -> Result<usize> {
-        let ctl = &self.shared().rank(src).rndv;
-        let par_min = self.params.par_copy_min as usize;
-        let t = match ctl.accept(dst, capacity, par_min, self.params.chunk as usize) {
-            Accept::Accepted(t) => t,
-            Accept::Canceled => {
-                return Err(Error::Aborted {
-                    rank: self.shared().aborted_by().unwrap_or(src) as crate::Rank,
-                })
-            }
-        };
-        if t.nchunks == 0 || t.copy_len >= par_min {
-            // The sender may sleep: it is done (nothing to copy) or may help copy.
-            wait::wake_rank(self.shared(), src);
-        }
-        while let Some(last) = ctl.copy_one_chunk(&t) {
-            if last {
-                wait::wake_rank(self.shared(), src);
-                break;
-            }
-        }
-        // Wait for chunks the sender claimed; never abandoned, even if the world aborts.
-        self.wait_until(
-            false,
-            || ctl.is_complete(&t).then_some(()),
-            || ctl.is_complete(&t),
-        )?;
-        Ok(t.copy_len)
-    }
-
-    // --- Waiting --------------------------------------------------------------------------------
-
-    /// Polls until `poll` gives a value: spins, then yields, then sleeps (see [`crate::wait`]).
-    /// While yielding or sleeping it drains the rings, and it sleeps only while neither
-    /// `ready()` nor an incoming message nor (if `abortable`) an abort says to look again.
-    ///
-    /// Returns [`Error::Aborted`] when `abortable` and a rank of the world panicked.
-    pub(crate) fn wait_until<T>(
+    fn send_vec_typed<T: Equivalence>(
         &self,
-        abortable: bool,
-        mut poll: impl FnMut() -> Option<T>,
-        ready: impl Fn() -> bool,
-    ) -> Result<T> {
-        let mut backoff = Backoff::new(self.policy);
-        loop {
-            if let Some(v) = poll() {
-                return Ok(v);
-            }
-            match backoff.step() {
-                Step::Spin => std::hint::spin_loop(),
-                Step::Yield => {
-                    if abortable {
-                        self.check_aborted()?;
-                    }
-                    self.drain_all();
-                    pip_core::yield_now();
-                }
-                Step::Sleep => {
-                    if abortable {
-                        self.check_aborted()?;
-                    }
-                    self.drain_all();
-                    if let Some(v) = poll() {
-                        return Ok(v);
-                    }
-                    wait::sleep_unless(self.shared(), self.me, || ready() || self.has_incoming());
-                }
-            }
+        rank: Rank,
+        tag: Tag,
+        vec: Vec<T>,
+    ) -> std::result::Result<(), SendVecError<T>> {
+        let dst = match self.send_target(rank, tag) {
+            Ok(d) => d,
+            Err(error) => return Err(SendVecError { error, vec }),
+        };
+        if !self.ep.shared_allocator {
+            return Err(SendVecError {
+                error: Error::OwnershipTransferUnavailable,
+                vec,
+            });
         }
+        if std::mem::size_of::<T>() == 0 {
+            return self
+                .ep
+                .send(dst, self.ctx, tag, &[], Mode::Standard)
+                .map_err(|error| SendVecError { error, vec });
+        }
+        let len = std::mem::size_of_val(&vec[..]);
+        if dst == self.ep.me {
+            self.ep.arrived_self(crate::matching::Pending {
+                ctx: self.ctx,
+                source: dst as Rank,
+                tag,
+                len,
+                body: crate::matching::Body::Owned(OwnedVec::from_vec(vec)),
+            });
+            return Ok(());
+        }
+        let desc = OwnedVec::from_vec(vec).desc();
+        self.ep
+            .send_owned(dst, self.ctx, tag, len, &desc)
+            .map_err(|error| SendVecError {
+                error,
+                vec: OwnedVec::from_desc(&desc)
+                    .into_vec::<T>()
+                    .unwrap_or_else(|_| unreachable!("the parts of a Vec<T>")),
+            })
+    }
+
+    /// Sends `send_buf` to `dest` with `send_tag` and receives into `recv_buf` from `source`
+    /// (or [`ANY_SOURCE`]) with `recv_tag` (or [`ANY_TAG`]), as MPI's `MPI_Sendrecv`: the
+    /// receive is posted before the send starts, so two ranks may exchange messages of any size
+    /// with each other this way without deadlock.
+    ///
+    /// # Errors
+    ///
+    /// As [`Process::send_with_tag`] and [`Process::receive_into_with_tag`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// pip_comm::run(2, |world| {
+    ///     let other = 1 - world.rank();
+    ///     let mine = vec![world.rank() as u8; 1 << 20];
+    ///     let mut theirs = vec![0u8; 1 << 20];
+    ///     let s = world.sendrecv(&mine[..], other, 0, &mut theirs[..], other, 0).unwrap();
+    ///     assert_eq!((s.source, s.count), (other, 1 << 20));
+    ///     assert!(theirs.iter().all(|&b| b == other as u8));
+    /// })
+    /// .unwrap();
+    /// ```
+    #[allow(clippy::too_many_arguments)]
+    pub fn sendrecv<S, R>(
+        &self,
+        send_buf: &S,
+        dest: Rank,
+        send_tag: Tag,
+        recv_buf: &mut R,
+        source: Rank,
+        recv_tag: Tag,
+    ) -> Result<Status>
+    where
+        S: Buffer + ?Sized,
+        R: BufferMut + ?Sized,
+    {
+        let dst = self.send_target(dest, send_tag)?;
+        let filter = self.source_filter(source, recv_tag)?;
+        let buf = recv_buf.as_mut_slice();
+        let cap = buf.len();
+        // SAFETY: `buf` is exclusively borrowed until this function returns, and the receive is
+        // complete or cancelled before that (below).
+        let (id, target) = unsafe {
+            self.ep.post_recv(
+                filter,
+                buf.as_mut_ptr().cast::<u8>(),
+                std::mem::size_of_val(buf),
+            )
+        };
+        let sent = self.ep.send(
+            dst,
+            self.ctx,
+            send_tag,
+            bytes_of(send_buf.as_slice()),
+            Mode::Standard,
+        );
+        if let Err(e) = sent {
+            if self.ep.cancel_recv(id) {
+                return Err(e);
+            }
+            // It completed meanwhile: report the send's failure all the same.
+            let _ = target.take();
+            return Err(e);
+        }
+        let a = self.ep.wait_recv(What::Recv(filter), id, &target)?;
+        status_sized(
+            self.local_rank(a.source),
+            a.tag,
+            a.len,
+            cap,
+            std::mem::size_of::<R::Item>(),
+        )
+    }
+
+    /// Sends `buf` to `dest` with `send_tag`, then replaces its contents with a message from
+    /// `source` with `recv_tag` (MPI's `MPI_Sendrecv_replace`; the outgoing data is copied
+    /// aside first, so this costs one extra copy).
+    ///
+    /// # Errors
+    ///
+    /// As [`Communicator::sendrecv`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// pip_comm::run(3, |world| {
+    ///     let (me, n) = (world.rank(), world.size());
+    ///     let mut v = [me; 4];
+    ///     world.sendrecv_replace(&mut v[..], (me + 1) % n, 1, (me + n - 1) % n, 1).unwrap();
+    ///     assert_eq!(v, [(me + n - 1) % n; 4]);
+    /// })
+    /// .unwrap();
+    /// ```
+    pub fn sendrecv_replace<B: BufferMut + ?Sized>(
+        &self,
+        buf: &mut B,
+        dest: Rank,
+        send_tag: Tag,
+        source: Rank,
+        recv_tag: Tag,
+    ) -> Result<Status> {
+        let out: Vec<B::Item> = buf.as_mut_slice().to_vec();
+        self.sendrecv(&out[..], dest, send_tag, buf, source, recv_tag)
     }
 }
 
-/// The status of a receive of `len` bytes into `capacity` elements of `T`, or the error it
-/// amounts to.
-fn status<T>(source: u32, tag: Tag, len: usize, capacity: usize) -> Result<Status> {
-    let size = std::mem::size_of::<T>();
-    let source = source as Rank;
+/// The status of a receive of `len` bytes into `capacity` elements of `size` bytes, or the
+/// error it amounts to.
+pub(crate) fn status_sized(
+    source: Rank,
+    tag: Tag,
+    len: usize,
+    capacity: usize,
+    size: usize,
+) -> Result<Status> {
     if size == 0 {
         return Ok(Status {
             source,
@@ -547,14 +482,19 @@ fn status<T>(source: u32, tag: Tag, len: usize, capacity: usize) -> Result<Statu
 /// A peer rank, named by [`Communicator::process_at_rank`]: send to it, receive from it.
 #[derive(Debug, Clone, Copy)]
 pub struct Process<'a> {
-    comm: &'a Communicator,
-    rank: Rank,
+    pub(crate) comm: &'a Communicator,
+    pub(crate) rank: Rank,
 }
 
-impl Process<'_> {
+impl<'a> Process<'a> {
     /// The peer's rank.
     pub fn rank(&self) -> Rank {
         self.rank
+    }
+
+    /// The communicator.
+    pub(crate) fn comm(&self) -> &'a Communicator {
+        self.comm
     }
 
     /// Sends `buf` with tag 0. Returns once `buf` may be reused: at once for messages up to
@@ -587,7 +527,92 @@ impl Process<'_> {
     ///
     /// As [`Process::send`], and [`Error::InvalidTag`].
     pub fn send_with_tag<B: Buffer + ?Sized>(&self, buf: &B, tag: Tag) -> Result<()> {
-        self.comm.send_typed(self.rank, tag, buf.as_slice())
+        self.comm
+            .send_typed(self.rank, tag, buf.as_slice(), Mode::Standard)
+    }
+
+    /// Sends `buf` with tag 0 and returns only once the receiver has matched it with a receive
+    /// (MPI's synchronous send, `MPI_Ssend`), whatever its size.
+    ///
+    /// # Errors
+    ///
+    /// As [`Process::send`]; [`Error::SynchronousSendToSelf`] for a synchronous send to this
+    /// rank itself that no posted receive takes (it could never complete).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// pip_comm::run(2, |world| {
+    ///     if world.rank() == 0 {
+    ///         world.process_at_rank(1).synchronous_send(&5u32).unwrap();
+    ///         // Rank 1 has received it by now.
+    ///     } else {
+    ///         assert_eq!(world.process_at_rank(0).receive::<u32>().unwrap().0, 5);
+    ///     }
+    /// })
+    /// .unwrap();
+    /// ```
+    pub fn synchronous_send<B: Buffer + ?Sized>(&self, buf: &B) -> Result<()> {
+        self.synchronous_send_with_tag(buf, 0)
+    }
+
+    /// [`Process::synchronous_send`] with `tag`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Process::synchronous_send`], and [`Error::InvalidTag`].
+    pub fn synchronous_send_with_tag<B: Buffer + ?Sized>(&self, buf: &B, tag: Tag) -> Result<()> {
+        self.comm
+            .send_typed(self.rank, tag, buf.as_slice(), Mode::Synchronous)
+    }
+
+    /// Moves `vec` to this peer without copying its contents: the receiver gets the very same
+    /// allocation (pointer, length and capacity) from [`Process::recv_vec`] or
+    /// [`Process::receive_vec`], in O(1) whatever its size. Returns at once. Any other receive
+    /// also matches the message (it copies the data and frees the allocation).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::OwnershipTransferUnavailable`] in PiP tasks with `namespace` isolation (each
+    /// task has its own malloc; send the contents with [`Process::send`] instead), and those of
+    /// [`Process::send`]. The error gives the `Vec` back.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// pip_comm::run(2, |world| {
+    ///     if world.rank() == 0 {
+    ///         let v = vec![1.5f64; 1 << 20];
+    ///         let addr = v.as_ptr() as usize;
+    ///         world.process_at_rank(1).send_vec(v).unwrap();
+    ///         world.process_at_rank(1).send(&addr).unwrap();
+    ///     } else {
+    ///         let (v, status) = world.process_at_rank(0).recv_vec::<f64>().unwrap();
+    ///         let (addr, _) = world.process_at_rank(0).receive::<usize>().unwrap();
+    ///         assert_eq!((v.len(), status.count), (1 << 20, 1 << 20));
+    ///         assert_eq!(v.as_ptr() as usize, addr, "the same allocation");
+    ///     }
+    /// })
+    /// .unwrap();
+    /// ```
+    pub fn send_vec<T: Equivalence>(
+        &self,
+        vec: Vec<T>,
+    ) -> std::result::Result<(), SendVecError<T>> {
+        self.comm.send_vec_typed(self.rank, 0, vec)
+    }
+
+    /// [`Process::send_vec`] with `tag`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Process::send_vec`], and [`Error::InvalidTag`].
+    pub fn send_vec_with_tag<T: Equivalence>(
+        &self,
+        vec: Vec<T>,
+        tag: Tag,
+    ) -> std::result::Result<(), SendVecError<T>> {
+        self.comm.send_vec_typed(self.rank, tag, vec)
     }
 
     /// Receives the next message from this peer, whatever its tag, into `buf`. A shorter
@@ -615,7 +640,9 @@ impl Process<'_> {
         self.comm.receive_into_filter(filter, buf.as_mut_slice())
     }
 
-    /// Receives the next message from this peer, whatever its tag, into a new `Vec`.
+    /// Receives the next message from this peer, whatever its tag, into a new `Vec` (the
+    /// sender's own `Vec`, without a copy, when it came from [`Process::send_vec`] with an
+    /// element type of the same alignment).
     ///
     /// # Errors
     ///
@@ -634,6 +661,24 @@ impl Process<'_> {
         self.comm.receive_vec_filter(filter)
     }
 
+    /// The same as [`Process::receive_vec`], named to pair with [`Process::send_vec`].
+    ///
+    /// # Errors
+    ///
+    /// As [`Process::receive_vec`].
+    pub fn recv_vec<T: Equivalence>(&self) -> Result<(Vec<T>, Status)> {
+        self.receive_vec()
+    }
+
+    /// The same as [`Process::receive_vec_with_tag`].
+    ///
+    /// # Errors
+    ///
+    /// As [`Process::receive_vec_with_tag`].
+    pub fn recv_vec_with_tag<T: Equivalence>(&self, tag: Tag) -> Result<(Vec<T>, Status)> {
+        self.receive_vec_with_tag(tag)
+    }
+
     /// Receives one value from this peer, whatever the tag.
     ///
     /// # Errors
@@ -644,16 +689,72 @@ impl Process<'_> {
         let s = self.receive_into(&mut v)?;
         Ok((v, s))
     }
+
+    /// Waits for a message from this peer (any tag) and says what it is, without receiving
+    /// it: the next receive with the same source and tag gets that very message.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::RankOutOfRange`], [`Error::Aborted`].
+    pub fn probe(&self) -> Result<ProbeStatus> {
+        self.probe_with_tag(ANY_TAG)
+    }
+
+    /// [`Process::probe`] for a message with `tag` (or [`ANY_TAG`]).
+    ///
+    /// # Errors
+    ///
+    /// As [`Process::probe`], and [`Error::InvalidTag`].
+    pub fn probe_with_tag(&self, tag: Tag) -> Result<ProbeStatus> {
+        let filter = self.comm.source_filter(self.rank, tag)?;
+        self.comm.probe_filter(filter)
+    }
+
+    /// Like [`Process::probe`] but returns at once: `None` when no such message has arrived.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::RankOutOfRange`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// pip_comm::run(1, |world| {
+    ///     let me = world.this_process();
+    ///     assert_eq!(me.iprobe().unwrap(), None);
+    ///     me.send_with_tag(&[1u8, 2], 3).unwrap();
+    ///     assert_eq!(me.iprobe_with_tag(3).unwrap().map(|p| p.bytes), Some(2));
+    /// })
+    /// .unwrap();
+    /// ```
+    pub fn iprobe(&self) -> Result<Option<ProbeStatus>> {
+        self.iprobe_with_tag(ANY_TAG)
+    }
+
+    /// [`Process::iprobe`] for a message with `tag` (or [`ANY_TAG`]).
+    ///
+    /// # Errors
+    ///
+    /// As [`Process::iprobe`], and [`Error::InvalidTag`].
+    pub fn iprobe_with_tag(&self, tag: Tag) -> Result<Option<ProbeStatus>> {
+        let filter = self.comm.source_filter(self.rank, tag)?;
+        Ok(self.comm.iprobe_filter(filter))
+    }
 }
 
 /// Any rank, named by [`Communicator::any_process`]: receive the first matching message from
 /// whoever sent it.
 #[derive(Debug, Clone, Copy)]
 pub struct AnyProcess<'a> {
-    comm: &'a Communicator,
+    pub(crate) comm: &'a Communicator,
 }
 
-impl AnyProcess<'_> {
+impl<'a> AnyProcess<'a> {
+    /// As a [`Process`] at [`ANY_SOURCE`].
+    pub(crate) fn any(&self) -> Process<'a> {
+        self.comm.process_at_rank(ANY_SOURCE)
+    }
+
     /// Receives the next message from any rank with any tag into `buf`.
     ///
     /// # Errors
@@ -673,9 +774,7 @@ impl AnyProcess<'_> {
         buf: &mut B,
         tag: Tag,
     ) -> Result<Status> {
-        self.comm
-            .process_at_rank(crate::ANY_SOURCE)
-            .receive_into_with_tag(buf, tag)
+        self.any().receive_into_with_tag(buf, tag)
     }
 
     /// Receives the next message from any rank with any tag into a new `Vec`.
@@ -693,9 +792,16 @@ impl AnyProcess<'_> {
     ///
     /// As [`Process::receive_vec_with_tag`].
     pub fn receive_vec_with_tag<T: Equivalence>(&self, tag: Tag) -> Result<(Vec<T>, Status)> {
-        self.comm
-            .process_at_rank(crate::ANY_SOURCE)
-            .receive_vec_with_tag(tag)
+        self.any().receive_vec_with_tag(tag)
+    }
+
+    /// The same as [`AnyProcess::receive_vec`] (pairs with [`Process::send_vec`]).
+    ///
+    /// # Errors
+    ///
+    /// As [`Process::receive_vec`].
+    pub fn recv_vec<T: Equivalence>(&self) -> Result<(Vec<T>, Status)> {
+        self.receive_vec()
     }
 
     /// Receives one value from any rank, whatever the tag.
@@ -704,7 +810,43 @@ impl AnyProcess<'_> {
     ///
     /// As [`Process::receive`].
     pub fn receive<T: Equivalence>(&self) -> Result<(T, Status)> {
-        self.comm.process_at_rank(crate::ANY_SOURCE).receive()
+        self.any().receive()
+    }
+
+    /// Waits for a message from any rank with any tag, without receiving it.
+    ///
+    /// # Errors
+    ///
+    /// As [`Process::probe`].
+    pub fn probe(&self) -> Result<ProbeStatus> {
+        self.any().probe()
+    }
+
+    /// [`AnyProcess::probe`] for a message with `tag` (or [`ANY_TAG`]).
+    ///
+    /// # Errors
+    ///
+    /// As [`Process::probe_with_tag`].
+    pub fn probe_with_tag(&self, tag: Tag) -> Result<ProbeStatus> {
+        self.any().probe_with_tag(tag)
+    }
+
+    /// Looks for a message from any rank with any tag, without waiting or receiving it.
+    ///
+    /// # Errors
+    ///
+    /// As [`Process::iprobe`].
+    pub fn iprobe(&self) -> Result<Option<ProbeStatus>> {
+        self.any().iprobe()
+    }
+
+    /// [`AnyProcess::iprobe`] for a message with `tag` (or [`ANY_TAG`]).
+    ///
+    /// # Errors
+    ///
+    /// As [`Process::iprobe_with_tag`].
+    pub fn iprobe_with_tag(&self, tag: Tag) -> Result<Option<ProbeStatus>> {
+        self.any().iprobe_with_tag(tag)
     }
 }
 

@@ -7,8 +7,14 @@
 //!
 //! # Protocol
 //!
-//! Each rank has one [`RndvCtl`] in the shared block (a blocking send has at most one offer
-//! out at a time). It has three parts, each on its own cache lines:
+//! Each rank owns a pool of [`RndvCtl`]s, allocated in blocks ([`CtlBlock`]) the first time
+//! it has more offers out at once than it has controls, linked from the rank's entry in the
+//! shared block, and never freed while the world lives (so a receiver may still read a
+//! control after its transfer ended; the tickets below tell an old transfer from a new one).
+//! The rank takes a free control for each offer (a blocking send, or a non-blocking one that
+//! stays out while the rank does other work) and puts it back once the transfer is complete
+//! or withdrawn; the `RNDV` envelope in the eager slot carries the control's address. A
+//! control has three parts, each on its own cache lines:
 //!
 //! * the **offer**, written only by the sender: ticket, source pointer, length;
 //! * the **answer**, written only by the receiver: which ticket it matched, destination
@@ -108,6 +114,18 @@ pub(crate) struct RndvCtl {
     offer: CachePadded<Offer>,
     answer: CachePadded<Answer>,
     progress: CachePadded<Progress>,
+}
+
+/// Controls per [`CtlBlock`].
+pub(crate) const CTLS_PER_BLOCK: usize = 8;
+
+/// A block of a rank's rendezvous controls, linked into the rank's list in the shared block.
+#[repr(C)]
+#[derive(Debug, Default)]
+pub(crate) struct CtlBlock {
+    pub(crate) ctls: [RndvCtl; CTLS_PER_BLOCK],
+    /// The block linked before this one (null for the first).
+    pub(crate) next: AtomicPtr<CtlBlock>,
 }
 
 /// The terms of an accepted offer, as both parties read them.

@@ -37,14 +37,14 @@
 
 use crate::config::Params;
 use crate::eager;
-use crate::rendezvous::RndvCtl;
+use crate::rendezvous::CtlBlock;
 use std::ptr::NonNull;
-use std::sync::atomic::{AtomicPtr, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicI32, AtomicPtr, AtomicU32, AtomicU64, Ordering};
 
 /// `"PIPCOMM\x01"`: marks a pip-comm world.
 pub(crate) const MAGIC: u64 = u64::from_le_bytes(*b"PIPCOMM\x01");
 /// The version of the shared layout and protocols. Bumped on any change to either.
-pub(crate) const VERSION: u32 = 1;
+pub(crate) const VERSION: u32 = 2;
 
 /// Aligns (and pads) a value to 128 bytes: two 64-byte lines, so that the adjacent-line
 /// prefetcher does not tie it to its neighbours either.
@@ -153,8 +153,27 @@ impl Header {
 pub(crate) struct RankShared {
     /// 1 while the rank is (about to be) asleep on the bell; see [`crate::wait`].
     pub(crate) sleeping: CachePadded<AtomicU32>,
-    /// The rank's rendezvous offer (it sends at most one rendezvous message at a time).
-    pub(crate) rndv: RndvCtl,
+    /// The rank's rendezvous controls: a list of blocks that only this rank extends (see
+    /// [`crate::rendezvous`]); freed with the world.
+    pub(crate) ctl_blocks: AtomicPtr<CtlBlock>,
+    /// What the rank is doing, for the watchdog (see [`crate::watchdog`]).
+    pub(crate) activity: CachePadded<Activity>,
+}
+
+/// What a rank is blocked in, published (relaxed) for the watchdog when it is enabled.
+#[repr(C)]
+#[derive(Debug, Default)]
+pub(crate) struct Activity {
+    /// Completed blocking waits; moves whenever the rank makes progress.
+    pub(crate) progress: AtomicU64,
+    /// 0 when not waiting, else a [`crate::watchdog`] wait kind.
+    pub(crate) kind: AtomicU32,
+    /// The communicator context of the wait.
+    pub(crate) ctx: AtomicU32,
+    /// The peer (world rank, or a negative wildcard).
+    pub(crate) peer: AtomicI32,
+    /// The tag (or a wildcard).
+    pub(crate) tag: AtomicI32,
 }
 
 /// The futex word that sleeping ranks wait on, and how many are asleep.
@@ -187,6 +206,8 @@ pub(crate) struct Shared {
     pub(crate) aborted: CachePadded<AtomicU32>,
     pub(crate) bell: CachePadded<Bell>,
     pub(crate) barrier: BarrierWords,
+    /// The next free communicator context (contexts come in pairs; the world has 0 and 1).
+    pub(crate) next_ctx: CachePadded<AtomicU32>,
 }
 
 // SAFETY: everything in `Shared` that ranks change is atomic; the raw pointers point to arrays
@@ -204,7 +225,8 @@ impl Shared {
         let ranks: Box<[RankShared]> = (0..n)
             .map(|_| RankShared {
                 sleeping: CachePadded(AtomicU32::new(0)),
-                rndv: RndvCtl::default(),
+                ctl_blocks: AtomicPtr::new(std::ptr::null_mut()),
+                activity: CachePadded(Activity::default()),
             })
             .collect();
         let rings: Box<[AtomicPtr<u8>]> = (0..n * n)
@@ -218,6 +240,7 @@ impl Shared {
             aborted: CachePadded(AtomicU32::new(0)),
             bell: CachePadded(Bell::default()),
             barrier: BarrierWords::default(),
+            next_ctx: CachePadded(AtomicU32::new(2)),
         });
         NonNull::from(Box::leak(shared))
     }
@@ -239,6 +262,18 @@ impl Shared {
             if !p.is_null() {
                 // SAFETY: every non-null ring was allocated by `ring_or_create` with `layout`.
                 unsafe { std::alloc::dealloc(p, layout) };
+            }
+        }
+        for r in 0..n {
+            // SAFETY: `ranks` has n entries.
+            let mut b = unsafe { &*shared.ranks.add(r) }
+                .ctl_blocks
+                .load(Ordering::Acquire);
+            while !b.is_null() {
+                // SAFETY: every block was made by `Box::into_raw` in `Endpoint::take_ctl` and
+                // linked once; nobody uses it any more (caller).
+                let block = unsafe { Box::from_raw(b) };
+                b = block.next.load(Ordering::Relaxed);
             }
         }
         // SAFETY: both arrays were made by `Box::into_raw` of boxed slices of these lengths.

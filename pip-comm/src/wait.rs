@@ -90,9 +90,15 @@ fn bit(rank: u32) -> u32 {
     1 << (rank % 32)
 }
 
-/// The sleeper's side: sleeps on the bell unless `ready()` holds or the world is aborted.
-/// May return spuriously; the caller loops.
-pub(crate) fn sleep_unless(shared: &Shared, me: u32, ready: impl FnOnce() -> bool) {
+/// The sleeper's side: sleeps on the bell unless `ready()` holds or the world is aborted, at
+/// most `timeout` when given (the watchdog looks around periodically). May return spuriously;
+/// the caller loops.
+pub(crate) fn sleep_unless(
+    shared: &Shared,
+    me: u32,
+    ready: impl FnOnce() -> bool,
+    timeout: Option<std::time::Duration>,
+) {
     let bell = &shared.bell;
     let v = bell.word.load(Ordering::Acquire);
     let flag = &shared.rank(me).sleeping;
@@ -100,7 +106,7 @@ pub(crate) fn sleep_unless(shared: &Shared, me: u32, ready: impl FnOnce() -> boo
     // SYNC: pairs with the SeqCst load in `wake_rank` (see the module documentation).
     flag.store(1, Ordering::SeqCst);
     if !ready() && shared.aborted_by().is_none() {
-        futex::wait_bitset(&bell.word, v, bit(me));
+        futex::wait_bitset(&bell.word, v, bit(me), timeout);
     }
     flag.store(0, Ordering::Relaxed);
     bell.sleepers.fetch_sub(1, Ordering::Relaxed);
@@ -179,7 +185,12 @@ mod tests {
             std::thread::spawn(move || {
                 for round in 1..=ROUNDS {
                     while flag.load(Ordering::SeqCst) < round {
-                        sleep_unless(owned.get(), 1, || flag.load(Ordering::SeqCst) >= round);
+                        sleep_unless(
+                            owned.get(),
+                            1,
+                            || flag.load(Ordering::SeqCst) >= round,
+                            None,
+                        );
                     }
                 }
             })

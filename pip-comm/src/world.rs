@@ -2,11 +2,12 @@
 //! tasks of a PiP job), and the [`Communicator`] that each rank holds.
 
 use crate::config::{Params, WaitPolicy};
-use crate::matching::Unexpected;
+use crate::endpoint::Endpoint;
 use crate::shared::{OwnedShared, Shared};
+use crate::watchdog::What;
 use crate::{Error, Rank, Result};
-use std::cell::{Cell, RefCell};
 use std::ptr::NonNull;
+use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
@@ -16,69 +17,93 @@ pub const MAX_RANKS: usize = pip_core::MAX_TASKS;
 /// The name under which task 0 exports the world state in a PiP job.
 pub const WORLD_EXPORT_NAME: &str = "pip-comm/world";
 
-/// A rank's handle on a group of ranks that exchange messages: for now the world (every rank
-/// of the job).
+/// A rank's handle on a group of ranks that exchange messages: the world (every rank of the
+/// job), or a communicator made from another with [`Communicator::dup`] or
+/// [`Communicator::split`].
 ///
-/// Each rank holds exactly one `Communicator` for its world, obtained from [`run`] or
-/// [`world`]. It is neither `Send` nor `Sync`: it carries the rank's private matching state,
-/// so it stays on the rank's thread.
+/// Each communicator has its own matching space: a message sent on one is never received on
+/// another. Ranks are numbered `0..size()` within each communicator. A `Communicator` is
+/// neither `Send` nor `Sync`: it carries (a share of) the rank's private matching state, so
+/// it stays on the rank's thread.
 ///
 /// ```
 /// let sizes = pip_comm::run(3, |world| (world.rank(), world.size())).unwrap();
 /// assert_eq!(sizes, vec![(0, 3), (1, 3), (2, 3)]);
 /// ```
 pub struct Communicator {
-    shared: NonNull<Shared>,
-    /// Keeps a `run` world alive while any rank holds it (`None` in a PiP job, whose world
-    /// lives until the job ends).
-    _owner: Option<Arc<OwnedShared>>,
+    /// The rank's engine, shared by all its communicators.
+    pub(crate) ep: Rc<Endpoint>,
+    /// This rank's number in this communicator.
     pub(crate) me: u32,
+    /// The number of ranks in this communicator.
     pub(crate) n: u32,
+    /// The context of this communicator's point-to-point messages; `ctx + 1` carries its own
+    /// traffic (dup, split, barrier). The world's is 0.
+    pub(crate) ctx: u32,
+    /// This communicator's ranks as world ranks (`None` for the world).
+    pub(crate) group: Option<Rc<Group>>,
     pub(crate) params: Params,
     pub(crate) policy: WaitPolicy,
-    /// The ring from this rank to each destination, once created.
-    pub(crate) out_rings: Box<[Cell<Option<NonNull<u8>>>]>,
-    /// The ring from each source to this rank, once seen.
-    pub(crate) in_rings: Box<[Cell<Option<NonNull<u8>>>]>,
-    /// Messages sent to each destination so far (the next slot to use).
-    pub(crate) send_seq: Box<[Cell<u32>]>,
-    /// Messages taken from each source's ring so far (the next slot to read).
-    pub(crate) recv_seq: Box<[Cell<u32>]>,
-    pub(crate) unexpected: RefCell<Unexpected>,
-    /// Where an any-source receive starts looking (round robin, so no sender starves).
-    pub(crate) next_any: Cell<u32>,
-    /// The last rendezvous ticket used.
-    pub(crate) ticket: Cell<u32>,
 }
 
 impl Communicator {
-    fn new(shared: NonNull<Shared>, owner: Option<Arc<OwnedShared>>, me: u32) -> Communicator {
-        // SAFETY: the block is live: owned by `owner`, or a PiP job's block that is never freed.
-        let s = unsafe { shared.as_ref() };
-        let n = s.nranks();
-        let cells = |v| (0..n).map(|_| Cell::new(v)).collect::<Box<[_]>>();
+    fn new(
+        shared: NonNull<Shared>,
+        owner: Option<Arc<OwnedShared>>,
+        me: u32,
+        shared_allocator: bool,
+    ) -> Communicator {
+        let ep = Rc::new(Endpoint::new(shared, owner, me, shared_allocator));
         Communicator {
-            shared,
-            _owner: owner,
             me,
-            n,
-            params: s.params,
-            policy: WaitPolicy::from_env(n as usize),
-            out_rings: (0..n).map(|_| Cell::new(None)).collect(),
-            in_rings: (0..n).map(|_| Cell::new(None)).collect(),
-            send_seq: cells(0),
-            recv_seq: cells(0),
-            unexpected: RefCell::new(Unexpected::default()),
-            next_any: Cell::new(0),
-            ticket: Cell::new(0),
+            n: ep.n,
+            ctx: 0,
+            group: None,
+            params: ep.params,
+            policy: ep.policy,
+            ep,
         }
     }
 
     /// The world's shared state.
     #[inline]
     pub(crate) fn shared(&self) -> &Shared {
-        // SAFETY: see `new`: the block outlives every Communicator on it.
-        unsafe { self.shared.as_ref() }
+        self.ep.shared()
+    }
+
+    /// True for the world communicator itself (not a dup of it).
+    pub(crate) fn is_world(&self) -> bool {
+        self.ctx == 0
+    }
+
+    /// The world rank of this communicator's rank `r` (`r < size`).
+    #[inline]
+    pub(crate) fn world_rank(&self, r: u32) -> u32 {
+        match &self.group {
+            None => r,
+            Some(g) => g.world[r as usize],
+        }
+    }
+
+    /// This communicator's rank of world rank `w`, which must belong to it.
+    #[inline]
+    pub(crate) fn local_rank(&self, w: u32) -> Rank {
+        match &self.group {
+            None => w as Rank,
+            Some(g) => g.local[w as usize],
+        }
+    }
+
+    /// Polls until `poll` gives a value (see `Endpoint::wait_until`): spins, yields, sleeps,
+    /// moving incoming messages meanwhile; sleeps only while `ready()` is false.
+    #[allow(dead_code)] // for collectives
+    pub(crate) fn wait_until<T>(
+        &self,
+        abortable: bool,
+        poll: impl FnMut() -> Option<T>,
+        ready: impl Fn() -> bool,
+    ) -> Result<T> {
+        self.ep.wait_until(What::Other, abortable, poll, ready)
     }
 
     /// This rank's number, `0..size()`.
@@ -106,12 +131,19 @@ impl Communicator {
     }
 
     /// Fails with [`Error::Aborted`] if a rank of the world panicked.
+    #[allow(dead_code)] // for collectives
     pub(crate) fn check_aborted(&self) -> Result<()> {
-        match self.shared().aborted_by() {
-            None => Ok(()),
-            Some(r) => Err(Error::Aborted { rank: r as Rank }),
-        }
+        self.ep.check_aborted()
     }
+}
+
+/// The ranks of a communicator other than the world, as world ranks.
+#[derive(Debug)]
+pub(crate) struct Group {
+    /// World rank of each of the communicator's ranks.
+    pub(crate) world: Vec<u32>,
+    /// The communicator's rank of each world rank (-1 when not a member).
+    pub(crate) local: Vec<Rank>,
 }
 
 impl std::fmt::Debug for Communicator {
@@ -119,6 +151,8 @@ impl std::fmt::Debug for Communicator {
         f.debug_struct("Communicator")
             .field("rank", &self.me)
             .field("size", &self.n)
+            .field("context", &self.ctx)
+            .field("world_rank", &self.ep.me)
             .field("params", &self.params)
             .field("policy", &self.policy)
             .finish_non_exhaustive()
@@ -173,7 +207,7 @@ where
                 std::thread::Builder::new()
                     .name(format!("rank {rank}"))
                     .spawn_scoped(scope, move || {
-                        let comm = Communicator::new(owner.ptr(), Some(owner.clone()), rank);
+                        let comm = Communicator::new(owner.ptr(), Some(owner.clone()), rank, true);
                         let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(comm)));
                         r.map_err(|payload| {
                             abort(owner.get(), rank);
@@ -303,5 +337,7 @@ fn make_task_world(me: usize) -> Result<Communicator> {
         unsafe { Shared::check(shared, n as u32)? };
         shared
     };
-    Ok(Communicator::new(shared, None, me as u32))
+    // One heap for all tasks unless each has a private libc (see crate::owned).
+    let shared_allocator = !matches!(pip_core::isolation(), Ok(pip_core::Isolation::Namespace));
+    Ok(Communicator::new(shared, None, me as u32, shared_allocator))
 }

@@ -95,7 +95,7 @@ fn bad_world() -> i32 {
     match e {
         Error::LayoutMismatch {
             field: "the layout version",
-            ours: 1,
+            ours: 2,
             theirs: 999,
         } => {
             eprintln!("task {me}: {e}");
