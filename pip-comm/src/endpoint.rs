@@ -397,12 +397,15 @@ impl Endpoint {
     pub(crate) fn cancel_send(&self, mut s: RndvSend) -> bool {
         // SAFETY: our control, live as long as the world.
         let withdrawn = unsafe { s.ctl.as_ref() }.cancel();
-        if !withdrawn {
-            let ready = s.readiness();
-            self.wait_plain(|| self.poll_send(&mut s), || ready.check());
+        if withdrawn {
+            // Never reused: the envelope may still reach the receiver (see crate::rendezvous).
+            self.sends_out.set(self.sends_out.get() - 1);
+            return true;
         }
+        let ready = s.readiness();
+        self.wait_plain(|| self.poll_send(&mut s), || ready.check());
         self.finish_send(s);
-        withdrawn
+        false
     }
 
     /// A blocking send: starts it and waits for it.
@@ -463,6 +466,18 @@ impl Endpoint {
         }
     }
 
+    /// Takes the earliest unexpected message that `filter` accepts, dropping withdrawn
+    /// rendezvous offers on the way.
+    fn take_unexpected(&self, filter: Filter) -> Option<Pending> {
+        let mut q = self.unexpected.borrow_mut();
+        loop {
+            let p = q.take(filter)?;
+            if !is_withdrawn(&p.body) {
+                return Some(p);
+            }
+        }
+    }
+
     fn take_posted(&self, ctx: u32, source: Rank, tag: Tag) -> Option<Rc<RecvTarget>> {
         let mut posted = self.posted.borrow_mut();
         if posted.is_empty() {
@@ -503,7 +518,7 @@ impl Endpoint {
             outcome: RefCell::new(None),
         });
         let id = self.next_id();
-        let found = self.unexpected.borrow_mut().take(filter);
+        let found = self.take_unexpected(filter);
         match found {
             Some(p) => {
                 let m = matched_from(p);
@@ -586,7 +601,7 @@ impl Endpoint {
                 true,
                 || {
                     self.drain_all();
-                    self.unexpected.borrow_mut().take(filter).map(matched_from)
+                    self.take_unexpected(filter).map(matched_from)
                 },
                 || false,
             );
@@ -598,17 +613,16 @@ impl Endpoint {
     /// arrived into the queues).
     pub(crate) fn iprobe(&self, filter: Filter) -> Option<(u32, Tag, usize)> {
         self.drain_all();
-        self.unexpected
-            .borrow()
-            .find(filter)
-            .map(|p| (p.source as u32, p.tag, p.len))
+        let mut q = self.unexpected.borrow_mut();
+        q.retain(|p| !is_withdrawn(&p.body));
+        q.find(filter).map(|p| (p.source as u32, p.tag, p.len))
     }
 
     /// Polls once for a message that `filter` accepts: the unexpected queue first, then the
     /// rings (moving messages that do not match on). Only while no receive is posted.
     fn poll(&self, filter: Filter) -> Option<Matched> {
         if !self.unexpected.borrow().is_empty() {
-            if let Some(p) = self.unexpected.borrow_mut().take(filter) {
+            if let Some(p) = self.take_unexpected(filter) {
                 return Some(matched_from(p));
             }
         }
@@ -649,11 +663,25 @@ impl Endpoint {
     fn take_head(&self, src: u32) -> Option<(Slot, Envelope)> {
         let ring = self.in_ring(src)?;
         let seq = &self.recv_seq[src as usize];
-        // SAFETY: the ring was allocated for this world's parameters.
-        let slot = unsafe { Slot::at(ring, seq.get(), &self.params) };
-        let env = slot.peek()?;
-        seq.set(seq.get().wrapping_add(1));
-        Some((slot, env))
+        loop {
+            let env = slot_peek_at(&self.params, ring, seq.get())?;
+            let slot = env.0;
+            let env = env.1;
+            seq.set(seq.get().wrapping_add(1));
+            if env.kind == RNDV && self.ctl_in(slot).is_withdrawn() {
+                // A withdrawn offer (see crate::rendezvous): drop the envelope.
+                self.release(src, slot);
+                continue;
+            }
+            return Some((slot, env));
+        }
+    }
+
+    /// The rendezvous control named by the (full, unreleased) `RNDV` slot.
+    fn ctl_in(&self, slot: Slot) -> &RndvCtl {
+        // SAFETY: a full rendezvous slot, not yet released: its data area holds the address of
+        // a control, and controls live as long as the world.
+        unsafe { &*(usize::from_ne_bytes(slot.data(8).try_into().unwrap()) as *const RndvCtl) }
     }
 
     fn poll_ring(&self, src: u32, filter: Filter) -> Option<Matched> {
@@ -811,9 +839,11 @@ impl Endpoint {
         let t = match ctl.accept(dst, capacity, par_min, self.params.chunk as usize) {
             Accept::Accepted(t) => t,
             Accept::Canceled => {
-                return Err(Error::Aborted {
-                    rank: self.shared().aborted_by().unwrap_or(src) as crate::Rank,
-                })
+                let _ = src;
+                return Err(match self.shared().aborted_by() {
+                    Some(r) => Error::Aborted { rank: r as Rank },
+                    None => Error::Cancelled,
+                });
             }
         };
         if t.nchunks == 0 || t.copy_len >= par_min {
@@ -923,6 +953,22 @@ impl std::fmt::Debug for Endpoint {
             .field("params", &self.params)
             .field("policy", &self.policy)
             .finish_non_exhaustive()
+    }
+}
+
+/// The slot `index` of `ring` and its envelope, if full.
+fn slot_peek_at(params: &Params, ring: NonNull<u8>, index: u32) -> Option<(Slot, Envelope)> {
+    // SAFETY: the ring was allocated for this world's parameters (callers).
+    let slot = unsafe { Slot::at(ring, index, params) };
+    slot.peek().map(|env| (slot, env))
+}
+
+/// True for a queued rendezvous envelope whose sender withdrew the offer.
+fn is_withdrawn(body: &Body) -> bool {
+    match body {
+        // SAFETY: controls live as long as the world.
+        Body::Rndv(c) => unsafe { c.as_ref() }.is_withdrawn(),
+        _ => false,
     }
 }
 

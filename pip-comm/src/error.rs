@@ -141,8 +141,9 @@ pub enum Error {
     OwnershipTransferUnavailable,
 
     /// A non-blocking operation was cancelled, because the scope it belonged to ended with a
-    /// panic before the operation could complete.
-    #[error("the operation was cancelled: its request scope ended by a panic")]
+    /// panic before the operation could complete; or a receive matched a message whose
+    /// sender cancelled it that way at the same moment.
+    #[error("the operation was cancelled: a request scope ended by a panic")]
     Cancelled,
 
     /// Requests of different worlds were waited on together (a rank that holds communicators

@@ -112,6 +112,11 @@ impl Unexpected {
             .find(|p| filter.accepts(p.ctx, p.source, p.tag))
     }
 
+    /// Keeps only the messages for which `keep` holds.
+    pub(crate) fn retain(&mut self, keep: impl FnMut(&Pending) -> bool) {
+        self.queue.retain(keep);
+    }
+
     /// The number of queued messages.
     pub(crate) fn len(&self) -> usize {
         self.queue.len()

@@ -46,10 +46,13 @@
 //!    ticket in `done` has moved on (the sender can only have started a new offer after this
 //!    one was complete).
 //!
-//! **Abort.** Once an offer has been accepted, both sides finish it even if the world is
-//! aborted: a copy never waits for user code, so this always ends, and it guarantees that no
-//! rank reads a buffer whose send has returned. Before acceptance, an aborting sender moves
-//! `matched` from 0 to [`CANCELED`]; exactly one of the two compare-exchanges wins.
+//! **Abort and cancel.** Once an offer has been accepted, both sides finish it even if the
+//! world is aborted: a copy never waits for user code, so this always ends, and it guarantees
+//! that no rank reads a buffer whose send has returned. Before acceptance, a sender that gives
+//! up (its world aborted, or the request scope of a non-blocking send ended by a panic) moves
+//! `matched` from 0 to [`CANCELED`]; exactly one of the two compare-exchanges wins. A withdrawn
+//! control is never used again (its envelope may still sit in the receiver's ring or queue),
+//! so a receiver that meets the envelope later sees [`CANCELED`] and drops the message.
 
 use crate::shared::CachePadded;
 use std::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering};
@@ -223,6 +226,12 @@ impl RndvCtl {
             .matched
             .compare_exchange(0, CANCELED, Ordering::AcqRel, Ordering::Acquire)
             .is_ok()
+    }
+
+    /// True once the offer was withdrawn. A withdrawn control is never reused, so this stays
+    /// true: a receiver that finds it so drops the envelope.
+    pub(crate) fn is_withdrawn(&self) -> bool {
+        self.answer.matched.load(Ordering::Acquire) == CANCELED
     }
 
     /// Sender: the transfer, once the receiver has accepted offer `ticket`.
