@@ -1,0 +1,109 @@
+//! dup and split: ranks, keys, UNDEFINED, isolated matching spaces, barriers, errors.
+
+mod common;
+
+use pip_comm::request::scope;
+use pip_comm::{run, Error, ANY_SOURCE, ANY_TAG, UNDEFINED};
+
+#[test]
+fn dup_has_its_own_matching_space() {
+    let _watchdog = common::watchdog("dup_has_its_own_matching_space");
+    run(3, |world| {
+        let a = world.dup().unwrap();
+        let b = a.dup().unwrap();
+        assert_eq!((b.rank(), b.size()), (world.rank(), 3));
+        if world.rank() == 0 {
+            // Same destination and tag on three communicators, in an order the receiver does
+            // not receive them in.
+            for (c, v) in [(&b, 3u32), (&world, 1), (&a, 2)] {
+                c.process_at_rank(1).send_with_tag(&v, 0).unwrap();
+            }
+            a.process_at_rank(1).send(&vec![22u8; 300_000][..]).unwrap();
+        } else if world.rank() == 1 {
+            // Wildcards never cross communicators either.
+            assert_eq!(a.any_process().receive::<u32>().unwrap().0, 2);
+            assert_eq!(world.any_process().receive::<u32>().unwrap().0, 1);
+            assert!(b.any_process().iprobe().unwrap().is_some());
+            assert!(world.any_process().iprobe().unwrap().is_none());
+            assert_eq!(b.process_at_rank(0).receive::<u32>().unwrap().0, 3);
+            let (v, _) = a.process_at_rank(ANY_SOURCE).receive_vec::<u8>().unwrap();
+            assert_eq!(v, vec![22u8; 300_000]);
+        }
+        a.barrier();
+        b.barrier();
+        world.barrier();
+    })
+    .unwrap();
+}
+
+#[test]
+fn split_orders_by_key_and_leaves_out_undefined() {
+    let _watchdog = common::watchdog("split_orders_by_key_and_leaves_out_undefined");
+    for n in [1, 2, 5, 7] {
+        let out = run(n, |world| {
+            let me = world.rank();
+            // Rank 0 opts out; the others split in three colors, reversed by key.
+            let color = if me == 0 { UNDEFINED } else { me % 3 };
+            let sub = world.split(color, 100 - me).unwrap();
+            let Some(sub) = sub else {
+                assert_eq!(me, 0);
+                world.barrier();
+                return None;
+            };
+            let members: Vec<i32> = (1..world.size()).filter(|r| r % 3 == color).rev().collect();
+            assert_eq!(sub.size() as usize, members.len());
+            assert_eq!(members[sub.rank() as usize], me);
+            // Ranks in a split communicator are its own: a ring in it, any-source receive.
+            let (r, s) = (sub.rank(), sub.size());
+            sub.process_at_rank((r + 1) % s).send(&me).unwrap();
+            let (from, st) = sub.any_process().receive::<i32>().unwrap();
+            assert_eq!(st.source, (r + s - 1) % s);
+            assert_eq!(from, members[st.source as usize]);
+            // A nested split, non-blocking traffic and barriers in it.
+            let pair = sub.split(r / 2, 0).unwrap().unwrap();
+            let mut got = -1i32;
+            scope(|scope| {
+                let peer = pair.process_at_rank(1 - pair.rank());
+                if pair.size() == 2 {
+                    let rr = peer.immediate_receive_into(scope, &mut got).unwrap();
+                    let ss = peer.immediate_send(scope, &me).unwrap();
+                    pip_comm::request::wait_all(vec![rr, ss]).unwrap();
+                }
+            });
+            pair.barrier();
+            sub.barrier();
+            world.barrier();
+            Some((sub.rank(), sub.size(), got))
+        })
+        .unwrap();
+        assert_eq!(out[0], None);
+    }
+}
+
+#[test]
+fn split_errors_are_typed() {
+    let _watchdog = common::watchdog("split_errors_are_typed");
+    run(3, |world| {
+        // An invalid color is reported to its rank, which still takes part (as UNDEFINED).
+        let r = world.split(if world.rank() == 1 { -7 } else { 0 }, 0);
+        if world.rank() == 1 {
+            let e = r.unwrap_err();
+            assert!(matches!(e, Error::InvalidColor { color: -7 }), "{e}");
+        } else {
+            assert_eq!(r.unwrap().unwrap().size(), 2);
+        }
+        // Sub-communicator ranks are checked against the sub-communicator's size.
+        let sub = world.split(0, 0).unwrap().unwrap();
+        let tiny = sub.split(sub.rank(), 0).unwrap().unwrap();
+        assert_eq!(tiny.size(), 1);
+        assert!(matches!(
+            tiny.process_at_rank(1).send(&1u8),
+            Err(Error::RankOutOfRange { rank: 1, size: 1 })
+        ));
+        tiny.this_process().send_with_tag(&9u8, 3).unwrap();
+        let (v, s) = tiny.any_process().receive::<u8>().unwrap();
+        assert_eq!((v, s.source, s.tag), (9, 0, 3));
+        assert!(world.any_process().iprobe_with_tag(ANY_TAG).unwrap().is_none());
+    })
+    .unwrap();
+}
