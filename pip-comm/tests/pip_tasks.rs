@@ -100,3 +100,24 @@ fn tasks_exchange_with_private_libcs_and_as_processes() {
         );
     }
 }
+
+#[test]
+fn tasks_probe_sendrecv_requests_communicators_and_send_vec() {
+    let _watchdog = common::watchdog("tasks_probe_sendrecv_requests_communicators_and_send_vec");
+    for (options, n, moved) in [
+        (&[][..], 4, true),
+        (&["--isolation", "namespace"][..], 3, false),
+    ] {
+        let Some(out) = pip_exec_with(options, n, "more") else {
+            return;
+        };
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success()
+                && stdout.contains(&format!("more: {n} tasks ok (send_vec moved: {moved})")),
+            "{options:?}: {:?}\n{stdout}\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}

@@ -3,6 +3,9 @@
 //! Modes:
 //! * `exchange`: ring exchanges over every protocol, an any-source gather, barriers, and a
 //!   second `world()` call that must fail;
+//! * `more`: probe, sendrecv, synchronous send, non-blocking requests, dup/split, and
+//!   `send_vec` (the same allocation arrives; refused with a typed error, the `Vec` given
+//!   back, when tasks have private libcs);
 //! * `bad-world`: task 0 exports a block whose header has another layout version under
 //!   pip-comm's name; the other tasks must get `LayoutMismatch` from `world()`.
 //!
@@ -52,6 +55,99 @@ fn exchange() -> i32 {
     world.barrier();
     if me == 0 {
         println!("exchange: {n} tasks ok");
+    }
+    0
+}
+
+fn more() -> i32 {
+    use pip_comm::request::{scope, wait_all};
+    let world = pip_comm::world().expect("world");
+    let (me, n) = (world.rank(), world.size());
+    let (right, left) = ((me + 1) % n, (me + n - 1) % n);
+    // sendrecv of a large message around the ring.
+    let out = vec![me as u8; 300_000];
+    let mut got = vec![0u8; 300_000];
+    let s = world
+        .sendrecv(&out[..], right, 1, &mut got[..], left, 1)
+        .unwrap();
+    assert_eq!(s.source, left);
+    assert!(got.iter().all(|&b| b == left as u8));
+    // Non-blocking both ways, eager and rendezvous.
+    let outs = [vec![me as u32; 10], vec![me as u32; 100_000]];
+    let mut ins = [vec![0u32; 10], vec![0u32; 100_000]];
+    scope(|scope| {
+        let (a, b) = ins.split_at_mut(1);
+        let reqs = vec![
+            world
+                .process_at_rank(left)
+                .immediate_receive_into_with_tag(scope, &mut a[0][..], 2)
+                .unwrap(),
+            world
+                .process_at_rank(left)
+                .immediate_receive_into_with_tag(scope, &mut b[0][..], 3)
+                .unwrap(),
+            world
+                .process_at_rank(right)
+                .immediate_send_with_tag(scope, &outs[1][..], 3)
+                .unwrap(),
+            world
+                .process_at_rank(right)
+                .immediate_send_with_tag(scope, &outs[0][..], 2)
+                .unwrap(),
+        ];
+        wait_all(reqs).unwrap();
+    });
+    assert!(ins.iter().flatten().all(|&v| v == left as u32));
+    // Probe, then a synchronous send back.
+    world
+        .process_at_rank(right)
+        .send_with_tag(&[7u64; 3], 4)
+        .unwrap();
+    let p = world.process_at_rank(left).probe_with_tag(4).unwrap();
+    assert_eq!((p.source, p.bytes), (left, 24));
+    let (v, _) = world.process_at_rank(left).receive_vec::<u64>().unwrap();
+    assert_eq!(v, [7; 3]);
+    // Communicators: halves by parity, reversed.
+    let half = world.split(me % 2, -me).unwrap().unwrap();
+    let dup = half.dup().unwrap();
+    let (hr, hn) = (half.rank(), half.size());
+    dup.process_at_rank((hr + 1) % hn).send(&me).unwrap();
+    half.process_at_rank((hr + 1) % hn)
+        .send(&(me + 100))
+        .unwrap();
+    let (x, _) = half
+        .process_at_rank((hr + hn - 1) % hn)
+        .receive::<i32>()
+        .unwrap();
+    let (y, _) = dup
+        .process_at_rank((hr + hn - 1) % hn)
+        .receive::<i32>()
+        .unwrap();
+    assert_eq!(x, y + 100);
+    dup.barrier();
+    half.barrier();
+    // Ownership transfer.
+    let shared_libc = pip_core::isolation().unwrap() == pip_core::Isolation::SharedLibc;
+    let v = vec![me as u16; 1 << 20];
+    let addr = v.as_ptr() as usize;
+    match world.process_at_rank(right).send_vec(v) {
+        Ok(()) => {
+            assert!(shared_libc);
+            world.process_at_rank(right).send(&addr).unwrap();
+            let (v, _) = world.process_at_rank(left).recv_vec::<u16>().unwrap();
+            let (a, _) = world.process_at_rank(left).receive::<usize>().unwrap();
+            assert_eq!(v.as_ptr() as usize, a, "task {me}: not the same allocation");
+            assert!(v.iter().all(|&x| x == left as u16));
+        }
+        Err(e) => {
+            assert!(!shared_libc, "task {me}: {e}");
+            assert!(matches!(e.error, Error::OwnershipTransferUnavailable));
+            assert_eq!(e.vec.len(), 1 << 20);
+        }
+    }
+    world.barrier();
+    if me == 0 {
+        println!("more: {n} tasks ok (send_vec moved: {shared_libc})");
     }
     0
 }
@@ -111,6 +207,7 @@ fn bad_world() -> i32 {
 fn comm_tasks() -> i32 {
     match pip_core::args().get(1).map(String::as_str) {
         Some("exchange") => exchange(),
+        Some("more") => more(),
         Some("bad-world") => bad_world(),
         other => {
             eprintln!("comm_tasks: unknown mode {other:?}");
