@@ -164,11 +164,12 @@ pub fn run(cmd: &mut Command) -> Output {
             break st;
         }
         if Instant::now() >= deadline {
+            let threads = describe_threads(child.id());
             let _ = child.kill();
             let _ = child.wait();
             let out: Vec<String> = readers.into_iter().map(|r| r.join().unwrap()).collect();
             panic!(
-                "{what} did not end within {HANG_LIMIT:?} (killed)\n--- stdout:\n{}--- stderr:\n{}",
+                "{what} did not end within {HANG_LIMIT:?} (killed)\n--- its threads and child processes:\n{threads}--- stdout:\n{}--- stderr:\n{}",
                 out[0], out[1]
             );
         }
@@ -183,6 +184,52 @@ pub fn run(cmd: &mut Command) -> Output {
         stdout,
         stderr,
     }
+}
+
+/// What each thread of process `pid`, and of the processes whose parent it is, is doing (name,
+/// state, kernel wait channel): the diagnosis of a hang.
+fn describe_threads(pid: u32) -> String {
+    let mut pids = vec![pid];
+    if let Ok(dir) = std::fs::read_dir("/proc") {
+        for e in dir.flatten() {
+            let Ok(p) = e.file_name().to_string_lossy().parse::<u32>() else {
+                continue;
+            };
+            let stat = std::fs::read_to_string(format!("/proc/{p}/stat")).unwrap_or_default();
+            let ppid = stat
+                .rsplit(')')
+                .next()
+                .and_then(|rest| rest.split_whitespace().nth(1))
+                .and_then(|v| v.parse::<u32>().ok());
+            if ppid == Some(pid) {
+                pids.push(p);
+            }
+        }
+    }
+    let mut out = String::new();
+    for p in pids {
+        let Ok(tasks) = std::fs::read_dir(format!("/proc/{p}/task")) else {
+            continue;
+        };
+        for t in tasks.flatten() {
+            let dir = t.path();
+            let read = |f: &str| std::fs::read_to_string(dir.join(f)).unwrap_or_default();
+            let stat = read("stat");
+            let state = stat
+                .rsplit(')')
+                .next()
+                .and_then(|r| r.split_whitespace().next())
+                .unwrap_or("?")
+                .to_string();
+            out.push_str(&format!(
+                "pid {p} tid {} {:<16} state {state} wchan {}\n",
+                t.file_name().to_string_lossy(),
+                read("comm").trim_end(),
+                read("wchan")
+            ));
+        }
+    }
+    out
 }
 
 /// Runs a program built by [`build`] with arguments and extra environment variables, in the
