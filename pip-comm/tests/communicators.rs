@@ -103,7 +103,11 @@ fn split_errors_are_typed() {
         tiny.this_process().send_with_tag(&9u8, 3).unwrap();
         let (v, s) = tiny.any_process().receive::<u8>().unwrap();
         assert_eq!((v, s.source, s.tag), (9, 0, 3));
-        assert!(world.any_process().iprobe_with_tag(ANY_TAG).unwrap().is_none());
+        assert!(world
+            .any_process()
+            .iprobe_with_tag(ANY_TAG)
+            .unwrap()
+            .is_none());
     })
     .unwrap();
 }

@@ -17,7 +17,9 @@ fn deadlocked_child() {
         peer.send_with_tag(&[1u8; 10], 5).unwrap();
         let mut x = 0u32;
         pip_comm::request::scope(|scope| {
-            let _r = peer.immediate_receive_into_with_tag(scope, &mut x, 99).unwrap();
+            let _r = peer
+                .immediate_receive_into_with_tag(scope, &mut x, 99)
+                .unwrap();
             let _ = peer.receive_vec_with_tag::<u8>(42 + world.rank());
         });
     })
