@@ -29,7 +29,7 @@
 //! on, so the compiler refuses any use of the buffer inside the scope once an operation is
 //! issued on it, and the buffer must outlive the scope:
 //!
-//! ```compile_fail
+//! ```compile_fail,E0506
 //! pip_comm::run(2, |world| {
 //!     let mut buf = [0u8; 4];
 //!     pip_comm::request::scope(|scope| {
@@ -41,7 +41,7 @@
 //! .unwrap();
 //! ```
 //!
-//! ```compile_fail
+//! ```compile_fail,E0597
 //! pip_comm::run(2, |world| {
 //!     pip_comm::request::scope(|scope| {
 //!         let data = vec![1u8; 1 << 20];
@@ -53,7 +53,7 @@
 //! .unwrap();
 //! ```
 //!
-//! ```compile_fail
+//! ```compile_fail,E0505
 //! pip_comm::run(2, |world| {
 //!     let data = vec![1u8; 1 << 20];
 //!     pip_comm::request::scope(|scope| {
