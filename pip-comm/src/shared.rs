@@ -6,12 +6,14 @@
 //! Shared (#[repr(C)])
 //! ├── Header        magic "PIPCOMM\x01", version, struct sizes, number of ranks
 //! ├── Params        eager limit, ring depth, copy thresholds (the creator's choice)
-//! ├── ranks ───────> [RankShared; n]   per rank: its `sleeping` flag, its rendezvous offer
+//! ├── ranks ───────> [RankShared; n]   per rank: its `sleeping` flag, its list of rendezvous
+//! │                                     control blocks, its watchdog activity words
 //! ├── rings ───────> [ring pointer; n*n]  (src*n + dst): the eager ring from src to dst,
 //! │                                        null until src first sends to dst
 //! ├── aborted        0, or 1 + the rank whose panic aborted the world
 //! ├── bell           the futex word every sleeping rank waits on, and the sleeper count
-//! └── barrier        arrival counter and generation
+//! ├── barrier        arrival counter and generation
+//! └── next_ctx       the next free communicator context pair
 //! ```
 //!
 //! Each hot word sits in a cache-line pair of its own ([`CachePadded`]) so that ranks that
