@@ -74,8 +74,7 @@
 //! # Order
 //!
 //! MPI's matching order holds across blocking and non-blocking operations: receives match in
-//! the order they were issued (see [`crate::matching`]), messages from one sender in the order
-//! they were sent. A message completes a non-blocking receive whenever this rank is inside a
+//! the order they were issued, messages from one sender in the order they were sent. A message completes a non-blocking receive whenever this rank is inside a
 //! pip-comm call (any wait, test, send or receive): pip-comm has no progress thread.
 
 use crate::datatype::{bytes_of, Buffer, BufferMut};
