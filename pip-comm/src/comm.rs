@@ -190,6 +190,7 @@ impl Communicator {
             group,
             params: self.params,
             policy: self.policy,
+            coll_seq: Default::default(),
         }
     }
 

@@ -165,6 +165,64 @@ pub enum Error {
         max: u32,
     },
 
+    /// The ranks of a collective disagree on something that must be the same everywhere (the
+    /// collective itself, the root, the element count or size, the reduction operation). The
+    /// rank that sees the difference reports it; the collective still ends on every rank, but
+    /// no data moved to or from the disagreeing ranks.
+    #[error(
+        "collective argument mismatch: {what} is {ours} on this rank but {theirs} on rank {rank}"
+    )]
+    CollectiveMismatch {
+        /// What differs: "the collective", "the root", "the element count", "the element
+        /// size", "the operation".
+        what: &'static str,
+        /// The other rank (of the communicator).
+        rank: Rank,
+        /// This rank's value.
+        ours: u64,
+        /// The other rank's value.
+        theirs: u64,
+    },
+
+    /// A collective's buffer or count array is too short for what the call needs.
+    #[error("collective buffer too small: {what} holds {len} elements but {needed} are needed")]
+    CollectiveBuffer {
+        /// Which buffer.
+        what: &'static str,
+        /// Elements needed.
+        needed: usize,
+        /// Elements given.
+        len: usize,
+    },
+
+    /// Another rank's arguments to the same collective were wrong (it returned an error of its
+    /// own), so this rank's result is incomplete.
+    #[error("rank {rank} gave wrong arguments to the collective, so this rank's result is incomplete")]
+    CollectivePeer {
+        /// The other rank (of the communicator).
+        rank: Rank,
+    },
+
+    /// The root of a rooted collective called the variant for the other ranks (the root
+    /// must pass its receive or send buffer: `..._root`).
+    #[error("rank {rank} is the root of {collective}, so it must call the _root variant")]
+    RootVariantRequired {
+        /// The collective.
+        collective: &'static str,
+        /// The root.
+        rank: Rank,
+    },
+
+    /// A built-in reduction that is not defined for the element type (bitwise and logical
+    /// operations on floating-point numbers).
+    #[error("the reduction {op} is not defined for elements of type {ty}")]
+    InvalidOperation {
+        /// The operation.
+        op: &'static str,
+        /// The element type.
+        ty: &'static str,
+    },
+
     /// An error from the PiP runtime (finding the task's identity, exporting or importing the
     /// world).
     #[error("PiP runtime: {0}")]

@@ -68,6 +68,7 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 
 mod barrier;
+pub mod collective;
 mod comm;
 mod config;
 mod datatype;
@@ -81,11 +82,13 @@ mod p2p;
 mod rendezvous;
 pub mod request;
 mod shared;
+pub mod steal;
 mod wait;
 mod watchdog;
 mod world;
 
 pub use comm::UNDEFINED;
+pub use collective::{Operation, Reducible, SystemOperation, UserOperation};
 pub use datatype::{Buffer, BufferMut, Equivalence};
 pub use error::{Error, Result};
 pub use owned::SendVecError;

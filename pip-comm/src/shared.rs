@@ -160,6 +160,10 @@ pub(crate) struct RankShared {
     pub(crate) ctl_blocks: AtomicPtr<CtlBlock>,
     /// What the rank is doing, for the watchdog (see [`crate::watchdog`]).
     pub(crate) activity: CachePadded<Activity>,
+    /// The rank's part in the collective it is in (see [`crate::collective`]).
+    pub(crate) coll: crate::collective::CollSlot,
+    /// The copy work that other ranks may steal from this rank (see [`crate::steal`]).
+    pub(crate) steal: crate::steal::StealQueue,
 }
 
 /// What a rank is blocked in, published (relaxed) for the watchdog when it is enabled.
@@ -229,6 +233,8 @@ impl Shared {
                 sleeping: CachePadded(AtomicU32::new(0)),
                 ctl_blocks: AtomicPtr::new(std::ptr::null_mut()),
                 activity: CachePadded(Activity::default()),
+                coll: Default::default(),
+                steal: Default::default(),
             })
             .collect();
         let rings: Box<[AtomicPtr<u8>]> = (0..n * n)

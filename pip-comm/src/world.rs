@@ -44,6 +44,8 @@ pub struct Communicator {
     pub(crate) group: Option<Rc<Group>>,
     pub(crate) params: Params,
     pub(crate) policy: WaitPolicy,
+    /// Collectives this rank has started on this communicator (see [`crate::collective`]).
+    pub(crate) coll_seq: std::cell::Cell<u32>,
 }
 
 impl Communicator {
@@ -61,6 +63,7 @@ impl Communicator {
             group: None,
             params: ep.params,
             policy: ep.policy,
+            coll_seq: Default::default(),
             ep,
         }
     }

@@ -1,0 +1,256 @@
+//! All-to-all: each rank copies its piece of every peer's send buffer straight into its own
+//! receive buffer.
+
+use super::{at, at_mut, check_layout, copy_bytes, need, Desc, Kind, Session};
+use crate::datatype::{Buffer, BufferMut};
+use crate::world::Communicator;
+use crate::{Error, Rank, Result};
+
+/// The layout of one rank's pieces: counts and displacements, or a uniform count.
+#[derive(Clone, Copy)]
+enum Layout<'a> {
+    Uniform(usize),
+    Var(&'a [usize], &'a [usize]),
+}
+
+impl Layout<'_> {
+    fn piece(&self, q: usize) -> (usize, usize) {
+        match *self {
+            Layout::Uniform(c) => (q * c, c),
+            Layout::Var(counts, displs) => (displs[q], counts[q]),
+        }
+    }
+}
+
+fn all_to_all_impl(
+    comm: &Communicator,
+    elem: usize,
+    send: *const u8,
+    sendl: Layout<'_>,
+    recv: *mut u8,
+    recvl: Layout<'_>,
+    local: Result<()>,
+) -> Result<()> {
+    let (kind, count) = match sendl {
+        Layout::Uniform(c) => (Kind::Alltoall, c),
+        Layout::Var(..) => (Kind::Alltoallv, 0),
+    };
+    let mut desc = Desc::new(kind, 0, elem, count);
+    desc.send = send;
+    desc.recv = recv;
+    if let Layout::Var(counts, displs) = sendl {
+        desc.counts = counts.as_ptr();
+        desc.displs = displs.as_ptr();
+        desc.ncounts = counts.len().min(displs.len());
+    }
+    let mut s = Session::begin(comm, desc, local);
+    s.agree(&desc)?;
+    if !s.ok() {
+        return s.finish();
+    }
+    let (me, n) = (s.me as usize, s.n as usize);
+    let (soff, _) = sendl.piece(me);
+    // Our own piece.
+    {
+        let (to, c) = recvl.piece(me);
+        // SAFETY: both buffers are ours and hold these pieces (checked locally); they do not
+        // overlap (an in-place all-to-all sends from a copy).
+        unsafe { copy_bytes(comm, at(send, soff, elem), at_mut(recv, to, elem), c * elem) };
+    }
+    for k in 1..n {
+        let q = (me + k) % n;
+        let d = s.enter(q as u32)?;
+        if s.check_peer(q as u32, &d, &desc, kind == Kind::Alltoall, false) {
+            let (to, want) = recvl.piece(q);
+            let from = match sendl {
+                Layout::Uniform(c) => Some(me * c),
+                Layout::Var(..) => {
+                    // SAFETY: q keeps its arrays until we release its slot.
+                    let (counts, displs) = unsafe { d.arrays() };
+                    match (counts.get(me), displs.get(me)) {
+                        (Some(&c), Some(&at)) if c == want => Some(at),
+                        (c, _) => {
+                            s.fail(Error::CollectiveMismatch {
+                                what: "the element count",
+                                rank: q as Rank,
+                                ours: want as u64,
+                                theirs: c.map_or(0, |&c| c as u64),
+                            });
+                            None
+                        }
+                    }
+                }
+            };
+            if let Some(from) = from {
+                // SAFETY: q's send buffer holds its piece for us at `from` (checked by q
+                // before publishing) until we release q; our receive buffer holds q's place
+                // (checked locally), written by us alone.
+                unsafe {
+                    copy_bytes(
+                        comm,
+                        at(d.send, from, elem),
+                        at_mut(recv, to, elem),
+                        want * elem,
+                    )
+                };
+            }
+        }
+        s.release(q as u32);
+    }
+    s.finish()
+}
+
+impl Communicator {
+    /// Every rank sends piece `r` of its `send` to rank `r` and receives rank `r`'s piece for
+    /// it in place `r` of `recv` (MPI's `MPI_Alltoall`). Pieces are `send.len() / size`
+    /// elements; `send.len()` must be a multiple of the size and equal on every rank, and
+    /// `recv` at least as long.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::CollectiveBuffer`] for a `send` that is not a multiple of the size or a short
+    /// `recv`; [`Error::CollectiveMismatch`] for different lengths; [`Error::Aborted`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let out = pip_comm::run(3, |world| {
+    ///     let me = world.rank() as u32;
+    ///     let send: Vec<u32> = (0..3).map(|to| me * 10 + to).collect();
+    ///     let mut recv = [0u32; 3];
+    ///     world.all_to_all_into(&send[..], &mut recv[..]).unwrap();
+    ///     recv
+    /// })
+    /// .unwrap();
+    /// assert_eq!(out[1], [1, 11, 21]);
+    /// ```
+    pub fn all_to_all_into<S, R>(&self, send: &S, recv: &mut R) -> Result<()>
+    where
+        S: Buffer + ?Sized,
+        R: BufferMut<Item = S::Item> + ?Sized,
+    {
+        let (send, recv) = (send.as_slice(), recv.as_mut_slice());
+        let n = self.size() as usize;
+        let count = send.len() / n;
+        let local = need(
+            "the send buffer (a multiple of the size)",
+            send.len().div_ceil(n) * n,
+            count * n,
+        )
+        .and_then(|()| need("the receive buffer", send.len(), recv.len()));
+        all_to_all_impl(
+            self,
+            std::mem::size_of::<S::Item>(),
+            send.as_ptr().cast(),
+            Layout::Uniform(count),
+            recv.as_mut_ptr().cast(),
+            Layout::Uniform(count),
+            local,
+        )
+    }
+
+    /// [`all_to_all_into`](Communicator::all_to_all_into) with `buf` as both the send and
+    /// the receive buffer (its contents are copied first).
+    ///
+    /// ```
+    /// pip_comm::run(2, |world| {
+    ///     let me = world.rank() as u8;
+    ///     let mut buf = [me * 2, me * 2 + 1];
+    ///     world.all_to_all_in_place(&mut buf[..]).unwrap();
+    ///     assert_eq!(buf, [me, me + 2]);
+    /// })
+    /// .unwrap();
+    /// ```
+    pub fn all_to_all_in_place<B: BufferMut + ?Sized>(&self, buf: &mut B) -> Result<()> {
+        let buf = buf.as_mut_slice();
+        let copy = buf.to_vec();
+        self.all_to_all_into(&copy[..], buf)
+    }
+
+    /// All-to-all with a count per pair (MPI's `MPI_Alltoallv`): this rank sends
+    /// `send_counts[r]` elements from `send[send_displs[r]..]` to rank `r` and receives
+    /// `recv_counts[r]` elements from rank `r` into `recv[recv_displs[r]..]`. Each pair's
+    /// counts must agree.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::CollectiveBuffer`] when arrays are short or pieces lie outside the buffers;
+    /// [`Error::CollectiveMismatch`] when a pair's counts differ.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let out = pip_comm::run(2, |world| {
+    ///     let me = world.rank() as usize;
+    ///     // Rank r sends r + 1 copies of its rank to each peer.
+    ///     let send = vec![me as u8; 2 * (me + 1)];
+    ///     let sc = [me + 1; 2];
+    ///     let sd = [0, me + 1];
+    ///     let rc = [1, 2];
+    ///     let rd = [0, 1];
+    ///     let mut recv = [9u8; 3];
+    ///     world.all_to_all_varcount_into(&send[..], &sc, &sd, &mut recv[..], &rc, &rd).unwrap();
+    ///     recv
+    /// })
+    /// .unwrap();
+    /// assert_eq!(out, [[0, 1, 1], [0, 1, 1]]);
+    /// ```
+    pub fn all_to_all_varcount_into<S, R>(
+        &self,
+        send: &S,
+        send_counts: &[usize],
+        send_displs: &[usize],
+        recv: &mut R,
+        recv_counts: &[usize],
+        recv_displs: &[usize],
+    ) -> Result<()>
+    where
+        S: Buffer + ?Sized,
+        R: BufferMut<Item = S::Item> + ?Sized,
+    {
+        let (send, recv) = (send.as_slice(), recv.as_mut_slice());
+        let n = self.size() as usize;
+        let local = check_layout("the send buffer", send_counts, send_displs, n, send.len())
+            .and_then(|()| {
+                check_layout(
+                    "the receive buffer",
+                    recv_counts,
+                    recv_displs,
+                    n,
+                    recv.len(),
+                )
+            });
+        if let Err(e) = local {
+            // Publish nothing usable: pieces would lie outside the buffers.
+            return all_to_all_impl(
+                self,
+                std::mem::size_of::<S::Item>(),
+                send.as_ptr().cast(),
+                Layout::Var(&[], &[]),
+                recv.as_mut_ptr().cast(),
+                Layout::Var(&[], &[]),
+                Err(e),
+            );
+        }
+        let me = self.rank() as usize;
+        let mine = if send_counts[me] == recv_counts[me] {
+            Ok(())
+        } else {
+            Err(Error::CollectiveMismatch {
+                what: "the element count",
+                rank: me as Rank,
+                ours: recv_counts[me] as u64,
+                theirs: send_counts[me] as u64,
+            })
+        };
+        all_to_all_impl(
+            self,
+            std::mem::size_of::<S::Item>(),
+            send.as_ptr().cast(),
+            Layout::Var(send_counts, send_displs),
+            recv.as_mut_ptr().cast(),
+            Layout::Var(recv_counts, recv_displs),
+            mine,
+        )
+    }
+}

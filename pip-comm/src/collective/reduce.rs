@@ -1,0 +1,574 @@
+//! Reductions: reduce, all-reduce, inclusive and exclusive scan.
+//!
+//! Small payloads: each rank that needs a result reads every input it needs straight from
+//! the other ranks' send buffers and folds them itself (one publication, no copies). Large
+//! payloads (at least [`LARGE`](super::LARGE) bytes, decided from the leader's count): the
+//! vector is cut into one segment per rank; each rank folds its segment of all inputs into the
+//! result (the root's receive buffer for a reduce, its own for an all-reduce), so the ranks
+//! share the work; an all-reduce then copies the other segments from their owners once they
+//! have signalled the end of that phase.
+//!
+//! The fold is `x0 ∘ (x1 ∘ (... ∘ xk))`, the order of a serial computation over ranks, so
+//! non-commutative (associative) user operations give the serial result.
+
+use super::{copy_bytes, need, Desc, Kind, Session};
+use crate::datatype::{Buffer, BufferMut, Equivalence};
+use crate::world::Communicator;
+use crate::{Error, Operation, Process, Rank, Result};
+
+/// Folds `inputs[..]` over elements `lo..hi` into a new vector.
+///
+/// # Safety
+///
+/// Every input is readable for `hi` elements and not written meanwhile in `lo..hi`.
+unsafe fn fold<T: Equivalence, O: Operation<T> + ?Sized>(
+    inputs: &[*const T],
+    lo: usize,
+    hi: usize,
+    op: &O,
+) -> Vec<T> {
+    let len = hi - lo;
+    let Some((&last, rest)) = inputs.split_last() else {
+        return Vec::new();
+    };
+    // SAFETY: the caller guarantees the inputs are readable and stable in `lo..hi`.
+    let piece = |p: *const T| unsafe { std::slice::from_raw_parts(p.add(lo), len) };
+    let mut acc = piece(last).to_vec();
+    for &p in rest.iter().rev() {
+        op.apply(piece(p), &mut acc);
+    }
+    acc
+}
+
+/// The segment of a `count`-element vector that rank `q` of `n` folds.
+fn segment(count: usize, n: u32, q: u32) -> (usize, usize) {
+    let at = |k: u32| ((count as u128 * k as u128) / n as u128) as usize;
+    (at(q), at(q + 1))
+}
+
+/// The arguments of one rank to a reduction.
+struct Args<T> {
+    kind: Kind,
+    root: Rank,
+    send: *const T,
+    count: usize,
+    /// The result buffer (null where the rank gets no result).
+    recv: *mut T,
+    /// The send buffer is the receive buffer.
+    in_place: bool,
+    local: Result<()>,
+}
+
+/// Writes `acc` into `out` at element `lo`.
+///
+/// # Safety
+///
+/// `out` is writable for `lo + acc.len()` elements, reserved for this rank there.
+unsafe fn put<T: Equivalence>(comm: &Communicator, acc: &[T], out: *mut T, lo: usize) {
+    // SAFETY: forwarded; `acc` is our own vector.
+    unsafe {
+        copy_bytes(
+            comm,
+            acc.as_ptr().cast(),
+            out.add(lo).cast(),
+            std::mem::size_of_val(acc),
+        )
+    }
+}
+
+fn reduce_impl<T: Equivalence, O: Operation<T> + ?Sized>(
+    comm: &Communicator,
+    a: Args<T>,
+    op: &O,
+) -> Result<()> {
+    let elem = std::mem::size_of::<T>();
+    let local = a.local.and_then(|()| op.check());
+    let mut desc = Desc::new(a.kind, a.root, elem, a.count);
+    desc.op = op.code();
+    desc.send = a.send.cast();
+    desc.recv = a.recv.cast();
+    let mut s = Session::begin(comm, desc, local);
+    let plan = s.agree(&desc)?;
+    if !s.ok() {
+        return s.finish();
+    }
+    let (me, n, count) = (s.me, s.n, a.count);
+    match plan.kind {
+        Kind::Scan | Kind::Exscan => {
+            let upto = if plan.kind == Kind::Scan { me + 1 } else { me };
+            let mut inputs = Vec::with_capacity(upto as usize);
+            let mut ok = true;
+            for q in 0..upto {
+                if q == me {
+                    inputs.push(a.send);
+                } else {
+                    let d = s.enter(q)?;
+                    ok &= s.check_peer(q, &d, &desc, true, true);
+                    inputs.push(d.send.cast());
+                }
+            }
+            if !ok || inputs.is_empty() {
+                return s.finish();
+            }
+            // SAFETY: every input was published for `count` elements (checked) by a rank
+            // whose slot we entered, and nobody writes inputs until its readers are done.
+            let acc = unsafe { fold(&inputs, 0, count, op) };
+            if a.in_place {
+                // Later ranks read our buffer as our input: write once they are done.
+                s.finish()?;
+                // SAFETY: our own receive buffer of `count` elements, read by nobody now.
+                unsafe { put(comm, &acc, a.recv, 0) };
+                Ok(())
+            } else {
+                // SAFETY: our own receive buffer of `count` elements, read by nobody.
+                unsafe { put(comm, &acc, a.recv, 0) };
+                s.finish()
+            }
+        }
+        _ if !plan.large => {
+            if plan.kind == Kind::Reduce && me != plan.root {
+                return s.finish();
+            }
+            let mut inputs = Vec::with_capacity(n as usize);
+            let mut ok = true;
+            for q in 0..n {
+                if q == me {
+                    inputs.push(a.send);
+                } else {
+                    let d = s.enter(q)?;
+                    ok &= s.check_peer(q, &d, &desc, true, true);
+                    inputs.push(d.send.cast());
+                }
+            }
+            if !ok {
+                return s.finish();
+            }
+            // SAFETY: as for the scan.
+            let acc = unsafe { fold(&inputs, 0, count, op) };
+            if a.in_place && plan.kind == Kind::Allreduce {
+                // The others read our buffer as our input: write once they are done.
+                s.finish()?;
+                // SAFETY: our own buffer, read by nobody now.
+                unsafe { put(comm, &acc, a.recv, 0) };
+                Ok(())
+            } else {
+                // SAFETY: our own receive buffer (nobody reads it: an in-place reduce's root is
+                // read by nobody in this plan).
+                unsafe { put(comm, &acc, a.recv, 0) };
+                s.finish()
+            }
+        }
+        _ => {
+            // Large: one segment per rank.
+            let mut inputs = Vec::with_capacity(n as usize);
+            let mut outputs = Vec::with_capacity(n as usize);
+            let mut ok = true;
+            for q in 0..n {
+                if q == me {
+                    inputs.push(a.send);
+                    outputs.push(a.recv);
+                } else {
+                    let d = s.enter(q)?;
+                    ok &= s.check_peer(q, &d, &desc, true, true);
+                    inputs.push(d.send.cast());
+                    outputs.push(d.recv.cast());
+                }
+            }
+            let target = if plan.kind == Kind::Reduce {
+                outputs[plan.root as usize]
+            } else {
+                a.recv
+            };
+            let (lo, hi) = segment(count, n, me);
+            if ok {
+                // SAFETY: inputs as for the scan; in segment `lo..hi` only this rank writes
+                // (its own segment of the target), after folding.
+                let acc = unsafe { fold(&inputs, lo, hi, op) };
+                // SAFETY: the target (ours, or the root's, entered) holds `count` elements
+                // (checked by its owner); segment `lo..hi` is ours alone.
+                unsafe { put(comm, &acc, target, lo) };
+            }
+            if plan.kind == Kind::Allreduce {
+                s.set_stage();
+                if ok {
+                    for q in (0..n).filter(|&q| q != me) {
+                        s.wait_stage(q)?;
+                        let (lo, hi) = segment(count, n, q);
+                        // SAFETY: rank q folded its segment into its receive buffer (stage
+                        // acquired) and writes nothing there any more; our buffer's segment is
+                        // read by nobody now (q was the only rank reading it, in its fold).
+                        unsafe {
+                            copy_bytes(
+                                comm,
+                                outputs[q as usize].add(lo).cast(),
+                                a.recv.add(lo).cast(),
+                                (hi - lo) * elem,
+                            )
+                        };
+                    }
+                }
+            }
+            s.finish()
+        }
+    }
+}
+
+impl Communicator {
+    /// Reduces every rank's `send` with `op` and gives every rank the result in `recv` (MPI's
+    /// `MPI_Allreduce`). `recv` must hold at least as many elements as `send`; the result
+    /// goes to its first `send.len()`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::CollectiveMismatch`] when ranks pass different lengths or operations;
+    /// [`Error::CollectiveBuffer`] when `recv` is short; [`Error::InvalidOperation`];
+    /// [`Error::Aborted`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pip_comm::SystemOperation;
+    /// let out = pip_comm::run(4, |world| {
+    ///     let mine = [world.rank() as f64, 1.0];
+    ///     let mut sum = [0.0; 2];
+    ///     world.all_reduce_into(&mine[..], &mut sum[..], SystemOperation::sum()).unwrap();
+    ///     sum
+    /// })
+    /// .unwrap();
+    /// assert!(out.iter().all(|s| *s == [6.0, 4.0]));
+    /// ```
+    pub fn all_reduce_into<S, R, O>(&self, send: &S, recv: &mut R, op: O) -> Result<()>
+    where
+        S: Buffer + ?Sized,
+        R: BufferMut<Item = S::Item> + ?Sized,
+        O: Operation<S::Item>,
+    {
+        let (send, recv) = (send.as_slice(), recv.as_mut_slice());
+        let local = need("the receive buffer", send.len(), recv.len());
+        let a = Args {
+            kind: Kind::Allreduce,
+            root: 0,
+            send: send.as_ptr(),
+            count: send.len(),
+            recv: recv.as_mut_ptr(),
+            in_place: false,
+            local,
+        };
+        reduce_impl(self, a, &op)
+    }
+
+    /// [`all_reduce_into`](Communicator::all_reduce_into) with `buf` as both the input and the
+    /// result (MPI's `MPI_IN_PLACE`).
+    ///
+    /// ```
+    /// use pip_comm::SystemOperation;
+    /// pip_comm::run(3, |world| {
+    ///     let mut v = [1u32 << world.rank()];
+    ///     world.all_reduce_in_place(&mut v[..], SystemOperation::bitwise_or()).unwrap();
+    ///     assert_eq!(v, [0b111]);
+    /// })
+    /// .unwrap();
+    /// ```
+    pub fn all_reduce_in_place<B, O>(&self, buf: &mut B, op: O) -> Result<()>
+    where
+        B: BufferMut + ?Sized,
+        O: Operation<B::Item>,
+    {
+        let buf = buf.as_mut_slice();
+        let a = Args {
+            kind: Kind::Allreduce,
+            root: 0,
+            send: buf.as_ptr(),
+            count: buf.len(),
+            recv: buf.as_mut_ptr(),
+            in_place: true,
+            local: Ok(()),
+        };
+        reduce_impl(self, a, &op)
+    }
+
+    /// Inclusive prefix reduction (MPI's `MPI_Scan`): rank `r` gets
+    /// `send(0) ∘ send(1) ∘ ... ∘ send(r)` in `recv`.
+    ///
+    /// # Errors
+    ///
+    /// As [`all_reduce_into`](Communicator::all_reduce_into).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pip_comm::SystemOperation;
+    /// let out = pip_comm::run(4, |world| {
+    ///     let mut r = 0u32;
+    ///     world.scan_into(&(world.rank() as u32 + 1), &mut r, SystemOperation::sum()).unwrap();
+    ///     r
+    /// })
+    /// .unwrap();
+    /// assert_eq!(out, [1, 3, 6, 10]);
+    /// ```
+    pub fn scan_into<S, R, O>(&self, send: &S, recv: &mut R, op: O) -> Result<()>
+    where
+        S: Buffer + ?Sized,
+        R: BufferMut<Item = S::Item> + ?Sized,
+        O: Operation<S::Item>,
+    {
+        self.scan_impl(Kind::Scan, send.as_slice(), recv.as_mut_slice(), &op)
+    }
+
+    /// Exclusive prefix reduction (MPI's `MPI_Exscan`): rank `r > 0` gets
+    /// `send(0) ∘ ... ∘ send(r - 1)` in `recv`; rank 0's `recv` is left as it was.
+    ///
+    /// # Errors
+    ///
+    /// As [`all_reduce_into`](Communicator::all_reduce_into).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pip_comm::SystemOperation;
+    /// let out = pip_comm::run(4, |world| {
+    ///     let mut offset = 0usize;
+    ///     let mine = 10 * (world.rank() as usize + 1);
+    ///     world.exclusive_scan_into(&mine, &mut offset, SystemOperation::sum()).unwrap();
+    ///     offset
+    /// })
+    /// .unwrap();
+    /// assert_eq!(out, [0, 10, 30, 60]);
+    /// ```
+    pub fn exclusive_scan_into<S, R, O>(&self, send: &S, recv: &mut R, op: O) -> Result<()>
+    where
+        S: Buffer + ?Sized,
+        R: BufferMut<Item = S::Item> + ?Sized,
+        O: Operation<S::Item>,
+    {
+        self.scan_impl(Kind::Exscan, send.as_slice(), recv.as_mut_slice(), &op)
+    }
+
+    /// [`scan_into`](Communicator::scan_into) with `buf` as both the input and the result.
+    ///
+    /// ```
+    /// use pip_comm::SystemOperation;
+    /// let out = pip_comm::run(3, |world| {
+    ///     let mut v = [2i64];
+    ///     world.scan_in_place(&mut v[..], SystemOperation::product()).unwrap();
+    ///     v[0]
+    /// })
+    /// .unwrap();
+    /// assert_eq!(out, [2, 4, 8]);
+    /// ```
+    pub fn scan_in_place<B, O>(&self, buf: &mut B, op: O) -> Result<()>
+    where
+        B: BufferMut + ?Sized,
+        O: Operation<B::Item>,
+    {
+        self.scan_in_place_impl(Kind::Scan, buf.as_mut_slice(), &op)
+    }
+
+    /// [`exclusive_scan_into`](Communicator::exclusive_scan_into) with `buf` as both the input
+    /// and the result (rank 0's `buf` is left as it was).
+    ///
+    /// ```
+    /// use pip_comm::SystemOperation;
+    /// let out = pip_comm::run(3, |world| {
+    ///     let mut v = [world.rank() as u8 + 1];
+    ///     world.exclusive_scan_in_place(&mut v[..], SystemOperation::max()).unwrap();
+    ///     v[0]
+    /// })
+    /// .unwrap();
+    /// assert_eq!(out, [1, 1, 2]);
+    /// ```
+    pub fn exclusive_scan_in_place<B, O>(&self, buf: &mut B, op: O) -> Result<()>
+    where
+        B: BufferMut + ?Sized,
+        O: Operation<B::Item>,
+    {
+        self.scan_in_place_impl(Kind::Exscan, buf.as_mut_slice(), &op)
+    }
+
+    fn scan_impl<T: Equivalence, O: Operation<T> + ?Sized>(
+        &self,
+        kind: Kind,
+        send: &[T],
+        recv: &mut [T],
+        op: &O,
+    ) -> Result<()> {
+        let a = Args {
+            kind,
+            root: 0,
+            send: send.as_ptr(),
+            count: send.len(),
+            recv: recv.as_mut_ptr(),
+            in_place: false,
+            local: need("the receive buffer", send.len(), recv.len()),
+        };
+        reduce_impl(self, a, op)
+    }
+
+    fn scan_in_place_impl<T: Equivalence, O: Operation<T> + ?Sized>(
+        &self,
+        kind: Kind,
+        buf: &mut [T],
+        op: &O,
+    ) -> Result<()> {
+        let a = Args {
+            kind,
+            root: 0,
+            send: buf.as_ptr(),
+            count: buf.len(),
+            recv: buf.as_mut_ptr(),
+            in_place: true,
+            local: Ok(()),
+        };
+        reduce_impl(self, a, op)
+    }
+}
+
+impl Process<'_> {
+    /// A non-root rank's part in a reduction to the root named by this `Process` (MPI's
+    /// `MPI_Reduce`): contributes `send`. The root calls
+    /// [`reduce_into_root`](Process::reduce_into_root) or
+    /// [`reduce_in_place_root`](Process::reduce_in_place_root).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::RootVariantRequired`] when called by the root; otherwise as
+    /// [`reduce_into_root`](Process::reduce_into_root).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pip_comm::SystemOperation;
+    /// let out = pip_comm::run(3, |world| {
+    ///     let root = world.process_at_rank(2);
+    ///     let mine = [world.rank() as i32, 1];
+    ///     if world.rank() == 2 {
+    ///         let mut sum = [0; 2];
+    ///         root.reduce_into_root(&mine[..], &mut sum[..], SystemOperation::sum()).unwrap();
+    ///         sum
+    ///     } else {
+    ///         root.reduce_into(&mine[..], SystemOperation::sum()).unwrap();
+    ///         [0; 2]
+    ///     }
+    /// })
+    /// .unwrap();
+    /// assert_eq!(out[2], [3, 3]);
+    /// ```
+    pub fn reduce_into<S, O>(&self, send: &S, op: O) -> Result<()>
+    where
+        S: Buffer + ?Sized,
+        O: Operation<S::Item>,
+    {
+        let comm = self.comm;
+        let send = send.as_slice();
+        let local = if self.rank == comm.rank() {
+            Err(Error::RootVariantRequired {
+                collective: "reduce",
+                rank: self.rank,
+            })
+        } else {
+            comm.check_root(self.rank)
+        };
+        let a = Args {
+            kind: Kind::Reduce,
+            root: self.rank,
+            send: send.as_ptr(),
+            count: send.len(),
+            recv: std::ptr::null_mut(),
+            in_place: false,
+            local,
+        };
+        reduce_impl(comm, a, &op)
+    }
+
+    /// The root's part in a reduction: contributes `send` and gets the result in `recv`
+    /// (at least `send.len()` elements). On a rank that is not the root this is
+    /// [`reduce_into`](Process::reduce_into) (`recv` is not touched).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::RankOutOfRange`] for a root outside the communicator;
+    /// [`Error::CollectiveMismatch`] for different lengths or operations;
+    /// [`Error::CollectiveBuffer`]; [`Error::InvalidOperation`]; [`Error::Aborted`].
+    ///
+    /// # Examples
+    ///
+    /// See [`reduce_into`](Process::reduce_into).
+    pub fn reduce_into_root<S, R, O>(&self, send: &S, recv: &mut R, op: O) -> Result<()>
+    where
+        S: Buffer + ?Sized,
+        R: BufferMut<Item = S::Item> + ?Sized,
+        O: Operation<S::Item>,
+    {
+        let comm = self.comm;
+        if self.rank != comm.rank() {
+            return self.reduce_into(send, op);
+        }
+        let (send, recv) = (send.as_slice(), recv.as_mut_slice());
+        let a = Args {
+            kind: Kind::Reduce,
+            root: self.rank,
+            send: send.as_ptr(),
+            count: send.len(),
+            recv: recv.as_mut_ptr(),
+            in_place: false,
+            local: need("the receive buffer", send.len(), recv.len()),
+        };
+        reduce_impl(comm, a, &op)
+    }
+
+    /// The root's part in a reduction with `buf` as both its input and the result. On a rank
+    /// that is not the root, `buf` is that rank's input ([`reduce_into`](Process::reduce_into)).
+    ///
+    /// ```
+    /// use pip_comm::SystemOperation;
+    /// let out = pip_comm::run(3, |world| {
+    ///     let mut v = [world.rank() as u16 + 1];
+    ///     world.process_at_rank(0).reduce_in_place_root(&mut v[..], SystemOperation::product()).unwrap();
+    ///     v[0]
+    /// })
+    /// .unwrap();
+    /// assert_eq!(out[0], 6);
+    /// ```
+    pub fn reduce_in_place_root<B, O>(&self, buf: &mut B, op: O) -> Result<()>
+    where
+        B: BufferMut + ?Sized,
+        O: Operation<B::Item>,
+    {
+        let comm = self.comm;
+        if self.rank != comm.rank() {
+            return self.reduce_into(buf.as_mut_slice(), op);
+        }
+        let buf = buf.as_mut_slice();
+        let a = Args {
+            kind: Kind::Reduce,
+            root: self.rank,
+            send: buf.as_ptr(),
+            count: buf.len(),
+            recv: buf.as_mut_ptr(),
+            in_place: true,
+            local: Ok(()),
+        };
+        reduce_impl(comm, a, &op)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn segments_cover_the_vector() {
+        for count in [0usize, 1, 5, 100, 1001] {
+            for n in 1..9u32 {
+                let mut next = 0;
+                for q in 0..n {
+                    let (lo, hi) = segment(count, n, q);
+                    assert_eq!(lo, next);
+                    assert!(hi >= lo);
+                    next = hi;
+                }
+                assert_eq!(next, count);
+            }
+        }
+    }
+}
