@@ -6,9 +6,11 @@
 //! | `-i N` | timed iterations per size | 10000 (1000 above 8 KiB) |
 //! | `-x N` | warm-up iterations per size | 100 (10 above 8 KiB) |
 //! | `-f` | also print min and max latency and the iteration count | off |
+//! | `-W N` | window: messages in flight per iteration (bandwidth tests) | 64 |
 //! | `-h` | print the usage | |
 //!
-//! As in OSU, `-i` and `-x` set the counts for every size.
+//! As in OSU, `-i` and `-x` set the counts for every size. The bandwidth tests start from
+//! other defaults ([`Options::bandwidth`]).
 
 /// OSU's boundary between small and large messages (its `LARGE_MESSAGE_SIZE`): larger sizes
 /// get fewer iterations by default.
@@ -31,6 +33,32 @@ pub struct Options {
     pub skip_large: usize,
     /// Print min, max and iterations too (`-f`).
     pub full: bool,
+    /// Messages in flight per iteration (`-W`; bandwidth tests only).
+    pub window: usize,
+}
+
+impl Options {
+    /// OSU's defaults for the bandwidth tests (`osu_bw`, `osu_bibw`): sizes 1 B to 4 MiB,
+    /// 100 iterations and 10 warm-up ones up to 8 KiB, 20 and 2 above, a window of 64.
+    pub fn bandwidth() -> Options {
+        Options {
+            min_size: 1,
+            iterations: 100,
+            skip: 10,
+            iterations_large: 20,
+            skip_large: 2,
+            ..Options::default()
+        }
+    }
+
+    /// The timed and warm-up iteration counts for messages of `size` bytes.
+    pub fn counts(&self, size: usize) -> (usize, usize) {
+        if size > LARGE_MESSAGE_SIZE {
+            (self.iterations_large, self.skip_large)
+        } else {
+            (self.iterations, self.skip)
+        }
+    }
 }
 
 impl Default for Options {
@@ -43,6 +71,7 @@ impl Default for Options {
             iterations_large: 1_000,
             skip_large: 10,
             full: false,
+            window: 64,
         }
     }
 }
@@ -56,16 +85,23 @@ pub enum Parsed {
     Help,
 }
 
-/// The usage text for benchmark `name`.
+/// The usage text for benchmark `name` (with the latency tests' defaults).
 pub fn usage(name: &str) -> String {
+    usage_with(name, &Options::default(), "Run with exactly 2 ranks.")
+}
+
+/// The usage text for benchmark `name` with defaults `d` and a last line `note`.
+pub fn usage_with(name: &str, d: &Options, note: &str) -> String {
     format!(
         "Usage: {name} [options]\n\
-         \x20 -m, --message-size [MIN:]MAX  sizes from MIN (default 0) to MAX bytes (default 4194304)\n\
-         \x20 -i, --iterations N            timed iterations per size (default 10000, 1000 above 8 KiB)\n\
-         \x20 -x, --warmup N                warm-up iterations per size (default 100, 10 above 8 KiB)\n\
+         \x20 -m, --message-size [MIN:]MAX  sizes from MIN (default {}) to MAX bytes (default {})\n\
+         \x20 -i, --iterations N            timed iterations per size (default {}, {} above 8 KiB)\n\
+         \x20 -x, --warmup N                warm-up iterations per size (default {}, {} above 8 KiB)\n\
+         \x20 -W, --window-size N           messages in flight per iteration (bandwidth tests; default {})\n\
          \x20 -f, --full                    also print min and max latency and the iteration count\n\
          \x20 -h, --help                    print this help\n\
-         Sizes take an optional k, m or g suffix. Run with exactly 2 ranks.\n"
+         Sizes take an optional k, m or g suffix. {note}\n",
+        d.min_size, d.max_size, d.iterations, d.iterations_large, d.skip, d.skip_large, d.window
     )
 }
 
@@ -86,7 +122,26 @@ where
     I: IntoIterator<Item = S>,
     S: AsRef<str>,
 {
-    let mut o = Options::default();
+    parse_with(args, Options::default())
+}
+
+/// Parses OSU-style arguments (without the program name), starting from `defaults`.
+///
+/// ```
+/// use bench::options::{parse_with, Options, Parsed};
+/// let Parsed::Run(o) = parse_with(["-W", "8"], Options::bandwidth()).unwrap() else { panic!() };
+/// assert_eq!((o.min_size, o.iterations, o.iterations_large, o.window), (1, 100, 20, 8));
+/// ```
+///
+/// # Errors
+///
+/// A message naming the bad option or value.
+pub fn parse_with<I, S>(args: I, defaults: Options) -> Result<Parsed, String>
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<str>,
+{
+    let mut o = defaults;
     let mut args = args.into_iter().map(|a| a.as_ref().to_string());
     while let Some(arg) = args.next() {
         let (flag, inline) = match arg.split_once('=') {
@@ -122,6 +177,11 @@ where
                 let v = value("-i")?;
                 let n = count(&v).ok_or_else(|| format!("-i {v}: expected a positive number"))?;
                 (o.iterations, o.iterations_large) = (n, n);
+            }
+            "-W" | "--window-size" => {
+                let v = value("-W")?;
+                o.window =
+                    count(&v).ok_or_else(|| format!("-W {v}: expected a positive number"))?;
             }
             "-x" | "--warmup" => {
                 let v = value("-x")?;
