@@ -13,6 +13,7 @@
 
 pub mod barrier;
 pub mod bw;
+pub mod collective;
 pub mod latency;
 pub mod multi_lat;
 pub mod options;
@@ -53,12 +54,15 @@ pub enum Ranks {
     Two,
     /// An even number, at least two (pairs of ranks).
     Even,
+    /// Any number, at least one (collectives).
+    Any,
 }
 
 impl Ranks {
     fn check(self, n: i32) -> Result<(), String> {
         match self {
             Ranks::Two if n != 2 => Err(format!("needs exactly 2 ranks, not {n}")),
+            Ranks::Any if n < 1 => Err(format!("needs at least 1 rank, not {n}")),
             Ranks::Even if n < 2 || n % 2 != 0 => {
                 Err(format!("needs an even number of ranks, not {n}"))
             }
@@ -86,6 +90,7 @@ impl Spec {
             Ranks::Even => {
                 "Run with an even number of ranks (thread ranks: -n/--ranks N, default 2)."
             }
+            Ranks::Any => "Run with any number of ranks (thread ranks: -n/--ranks N, default 2).",
         };
         match options::parse_with(args, self.defaults.clone()) {
             Ok(options::Parsed::Run(o)) => Ok(o),
