@@ -25,6 +25,9 @@ static int task(int pipid) {
     case 5: abort();
     case 6:
     case 7:
+      /* Tell the root we run our main (so the kill does not land while the task starts up),
+       * then wait to be killed. */
+      EXPECT(pip_named_export(&after_runs, "ready"), 0);
       for (;;) pause();
     case 8: return 99; /* never runs: the before hook fails */
     case 9: return 0;  /* the after hook turns 0 into 11 */
@@ -43,6 +46,10 @@ int main(int argc, char **argv) {
     void *arg = i == 8 ? (void *)9L : (void *)11L;
     int p = i;
     EXPECT(pip_spawn(argv[0], argv, NULL, PIP_CPUCORE_ASIS, &p, before, after, arg), 0);
+  }
+  for (int i = 6; i <= 7; i++) {
+    void *ready;
+    EXPECT(pip_named_import(i, &ready, "ready"), 0);
   }
   EXPECT(pip_kill(6, SIGTERM), 0);
   EXPECT(pip_kill(7, SIGKILL), 0);

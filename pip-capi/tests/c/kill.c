@@ -26,7 +26,10 @@ int main(int argc, char **argv) {
   STOP_ON_FAILURE();
   if (pipid != PIP_PIPID_ROOT) {
     if (pipid < ntasks) return ring_task(pipid, ntasks);
-    for (;;) pause(); /* the second half waits to be killed */
+    /* The second half says it runs its main, then waits to be killed. */
+    static int ready;
+    EXPECT(pip_named_export(&ready, "ready"), 0);
+    for (;;) pause();
   }
   for (int i = 0; i < total; i++)
     EXPECT(pip_spawn(argv[0], argv, NULL, PIP_CPUCORE_ASIS, NULL, NULL, NULL, NULL), 0);
@@ -38,6 +41,10 @@ int main(int argc, char **argv) {
     TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
   }
   EXPECT(pip_kill(0, SIGUSR1), ESRCH); /* ended */
+  for (int i = ntasks; i < total; i++) {
+    void *ready;
+    EXPECT(pip_named_import(i, &ready, "ready"), 0);
+  }
   EXPECT(pip_kill_all_tasks(), 0);
   for (int i = ntasks; i < total; i++) {
     int status = -1;
