@@ -1,6 +1,7 @@
-//! Builds the C part of libpip.so (src/c/shim.c: the variadic functions of pip.h and the entry
-//! point that makes the library runnable) and links it into the cdylib, with the extra version
-//! script that exports it and the soname `libpip.so`.
+//! Links libpip.so with the soname `libpip.so` and, where we know the dynamic linker (x86-64
+//! glibc), makes it runnable: builds the entry point in src/c/shim.c, and sets it and the
+//! `.interp` section that names the dynamic linker. Only linker options every linker takes are
+//! used (no second version script: GNU ld refuses to combine one with rustc's).
 use std::path::PathBuf;
 use std::process::Command;
 
@@ -14,28 +15,23 @@ fn main() {
     // The library is runnable where we know the dynamic linker and have an entry point for it.
     let interp = (arch == "x86_64" && env == "gnu").then_some("/lib64/ld-linux-x86-64.so.2");
 
-    let shim_c = dir.join("src/c/shim.c");
-    let shim_o = out.join("shim.o");
-    let mut cmd = Command::new(&cc);
-    cmd.args(["-c", "-fPIC", "-O2", "-Wall", "-D_GNU_SOURCE"]);
-    if let Some(interp) = interp {
-        cmd.arg("-DPIP_CAPI_RUNNABLE");
-        cmd.arg(format!("-DPIP_CAPI_INTERP=\"{interp}\""));
-    }
-    cmd.arg("-o").arg(&shim_o).arg(&shim_c);
-    let status = cmd.status().unwrap_or_else(|e| {
-        panic!("cannot run the C compiler `{cc}` for src/c/shim.c (install gcc or clang, or set CC): {e}")
-    });
-    assert!(status.success(), "`{cc}` failed on src/c/shim.c");
-
     let link = |arg: String| println!("cargo:rustc-cdylib-link-arg={arg}");
-    link(shim_o.display().to_string());
-    link(format!(
-        "-Wl,--version-script={}",
-        dir.join("libpip.map").display()
-    ));
     link("-Wl,-soname,libpip.so".to_string());
-    if interp.is_some() {
+    if let Some(interp) = interp {
+        let shim_c = dir.join("src/c/shim.c");
+        let shim_o = out.join("shim.o");
+        let status = Command::new(&cc)
+            .args(["-c", "-fPIC", "-O2", "-Wall", "-DPIP_CAPI_RUNNABLE"])
+            .arg(format!("-DPIP_CAPI_INTERP=\"{interp}\""))
+            .arg("-o")
+            .arg(&shim_o)
+            .arg(&shim_c)
+            .status()
+            .unwrap_or_else(|e| {
+                panic!("cannot run the C compiler `{cc}` for src/c/shim.c (install gcc or clang, or set CC): {e}")
+            });
+        assert!(status.success(), "`{cc}` failed on src/c/shim.c");
+        link(shim_o.display().to_string());
         link("-Wl,-e,pip_capi_start".to_string());
         // Keep the .interp section, which nothing references, through --gc-sections.
         link("-Wl,--undefined=pip_capi_interp".to_string());
@@ -47,7 +43,7 @@ fn main() {
         "cargo:rustc-env=PIP_CAPI_PROFILE={}",
         std::env::var("PROFILE").unwrap_or_default()
     );
-    for f in ["build.rs", "libpip.map", "src/c/shim.c"] {
+    for f in ["build.rs", "src/c/shim.c"] {
         println!("cargo:rerun-if-changed={f}");
     }
     println!("cargo:rerun-if-env-changed=CC");

@@ -1,6 +1,6 @@
 //! Address exchange: the unnamed export (`pip_export`/`pip_import`), the named exports
-//! (`pip_named_export`/`pip_named_import`/`pip_named_tryimport`; their printf-style C entry
-//! points are in `src/c/shim.c` and call the `*_name` functions here) and the aux pointer.
+//! (`pip_named_export`/`pip_named_import`/`pip_named_tryimport`; their printf-style forms are
+//! inline in `pip.h` and call the `*_name` functions here) and the aux pointer.
 //!
 //! All of them go through the root's [`RootOps`](pip_core::abi::RootOps), with the caller's
 //! identity from [`crate::whoami`], so they work the same in every copy of the library.

@@ -147,7 +147,7 @@ pub unsafe extern "C" fn pip_idstr(buf: *mut c_char, size: usize) -> usize {
 }
 
 /// Prints a message of `pip_info_mesg` (level 0), `pip_warn_mesg` (1) or `pip_err_mesg` (2),
-/// called by the C shim with the formatted text.
+/// called by those inline functions of `pip.h` with the formatted text.
 ///
 /// # Safety
 ///

@@ -33,8 +33,9 @@
 //! * [`threads`]: `pthread_create`, so that threads a task creates belong to it.
 //! * [`info`]: the runnable library (`./libpip.so --version`) and the semi-public helpers.
 //!
-//! The variadic functions (`pip_named_export(exp, fmt, ...)` and the messages) are C, in
-//! `src/c/shim.c`: they format the name and call the `*_name` functions of [`exports`].
+//! The printf-style functions (`pip_named_export(exp, fmt, ...)` and the messages) are
+//! `static inline` in `pip.h`: they format the name and call the `*_name` functions of
+//! [`exports`] (stable Rust cannot define C variadic functions).
 #![warn(missing_docs)]
 #![deny(unsafe_op_in_unsafe_fn)]
 

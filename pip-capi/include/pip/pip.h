@@ -13,7 +13,11 @@
 #ifndef PIP_PIP_H
 #define PIP_PIP_H
 
+#include <errno.h>
+#include <stdarg.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <signal.h>
 #include <sys/types.h>
@@ -175,12 +179,11 @@ int pip_spawn(char *filename, char **argv, char **envv, int coreno, int *pipidp,
 
 int pip_export(void *exp);
 int pip_import(int pipid, void **expp);
-int pip_named_export(void *exp, const char *format, ...)
-    __attribute__((format(printf, 2, 3)));
-int pip_named_import(int pipid, void **expp, const char *format, ...)
-    __attribute__((format(printf, 3, 4)));
-int pip_named_tryimport(int pipid, void **expp, const char *format, ...)
-    __attribute__((format(printf, 3, 4)));
+/* The named exports take the name as a printf format (see the inline functions below); these
+ * take it formatted. */
+int pip_named_export_name(void *exp, const char *name);
+int pip_named_import_name(int pipid, void **expp, const char *name);
+int pip_named_tryimport_name(int pipid, void **expp, const char *name);
 int pip_set_aux(void *aux);
 int pip_get_aux(void **auxp);
 
@@ -230,14 +233,102 @@ size_t pip_idstr(char *buf, size_t size);
 /* 0 if path can be a task, else an errno value (ENOENT, EACCES, ELIBBAD, ELIBEXEC, ENOEXEC);
  * with verbose != 0 the reason goes to stderr. */
 int pip_check_pie(const char *path, int verbose);
-/* Messages on stderr, prefixed with "PiP-INFO", "PiP-WARN" or "PiP-ERR" and the caller's id. */
-void pip_info_mesg(const char *format, ...) __attribute__((format(printf, 1, 2)));
-void pip_warn_mesg(const char *format, ...) __attribute__((format(printf, 1, 2)));
-void pip_err_mesg(const char *format, ...) __attribute__((format(printf, 1, 2)));
-/* Non-variadic forms of the named export functions (for bindings from other languages). */
-int pip_named_export_name(void *exp, const char *name);
-int pip_named_import_name(int pipid, void **expp, const char *name);
-int pip_named_tryimport_name(int pipid, void **expp, const char *name);
+/* Prints a message on stderr, prefixed with "PiP-INFO" (level 0), "PiP-WARN" (1) or "PiP-ERR"
+ * (2) and the caller's id; pip_info_mesg and friends below format it. */
+void pip_capi_message(int level, const char *text);
+#endif
+
+/* ---- The functions that take printf-style formats ------------------------------------------
+ * They are defined here, not in libpip.so: each formats its text and calls the library's
+ * function that takes it formatted. (A format of NULL is the empty name.) */
+
+/* Formats into malloc'ed memory; NULL when out of memory. */
+static inline char *pip_format_(const char *format, va_list ap) {
+  va_list copy;
+  const char *f = (format != NULL) ? format : "";
+  va_copy(copy, ap);
+  int n = vsnprintf(NULL, 0, f, copy);
+  va_end(copy);
+  if (n < 0) return NULL;
+  char *text = (char *)malloc((size_t)n + 1);
+  if (text != NULL) vsnprintf(text, (size_t)n + 1, f, ap);
+  return text;
+}
+
+/* Exports exp under a name made like printf's output; wakes the tasks waiting to import it. */
+static inline int pip_named_export(void *exp, const char *format, ...)
+    __attribute__((format(printf, 2, 3)));
+static inline int pip_named_export(void *exp, const char *format, ...) {
+  va_list ap;
+  va_start(ap, format);
+  char *name = pip_format_(format, ap);
+  va_end(ap);
+  if (name == NULL) return ENOMEM;
+  int rc = pip_named_export_name(exp, name);
+  free(name);
+  return rc;
+}
+
+/* Waits until task pipid has exported the name, and gives the address. */
+static inline int pip_named_import(int pipid, void **expp, const char *format, ...)
+    __attribute__((format(printf, 3, 4)));
+static inline int pip_named_import(int pipid, void **expp, const char *format, ...) {
+  va_list ap;
+  va_start(ap, format);
+  char *name = pip_format_(format, ap);
+  va_end(ap);
+  if (name == NULL) return ENOMEM;
+  int rc = pip_named_import_name(pipid, expp, name);
+  free(name);
+  return rc;
+}
+
+/* Like pip_named_import, but EAGAIN instead of waiting. */
+static inline int pip_named_tryimport(int pipid, void **expp, const char *format, ...)
+    __attribute__((format(printf, 3, 4)));
+static inline int pip_named_tryimport(int pipid, void **expp, const char *format, ...) {
+  va_list ap;
+  va_start(ap, format);
+  char *name = pip_format_(format, ap);
+  va_end(ap);
+  if (name == NULL) return ENOMEM;
+  int rc = pip_named_tryimport_name(pipid, expp, name);
+  free(name);
+  return rc;
+}
+
+#ifndef DOXYGEN
+static inline void pip_message_(int level, const char *format, va_list ap) {
+  char *text = pip_format_(format, ap);
+  if (text != NULL) {
+    pip_capi_message(level, text);
+    free(text);
+  }
+}
+
+static inline void pip_info_mesg(const char *format, ...) __attribute__((format(printf, 1, 2)));
+static inline void pip_info_mesg(const char *format, ...) {
+  va_list ap;
+  va_start(ap, format);
+  pip_message_(0, format, ap);
+  va_end(ap);
+}
+
+static inline void pip_warn_mesg(const char *format, ...) __attribute__((format(printf, 1, 2)));
+static inline void pip_warn_mesg(const char *format, ...) {
+  va_list ap;
+  va_start(ap, format);
+  pip_message_(1, format, ap);
+  va_end(ap);
+}
+
+static inline void pip_err_mesg(const char *format, ...) __attribute__((format(printf, 1, 2)));
+static inline void pip_err_mesg(const char *format, ...) {
+  va_list ap;
+  va_start(ap, format);
+  pip_message_(2, format, ap);
+  va_end(ap);
+}
 #endif
 
 #ifdef __cplusplus

@@ -161,6 +161,13 @@ int main(int argc, char **argv) {
   EXPECT(pip_set_aux((void *)0x1234), 0);
   EXPECT(pip_get_aux(&got), 0);
   TRUE(got == (void *)0x1234);
+  pip_info_mesg("hello %d", 42);
+  char idstr[8];
+  TRUE(pip_idstr(idstr, sizeof idstr) == 3 && !strcmp(idstr, "<R>"));
+  /* A NULL format is the empty name. */
+  EXPECT(pip_named_export(&dummy, NULL), 0);
+  EXPECT(pip_named_tryimport(PIP_PIPID_MYSELF, &got, "%s", ""), 0);
+  TRUE(got == &dummy);
 
   /* Spawning errors. */
   pip_spawn_program_t prog;
