@@ -9,10 +9,7 @@
 #ifndef PIP_PIP_CLONE_H
 #define PIP_PIP_CLONE_H
 
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
-#include <sched.h>
+#include <linux/sched.h> /* the CLONE_* flags, whatever feature macros are in force */
 #include <signal.h>
 
 static inline int pip_clone_flags(int flags) {
