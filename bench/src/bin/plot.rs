@@ -67,6 +67,17 @@ fn size_label(v: f64) -> String {
     }
 }
 
+/// A fixed colour for the usual series (so every plot reads the same), else a palette colour.
+fn series_color(name: &str, i: usize) -> RGBAColor {
+    match name {
+        "pip-rs tasks" => RGBColor(0x1f, 0x4e, 0xb4).to_rgba(),
+        "pip-rs threads" => RGBColor(0x5f, 0xa8, 0xe8).to_rgba(),
+        "MPICH" => RGBColor(0xc8, 0x28, 0x28).to_rgba(),
+        "Open MPI" => RGBColor(0x2a, 0x9a, 0x3c).to_rgba(),
+        _ => Palette99::pick(i + 4).to_rgba(),
+    }
+}
+
 fn draw<DB: DrawingBackend>(
     root: DrawingArea<DB, Shift>,
     metric: &str,
@@ -107,7 +118,7 @@ where
         .draw()
         .map_err(err)?;
     for (i, (name, points)) in curves.iter().enumerate() {
-        let color = Palette99::pick(i).to_rgba();
+        let color = series_color(name, i);
         chart
             .draw_series(LineSeries::new(
                 points.iter().copied(),
