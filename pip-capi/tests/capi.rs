@@ -167,6 +167,34 @@ fn threads_created_by_a_task_belong_to_it() {
 }
 
 #[test]
+fn machdep_spin_locks_and_atomics_between_tasks() {
+    let p = build("machdep", &[]);
+    run_program(&p, &[], &[]).assert_ok("machdep: ok");
+    run_program(&p, &[], &[("PIP_MODE", "process")]).assert_ok("machdep: ok");
+}
+
+#[test]
+fn the_headers_build_as_cxx() {
+    // PiP programs are also C++: the headers must compile there (skipped without a C++
+    // compiler).
+    let include = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("include");
+    let r = Command::new("c++")
+        .args(["-fsyntax-only", "-Wall", "-Wextra", "-x", "c++"])
+        .arg(format!("-I{}", include.display()))
+        .arg(format!("-I{}", c_dir().display()))
+        .arg(c_dir().join("machdep.c"))
+        .output();
+    match r {
+        Err(e) => eprintln!("no C++ compiler (c++: {e}): skipped"),
+        Ok(out) => assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    }
+}
+
+#[test]
 fn pip_kill_signal_ring_and_kill_all() {
     let p = build("kill", &[]);
     run_program(&p, &["4"], &[]).assert_ok("kill: ok");
