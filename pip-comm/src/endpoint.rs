@@ -850,6 +850,8 @@ impl Endpoint {
             // The sender may sleep: it is done (nothing to copy) or may help copy.
             wait::wake_rank(self.shared(), src);
         }
+        // Waiting ranks may copy chunks too (retracted when this returns).
+        let _offered = crate::steal::offer_rndv(self, ctl, &t, src);
         while let Some(last) = ctl.copy_one_chunk(&t) {
             if last {
                 wait::wake_rank(self.shared(), src);
@@ -900,6 +902,11 @@ impl Endpoint {
             if let Some(v) = poll() {
                 return Ok(v);
             }
+            if crate::steal::help(self) {
+                // Did a chunk of another rank's copy (see crate::steal).
+                backoff = Backoff::new(self.policy);
+                continue;
+            }
             match backoff.step() {
                 Step::Spin => std::hint::spin_loop(),
                 Step::Yield => {
@@ -934,6 +941,9 @@ impl Endpoint {
     fn wait_plain(&self, mut done: impl FnMut() -> bool, ready: impl Fn() -> bool) {
         let mut backoff = Backoff::new(self.policy);
         while !done() {
+            if crate::steal::help(self) {
+                continue;
+            }
             match backoff.step() {
                 Step::Spin => std::hint::spin_loop(),
                 Step::Yield => pip_core::yield_now(),

@@ -142,6 +142,13 @@ pub(crate) struct Transfer {
     pub(crate) nchunks: u32,
 }
 
+impl Transfer {
+    /// The size of a chunk (the last one may be shorter).
+    pub(crate) fn chunk_len(&self) -> usize {
+        self.chunk.min(self.copy_len)
+    }
+}
+
 /// What [`RndvCtl::accept`] found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Accept {
