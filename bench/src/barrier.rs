@@ -106,8 +106,8 @@ fn options(args: &[String], print: bool) -> Result<Options, i32> {
         Ok(Parsed::Run(o)) => Ok(o),
         Ok(Parsed::Help) => {
             if print {
-                print!(
-                    "{}  -n, --ranks N  (thread ranks only) how many ranks (default 2)\n",
+                println!(
+                    "{}  -n, --ranks N  (thread ranks only) how many ranks (default 2)",
                     crate::options::usage("osu_barrier")
                 );
             }
