@@ -14,6 +14,7 @@
 pub mod barrier;
 pub mod bw;
 pub mod collective;
+pub mod imbalance;
 pub mod latency;
 pub mod multi_lat;
 pub mod options;
@@ -56,6 +57,8 @@ pub enum Ranks {
     Even,
     /// Any number, at least one (collectives).
     Any,
+    /// Any number, at least two.
+    AtLeastTwo,
 }
 
 impl Ranks {
@@ -63,6 +66,7 @@ impl Ranks {
         match self {
             Ranks::Two if n != 2 => Err(format!("needs exactly 2 ranks, not {n}")),
             Ranks::Any if n < 1 => Err(format!("needs at least 1 rank, not {n}")),
+            Ranks::AtLeastTwo if n < 2 => Err(format!("needs at least 2 ranks, not {n}")),
             Ranks::Even if n < 2 || n % 2 != 0 => {
                 Err(format!("needs an even number of ranks, not {n}"))
             }
@@ -91,6 +95,9 @@ impl Spec {
                 "Run with an even number of ranks (thread ranks: -n/--ranks N, default 2)."
             }
             Ranks::Any => "Run with any number of ranks (thread ranks: -n/--ranks N, default 2).",
+            Ranks::AtLeastTwo => {
+                "Run with 2 ranks or more (thread ranks: -n/--ranks N, default 2)."
+            }
         };
         match options::parse_with(args, self.defaults.clone()) {
             Ok(options::Parsed::Run(o)) => Ok(o),

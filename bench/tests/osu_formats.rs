@@ -22,7 +22,11 @@ fn check_table(out: &str, header: &str, columns: &str, sizes: &[usize], full: bo
             if full { 10 + 18 * 3 + 12 } else { 28 },
             "{line:?}"
         );
-        assert_eq!(line[..10].trim_end().parse::<usize>().unwrap(), size, "{line:?}");
+        assert_eq!(
+            line[..10].trim_end().parse::<usize>().unwrap(),
+            size,
+            "{line:?}"
+        );
         let mut fields = vec![&line[10..28]];
         if full {
             fields.extend([&line[28..46], &line[46..64]]);
@@ -140,14 +144,24 @@ fn collectives_print_one_line_per_size() {
     let cases = [
         (env!("CARGO_BIN_EXE_osu_bcast"), "Broadcast Latency Test"),
         (env!("CARGO_BIN_EXE_osu_reduce"), "Reduce Latency Test"),
-        (env!("CARGO_BIN_EXE_osu_allreduce"), "Allreduce Latency Test"),
+        (
+            env!("CARGO_BIN_EXE_osu_allreduce"),
+            "Allreduce Latency Test",
+        ),
         (env!("CARGO_BIN_EXE_osu_gather"), "Gather Latency Test"),
         (env!("CARGO_BIN_EXE_osu_scatter"), "Scatter Latency Test"),
-        (env!("CARGO_BIN_EXE_osu_allgather"), "Allgather Latency Test"),
-        (env!("CARGO_BIN_EXE_osu_alltoall"), "All-to-All Personalized"),
+        (
+            env!("CARGO_BIN_EXE_osu_allgather"),
+            "Allgather Latency Test",
+        ),
+        (
+            env!("CARGO_BIN_EXE_osu_alltoall"),
+            "All-to-All Personalized",
+        ),
     ];
     for (exe, title) in cases {
-        let out = run(Command::new(exe).args(["-n", "3", "-m", "1:4k", "-i", "5", "-x", "1", "-f"]));
+        let out =
+            run(Command::new(exe).args(["-n", "3", "-m", "1:4k", "-i", "5", "-x", "1", "-f"]));
         assert!(out.contains("over 3 thread ranks"), "{out}");
         check_table(
             &out,
@@ -213,4 +227,44 @@ fn pip_task_forms_when_pip_exec_is_built() {
         "{}",
         String::from_utf8_lossy(&ns.stderr)
     );
+}
+
+#[test]
+fn imbalance_prints_both_patterns_per_size() {
+    let out = run(Command::new(env!("CARGO_BIN_EXE_imbalance")).args([
+        "-m",
+        "256k:512k",
+        "-i",
+        "4",
+        "-x",
+        "1",
+    ]));
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(
+        lines[0].starts_with("# OSU MPI Imbalance Test") && lines[0].contains("pip-rs"),
+        "{out}"
+    );
+    assert_eq!(
+        lines[1], "# Size         Pattern        Off (us)         On (us)   Speedup    Stolen",
+        "{out}"
+    );
+    assert_eq!(lines.len(), 2 + 4, "{out}");
+    let expected = [
+        (262144, "imbalanced"),
+        (262144, "balanced"),
+        (524288, "imbalanced"),
+        (524288, "balanced"),
+    ];
+    for (line, (size, pattern)) in lines[2..].iter().zip(expected) {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        assert_eq!(
+            (f[0].parse::<usize>().unwrap(), f[1]),
+            (size, pattern),
+            "{line:?}"
+        );
+        for v in &f[2..5] {
+            assert!(v.parse::<f64>().unwrap() > 0.0, "{line:?}");
+        }
+        assert!(f[5].ends_with('%'), "{line:?}");
+    }
 }
