@@ -88,7 +88,7 @@ fn memory_allocated_by_one_task_is_freed_by_another() {
 fn a_task_has_its_own_pid_and_the_root_is_its_parent() {
     let _g = root_lock();
     let ids: &'static mut [u64; 4] = Box::leak(Box::new([0u64; 4]));
-    let mut root = root(1);
+    let mut root = root(2);
     let p = root
         .spawn(
             Spawn::program(test_tasks())
@@ -96,14 +96,9 @@ fn a_task_has_its_own_pid_and_the_root_is_its_parent() {
                 .aux(ids.as_mut_ptr().cast()),
         )
         .unwrap();
-    let task_pid = root.tid(p).unwrap();
     assert_eq!(root.wait(p).unwrap(), ExitStatus::Exited(0));
     let me = std::process::id() as u64;
-    assert_eq!(
-        ids[0], task_pid as u64,
-        "getpid() in the task is the pid Root::tid reports"
-    );
-    assert_ne!(ids[0], me);
+    assert_ne!(ids[0], me, "the task has a pid of its own");
     assert_eq!(ids[1], me, "the root is the task's parent");
     assert_eq!(
         ids[2], ids[0],
@@ -113,6 +108,21 @@ fn a_task_has_its_own_pid_and_the_root_is_its_parent() {
     // not an id of the task's own; it is not the root's main thread either.
     // SAFETY: pthread_self has no preconditions.
     assert_ne!(ids[3], unsafe { libc::pthread_self() } as u64);
+    // Root::tid reports a running task's pid, whose parent is the root.
+    let q = root
+        .spawn(Spawn::program(test_tasks()).arg("sleep"))
+        .unwrap();
+    let pid = root.tid(q).unwrap();
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let ppid = status
+        .lines()
+        .find_map(|l| l.strip_prefix("PPid:"))
+        .unwrap()
+        .trim()
+        .to_string();
+    assert_eq!(ppid, me.to_string());
+    root.kill(q, libc::SIGKILL).unwrap();
+    assert_eq!(root.wait(q).unwrap(), ExitStatus::Signaled(libc::SIGKILL));
     root.fin().unwrap();
 }
 

@@ -266,6 +266,20 @@ fn run() -> i32 {
             }
             0
         }
+        "malloc_loop" => {
+            // Allocates and frees without end (to be killed in the middle of malloc).
+            let mut keep: Vec<Vec<u8>> = Vec::new();
+            let mut n: usize = 1;
+            loop {
+                n = n
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                keep.push(vec![0u8; 16 + (n >> 40) as usize % 4000]);
+                if keep.len() > 64 {
+                    keep.swap_remove((n >> 20) as usize % keep.len());
+                }
+            }
+        }
         "print" => {
             print!("unterminated output from task {}", me());
             0

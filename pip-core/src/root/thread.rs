@@ -345,13 +345,22 @@ fn host_process_task(start: &mut TaskStart) {
     };
     // SAFETY: the child has ended, so nobody uses its stack.
     unsafe { libc::munmap(stack, stack_size + guard_size) };
-    slot.record(match ended {
+    let status = match ended {
         Some(st) if libc::WIFSIGNALED(st) => ExitStatus::Signaled(libc::WTERMSIG(st)),
         Some(st) => ExitStatus::Exited(libc::WEXITSTATUS(st)),
         None => ExitStatus::Exited(0),
-    });
+    };
+    slot.record(status);
     CURRENT_TASK.with(|c| c.set(std::ptr::null()));
     slot.publish_finished();
+    if status.signal().is_some() {
+        // The child used this thread's TLS, and so its malloc arena and tcache: killed in the
+        // middle of malloc, it left that arena locked. Any free on this thread now (dropping
+        // `start`, glibc's tcache shutdown at thread exit) could wait for that lock forever,
+        // so the host ends at once, like a thread-mode task ending on a fatal signal; the
+        // arena, still attached to this thread, is never handed to another one.
+        crate::sys::exit_thread_now();
+    }
 }
 
 /// The child side: a process of its own in the shared address space.
