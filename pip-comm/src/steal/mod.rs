@@ -120,8 +120,8 @@ impl Communicator {
 }
 
 /// The world-wide count of offered jobs (kept in rank 0's queue).
-fn jobs(shared: &crate::shared::Shared) -> &std::sync::atomic::AtomicU32 {
-    &shared.rank(0).steal.world_jobs
+fn jobs(shared: &crate::shared::Shared) -> &StealQueue {
+    &shared.rank(0).steal
 }
 
 fn my_queue(ep: &Endpoint) -> &StealQueue {
@@ -143,7 +143,7 @@ impl Drop for Offered<'_> {
     fn drop(&mut self) {
         if let Some(e) = self.entry {
             my_queue(self.ep).retract(e);
-            jobs(self.ep.shared()).fetch_sub(1, Ordering::Relaxed);
+            jobs(self.ep.shared()).count_world_job(false);
         }
     }
 }
@@ -161,7 +161,7 @@ pub(crate) fn offer_rndv<'a>(
         let wake = (src << 16) | ep.me;
         o.entry = my_queue(ep).offer(RNDV, ctl as *const RndvCtl as usize, t.ticket, wake);
         if o.entry.is_some() {
-            jobs(ep.shared()).fetch_add(1, Ordering::Relaxed);
+            jobs(ep.shared()).count_world_job(true);
         }
     }
     o
@@ -187,7 +187,7 @@ pub(crate) unsafe fn copy(ep: &Endpoint, src: *const u8, dst: *mut u8, bytes: us
     let wake = (ep.me << 16) | ep.me;
     let entry = q.offer(COPY, job as *const CopyJob as usize, ticket, wake);
     if entry.is_some() {
-        jobs(ep.shared()).fetch_add(1, Ordering::Relaxed);
+        jobs(ep.shared()).count_world_job(true);
     }
     // SAFETY: the job describes the caller's buffers, valid until we return; we return only
     // once every chunk is copied.
@@ -204,7 +204,7 @@ pub(crate) unsafe fn copy(ep: &Endpoint, src: *const u8, dst: *mut u8, bytes: us
     }
     if let Some(e) = entry {
         q.retract(e);
-        jobs(ep.shared()).fetch_sub(1, Ordering::Relaxed);
+        jobs(ep.shared()).count_world_job(false);
     }
 }
 
@@ -212,7 +212,7 @@ pub(crate) unsafe fn copy(ep: &Endpoint, src: *const u8, dst: *mut u8, bytes: us
 /// True if it copied something.
 pub(crate) fn help(ep: &Endpoint) -> bool {
     let shared = ep.shared();
-    if jobs(shared).load(Ordering::Relaxed) == 0 || !enabled(ep) {
+    if !jobs(shared).any_world_job() || !enabled(ep) {
         return false;
     }
     for k in 1..ep.n {

@@ -53,7 +53,7 @@ pub(crate) struct StealQueue {
     /// 0 until the owner decided, then 1 (stealing on) or 2 (off).
     mode: AtomicU32,
     /// In rank 0's queue only: how many jobs the whole world has offered (a hint).
-    pub(crate) world_jobs: AtomicU32,
+    world_jobs: AtomicU32,
     /// Chunks this rank copied for others.
     pub(crate) stolen_chunks: AtomicU64,
     /// Bytes in those chunks.
@@ -74,6 +74,20 @@ impl StealQueue {
                 on
             }
         }
+    }
+
+    /// In rank 0's queue: counts a job offered anywhere in the world (`+1`) or retracted.
+    pub(crate) fn count_world_job(&self, offered: bool) {
+        if offered {
+            self.world_jobs.fetch_add(1, Ordering::Relaxed);
+        } else {
+            self.world_jobs.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+
+    /// In rank 0's queue: whether any job is offered in the world (a hint).
+    pub(crate) fn any_world_job(&self) -> bool {
+        self.world_jobs.load(Ordering::Relaxed) != 0
     }
 
     /// Owner: sets whether it takes part.
