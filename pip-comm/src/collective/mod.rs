@@ -28,7 +28,7 @@
 //!
 //! # Protocol
 //!
-//! Every world rank owns a [`CollSlot`] in the shared world block: a *descriptor* written only
+//! Every world rank owns a `CollSlot` in the shared world block: a *descriptor* written only
 //! by its owner (tag, epoch, collective kind, root, element size, count, operation code,
 //! send/receive buffer addresses, count/displacement arrays), and two counters written by the
 //! ranks that read it, `entered` and `done`, each `epoch << 32 | count` (`entered` also has a
@@ -39,11 +39,11 @@
 //!
 //! 1. **Publish.** The owner bumps its epoch, resets `entered` and `done` to `epoch << 32`,
 //!    writes the descriptor (all relaxed), then stores the tag (`SeqCst`: a release of all of
-//!    it, and the waker's half of the sleep/wake handshake of [`crate::wait`]) and wakes the
+//!    it, and the waker's half of the sleep/wake handshake of `crate::wait`) and wakes the
 //!    communicator's sleeping ranks.
 //! 2. **Agree.** Every rank but the communicator's rank 0 (the *leader*) reads the leader's
 //!    descriptor (steps 3-5) and takes from it the kind, the root and whether the payload is
-//!    large: these decide who reads whom (the *plan*, [`Plan`]), so everyone follows the same
+//!    large: these decide who reads whom (the *plan*, `Plan`), so everyone follows the same
 //!    plan even when arguments disagree. A rank whose own kind or root differ reports the
 //!    mismatch and moves no data.
 //! 3. **Wait.** A rank that needs peer `r`'s buffers waits until `r`'s tag equals its own

@@ -1,9 +1,9 @@
 //! CAB-style work stealing: a rank that waits does other ranks' pending copies.
 //!
 //! Large copies are cut into chunks that anyone may claim: a large rendezvous message (the
-//! receiver copies from the sender's buffer, see [`crate::rendezvous`]) and a large piece of
-//! a collective (see [`crate::collective`]). The rank doing such a copy *offers* it in its
-//! [`StealQueue`], a small array of entries in its part of the shared world block, then copies
+//! receiver copies from the sender's buffer, see `crate::rendezvous`) and a large piece of
+//! a collective (see `crate::collective`). The rank doing such a copy *offers* it in its
+//! `StealQueue`, a small array of entries in its part of the shared world block, then copies
 //! chunks itself. Any rank that is waiting (for a message, a send, a barrier, a collective;
 //! every wait goes through the endpoint's wait loop) looks through the other ranks' queues and
 //! copies unclaimed chunks, so an idle core takes over part of a busy rank's copy.
@@ -19,9 +19,9 @@
 //!
 //! **Jobs.** A job is a copy of `len` bytes from `src` to `dst` in `nchunks` chunks of
 //! `chunk` bytes, with two progress words, `claimed` and `done`, both `ticket << 32 | count`
-//! (a collective copy uses the rank's [`CopyJob`]; a rendezvous control has the same words).
+//! (a collective copy uses the rank's `CopyJob`; a rendezvous control has the same words).
 //! Jobs live as long as the world and are reused with a fresh ticket for each copy.
-//! In a [`CopyJob`], `claimed` counts the chunks *left*: the owner stores
+//! In a `CopyJob`, `claimed` counts the chunks *left*: the owner stores
 //! `(ticket, nchunks)` last (release) when it prepares a copy. Anyone copies a chunk by
 //! (1) moving `claimed` from `(ticket, r)` to `(ticket, r - 1)` with a compare-exchange
 //! (acquire), which fails unless the job still carries the ticket and `r > 0`, so the claim
@@ -35,7 +35,7 @@
 //! thief reads them after its successful claim (or, for rendezvous controls, after acquiring
 //! the matched ticket, which the claim then validates).
 //!
-//! **Queue.** Each rank's queue has [`ENTRIES`] entries, written only by the rank itself and
+//! **Queue.** Each rank's queue has `ENTRIES` entries, written only by the rank itself and
 //! read by everyone, and an occupancy mask. An entry is a sequence lock over `(kind, job,
 //! ticket, wake)`: the owner makes `seq` odd, issues a release fence, writes the fields
 //! (relaxed), then makes `seq` even with a release store, and sets the entry's bit in the
@@ -46,6 +46,14 @@
 //! have completed and been retracted); the ticket check in the claim makes that harmless.
 //! Retracting clears the bit and the kind. A world-wide count of offered jobs lets a waiting
 //! rank skip the scan when nothing is offered (a hint only).
+//!
+//! **Rendezvous jobs.** A thief of a rendezvous chunk reads the transfer's terms after
+//! acquiring the control's matched ticket and claims with the control's own `claimed` word,
+//! which counts chunks *up* to `nchunks` (see `crate::rendezvous`). Under the language's
+//! memory model a thief could in principle combine that ticket with the chunk count of the
+//! control's *next* transfer if the whole next offer and answer happened between its loads;
+//! x86's ordered stores rule it out. Counting that word down, as `CopyJob` does, would close
+//! it on every architecture (to do in the rendezvous module).
 //!
 //! **Termination.** Stealing never waits: a thief claims one chunk at a time and returns to
 //! its own wait loop after each. An owner that offered a job copies chunks until none is left
