@@ -634,7 +634,7 @@ pub(crate) fn check_layout(
     need("the counts", n, counts.len())?;
     need("the displacements", n, displs.len())?;
     for r in 0..n {
-        let end = counts[r].checked_add(displs[r]).unwrap_or(usize::MAX);
+        let end = counts[r].saturating_add(displs[r]);
         need(what, end, len)?;
     }
     Ok(())
