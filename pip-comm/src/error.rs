@@ -197,7 +197,9 @@ pub enum Error {
 
     /// Another rank's arguments to the same collective were wrong (it returned an error of its
     /// own), so this rank's result is incomplete.
-    #[error("rank {rank} gave wrong arguments to the collective, so this rank's result is incomplete")]
+    #[error(
+        "rank {rank} gave wrong arguments to the collective, so this rank's result is incomplete"
+    )]
     CollectivePeer {
         /// The other rank (of the communicator).
         rank: Rank,

@@ -87,8 +87,8 @@ mod wait;
 mod watchdog;
 mod world;
 
-pub use comm::UNDEFINED;
 pub use collective::{Operation, Reducible, SystemOperation, UserOperation};
+pub use comm::UNDEFINED;
 pub use datatype::{Buffer, BufferMut, Equivalence};
 pub use error::{Error, Result};
 pub use owned::SendVecError;

@@ -116,10 +116,13 @@ fn all_reduce_sum_and_user_ops() {
     }
 }
 
+/// A built-in operation and the serial function it must match.
+type OpAndModel = (SystemOperation, fn(i32, i32) -> i32);
+
 #[test]
 fn every_builtin_operation() {
     let _w = common::watchdog("every_builtin_operation");
-    let ops: [(SystemOperation, fn(i32, i32) -> i32); 10] = [
+    let ops: [OpAndModel; 10] = [
         (SystemOperation::sum(), |a, b| a.wrapping_add(b)),
         (SystemOperation::product(), |a, b| a.wrapping_mul(b)),
         (SystemOperation::min(), |a, b| a.min(b)),
