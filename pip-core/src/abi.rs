@@ -25,7 +25,7 @@ pub const ROOT_MAGIC: u64 = u64::from_le_bytes(*b"PIPRSRT\x01");
 /// `"PIPRSTK\x01"`: marks a [`TaskAbiInfo`].
 pub const TASK_MAGIC: u64 = u64::from_le_bytes(*b"PIPRSTK\x01");
 /// The version of this ABI. Bumped on any change to the shared structs or their meaning.
-pub const ABI_VERSION: u32 = 1;
+pub const ABI_VERSION: u32 = 2;
 /// The name of the [`TaskAbiInfo`] static in a task.
 pub const TASK_INFO_SYMBOL: &str = "pip_rs_task_abi";
 /// The pipid value that stands for the root in the ABI.
@@ -51,6 +51,9 @@ pub struct RootAbi {
     pub mode: u32,
     /// The root's export (see [`crate::root_export`]).
     pub root_export: AtomicPtr<c_void>,
+    /// The job's wait board (see [`crate::waits`]), or null if the root has none. Set before
+    /// any task starts; the mapping is never removed.
+    pub wait_board: AtomicPtr<crate::waits::BoardHeader>,
     /// The functions a task calls into the root.
     pub ops: RootOps,
 }

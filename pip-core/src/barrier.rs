@@ -30,6 +30,7 @@
 //! between the re-check and the sleep.
 
 use crate::sys::{futex_wait, futex_wake};
+use crate::waits::{publish, WaitInfo, WaitKind};
 use std::sync::atomic::{AtomicU32, Ordering};
 
 /// `"PIPB"`: marks an initialised barrier, so that a wrong pointer is caught.
@@ -109,6 +110,11 @@ impl Barrier {
             }
             std::hint::spin_loop();
         }
+        // Past the spinning phase: say so on the job's wait board (cleared on return).
+        let mut w = WaitInfo::new(WaitKind::Barrier);
+        w.parties = self.parties;
+        w.object = self as *const Barrier as u64;
+        let _published = publish(&w);
         for _ in 0..YIELDS {
             if self.generation.load(Ordering::Acquire) != gen {
                 return false;

@@ -42,6 +42,7 @@ mod spawn;
 mod status;
 mod sys;
 pub mod task;
+pub mod waits;
 
 pub use barrier::Barrier;
 pub use error::{Error, Result};
@@ -186,4 +187,14 @@ pub fn parse_size(s: &str) -> Option<usize> {
         _ => (s, 10),
     };
     num.parse::<usize>().ok()?.checked_mul(1usize << shift)
+}
+
+/// True when environment variable `name` turns something off: `0`, `off`, `no` or `false`.
+pub(crate) fn env_flag_off(name: &str) -> bool {
+    std::env::var(name).is_ok_and(|v| {
+        matches!(
+            v.trim().to_ascii_lowercase().as_str(),
+            "0" | "off" | "no" | "false"
+        )
+    })
 }

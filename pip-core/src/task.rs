@@ -136,6 +136,21 @@ fn context() -> Result<(&'static RootAbi, c_int)> {
     Ok((unsafe { &*root }, me))
 }
 
+/// The job's wait board and the caller's slot on it (the last slot is the root's).
+pub(crate) fn wait_board() -> Option<(*const crate::waits::BoardHeader, usize)> {
+    let (root, me) = context().ok()?;
+    let board = root.wait_board.load(Ordering::Acquire);
+    if board.is_null() {
+        return None;
+    }
+    let index = if me == PIPID_ROOT {
+        root.ntasks as usize
+    } else {
+        me as usize
+    };
+    Some((board, index))
+}
+
 fn to_pipid(raw: c_int) -> PipId {
     if raw == PIPID_ROOT {
         PipId::Root

@@ -176,6 +176,14 @@ impl Root {
                 });
             }
         }
+        // The wait board is advisory: without one (PIP_WAIT_BOARD=0, or no memfd) the job
+        // runs the same, and `pips waits` sees only what procfs shows.
+        let board = if crate::env_flag_off("PIP_WAIT_BOARD") {
+            None
+        } else {
+            crate::waits::Board::create(b.ntasks)
+        };
+        let board_ptr = board.as_ref().map_or(std::ptr::null_mut(), |b| b.as_ptr());
         let state: &'static mut RootState = Box::leak(Box::new(RootState {
             abi: RootAbi {
                 magic: ROOT_MAGIC,
@@ -186,6 +194,7 @@ impl Root {
                 isolation: b.isolation as u32,
                 mode: b.mode as u32,
                 root_export: AtomicPtr::new(b.export),
+                wait_board: AtomicPtr::new(board_ptr),
                 ops: RootOps {
                     task_exit: op_task_exit,
                     task_panicked: op_task_panicked,
@@ -204,6 +213,7 @@ impl Root {
             named: Mutex::new(HashMap::new()),
             interrupt: AtomicI32::new(0),
             catch_termination: b.catch_termination,
+            board: Mutex::new(board),
         }));
         let root_ptr: *const RootState = state;
         state.tasks = (0..b.ntasks)
@@ -388,12 +398,28 @@ impl Root {
         }
     }
 
+    /// Publishes on the wait board that the root waits for task `peer` (or any) to end.
+    fn publish_wait(&self, peer: i32) -> crate::waits::Published {
+        let mut w = crate::waits::WaitInfo::new(crate::waits::WaitKind::TaskEnd);
+        w.peer = peer;
+        // SAFETY: the board, if any, is this root's and is never unmapped; its last slot is
+        // the root's.
+        unsafe {
+            crate::waits::publish_in(
+                self.state.abi.wait_board.load(Ordering::Acquire),
+                self.state.tasks.len(),
+                &w,
+            )
+        }
+    }
+
     /// Waits for task `pipid` to end and returns how it ended.
     ///
     /// Errors: [`Error::InvalidPipid`], [`Error::NoSuchTask`] (never spawned or already
     /// waited for), [`Error::Interrupted`].
     pub fn wait(&mut self, pipid: usize) -> Result<ExitStatus> {
         let slot = self.check_pipid(pipid)?;
+        let mut published = None;
         loop {
             let seen = self.state.events.load(Ordering::SeqCst);
             match slot.state.load(Ordering::Acquire) {
@@ -402,6 +428,7 @@ impl Root {
                 _ => return Err(Error::NoSuchTask(pipid)),
             }
             self.take_interrupt()?;
+            published.get_or_insert_with(|| self.publish_wait(pipid as i32));
             futex_wait(&self.state.events, seen);
         }
     }
@@ -436,12 +463,14 @@ impl Root {
     /// Waits for any task to end; returns its pipid and status. [`Error::NoTasks`] when no
     /// task is left to wait for.
     pub fn wait_any(&mut self) -> Result<(usize, ExitStatus)> {
+        let mut published = None;
         loop {
             let seen = self.state.events.load(Ordering::SeqCst);
             if let Some(done) = self.scan()? {
                 return Ok(done);
             }
             self.take_interrupt()?;
+            published.get_or_insert_with(|| self.publish_wait(crate::waits::ANY));
             futex_wait(&self.state.events, seen);
         }
     }
@@ -449,12 +478,14 @@ impl Root {
     /// Like [`wait_any`](Root::wait_any) but gives up with [`Error::TimedOut`] after `timeout`.
     pub fn wait_any_timeout(&mut self, timeout: Duration) -> Result<(usize, ExitStatus)> {
         let deadline = Instant::now() + timeout;
+        let mut published = None;
         loop {
             let seen = self.state.events.load(Ordering::SeqCst);
             if let Some(done) = self.scan()? {
                 return Ok(done);
             }
             self.take_interrupt()?;
+            published.get_or_insert_with(|| self.publish_wait(crate::waits::ANY));
             let now = Instant::now();
             if now >= deadline {
                 return Err(Error::TimedOut);
@@ -547,6 +578,15 @@ impl Root {
             return Err(Error::TasksAlive(alive));
         }
         self.finished = true;
+        if let Some(b) = self
+            .state
+            .board
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_mut()
+        {
+            b.close_fd();
+        }
         crate::task::clear_root_context();
         LIVE_ROOT.store(std::ptr::null_mut(), Ordering::Release);
         Ok(())

@@ -4,6 +4,7 @@
 use super::state::*;
 use super::thread::{after_and_flush, TaskStart};
 use super::*;
+use crate::waits::{publish_in, WaitInfo, WaitKind};
 
 pub(super) fn state_of(abi: *const RootAbi) -> &'static RootState {
     // SAFETY: `abi` is the first field of a leaked, #[repr(C)] RootState.
@@ -137,6 +138,8 @@ pub(super) unsafe extern "C" fn op_named_import(
     }
     // SAFETY: the caller passes a valid name.
     let key = (from, unsafe { name_of(name, len) });
+    // The wait, once it blocks, is published on the wait board (cleared on return).
+    let mut published = None;
     loop {
         let seq = root.exports_seq.load(Ordering::SeqCst);
         if let Some(&addr) = root
@@ -160,6 +163,23 @@ pub(super) unsafe extern "C" fn op_named_import(
         }
         if block == 0 {
             return libc::EAGAIN;
+        }
+        if published.is_none() {
+            let mut w = WaitInfo::new(WaitKind::Import);
+            w.peer = if from == PIPID_ROOT {
+                crate::waits::ROOT
+            } else {
+                from
+            };
+            w.name = key.1.clone();
+            let index = if me == PIPID_ROOT {
+                root.tasks.len()
+            } else {
+                me as usize
+            };
+            // SAFETY: the board, if any, is the root's and is never unmapped.
+            published =
+                Some(unsafe { publish_in(root.abi.wait_board.load(Ordering::Acquire), index, &w) });
         }
         futex_wait(&root.exports_seq, seq);
     }

@@ -97,6 +97,8 @@ pub(super) struct RootState {
     pub(super) interrupt: AtomicI32,
     pub(super) catch_termination: bool,
     pub(super) mode: Mode,
+    /// The job's wait board (see [`crate::waits`]), if it could be created.
+    pub(super) board: Mutex<Option<crate::waits::Board>>,
 }
 
 impl RootState {
