@@ -81,6 +81,8 @@ pub unsafe extern "C" fn pip_barrier_wait(barrp: *mut PipBarrier) -> c_int {
         }
         std::hint::spin_loop();
     }
+    // Past the spinning phase: say so on the job's wait board (cleared on return).
+    let _published = publish_barrier_wait(barrp as u64, b.count_init as u32);
     for _ in 0..YIELDS {
         if flipped(b.gsense.load(Ordering::Acquire)) {
             return 0;
@@ -151,4 +153,18 @@ fn futex_wake(word: &AtomicI32) {
             i32::MAX,
         );
     }
+}
+
+/// Publishes that the caller waits in the barrier at `addr` (see `pip_core::waits`).
+fn publish_barrier_wait(addr: u64, parties: u32) -> pip_core::waits::Published {
+    use pip_core::waits::{publish_for, Published, WaitInfo, WaitKind};
+    let who = crate::whoami::who();
+    let (Some(abi), Some(id)) = (who.abi(), who.core_id()) else {
+        return Published::nothing();
+    };
+    let mut w = WaitInfo::new(WaitKind::Barrier);
+    w.object = addr;
+    w.parties = parties;
+    // SAFETY: `who` hands out the live root's ABI block, from pip-core's bridge.
+    unsafe { publish_for(abi, id, &w) }
 }

@@ -883,7 +883,7 @@ impl Endpoint {
             return Ok(v);
         }
         let guard = self.watch.as_ref().map(|w| w.begin(self, what));
-        let r = self.wait_loop(abortable, poll, ready, guard.as_ref());
+        let r = self.wait_loop(what, abortable, poll, ready, guard.as_ref());
         if let Some(g) = guard {
             g.end(self);
         }
@@ -892,12 +892,15 @@ impl Endpoint {
 
     fn wait_loop<T>(
         &self,
+        what: What,
         abortable: bool,
         mut poll: impl FnMut() -> Option<T>,
         ready: impl Fn() -> bool,
         guard: Option<&Watching>,
     ) -> Result<T> {
         let mut backoff = Backoff::new(self.policy);
+        // Published on the job's wait board once the wait stops spinning; cleared on return.
+        let mut published: Option<pip_core::waits::Published> = None;
         loop {
             if let Some(v) = poll() {
                 return Ok(v);
@@ -907,7 +910,11 @@ impl Endpoint {
                 backoff = Backoff::new(self.policy);
                 continue;
             }
-            match backoff.step() {
+            let step = backoff.step();
+            if step != Step::Spin && published.is_none() {
+                published = Some(self.publish_wait(what));
+            }
+            match step {
                 Step::Spin => std::hint::spin_loop(),
                 Step::Yield => {
                     if abortable {
@@ -934,6 +941,15 @@ impl Endpoint {
                 }
             }
         }
+    }
+
+    /// Puts `what` on the job's wait board (see `pip_core::waits`), where `pips waits` reads
+    /// it. Only called once a wait has stopped spinning.
+    #[cold]
+    fn publish_wait(&self, what: What) -> pip_core::waits::Published {
+        let posted = self.posted.borrow().iter().next().map(|p| p.filter);
+        let round = u64::from(self.shared().barrier.generation.load(Ordering::Relaxed));
+        pip_core::waits::publish(&what.board_info(posted, round, self.n))
     }
 
     /// Waits for a condition that other ranks make true without waiting for this one (a copy

@@ -21,6 +21,7 @@
 use crate::endpoint::Endpoint;
 use crate::matching::{Body, Filter};
 use crate::{Tag, ANY_SOURCE, ANY_TAG};
+use pip_core::waits::{self, WaitInfo, WaitKind};
 use std::cell::Cell;
 use std::fmt::Write as _;
 use std::sync::atomic::Ordering;
@@ -41,11 +42,14 @@ pub(crate) enum What {
     Requests(usize),
     /// The world barrier.
     Barrier,
+    /// A collective step waiting for a world rank (`None`: for its readers), with the
+    /// collective's tag (context and sequence number).
+    Collective(Option<u32>, u64),
     /// Anything else.
     Other,
 }
 
-const KINDS: [&str; 8] = [
+const KINDS: [&str; 9] = [
     "(none)",
     "receive",
     "probe",
@@ -54,6 +58,7 @@ const KINDS: [&str; 8] = [
     "wait for requests",
     "barrier",
     "wait",
+    "collective",
 ];
 
 impl What {
@@ -67,7 +72,68 @@ impl What {
             What::Requests(n) => (5, 0, ANY_SOURCE, n as i32),
             What::Barrier => (6, 0, ANY_SOURCE, ANY_TAG),
             What::Other => (7, 0, ANY_SOURCE, ANY_TAG),
+            What::Collective(peer, tag) => (
+                8,
+                (tag >> 32) as u32,
+                peer.map_or(ANY_SOURCE, |p| p as i32),
+                ANY_TAG,
+            ),
         }
+    }
+
+    /// The wait as the job's wait board shows it to `pips waits` (see `pip_core::waits`):
+    /// peers are world ranks (= pipids), `ANY` for any. `posted` is the first posted receive,
+    /// if any (what a wait for requests most likely waits for); `barrier` the world barrier's
+    /// round.
+    pub(crate) fn board_info(self, posted: Option<Filter>, barrier: u64, n: u32) -> WaitInfo {
+        let any = |p: i32| if p == ANY_SOURCE { waits::ANY } else { p };
+        let tag = |t: Tag| if t == ANY_TAG { waits::ANY } else { t };
+        let mut w = WaitInfo::new(WaitKind::CommOther);
+        match self {
+            What::Recv(f) | What::Probe(f) => {
+                w.kind = if matches!(self, What::Recv(_)) {
+                    WaitKind::Recv
+                } else {
+                    WaitKind::Probe
+                };
+                w.peer = any(f.source);
+                w.ctx = f.ctx;
+                w.tag = tag(f.tag);
+            }
+            What::Send(dst, ctx, t) => {
+                w.kind = WaitKind::Send;
+                w.peer = dst as i32;
+                w.ctx = ctx;
+                w.tag = tag(t);
+            }
+            What::SlotTo(dst) => {
+                w.kind = WaitKind::RingFull;
+                w.peer = dst as i32;
+            }
+            What::Requests(count) => {
+                w.kind = WaitKind::Requests;
+                w.parties = count as u32;
+                if let Some(f) = posted {
+                    w.peer = any(f.source);
+                    w.ctx = f.ctx;
+                    w.tag = tag(f.tag);
+                }
+            }
+            What::Barrier => {
+                w.kind = WaitKind::CommBarrier;
+                w.parties = n;
+                w.object = barrier;
+            }
+            What::Collective(peer, t) => {
+                w.kind = WaitKind::Collective;
+                w.peer = peer.map_or(waits::ANY, |p| p as i32);
+                w.ctx = (t >> 32) as u32;
+                w.parties = n;
+                w.object = t;
+            }
+            What::Other => {}
+        }
+        w
     }
 }
 
@@ -85,6 +151,7 @@ fn describe(kind: u32, ctx: u32, peer: i32, tag: i32) -> String {
     match kind {
         0 => String::from("not in a pip-comm wait (computing, or ended)"),
         1..=3 => format!("{name}: peer {peer}, tag {tag}, communicator context {ctx}"),
+        8 => format!("{name}: waits for rank {peer}, communicator context {ctx}"),
         4 => format!("{name}: to rank {peer}, which does not take its messages"),
         5 => format!("{name}: {tag} request(s)"),
         _ => name.to_string(),

@@ -99,14 +99,15 @@ impl Communicator {
 
     /// Polls until `poll` gives a value (see `Endpoint::wait_until`): spins, yields, sleeps,
     /// moving incoming messages meanwhile; sleeps only while `ready()` is false.
-    #[allow(dead_code)] // for collectives
+    /// `what` names the wait (for the watchdog and the wait board).
     pub(crate) fn wait_until<T>(
         &self,
+        what: What,
         abortable: bool,
         poll: impl FnMut() -> Option<T>,
         ready: impl Fn() -> bool,
     ) -> Result<T> {
-        self.ep.wait_until(What::Other, abortable, poll, ready)
+        self.ep.wait_until(what, abortable, poll, ready)
     }
 
     /// This rank's number, `0..size()`.

@@ -80,6 +80,7 @@ mod scatter;
 pub use op::{Operation, Reducible, SystemOperation, UserOperation};
 
 use crate::shared::CachePadded;
+use crate::watchdog::What;
 use crate::world::Communicator;
 use crate::{Error, Rank, Result};
 use std::sync::atomic::{AtomicI32, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering};
@@ -408,6 +409,7 @@ impl<'c> Session<'c> {
         let tag = self.tag;
         if self.state[r as usize] == UNTOUCHED {
             self.comm.wait_until(
+                What::Collective(Some(self.comm.world_rank(r)), tag),
                 true,
                 || (d.tag.load(Ordering::Acquire) == tag).then_some(()),
                 || d.tag.load(Ordering::SeqCst) == tag,
@@ -536,6 +538,7 @@ impl<'c> Session<'c> {
         let stage = &self.comm.coll_slot(r).desc.stage;
         let tag = self.tag;
         self.comm.wait_until(
+            What::Collective(Some(self.comm.world_rank(r)), tag),
             true,
             || (stage.load(Ordering::Acquire) == tag).then_some(()),
             || stage.load(Ordering::SeqCst) == tag,
@@ -554,6 +557,7 @@ impl<'c> Session<'c> {
         let want = (u64::from(self.epoch) << 32) | u64::from(plan.readers(self.n, self.me));
         let done = &self.comm.coll_slot(self.me).done;
         self.comm.wait_until(
+            What::Collective(None, self.tag),
             true,
             || (done.load(Ordering::Acquire) == want).then_some(()),
             || done.load(Ordering::SeqCst) == want,
@@ -578,7 +582,7 @@ impl<'c> Session<'c> {
         let caught_up = || done.load(Ordering::SeqCst) == base | entered;
         let _ = self
             .comm
-            .wait_until(false, || caught_up().then_some(()), caught_up);
+            .wait_until(What::Other, false, || caught_up().then_some(()), caught_up);
     }
 }
 
