@@ -968,3 +968,199 @@ fn process_mode_tasks_are_processes_with_their_own_tables() {
         }
     );
 }
+
+// --- pips waits ------------------------------------------------------------------------------
+
+/// `pips waits -r JOB --json` once: its exit code and the job's graph.
+fn waits_json(job: i32) -> (Option<i32>, Value) {
+    let out = pips(&["waits", "-r", &job.to_string(), "--json"]);
+    let v: Value =
+        serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", out.both()));
+    let graphs = v.as_array().unwrap();
+    assert_eq!(graphs.len(), 1, "{v}");
+    (out.code, graphs[0].clone())
+}
+
+/// Polls `pips waits` until `done` accepts the graph; returns it with the text output.
+fn waits_until(job: i32, what: &str, done: impl Fn(&Value) -> bool) -> (Value, String) {
+    let g = poll(what, || {
+        let (_, g) = waits_json(job);
+        done(&g).then_some(g)
+    });
+    let text = pips(&["waits", "-r", &job.to_string()]);
+    (g, text.stdout)
+}
+
+/// The node of `label` (`task 0`) in a graph.
+fn wait_node<'a>(g: &'a Value, label: &str) -> &'a Value {
+    g["threads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["label"] == label)
+        .unwrap_or_else(|| panic!("no {label} in {g}"))
+}
+
+fn tid_of(g: &Value, label: &str) -> i64 {
+    wait_node(g, label)["tid"].as_i64().unwrap()
+}
+
+/// The cycle of the first deadlock, as a sorted list of tids.
+fn cycle(g: &Value) -> Vec<i64> {
+    let mut c: Vec<i64> = g["deadlocks"][0]["cycle"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_i64().unwrap())
+        .collect();
+    c.sort();
+    c
+}
+
+fn has_deadlock(g: &Value) -> bool {
+    g["deadlocks"].as_array().is_some_and(|d| !d.is_empty())
+}
+
+#[test]
+fn waits_names_a_two_rank_receive_deadlock() {
+    let tasks = s(&example("test_tasks"));
+    let job = Job::start(&["-n", "2", &tasks, "recv_deadlock"], "test_tasks", 2);
+    let (g, text) = waits_until(job.pid, "the receive deadlock", has_deadlock);
+    assert_eq!(g["board"], true, "{g}");
+    let (t0, t1) = (tid_of(&g, "task 0"), tid_of(&g, "task 1"));
+    assert_eq!(cycle(&g), {
+        let mut v = vec![t0, t1];
+        v.sort();
+        v
+    });
+    for (me, other) in [("task 0", "1"), ("task 1", "0")] {
+        let n = wait_node(&g, me);
+        assert_eq!(n["source"], "board", "{n}");
+        assert_eq!(
+            str_of(&n["waits"]),
+            format!("recv from rank {other}, tag 7, context 0"),
+            "{n}"
+        );
+        assert_eq!(str_of(&n["waits_for_text"]), format!("task {other}"));
+    }
+    // The root waits for its tasks: stuck behind the cycle, not part of it.
+    let stuck = g["deadlocks"][0]["stuck"].as_array().unwrap();
+    assert!(stuck.contains(&Value::from(tid_of(&g, "root"))), "{g}");
+    assert!(
+        text.contains("DEADLOCK: task 0 [recv from rank 1, tag 7, context 0] -> task 1 [recv from rank 0, tag 7, context 0] -> task 0"),
+        "{text}"
+    );
+    assert!(text.contains("also stuck behind it: root"), "{text}");
+    assert_eq!(waits_json(job.pid).0, Some(3), "deadlock exit code");
+}
+
+#[test]
+fn waits_names_an_abba_mutex_deadlock() {
+    let tasks = s(&example("test_tasks"));
+    let job = Job::start(&["-n", "2", &tasks, "abba"], "test_tasks", 2);
+    let (g, text) = waits_until(job.pid, "the AB-BA deadlock", has_deadlock);
+    let (t0, t1) = (tid_of(&g, "task 0"), tid_of(&g, "task 1"));
+    let mut want = vec![t0, t1];
+    want.sort();
+    assert_eq!(cycle(&g), want);
+    for (me, other) in [("task 0", t1), ("task 1", t0)] {
+        let n = wait_node(&g, me);
+        assert_eq!(n["source"], "futex", "{n}");
+        assert_eq!(n["waits_for"], serde_json::json!([other]), "{n}");
+    }
+    // The two mutexes differ, and each is named as held by the other task.
+    let (w0, w1) = (
+        str_of(&wait_node(&g, "task 0")["waits"]).to_string(),
+        str_of(&wait_node(&g, "task 1")["waits"]).to_string(),
+    );
+    assert!(
+        w0.starts_with("mutex 0x") && w0.ends_with("held by task 1"),
+        "{w0}"
+    );
+    assert!(
+        w1.starts_with("mutex 0x") && w1.ends_with("held by task 0"),
+        "{w1}"
+    );
+    assert_ne!(w0.split(' ').nth(1), w1.split(' ').nth(1));
+    assert!(text.contains("DEADLOCK: task 0 [mutex 0x"), "{text}");
+}
+
+#[test]
+fn waits_names_a_cycle_of_named_imports() {
+    let tasks = s(&example("test_tasks"));
+    let job = Job::start(&["-n", "2", &tasks, "import_cycle"], "test_tasks", 2);
+    let (g, _) = waits_until(job.pid, "the import cycle", has_deadlock);
+    assert_eq!(
+        str_of(&wait_node(&g, "task 0")["waits"]),
+        "import \"never-1\" from 1"
+    );
+    assert_eq!(
+        str_of(&wait_node(&g, "task 1")["waits"]),
+        "import \"never-0\" from 0"
+    );
+    assert_eq!(cycle(&g).len(), 2, "{g}");
+}
+
+#[test]
+fn waits_sees_no_deadlock_when_the_peer_can_still_act() {
+    let tasks = s(&example("test_tasks"));
+    let job = Job::start(
+        &["-n", "2", &tasks, "recv_deadlock", "sleeper"],
+        "test_tasks",
+        2,
+    );
+    let (g, text) = waits_until(job.pid, "task 0's receive", |g| {
+        wait_node(g, "task 0")["source"] == "board"
+    });
+    assert!(!has_deadlock(&g), "{g}");
+    assert_eq!(str_of(&wait_node(&g, "task 0")["waits_for_text"]), "task 1");
+    assert!(!text.contains("DEADLOCK"), "{text}");
+    assert_eq!(waits_json(job.pid).0, Some(0));
+}
+
+#[test]
+fn waits_reports_a_receive_from_a_task_that_has_ended() {
+    let tasks = s(&example("test_tasks"));
+    let job = Job::start(
+        &["-n", "2", &tasks, "recv_deadlock", "quitter"],
+        "test_tasks",
+        1,
+    );
+    let (g, text) = waits_until(job.pid, "the wait for an ended task", |g| {
+        g["threads"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n["waits_for_ended_task"] == true)
+    });
+    assert_eq!(
+        str_of(&wait_node(&g, "task 0")["waits"]),
+        "recv from rank 1, tag 7, context 0"
+    );
+    assert!(
+        text.contains(
+            "STUCK: task 0 [recv from rank 1, tag 7, context 0] waits for a task that has ended"
+        ),
+        "{text}"
+    );
+}
+
+#[test]
+fn waits_sees_a_task_reading_a_pipe_only_it_can_write() {
+    let tasks = s(&example("test_tasks"));
+    let job = Job::start(
+        &["-n", "1", "--private-fds", &tasks, "pipe_self"],
+        "test_tasks",
+        1,
+    );
+    let (g, text) = waits_until(job.pid, "the pipe self-wait", has_deadlock);
+    let t0 = tid_of(&g, "task 0");
+    let n = wait_node(&g, "task 0");
+    assert_eq!(n["source"], "pipe", "{n}");
+    assert!(
+        str_of(&n["waits"]).contains("needs a write end, held by task 0"),
+        "{n}"
+    );
+    assert_eq!(cycle(&g), vec![t0]);
+    assert!(text.contains("DEADLOCK: task 0 [read fd"), "{text}");
+}

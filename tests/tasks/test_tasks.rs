@@ -274,9 +274,9 @@ fn run() -> i32 {
                 n = n
                     .wrapping_mul(6364136223846793005)
                     .wrapping_add(1442695040888963407);
-                keep.push(vec![0u8; 16 + (n >> 40) as usize % 4000]);
+                keep.push(vec![0u8; 16 + (n >> 40) % 4000]);
                 if keep.len() > 64 {
-                    keep.swap_remove((n >> 20) as usize % keep.len());
+                    keep.swap_remove((n >> 20) % keep.len());
                 }
             }
         }
@@ -284,11 +284,86 @@ fn run() -> i32 {
             print!("unterminated output from task {}", me());
             0
         }
+        // Deliberate deadlocks for `pips waits` (run with -n 2).
+        // argv[2]: `sleeper` (rank 1 sleeps instead: no deadlock), `quitter` (rank 1 ends).
+        "recv_deadlock" => {
+            let world = pip_rs::pip_comm::world().expect("world");
+            let other = 1 - world.rank();
+            if world.rank() == 1 && arg(2) == "sleeper" {
+                loop {
+                    std::thread::sleep(std::time::Duration::from_secs(1));
+                }
+            }
+            if world.rank() == 1 && arg(2) == "quitter" {
+                return 0;
+            }
+            eprintln!("task {} receives from {other}", me());
+            let mut v = [0u64; 1];
+            world
+                .process_at_rank(other)
+                .receive_into_with_tag(&mut v[..], 7)
+                .expect("receive");
+            v[0] as i32
+        }
+        "import_cycle" => {
+            let other = 1 - me();
+            let _: *mut u8 = pip_core::named_import(PipId::Task(other), &format!("never-{other}"))
+                .expect("import");
+            0
+        }
+        "abba" => abba(),
+        "pipe_self" => {
+            let mut fds = [0; 2];
+            // SAFETY: pipe writes two fds into the array.
+            assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+            let mut b = [0u8; 1];
+            // SAFETY: reads into a live one-byte buffer; blocks for ever, since this task
+            // holds the only write end.
+            unsafe { libc::read(fds[0], b.as_mut_ptr().cast(), 1) as i32 }
+        }
         other => {
             eprintln!("test_tasks: unknown behaviour {other:?}");
             2
         }
     }
+}
+
+/// Two pthread mutexes and a barrier, shared by task 0 (which makes them) and task 1.
+struct Abba {
+    a: std::cell::UnsafeCell<libc::pthread_mutex_t>,
+    b: std::cell::UnsafeCell<libc::pthread_mutex_t>,
+    meet: Barrier,
+}
+
+/// Task 0 locks A then B, task 1 locks B then A, after both hold their first: a deadlock.
+fn abba() -> i32 {
+    let shared: &'static Abba = if me() == 0 {
+        let s = Box::leak(Box::new(Abba {
+            a: std::cell::UnsafeCell::new(libc::PTHREAD_MUTEX_INITIALIZER),
+            b: std::cell::UnsafeCell::new(libc::PTHREAD_MUTEX_INITIALIZER),
+            meet: Barrier::new(2),
+        }));
+        pip_core::named_export("abba", s as *mut Abba).expect("export");
+        s
+    } else {
+        let p: *mut Abba = pip_core::named_import(PipId::Task(0), "abba").expect("import");
+        // SAFETY: task 0 leaked this struct and exported it; it lives as long as the process.
+        unsafe { &*p }
+    };
+    let (first, second) = if me() == 0 {
+        (&shared.a, &shared.b)
+    } else {
+        (&shared.b, &shared.a)
+    };
+    // SAFETY: the mutexes are initialised and never moved (leaked); a deadlock is the point.
+    unsafe {
+        libc::pthread_mutex_lock(first.get());
+        shared.meet.wait();
+        libc::pthread_mutex_lock(second.get());
+        libc::pthread_mutex_unlock(second.get());
+        libc::pthread_mutex_unlock(first.get());
+    }
+    0
 }
 
 pip_rs::task_main!(run);

@@ -3,7 +3,7 @@
 #![allow(rustdoc::invalid_rust_codeblocks)]
 use clap::{Args, Parser, Subcommand};
 use pip_tools::pips::{
-    self, fds, jobs, jobs::Filter, jobs::Job, jobs::Target, render, serve, PipsError,
+    self, fds, jobs, jobs::Filter, jobs::Job, jobs::Target, render, serve, waits, PipsError,
 };
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -19,6 +19,7 @@ use std::time::Duration;
 ///                                   per-task kill signal: only that task ends)
 ///     pips fds -r 1234 --svg > d.svg
 ///     pips signals --watch
+///     pips waits -r 1234            who waits for whom; deadlocks named (exit code 3)
 ///     pips serve -r 1234            a live diagram on http://127.0.0.1:PORT/
 ///
 /// Columns: ROOT (the job: its root's pid), PIPID (R = root, `12?` = guessed from the thread
@@ -118,6 +119,22 @@ enum Cmd {
     Fds(FdsArgs),
     /// Blocked, pending, ignored and caught signals of every task.
     Signals {
+        #[command(flatten)]
+        select: Select,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+        /// Refresh every SECS seconds (default 1) in place.
+        #[arg(long, value_name = "SECS", num_args = 0..=1, default_missing_value = "1")]
+        watch: Option<f64>,
+    },
+    /// Who waits for whom: pip-comm receives, sends, barriers and collectives, pip-core
+    /// imports and barriers (from the job's wait board), threads blocked on mutexes and pipes
+    /// (from procfs); deadlocks are named with the cycle of waits that forms them.
+    ///
+    /// Exit code: 0; 3 when a deadlock (or a wait for a task that has ended) was found, so a
+    /// script can test for it; 1 when the job cannot be read.
+    Waits {
         #[command(flatten)]
         select: Select,
         /// Print JSON.
@@ -389,6 +406,48 @@ fn signals_cmd(select: Select, json: bool, watch: Option<f64>) -> ExitCode {
     })
 }
 
+fn waits_cmd(select: Select, json: bool, watch: Option<f64>) -> ExitCode {
+    if let Err(e) = chosen_jobs(&select) {
+        return fail(e);
+    }
+    let found = std::cell::Cell::new(false);
+    let errors = std::cell::RefCell::new(Vec::new());
+    let code = output(watch, || {
+        found.set(false);
+        let mut graphs = Vec::new();
+        for job in select.jobs() {
+            match waits::graph(&job) {
+                Ok(g) => graphs.push(g),
+                Err(e) => errors.borrow_mut().push(e.to_string()),
+            }
+        }
+        found.set(
+            graphs
+                .iter()
+                .any(|g| !g.deadlocks.is_empty() || g.nodes.iter().any(|n| n.waits_for_ended)),
+        );
+        if json {
+            let v: Vec<_> = graphs.iter().map(waits::Graph::to_json).collect();
+            format!("{}\n", serde_json::to_string_pretty(&v).unwrap())
+        } else {
+            graphs.iter().map(waits::Graph::to_text).collect()
+        }
+    });
+    if code != ExitCode::SUCCESS {
+        return code;
+    }
+    for e in errors.borrow().iter() {
+        eprintln!("pips: {e}");
+    }
+    if found.get() {
+        ExitCode::from(3)
+    } else if errors.borrow().is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
 fn serve_cmd(select: Select, port: u16, hide: Hide) -> ExitCode {
     let jobs = match chosen_jobs(&select) {
         Ok(j) => j,
@@ -448,6 +507,11 @@ fn main() -> ExitCode {
             json,
             watch,
         }) => signals_cmd(select, json, watch),
+        Some(Cmd::Waits {
+            select,
+            json,
+            watch,
+        }) => waits_cmd(select, json, watch),
         Some(Cmd::Serve { select, port, hide }) => serve_cmd(select, port, hide),
     }
 }

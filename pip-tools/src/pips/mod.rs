@@ -8,6 +8,7 @@
 //! * [`signals`]: blocked, pending, ignored and caught signals per task.
 //! * [`render`]: text tables, JSON helpers, DOT and SVG.
 //! * [`serve`]: a small HTTP server for a live page of the diagram.
+//! * [`waits`]: who waits for whom (the runtime's wait board, futexes, pipes) and deadlocks.
 //!
 //! Everything is read from procfs and `kcmp(2)` (no kernel module, no ptrace). What the caller
 //! may see is what the kernel lets it see: thread names, states and signal masks of every
@@ -20,6 +21,7 @@ pub mod procfs;
 pub mod render;
 pub mod serve;
 pub mod signals;
+pub mod waits;
 
 /// Why `pips` could not do something.
 #[derive(Debug)]

@@ -185,6 +185,33 @@ pub fn syscall(pid: i32, tid: i32) -> Option<(i64, u64)> {
     Some((nr, u64::from_str_radix(a0, 16).ok()?))
 }
 
+/// Like [`syscall`], with every argument the kernel shows (six).
+pub fn syscall_args(pid: i32, tid: i32) -> Option<(i64, Vec<u64>)> {
+    let s = std::fs::read_to_string(task_dir(pid, tid).join("syscall")).ok()?;
+    parse_syscall(&s)
+}
+
+/// Parses a `syscall` file: `202 0x7f.. 0x80 ...` (number, six arguments, sp, pc). `None` for
+/// `running` and for `-1 ...` (blocked, but not in a system call).
+pub fn parse_syscall(s: &str) -> Option<(i64, Vec<u64>)> {
+    let mut it = s.split_whitespace();
+    let nr: i64 = it.next()?.parse().ok()?;
+    if nr < 0 {
+        return None;
+    }
+    let args = it
+        .take(6)
+        .map(|a| u64::from_str_radix(a.trim_start_matches("0x"), 16).ok())
+        .collect::<Option<Vec<u64>>>()?;
+    Some((nr, args))
+}
+
+/// Reads `buf.len()` bytes of `pid`'s memory at `addr` (`/proc/PID/mem`: ptrace attach rights).
+pub fn read_mem(pid: i32, addr: u64, buf: &mut [u8]) -> io::Result<()> {
+    use std::os::unix::fs::FileExt;
+    std::fs::File::open(format!("/proc/{pid}/mem"))?.read_exact_at(buf, addr)
+}
+
 /// Clock ticks per second (`_SC_CLK_TCK`).
 pub fn clock_ticks() -> u64 {
     // SAFETY: sysconf has no preconditions.

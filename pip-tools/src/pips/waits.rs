@@ -1,0 +1,798 @@
+//! Who waits for whom in a job, and which of those waits can never end.
+//!
+//! # Where the facts come from
+//!
+//! * **The wait board** (see `pip_core::waits`): a task's pip-comm receive, send, barrier or
+//!   collective, a pip-core named import or barrier, and the root's wait for a task, published
+//!   by the runtime once the wait stops spinning. It is read through the root's
+//!   `/proc/PID/fd/N` (its memfd), or `/proc/PID/mem` at its mapping if that fd was closed.
+//! * **procfs**, for every other thread of the job: `/proc/PID/task/TID/syscall` says which
+//!   system call a blocked thread is in and with which arguments. A `futex` wait on a word
+//!   whose `__owner` field (8 bytes further, as glibc lays out `pthread_mutex_t`) holds the
+//!   tid of a thread of the job is a pthread mutex held by that thread (its memory is read
+//!   through `/proc/PID/mem`); a `read` or `write` on a pipe waits for whoever holds the other
+//!   end (from the fd tables of [`super::fds`]).
+//!
+//! # Which waits are stuck
+//!
+//! Each blocked thread becomes a node with the threads that could end its wait and how many of
+//! them it needs: a receive from rank 3 needs task 3; a receive from any rank needs one of the
+//! others; a barrier with 2 of 4 parties missing needs 2 of the threads not in it; a pipe read
+//! needs one holder of a write end. A thread that runs, or sleeps in a wait nothing here
+//! understands, counts as able to act. The graph is then reduced as deadlock detectors for
+//! the AND-OR model do: a node whose targets can act (enough of them) can act too, until
+//! nothing changes. What is left can never be woken from inside the job: a **deadlock**,
+//! named by a cycle through it (each step with the operation that forms it), or a wait for a
+//! task that has already ended.
+//!
+//! A snapshot is a moment: a wait may end while it is read, so a deadlock is only reported
+//! when its waits are blocked (not spinning); `pips waits --watch` shows whether it persists.
+
+use super::fds::{self, Kind};
+use super::jobs::{Job, Role};
+use super::procfs;
+use super::PipsError;
+use pip_core::waits::{self as board, PublishedWait, WaitKind, ANY, NONE, ROOT};
+use serde_json::{json, Value};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::os::unix::fs::FileExt;
+
+/// One thread of the job and what it waits for.
+#[derive(Debug, Clone)]
+pub struct Node {
+    /// The thread.
+    pub tid: i32,
+    /// Its process.
+    pub pid: i32,
+    /// `root`, `task 3`, `thread 1250 of task 3`.
+    pub label: String,
+    /// The pipid of the task it belongs to (`None` for the root's threads).
+    pub pipid: Option<usize>,
+    /// Run state letter.
+    pub state: char,
+    /// What it waits for, in words (empty when it is not blocked).
+    pub what: String,
+    /// Where that came from: `board`, `futex`, `pipe`, or empty.
+    pub source: &'static str,
+    /// The threads that could end the wait.
+    pub targets: Vec<i32>,
+    /// How many of them it needs (0: not in a wait this understands).
+    pub needed: usize,
+    /// It waits for a task that has ended (named in `what`).
+    pub waits_for_ended: bool,
+    /// Seconds it has waited, when the board says.
+    pub seconds: Option<f64>,
+}
+
+impl Node {
+    /// Who can end the wait, in words: `task 1`, `2 of task 2, task 3`, `any of ...`.
+    pub fn waits_for(&self, g: &Graph) -> String {
+        if self.waits_for_ended {
+            return String::from("(an ended task)");
+        }
+        if self.needed == 0 {
+            return String::from("-");
+        }
+        let names: Vec<String> = self
+            .targets
+            .iter()
+            .map(|t| {
+                g.node(*t)
+                    .map_or_else(|| format!("thread {t}"), |n| n.label.clone())
+            })
+            .collect();
+        if names.is_empty() {
+            return String::from("nobody");
+        }
+        let list = names.join(", ");
+        if self.needed >= names.len() {
+            if names.len() == 1 {
+                list
+            } else {
+                format!("all of {list}")
+            }
+        } else if self.needed == 1 {
+            format!("any of {list}")
+        } else {
+            format!("{} of {list}", self.needed)
+        }
+    }
+
+    /// Blocked in a wait whose wakers are known.
+    pub fn is_blocked(&self) -> bool {
+        self.needed > 0 || self.waits_for_ended
+    }
+}
+
+/// A set of waits that can never end, and a cycle that shows why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Deadlock {
+    /// The threads of one cycle, in wait-for order (the last waits for the first).
+    pub cycle: Vec<i32>,
+    /// Every thread that is stuck with it (the cycle and those that wait for it).
+    pub stuck: Vec<i32>,
+}
+
+/// The wait-for graph of one job.
+#[derive(Debug, Clone, Default)]
+pub struct Graph {
+    /// The job.
+    pub job: i32,
+    /// Every thread, root first.
+    pub nodes: Vec<Node>,
+    /// Deadlocks found.
+    pub deadlocks: Vec<Deadlock>,
+    /// Whether the job has a wait board (and so whether pip-comm and pip-core waits show).
+    pub board: bool,
+    /// What could not be read, and why.
+    pub notes: Vec<String>,
+}
+
+impl Graph {
+    /// The node of `tid`.
+    pub fn node(&self, tid: i32) -> Option<&Node> {
+        self.nodes.iter().find(|n| n.tid == tid)
+    }
+
+    /// A deadlock in words: `task 0 (recv ...) -> task 1 (recv ...) -> task 0`.
+    pub fn describe(&self, d: &Deadlock) -> String {
+        let mut parts: Vec<String> = d
+            .cycle
+            .iter()
+            .map(|t| match self.node(*t) {
+                Some(n) => format!("{} [{}]", n.label, n.what),
+                None => format!("thread {t}"),
+            })
+            .collect();
+        if let Some(first) = d.cycle.first().and_then(|t| self.node(*t)) {
+            parts.push(first.label.clone());
+        }
+        parts.join(" -> ")
+    }
+
+    /// The graph as JSON.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "job": self.job,
+            "board": self.board,
+            "threads": self.nodes.iter().map(|n| json!({
+                "tid": n.tid,
+                "pid": n.pid,
+                "label": n.label,
+                "pipid": n.pipid,
+                "state": n.state.to_string(),
+                "waits": n.what,
+                "source": n.source,
+                "waits_for": n.targets,
+                "waits_for_text": n.waits_for(self),
+                "needs": n.needed,
+                "waits_for_ended_task": n.waits_for_ended,
+                "seconds": n.seconds,
+            })).collect::<Vec<_>>(),
+            "deadlocks": self.deadlocks.iter().map(|d| json!({
+                "cycle": d.cycle,
+                "stuck": d.stuck,
+                "text": self.describe(d),
+            })).collect::<Vec<_>>(),
+            "notes": self.notes,
+        })
+    }
+
+    /// Aligned text: one row per thread in a wait, then the deadlocks.
+    pub fn to_text(&self) -> String {
+        let mut rows = vec![[
+            "THREAD".to_string(),
+            "TID".to_string(),
+            "S".to_string(),
+            "SINCE".to_string(),
+            "WAITS IN".to_string(),
+            "FOR".to_string(),
+        ]];
+        for n in &self.nodes {
+            if n.what.is_empty() {
+                continue;
+            }
+            rows.push([
+                n.label.clone(),
+                n.tid.to_string(),
+                n.state.to_string(),
+                n.seconds.map_or(String::from("-"), |s| format!("{s:.1}s")),
+                n.what.clone(),
+                n.waits_for(self),
+            ]);
+        }
+        let mut out = format!("job {}\n", self.job);
+        if rows.len() == 1 {
+            out.push_str("  no thread is blocked in a wait\n");
+        } else {
+            let w: Vec<usize> = (0..5)
+                .map(|c| rows.iter().map(|r| r[c].len()).max().unwrap_or(0))
+                .collect();
+            for r in &rows {
+                out.push_str(&format!(
+                    "  {:<w0$}  {:>w1$}  {:<w2$}  {:>w3$}  {:<w4$}  {}\n",
+                    r[0],
+                    r[1],
+                    r[2],
+                    r[3],
+                    r[4],
+                    r[5],
+                    w0 = w[0],
+                    w1 = w[1],
+                    w2 = w[2],
+                    w3 = w[3],
+                    w4 = w[4]
+                ));
+            }
+        }
+        for d in &self.deadlocks {
+            out.push_str(&format!("  DEADLOCK: {}\n", self.describe(d)));
+            let others: Vec<String> = d
+                .stuck
+                .iter()
+                .filter(|t| !d.cycle.contains(t))
+                .filter_map(|t| self.node(*t).map(|n| n.label.clone()))
+                .collect();
+            if !others.is_empty() {
+                out.push_str(&format!(
+                    "    also stuck behind it: {}\n",
+                    others.join(", ")
+                ));
+            }
+        }
+        for n in self.nodes.iter().filter(|n| n.waits_for_ended) {
+            out.push_str(&format!(
+                "  STUCK: {} [{}] waits for a task that has ended\n",
+                n.label, n.what
+            ));
+        }
+        if !self.board {
+            out.push_str("  (no wait board: pip-comm and pip-core waits are not shown, only futexes and pipes)\n");
+        }
+        for note in &self.notes {
+            out.push_str(&format!("  note: {note}\n"));
+        }
+        out
+    }
+}
+
+/// Reads the job's wait board, if it has one.
+pub fn read_board(pid: i32) -> Result<Option<Vec<PublishedWait>>, PipsError> {
+    let prefix = format!("/memfd:{}", board::BOARD_NAME);
+    // Through the root's fd (needs only ptrace read access)...
+    if let Ok(dir) = std::fs::read_dir(format!("/proc/{pid}/fd")) {
+        for e in dir.flatten() {
+            let Ok(link) = std::fs::read_link(e.path()) else {
+                continue;
+            };
+            if !link.to_string_lossy().starts_with(&prefix) {
+                continue;
+            }
+            if let Ok(f) = std::fs::File::open(e.path()) {
+                if let Ok((_, waits)) = board::read_board(|off, buf| f.read_exact_at(buf, off)) {
+                    return Ok(Some(waits));
+                }
+            }
+        }
+    }
+    // ... or through its memory at the mapping (a task may have closed the fd).
+    let maps = match std::fs::read_to_string(format!("/proc/{pid}/maps")) {
+        Ok(m) => m,
+        Err(e)
+            if e.raw_os_error() == Some(libc::ENOENT) || e.raw_os_error() == Some(libc::ESRCH) =>
+        {
+            return Err(PipsError::Gone(format!("job {pid} has ended")))
+        }
+        Err(e) => {
+            return Err(PipsError::Permission {
+                what: format!("the wait board of job {pid}"),
+                why: format!("{e} (only the job's user, or root, may read it)"),
+            })
+        }
+    };
+    for line in maps.lines().filter(|l| l.contains(&prefix)) {
+        let Some(start) = line
+            .split('-')
+            .next()
+            .and_then(|a| u64::from_str_radix(a, 16).ok())
+        else {
+            continue;
+        };
+        let read = board::read_board(|off, buf| procfs::read_mem(pid, start + off, buf));
+        match read {
+            Ok((_, waits)) => return Ok(Some(waits)),
+            Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+                return Err(PipsError::Permission {
+                    what: format!("the wait board of job {pid}"),
+                    why: format!("{e} (reading it needs ptrace access to the root)"),
+                })
+            }
+            Err(_) => continue,
+        }
+    }
+    Ok(None)
+}
+
+/// `futex(2)` and the operations that wait.
+const SYS_FUTEX: i64 = libc::SYS_futex;
+const FUTEX_CMD_MASK: u64 = 0x7f;
+const FUTEX_WAIT: u64 = 0;
+const FUTEX_LOCK_PI: u64 = 6;
+const FUTEX_WAIT_BITSET: u64 = 9;
+const FUTEX_LOCK_PI2: u64 = 13;
+
+/// Builds the wait-for graph of `job` (every thread of its processes).
+pub fn graph(job: &Job) -> Result<Graph, PipsError> {
+    let mut g = Graph {
+        job: job.pid,
+        ..Graph::default()
+    };
+    let published = match read_board(job.pid) {
+        Ok(Some(w)) => {
+            g.board = true;
+            w
+        }
+        Ok(None) => Vec::new(),
+        Err(PipsError::Gone(s)) => return Err(PipsError::Gone(s)),
+        Err(e) => {
+            g.notes.push(e.to_string());
+            Vec::new()
+        }
+    };
+    let holders = fds::holders_of_job(job);
+    // The tasks' main threads, by pipid, and the root's.
+    let task_tid: BTreeMap<usize, i32> = job
+        .tasks
+        .iter()
+        .filter(|t| t.role == Role::Task)
+        .filter_map(|t| t.pipid.map(|p| (p, t.tid)))
+        .collect();
+    let root_tid = job.root_tid;
+    let ended = |p: usize| !task_tid.contains_key(&p) && job.ntasks.is_some_and(|n| p < n);
+    // Threads other than a task's main thread belong to the task whose name they carry.
+    let name_owner: HashMap<String, Option<usize>> = job
+        .tasks
+        .iter()
+        .filter(|t| matches!(t.role, Role::Root | Role::Task))
+        .map(|t| (t.name.clone(), t.pipid))
+        .collect();
+    for h in &holders {
+        let row = job.tasks.iter().find(|t| t.tid == h.tid);
+        let state = procfs::stat(h.pid, h.tid).map(|s| s.state).unwrap_or('?');
+        let pipid = match row {
+            Some(t) => t.pipid,
+            None => procfs::comm(h.pid, h.tid)
+                .ok()
+                .and_then(|c| name_owner.get(c.trim()).copied().flatten()),
+        };
+        let label = match (row, pipid) {
+            (Some(t), _) => t.label(),
+            (None, Some(p)) => format!("thread {} of task {p}", h.tid),
+            (None, None) => h.label.clone(),
+        };
+        g.nodes.push(Node {
+            tid: h.tid,
+            pid: h.pid,
+            label,
+            pipid,
+            state,
+            what: String::new(),
+            source: "",
+            targets: Vec::new(),
+            needed: 0,
+            waits_for_ended: false,
+            seconds: None,
+        });
+    }
+    let all: Vec<i32> = g.nodes.iter().map(|n| n.tid).collect();
+    let tid_of = |peer: i32| -> Option<i32> {
+        if peer == ROOT {
+            Some(root_tid)
+        } else {
+            usize::try_from(peer)
+                .ok()
+                .and_then(|p| task_tid.get(&p).copied())
+        }
+    };
+    let now = board::monotonic_ns();
+    // Published waits first: they say what a wait is for.
+    for w in &published {
+        let Some(idx) = g.nodes.iter().position(|n| n.tid == w.tid) else {
+            continue;
+        };
+        let me = g.nodes[idx].tid;
+        let others: Vec<i32> = task_tid.values().copied().filter(|&t| t != me).collect();
+        let (what, targets, needed, on_ended) =
+            published_edges(w, &published, &tid_of, &others, &all, &ended);
+        let n = &mut g.nodes[idx];
+        n.what = what;
+        n.source = "board";
+        n.targets = targets;
+        n.needed = needed;
+        n.waits_for_ended = on_ended;
+        n.seconds = Some(now.saturating_sub(w.since_ns) as f64 / 1e9);
+    }
+    // Then the kernel's view of every other blocked thread.
+    let snapshot = std::cell::OnceCell::new();
+    let job_tids: BTreeSet<i32> = all.iter().copied().collect();
+    for i in 0..g.nodes.len() {
+        if g.nodes[i].source == "board" || g.nodes[i].state == 'R' {
+            continue;
+        }
+        let (pid, tid) = (g.nodes[i].pid, g.nodes[i].tid);
+        let Some((nr, args)) = procfs::syscall_args(pid, tid) else {
+            continue;
+        };
+        if nr == SYS_FUTEX {
+            let cmd = args[1] & FUTEX_CMD_MASK;
+            if ![FUTEX_WAIT, FUTEX_WAIT_BITSET, FUTEX_LOCK_PI, FUTEX_LOCK_PI2].contains(&cmd) {
+                continue;
+            }
+            let addr = args[0];
+            let owner = if cmd == FUTEX_LOCK_PI || cmd == FUTEX_LOCK_PI2 {
+                let mut w = [0u8; 4];
+                procfs::read_mem(pid, addr, &mut w)
+                    .ok()
+                    .map(|_| (u32::from_ne_bytes(w) & 0x3fff_ffff) as i32)
+            } else {
+                // glibc's pthread_mutex_t: int __lock; unsigned __count; int __owner.
+                let mut w = [0u8; 4];
+                procfs::read_mem(pid, addr + 8, &mut w)
+                    .ok()
+                    .map(|_| i32::from_ne_bytes(w))
+            };
+            let n = &mut g.nodes[i];
+            n.source = "futex";
+            match owner.filter(|o| *o != tid && job_tids.contains(o)) {
+                Some(o) => {
+                    n.what = format!("mutex {addr:#x} held by {{{o}}}");
+                    n.targets = vec![o];
+                    n.needed = 1;
+                }
+                None => n.what = format!("futex {addr:#x}"),
+            }
+        } else if [
+            libc::SYS_read,
+            libc::SYS_readv,
+            libc::SYS_write,
+            libc::SYS_writev,
+        ]
+        .contains(&nr)
+        {
+            let fd = args[0] as i32;
+            let reading = nr == libc::SYS_read || nr == libc::SYS_readv;
+            let snap = snapshot.get_or_init(|| {
+                let mut tracker = fds::Tracker::new();
+                fds::snapshot(&holders, &mut tracker)
+            });
+            if let Some((pipe, peers)) = pipe_peers(snap, tid, fd, reading) {
+                let n = &mut g.nodes[i];
+                n.source = "pipe";
+                n.what = format!(
+                    "{} fd {fd} ({pipe}): needs a {} end, held by {}",
+                    if reading { "read" } else { "write" },
+                    if reading { "write" } else { "read" },
+                    if peers.is_empty() {
+                        String::from("nobody")
+                    } else {
+                        peers
+                            .iter()
+                            .map(|t| format!("{{{t}}}"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    }
+                );
+                n.needed = 1;
+                n.targets = peers;
+            }
+        }
+    }
+    // Name threads in the texts.
+    let labels: HashMap<i32, String> = g.nodes.iter().map(|n| (n.tid, n.label.clone())).collect();
+    for n in &mut g.nodes {
+        for (tid, label) in &labels {
+            n.what = n.what.replace(&format!("{{{tid}}}"), label);
+        }
+    }
+    g.deadlocks = deadlocks(&g.nodes);
+    Ok(g)
+}
+
+/// The pipe behind `fd` of `tid`'s table, and the threads holding its other end.
+fn pipe_peers(
+    snap: &fds::Snapshot,
+    tid: i32,
+    fd: i32,
+    reading: bool,
+) -> Option<(String, Vec<i32>)> {
+    let table = snap
+        .tables
+        .iter()
+        .position(|t| t.holders.iter().any(|h| h.tid == tid))?;
+    let slot = snap.tables[table].fds.iter().find(|s| s.fd == fd)?;
+    let vnode = &snap.vnodes[snap.ofds[slot.ofd].vnode];
+    if vnode.kind != Kind::Pipe {
+        return None;
+    }
+    let mut peers = BTreeSet::new();
+    for &o in &vnode.ofds {
+        let ofd = &snap.ofds[o];
+        let other_end = if reading {
+            ofd.access.writes()
+        } else {
+            ofd.access.reads()
+        };
+        if !other_end {
+            continue;
+        }
+        for &(t, _) in &ofd.slots {
+            peers.extend(snap.tables[t].holders.iter().map(|h| h.tid));
+        }
+    }
+    Some((vnode.name.clone(), peers.into_iter().collect()))
+}
+
+/// What a published wait is in words, which threads can end it and how many it needs, and
+/// whether it waits for a task that has ended.
+fn published_edges(
+    w: &PublishedWait,
+    all_waits: &[PublishedWait],
+    tid_of: &dyn Fn(i32) -> Option<i32>,
+    other_tasks: &[i32],
+    all: &[i32],
+    ended: &dyn Fn(usize) -> bool,
+) -> (String, Vec<i32>, usize, bool) {
+    let i = &w.wait;
+    let peer_text = |p: i32| match p {
+        ANY => String::from("any"),
+        NONE => String::from("-"),
+        ROOT => String::from("the root"),
+        p => p.to_string(),
+    };
+    let tag_text = if i.tag == ANY {
+        String::from("any")
+    } else {
+        i.tag.to_string()
+    };
+    let mut what = match i.kind {
+        WaitKind::Recv | WaitKind::Probe => format!(
+            "{} from rank {}, tag {tag_text}, context {}",
+            i.kind.as_str(),
+            peer_text(i.peer),
+            i.ctx
+        ),
+        WaitKind::Send => format!(
+            "send to rank {}, tag {tag_text}, context {} (waits for its receive)",
+            peer_text(i.peer),
+            i.ctx
+        ),
+        WaitKind::RingFull => format!("send to rank {}: its ring is full", i.peer),
+        WaitKind::Requests if i.peer != NONE => format!(
+            "wait for {} request(s), one a recv from rank {}, tag {tag_text}, context {}",
+            i.parties,
+            peer_text(i.peer),
+            i.ctx
+        ),
+        WaitKind::Requests => format!("wait for {} request(s)", i.parties),
+        WaitKind::CommBarrier => format!("barrier of the world ({} ranks)", i.parties),
+        WaitKind::Collective => format!(
+            "collective #{} on context {}, for rank {}",
+            i.object & 0xffff_ffff,
+            i.ctx,
+            peer_text(i.peer)
+        ),
+        WaitKind::CommOther => String::from("pip-comm wait"),
+        WaitKind::Import => format!("import \"{}\" from {}", i.name, peer_text(i.peer)),
+        WaitKind::Barrier => format!("pip barrier {:#x} ({} parties)", i.object, i.parties),
+        WaitKind::TaskEnd if i.peer == ANY => String::from("wait for any task to end"),
+        WaitKind::TaskEnd => format!("wait for task {} to end", peer_text(i.peer)),
+    };
+    let me = w.tid;
+    // Peers that are tasks or the root, by pipid.
+    let single = |p: i32| -> (Vec<i32>, usize, bool) {
+        match tid_of(p) {
+            Some(t) => (vec![t], 1, false),
+            None if p >= 0 && ended(p as usize) => (Vec::new(), 0, true),
+            None => (Vec::new(), 0, false),
+        }
+    };
+    let (targets, needed, on_ended) = match i.kind {
+        WaitKind::Recv
+        | WaitKind::Probe
+        | WaitKind::Send
+        | WaitKind::RingFull
+        | WaitKind::Requests
+        | WaitKind::Collective => match i.peer {
+            NONE => (Vec::new(), 0, false),
+            ANY if i.kind == WaitKind::Collective => {
+                // The end of a collective: waits for every member that has not finished it.
+                let t: Vec<i32> = other_tasks
+                    .iter()
+                    .copied()
+                    .filter(|t| !same_object(all_waits, *t, w))
+                    .collect();
+                let n = t.len();
+                (t, n, false)
+            }
+            ANY => (
+                other_tasks.to_vec(),
+                usize::from(!other_tasks.is_empty()),
+                false,
+            ),
+            p => single(p),
+        },
+        WaitKind::Import => single(i.peer),
+        WaitKind::TaskEnd if i.peer == ANY => (
+            other_tasks.to_vec(),
+            usize::from(!other_tasks.is_empty()),
+            false,
+        ),
+        WaitKind::TaskEnd => single(i.peer),
+        WaitKind::CommBarrier => {
+            let t: Vec<i32> = other_tasks
+                .iter()
+                .copied()
+                .filter(|t| !same_object(all_waits, *t, w))
+                .collect();
+            let n = t.len();
+            (t, n, false)
+        }
+        WaitKind::Barrier => {
+            let inside = all_waits
+                .iter()
+                .filter(|o| o.wait.kind == WaitKind::Barrier && o.wait.object == i.object)
+                .count();
+            let missing = (i.parties as usize).saturating_sub(inside);
+            let t: Vec<i32> = all
+                .iter()
+                .copied()
+                .filter(|t| *t != me && !same_object(all_waits, *t, w))
+                .collect();
+            let n = missing.min(t.len());
+            what.push_str(&format!(", {missing} missing"));
+            (t, n, false)
+        }
+        WaitKind::CommOther => (Vec::new(), 0, false),
+    };
+    (what, targets, needed, on_ended)
+}
+
+/// True if thread `tid` publishes a wait in the same barrier or collective as `w`.
+fn same_object(all: &[PublishedWait], tid: i32, w: &PublishedWait) -> bool {
+    all.iter()
+        .any(|o| o.tid == tid && o.wait.kind == w.wait.kind && o.wait.object == w.wait.object)
+}
+
+/// The deadlocks among `nodes` (see the module documentation).
+pub fn deadlocks(nodes: &[Node]) -> Vec<Deadlock> {
+    let index: HashMap<i32, usize> = nodes.iter().enumerate().map(|(i, n)| (n.tid, i)).collect();
+    // Can act: not blocked in an understood wait.
+    let mut free: Vec<bool> = nodes.iter().map(|n| !n.is_blocked()).collect();
+    loop {
+        let mut changed = false;
+        for (i, n) in nodes.iter().enumerate() {
+            if free[i] || n.waits_for_ended {
+                continue;
+            }
+            let able = n
+                .targets
+                .iter()
+                .filter(|t| index.get(t).map_or(true, |&j| free[j]))
+                .count();
+            if able >= n.needed {
+                free[i] = true;
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    let stuck: Vec<usize> = (0..nodes.len())
+        .filter(|&i| !free[i] && !nodes[i].waits_for_ended)
+        .collect();
+    // Cycles through stuck nodes: follow stuck targets until a node repeats.
+    let mut found: Vec<Deadlock> = Vec::new();
+    let mut covered = BTreeSet::new();
+    for &start in &stuck {
+        if covered.contains(&start) {
+            continue;
+        }
+        let mut path = vec![start];
+        let mut cur = start;
+        let cycle = loop {
+            let Some(next) = nodes[cur]
+                .targets
+                .iter()
+                .filter_map(|t| index.get(t).copied())
+                .find(|&j| !free[j] && !nodes[j].waits_for_ended)
+            else {
+                break None;
+            };
+            if let Some(pos) = path.iter().position(|&p| p == next) {
+                break Some(path[pos..].to_vec());
+            }
+            path.push(next);
+            cur = next;
+        };
+        covered.extend(path.iter().copied());
+        let Some(mut cycle) = cycle else { continue };
+        // The same cycle from another start: rotate to its smallest tid and compare.
+        let min = (0..cycle.len())
+            .min_by_key(|&k| nodes[cycle[k]].tid)
+            .unwrap_or(0);
+        cycle.rotate_left(min);
+        let tids: Vec<i32> = cycle.iter().map(|&i| nodes[i].tid).collect();
+        if found.iter().any(|d| d.cycle == tids) {
+            continue;
+        }
+        found.push(Deadlock {
+            cycle: tids,
+            stuck: Vec::new(),
+        });
+    }
+    // Everyone stuck goes with the first deadlock (one job rarely has two).
+    if let Some(first) = found.first_mut() {
+        first.stuck = stuck.iter().map(|&i| nodes[i].tid).collect();
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn node(tid: i32, targets: &[i32], needed: usize) -> Node {
+        Node {
+            tid,
+            pid: 1,
+            label: format!("task {tid}"),
+            pipid: Some(tid as usize),
+            state: 'S',
+            what: format!("w{tid}"),
+            source: "board",
+            targets: targets.to_vec(),
+            needed,
+            waits_for_ended: false,
+            seconds: None,
+        }
+    }
+
+    #[test]
+    fn a_two_node_cycle_is_a_deadlock() {
+        let d = deadlocks(&[node(1, &[2], 1), node(2, &[1], 1), node(3, &[], 0)]);
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].cycle, vec![1, 2]);
+    }
+
+    #[test]
+    fn a_wait_on_a_running_thread_is_not() {
+        assert!(deadlocks(&[node(1, &[2], 1), node(2, &[], 0)]).is_empty());
+        // Any of two: one can act.
+        assert!(deadlocks(&[node(1, &[2, 3], 1), node(2, &[1], 1), node(3, &[], 0)]).is_empty());
+    }
+
+    #[test]
+    fn an_and_wait_needs_all() {
+        // A barrier waiting for 2 and 3; 3 waits for 1: stuck, cycle 1 -> 3 -> 1.
+        let d = deadlocks(&[node(1, &[2, 3], 2), node(2, &[], 0), node(3, &[1], 1)]);
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].cycle, vec![1, 3]);
+    }
+
+    #[test]
+    fn those_behind_a_cycle_are_stuck_with_it() {
+        let d = deadlocks(&[node(1, &[2], 1), node(2, &[1], 1), node(4, &[1], 1)]);
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].stuck, vec![1, 2, 4]);
+    }
+
+    #[test]
+    fn syscall_lines_parse() {
+        let (nr, a) =
+            procfs::parse_syscall("202 0x7f00 0x80 0x2 0x0 0x0 0x0 0x7ffd 0x7f11").unwrap();
+        assert_eq!((nr, a[0], a[1], a[2]), (202, 0x7f00, 0x80, 2));
+        assert!(procfs::parse_syscall("running").is_none());
+        assert!(procfs::parse_syscall("-1 0x7ffd 0x7f11").is_none());
+    }
+}
