@@ -859,6 +859,9 @@ fn another_user_is_told_why_not() {
     let out = as_nobody(&["fds", "-r", &pid]);
     assert_eq!(out.code, Some(1), "{}", out.both());
     assert!(out.stderr.contains("belongs to uid 0"), "{}", out.both());
+    let out = as_nobody(&["waits", "-r", &pid]);
+    assert_eq!(out.code, Some(1), "{}", out.both());
+    assert!(out.stderr.contains("belongs to uid 0"), "{}", out.both());
     // Listing another user's job by its pid is allowed (as ps does); the task still runs.
     let out = as_nobody(&["-r", &pid]);
     assert_eq!(out.code, Some(0), "{}", out.both());
@@ -1083,6 +1086,30 @@ fn waits_names_an_abba_mutex_deadlock() {
     );
     assert_ne!(w0.split(' ').nth(1), w1.split(' ').nth(1));
     assert!(text.contains("DEADLOCK: task 0 [mutex 0x"), "{text}");
+}
+
+#[test]
+fn waits_names_a_barrier_that_waits_for_a_blocked_receive() {
+    let tasks = s(&example("test_tasks"));
+    let job = Job::start(&["-n", "3", &tasks, "barrier_vs_recv"], "test_tasks", 3);
+    let (g, text) = waits_until(job.pid, "the barrier deadlock", |g| {
+        has_deadlock(g) && wait_node(g, "task 1")["source"] == "board"
+    });
+    let (t0, t2) = (tid_of(&g, "task 0"), tid_of(&g, "task 2"));
+    let mut want = vec![t0, t2];
+    want.sort();
+    assert_eq!(cycle(&g), want, "{g}");
+    for me in ["task 0", "task 1"] {
+        let n = wait_node(&g, me);
+        assert_eq!(str_of(&n["waits"]), "barrier of the world (3 ranks)", "{n}");
+        assert_eq!(str_of(&n["waits_for_text"]), "task 2", "{n}");
+    }
+    let stuck = g["deadlocks"][0]["stuck"].as_array().unwrap();
+    assert!(stuck.contains(&Value::from(tid_of(&g, "task 1"))), "{g}");
+    assert!(
+        text.contains("also stuck behind it: root, task 1"),
+        "{text}"
+    );
 }
 
 #[test]

@@ -305,6 +305,19 @@ fn run() -> i32 {
                 .expect("receive");
             v[0] as i32
         }
+        // Ranks 0 and 1 enter the barrier; rank 2 waits for a message from rank 0 first.
+        "barrier_vs_recv" => {
+            let world = pip_rs::pip_comm::world().expect("world");
+            if world.rank() == 2 {
+                let mut v = [0u64; 1];
+                world
+                    .process_at_rank(0)
+                    .receive_into_with_tag(&mut v[..], 7)
+                    .expect("receive");
+            }
+            world.barrier();
+            0
+        }
         "import_cycle" => {
             let other = 1 - me();
             let _: *mut u8 = pip_core::named_import(PipId::Task(other), &format!("never-{other}"))

@@ -257,7 +257,7 @@ pub fn why_denied(pid: i32) -> String {
     let me = my_uid();
     match owner(pid) {
         Ok(uid) if uid != me => format!(
-            "process {pid} belongs to uid {uid} and you are uid {me}: reading its fd tables or signalling it needs the same user or CAP_SYS_PTRACE/CAP_KILL"
+            "process {pid} belongs to uid {uid} and you are uid {me}: reading its fd tables or wait board, or signalling it, needs the same user or CAP_SYS_PTRACE/CAP_KILL"
         ),
         Ok(_) => format!(
             "ptrace access to process {pid} is denied (it is probably not dumpable: setuid, or prctl(PR_SET_DUMPABLE, 0)); CAP_SYS_PTRACE would be needed"

@@ -283,10 +283,10 @@ pub fn read_board(pid: i32) -> Result<Option<Vec<PublishedWait>>, PipsError> {
         {
             return Err(PipsError::Gone(format!("job {pid} has ended")))
         }
-        Err(e) => {
+        Err(_) => {
             return Err(PipsError::Permission {
                 what: format!("the wait board of job {pid}"),
-                why: format!("{e} (only the job's user, or root, may read it)"),
+                why: procfs::why_denied(pid),
             })
         }
     };
@@ -301,10 +301,10 @@ pub fn read_board(pid: i32) -> Result<Option<Vec<PublishedWait>>, PipsError> {
         let read = board::read_board(|off, buf| procfs::read_mem(pid, start + off, buf));
         match read {
             Ok((_, waits)) => return Ok(Some(waits)),
-            Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+            Err(e) if procfs::is_denied(&e) => {
                 return Err(PipsError::Permission {
                     what: format!("the wait board of job {pid}"),
-                    why: format!("{e} (reading it needs ptrace access to the root)"),
+                    why: procfs::why_denied(pid),
                 })
             }
             Err(_) => continue,
@@ -333,7 +333,8 @@ pub fn graph(job: &Job) -> Result<Graph, PipsError> {
             w
         }
         Ok(None) => Vec::new(),
-        Err(PipsError::Gone(s)) => return Err(PipsError::Gone(s)),
+        // Without access to the root nothing else is readable either.
+        Err(e @ (PipsError::Gone(_) | PipsError::Permission { .. })) => return Err(e),
         Err(e) => {
             g.notes.push(e.to_string());
             Vec::new()
