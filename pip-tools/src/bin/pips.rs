@@ -118,32 +118,14 @@ enum Cmd {
     /// Fd tables -> open file descriptions -> vnodes of a job's tasks and forked processes.
     Fds(FdsArgs),
     /// Blocked, pending, ignored and caught signals of every task.
-    Signals {
-        #[command(flatten)]
-        select: Select,
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
-        /// Refresh every SECS seconds (default 1) in place.
-        #[arg(long, value_name = "SECS", num_args = 0..=1, default_missing_value = "1")]
-        watch: Option<f64>,
-    },
+    Signals(ViewArgs),
     /// Who waits for whom: pip-comm receives, sends, barriers and collectives, pip-core
     /// imports and barriers (from the job's wait board), threads blocked on mutexes and pipes
     /// (from procfs); deadlocks are named with the cycle of waits that forms them.
     ///
     /// Exit code: 0; 3 when a deadlock (or a wait for a task that has ended) was found, so a
     /// script can test for it; 1 when the job cannot be read.
-    Waits {
-        #[command(flatten)]
-        select: Select,
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
-        /// Refresh every SECS seconds (default 1) in place.
-        #[arg(long, value_name = "SECS", num_args = 0..=1, default_missing_value = "1")]
-        watch: Option<f64>,
-    },
+    Waits(ViewArgs),
     /// Serve a live diagram of one job on http://127.0.0.1:PORT/ (refreshed every second).
     Serve {
         #[command(flatten)]
@@ -154,6 +136,19 @@ enum Cmd {
         #[command(flatten)]
         hide: Hide,
     },
+}
+
+/// Which jobs, and how to show them (`signals`, `waits`).
+#[derive(Args, Debug)]
+struct ViewArgs {
+    #[command(flatten)]
+    select: Select,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+    /// Refresh every SECS seconds (default 1) in place.
+    #[arg(long, value_name = "SECS", num_args = 0..=1, default_missing_value = "1")]
+    watch: Option<f64>,
 }
 
 #[derive(Args, Debug, Clone, Copy, Default)]
@@ -502,16 +497,8 @@ fn main() -> ExitCode {
         None => list(cli.list),
         Some(Cmd::Kill { signal, targets }) => kill(&signal, &targets),
         Some(Cmd::Fds(a)) => fds_cmd(a),
-        Some(Cmd::Signals {
-            select,
-            json,
-            watch,
-        }) => signals_cmd(select, json, watch),
-        Some(Cmd::Waits {
-            select,
-            json,
-            watch,
-        }) => waits_cmd(select, json, watch),
+        Some(Cmd::Signals(v)) => signals_cmd(v.select, v.json, v.watch),
+        Some(Cmd::Waits(v)) => waits_cmd(v.select, v.json, v.watch),
         Some(Cmd::Serve { select, port, hide }) => serve_cmd(select, port, hide),
     }
 }

@@ -597,6 +597,21 @@ fn published_edges(
             None => (Vec::new(), 0, false),
         }
     };
+    // Any one of the other tasks.
+    let any_other = || {
+        let n = usize::from(!other_tasks.is_empty());
+        (other_tasks.to_vec(), n, false)
+    };
+    // Every other task that is not waiting in the same barrier or collective.
+    let all_not_inside = || {
+        let t: Vec<i32> = other_tasks
+            .iter()
+            .copied()
+            .filter(|t| !same_object(all_waits, *t, w))
+            .collect();
+        let n = t.len();
+        (t, n, false)
+    };
     let (targets, needed, on_ended) = match i.kind {
         WaitKind::Recv
         | WaitKind::Probe
@@ -605,39 +620,15 @@ fn published_edges(
         | WaitKind::Requests
         | WaitKind::Collective => match i.peer {
             NONE => (Vec::new(), 0, false),
-            ANY if i.kind == WaitKind::Collective => {
-                // The end of a collective: waits for every member that has not finished it.
-                let t: Vec<i32> = other_tasks
-                    .iter()
-                    .copied()
-                    .filter(|t| !same_object(all_waits, *t, w))
-                    .collect();
-                let n = t.len();
-                (t, n, false)
-            }
-            ANY => (
-                other_tasks.to_vec(),
-                usize::from(!other_tasks.is_empty()),
-                false,
-            ),
+            // The end of a collective: waits for every member that has not finished it.
+            ANY if i.kind == WaitKind::Collective => all_not_inside(),
+            ANY => any_other(),
             p => single(p),
         },
         WaitKind::Import => single(i.peer),
-        WaitKind::TaskEnd if i.peer == ANY => (
-            other_tasks.to_vec(),
-            usize::from(!other_tasks.is_empty()),
-            false,
-        ),
+        WaitKind::TaskEnd if i.peer == ANY => any_other(),
         WaitKind::TaskEnd => single(i.peer),
-        WaitKind::CommBarrier => {
-            let t: Vec<i32> = other_tasks
-                .iter()
-                .copied()
-                .filter(|t| !same_object(all_waits, *t, w))
-                .collect();
-            let n = t.len();
-            (t, n, false)
-        }
+        WaitKind::CommBarrier => all_not_inside(),
         WaitKind::Barrier => {
             let inside = all_waits
                 .iter()
