@@ -128,31 +128,19 @@ pub extern "C" fn pip_yield(flag: c_int) -> c_int {
     0
 }
 
+/// The barrier's word as pip-core's futex calls take it.
+fn as_u32(word: &AtomicI32) -> &AtomicU32 {
+    // SAFETY: AtomicI32 and AtomicU32 have the same size, alignment and bit validity; the
+    // futex calls only pass the word's address to the kernel.
+    unsafe { &*(word as *const AtomicI32 as *const AtomicU32) }
+}
+
 fn futex_wait(word: &AtomicI32, expected: i32) {
-    // SAFETY: `word` is a valid, aligned 32-bit word for the call; no timeout. Spurious returns
-    // (EAGAIN, EINTR) are handled by the caller's loop. Private: every party lives in this
-    // process's address space.
-    unsafe {
-        libc::syscall(
-            libc::SYS_futex,
-            word.as_ptr(),
-            libc::FUTEX_WAIT | libc::FUTEX_PRIVATE_FLAG,
-            expected,
-            std::ptr::null::<libc::timespec>(),
-        );
-    }
+    pip_core::futex::wait(as_u32(word), expected as u32);
 }
 
 fn futex_wake(word: &AtomicI32) {
-    // SAFETY: FUTEX_WAKE only uses the address to find the waiters.
-    unsafe {
-        libc::syscall(
-            libc::SYS_futex,
-            word.as_ptr(),
-            libc::FUTEX_WAKE | libc::FUTEX_PRIVATE_FLAG,
-            i32::MAX,
-        );
-    }
+    pip_core::futex::wake(as_u32(word), i32::MAX);
 }
 
 /// Publishes that the caller waits in the barrier at `addr` (see `pip_core::waits`).

@@ -75,7 +75,6 @@ mod datatype;
 mod eager;
 mod endpoint;
 mod error;
-mod futex;
 mod matching;
 mod owned;
 mod p2p;

@@ -43,8 +43,8 @@
 //! harmless, every sleeper re-checks its condition in a loop.
 
 use crate::config::WaitPolicy;
-use crate::futex;
 use crate::shared::Shared;
+use pip_core::futex;
 use std::sync::atomic::Ordering;
 
 /// What a waiter does next.

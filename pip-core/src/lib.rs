@@ -35,6 +35,7 @@ pub mod abi;
 mod barrier;
 pub mod elf;
 mod error;
+pub mod futex;
 mod loader;
 mod root;
 pub mod signals;

@@ -4,7 +4,6 @@
 //! (`FUTEX_PRIVATE_FLAG`) are enough for every wait in pip-core.
 
 use std::io;
-use std::sync::atomic::AtomicU32;
 
 /// The calling thread's kernel thread id.
 pub(crate) fn gettid() -> i32 {
@@ -12,53 +11,9 @@ pub(crate) fn gettid() -> i32 {
     unsafe { libc::syscall(libc::SYS_gettid) as i32 }
 }
 
-/// Sleeps while `*word == expected` (or until a wake-up, a signal, or a spurious return).
-/// Callers re-check their condition in a loop.
-pub(crate) fn futex_wait(word: &AtomicU32, expected: u32) {
-    // SAFETY: `word` is a valid, aligned u32 for the duration of the call; a null timeout
-    // means "no timeout". Errors (EAGAIN when the value already changed, EINTR) are
-    // returns that the caller's loop handles.
-    unsafe {
-        libc::syscall(
-            libc::SYS_futex,
-            word.as_ptr(),
-            libc::FUTEX_WAIT | libc::FUTEX_PRIVATE_FLAG,
-            expected,
-            std::ptr::null::<libc::timespec>(),
-        );
-    }
-}
-
-/// Like [`futex_wait`] but gives up after `timeout`.
-pub(crate) fn futex_wait_timeout(word: &AtomicU32, expected: u32, timeout: std::time::Duration) {
-    let ts = libc::timespec {
-        tv_sec: timeout.as_secs().min(i64::MAX as u64) as libc::time_t,
-        tv_nsec: timeout.subsec_nanos() as libc::c_long,
-    };
-    // SAFETY: as in `futex_wait`; `ts` lives across the call (a relative timeout).
-    unsafe {
-        libc::syscall(
-            libc::SYS_futex,
-            word.as_ptr(),
-            libc::FUTEX_WAIT | libc::FUTEX_PRIVATE_FLAG,
-            expected,
-            &ts as *const libc::timespec,
-        );
-    }
-}
-
-/// Wakes up to `n` threads sleeping on `word`. Async-signal-safe.
-pub(crate) fn futex_wake(word: &AtomicU32, n: i32) {
-    // SAFETY: FUTEX_WAKE only reads the address to find the wait queue.
-    unsafe {
-        libc::syscall(
-            libc::SYS_futex,
-            word.as_ptr(),
-            libc::FUTEX_WAKE | libc::FUTEX_PRIVATE_FLAG,
-            n,
-        );
-    }
-}
+pub(crate) use crate::futex::{
+    wait as futex_wait, wait_timeout as futex_wait_timeout, wake as futex_wake,
+};
 
 /// Sends `sig` to one thread of this process.
 pub(crate) fn tgkill(tid: i32, sig: i32) -> io::Result<()> {
