@@ -1,4 +1,8 @@
 //! The job never hangs on what a dead task left behind.
+
+// This test binary is a root: its kills wait for the end of a task's malloc or free.
+pip_rs::pip_core::guard_allocator!();
+
 mod common;
 mod support;
 use common::*;
@@ -44,46 +48,64 @@ fn pip_exec_ends_even_when_a_dead_task_holds_the_stdout_lock() {
     );
 }
 
-/// Tasks killed over and over in the middle of malloc never hang the root.
-///
-/// Known to fail today (a reproducer for the next step): a task killed inside malloc leaves its
-/// malloc arena locked, and once a process has more threads than glibc has arenas (8 per CPU),
-/// threads share arenas, so the root itself can later wait for that lock forever. The fix is
-/// to make kills wait for the end of an allocator call (interposing the malloc family in the
-/// root, as PiP 2.4 does for its own reasons). Run it with `--ignored`.
-#[test]
-#[ignore = "known bug: a task killed inside malloc can leave a shared arena locked (see the doc comment)"]
-fn killing_tasks_inside_malloc_never_hangs_the_root() {
-    use pip_core::{ExitStatus, Mode, Root, Spawn};
+/// Kills tasks over and over while they allocate and free, `rounds` times, and checks that
+/// each ends with SIGKILL and that the root never hangs (a watchdog aborts the test binary
+/// after two minutes instead).
+fn kill_tasks_inside_malloc(mode: pip_core::Mode, rounds: u64) {
+    use pip_core::{ExitStatus, Root, Spawn};
     let _g = root_lock();
-    // A hang here would hang the whole suite: fail loudly instead.
     let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let d = done.clone();
     std::thread::spawn(move || {
         std::thread::sleep(std::time::Duration::from_secs(120));
         if !d.load(std::sync::atomic::Ordering::SeqCst) {
-            eprintln!("killing_tasks_inside_malloc_never_hangs_the_root: the root hung");
-            std::process::abort();
+            // No formatting, no allocation: the allocator may be what hangs.
+            let msg = b"killing tasks inside malloc: the root hung\n";
+            // SAFETY: write(2) of a static buffer, then abort.
+            unsafe {
+                libc::write(2, msg.as_ptr().cast(), msg.len());
+                libc::abort();
+            }
         }
     });
-    for mode in [Mode::Thread, Mode::Process] {
-        for round in 0..15 {
-            let mut root = Root::builder(2).mode(mode).init().unwrap();
-            for _ in 0..2 {
-                root.spawn(Spawn::program(test_tasks()).arg("malloc_loop"))
-                    .unwrap();
-            }
-            std::thread::sleep(std::time::Duration::from_millis(1 + round % 5));
-            root.kill_all();
-            for p in 0..2 {
-                assert_eq!(
-                    root.wait(p).unwrap(),
-                    ExitStatus::Signaled(libc::SIGKILL),
-                    "{mode:?} round {round}"
-                );
-            }
-            root.fin().unwrap();
+    // More threads than glibc has arenas (8 per CPU), so that tasks and the root share some.
+    let tasks = 8 * std::thread::available_parallelism().map_or(2, |n| n.get()) + 4;
+    for round in 0..rounds {
+        let mut root = Root::builder(tasks).mode(mode).init().unwrap();
+        for _ in 0..tasks {
+            root.spawn(Spawn::program(test_tasks()).arg("malloc_loop"))
+                .unwrap();
         }
+        std::thread::sleep(std::time::Duration::from_millis(1 + round % 5));
+        root.kill_all();
+        for p in 0..tasks {
+            assert_eq!(
+                root.wait(p).unwrap(),
+                ExitStatus::Signaled(libc::SIGKILL),
+                "{mode:?} round {round}"
+            );
+        }
+        // The root allocates after every kill: this is where a lock left held would hang it.
+        let v: Vec<Box<[u8; 64]>> = (0..1000).map(|_| Box::new([0; 64])).collect();
+        drop(v);
+        root.fin().unwrap();
     }
     done.store(true, std::sync::atomic::Ordering::SeqCst);
+}
+
+/// Thread-mode tasks killed in the middle of malloc never hang the root: the kill waits for
+/// the end of the allocator call (`guard_allocator!` above).
+#[test]
+fn killing_tasks_inside_malloc_never_hangs_the_root() {
+    assert!(pip_core::alloc_guard::is_active());
+    kill_tasks_inside_malloc(pip_core::Mode::Thread, 20);
+}
+
+/// The same in process mode. Known to fail: a process-mode task is killed with SIGKILL, which
+/// cannot wait for the allocator, and in shared-libc isolation it shares glibc's arenas with
+/// the root (see `pip_core::alloc_guard`, "Limits"). Run it with `--ignored`.
+#[test]
+#[ignore = "known limit: SIGKILL of a process-mode task inside malloc can leave a shared arena locked"]
+fn killing_process_mode_tasks_inside_malloc_never_hangs_the_root() {
+    kill_tasks_inside_malloc(pip_core::Mode::Process, 20);
 }

@@ -32,6 +32,7 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 
 pub mod abi;
+pub mod alloc_guard;
 mod barrier;
 pub mod elf;
 mod error;

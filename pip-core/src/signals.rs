@@ -9,7 +9,9 @@
 //!   [`ExitStatus::Signaled`](crate::ExitStatus::Signaled), tells the root and ends the thread
 //!   with a raw `exit` system call (the only way out that is safe inside a signal handler; the
 //!   kernel then wakes `pthread_join`). Nothing else of the task runs: no destructors, no after
-//!   hook, unflushed stdio is lost.
+//!   hook, unflushed stdio is lost. A kill that lands inside `malloc` or `free` waits for the
+//!   call to finish when the root carries [`guard_allocator!`](crate::guard_allocator) (see
+//!   [`crate::alloc_guard`]).
 //! * **Signals for the process** (`kill(pid, SIGTERM)`, Ctrl-C) when the root asked to catch
 //!   them ([`RootBuilder::catch_termination_signals`](crate::RootBuilder::catch_termination_signals)):
 //!   recorded for the root, whose wait then returns [`Error::Interrupted`](crate::Error::Interrupted).
@@ -113,6 +115,11 @@ fn thread_directed(info: &libc::siginfo_t) -> bool {
 }
 
 extern "C" fn handler(sig: i32, info: *mut libc::siginfo_t, ctx: *mut libc::c_void) {
+    if sig == kill_signal() && crate::alloc_guard::defer_kill() {
+        // Inside malloc or free: the kill is delivered again when the call is done (see
+        // crate::alloc_guard), so that no allocator lock is left held.
+        return;
+    }
     // SAFETY: the kernel passes a valid siginfo for SA_SIGINFO handlers.
     let directed = unsafe { info.as_ref() }.is_some_and(thread_directed);
     if directed {

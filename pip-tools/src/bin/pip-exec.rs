@@ -5,6 +5,9 @@ use pip_tools::exec::{allowed_cpus, check_cores, parse_cores, parse_groups, wors
 use std::process::ExitCode;
 use std::time::Duration;
 
+// Kills wait for the end of a task's malloc or free, so no allocator lock is left held.
+pip_core::guard_allocator!();
+
 /// Run programs as PiP tasks in one address space.
 ///
 /// Each `:`-separated group runs N copies of a program (MPMD, as PiP's pip-exec does):
