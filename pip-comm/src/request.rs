@@ -83,7 +83,7 @@ use crate::p2p::{status_sized, AnyProcess, Process};
 use crate::watchdog::What;
 use crate::world::Group;
 use crate::{Error, Rank, Result, Status, Tag, ANY_TAG};
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::marker::PhantomData;
 use std::rc::Rc;
 
@@ -193,11 +193,16 @@ impl Op {
     }
 }
 
+/// The shortest operation list a scope sweeps.
+const MIN_SWEEP: usize = 64;
+
 /// Where non-blocking operations live: created by [`scope`], it lends its lifetime to every
 /// buffer of an operation issued in it, and completes (or cancels) them all before `scope`
 /// returns. See the [module documentation](self).
 pub struct Scope<'scope, 'env: 'scope> {
     ops: RefCell<Vec<Rc<Op>>>,
+    /// Sweep `ops` for finished operations when it reaches this length.
+    sweep_at: Cell<usize>,
     /// Invariant in both lifetimes, as `std::thread::Scope`.
     _scope: PhantomData<&'scope mut &'scope ()>,
     _env: PhantomData<&'env mut &'env ()>,
@@ -214,10 +219,14 @@ impl std::fmt::Debug for Scope<'_, '_> {
 impl Scope<'_, '_> {
     fn register(&self, op: Rc<Op>) {
         let mut ops = self.ops.borrow_mut();
-        // Forget operations that completed and were taken, so long loops stay small.
-        ops.retain(|o| {
-            Rc::strong_count(o) > 1 || !matches!(*o.state.borrow(), State::Complete(None))
-        });
+        // Forget operations that completed and were taken, so long loops stay small; only
+        // when the list has doubled since the last sweep, so registering stays O(1) amortised.
+        if ops.len() >= self.sweep_at.get() {
+            ops.retain(|o| {
+                Rc::strong_count(o) > 1 || !matches!(*o.state.borrow(), State::Complete(None))
+            });
+            self.sweep_at.set((2 * ops.len()).max(MIN_SWEEP));
+        }
         ops.push(op);
     }
 
@@ -227,6 +236,8 @@ impl Scope<'_, '_> {
         for op in ops {
             if unwinding {
                 op.cancel(|| Error::Cancelled);
+            } else if op.poll() {
+                // Already complete: nothing to wait for.
             } else if let Err(Error::Aborted { rank }) = wait_ops(&[&*op]) {
                 op.cancel(|| Error::Aborted { rank });
             }
@@ -273,6 +284,7 @@ where
     }
     let scope = Scope {
         ops: RefCell::new(Vec::new()),
+        sweep_at: Cell::new(MIN_SWEEP),
         _scope: PhantomData,
         _env: PhantomData,
     };
@@ -365,16 +377,27 @@ fn wait_ops(ops: &[&Op]) -> Result<()> {
     wait_ops_until(ops, |done| done.iter().all(|&d| d)).map(|_| ())
 }
 
-/// Waits until `enough` holds for the completion flags of `ops`; returns the flags.
-fn wait_ops_until(ops: &[&Op], enough: impl Fn(&[bool]) -> bool) -> Result<Vec<bool>> {
+/// Completion flags of up to this many operations live on the stack (no allocation per wait).
+const INLINE_FLAGS: usize = 16;
+
+/// Waits until `enough` holds for the completion flags of `ops`; returns the index of the
+/// first complete one (`None` for no operations).
+fn wait_ops_until(ops: &[&Op], enough: impl Fn(&[bool]) -> bool) -> Result<Option<usize>> {
     let Some(first) = ops.first() else {
-        return Ok(Vec::new());
+        return Ok(None);
     };
     let ep = &first.ep;
     if ops.iter().any(|o| !Rc::ptr_eq(&o.ep, ep)) {
         return Err(Error::MixedWorlds);
     }
-    let mut done = vec![false; ops.len()];
+    let mut inline = [false; INLINE_FLAGS];
+    let mut heap = Vec::new();
+    let done: &mut [bool] = if ops.len() <= INLINE_FLAGS {
+        &mut inline[..ops.len()]
+    } else {
+        heap.resize(ops.len(), false);
+        &mut heap
+    };
     let r = ep.wait_until(
         What::Requests(ops.len()),
         true,
@@ -383,12 +406,12 @@ fn wait_ops_until(ops: &[&Op], enough: impl Fn(&[bool]) -> bool) -> Result<Vec<b
             for (d, op) in done.iter_mut().zip(ops) {
                 *d = *d || op.poll();
             }
-            enough(&done).then_some(())
+            enough(done).then_some(())
         },
         || ops.iter().any(|o| o.ready()),
     );
     match r {
-        Ok(()) => Ok(done),
+        Ok(()) => Ok(done.iter().position(|&d| d)),
         Err(e) => {
             let rank = match e {
                 Error::Aborted { rank } => rank,
@@ -452,8 +475,8 @@ pub fn wait_any(requests: &mut Vec<Request<'_>>) -> Option<(usize, Result<Status
     }
     let ops: Vec<&Op> = requests.iter().map(|r| &*r.op).collect();
     match wait_ops_until(&ops, |done| done.iter().any(|&d| d)) {
-        Ok(done) => {
-            let i = done.iter().position(|&d| d).expect("one is complete");
+        Ok(first) => {
+            let i = first.expect("one is complete");
             let r = requests.remove(i);
             Some((i, r.op.take()))
         }
@@ -665,5 +688,34 @@ impl AnyProcess<'_> {
         tag: Tag,
     ) -> Result<Request<'scope>> {
         self.any().immediate_receive_into_with_tag(scope, buf, tag)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_loop_of_requests_keeps_the_scope_small() {
+        crate::run(1, |world| {
+            let me = world.this_process();
+            let mut inbox = vec![0u32; 10_000];
+            scope(|scope| {
+                let mut longest = 0;
+                for (i, slot) in inbox.iter_mut().enumerate() {
+                    me.send(&(i as u32)).unwrap();
+                    // Waited for at once: done with, so a sweep may forget it.
+                    let r = me.immediate_receive_into(scope, slot).unwrap();
+                    assert_eq!(r.wait().unwrap().count, 1);
+                    longest = longest.max(scope.ops.borrow().len());
+                }
+                assert!(
+                    longest <= 2 * MIN_SWEEP,
+                    "the scope held {longest} operations"
+                );
+            });
+            assert!(inbox.iter().enumerate().all(|(i, &v)| v == i as u32));
+        })
+        .unwrap();
     }
 }
