@@ -101,11 +101,10 @@ fn killing_tasks_inside_malloc_never_hangs_the_root() {
     kill_tasks_inside_malloc(pip_core::Mode::Thread, 20);
 }
 
-/// The same in process mode. Known to fail: a process-mode task is killed with SIGKILL, which
-/// cannot wait for the allocator, and in shared-libc isolation it shares glibc's arenas with
-/// the root (see `pip_core::alloc_guard`, "Limits"). Run it with `--ignored`.
+/// The same in process mode: the root's SIGKILL reaches the child as the kill signal, which
+/// also waits for the allocator (the child shares glibc's arenas with the root in shared-libc
+/// isolation).
 #[test]
-#[ignore = "known limit: SIGKILL of a process-mode task inside malloc can leave a shared arena locked"]
 fn killing_process_mode_tasks_inside_malloc_never_hangs_the_root() {
     kill_tasks_inside_malloc(pip_core::Mode::Process, 20);
 }

@@ -29,8 +29,11 @@
 //!
 //! * Only a root *executable* can carry the guard: the symbols must be the first `malloc` in
 //!   the process's lookup order. `pip-exec` has it.
-//! * Process-mode tasks are killed with `SIGKILL`, which cannot wait; a process-mode task
-//!   killed inside the allocator can still leave a shared arena locked.
+//! * A process-mode task is a process of its own, and `SIGKILL` cannot wait. So the root sends
+//!   it pip-core's kill signal instead, to its main thread; the handler (kept in the child)
+//!   waits for the allocator as above, then ends the child with `SIGKILL`. If the child blocks
+//!   that signal or replaced its handler, the root sends `SIGKILL` itself, allocator or not.
+//!   Threads that a task created are not covered.
 //! * Other glibc locks (stdio's `FILE` locks, for one) are not covered: a task killed inside
 //!   `printf` leaves that stream locked.
 //! * `namespace` isolation does not need it: each task has its own libc and heap.

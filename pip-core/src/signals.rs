@@ -22,8 +22,12 @@
 //! as in any threaded program. Threads that a task creates itself are not tasks: a fault there
 //! ends the process.
 
-use std::sync::atomic::{AtomicPtr, Ordering};
+use std::sync::atomic::{AtomicI32, AtomicPtr, Ordering};
 use std::sync::Once;
+
+/// The pid of the process that installed the handler (the root): a process-mode task's child
+/// runs the same handler code under another pid.
+static ROOT_PID: AtomicI32 = AtomicI32::new(0);
 
 /// The signal [`Root::kill`](crate::Root::kill) sends for `SIGKILL` (which would kill the whole
 /// process): `SIGRTMAX - 3`. The task is reported as killed by `SIGKILL`.
@@ -66,6 +70,8 @@ static PREVIOUS: [AtomicPtr<libc::sigaction>; NSIG] =
 pub(crate) fn install() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
+        // SAFETY: getpid cannot fail.
+        ROOT_PID.store(unsafe { libc::getpid() }, Ordering::Relaxed);
         let all = FAULTS
             .iter()
             .chain(TERMINATING.iter())
@@ -95,9 +101,13 @@ pub(crate) fn install() {
 
 /// In a process-mode task's child: gives back every disposition pip-core changed, so that the
 /// task, a process of its own, gets the ordinary process behaviour (a fault or `SIGTERM` ends
-/// just that process, which the root sees through `wait4`).
+/// just that process, which the root sees through `wait4`). The kill signal keeps pip-core's
+/// handler, which ends the child with `SIGKILL` once it is outside the allocator.
 pub(crate) fn restore_in_child() {
     for (sig, prev) in PREVIOUS.iter().enumerate() {
+        if sig as i32 == kill_signal() {
+            continue; // Kept: the root's SIGKILL reaches the child as the kill signal.
+        }
         let prev = prev.load(Ordering::Acquire);
         // SAFETY: PREVIOUS holds leaked sigaction records saved by `install`.
         if let Some(prev) = unsafe { prev.as_ref() } {
@@ -115,10 +125,21 @@ fn thread_directed(info: &libc::siginfo_t) -> bool {
 }
 
 extern "C" fn handler(sig: i32, info: *mut libc::siginfo_t, ctx: *mut libc::c_void) {
-    if sig == kill_signal() && crate::alloc_guard::defer_kill() {
-        // Inside malloc or free: the kill is delivered again when the call is done (see
-        // crate::alloc_guard), so that no allocator lock is left held.
-        return;
+    if sig == kill_signal() {
+        if crate::alloc_guard::defer_kill() {
+            // Inside malloc or free: the kill is delivered again when the call is done (see
+            // crate::alloc_guard), so that no allocator lock is left held.
+            return;
+        }
+        // SAFETY: getpid cannot fail.
+        let me = unsafe { libc::getpid() };
+        if me != ROOT_PID.load(Ordering::Relaxed) {
+            // A process-mode task's child (see `Root::kill`): end its whole process, as the
+            // SIGKILL it stands for would have.
+            // SAFETY: kill(2) of our own process; async-signal-safe.
+            unsafe { libc::kill(me, libc::SIGKILL) };
+            return;
+        }
     }
     // SAFETY: the kernel passes a valid siginfo for SA_SIGINFO handlers.
     let directed = unsafe { info.as_ref() }.is_some_and(thread_directed);

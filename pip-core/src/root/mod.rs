@@ -506,8 +506,10 @@ impl Root {
     /// the program does not handle) ends only that task, reported as [`ExitStatus::Signaled`].
     /// `SIGKILL` cannot be aimed at one thread, so it is delivered as
     /// [`kill_signal`](crate::signals::kill_signal) and reported as `SIGKILL`. Process mode
-    /// (`kill`): the task is a process, so the signal acts on it as on any process. Signal 0
-    /// only checks that the task runs.
+    /// (`kill`): the task is a process, so the signal acts on it as on any process; `SIGKILL`
+    /// is sent as the kill signal to the task's main thread, which ends it with `SIGKILL` at
+    /// once, or after the allocator call it is in when the root carries
+    /// [`guard_allocator!`](crate::guard_allocator). Signal 0 only checks that the task runs.
     ///
     /// Errors: [`Error::InvalidPipid`], [`Error::NotRunning`].
     pub fn kill(&self, pipid: usize, signal: i32) -> Result<()> {

@@ -108,8 +108,19 @@ impl RootState {
     pub(super) fn signal_task(&self, slot: &TaskSlot, signal: i32) -> std::io::Result<()> {
         let target = slot.tid.load(Ordering::Acquire);
         if self.mode == Mode::Process {
-            // SAFETY: plain kill(2) of the task's own process.
-            match unsafe { libc::kill(target, signal) } {
+            // SIGKILL goes as the kill signal to the child's main thread, whose handler waits
+            // for the end of an allocator call and then kills the child with SIGKILL (see
+            // crate::alloc_guard); but only if that signal can get through, else SIGKILL
+            // itself, which always can.
+            let r = if signal == libc::SIGKILL && catches_kill_signal(target) {
+                let sig = crate::signals::kill_signal();
+                // SAFETY: tgkill of the child's main thread (its tid is its pid).
+                unsafe { libc::syscall(libc::SYS_tgkill, target, target, sig) as i32 }
+            } else {
+                // SAFETY: plain kill(2) of the task's own process.
+                unsafe { libc::kill(target, signal) }
+            };
+            match r {
                 0 => Ok(()),
                 _ => Err(std::io::Error::last_os_error()),
             }
@@ -165,4 +176,20 @@ pub(crate) fn interrupt(sig: i32) -> bool {
         }
         _ => false,
     }
+}
+
+/// True if process `pid` has a handler for the kill signal and does not block it (from
+/// `/proc/PID/status`), so that the signal is sure to arrive and end it.
+fn catches_kill_signal(pid: i32) -> bool {
+    let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) else {
+        return false;
+    };
+    let bit = 1u64 << (crate::signals::kill_signal() - 1);
+    let mask = |key: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(key))
+            .and_then(|v| u64::from_str_radix(v.trim(), 16).ok())
+    };
+    matches!((mask("SigCgt:"), mask("SigBlk:")), (Some(c), Some(b)) if c & bit != 0 && b & bit == 0)
 }
