@@ -277,3 +277,65 @@ fn a_c_tasks_exit_does_not_run_the_roots_atexit_handlers() {
     );
     root.fin().unwrap();
 }
+
+/// A root that is killed takes its process-mode tasks with it: they are processes of their own,
+/// and would otherwise run on in an address space that nobody waits for.
+#[test]
+fn tasks_end_with_a_killed_root() {
+    let mut job = support::start(
+        std::process::Command::new(pip_exec())
+            .args(["--mode", "process", "-n", "2"])
+            .arg(test_tasks())
+            .arg("sleep"),
+    );
+    let root = job.pid();
+    // The tasks are the root's child processes.
+    let children = || -> Vec<i32> {
+        std::fs::read_dir(format!("/proc/{root}/task"))
+            .map(|d| {
+                d.flatten()
+                    .flat_map(|t| {
+                        std::fs::read_to_string(t.path().join("children"))
+                            .unwrap_or_default()
+                            .split_whitespace()
+                            .filter_map(|p| p.parse().ok())
+                            .collect::<Vec<i32>>()
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let deadline = std::time::Instant::now() + support::HANG_LIMIT;
+    let tasks = loop {
+        let c = children();
+        if c.len() == 2 {
+            break c;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the tasks never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    // SIGKILL to the root alone.
+    job.child.kill().unwrap();
+    job.child.wait().unwrap();
+    // Each task is gone, or a zombie waiting for init to reap it.
+    let alive = |p: i32| {
+        std::fs::read_to_string(format!("/proc/{p}/stat"))
+            .ok()
+            .and_then(|s| {
+                s.rsplit(')')
+                    .next()
+                    .map(|r| r.trim_start().starts_with('Z'))
+            })
+            .is_some_and(|zombie| !zombie)
+    };
+    while tasks.iter().any(|&p| alive(p)) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "process-mode tasks {tasks:?} outlived their root"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}

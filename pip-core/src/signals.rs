@@ -29,6 +29,11 @@ use std::sync::Once;
 /// runs the same handler code under another pid.
 static ROOT_PID: AtomicI32 = AtomicI32::new(0);
 
+/// The root's pid (0 before `install`).
+pub(crate) fn root_pid() -> i32 {
+    ROOT_PID.load(Ordering::Relaxed)
+}
+
 /// The signal [`Root::kill`](crate::Root::kill) sends for `SIGKILL` (which would kill the whole
 /// process): `SIGRTMAX - 3`. The task is reported as killed by `SIGKILL`.
 pub fn kill_signal() -> i32 {

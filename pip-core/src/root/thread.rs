@@ -368,11 +368,28 @@ extern "C" fn child_main(arg: *mut c_void) -> c_int {
     // SAFETY: `arg` is the host's TaskStart, alive until the host's wait4 returns.
     let start = unsafe { &mut *(arg as *mut TaskStart) };
     crate::signals::restore_in_child();
+    end_with_the_root();
     register_rseq();
     close_cloexec_fds();
     start.slot.process_start.store(arg, Ordering::Release);
     let code = run_task(start);
     after_and_flush(start, code)
+}
+
+/// Makes the child die with the root: a process-mode task is a process of its own, so a root
+/// that is killed (or aborts) would otherwise leave it running, in an address space nobody
+/// waits for any more. `PR_SET_PDEATHSIG` fires when the host thread ends, which it does only
+/// after the child, or with the whole root.
+fn end_with_the_root() {
+    let root = crate::signals::root_pid();
+    // SAFETY: getppid cannot fail; prctl(PR_SET_PDEATHSIG) only sets a per-process value.
+    unsafe {
+        libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+        if libc::getppid() != root {
+            // The root ended before the request took effect.
+            libc::_exit(128 + libc::SIGKILL);
+        }
+    }
 }
 
 /// Registers, for the child, the restartable-sequences area glibc keeps in the borrowed thread
