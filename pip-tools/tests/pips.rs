@@ -46,10 +46,21 @@ struct Job {
 impl Job {
     /// Starts `pip-exec ARGS` and waits until `n` task threads named `*|suffix` run.
     fn start(args: &[&str], suffix: &str, n: usize) -> Job {
+        Job::start_with(args, suffix, n, |_| {})
+    }
+
+    /// [`Job::start`], with `prepare` adjusting the command first.
+    fn start_with(
+        args: &[&str],
+        suffix: &str,
+        n: usize,
+        prepare: impl FnOnce(&mut Command),
+    ) -> Job {
         let mut c = Command::new(tool("pip-exec"));
         c.args(args)
             .env_remove("PIP_MODE")
             .env_remove("PIP_STOP_ON_START");
+        prepare(&mut c);
         let mut run = start(&mut c);
         let pid = run.pid();
         // Thread-mode tasks are named `<digit>|prog`; process-mode tasks' host threads
@@ -410,6 +421,56 @@ fn shared_and_private_fd_tables_are_grouped() {
     let rows = rows(job.pid);
     assert_eq!(str_of(&rows[1]["fd_table"]), "private");
     assert_eq!(str_of(&rows[2]["fd_table"]), "shared");
+}
+
+#[test]
+fn an_fd_inherited_into_private_tables_is_reported() {
+    use std::os::unix::process::CommandExt;
+    let tasks = s(&example("test_tasks"));
+    let dir = std::env::temp_dir().join(format!("pips-leak-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let leak = dir.join("leaked.log");
+    let path = std::ffi::CString::new(leak.to_str().unwrap()).unwrap();
+    let job = Job::start_with(
+        &["-n", "2", "--private-fds", &tasks, "sleep"],
+        "test_tasks",
+        2,
+        move |c| {
+            // SAFETY: runs in the forked child before exec: open, dup2 and close are
+            // async-signal-safe, and `path` was made before the fork.
+            unsafe {
+                c.pre_exec(move || {
+                    let fd = libc::open(path.as_ptr(), libc::O_WRONLY | libc::O_CREAT, 0o600);
+                    if fd < 0 || libc::dup2(fd, 57) < 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                    libc::close(fd);
+                    Ok(())
+                });
+            }
+        },
+    );
+    let v = fds_json(job.pid, &[]);
+    let warnings: Vec<&Value> = v["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|w| w["kind"] == "fd-inherited" && str_of(&w["text"]).starts_with("fd 57 "))
+        .collect();
+    assert_eq!(warnings.len(), 1, "{}", v["warnings"]);
+    let text = str_of(&warnings[0]["text"]);
+    assert!(
+        text.contains("leaked.log") && text.contains("task 0") && text.contains("task 1"),
+        "{text}"
+    );
+    // pip-core's own files are never reported.
+    assert!(
+        !v["warnings"].to_string().contains("/memfd:pip-"),
+        "{}",
+        v["warnings"]
+    );
+    drop(job);
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

@@ -29,10 +29,12 @@
 //! readers see end-of-file only when all of them close, so the holders are named (the usual
 //! forgotten `close` after `fork`/`dup2`, or a table copied at spawn). A reader blocked in `read`
 //! on the pipe right now is said so (from `wchan` and, when readable, `syscall`).
-//! An "fd leaked into a task that never uses it" is *not* reported: procfs records no use of an
-//! fd (no access time, no counter), so "never used" cannot be told honestly. What is reported
-//! instead, in JSON, is whether a slot of another table has the same fd number and OFD as the
-//! root's table (`also_in_root`): inherited at spawn or fork, not opened by the task.
+//! Leaked fds: procfs records no use of an fd (no access time, no counter), so "never used"
+//! cannot be told for sure. What can be told is that a slot of another table has the same fd
+//! number and OFD as the root's table (`also_in_root` in JSON): inherited at spawn or fork, not
+//! opened by the task. Such an fd, other than stdio and pip-core's own task images and wait
+//! board, is reported (`fd-inherited`) as a possible leak, once per fd: each table that keeps it
+//! keeps the file open (a pipe's write end kept this way also stops its readers' end-of-file).
 //!
 //! Threads and fds that vanish during the snapshot are skipped (and counted in `errors`), never
 //! a failure; tables that may not be read are listed in `errors` with the reason.
@@ -342,8 +344,9 @@ impl Vnode {
 /// A problem the snapshot shows.
 #[derive(Debug, Clone)]
 pub struct Warning {
-    /// `pipe-self-writer` (a reader holds a write end itself) or `pipe-eof` (write ends in
-    /// several tables).
+    /// `pipe-self-writer` (a reader holds a write end itself), `pipe-eof` (write ends in
+    /// several tables) or `fd-inherited` (an fd a table holds only because it copied the
+    /// root's: a possible leak).
     pub kind: &'static str,
     /// Index of the vnode concerned.
     pub vnode: usize,
@@ -743,6 +746,7 @@ pub fn snapshot(holders: &[Holder], tracker: &mut Tracker) -> Snapshot {
     }
     // Slots refer to tables by index; keep the vector in index order (ids may differ).
     snap.warnings = pipe_warnings(&snap);
+    snap.warnings.extend(inherited_warnings(&snap));
     snap.elapsed = t0.elapsed();
     snap
 }
@@ -851,6 +855,54 @@ pub fn pipe_warnings(snap: &Snapshot) -> Vec<Warning> {
         }
     }
     out
+}
+
+/// Files pip-core itself keeps open in the root (task images, the wait board): inherited by
+/// every private table, never a leak of the program's.
+fn is_pip_core_file(name: &str) -> bool {
+    name.starts_with("/memfd:pip-task:") || name.starts_with("/memfd:pip-rs-waits")
+}
+
+/// Possible leaks: fds that other tables hold only because they inherited the root's (see the
+/// module documentation).
+pub fn inherited_warnings(snap: &Snapshot) -> Vec<Warning> {
+    // fd -> the tables (other than the root's) that inherited it.
+    let mut by_fd: std::collections::BTreeMap<i32, (usize, Vec<usize>)> = Default::default();
+    for (t, table) in snap.tables.iter().enumerate() {
+        for slot in table.fds.iter().filter(|s| s.also_in_root && s.fd > 2) {
+            let vnode = snap.ofds[slot.ofd].vnode;
+            if is_pip_core_file(&snap.vnodes[vnode].name) {
+                continue;
+            }
+            by_fd
+                .entry(slot.fd)
+                .or_insert((slot.ofd, Vec::new()))
+                .1
+                .push(t);
+        }
+    }
+    by_fd
+        .into_iter()
+        .map(|(fd, (ofd, tables))| {
+            let o = &snap.ofds[ofd];
+            let v = &snap.vnodes[o.vnode];
+            let holders: Vec<String> = tables
+                .iter()
+                .map(|&t| format!("{} ({})", snap.tables[t].name(), snap.tables[t].holders_text()))
+                .collect();
+            Warning {
+                kind: "fd-inherited",
+                vnode: o.vnode,
+                text: format!(
+                    "fd {fd} ({} {}, {}) was inherited from the root by {}: if they do not use it, it is leaked and keeps the file open; close it there, or open it close-on-exec",
+                    v.kind.as_str(),
+                    v.name,
+                    o.access.as_str(),
+                    holders.join(", ")
+                ),
+            }
+        })
+        .collect()
 }
 
 /// Decodes open flags for display: `O_WRONLY|O_APPEND|O_NONBLOCK`.
