@@ -453,3 +453,62 @@ fn libpip_exports_the_api() {
         header.contains("static inline int pip_named_export(void *exp, const char *format, ...)")
     );
 }
+
+#[test]
+fn task_spawn_with_a_program_struct_and_a_hook_struct() {
+    let p = build("hooks", &[]);
+    run_program(&p, &[], &[]).assert_ok("hooks: ok");
+}
+
+/// `scripts/install-capi` lays out PREFIX/{bin/pipcc, lib/libpip.so, include/pip/*.h}; the
+/// installed pipcc uses the installed library and headers, and its programs run from anywhere.
+#[test]
+fn an_installed_tree_builds_and_runs_programs() {
+    let prefix = build_dir().join("installed");
+    let _ = std::fs::remove_dir_all(&prefix);
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/install-capi");
+    let out = support::run(
+        Command::new(&script)
+            .arg("--from")
+            .arg(target_dir())
+            .arg(&prefix),
+    );
+    assert_eq!(out.code, Some(0), "{}", out.all());
+    for f in [
+        "bin/pipcc",
+        "lib/libpip.so",
+        "include/pip/pip.h",
+        "include/pip/pip_clone.h",
+        "include/pip/pip_machdep.h",
+    ] {
+        assert!(prefix.join(f).exists(), "{f} not installed: {}", out.all());
+    }
+    let pipcc = prefix.join("bin/pipcc");
+    let whereis = support::run(Command::new(&pipcc).arg("--where"));
+    let lib = prefix.join("lib").canonicalize().unwrap();
+    let include = prefix.join("include").canonicalize().unwrap();
+    assert!(
+        whereis.stdout.contains(lib.to_str().unwrap())
+            && whereis.stdout.contains(include.to_str().unwrap()),
+        "{}",
+        whereis.all()
+    );
+    let exe = prefix.join("self_spawn");
+    let cc = support::run(
+        Command::new(&pipcc)
+            .arg(format!("-I{}", c_dir().display()))
+            .arg("-o")
+            .arg(&exe)
+            .arg(c_dir().join("self_spawn.c")),
+    );
+    assert_eq!(cc.code, Some(0), "{}", cc.all());
+    run_program(&exe, &["3"], &[]).assert_ok("self_spawn: ok");
+    // The program finds the installed libpip.so through its rpath.
+    let needed = std::fs::read(&exe).unwrap();
+    let rpath = lib.to_str().unwrap().as_bytes();
+    assert!(
+        needed.windows(rpath.len()).any(|w| w == rpath),
+        "no rpath to {}",
+        lib.display()
+    );
+}
