@@ -334,11 +334,269 @@ fn run() -> i32 {
             // holds the only write end.
             unsafe { libc::read(fds[0], b.as_mut_ptr().cast(), 1) as i32 }
         }
+        // chdir <start> <to>: checks that the task starts in <start>, then moves to <to>.
+        "chdir" => {
+            let start = std::env::current_dir().unwrap();
+            if start != std::path::Path::new(&arg(2)) {
+                eprintln!("started in {}", start.display());
+                return 1;
+            }
+            if std::env::set_current_dir(arg(3)).is_err()
+                || std::env::current_dir().unwrap() != std::path::Path::new(&arg(3))
+            {
+                return 2;
+            }
+            0
+        }
+        // Exit code 1 if SIGUSR2 is blocked on entry, 0 if not.
+        "usr2_blocked" => i32::from(usr2_blocked()),
+        // Blocks SIGUSR2, says so through aux (an AtomicI32 set to 1), and returns 0 once a
+        // SIGUSR2 is pending (1 after 20 s without one).
+        "block_usr2" => {
+            // SAFETY: sigset set-up and sigprocmask on the task's own (only) thread.
+            unsafe {
+                let mut set: libc::sigset_t = std::mem::zeroed();
+                libc::sigemptyset(&mut set);
+                libc::sigaddset(&mut set, libc::SIGUSR2);
+                libc::sigprocmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+            }
+            if !usr2_blocked() {
+                return 3;
+            }
+            // SAFETY: the test passes an AtomicI32 that outlives the task.
+            unsafe { &*(pip_core::aux().unwrap() as *const std::sync::atomic::AtomicI32) }
+                .store(1, Ordering::SeqCst);
+            for _ in 0..2000 {
+                // SAFETY: sigpending writes the pending set.
+                let pending = unsafe {
+                    let mut set: libc::sigset_t = std::mem::zeroed();
+                    libc::sigpending(&mut set);
+                    libc::sigismember(&set, libc::SIGUSR2) == 1
+                };
+                if pending {
+                    return 0;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            1
+        }
+        // cloexec_fds <fd> <plain fd> <path>: 0 if <fd> is closed and <plain fd> is open on
+        // <path>; 1 if <fd> is open, 2 if <plain fd> is not open on <path>.
+        "cloexec_fds" => {
+            let (fd, plain): (i32, i32) = (arg(2).parse().unwrap(), arg(3).parse().unwrap());
+            // SAFETY: F_GETFD on a descriptor number, open or not.
+            let (r, e) = unsafe {
+                (
+                    libc::fcntl(fd, libc::F_GETFD),
+                    std::io::Error::last_os_error().raw_os_error(),
+                )
+            };
+            if r != -1 || e != Some(libc::EBADF) {
+                eprintln!("close-on-exec fd {fd}: F_GETFD gave {r} ({e:?})");
+                return 1;
+            }
+            let link = std::fs::read_link(format!("/proc/self/fd/{plain}"));
+            if link.as_deref().ok() != Some(std::path::Path::new(&arg(4))) {
+                eprintln!("fd {plain} is {link:?}");
+                return 2;
+            }
+            0
+        }
+        // fd_owner <path>: opens <path>, exports the fd number as "fd" and waits at the root's
+        // barrier (while its peer looks) with the file still open.
+        "fd_owner" => {
+            static FD: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(-1);
+            let path = std::ffi::CString::new(arg(2)).unwrap();
+            // SAFETY: opening a file read-only with a valid C string.
+            let fd = unsafe { libc::open(path.as_ptr(), libc::O_RDONLY) };
+            if fd < 0 {
+                return 1;
+            }
+            FD.store(fd, Ordering::SeqCst);
+            let addr =
+                &FD as *const std::sync::atomic::AtomicI32 as *mut std::sync::atomic::AtomicI32;
+            pip_core::named_export("fd", addr).unwrap();
+            barrier().wait();
+            // SAFETY: closing our own descriptor.
+            unsafe { libc::close(fd) };
+            0
+        }
+        // fd_peer <owner pipid> <path>: imports the owner's fd number; 0 if that number is not
+        // open on <path> in this task's table, 1 if it is.
+        "fd_peer" => {
+            let from: usize = arg(2).parse().unwrap();
+            let fd: *mut std::sync::atomic::AtomicI32 =
+                pip_core::named_import(PipId::Task(from), "fd").unwrap();
+            // SAFETY: the owner's static lives as long as its image: forever.
+            let fd = unsafe { &*fd }.load(Ordering::SeqCst);
+            let link = std::fs::read_link(format!("/proc/self/fd/{fd}"));
+            let seen = link.as_deref().ok() == Some(std::path::Path::new(&arg(3)));
+            barrier().wait();
+            if seen {
+                eprintln!("task {} sees task {from}'s fd {fd}", me());
+                1
+            } else {
+                0
+            }
+        }
+        // A thread of the task faults (SIGSEGV); 3 if the task survives that.
+        "thread_segv" => {
+            let _ = std::thread::spawn(segfault).join();
+            3
+        }
+        // Kernel-raised faults: SIGBUS (a read past the end of a mapped empty file), SIGFPE
+        // (integer division by zero), SIGILL (an undefined instruction). 3 if the task survives,
+        // 4 where this architecture has no such fault.
+        "sigbus" => {
+            // SAFETY: an empty memfd mapped for one page; reading it faults with SIGBUS.
+            unsafe {
+                let fd = libc::memfd_create(c"pip-rs-sigbus".as_ptr(), 0);
+                let p = libc::mmap(
+                    std::ptr::null_mut(),
+                    4096,
+                    libc::PROT_READ,
+                    libc::MAP_SHARED,
+                    fd,
+                    0,
+                );
+                if fd < 0 || p == libc::MAP_FAILED {
+                    return 2;
+                }
+                std::ptr::read_volatile(p as *const u8);
+            }
+            3
+        }
+        "sigfpe" => {
+            #[cfg(target_arch = "x86_64")]
+            {
+                let q: u64;
+                // SAFETY: not safe at all: divides by zero to raise SIGFPE.
+                unsafe {
+                    std::arch::asm!(
+                        "div {d}",
+                        d = in(reg) std::hint::black_box(0u64),
+                        inout("rax") 1u64 => q,
+                        inout("rdx") 0u64 => _,
+                    )
+                };
+                std::hint::black_box(q);
+                3
+            }
+            #[cfg(not(target_arch = "x86_64"))]
+            4
+        }
+        "sigill" => {
+            // SAFETY: not safe at all: an undefined instruction, to raise SIGILL.
+            #[cfg(target_arch = "x86_64")]
+            unsafe {
+                std::arch::asm!("ud2")
+            };
+            #[cfg(target_arch = "aarch64")]
+            unsafe {
+                std::arch::asm!("udf #0")
+            };
+            3
+        }
+        // stack <KiB>: leaves the size pthread_getattr_np reports for this thread's stack in
+        // the aux AtomicU64 (if any) and prints it, then recurses through <KiB> of stack.
+        "stack" => {
+            // SAFETY: pthread_getattr_np fills an attribute object for the calling thread,
+            // destroyed after use.
+            let size = unsafe {
+                let mut attr: libc::pthread_attr_t = std::mem::zeroed();
+                if libc::pthread_getattr_np(libc::pthread_self(), &mut attr) != 0 {
+                    return 2;
+                }
+                let (mut addr, mut size) = (std::ptr::null_mut(), 0usize);
+                libc::pthread_attr_getstack(&attr, &mut addr, &mut size);
+                libc::pthread_attr_destroy(&mut attr);
+                size
+            };
+            println!("stack size {size}");
+            let out = pip_core::aux().unwrap() as *const AtomicU64;
+            if !out.is_null() {
+                // SAFETY: the test passes an AtomicU64 that outlives the task.
+                unsafe { &*out }.store(size as u64, Ordering::SeqCst);
+            }
+            let kib: usize = arg(2).parse().unwrap();
+            std::hint::black_box(recurse(kib / 16));
+            0
+        }
+        // try_import <pipid> <name>: a first try_named_import must find nothing; then exports
+        // "asked" and tries again until the name is there; returns its value.
+        "try_import" => {
+            static ASKED: AtomicU64 = AtomicU64::new(1);
+            let from = PipId::Task(arg(2).parse().unwrap());
+            match pip_core::try_named_import::<AtomicU64>(from, &arg(3)) {
+                Err(pip_core::Error::NotYetExported { .. }) => {}
+                other => {
+                    eprintln!("first try_named_import gave {other:?}");
+                    return 1;
+                }
+            }
+            pip_core::named_export("asked", &ASKED as *const AtomicU64 as *mut AtomicU64).unwrap();
+            for _ in 0..20_000 {
+                match pip_core::try_named_import::<AtomicU64>(from, &arg(3)) {
+                    // SAFETY: the exporter's static lives forever.
+                    Ok(p) => return unsafe { &*p }.load(Ordering::SeqCst) as i32,
+                    Err(pip_core::Error::NotYetExported { .. }) => {
+                        std::thread::sleep(std::time::Duration::from_millis(1))
+                    }
+                    Err(e) => {
+                        eprintln!("try_named_import gave {e}");
+                        return 100 + e.errno();
+                    }
+                }
+            }
+            2
+        }
+        // export_when_asked <pipid> <name> <value>: waits for <pipid>'s "asked", then exports
+        // <value> as <name>.
+        "export_when_asked" => {
+            let _: *mut AtomicU64 =
+                pip_core::named_import(PipId::Task(arg(2).parse().unwrap()), "asked").unwrap();
+            VALUE.store(arg(4).parse().unwrap(), Ordering::SeqCst);
+            pip_core::named_export(&arg(3), &VALUE as *const AtomicU64 as *mut AtomicU64).unwrap();
+            0
+        }
+        // Clears the parent-death signal (so that only an explicit kill ends this process-mode
+        // task), says so through aux (an AtomicI32 set to 1), and sleeps for up to 30 s.
+        "orphan_sleep" => {
+            // SAFETY: prctl(PR_SET_PDEATHSIG, 0) only clears a per-process value.
+            unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, 0) };
+            // SAFETY: the test passes an AtomicI32 that outlives the task.
+            unsafe { &*(pip_core::aux().unwrap() as *const std::sync::atomic::AtomicI32) }
+                .store(1, Ordering::SeqCst);
+            std::thread::sleep(std::time::Duration::from_secs(30));
+            0
+        }
         other => {
             eprintln!("test_tasks: unknown behaviour {other:?}");
             2
         }
     }
+}
+
+/// True if SIGUSR2 is blocked on the calling thread.
+fn usr2_blocked() -> bool {
+    // SAFETY: pthread_sigmask with a null new set only reads the mask.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::pthread_sigmask(libc::SIG_BLOCK, std::ptr::null(), &mut set);
+        libc::sigismember(&set, libc::SIGUSR2) == 1
+    }
+}
+
+/// Recurses `n` levels deep with 16 KiB of locals per level.
+#[inline(never)]
+fn recurse(n: usize) -> u64 {
+    let mut buf = [0u8; 16 << 10];
+    buf[n % buf.len()] = n as u8;
+    std::hint::black_box(&mut buf);
+    if n == 0 {
+        return buf[0] as u64;
+    }
+    recurse(n - 1) + std::hint::black_box(&buf)[n % 64] as u64
 }
 
 /// Two pthread mutexes and a barrier, shared by task 0 (which makes them) and task 1.
