@@ -155,6 +155,8 @@ fn a_signal_handler_of_a_task_is_its_own() {
     let _g = root_lock();
     let ready: &'static AtomicI32 = Box::leak(Box::new(AtomicI32::new(0)));
     let mut root = root(1);
+    // What the root has (pip-core's handler since init, or the program's own).
+    let before = usr1_disposition();
     let p = root
         .spawn(
             Spawn::program(test_tasks())
@@ -165,14 +167,29 @@ fn a_signal_handler_of_a_task_is_its_own() {
     while ready.load(Ordering::SeqCst) == 0 {
         std::thread::sleep(std::time::Duration::from_millis(5));
     }
-    // The root's own SIGUSR1 disposition is untouched by the task's handler.
-    // SAFETY: reading the current disposition only.
-    let mut old: libc::sigaction = unsafe { std::mem::zeroed() };
-    unsafe { libc::sigaction(libc::SIGUSR1, std::ptr::null(), &mut old) };
-    assert_ne!(old.sa_sigaction, libc::SIG_IGN);
+    // The root's own SIGUSR1 disposition is exactly what it was before the task installed
+    // its handler.
+    let now = usr1_disposition();
+    assert_eq!(
+        (now.sa_sigaction, now.sa_flags),
+        (before.sa_sigaction, before.sa_flags),
+        "the task's signal() changed the root's SIGUSR1 disposition"
+    );
     root.kill(p, libc::SIGUSR1).unwrap();
     assert_eq!(root.wait(p).unwrap(), ExitStatus::Exited(0));
+    let after = usr1_disposition();
+    assert_eq!(
+        (after.sa_sigaction, after.sa_flags),
+        (before.sa_sigaction, before.sa_flags)
+    );
     root.fin().unwrap();
+}
+
+fn usr1_disposition() -> libc::sigaction {
+    // SAFETY: sigaction with a null new action only reads the current one.
+    let mut old: libc::sigaction = unsafe { std::mem::zeroed() };
+    unsafe { libc::sigaction(libc::SIGUSR1, std::ptr::null(), &mut old) };
+    old
 }
 
 #[test]
@@ -338,4 +355,286 @@ fn tasks_end_with_a_killed_root() {
         );
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
+}
+
+#[test]
+fn a_tasks_chdir_moves_neither_the_root_nor_a_later_task() {
+    let _g = root_lock();
+    let scratch = support::Scratch::new("process-chdir");
+    let to = scratch.0.canonicalize().unwrap();
+    let home = std::env::current_dir().unwrap();
+    assert_ne!(home, to);
+    let mut root = root(2);
+    let p = root
+        .spawn(
+            Spawn::program(test_tasks())
+                .arg("chdir")
+                .arg(home.to_str().unwrap())
+                .arg(to.to_str().unwrap()),
+        )
+        .unwrap();
+    assert_eq!(root.wait(p).unwrap(), ExitStatus::Exited(0));
+    assert_eq!(
+        std::env::current_dir().unwrap(),
+        home,
+        "the task's chdir moved the root"
+    );
+    // A task started afterwards starts in the root's cwd, not where the first one went.
+    let q = root
+        .spawn(
+            Spawn::program(test_tasks())
+                .arg("cwd")
+                .arg(home.to_str().unwrap()),
+        )
+        .unwrap();
+    assert_eq!(root.wait(q).unwrap(), ExitStatus::Exited(0));
+    root.fin().unwrap();
+}
+
+/// True if SIGUSR2 is blocked on the calling thread.
+fn usr2_blocked_here() -> bool {
+    // SAFETY: pthread_sigmask with a null new set only reads the mask.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::pthread_sigmask(libc::SIG_BLOCK, std::ptr::null(), &mut set);
+        libc::sigismember(&set, libc::SIGUSR2) == 1
+    }
+}
+
+/// Blocks (or unblocks) SIGUSR2 on the calling thread.
+fn set_usr2_blocked(block: bool) {
+    // SAFETY: sigset set-up and pthread_sigmask on the calling thread.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, libc::SIGUSR2);
+        let how = if block {
+            libc::SIG_BLOCK
+        } else {
+            libc::SIG_UNBLOCK
+        };
+        libc::pthread_sigmask(how, &set, std::ptr::null_mut());
+    }
+}
+
+/// The blocked-signal mask (`SigBlk`) of each thread of this process whose name is `name`.
+fn blocked_masks_of_threads_named(name: &str) -> Vec<u64> {
+    std::fs::read_dir("/proc/self/task")
+        .unwrap()
+        .flatten()
+        .filter(|t| {
+            std::fs::read_to_string(t.path().join("comm")).is_ok_and(|c| c.trim_end() == name)
+        })
+        .filter_map(|t| {
+            let status = std::fs::read_to_string(t.path().join("status")).ok()?;
+            let v = status.lines().find_map(|l| l.strip_prefix("SigBlk:"))?;
+            u64::from_str_radix(v.trim(), 16).ok()
+        })
+        .collect()
+}
+
+#[test]
+fn a_tasks_signal_mask_is_its_own() {
+    let _g = root_lock();
+    let ready: &'static AtomicI32 = Box::leak(Box::new(AtomicI32::new(0)));
+    let mut root = root(3);
+    assert!(!usr2_blocked_here());
+    let p = root
+        .spawn(
+            Spawn::program(test_tasks())
+                .arg("block_usr2")
+                .aux(ready as *const AtomicI32 as *mut _),
+        )
+        .unwrap();
+    let deadline = std::time::Instant::now() + support::HANG_LIMIT;
+    while ready.load(Ordering::SeqCst) == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the task never got ready"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    // The task blocked SIGUSR2 in its own process: neither this thread nor the root-side host
+    // thread that lends it its TCB has it blocked.
+    assert!(
+        !usr2_blocked_here(),
+        "the task's sigprocmask reached the root"
+    );
+    let hosts = blocked_masks_of_threads_named(&format!("{p};test_tasks"));
+    assert_eq!(hosts.len(), 1, "the host thread of task {p}");
+    assert_eq!(
+        hosts[0] & (1 << (libc::SIGUSR2 - 1)),
+        0,
+        "the task's sigprocmask reached its host thread"
+    );
+    // The mask governs the task's process: a SIGUSR2 sent to it (default action: terminate)
+    // stays pending, which the task sees, and it returns 0.
+    root.kill(p, libc::SIGUSR2).unwrap();
+    assert_eq!(root.wait(p).unwrap(), ExitStatus::Exited(0));
+
+    // The other way: a task starts with the mask of the root thread that spawned it (as a
+    // forked process does), and what that thread blocks later does not reach it.
+    set_usr2_blocked(true);
+    let q = root
+        .spawn(Spawn::program(test_tasks()).arg("usr2_blocked"))
+        .unwrap();
+    let blocked_at_start = root.wait(q);
+    set_usr2_blocked(false);
+    assert_eq!(blocked_at_start.unwrap(), ExitStatus::Exited(1));
+    let r = root
+        .spawn(Spawn::program(test_tasks()).arg("usr2_blocked"))
+        .unwrap();
+    assert_eq!(root.wait(r).unwrap(), ExitStatus::Exited(0));
+    root.fin().unwrap();
+}
+
+#[test]
+fn close_on_exec_fds_are_closed_in_a_new_task() {
+    let _g = root_lock();
+    let scratch = support::Scratch::new("process-cloexec");
+    let (a, b) = (scratch.path("cloexec"), scratch.path("plain"));
+    std::fs::write(&a, "a").unwrap();
+    std::fs::write(&b, "b").unwrap();
+    let open = |path: &std::path::Path, flags: i32| {
+        let c = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
+        // SAFETY: opening a file read-only with a valid C string.
+        let fd = unsafe { libc::open(c.as_ptr(), libc::O_RDONLY | flags) };
+        assert!(fd >= 0, "open {}", path.display());
+        fd
+    };
+    let cloexec = open(&a, libc::O_CLOEXEC);
+    let plain = open(&b, 0);
+    let mut root = root(1);
+    let p = root
+        .spawn(Spawn::program(test_tasks()).args([
+            "cloexec_fds".to_string(),
+            cloexec.to_string(),
+            plain.to_string(),
+            b.to_str().unwrap().to_string(),
+        ]))
+        .unwrap();
+    let st = root.wait(p).unwrap();
+    // The root's own descriptors are untouched: the task closed its copies only.
+    // SAFETY: F_GETFD on descriptors this test opened.
+    let still_open = unsafe {
+        (
+            libc::fcntl(cloexec, libc::F_GETFD),
+            libc::fcntl(plain, libc::F_GETFD),
+        )
+    };
+    // SAFETY: closing the descriptors this test opened.
+    unsafe {
+        libc::close(cloexec);
+        libc::close(plain);
+    }
+    assert_eq!(
+        st,
+        ExitStatus::Exited(0),
+        "1: the close-on-exec fd was open in the task; 2: the plain fd was not"
+    );
+    assert_eq!(still_open, (libc::FD_CLOEXEC, 0), "the root's fds changed");
+    root.fin().unwrap();
+}
+
+#[test]
+fn a_file_one_task_opens_is_not_in_another_tasks_table() {
+    let _g = root_lock();
+    let scratch = support::Scratch::new("process-fd-peer");
+    let file = scratch.path("owned");
+    std::fs::write(&file, "x").unwrap();
+    let file = file.to_str().unwrap();
+    let barrier = Box::leak(Box::new(Barrier::new(2)));
+    let mut root = Root::builder(2)
+        .mode(Mode::Process)
+        .export(barrier as *mut Barrier)
+        .init()
+        .unwrap();
+    let owner = root
+        .spawn(Spawn::program(test_tasks()).args(["fd_owner", file]))
+        .unwrap();
+    let peer = root
+        .spawn(Spawn::program(test_tasks()).args(["fd_peer", &owner.to_string(), file]))
+        .unwrap();
+    assert_eq!(root.wait(owner).unwrap(), ExitStatus::Exited(0));
+    assert_eq!(
+        root.wait(peer).unwrap(),
+        ExitStatus::Exited(0),
+        "task {peer} saw task {owner}'s file in its fd table"
+    );
+    root.fin().unwrap();
+}
+
+#[test]
+fn a_fault_in_a_tasks_own_thread_ends_only_that_task() {
+    let _g = root_lock();
+    let mut root = root(3);
+    // Task 0 waits for an export that task 1 never makes: it sees task 1 end, and is told so,
+    // only if it still runs after task 1's fault.
+    let waiter = root
+        .spawn(Spawn::program(test_tasks()).args(["import", "1", "never"]))
+        .unwrap();
+    let faulter = root
+        .spawn(Spawn::program(test_tasks()).arg("thread_segv"))
+        .unwrap();
+    assert_eq!(faulter, 1);
+    assert_eq!(
+        root.wait(faulter).unwrap(),
+        ExitStatus::Signaled(libc::SIGSEGV)
+    );
+    assert_eq!(
+        root.wait(waiter).unwrap(),
+        ExitStatus::Exited(100 + libc::ECANCELED)
+    );
+    // The root goes on: it can still run a task.
+    let r = root
+        .spawn(Spawn::program(test_tasks()).args(["exit", "3"]))
+        .unwrap();
+    assert_eq!(root.wait(r).unwrap(), ExitStatus::Exited(3));
+    root.fin().unwrap();
+}
+
+#[test]
+fn a_tasks_return_and_exit_do_not_run_the_roots_atexit_handlers() {
+    use std::sync::atomic::AtomicBool;
+    static RAN: AtomicBool = AtomicBool::new(false);
+    extern "C" fn root_handler() {
+        RAN.store(true, Ordering::SeqCst);
+    }
+    // SAFETY: registers a handler that only stores to an atomic (it runs, harmlessly, when
+    // this test program ends).
+    unsafe { libc::atexit(root_handler) };
+    assert_eq!(run_one(&["exit", "4"]), ExitStatus::Exited(4));
+    assert!(
+        !RAN.load(Ordering::SeqCst),
+        "a task's return ran the root's atexit handler"
+    );
+    assert_eq!(run_one(&["call_exit", "5"]), ExitStatus::Exited(5));
+    assert!(
+        !RAN.load(Ordering::SeqCst),
+        "a Rust task's exit() ran the root's atexit handler"
+    );
+}
+
+#[test]
+fn kernel_faults_end_only_the_task() {
+    assert_eq!(run_one(&["sigbus"]), ExitStatus::Signaled(libc::SIGBUS));
+    #[cfg(target_arch = "x86_64")]
+    assert_eq!(run_one(&["sigfpe"]), ExitStatus::Signaled(libc::SIGFPE));
+    assert_eq!(run_one(&["sigill"]), ExitStatus::Signaled(libc::SIGILL));
+}
+
+#[test]
+fn a_large_stack_size_carries_a_deep_recursion() {
+    // 24 MiB of recursion overflows the default 8 MiB stack; with 64 MiB it fits.
+    let _g = root_lock();
+    let mut root = root(1);
+    let p = root
+        .spawn(
+            Spawn::program(test_tasks())
+                .args(["stack", "24576"])
+                .stack_size(64 << 20),
+        )
+        .unwrap();
+    assert_eq!(root.wait(p).unwrap(), ExitStatus::Exited(0));
+    root.fin().unwrap();
 }
