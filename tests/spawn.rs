@@ -345,3 +345,250 @@ fn exit_runs_the_tasks_destructors_and_after_hook() {
     assert_eq!(counter.load(Ordering::SeqCst), 11);
     root.fin().unwrap();
 }
+
+/// Runs a task that faults next to one that waits for it: the faulting task ends with `sig`,
+/// and the other one, still running, is told that it ended.
+fn fault_next_to_a_waiter(behaviour: &str, sig: i32) {
+    let _g = root_lock();
+    let mut root = Root::init(3).unwrap();
+    let waiter = root
+        .spawn(Spawn::program(test_tasks()).args(["import", "1", "never"]))
+        .unwrap();
+    let faulter = root
+        .spawn(Spawn::program(test_tasks()).arg(behaviour).pipid(1))
+        .unwrap();
+    assert_eq!(
+        root.wait(faulter).unwrap(),
+        ExitStatus::Signaled(sig),
+        "{behaviour}"
+    );
+    assert_eq!(
+        root.wait(waiter).unwrap(),
+        ExitStatus::Exited(100 + libc::ECANCELED),
+        "the task next to {behaviour}"
+    );
+    // The root goes on.
+    let r = root
+        .spawn(Spawn::program(test_tasks()).args(["exit", "3"]))
+        .unwrap();
+    assert_eq!(root.wait(r).unwrap(), ExitStatus::Exited(3));
+    root.fin().unwrap();
+}
+
+#[test]
+fn sigbus_from_the_kernel_ends_only_the_task() {
+    fault_next_to_a_waiter("sigbus", libc::SIGBUS);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn sigfpe_from_the_kernel_ends_only_the_task() {
+    fault_next_to_a_waiter("sigfpe", libc::SIGFPE);
+}
+
+#[test]
+fn sigill_from_the_kernel_ends_only_the_task() {
+    fault_next_to_a_waiter("sigill", libc::SIGILL);
+}
+
+#[test]
+fn stack_size_is_the_task_threads_stack() {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let _g = root_lock();
+    let size: &'static AtomicU64 = Box::leak(Box::new(AtomicU64::new(0)));
+    let mut root = Root::init(1).unwrap();
+    // 24 MiB of recursion overflows the default 8 MiB stack; with 64 MiB it fits.
+    let p = root
+        .spawn(
+            Spawn::program(test_tasks())
+                .args(["stack", "24576"])
+                .stack_size(64 << 20)
+                .aux(size as *const AtomicU64 as *mut std::ffi::c_void),
+        )
+        .unwrap();
+    assert_eq!(root.wait(p).unwrap(), ExitStatus::Exited(0));
+    let got = size.load(Ordering::SeqCst);
+    assert!(
+        ((63 << 20)..=(65 << 20)).contains(&got),
+        "pthread_getattr_np in the task reports a {got}-byte stack, not 64 MiB"
+    );
+    root.fin().unwrap();
+}
+
+#[test]
+fn pip_stacksize_sets_the_default_stack_size() {
+    let out = std::process::Command::new(pip_exec())
+        .env("PIP_STACKSIZE", "64m")
+        .env_remove("PIP_MODE")
+        .arg(test_tasks())
+        .args(["stack", "24576"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let got: u64 = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("stack size "))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no stack size in {stdout:?}"));
+    assert!(
+        ((63 << 20)..=(65 << 20)).contains(&got),
+        "PIP_STACKSIZE=64m gave a {got}-byte stack"
+    );
+}
+
+#[test]
+fn try_wait_any_returns_a_finished_task() {
+    let _g = root_lock();
+    let mut root = Root::init(2).unwrap();
+    let sleeper = root
+        .spawn(Spawn::program(test_tasks()).arg("sleep"))
+        .unwrap();
+    let quick = root
+        .spawn(Spawn::program(test_tasks()).args(["exit", "3"]))
+        .unwrap();
+    let poll = |root: &mut Root| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            if let Some(done) = root.try_wait_any().unwrap() {
+                return done;
+            }
+            assert!(std::time::Instant::now() < deadline, "no task ended");
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+    };
+    assert_eq!(poll(&mut root), (quick, ExitStatus::Exited(3)));
+    // Only the sleeper is left, and it runs until killed.
+    assert_eq!(root.try_wait_any().unwrap(), None);
+    root.kill(sleeper, libc::SIGKILL).unwrap();
+    assert_eq!(
+        poll(&mut root),
+        (sleeper, ExitStatus::Signaled(libc::SIGKILL))
+    );
+    assert!(matches!(root.try_wait_any(), Err(pip_core::Error::NoTasks)));
+    root.fin().unwrap();
+}
+
+#[test]
+fn try_named_import_says_not_yet_then_gives_the_address() {
+    let _g = root_lock();
+    let mut root = Root::init(2).unwrap();
+    // Task 0 finds nothing, exports "asked", and tries again until task 1, which waits for
+    // "asked", exports 55 as "val".
+    let importer = root
+        .spawn(Spawn::program(test_tasks()).args(["try_import", "1", "val"]))
+        .unwrap();
+    let exporter = root
+        .spawn(Spawn::program(test_tasks()).args(["export_when_asked", "0", "val", "55"]))
+        .unwrap();
+    assert_eq!(root.wait(exporter).unwrap(), ExitStatus::Exited(0));
+    assert_eq!(
+        root.wait(importer).unwrap(),
+        ExitStatus::Exited(55),
+        "1: the first try found something or failed otherwise; 2: never found it"
+    );
+    root.fin().unwrap();
+}
+
+/// When set, `root_abort_kills_the_tasks_and_aborts` runs as the aborting root (in a child
+/// process of the test) in the mode it names.
+const ABORT_CHILD: &str = "PIP_RS_TEST_ABORT_CHILD";
+
+#[test]
+fn root_abort_kills_the_tasks_and_aborts() {
+    if let Ok(mode) = std::env::var(ABORT_CHILD) {
+        abort_child(mode.parse().unwrap());
+    }
+    for mode in ["thread", "process"] {
+        let exe = std::env::current_exe().unwrap();
+        let mut cmd = std::process::Command::new(exe);
+        cmd.args([
+            "--exact",
+            "root_abort_kills_the_tasks_and_aborts",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(ABORT_CHILD, mode);
+        // SAFETY: setrlimit only, between fork and exec: no core file for the abort.
+        unsafe {
+            std::os::unix::process::CommandExt::pre_exec(&mut cmd, || {
+                let none = libc::rlimit {
+                    rlim_cur: 0,
+                    rlim_max: 0,
+                };
+                libc::setrlimit(libc::RLIMIT_CORE, &none);
+                Ok(())
+            });
+        }
+        // Output to a file, and a wait for the process only: a task that outlived the root
+        // would hold a pipe open.
+        let log =
+            std::env::temp_dir().join(format!("pip-rs-abort-{}-{mode}.log", std::process::id()));
+        let file = std::fs::File::create(&log).unwrap();
+        let status = cmd
+            .stdin(std::process::Stdio::null())
+            .stdout(file.try_clone().unwrap())
+            .stderr(file)
+            .status()
+            .unwrap();
+        let stdout = std::fs::read_to_string(&log).unwrap_or_default();
+        let _ = std::fs::remove_file(&log);
+        use std::os::unix::process::ExitStatusExt;
+        assert_eq!(
+            status.signal(),
+            Some(libc::SIGABRT),
+            "{mode} mode: {status:?}\n{stdout}"
+        );
+        if mode == "process" {
+            // The task cleared its parent-death signal, so only Root::abort's kill ends it.
+            let pid: i32 = stdout
+                .lines()
+                .find_map(|l| l.split("task pid ").nth(1))
+                .and_then(|p| p.trim().parse().ok())
+                .unwrap_or_else(|| panic!("no task pid in {stdout:?}"));
+            let alive = || {
+                std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                    .ok()
+                    .and_then(|s| {
+                        s.rsplit(')')
+                            .next()
+                            .map(|r| !r.trim_start().starts_with('Z'))
+                    })
+                    .unwrap_or(false)
+            };
+            // It sleeps for 120 s: gone within 30 s means killed.
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+            while alive() {
+                if std::time::Instant::now() >= deadline {
+                    // SAFETY: ends the task this test started.
+                    unsafe { libc::kill(pid, libc::SIGKILL) };
+                    panic!("task {pid} outlived Root::abort");
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+        }
+    }
+}
+
+/// The aborting root: one task that only a kill ends, then `Root::abort`.
+fn abort_child(mode: pip_core::Mode) -> ! {
+    use std::sync::atomic::{AtomicI32, Ordering};
+    let ready: &'static AtomicI32 = Box::leak(Box::new(AtomicI32::new(0)));
+    let mut root = Root::builder(1).mode(mode).init().unwrap();
+    let p = root
+        .spawn(
+            Spawn::program(test_tasks())
+                .args(["orphan_sleep", "120"])
+                .aux(ready as *const AtomicI32 as *mut std::ffi::c_void),
+        )
+        .unwrap();
+    while ready.load(Ordering::SeqCst) == 0 {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    println!("task pid {}", root.tid(p).unwrap());
+    root.abort()
+}

@@ -559,15 +559,16 @@ fn run() -> i32 {
             pip_core::named_export(&arg(3), &VALUE as *const AtomicU64 as *mut AtomicU64).unwrap();
             0
         }
-        // Clears the parent-death signal (so that only an explicit kill ends this process-mode
-        // task), says so through aux (an AtomicI32 set to 1), and sleeps for up to 30 s.
+        // orphan_sleep <secs>: clears the parent-death signal (so that only an explicit kill
+        // ends this process-mode task), says so through aux (an AtomicI32 set to 1), and sleeps
+        // for <secs> seconds.
         "orphan_sleep" => {
             // SAFETY: prctl(PR_SET_PDEATHSIG, 0) only clears a per-process value.
             unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, 0) };
             // SAFETY: the test passes an AtomicI32 that outlives the task.
             unsafe { &*(pip_core::aux().unwrap() as *const std::sync::atomic::AtomicI32) }
                 .store(1, Ordering::SeqCst);
-            std::thread::sleep(std::time::Duration::from_secs(30));
+            std::thread::sleep(std::time::Duration::from_secs(arg(2).parse().unwrap()));
             0
         }
         other => {
