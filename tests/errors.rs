@@ -150,3 +150,53 @@ fn queries_outside_a_job() {
     assert_eq!(pip_core::ntasks().unwrap(), 1);
     root.fin().unwrap();
 }
+
+#[test]
+fn unreadable_file() {
+    let dir = std::env::temp_dir().join(format!("pip-rs-errors-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // A directory exists but cannot be read as a file (whoever runs the test).
+    let e = spawn_error(&dir);
+    assert!(e.to_string().contains("cannot read the file"), "{e}");
+    assert!(matches!(reason(e), TaskFileError::Unreadable(_)));
+    // A copy of a real task with mode 000.
+    let f = dir.join("libmode000.so");
+    std::fs::copy(test_tasks(), &f).unwrap();
+    std::fs::set_permissions(&f, std::os::unix::fs::PermissionsExt::from_mode(0)).unwrap();
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } == 0 {
+        eprintln!("unreadable_file: running as root, which reads mode-000 files: that case is not checked");
+    } else {
+        let e = spawn_error(&f);
+        assert!(e.to_string().contains("cannot read the file"), "{e}");
+        assert!(matches!(reason(e), TaskFileError::Unreadable(_)));
+    }
+    let _ = std::fs::remove_file(&f);
+}
+
+#[test]
+fn task_file_for_another_architecture() {
+    let dir = std::env::temp_dir().join(format!("pip-rs-errors-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let f = dir.join("libother_arch.so");
+    let mut elf = std::fs::read(test_tasks()).unwrap();
+    // e_machine (offset 18): EM_AARCH64 (183) on x86-64, EM_X86_64 (62) elsewhere.
+    let other: u16 = if cfg!(target_arch = "x86_64") {
+        183
+    } else {
+        62
+    };
+    elf[18..20].copy_from_slice(&other.to_le_bytes());
+    std::fs::write(&f, elf).unwrap();
+    let e = spawn_error(&f);
+    let msg = e.to_string();
+    let _ = std::fs::remove_file(&f);
+    assert!(
+        msg.contains("another architecture") && msg.contains(&format!("ELF machine {other}")),
+        "{msg}"
+    );
+    assert!(matches!(
+        reason(e),
+        TaskFileError::WrongArchitecture { found, .. } if found == other
+    ));
+}
