@@ -417,6 +417,9 @@ fn stack_size_is_the_task_threads_stack() {
 
 #[test]
 fn pip_stacksize_sets_the_default_stack_size() {
+    // Held so that the /dev/null this opens for the command's stdin does not show up in the
+    // fd checks of tests that run a root meanwhile.
+    let _g = root_lock();
     let out = std::process::Command::new(pip_exec())
         .env("PIP_STACKSIZE", "64m")
         .env_remove("PIP_MODE")
@@ -503,6 +506,8 @@ fn root_abort_kills_the_tasks_and_aborts() {
     if let Ok(mode) = std::env::var(ABORT_CHILD) {
         abort_child(mode.parse().unwrap());
     }
+    // Held for the same reason as in pip_stacksize_sets_the_default_stack_size.
+    let _g = root_lock();
     for mode in ["thread", "process"] {
         let exe = std::env::current_exe().unwrap();
         let mut cmd = std::process::Command::new(exe);
