@@ -1,4 +1,7 @@
 //! Every bad input to the root gets its own clear error.
+// This test binary is a root that kills tasks: kills wait for the end of an allocator call.
+pip_rs::pip_core::guard_allocator!();
+
 mod common;
 use common::*;
 use pip_core::{elf::TaskFileError, Error, ExitStatus, Root, Spawn};
@@ -191,8 +194,10 @@ fn task_file_for_another_architecture() {
     let e = spawn_error(&f);
     let msg = e.to_string();
     let _ = std::fs::remove_file(&f);
+    let name = if other == 183 { "AArch64" } else { "x86-64" };
     assert!(
-        msg.contains("another architecture") && msg.contains(&format!("ELF machine {other}")),
+        msg.contains("another architecture")
+            && msg.contains(&format!("{name}, ELF machine {other}")),
         "{msg}"
     );
     assert!(matches!(

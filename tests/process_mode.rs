@@ -1,5 +1,8 @@
 //! Process execution mode: each task is a process of its own (own pid, fd table, signal
 //! dispositions) in the root's address space.
+// This test binary is a root that kills tasks: kills wait for the end of an allocator call.
+pip_rs::pip_core::guard_allocator!();
+
 mod common;
 mod support;
 use common::*;
@@ -612,6 +615,13 @@ fn a_tasks_return_and_exit_do_not_run_the_roots_atexit_handlers() {
     assert!(
         !RAN.load(Ordering::SeqCst),
         "a Rust task's exit() ran the root's atexit handler"
+    );
+    // exit() on a thread the task created ends the task's whole process, still without the
+    // root's handlers (they would run on memory the root still uses).
+    assert_eq!(run_one(&["thread_exit", "9"]), ExitStatus::Exited(9));
+    assert!(
+        !RAN.load(Ordering::SeqCst),
+        "exit() on a task's own thread ran the root's atexit handler"
     );
 }
 

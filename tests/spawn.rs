@@ -1,4 +1,7 @@
 //! Spawning, waiting and ending tasks: exit codes, exit(), panics, faults, kill.
+// This test binary is a root that kills tasks: kills wait for the end of an allocator call.
+pip_rs::pip_core::guard_allocator!();
+
 mod common;
 use common::*;
 use pip_core::{Barrier, ExitStatus, Root, Spawn};

@@ -21,6 +21,24 @@ use object::Endianness;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+/// The usual name of an ELF machine number, for messages.
+pub fn machine_name(machine: u16) -> &'static str {
+    match machine {
+        elf::EM_X86_64 => "x86-64",
+        elf::EM_386 => "i386",
+        elf::EM_AARCH64 => "AArch64",
+        elf::EM_ARM => "32-bit Arm",
+        elf::EM_RISCV => "RISC-V",
+        elf::EM_PPC64 => "PowerPC64",
+        elf::EM_PPC => "PowerPC",
+        elf::EM_S390 => "s390",
+        elf::EM_MIPS => "MIPS",
+        elf::EM_LOONGARCH => "LoongArch",
+        elf::EM_SPARCV9 => "SPARC V9",
+        _ => "an unknown machine",
+    }
+}
+
 /// The ELF machine this build of pip-core loads tasks for.
 #[cfg(target_arch = "x86_64")]
 const HOST_MACHINE: u16 = elf::EM_X86_64;
@@ -47,7 +65,7 @@ pub enum TaskFileError {
     #[error("a 32-bit ELF file: tasks must be 64-bit objects for this machine")]
     WrongClass,
     /// An ELF file for another machine.
-    #[error("built for another architecture (ELF machine {found}, this machine needs {expected}); rebuild it for this machine")]
+    #[error("built for another architecture ({}, ELF machine {found}; this machine needs {}, {expected}); rebuild it for this machine", machine_name(*found), machine_name(*expected))]
     WrongArchitecture {
         /// The file's `e_machine`.
         found: u16,

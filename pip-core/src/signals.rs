@@ -29,6 +29,20 @@ use std::sync::Once;
 /// runs the same handler code under another pid.
 static ROOT_PID: AtomicI32 = AtomicI32::new(0);
 
+/// True in a process of its own that shares the root's address space: a process-mode task's
+/// child (not a forked copy, whose memory is its own).
+pub(crate) fn shares_the_roots_memory() -> bool {
+    const KCMP_VM: i32 = 1;
+    let root = root_pid();
+    // SAFETY: getpid cannot fail; kcmp only compares two processes' memory descriptors.
+    unsafe {
+        let me = libc::getpid();
+        root != 0
+            && me != root
+            && libc::syscall(libc::SYS_kcmp, me, root, KCMP_VM, 0, 0) == 0
+    }
+}
+
 /// The root's pid (0 before `install`).
 pub(crate) fn root_pid() -> i32 {
     ROOT_PID.load(Ordering::Relaxed)

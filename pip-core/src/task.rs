@@ -522,6 +522,16 @@ pub unsafe extern "C-unwind" fn exit_interposer(code: c_int) -> ! {
         // thread.
         unsafe { (root.ops.task_exit)(root, code) };
     }
+    if crate::signals::shares_the_roots_memory() {
+        // Another thread of a process-mode task: its process ends, but libc's `exit` would run
+        // the root's exit handlers and destructors on memory the root still uses. Flush stdio
+        // (as `exit` would) and end just this process.
+        // SAFETY: fflush(NULL) flushes every stream; _exit has no preconditions.
+        unsafe {
+            libc::fflush(std::ptr::null_mut());
+            libc::_exit(code)
+        }
+    }
     let mut real = REAL_EXIT.load(Ordering::Acquire);
     if real.is_null() {
         // SAFETY: RTLD_NEXT finds the next definition of `exit` after this object (libc's).

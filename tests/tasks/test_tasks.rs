@@ -571,6 +571,13 @@ fn run() -> i32 {
             std::thread::sleep(std::time::Duration::from_secs(arg(2).parse().unwrap()));
             0
         }
+        // A thread of the task (not the task itself) calls exit(argv[2]).
+        "thread_exit" => {
+            let code: i32 = arg(2).parse().unwrap_or(9);
+            let t = std::thread::spawn(move || std::process::exit(code));
+            let _ = t.join();
+            0
+        }
         other => {
             eprintln!("test_tasks: unknown behaviour {other:?}");
             2
