@@ -37,9 +37,7 @@ pub(crate) fn shares_the_roots_memory() -> bool {
     // SAFETY: getpid cannot fail; kcmp only compares two processes' memory descriptors.
     unsafe {
         let me = libc::getpid();
-        root != 0
-            && me != root
-            && libc::syscall(libc::SYS_kcmp, me, root, KCMP_VM, 0, 0) == 0
+        root != 0 && me != root && libc::syscall(libc::SYS_kcmp, me, root, KCMP_VM, 0, 0) == 0
     }
 }
 
