@@ -165,7 +165,7 @@ fn unreadable_file() {
     // A copy of a real task with mode 000.
     let f = dir.join("libmode000.so");
     std::fs::copy(test_tasks(), &f).unwrap();
-    std::fs::set_permissions(&f, std::os::unix::fs::PermissionsExt::from_mode(0)).unwrap();
+    std::fs::set_permissions(&f, std::os::unix::fs::PermissionsExt::from_mode(0o0)).unwrap();
     // SAFETY: geteuid has no preconditions.
     if unsafe { libc::geteuid() } == 0 {
         eprintln!("unreadable_file: running as root, which reads mode-000 files: that case is not checked");
