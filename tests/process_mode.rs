@@ -648,3 +648,47 @@ fn a_large_stack_size_carries_a_deep_recursion() {
     assert_eq!(root.wait(p).unwrap(), ExitStatus::Exited(0));
     root.fin().unwrap();
 }
+
+/// Documented limit: a task that calls `exec` leaves the shared address space; its pipid ends
+/// with the new program, whose exit code the root gets.
+#[test]
+fn a_task_that_execs_ends_with_the_new_program() {
+    assert_eq!(run_one(&["exec_sh", "7"]), ExitStatus::Exited(7));
+}
+
+const SIGCHLD_CHILD: &str = "PIP_RS_TEST_SIGCHLD_IGNORED";
+
+/// Documented limit: a root that sets `SIGCHLD` to `SIG_IGN` loses its process-mode tasks'
+/// exit statuses (the kernel reaps the children at once), and they are reported as 0. Run in
+/// a child process: ignoring SIGCHLD would break every other test's child processes.
+#[test]
+fn a_root_ignoring_sigchld_gets_0_for_every_task() {
+    if std::env::var_os(SIGCHLD_CHILD).is_some() {
+        // SAFETY: setting a disposition in this single-purpose child process.
+        unsafe { libc::signal(libc::SIGCHLD, libc::SIG_IGN) };
+        let status = run_one(&["exit", "3"]);
+        println!("status: {status:?}");
+        std::process::exit(if status == ExitStatus::Exited(0) {
+            0
+        } else {
+            1
+        });
+    }
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "a_root_ignoring_sigchld_gets_0_for_every_task",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(SIGCHLD_CHILD, "1")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && text.contains("status: Exited(0)"),
+        "{:?}\n{text}{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

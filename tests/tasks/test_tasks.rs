@@ -571,6 +571,19 @@ fn run() -> i32 {
             std::thread::sleep(std::time::Duration::from_secs(arg(2).parse().unwrap()));
             0
         }
+        // The task replaces its program with `sh -c "exit argv[2]"` (execv).
+        "exec_sh" => {
+            let code = std::ffi::CString::new(format!("exit {}", arg(2))).unwrap();
+            let argv = [
+                c"sh".as_ptr(),
+                c"-c".as_ptr(),
+                code.as_ptr(),
+                std::ptr::null(),
+            ];
+            // SAFETY: a NULL-terminated argv of valid C strings that outlive the call.
+            unsafe { libc::execv(c"/bin/sh".as_ptr(), argv.as_ptr()) };
+            127
+        }
         // A thread of the task (not the task itself) calls exit(argv[2]).
         "thread_exit" => {
             let code: i32 = arg(2).parse().unwrap_or(9);
