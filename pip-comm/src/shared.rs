@@ -48,18 +48,9 @@ pub(crate) const MAGIC: u64 = u64::from_le_bytes(*b"PIPCOMM\x01");
 /// The version of the shared layout and protocols. Bumped on any change to either.
 pub(crate) const VERSION: u32 = 2;
 
-/// Aligns (and pads) a value to 128 bytes: two 64-byte lines, so that the adjacent-line
-/// prefetcher does not tie it to its neighbours either.
-#[repr(C, align(128))]
-#[derive(Debug, Default)]
-pub(crate) struct CachePadded<T>(pub(crate) T);
-
-impl<T> std::ops::Deref for CachePadded<T> {
-    type Target = T;
-    fn deref(&self) -> &T {
-        &self.0
-    }
-}
+/// A value on cache lines of its own (128 bytes on x86-64: two 64-byte lines, so that the
+/// adjacent-line prefetcher does not tie it to its neighbours either).
+pub(crate) use crossbeam_utils::CachePadded;
 
 /// The first bytes of the shared block: what every rank checks before using it.
 #[repr(C)]
@@ -230,9 +221,9 @@ impl Shared {
         let n = nranks as usize;
         let ranks: Box<[RankShared]> = (0..n)
             .map(|_| RankShared {
-                sleeping: CachePadded(AtomicU32::new(0)),
+                sleeping: CachePadded::new(AtomicU32::new(0)),
                 ctl_blocks: AtomicPtr::new(std::ptr::null_mut()),
-                activity: CachePadded(Activity::default()),
+                activity: CachePadded::new(Activity::default()),
                 coll: Default::default(),
                 steal: Default::default(),
             })
@@ -245,10 +236,10 @@ impl Shared {
             params,
             ranks: Box::into_raw(ranks).cast::<RankShared>(),
             rings: Box::into_raw(rings).cast::<AtomicPtr<u8>>(),
-            aborted: CachePadded(AtomicU32::new(0)),
-            bell: CachePadded(Bell::default()),
+            aborted: CachePadded::new(AtomicU32::new(0)),
+            bell: CachePadded::new(Bell::default()),
             barrier: BarrierWords::default(),
-            next_ctx: CachePadded(AtomicU32::new(2)),
+            next_ctx: CachePadded::new(AtomicU32::new(2)),
         });
         NonNull::from(Box::leak(shared))
     }

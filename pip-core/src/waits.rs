@@ -230,90 +230,62 @@ pub fn board_len(ntasks: usize) -> usize {
 /// A board this process created (the root's).
 #[derive(Debug)]
 pub(crate) struct Board {
-    base: *mut u8,
-    #[cfg_attr(not(test), allow(dead_code))]
-    nslots: usize,
-    fd: libc::c_int,
+    /// The shared mapping of the memfd, kept for the life of the process (tasks hold its
+    /// address).
+    map: memmap2::MmapMut,
+    /// The memfd (closed at `Root::fin`; the mapping stays).
+    file: Option<std::fs::File>,
 }
-
-// SAFETY: the board is shared memory accessed only through atomics (see the module docs).
-unsafe impl Send for Board {}
-// SAFETY: as above.
-unsafe impl Sync for Board {}
 
 impl Board {
     /// Creates and maps a board for `ntasks` tasks. `None` if the system refuses (the job
     /// then runs without one: the board is advisory).
     pub(crate) fn create(ntasks: usize) -> Option<Board> {
+        use std::os::fd::FromRawFd;
         let name = std::ffi::CString::new(BOARD_NAME).ok()?;
         // SAFETY: memfd_create with a valid NUL-terminated name.
         let fd = unsafe { libc::memfd_create(name.as_ptr(), libc::MFD_CLOEXEC) };
         if fd < 0 {
             return None;
         }
+        // SAFETY: `fd` is the memfd just created, owned by nobody else.
+        let file = unsafe { std::fs::File::from_raw_fd(fd) };
         let len = board_len(ntasks);
-        // SAFETY: `fd` is the memfd just created; mmap of `len` bytes of it, shared, fresh
-        // (zeroed) pages; checked for MAP_FAILED below.
-        let base = unsafe {
-            if libc::ftruncate(fd, len as libc::off_t) != 0 {
-                libc::close(fd);
-                return None;
-            }
-            libc::mmap(
-                std::ptr::null_mut(),
-                len,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_SHARED,
-                fd,
-                0,
-            )
+        file.set_len(len as u64).ok()?;
+        // SAFETY: a shared mapping of our own fresh memfd: nothing else truncates or remaps
+        // it, and all access to the slots goes through atomics (see the module docs).
+        let mut map = unsafe { memmap2::MmapOptions::new().len(len).map_mut(&file) }.ok()?;
+        let header = BoardHeader {
+            magic: BOARD_MAGIC,
+            version: BOARD_VERSION,
+            slot_size: SLOT as u32,
+            nslots: (ntasks + 1) as u32,
+            // SAFETY: getpid cannot fail.
+            root_pid: unsafe { libc::getpid() },
+            reserved: [0; 10],
         };
-        if base == libc::MAP_FAILED {
-            // SAFETY: closing our own fd.
-            unsafe { libc::close(fd) };
-            return None;
-        }
-        let base = base as *mut u8;
-        // SAFETY: the mapping is `len >= HEADER` bytes, page-aligned, and only this thread
-        // knows it yet.
-        unsafe {
-            std::ptr::write(
-                base as *mut BoardHeader,
-                BoardHeader {
-                    magic: BOARD_MAGIC,
-                    version: BOARD_VERSION,
-                    slot_size: SLOT as u32,
-                    nslots: (ntasks + 1) as u32,
-                    root_pid: libc::getpid(),
-                    reserved: [0; 10],
-                },
-            );
-        }
+        // SAFETY: the mapping is `len >= HEADER` bytes and page-aligned (so aligned for the
+        // header), and no other thread knows it yet.
+        unsafe { std::ptr::write(map.as_mut_ptr() as *mut BoardHeader, header) };
         Some(Board {
-            base,
-            nslots: ntasks + 1,
-            fd,
+            map,
+            file: Some(file),
         })
     }
 
     /// The address tasks get through the ABI.
     pub(crate) fn as_ptr(&self) -> *mut BoardHeader {
-        self.base as *mut BoardHeader
+        self.map.as_ptr() as *mut BoardHeader
     }
 
     /// Closes the fd (at `Root::fin`); the mapping stays, since tasks may still point at it.
     pub(crate) fn close_fd(&mut self) {
-        if self.fd >= 0 {
-            // SAFETY: our own fd, closed once.
-            unsafe { libc::close(self.fd) };
-            self.fd = -1;
-        }
+        self.file = None;
     }
 
     #[cfg(test)]
     fn bytes(&self) -> &[u8] {
-        // SAFETY: the mapping is board_len(nslots - 1) bytes and lives as long as `self`.
-        unsafe { std::slice::from_raw_parts(self.base, board_len(self.nslots - 1)) }
+        &self.map
     }
 }
 
