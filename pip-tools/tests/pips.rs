@@ -1014,11 +1014,12 @@ fn process_mode_tasks_are_processes_with_their_own_tables() {
         t.iter().any(|(h, _)| h == &vec!["task 1".to_string()]),
         "{t:?}"
     );
-    // SIGKILL goes to the task's process as it is.
+    // SIGKILL goes as pip-core's kill signal to the task's main thread, whose handler ends the
+    // task's process with SIGKILL (outside any allocator call).
     let task1 = rows[2]["pid"].as_i64().unwrap();
     let out = pips(&["kill", "-s", "KILL", &format!("{pid}:1")]);
     assert_eq!(out.code, Some(0), "{}", out.both());
-    assert!(out.stdout.contains("sent KILL"), "{}", out.stdout);
+    assert!(out.stdout.contains("sent RTMAX-3"), "{}", out.stdout);
     let end = job.finish();
     assert!(
         end.stderr.contains("task 1 (") && end.stderr.contains("SIGKILL"),
