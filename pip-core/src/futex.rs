@@ -27,34 +27,32 @@ use std::time::Duration;
 /// Sleeps while `*word == expected` (or until a wake-up, a signal, or a spurious return).
 /// Callers re-check their condition in a loop.
 pub fn wait(word: &AtomicU32, expected: u32) {
-    // SAFETY: `word` is a valid, aligned u32 for the duration of the call; a null timeout
-    // means "no timeout". Errors (EAGAIN when the value already changed, EINTR) are
-    // returns that the caller's loop handles.
-    unsafe {
-        libc::syscall(
-            libc::SYS_futex,
-            word.as_ptr(),
-            libc::FUTEX_WAIT | libc::FUTEX_PRIVATE_FLAG,
-            expected,
-            std::ptr::null::<libc::timespec>(),
-        );
-    }
+    plain_wait(word, expected, None);
 }
 
 /// Like [`wait`] but gives up after `timeout`.
-pub fn wait_timeout(word: &AtomicU32, expected: u32, timeout: std::time::Duration) {
-    let ts = libc::timespec {
-        tv_sec: timeout.as_secs().min(i64::MAX as u64) as libc::time_t,
-        tv_nsec: timeout.subsec_nanos() as libc::c_long,
-    };
-    // SAFETY: as in `wait`; `ts` lives across the call (a relative timeout).
+pub fn wait_timeout(word: &AtomicU32, expected: u32, timeout: Duration) {
+    plain_wait(word, expected, Some(timeout));
+}
+
+fn plain_wait(word: &AtomicU32, expected: u32, timeout: Option<Duration>) {
+    let ts = timeout.map(|t| libc::timespec {
+        tv_sec: t.as_secs().min(i64::MAX as u64) as libc::time_t,
+        tv_nsec: t.subsec_nanos() as libc::c_long,
+    });
+    let ts_ptr = ts
+        .as_ref()
+        .map_or(std::ptr::null(), |t| t as *const libc::timespec);
+    // SAFETY: `word` is a valid, aligned u32 for the duration of the call; the timeout is null
+    // ("no timeout") or a relative timespec that outlives the call. Errors (EAGAIN when the
+    // value already changed, EINTR, ETIMEDOUT) are returns that the caller's loop handles.
     unsafe {
         libc::syscall(
             libc::SYS_futex,
             word.as_ptr(),
             libc::FUTEX_WAIT | libc::FUTEX_PRIVATE_FLAG,
             expected,
-            &ts as *const libc::timespec,
+            ts_ptr,
         );
     }
 }

@@ -41,6 +41,29 @@ pub(crate) fn shares_the_roots_memory() -> bool {
     }
 }
 
+/// True if process `pid` (a process-mode task's child) has a handler for the
+/// [`kill_signal`] and does not block it (from `/proc/PID/status`), so that the signal is sure
+/// to arrive and end it. [`Root::kill`](crate::Root::kill) and `pips kill` send `SIGKILL`
+/// itself otherwise.
+///
+/// ```
+/// // This process installed no handler for it.
+/// assert!(!pip_core::signals::handles_kill_signal(std::process::id() as i32));
+/// ```
+pub fn handles_kill_signal(pid: i32) -> bool {
+    let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) else {
+        return false;
+    };
+    let bit = 1u64 << (kill_signal() - 1);
+    let mask = |key: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(key))
+            .and_then(|v| u64::from_str_radix(v.trim(), 16).ok())
+    };
+    matches!((mask("SigCgt:"), mask("SigBlk:")), (Some(c), Some(b)) if c & bit != 0 && b & bit == 0)
+}
+
 /// The root's pid (0 before `install`).
 pub(crate) fn root_pid() -> i32 {
     ROOT_PID.load(Ordering::Relaxed)

@@ -112,7 +112,7 @@ impl RootState {
             // for the end of an allocator call and then kills the child with SIGKILL (see
             // crate::alloc_guard); but only if that signal can get through, else SIGKILL
             // itself, which always can.
-            let r = if signal == libc::SIGKILL && catches_kill_signal(target) {
+            let r = if signal == libc::SIGKILL && crate::signals::handles_kill_signal(target) {
                 let sig = crate::signals::kill_signal();
                 // SAFETY: tgkill of the child's main thread (its tid is its pid).
                 unsafe { libc::syscall(libc::SYS_tgkill, target, target, sig) as i32 }
@@ -176,20 +176,4 @@ pub(crate) fn interrupt(sig: i32) -> bool {
         }
         _ => false,
     }
-}
-
-/// True if process `pid` has a handler for the kill signal and does not block it (from
-/// `/proc/PID/status`), so that the signal is sure to arrive and end it.
-fn catches_kill_signal(pid: i32) -> bool {
-    let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) else {
-        return false;
-    };
-    let bit = 1u64 << (crate::signals::kill_signal() - 1);
-    let mask = |key: &str| {
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix(key))
-            .and_then(|v| u64::from_str_radix(v.trim(), 16).ok())
-    };
-    matches!((mask("SigCgt:"), mask("SigBlk:")), (Some(c), Some(b)) if c & bit != 0 && b & bit == 0)
 }

@@ -79,13 +79,7 @@ impl Select {
 #[derive(Args, Debug, Default)]
 struct ListArgs {
     #[command(flatten)]
-    select: Select,
-    /// Print JSON.
-    #[arg(long)]
-    json: bool,
-    /// Refresh every SECS seconds (default 1) in place, until interrupted.
-    #[arg(long, value_name = "SECS", num_args = 0..=1, default_missing_value = "1")]
-    watch: Option<f64>,
+    view: ViewArgs,
     /// Send SIGTERM to the tasks listed (PiP's `pips -k`).
     #[arg(short = 'k', long = "kill")]
     kill: bool,
@@ -138,15 +132,15 @@ enum Cmd {
     },
 }
 
-/// Which jobs, and how to show them (`signals`, `waits`).
-#[derive(Args, Debug)]
+/// Which jobs, and how to show them (the listing, `signals`, `waits`).
+#[derive(Args, Debug, Default)]
 struct ViewArgs {
     #[command(flatten)]
     select: Select,
     /// Print JSON.
     #[arg(long)]
     json: bool,
-    /// Refresh every SECS seconds (default 1) in place.
+    /// Refresh every SECS seconds (default 1) in place, until interrupted.
     #[arg(long, value_name = "SECS", num_args = 0..=1, default_missing_value = "1")]
     watch: Option<f64>,
 }
@@ -219,13 +213,18 @@ fn output(watch: Option<f64>, mut render: impl FnMut() -> String) -> ExitCode {
 }
 
 fn list(a: ListArgs) -> ExitCode {
+    let ViewArgs {
+        select,
+        json,
+        watch,
+    } = a.view;
     if a.kill || a.signal.is_some() {
         let sig = match a.signal.as_deref().map(jobs::parse_signal) {
             None => libc::SIGTERM,
             Some(Some(s)) => s,
             Some(None) => return fail(format!("unknown signal `{}`", a.signal.unwrap())),
         };
-        let selected = a.select.jobs();
+        let selected = select.jobs();
         let sent: Vec<jobs::Sent> = selected
             .iter()
             .flat_map(|j| j.task_rows())
@@ -233,22 +232,22 @@ fn list(a: ListArgs) -> ExitCode {
             .collect();
         return report_sent(&sent);
     }
-    if a.watch.is_none() && !a.select.jobs.is_empty() {
+    if watch.is_none() && !select.jobs.is_empty() {
         // Jobs asked for by pid that are not there: say why (ended, not a PiP job).
         let all = jobs::scan(true);
-        for &pid in &a.select.jobs {
+        for &pid in &select.jobs {
             if let Err(e) = jobs::find_job(&all, pid) {
                 return fail(e);
             }
         }
     }
-    if a.json {
-        return output(a.watch, || {
-            let v: Vec<_> = a.select.jobs().iter().map(Job::to_json).collect();
+    if json {
+        return output(watch, || {
+            let v: Vec<_> = select.jobs().iter().map(Job::to_json).collect();
             format!("{}\n", serde_json::to_string_pretty(&v).unwrap())
         });
     }
-    output(a.watch, || render::jobs_text(&a.select.jobs()))
+    output(watch, || render::jobs_text(&select.jobs()))
 }
 
 fn report_sent(sent: &[jobs::Sent]) -> ExitCode {

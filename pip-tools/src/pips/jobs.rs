@@ -667,16 +667,6 @@ fn errno_error(e: std::io::Error, pid: i32, what: &str) -> PipsError {
     }
 }
 
-/// True if process `pid` has a handler for pip-core's kill signal and does not block it.
-fn catches_kill_signal(pid: i32) -> bool {
-    let Ok(st) = procfs::status(pid, pid) else {
-        return false;
-    };
-    let bit = 1u64 << (pip_core::signals::kill_signal() - 1);
-    let mask = |k: &str| procfs::status_field(&st, k).and_then(|v| u64::from_str_radix(v, 16).ok());
-    matches!((mask("SigCgt"), mask("SigBlk")), (Some(c), Some(b)) if c & bit != 0 && b & bit == 0)
-}
-
 /// Sends `sig` to one row: `tgkill` for a thread-mode task (SIGKILL becoming pip-core's
 /// per-task kill signal), `kill` for a process-mode task, a forked process or an explicitly
 /// chosen root process (as `pip_core::Root::kill` does in each mode; for a process-mode task,
@@ -691,7 +681,10 @@ pub fn signal_task(t: &Task, sig: i32, whole_process: bool) -> Sent {
     let own_process =
         matches!(t.role, Role::Forked { .. }) || (t.role == Role::Task && t.mode == "process");
     let process_mode_task = t.role == Role::Task && t.mode == "process";
-    let (signal, rc) = if process_mode_task && sig == libc::SIGKILL && catches_kill_signal(t.pid) {
+    let (signal, rc) = if process_mode_task
+        && sig == libc::SIGKILL
+        && pip_core::signals::handles_kill_signal(t.pid)
+    {
         // As pip-core's Root::kill does: the task's handler of the kill signal waits for the
         // end of an allocator call, then ends the task's process with SIGKILL.
         let s = pip_core::signals::kill_signal();

@@ -178,11 +178,7 @@ pub fn wchan(pid: i32, tid: i32) -> String {
 /// The system call a thread is blocked in (`/proc/PID/task/TID/syscall`): its number and
 /// first argument, when readable (it needs ptrace attach rights) and the thread is in one.
 pub fn syscall(pid: i32, tid: i32) -> Option<(i64, u64)> {
-    let s = std::fs::read_to_string(task_dir(pid, tid).join("syscall")).ok()?;
-    let mut it = s.split_whitespace();
-    let nr: i64 = it.next()?.parse().ok()?;
-    let a0 = it.next()?.trim_start_matches("0x");
-    Some((nr, u64::from_str_radix(a0, 16).ok()?))
+    syscall_args(pid, tid).map(|(nr, args)| (nr, args[0]))
 }
 
 /// Like [`syscall`], with every argument the kernel shows (six).
