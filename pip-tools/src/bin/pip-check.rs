@@ -47,6 +47,7 @@ struct Cli {
 }
 
 fn main() -> ExitCode {
+    pip_tools::default_sigpipe();
     let cli = Cli::parse();
     let want = Want::from_flags(cli.task, cli.root, cli.both);
     let entry = cli.func.as_deref().unwrap_or("main");

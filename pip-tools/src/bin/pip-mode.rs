@@ -50,6 +50,7 @@ struct Cli {
 }
 
 fn main() -> ExitCode {
+    pip_tools::default_sigpipe();
     let cli = Cli::parse();
     let flag = [
         (cli.thread, ModeFlag::Thread),

@@ -30,6 +30,7 @@ fn raise_fd_limit(n: u64) {
 }
 
 fn main() {
+    pip_tools::default_sigpipe();
     let rounds: usize = std::env::args()
         .nth(1)
         .and_then(|a| a.parse().ok())

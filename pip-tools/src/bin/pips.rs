@@ -451,6 +451,10 @@ fn serve_cmd(select: Select, port: u16, hide: Hide) -> ExitCode {
         return fail(format!("{} jobs match: choose one with --job", jobs.len()));
     }
     let pid = jobs[0].pid;
+    let access = serve::Access {
+        server_uid: pips::procfs::my_uid(),
+        job_uid: pips::procfs::owner(pid).ok(),
+    };
     let listener = match std::net::TcpListener::bind(("127.0.0.1", port)) {
         Ok(l) => l,
         Err(e) => return fail(format!("cannot listen on 127.0.0.1:{port}: {e}")),
@@ -458,13 +462,15 @@ fn serve_cmd(select: Select, port: u16, hide: Hide) -> ExitCode {
     let addr = listener.local_addr().unwrap();
     println!("pips: serving job {pid} on http://{addr}/");
     let _ = std::io::stdout().flush();
+    // From here on, a client that goes away must cost only its own connection.
+    pip_tools::ignore_sigpipe();
     let mut tracker = fds::Tracker::new();
     let stop = std::sync::atomic::AtomicBool::new(false);
     let select = Select {
         jobs: vec![pid],
         ..select
     };
-    let r = serve::serve(listener, &stop, || {
+    let r = serve::serve(listener, &stop, access, || {
         let Some(job) = select.jobs().into_iter().next() else {
             return serve::Frame {
                 title: format!("job {pid} has ended"),
@@ -491,6 +497,7 @@ fn serve_cmd(select: Select, port: u16, hide: Hide) -> ExitCode {
 }
 
 fn main() -> ExitCode {
+    pip_tools::default_sigpipe();
     let cli = Cli::parse();
     match cli.cmd {
         None => list(cli.list),

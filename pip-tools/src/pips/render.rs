@@ -400,6 +400,9 @@ pub fn dot_to_svg(dot: &str) -> Option<String> {
     let mut stdin = child.stdin.take()?;
     let input = dot.to_string();
     let writer = std::thread::spawn(move || {
+        // `dot` may end before reading everything: the tools give SIGPIPE its default action,
+        // which must not end pips here.
+        crate::block_sigpipe_in_this_thread();
         let _ = stdin.write_all(input.as_bytes());
     });
     let out = child.wait_with_output().ok()?;

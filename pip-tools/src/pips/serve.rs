@@ -1,7 +1,8 @@
 //! `pips serve`: a live page of a job's fd diagram, on 127.0.0.1.
 //!
-//! A small HTTP/1.1 server on std alone (one connection at a time, `Connection: close`), with
-//! three resources:
+//! A small HTTP/1.1 server on std alone (`Connection: close`; each connection served on a
+//! thread of its own, at most [`MAX_CONNECTIONS`] at once, each given [`REQUEST_TIME`] to send
+//! its request, so that a silent client holds up nobody else), with three resources:
 //!
 //! * `/`: the page. Its script fetches `/frame.json` every second and replaces the diagram; the
 //!   SVG's element ids (`T0`, `o5`, `v2`, `e-T0-3`) come from a [`Tracker`](super::fds::Tracker)
@@ -11,14 +12,23 @@
 //! * `/frame.json`: one new snapshot: title, SVG, text, warnings, errors, generation.
 //! * `/text`: the same snapshot as plain text.
 //!
-//! Only the user who runs `pips serve` is answered: the server looks the peer's socket up in
-//! `/proc/net/tcp` and refuses connections owned by another uid (the diagram shows file names,
-//! which other local users should not learn through us).
+//! Who is answered ([`Access`]): only the user who runs `pips serve` and the owner of the job
+//! shown (root included: a server run by root answers root and the job's owner, nobody else).
+//! The server looks the peer's socket up in `/proc/net/tcp` and refuses (403) connections owned
+//! by anyone else: the diagram shows file names, which other local users should not learn
+//! through us. And only requests for a loopback name are answered ([`host_is_loopback`]; 421
+//! otherwise), so that a web page whose name was rebound to 127.0.0.1 cannot read it either.
 
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::net::{Ipv4Addr, Ipv6Addr, Shutdown, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// Connections served at once; more get `503 Service Unavailable` at once.
+pub const MAX_CONNECTIONS: usize = 16;
+/// How long a client may take to send its request (and to take the answer).
+pub const REQUEST_TIME: Duration = Duration::from_secs(5);
 
 /// What one refresh shows.
 #[derive(Debug, Clone, Default)]
@@ -129,6 +139,71 @@ pub fn peer_uid(peer_port: u16, local_port: u16) -> Option<u32> {
     None
 }
 
+/// Which local users a server answers: the one running it and the owner of the job it shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Access {
+    /// The uid of the server process.
+    pub server_uid: u32,
+    /// The uid that owns the job shown, when known (it may always look at its own job).
+    pub job_uid: Option<u32>,
+}
+
+impl Access {
+    /// Whether a connection whose socket belongs to `peer` may be answered. `None` (the
+    /// connection could not be found in `/proc/net/tcp`) is refused. Being root gives no
+    /// exception either way: a root server answers root and the job's owner only.
+    pub fn allows(&self, peer: Option<u32>) -> bool {
+        peer.is_some_and(|p| p == self.server_uid || Some(p) == self.job_uid)
+    }
+
+    fn refusal(&self) -> String {
+        match self.job_uid {
+            Some(j) if j != self.server_uid => format!(
+                "pips serve answers only the user who started it (uid {}) and the job's owner (uid {j})\n",
+                self.server_uid
+            ),
+            _ => format!(
+                "pips serve answers only the user who started it (uid {})\n",
+                self.server_uid
+            ),
+        }
+    }
+}
+
+/// Whether an HTTP `Host:` value names this machine's loopback: `localhost`, an address in
+/// 127.0.0.0/8 or `[::1]`, each with or without a port. Anything else (a DNS name rebound to
+/// 127.0.0.1 by a web page, say) is refused.
+///
+/// ```
+/// use pip_tools::pips::serve::host_is_loopback;
+/// assert!(host_is_loopback("127.0.0.1:8080"));
+/// assert!(host_is_loopback("[::1]"));
+/// assert!(!host_is_loopback("attacker.example:8080"));
+/// ```
+pub fn host_is_loopback(host: &str) -> bool {
+    let port_ok = |rest: &str| {
+        rest.is_empty()
+            || rest.strip_prefix(':').is_some_and(|p| {
+                !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit())
+            })
+    };
+    let host = host.trim();
+    if let Some(rest) = host.strip_prefix('[') {
+        let Some((addr, after)) = rest.split_once(']') else {
+            return false;
+        };
+        return port_ok(after) && addr.parse::<Ipv6Addr>().is_ok_and(|a| a.is_loopback());
+    }
+    let name = match host.split_once(':') {
+        Some((name, port)) if port_ok(&format!(":{port}")) => name,
+        Some(_) => return false,
+        None => host,
+    };
+    let name = name.strip_suffix('.').unwrap_or(name);
+    name.eq_ignore_ascii_case("localhost")
+        || name.parse::<Ipv4Addr>().is_ok_and(|a| a.is_loopback())
+}
+
 fn respond(stream: &mut TcpStream, status: &str, ctype: &str, body: &[u8]) {
     let head = format!(
         "HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n",
@@ -139,127 +214,456 @@ fn respond(stream: &mut TcpStream, status: &str, ctype: &str, body: &[u8]) {
     let _ = stream.flush();
 }
 
-/// Reads a request's first line and returns its path (`/frame.json`), ignoring the rest.
-fn request_path(stream: &mut TcpStream) -> Option<String> {
+/// Ends a connection whose request may not have been read: shuts down our side, then reads
+/// (briefly) what the client still sends, so that the kernel does not answer unread data with
+/// a reset that would destroy the response before the client reads it.
+fn close_gently(mut stream: TcpStream) {
+    let _ = stream.shutdown(Shutdown::Write);
+    let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
+    let mut sink = [0u8; 4096];
+    let mut left: usize = 64 * 1024;
+    while left > 0 {
+        match stream.read(&mut sink) {
+            Ok(n) if n > 0 => left = left.saturating_sub(n),
+            _ => break,
+        }
+    }
+}
+
+/// The parts of a request the server looks at.
+#[derive(Debug, PartialEq, Eq)]
+struct Request {
+    /// `GET`, `POST`, ...
+    method: String,
+    /// The path, without the query.
+    path: String,
+    /// The `Host:` header, if any.
+    host: Option<String>,
+}
+
+/// Why no request could be read.
+#[derive(Debug, PartialEq, Eq)]
+enum ReadError {
+    /// Not a request line we understand.
+    Malformed,
+    /// The client sent nothing complete within [`REQUEST_TIME`].
+    TooSlow,
+}
+
+/// Reads a request's head (until the empty line, at most 16 KiB, before `deadline`).
+fn read_request(stream: &mut TcpStream, deadline: Instant) -> Result<Request, ReadError> {
     let mut buf = Vec::new();
     let mut chunk = [0u8; 1024];
     while !buf.windows(4).any(|w| w == b"\r\n\r\n") && buf.len() < 16 * 1024 {
-        let n = stream.read(&mut chunk).ok()?;
-        if n == 0 {
-            break;
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(ReadError::TooSlow);
         }
-        buf.extend_from_slice(&chunk[..n]);
+        let _ = stream.set_read_timeout(Some(left));
+        match stream.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                return Err(ReadError::TooSlow)
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => return Err(ReadError::Malformed),
+        }
     }
-    let line = String::from_utf8_lossy(&buf);
-    let mut parts = line.lines().next()?.split_whitespace();
-    if parts.next()? != "GET" {
-        return None;
-    }
-    Some(parts.next()?.split('?').next()?.to_string())
+    parse_request(&String::from_utf8_lossy(&buf)).ok_or(ReadError::Malformed)
 }
 
-/// Serves the page on `listener` until `stop` is set (checked between connections, and every
-/// 200 ms while idle). `frame` makes one snapshot per request of `/frame.json` or `/text`.
-pub fn serve(
-    listener: TcpListener,
-    stop: &AtomicBool,
-    mut frame: impl FnMut() -> Frame,
-) -> std::io::Result<()> {
-    let local_port = listener.local_addr()?.port();
-    listener.set_nonblocking(true)?;
-    // SAFETY: getuid cannot fail.
-    let me = unsafe { libc::getuid() };
-    while !stop.load(Ordering::Relaxed) {
-        let (mut stream, peer) = match listener.accept() {
-            Ok(c) => c,
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                std::thread::sleep(Duration::from_millis(200));
-                continue;
-            }
-            Err(e) => return Err(e),
-        };
-        let _ = stream.set_nonblocking(false);
-        let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-        let _ = stream.set_write_timeout(Some(Duration::from_secs(5)));
-        if me != 0 && peer_uid(peer.port(), local_port) != Some(me) {
+fn parse_request(head: &str) -> Option<Request> {
+    let mut lines = head.lines();
+    let mut parts = lines.next()?.split_whitespace();
+    let method = parts.next()?.to_string();
+    let path = parts.next()?.split('?').next()?.to_string();
+    let host = lines
+        .take_while(|l| !l.is_empty())
+        .filter_map(|l| l.split_once(':'))
+        .find(|(k, _)| k.trim().eq_ignore_ascii_case("host"))
+        .map(|(_, v)| v.trim().to_string());
+    Some(Request { method, path, host })
+}
+
+/// Answers one connection: the peer's uid, then the request's method, `Host:` and path.
+fn handle(
+    mut stream: TcpStream,
+    peer_port: u16,
+    local_port: u16,
+    access: Access,
+    request_time: Duration,
+    frame: &Mutex<impl FnMut() -> Frame>,
+) {
+    let deadline = Instant::now() + request_time;
+    let _ = stream.set_write_timeout(Some(request_time));
+    if !access.allows(peer_uid(peer_port, local_port)) {
+        respond(
+            &mut stream,
+            "403 Forbidden",
+            "text/plain",
+            access.refusal().as_bytes(),
+        );
+        return close_gently(stream);
+    }
+    let req = match read_request(&mut stream, deadline) {
+        Ok(r) => r,
+        Err(ReadError::TooSlow) => {
             respond(
                 &mut stream,
-                "403 Forbidden",
+                "408 Request Timeout",
                 "text/plain",
-                b"pips serve answers only the user who started it\n",
+                b"no request received in time\n",
             );
-            continue;
+            return close_gently(stream);
         }
-        match request_path(&mut stream).as_deref() {
-            Some("/") | Some("/index.html") => respond(
-                &mut stream,
-                "200 OK",
-                "text/html; charset=utf-8",
-                PAGE.as_bytes(),
-            ),
-            Some("/frame.json") => {
-                let f = frame();
-                respond(
-                    &mut stream,
-                    "200 OK",
-                    "application/json",
-                    f.to_json().as_bytes(),
-                )
-            }
-            Some("/text") => {
-                let f = frame();
-                respond(
-                    &mut stream,
-                    "200 OK",
-                    "text/plain; charset=utf-8",
-                    f.text.as_bytes(),
-                )
-            }
-            Some(_) => respond(&mut stream, "404 Not Found", "text/plain", b"not found\n"),
-            None => respond(
+        Err(ReadError::Malformed) => {
+            respond(
                 &mut stream,
                 "400 Bad Request",
                 "text/plain",
                 b"bad request\n",
-            ),
+            );
+            return close_gently(stream);
+        }
+    };
+    match req.host.as_deref() {
+        Some(h) if host_is_loopback(h) => {}
+        Some(h) => {
+            let body = format!(
+                "pips serve answers only requests for localhost, 127.0.0.1 or [::1], not for `{h}`\n"
+            );
+            return respond(
+                &mut stream,
+                "421 Misdirected Request",
+                "text/plain",
+                body.as_bytes(),
+            );
+        }
+        None => {
+            return respond(
+                &mut stream,
+                "400 Bad Request",
+                "text/plain",
+                b"a Host header is required\n",
+            )
         }
     }
-    Ok(())
+    if req.method != "GET" {
+        return respond(
+            &mut stream,
+            "405 Method Not Allowed",
+            "text/plain",
+            b"only GET is served\n",
+        );
+    }
+    let snapshot = || (frame.lock().unwrap_or_else(|e| e.into_inner()))();
+    match req.path.as_str() {
+        "/" | "/index.html" => respond(
+            &mut stream,
+            "200 OK",
+            "text/html; charset=utf-8",
+            PAGE.as_bytes(),
+        ),
+        "/frame.json" => respond(
+            &mut stream,
+            "200 OK",
+            "application/json",
+            snapshot().to_json().as_bytes(),
+        ),
+        "/text" => respond(
+            &mut stream,
+            "200 OK",
+            "text/plain; charset=utf-8",
+            snapshot().text.as_bytes(),
+        ),
+        _ => respond(&mut stream, "404 Not Found", "text/plain", b"not found\n"),
+    }
+}
+
+/// Serves the page on `listener` until `stop` is set (checked between connections, and every
+/// 200 ms while idle), answering only whom `access` allows. Each connection is served on a
+/// thread of its own (at most [`MAX_CONNECTIONS`] at once); `frame` makes one snapshot per
+/// request of `/frame.json` or `/text`, one request at a time. Returns once every connection
+/// has been answered.
+pub fn serve(
+    listener: TcpListener,
+    stop: &AtomicBool,
+    access: Access,
+    frame: impl FnMut() -> Frame + Send,
+) -> std::io::Result<()> {
+    serve_with(listener, stop, access, REQUEST_TIME, frame)
+}
+
+/// [`serve`], giving each client `request_time` to send its request.
+fn serve_with(
+    listener: TcpListener,
+    stop: &AtomicBool,
+    access: Access,
+    request_time: Duration,
+    frame: impl FnMut() -> Frame + Send,
+) -> std::io::Result<()> {
+    let local_port = listener.local_addr()?.port();
+    listener.set_nonblocking(true)?;
+    let frame = Mutex::new(frame);
+    let active = AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        while !stop.load(Ordering::Relaxed) {
+            let (mut stream, peer) = match listener.accept() {
+                Ok(c) => c,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    std::thread::sleep(Duration::from_millis(200));
+                    continue;
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            let _ = stream.set_nonblocking(false);
+            if active.load(Ordering::Acquire) >= MAX_CONNECTIONS {
+                let _ = stream.set_write_timeout(Some(Duration::from_secs(1)));
+                respond(
+                    &mut stream,
+                    "503 Service Unavailable",
+                    "text/plain",
+                    b"too many connections at once; try again\n",
+                );
+                continue;
+            }
+            active.fetch_add(1, Ordering::AcqRel);
+            let (frame, active) = (&frame, &active);
+            let spawned = std::thread::Builder::new()
+                .name("pips-serve".into())
+                .spawn_scoped(scope, move || {
+                    handle(stream, peer.port(), local_port, access, request_time, frame);
+                    active.fetch_sub(1, Ordering::AcqRel);
+                });
+            if spawned.is_err() {
+                active.fetch_sub(1, Ordering::AcqRel);
+            }
+        }
+        Ok(())
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Arc;
 
-    #[test]
-    fn serves_page_and_frames() {
-        let l = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = l.local_addr().unwrap().port();
-        let stop = std::sync::Arc::new(AtomicBool::new(false));
-        let s2 = stop.clone();
-        let h = std::thread::spawn(move || {
-            let mut n = 0;
-            serve(l, &s2, || {
-                n += 1;
-                Frame {
-                    title: format!("t{n}"),
-                    generation: n,
-                    ..Frame::default()
-                }
-            })
-        });
-        let get = |path: &str| {
-            let mut c = TcpStream::connect(("127.0.0.1", port)).unwrap();
-            write!(c, "GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    fn me() -> Access {
+        Access {
+            server_uid: crate::pips::procfs::my_uid(),
+            job_uid: None,
+        }
+    }
+
+    /// A server on a free port, stopped (and joined) when dropped.
+    struct Running {
+        port: u16,
+        stop: Arc<AtomicBool>,
+        thread: Option<std::thread::JoinHandle<std::io::Result<()>>>,
+    }
+
+    impl Running {
+        fn start(access: Access, request_time: Duration) -> Running {
+            let l = TcpListener::bind("127.0.0.1:0").unwrap();
+            let port = l.local_addr().unwrap().port();
+            let stop = Arc::new(AtomicBool::new(false));
+            let s2 = stop.clone();
+            let thread = std::thread::spawn(move || {
+                let mut n = 0;
+                serve_with(l, &s2, access, request_time, move || {
+                    n += 1;
+                    Frame {
+                        title: format!("t{n}"),
+                        generation: n,
+                        ..Frame::default()
+                    }
+                })
+            });
+            Running {
+                port,
+                stop,
+                thread: Some(thread),
+            }
+        }
+
+        /// Sends `request` on a new connection and returns the whole answer.
+        fn ask(&self, request: &str) -> String {
+            let mut c = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+            c.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+            c.write_all(request.as_bytes()).unwrap();
             let mut s = String::new();
             c.read_to_string(&mut s).unwrap();
             s
+        }
+
+        fn get(&self, path: &str, host: &str) -> String {
+            self.ask(&format!("GET {path} HTTP/1.1\r\nHost: {host}\r\n\r\n"))
+        }
+    }
+
+    impl Drop for Running {
+        fn drop(&mut self) {
+            self.stop.store(true, Ordering::Relaxed);
+            let r = self.thread.take().unwrap().join().unwrap();
+            if !std::thread::panicking() {
+                r.unwrap();
+            }
+        }
+    }
+
+    #[test]
+    fn serves_page_and_frames() {
+        let s = Running::start(me(), REQUEST_TIME);
+        assert!(s.get("/", "127.0.0.1").contains("frame.json"));
+        assert!(s
+            .get("/frame.json", "localhost")
+            .contains("\"generation\":1"));
+        assert!(s
+            .get("/frame.json?x=1", "127.0.0.1:8080")
+            .contains("\"generation\":2"));
+        assert!(s.get("/nope", "[::1]").starts_with("HTTP/1.1 404"));
+    }
+
+    #[test]
+    fn the_peer_rule_gives_root_no_exception() {
+        let root = Access {
+            server_uid: 0,
+            job_uid: None,
         };
-        assert!(get("/").contains("frame.json"));
-        assert!(get("/frame.json").contains("\"generation\":1"));
-        assert!(get("/frame.json").contains("\"generation\":2"));
-        assert!(get("/nope").starts_with("HTTP/1.1 404"));
-        stop.store(true, Ordering::Relaxed);
-        h.join().unwrap().unwrap();
+        assert!(root.allows(Some(0)));
+        assert!(!root.allows(Some(1000)), "root's server answered uid 1000");
+        assert!(!root.allows(None));
+        let roots_view_of_a_users_job = Access {
+            server_uid: 0,
+            job_uid: Some(1000),
+        };
+        assert!(roots_view_of_a_users_job.allows(Some(0)));
+        assert!(roots_view_of_a_users_job.allows(Some(1000)));
+        assert!(!roots_view_of_a_users_job.allows(Some(1001)));
+        let user = Access {
+            server_uid: 1000,
+            job_uid: Some(1000),
+        };
+        assert!(user.allows(Some(1000)));
+        assert!(!user.allows(Some(0)));
+        assert!(!user.allows(Some(1001)));
+        assert!(!user.allows(None));
+        assert!(roots_view_of_a_users_job
+            .refusal()
+            .contains("uid 0) and the job's owner (uid 1000)"));
+    }
+
+    #[test]
+    fn only_loopback_hosts_are_accepted() {
+        for ok in [
+            "localhost",
+            "LOCALHOST:80",
+            "localhost.",
+            "127.0.0.1",
+            "127.0.0.1:34567",
+            "127.1.2.3:1",
+            "[::1]",
+            "[::1]:8080",
+            " 127.0.0.1 ",
+        ] {
+            assert!(host_is_loopback(ok), "{ok:?} refused");
+        }
+        for bad in [
+            "",
+            "evil.example",
+            "evil.example:8080",
+            "localhost.evil.example",
+            "127.0.0.1.evil.example",
+            "127.0.0.1:80:80",
+            "127.0.0.1:",
+            "127.0.0.1:http",
+            "10.0.0.1",
+            "0.0.0.0",
+            "[::]",
+            "[::2]:80",
+            "[::1",
+            "[::1]x",
+            "::1",
+        ] {
+            assert!(!host_is_loopback(bad), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn requests_for_other_hosts_are_refused() {
+        let s = Running::start(me(), REQUEST_TIME);
+        let r = s.get("/frame.json", "rebound.example:8080");
+        assert!(r.starts_with("HTTP/1.1 421"), "{r}");
+        assert!(r.contains("`rebound.example:8080`"), "{r}");
+        assert!(!r.contains("generation"), "{r}");
+        let r = s.get("/", "127.0.0.1.rebound.example");
+        assert!(r.starts_with("HTTP/1.1 421"), "{r}");
+        let r = s.ask("GET /frame.json HTTP/1.0\r\n\r\n");
+        assert!(r.starts_with("HTTP/1.1 400"), "{r}");
+        assert!(r.contains("Host header is required"), "{r}");
+        // No snapshot was taken for any of them.
+        assert!(s
+            .get("/frame.json", "127.0.0.1")
+            .contains("\"generation\":1"));
+    }
+
+    #[test]
+    fn other_users_are_refused() {
+        // A server that answers only a uid no connection of this test has.
+        let s = Running::start(
+            Access {
+                server_uid: u32::MAX - 1,
+                job_uid: Some(u32::MAX - 2),
+            },
+            REQUEST_TIME,
+        );
+        let r = s.get("/frame.json", "127.0.0.1");
+        assert!(r.starts_with("HTTP/1.1 403"), "{r}");
+        assert!(r.contains("answers only the user who started it"), "{r}");
+    }
+
+    #[test]
+    fn a_silent_connection_does_not_hold_up_others() {
+        // Clients may take a minute to send their request: only serving connections side by
+        // side answers the second client while the first is still silent.
+        let s = Running::start(me(), Duration::from_secs(60));
+        let mut silent = TcpStream::connect(("127.0.0.1", s.port)).unwrap();
+        let answer = s.get("/", "127.0.0.1");
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+        // The silent connection is still waiting for its request: nothing was sent to it.
+        silent.set_nonblocking(true).unwrap();
+        let mut b = [0u8; 1];
+        let e = silent.read(&mut b).unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::WouldBlock, "{e}");
+        // Once it speaks, it is answered too.
+        silent.set_nonblocking(false).unwrap();
+        silent
+            .set_read_timeout(Some(Duration::from_secs(60)))
+            .unwrap();
+        silent
+            .write_all(b"GET /text HTTP/1.1\r\nHost: localhost\r\n\r\n")
+            .unwrap();
+        let mut r = String::new();
+        silent.read_to_string(&mut r).unwrap();
+        assert!(r.starts_with("HTTP/1.1 200"), "{r}");
+    }
+
+    #[test]
+    fn a_client_too_slow_to_send_its_request_is_told_so() {
+        let s = Running::start(me(), Duration::from_millis(200));
+        let mut silent = TcpStream::connect(("127.0.0.1", s.port)).unwrap();
+        silent
+            .set_read_timeout(Some(Duration::from_secs(60)))
+            .unwrap();
+        let mut r = String::new();
+        silent.read_to_string(&mut r).unwrap();
+        assert!(r.starts_with("HTTP/1.1 408"), "{r}");
     }
 }
