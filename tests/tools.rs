@@ -700,3 +700,70 @@ fn pip_mode_refuses_process_modes_and_bad_usage() {
         out.both()
     );
 }
+
+// --- a reader that goes away ---------------------------------------------------------------
+
+/// Runs a tool whose standard output is a pipe nobody reads any more (as in
+/// `pip-check *.so | head -1` once head has ended).
+fn run_into_a_closed_pipe(name: &str, args: &[&str]) -> Output {
+    use std::io::Read;
+    use std::os::unix::process::ExitStatusExt;
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let mut child = Command::new(tool(name))
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = child.stderr.take().unwrap();
+    let collect = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = err.read_to_string(&mut s);
+        s
+    });
+    let deadline = std::time::Instant::now() + HANG_LIMIT;
+    let status = loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            break st;
+        }
+        if std::time::Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{name} {args:?} did not end within {HANG_LIMIT:?}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    };
+    Output {
+        code: status.code(),
+        signal: status.signal(),
+        stdout: String::new(),
+        stderr: collect.join().unwrap(),
+    }
+}
+
+#[test]
+fn tools_end_quietly_when_their_reader_goes_away() {
+    let hello = s(&example("hello"));
+    let many: Vec<&str> = std::iter::repeat_n(hello.as_str(), 20).collect();
+    let mut json = vec!["--json"];
+    json.extend(&many);
+    let cases: [(&str, &[&str]); 5] = [
+        ("pip-check", &many),
+        ("pip-check", &json),
+        ("pips", &["--all-users", "--json"]),
+        ("pips", &["--all-users"]),
+        ("pip-mode", &["-T"]),
+    ];
+    for (name, args) in cases {
+        let out = run_into_a_closed_pipe(name, args);
+        // As any Unix tool: ended by SIGPIPE, saying nothing (no panic, no error message).
+        assert_eq!(
+            (out.code, out.signal, out.stderr.as_str()),
+            (None, Some(libc::SIGPIPE), ""),
+            "{name} {args:?}: {}",
+            out.both()
+        );
+    }
+}

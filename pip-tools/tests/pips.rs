@@ -882,6 +882,75 @@ fn live_page_keeps_ids_between_refreshes() {
     assert!(dom.contains("end-of-file"), "the warning is listed: {dom}");
 }
 
+/// Sends one raw request to a `pips serve` at `port` and returns the whole answer.
+fn http_raw(port: u16, request: &str) -> String {
+    let mut c = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    c.set_read_timeout(Some(HANG_LIMIT)).unwrap();
+    c.write_all(request.as_bytes()).unwrap();
+    let mut s = String::new();
+    c.read_to_string(&mut s).unwrap();
+    s
+}
+
+#[test]
+fn the_live_page_answers_only_loopback_names_and_its_own_users() {
+    let tasks = s(&example("test_tasks"));
+    let job = Job::start(&["-n", "1", &tasks, "sleep"], "test_tasks", 1);
+    let server = serve(job.pid);
+    // A page whose name was rebound to 127.0.0.1 sends its own name: refused.
+    for host in [
+        "rebound.example",
+        "rebound.example:80",
+        "127.0.0.1.nip.example",
+    ] {
+        let r = http_raw(
+            server.1,
+            &format!("GET /frame.json HTTP/1.1\r\nHost: {host}\r\n\r\n"),
+        );
+        assert!(r.starts_with("HTTP/1.1 421"), "{host}: {r}");
+        assert!(!r.contains("generation"), "{host}: {r}");
+    }
+    let r = http_raw(server.1, "GET /frame.json HTTP/1.0\r\n\r\n");
+    assert!(r.starts_with("HTTP/1.1 400"), "{r}");
+    for host in [
+        "localhost".to_string(),
+        format!("127.0.0.1:{}", server.1),
+        format!("[::1]:{}", server.1),
+    ] {
+        let r = http_raw(
+            server.1,
+            &format!("GET /frame.json HTTP/1.1\r\nHost: {host}\r\n\r\n"),
+        );
+        assert!(r.starts_with("HTTP/1.1 200"), "{host}: {r}");
+    }
+
+    // Root's server (these tests' job and server run as the test's user) refuses another user.
+    // SAFETY: getuid cannot fail.
+    if unsafe { libc::getuid() } != 0 {
+        eprintln!("SKIPPED the other-user part: needs root to connect as another user");
+        return;
+    }
+    use std::os::unix::process::CommandExt;
+    let script = format!(
+        "exec 3<>/dev/tcp/127.0.0.1/{}; printf 'GET /frame.json HTTP/1.1\\r\\nHost: 127.0.0.1\\r\\n\\r\\n' >&3; cat <&3",
+        server.1
+    );
+    let out = run(Command::new("bash")
+        .args(["-c", &script])
+        .uid(65534)
+        .gid(65534)
+        .current_dir("/"));
+    assert_eq!(out.code, Some(0), "{}", out.both());
+    assert!(out.stdout.starts_with("HTTP/1.1 403"), "{}", out.both());
+    assert!(
+        out.stdout
+            .contains("answers only the user who started it (uid 0)"),
+        "{}",
+        out.both()
+    );
+    assert!(!out.stdout.contains("generation"), "{}", out.both());
+}
+
 #[test]
 fn another_user_is_told_why_not() {
     // SAFETY: getuid cannot fail.
