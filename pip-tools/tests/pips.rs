@@ -324,6 +324,62 @@ fn kill_ends_only_the_task_named() {
     assert!(!Path::new(&format!("/proc/{pid}/task/{tid1}")).exists());
 }
 
+/// A task that blocks every signal it can, then sleeps.
+fn blockall_task() -> &'static Path {
+    static P: OnceLock<PathBuf> = OnceLock::new();
+    c_task(
+        &P,
+        "blockall.so",
+        r#"
+#define _GNU_SOURCE
+#include <signal.h>
+#include <unistd.h>
+int main(void) {
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, NULL);
+    for (;;) sleep(1000);
+}
+"#,
+    )
+}
+
+#[test]
+fn a_kill_that_does_not_end_the_task_is_reported() {
+    let prog = s(blockall_task());
+    let job = Job::start(&["-n", "2", &prog], "blockall", 2);
+    let pid = job.pid.to_string();
+    let tid1 = rows(job.pid)[2]["tid"].as_i64().unwrap();
+    let task1 = format!("/proc/{pid}/task/{tid1}");
+    // Wait until task 1 blocks pip-core's kill signal.
+    let bit = 1u64 << (libc::SIGRTMAX() - 3 - 1);
+    poll("task 1 to block every signal", || {
+        let st = std::fs::read_to_string(format!("{task1}/status")).ok()?;
+        let blk = st.lines().find_map(|l| l.strip_prefix("SigBlk:"))?;
+        (u64::from_str_radix(blk.trim(), 16).ok()? & bit != 0).then_some(())
+    });
+    let out = pips(&["kill", "-s", "KILL", &format!("{pid}:1")]);
+    assert_eq!(out.code, Some(1), "{}", out.both());
+    assert!(
+        out.stderr.contains("task 1 of job")
+            && out.stderr.contains("has NOT ended")
+            && out.stderr.contains("it blocks SIGRTMAX-3")
+            && out
+                .stderr
+                .contains(&format!("`pips kill -s KILL {pid}:root`")),
+        "{}",
+        out.both()
+    );
+    assert!(!out.stdout.contains("ended"), "{}", out.both());
+    assert!(Path::new(&task1).exists(), "task 1 ended after all");
+    // What the message says ends it: the whole job, at once.
+    let out = pips(&["kill", "-s", "KILL", &format!("{pid}:root")]);
+    assert_eq!(out.code, Some(0), "{}", out.both());
+    assert!(out.stdout.contains("it has ended"), "{}", out.both());
+    let end = job.finish();
+    assert_eq!(end.signal, Some(libc::SIGKILL), "{}", end.both());
+}
+
 #[test]
 fn kill_by_tid_and_terminate_a_whole_job() {
     let tasks = s(&example("test_tasks"));

@@ -3,7 +3,7 @@
 #![allow(rustdoc::invalid_rust_codeblocks)]
 use clap::{Args, Parser, Subcommand};
 use pip_tools::pips::{
-    self, fds, jobs, jobs::Filter, jobs::Job, jobs::Target, render, serve, waits, PipsError,
+    self, fds, jobs, jobs::Filter, jobs::Job, jobs::Target, killed, render, serve, waits, PipsError,
 };
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -225,11 +225,12 @@ fn list(a: ListArgs) -> ExitCode {
             Some(None) => return fail(format!("unknown signal `{}`", a.signal.unwrap())),
         };
         let selected = select.jobs();
-        let sent: Vec<jobs::Sent> = selected
+        let mut sent: Vec<jobs::Sent> = selected
             .iter()
             .flat_map(|j| j.task_rows())
             .map(|t| jobs::signal_task(t, sig, false))
             .collect();
+        killed::confirm_ended(&mut sent, killed::KILL_WAIT);
         return report_sent(&sent);
     }
     if watch.is_none() && !select.jobs.is_empty() {
@@ -257,6 +258,11 @@ fn report_sent(sent: &[jobs::Sent]) -> ExitCode {
     let mut ok = true;
     for s in sent {
         match &s.result {
+            Ok(()) if killed::is_a_kill(s.signal) => println!(
+                "{}: sent {}; it has ended",
+                s.what,
+                pips::signals::signal_name(s.signal)
+            ),
             Ok(()) => println!("{}: sent {}", s.what, pips::signals::signal_name(s.signal)),
             // Among several targets, one that ended meanwhile (often because the root ended
             // the job when an earlier one died) is not a failure.
@@ -290,6 +296,8 @@ fn kill(signal: &str, targets: &[String]) -> ExitCode {
             Err(e) => return fail(e),
         }
     }
+    // A kill is reported as done only once its targets have ended.
+    killed::confirm_ended(&mut sent, killed::KILL_WAIT);
     report_sent(&sent)
 }
 

@@ -632,8 +632,15 @@ impl std::str::FromStr for Target {
 pub struct Sent {
     /// Whom: `task 2 of job 1234 (tid 1240)`.
     pub what: String,
+    /// The job (the root's pid).
+    pub job: i32,
+    /// The process of the row signalled (the root's pid for a thread-mode task).
+    pub pid: i32,
     /// The tid signalled.
     pub tid: i32,
+    /// True for a thread of the root's process (a thread-mode task): it can be ended alone
+    /// only by a signal it handles, never by SIGKILL.
+    pub in_root_process: bool,
     /// The signal actually sent (SIGKILL becomes pip-core's per-task kill signal for a task).
     pub signal: i32,
     /// `Err` says why it was not sent.
@@ -709,7 +716,10 @@ pub fn signal_task(t: &Task, sig: i32, whole_process: bool) -> Sent {
     };
     Sent {
         what,
+        job: t.job,
+        pid: t.pid,
         tid: t.tid,
+        in_root_process: !own_process && !whole_process,
         signal,
         result,
     }

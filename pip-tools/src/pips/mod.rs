@@ -5,6 +5,7 @@
 //! * [`jobs`]: find jobs and tasks (from thread names in procfs), filter them, signal them.
 //! * [`fds`]: fd tables -> open file descriptions -> vnodes, grouped with `kcmp`, with stable
 //!   ids across snapshots and warnings about pipes that cannot reach end-of-file.
+//! * [`killed`]: after a kill, whether the targets really ended, and what to do when not.
 //! * [`signals`]: blocked, pending, ignored and caught signals per task.
 //! * [`render`]: text tables, JSON helpers, DOT and SVG.
 //! * [`serve`]: a small HTTP server for a live page of the diagram.
@@ -17,6 +18,7 @@
 
 pub mod fds;
 pub mod jobs;
+pub mod killed;
 pub mod procfs;
 pub mod render;
 pub mod serve;
@@ -39,6 +41,8 @@ pub enum PipsError {
     NotFound(String),
     /// A bad argument.
     InvalidArgument(String),
+    /// A kill was sent but its target did not end (the text says why and what ends it).
+    StillRunning(String),
     /// Another system error.
     Io {
         /// What was being done.
@@ -51,9 +55,10 @@ pub enum PipsError {
 impl std::fmt::Display for PipsError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            PipsError::Gone(s) | PipsError::NotFound(s) | PipsError::InvalidArgument(s) => {
-                f.write_str(s)
-            }
+            PipsError::Gone(s)
+            | PipsError::NotFound(s)
+            | PipsError::InvalidArgument(s)
+            | PipsError::StillRunning(s) => f.write_str(s),
             PipsError::Permission { what, why } => write!(f, "{what}: permission denied: {why}"),
             PipsError::Io { what, source } => write!(f, "{what}: {source}"),
         }
