@@ -707,8 +707,13 @@ fn pip_mode_refuses_process_modes_and_bad_usage() {
 /// `pip-check *.so | head -1` once head has ended).
 fn run_into_a_closed_pipe(name: &str, args: &[&str]) -> Output {
     use std::io::Read;
+    use std::os::fd::{FromRawFd, OwnedFd};
     use std::os::unix::process::ExitStatusExt;
-    let (reader, writer) = std::io::pipe().unwrap();
+    let mut fds = [0; 2];
+    // SAFETY: pipe fills the two-int array with two new fds, which we then own.
+    assert_eq!(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) }, 0);
+    // SAFETY: each fd was just created and is owned by nothing else.
+    let (reader, writer) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
     drop(reader);
     let mut child = Command::new(tool(name))
         .args(args)
@@ -746,7 +751,7 @@ fn run_into_a_closed_pipe(name: &str, args: &[&str]) -> Output {
 #[test]
 fn tools_end_quietly_when_their_reader_goes_away() {
     let hello = s(&example("hello"));
-    let many: Vec<&str> = std::iter::repeat_n(hello.as_str(), 20).collect();
+    let many = vec![hello.as_str(); 20];
     let mut json = vec!["--json"];
     json.extend(&many);
     let cases: [(&str, &[&str]); 5] = [
