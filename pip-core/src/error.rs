@@ -71,7 +71,7 @@ pub enum Error {
         /// The limit in force.
         limit: usize,
         /// Where it comes from and how to raise it.
-        why: &'static str,
+        why: String,
     },
     /// The root program does not export `exit`, so a task's `exit()` would end the whole process.
     #[error("this root program does not export its `exit` symbol, so a task calling exit() would end the whole process; link it with `-Wl,--export-dynamic-symbol=exit` (for a Rust root, `println!(\"cargo:rustc-link-arg-bins=-Wl,--export-dynamic-symbol=exit\");` in its build.rs). GNU ld already exports it from programs that link pip-core")]

@@ -108,18 +108,30 @@ fn sym(handle: *mut c_void, name: &str) -> *mut c_void {
     unsafe { libc::dlsym(handle, c.as_ptr()) }
 }
 
-/// The namespace limit of this process, and why.
-pub(crate) fn namespace_limit() -> (usize, &'static str) {
-    if initial_nns().is_some_and(|n| n >= 16) {
-        (
+/// The namespace limit of this process, and why (naming the `GLIBC_TUNABLES` the process
+/// was started with when they do not raise it).
+pub(crate) fn namespace_limit() -> (usize, String) {
+    let tunables = tunables_at_start();
+    match tunables.as_deref().and_then(nns_in_tunables) {
+        Some(n) if n >= 16 => (
             15,
-            "glibc's hard limit: 16 link namespaces, one of them the root's",
-        )
-    } else {
-        (
-            11,
-            "stock glibc's static TLS surplus fits 11 private libcs; start the root with GLIBC_TUNABLES=glibc.rtld.nns=16 (pip-exec and pip_core::reexec_with_more_namespaces_if_needed does this) for 15",
-        )
+            "glibc's hard limit: 16 link namespaces, one of them the root's".into(),
+        ),
+        nns => {
+            let seen = match (&tunables, nns) {
+                (None, _) => "this process was started without GLIBC_TUNABLES".to_string(),
+                (Some(t), None) => format!(
+                    "this process was started with GLIBC_TUNABLES={t:?}, which does not set glibc.rtld.nns"
+                ),
+                (Some(t), Some(n)) => format!(
+                    "this process was started with GLIBC_TUNABLES={t:?}, which sets glibc.rtld.nns={n}"
+                ),
+            };
+            (
+                11,
+                format!("stock glibc's static TLS surplus fits 11 private libcs and {seen}; start the root with GLIBC_TUNABLES=glibc.rtld.nns=16 (pip-exec and pip_core::reexec_with_more_namespaces_if_needed do this) for 15"),
+            )
+        }
     }
 }
 
@@ -130,16 +142,43 @@ pub(crate) fn namespaces_left() -> usize {
         .saturating_sub(NAMESPACES_USED.load(Ordering::Relaxed))
 }
 
-/// `glibc.rtld.nns` as the process was started with (tunables are read once, at start-up, so
-/// the current environment does not matter).
-pub(crate) fn initial_nns() -> Option<usize> {
-    let env = std::fs::read("/proc/self/environ").ok()?;
-    env.split(|&b| b == 0)
-        .filter_map(|kv| kv.strip_prefix(b"GLIBC_TUNABLES="))
-        .flat_map(|v| v.split(|&b| b == b':'))
-        .filter_map(|t| t.strip_prefix(b"glibc.rtld.nns="))
-        .filter_map(|n| std::str::from_utf8(n).ok()?.parse().ok())
+/// `GLIBC_TUNABLES` as the process was started with it (tunables are read once, at start-up,
+/// so the current environment does not matter), or `None` if it was not set.
+fn tunables_at_start() -> Option<String> {
+    tunables_in_start_environment(&std::fs::read("/proc/self/environ").ok()?)
+}
+
+/// Finds `GLIBC_TUNABLES` in the start-up environment block (`/proc/self/environ`: `NAME=value`
+/// entries, each ending with a NUL).
+///
+/// glibc (2.36 at least) parses the variable in place: it overwrites the `:` after each tunable
+/// it recognises with a NUL, so `GLIBC_TUNABLES=glibc.malloc.check=0:glibc.rtld.nns=16` reads
+/// back as two entries, `GLIBC_TUNABLES=glibc.malloc.check=0` and `glibc.rtld.nns=16`. The
+/// entries that follow and look like tunables (`glibc.` names) are therefore part of its value;
+/// they are joined back with `:`.
+fn tunables_in_start_environment(environ: &[u8]) -> Option<String> {
+    let mut entries = environ.split(|&b| b == 0);
+    let first = entries.find_map(|kv| kv.strip_prefix(b"GLIBC_TUNABLES="))?;
+    let mut value = String::from_utf8_lossy(first).into_owned();
+    for rest in entries.take_while(|kv| kv.starts_with(b"glibc.") && kv.contains(&b'=')) {
+        value.push(':');
+        value.push_str(&String::from_utf8_lossy(rest));
+    }
+    Some(value)
+}
+
+/// The `glibc.rtld.nns` a `GLIBC_TUNABLES` value sets (the last one wins, as in glibc).
+fn nns_in_tunables(tunables: &str) -> Option<usize> {
+    tunables
+        .split(':')
+        .filter_map(|t| t.strip_prefix("glibc.rtld.nns="))
+        .filter_map(|n| n.parse().ok())
         .next_back()
+}
+
+/// `glibc.rtld.nns` as the process was started with.
+pub(crate) fn initial_nns() -> Option<usize> {
+    nns_in_tunables(&tunables_at_start()?)
 }
 
 /// Cuts the copy down to what the dynamic loader maps, and drops the section header table that
@@ -390,7 +429,7 @@ pub fn reexec_with_more_namespaces_if_needed(ntasks: usize) -> Result<()> {
     if ntasks > 15 {
         return Err(Error::NamespaceLimit {
             limit: 15,
-            why: "glibc's hard limit: 16 link namespaces, one of them the root's",
+            why: "glibc's hard limit: 16 link namespaces, one of them the root's".into(),
         });
     }
     use std::os::unix::process::CommandExt;
@@ -410,4 +449,35 @@ pub fn reexec_with_more_namespaces_if_needed(ntasks: usize) -> Result<()> {
         op: "re-executing the root with GLIBC_TUNABLES=glibc.rtld.nns=16",
         source: err,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tunables_split_in_place_by_glibc_are_joined_back() {
+        // What glibc 2.36 leaves in /proc/self/environ for
+        // GLIBC_TUNABLES=glibc.malloc.check=0:glibc.rtld.nns=16.
+        let env =
+            b"HOME=/root\0GLIBC_TUNABLES=glibc.malloc.check=0\0glibc.rtld.nns=16\0PATH=/bin\0";
+        let t = tunables_in_start_environment(env).unwrap();
+        assert_eq!(t, "glibc.malloc.check=0:glibc.rtld.nns=16");
+        assert_eq!(nns_in_tunables(&t), Some(16));
+    }
+
+    #[test]
+    fn tunables_as_given_are_read_whole() {
+        let env = b"GLIBC_TUNABLES=foo.bar=1:glibc.rtld.nns=16\0PATH=/bin\0";
+        let t = tunables_in_start_environment(env).unwrap();
+        assert_eq!(t, "foo.bar=1:glibc.rtld.nns=16");
+        assert_eq!(nns_in_tunables(&t), Some(16));
+        // The last setting wins, as in glibc.
+        assert_eq!(
+            nns_in_tunables("glibc.rtld.nns=16:glibc.rtld.nns=4"),
+            Some(4)
+        );
+        assert_eq!(nns_in_tunables("glibc.malloc.check=0"), None);
+        assert_eq!(tunables_in_start_environment(b"PATH=/bin\0"), None);
+    }
 }
