@@ -400,6 +400,89 @@ fn bad_command_lines_get_clear_errors() {
     }
 }
 
+/// Runs a tool on `program` with a memory limit (so that a tool that reads `/dev/zero` fails
+/// instead of taking the machine's memory) and the usual hang limit.
+fn run_bounded(tool_name: &str, program: &std::path::Path) -> Output {
+    use std::os::unix::process::CommandExt;
+    let mut cmd = Command::new(tool(tool_name));
+    cmd.arg(program).env_remove("PIP_MODE");
+    // SAFETY: setrlimit is async-signal-safe; the child only sets its own limit.
+    unsafe {
+        cmd.pre_exec(|| {
+            let limit = libc::rlimit {
+                rlim_cur: 8 << 30,
+                rlim_max: 8 << 30,
+            };
+            libc::setrlimit(libc::RLIMIT_AS, &limit);
+            Ok(())
+        });
+    }
+    run(&mut cmd)
+}
+
+#[test]
+fn fifos_and_devices_are_refused_not_read() {
+    let dir = Scratch::new("fifo");
+    let fifo = dir.path("libfifo.so");
+    let c = std::ffi::CString::new(s(&fifo)).unwrap();
+    // SAFETY: a valid path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    for (program, what) in [
+        (fifo.as_path(), "not a regular file but a FIFO"),
+        (
+            "/dev/zero".as_ref(),
+            "not a regular file but a character device",
+        ),
+    ] {
+        for tool_name in ["pip-exec", "pip-check"] {
+            let out = run_bounded(tool_name, program);
+            assert_eq!(
+                out.code,
+                Some(1),
+                "{tool_name} {}: {}",
+                program.display(),
+                out.both()
+            );
+            let text = if tool_name == "pip-exec" {
+                &out.stderr
+            } else {
+                &out.stdout
+            };
+            assert!(
+                text.contains(what) && text.contains(&s(program)),
+                "{tool_name} {}: {}",
+                program.display(),
+                out.both()
+            );
+        }
+    }
+}
+
+#[test]
+fn a_program_on_a_noexec_mount_is_refused() {
+    let regular = std::fs::metadata(example("hello")).unwrap();
+    assert!(matches!(
+        pip_core::elf::check_task_file_metadata(&regular, libc::ST_NOEXEC as u64),
+        Err(pip_core::elf::TaskFileError::NoExecMount)
+    ));
+    let mount = match NoexecMount::new("tools") {
+        Ok(m) => m,
+        Err(why) => {
+            eprintln!("\n!!!!! NOT TESTED FOR REAL: cannot mount a noexec tmpfs ({why}); only the decision was tested !!!!!\n");
+            return;
+        }
+    };
+    let copy = mount.0.join("libhello.so");
+    std::fs::copy(example("hello"), &copy).unwrap();
+    let out = run_bounded("pip-exec", &copy);
+    assert_eq!(out.code, Some(1), "{}", out.both());
+    assert!(out.stderr.contains("mounted noexec"), "{}", out.both());
+    assert!(out.stdout.is_empty(), "a task ran: {}", out.both());
+    let out = run_bounded("pip-check", &copy);
+    assert_eq!(out.code, Some(1), "{}", out.both());
+    assert!(out.stdout.contains("mounted noexec"), "{}", out.both());
+}
+
 #[test]
 fn process_modes_that_need_a_patched_glibc_are_refused_clearly() {
     let out = run(pip_exec_cmd([s(&example("hello"))]).env("PIP_MODE", "process:preload"));

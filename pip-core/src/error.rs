@@ -159,6 +159,9 @@ impl Error {
             Error::TaskFile(r) => match r.reason {
                 crate::elf::TaskFileError::Missing => ENOENT,
                 crate::elf::TaskFileError::Unreadable(_) => EACCES,
+                crate::elf::TaskFileError::NotRegularFile(_) => EACCES,
+                crate::elf::TaskFileError::TooLarge => EFBIG,
+                crate::elf::TaskFileError::NoExecMount => EACCES,
                 crate::elf::TaskFileError::NotElf
                 | crate::elf::TaskFileError::WrongClass
                 | crate::elf::TaskFileError::WrongArchitecture { .. } => ELIBBAD,
