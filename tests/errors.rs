@@ -211,7 +211,7 @@ fn task_file_on_a_noexec_mount_is_refused() {
     // glibc's dlopen refuses a file on a noexec mount; the in-memory copy must not get
     // around that.
     let regular = std::fs::metadata(test_tasks()).unwrap();
-    let decided = pip_core::elf::check_task_file_metadata(&regular, libc::ST_NOEXEC as u64);
+    let decided = pip_core::elf::check_task_file_metadata(&regular, libc::ST_NOEXEC);
     assert!(
         matches!(decided, Err(TaskFileError::NoExecMount)),
         "{decided:?}"

@@ -462,7 +462,7 @@ fn fifos_and_devices_are_refused_not_read() {
 fn a_program_on_a_noexec_mount_is_refused() {
     let regular = std::fs::metadata(example("hello")).unwrap();
     assert!(matches!(
-        pip_core::elf::check_task_file_metadata(&regular, libc::ST_NOEXEC as u64),
+        pip_core::elf::check_task_file_metadata(&regular, libc::ST_NOEXEC),
         Err(pip_core::elf::TaskFileError::NoExecMount)
     ));
     let mount = match NoexecMount::new("tools") {
