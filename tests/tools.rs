@@ -10,6 +10,7 @@ use common::*;
 use std::ffi::OsStr;
 use std::process::Command;
 use std::sync::OnceLock;
+use std::time::Duration;
 use support::*;
 
 fn pip_exec_cmd<I, S>(args: I) -> Command
@@ -481,6 +482,71 @@ fn a_program_on_a_noexec_mount_is_refused() {
     let out = run_bounded("pip-check", &copy);
     assert_eq!(out.code, Some(1), "{}", out.both());
     assert!(out.stdout.contains("mounted noexec"), "{}", out.both());
+}
+
+#[test]
+fn thousands_of_tasks_run_under_a_soft_open_file_limit_of_1024() {
+    // Every task's image stays open as a memfd: they must not count against the soft limit
+    // the job was started with, nor push the tasks' own files above 1024 (select()'s limit).
+    let src = r#"
+#include <fcntl.h>
+#include <unistd.h>
+int main(void) {
+    int fd = open("/dev/null", O_RDONLY);
+    if (fd < 0) return 2;
+    close(fd);
+    return fd < 1024 ? 0 : 3;
+}
+"#;
+    let task = cc(
+        &build_dir("tools-nofile"),
+        "libopen_low.so",
+        src,
+        &["-shared", "-fPIC"],
+    );
+    let n = 4096;
+    let mut cmd = pip_exec_cmd(["-n".to_string(), n.to_string(), s(&task)]);
+    cmd.env("PIP_STACKSIZE", "1m");
+    use std::os::unix::process::CommandExt;
+    // SAFETY: getrlimit and setrlimit are async-signal-safe; the child sets its own limit.
+    unsafe {
+        cmd.pre_exec(|| {
+            let mut lim = libc::rlimit {
+                rlim_cur: 0,
+                rlim_max: 0,
+            };
+            libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim);
+            lim.rlim_cur = 1024;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
+            Ok(())
+        });
+    }
+    let out = start(&mut cmd).finish(Duration::from_secs(600));
+    assert_eq!(out.code, Some(0), "{}", out.both());
+}
+
+#[test]
+fn running_out_of_descriptors_says_how_to_raise_the_limit() {
+    let mut cmd = pip_exec_cmd(["-n", "200", &s(&example("hello"))]);
+    use std::os::unix::process::CommandExt;
+    // SAFETY: setrlimit is async-signal-safe; the child lowers its own limits.
+    unsafe {
+        cmd.pre_exec(|| {
+            let lim = libc::rlimit {
+                rlim_cur: 64,
+                rlim_max: 64,
+            };
+            libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
+            Ok(())
+        });
+    }
+    let out = run(&mut cmd);
+    assert_eq!(out.code, Some(1), "{}", out.both());
+    assert!(
+        out.stderr.contains("Too many open files") && out.stderr.contains("ulimit -Hn"),
+        "{}",
+        out.both()
+    );
 }
 
 #[test]

@@ -11,6 +11,11 @@
 //!   task's `environ`, `fflush(NULL)` at the end) use the symbols gathered in [`NsLibc`].
 //!
 //! Constructors of the task program run here, on the thread that spawns.
+//!
+//! Open files: since every memfd stays open, a job of N tasks holds N descriptors. They are
+//! moved to numbers at or above [`TASK_FD_FLOOR`] (`FD_SETSIZE`), so that the tasks' own
+//! `open()`s still land below 1024 (where `select()` works), and [`raise_open_file_limit`]
+//! raises the soft `RLIMIT_NOFILE` at `Root::init` so that the images fit above the floor.
 
 use crate::abi::{TaskAbiInfo, TASK_INFO_SYMBOL};
 use crate::elf::{inspect, TaskFileInfo, ATTACH_SYMBOL};
@@ -73,6 +78,57 @@ struct Prepared {
 #[derive(Default)]
 pub(crate) struct Loader {
     cache: Mutex<HashMap<PathBuf, Arc<Prepared>>>,
+}
+
+/// Task image memfds are moved to descriptor numbers at or above this (`FD_SETSIZE`): the
+/// numbers below it stay free for the tasks' own files, which `select()` can only watch there.
+pub(crate) const TASK_FD_FLOOR: libc::c_int = 1024;
+
+/// Descriptors left free above the task images for the root and tasks (the wait board, files
+/// opened once the numbers below the floor are used up).
+const FD_HEADROOM: u64 = 64;
+
+/// Raises the soft open-file limit (`RLIMIT_NOFILE`) so that `ntasks` task images fit above
+/// [`TASK_FD_FLOOR`], up to the hard limit; never lowers it. Best effort: when the hard limit
+/// is too low, spawning reports `memfd_create` failing with "too many open files" and says
+/// how to raise it.
+pub(crate) fn raise_open_file_limit(ntasks: usize) {
+    let want = TASK_FD_FLOOR as u64 + ntasks as u64 + FD_HEADROOM;
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes one rlimit struct.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } != 0 || lim.rlim_cur >= want {
+        return;
+    }
+    let raised = libc::rlimit {
+        rlim_cur: want.min(lim.rlim_max),
+        rlim_max: lim.rlim_max,
+    };
+    if raised.rlim_cur > lim.rlim_cur {
+        // SAFETY: setrlimit reads one rlimit struct; a soft limit up to the hard one is allowed.
+        unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) };
+    }
+}
+
+/// What to do when a job runs out of descriptors.
+const NOFILE_HINT: &str = "every task keeps its image open as a memfd, so a job needs one descriptor per task on top of its own files; pip-core raises the soft open-file limit as far as the hard one, so raise the hard limit (`ulimit -Hn`)";
+
+/// Moves a fresh task-image descriptor to a number at or above [`TASK_FD_FLOOR`] (keeping it
+/// close-on-exec) and returns the new number; keeps `fd` when there is no room up there.
+fn move_above_floor(fd: libc::c_int) -> libc::c_int {
+    if fd >= TASK_FD_FLOOR {
+        return fd;
+    }
+    // SAFETY: duplicating a descriptor we own; the old one is closed only on success.
+    let high = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, TASK_FD_FLOOR) };
+    if high < 0 {
+        return fd;
+    }
+    // SAFETY: `fd` is ours, nothing was loaded from it, and `high` now refers to the same file.
+    unsafe { libc::close(fd) };
+    high
 }
 
 /// Namespaces created by this process so far (they are never freed).
@@ -260,8 +316,16 @@ impl Loader {
         // SAFETY: memfd_create with a valid name; the fd is owned below.
         let fd = unsafe { libc::memfd_create(name.as_ptr(), libc::MFD_CLOEXEC) };
         if fd < 0 {
+            let source = std::io::Error::last_os_error();
+            if source.raw_os_error() == Some(libc::EMFILE) {
+                return Err(Error::Load {
+                    path: path.display().to_string(),
+                    message: format!("{source} when creating its image's memfd ({NOFILE_HINT})"),
+                });
+            }
             return Err(Error::os("memfd_create"));
         }
+        let fd = move_above_floor(fd);
         // SAFETY: `fd` is a fresh descriptor we own.
         let mut file = unsafe { std::fs::File::from_raw_fd(fd) };
         file.write_all(&p.bytes).map_err(|source| Error::System {
@@ -293,6 +357,8 @@ impl Loader {
                         "{message} (the glibc namespace limit: {})",
                         namespace_limit().1
                     )
+                } else if message.contains("Too many open files") {
+                    format!("{message} ({NOFILE_HINT})")
                 } else if message.contains("static TLS") {
                     format!("{message} (the program uses initial-exec thread-locals, so every copy takes space in a small static TLS area: build it without `-ftls-model=initial-exec`, or start the root with a larger GLIBC_TUNABLES=glibc.rtld.optional_static_tls)")
                 } else {
