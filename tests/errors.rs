@@ -158,10 +158,10 @@ fn queries_outside_a_job() {
 fn unreadable_file() {
     let dir = std::env::temp_dir().join(format!("pip-rs-errors-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    // A directory exists but cannot be read as a file (whoever runs the test).
+    // A directory exists but is not a file (whoever runs the test).
     let e = spawn_error(&dir);
-    assert!(e.to_string().contains("cannot read the file"), "{e}");
-    assert!(matches!(reason(e), TaskFileError::Unreadable(_)));
+    assert!(e.to_string().contains("not a regular file"), "{e}");
+    assert!(matches!(reason(e), TaskFileError::NotRegularFile(_)));
     // A copy of a real task with mode 000.
     let f = dir.join("libmode000.so");
     std::fs::copy(test_tasks(), &f).unwrap();
@@ -204,4 +204,64 @@ fn task_file_for_another_architecture() {
         reason(e),
         TaskFileError::WrongArchitecture { found, .. } if found == other
     ));
+}
+
+#[test]
+fn task_file_on_a_noexec_mount_is_refused() {
+    // glibc's dlopen refuses a file on a noexec mount; the in-memory copy must not get
+    // around that.
+    let regular = std::fs::metadata(test_tasks()).unwrap();
+    let decided = pip_core::elf::check_task_file_metadata(&regular, libc::ST_NOEXEC);
+    assert!(
+        matches!(decided, Err(TaskFileError::NoExecMount)),
+        "{decided:?}"
+    );
+    let mount = match NoexecMount::new("errors") {
+        Ok(m) => m,
+        Err(why) => {
+            eprintln!("\n!!!!! NOT TESTED FOR REAL: cannot mount a noexec tmpfs ({why}); only the decision was tested !!!!!\n");
+            return;
+        }
+    };
+    let copy = mount.0.join("libtest_tasks.so");
+    std::fs::copy(test_tasks(), &copy).unwrap();
+    let e = spawn_error(&copy);
+    assert!(
+        e.to_string().contains("mounted noexec") && e.to_string().contains("libtest_tasks.so"),
+        "{e}"
+    );
+    assert!(matches!(reason(e), TaskFileError::NoExecMount));
+}
+
+#[test]
+fn special_files_are_refused_by_their_type() {
+    // Only the decision on their metadata here (stat does not block): reading a FIFO would
+    // hang this process without the check, so tests/tools.rs runs the tools on them.
+    let dir = std::env::temp_dir().join(format!("pip-rs-errors-fifo-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let fifo = dir.join("fifo.so");
+    let _ = std::fs::remove_file(&fifo);
+    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: a valid path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    for (path, what) in [
+        (fifo.as_path(), "FIFO"),
+        ("/dev/zero".as_ref(), "character device"),
+        (dir.as_path(), "directory"),
+    ] {
+        let meta = std::fs::metadata(path).unwrap();
+        let e = pip_core::elf::check_task_file_metadata(&meta, 0).unwrap_err();
+        assert!(
+            matches!(e, TaskFileError::NotRegularFile(w) if w.contains(what)),
+            "{}: {e}",
+            path.display()
+        );
+    }
+    // A directory can be opened without blocking: spawn refuses it the same way.
+    let e = spawn_error(&dir);
+    assert!(
+        e.to_string().contains("not a regular file but a directory"),
+        "{e}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }

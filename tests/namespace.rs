@@ -97,3 +97,49 @@ fn exit_and_faults_end_only_the_namespace_task() {
         );
     }
 }
+
+#[test]
+fn pip_exec_raises_the_limit_when_glibc_tunables_is_already_set() {
+    // glibc rewrites GLIBC_TUNABLES in the start-up environment as it parses it, so the check
+    // of the re-executed root must read it the way glibc leaves it.
+    for tunables in [
+        "glibc.malloc.check=0",
+        "glibc.malloc.tcache_count=7:glibc.malloc.check=0",
+    ] {
+        let out = std::process::Command::new(pip_exec())
+            .args(["--isolation", "namespace", "-n", "15"])
+            .arg(example("ring"))
+            .env("GLIBC_TUNABLES", tunables)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "GLIBC_TUNABLES={tunables}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("token came back as 16 after 15 hops")
+        );
+    }
+}
+
+#[test]
+fn the_namespace_limit_error_names_the_tunables_seen() {
+    // PIP_RS_REEXECED stops pip-exec from re-executing itself, so the limit stays at 11.
+    let out = std::process::Command::new(pip_exec())
+        .args(["--isolation", "namespace", "-n", "12"])
+        .arg(example("ring"))
+        .env("GLIBC_TUNABLES", "glibc.malloc.check=0")
+        .env("PIP_RS_REEXECED", "1")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("at most 11 tasks")
+            && err.contains(
+                "GLIBC_TUNABLES=\"glibc.malloc.check=0\", which does not set glibc.rtld.nns"
+            ),
+        "{err}"
+    );
+}

@@ -10,6 +10,7 @@ use common::*;
 use std::ffi::OsStr;
 use std::process::Command;
 use std::sync::OnceLock;
+use std::time::Duration;
 use support::*;
 
 fn pip_exec_cmd<I, S>(args: I) -> Command
@@ -398,6 +399,154 @@ fn bad_command_lines_get_clear_errors() {
             out.both()
         );
     }
+}
+
+/// Runs a tool on `program` with a memory limit (so that a tool that reads `/dev/zero` fails
+/// instead of taking the machine's memory) and the usual hang limit.
+fn run_bounded(tool_name: &str, program: &std::path::Path) -> Output {
+    use std::os::unix::process::CommandExt;
+    let mut cmd = Command::new(tool(tool_name));
+    cmd.arg(program).env_remove("PIP_MODE");
+    // SAFETY: setrlimit is async-signal-safe; the child only sets its own limit.
+    unsafe {
+        cmd.pre_exec(|| {
+            let limit = libc::rlimit {
+                rlim_cur: 8 << 30,
+                rlim_max: 8 << 30,
+            };
+            libc::setrlimit(libc::RLIMIT_AS, &limit);
+            Ok(())
+        });
+    }
+    run(&mut cmd)
+}
+
+#[test]
+fn fifos_and_devices_are_refused_not_read() {
+    let dir = Scratch::new("fifo");
+    let fifo = dir.path("libfifo.so");
+    let c = std::ffi::CString::new(s(&fifo)).unwrap();
+    // SAFETY: a valid path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    for (program, what) in [
+        (fifo.as_path(), "not a regular file but a FIFO"),
+        (
+            "/dev/zero".as_ref(),
+            "not a regular file but a character device",
+        ),
+    ] {
+        for tool_name in ["pip-exec", "pip-check"] {
+            let out = run_bounded(tool_name, program);
+            assert_eq!(
+                out.code,
+                Some(1),
+                "{tool_name} {}: {}",
+                program.display(),
+                out.both()
+            );
+            let text = if tool_name == "pip-exec" {
+                &out.stderr
+            } else {
+                &out.stdout
+            };
+            assert!(
+                text.contains(what) && text.contains(&s(program)),
+                "{tool_name} {}: {}",
+                program.display(),
+                out.both()
+            );
+        }
+    }
+}
+
+#[test]
+fn a_program_on_a_noexec_mount_is_refused() {
+    let regular = std::fs::metadata(example("hello")).unwrap();
+    assert!(matches!(
+        pip_core::elf::check_task_file_metadata(&regular, libc::ST_NOEXEC),
+        Err(pip_core::elf::TaskFileError::NoExecMount)
+    ));
+    let mount = match NoexecMount::new("tools") {
+        Ok(m) => m,
+        Err(why) => {
+            eprintln!("\n!!!!! NOT TESTED FOR REAL: cannot mount a noexec tmpfs ({why}); only the decision was tested !!!!!\n");
+            return;
+        }
+    };
+    let copy = mount.0.join("libhello.so");
+    std::fs::copy(example("hello"), &copy).unwrap();
+    let out = run_bounded("pip-exec", &copy);
+    assert_eq!(out.code, Some(1), "{}", out.both());
+    assert!(out.stderr.contains("mounted noexec"), "{}", out.both());
+    assert!(out.stdout.is_empty(), "a task ran: {}", out.both());
+    let out = run_bounded("pip-check", &copy);
+    assert_eq!(out.code, Some(1), "{}", out.both());
+    assert!(out.stdout.contains("mounted noexec"), "{}", out.both());
+}
+
+#[test]
+fn thousands_of_tasks_run_under_a_soft_open_file_limit_of_1024() {
+    // Every task's image stays open as a memfd: they must not count against the soft limit
+    // the job was started with, nor push the tasks' own files above 1024 (select()'s limit).
+    let src = r#"
+#include <fcntl.h>
+#include <unistd.h>
+int main(void) {
+    int fd = open("/dev/null", O_RDONLY);
+    if (fd < 0) return 2;
+    close(fd);
+    return fd < 1024 ? 0 : 3;
+}
+"#;
+    let task = cc(
+        &build_dir("tools-nofile"),
+        "libopen_low.so",
+        src,
+        &["-shared", "-fPIC"],
+    );
+    let n = 4096;
+    let mut cmd = pip_exec_cmd(["-n".to_string(), n.to_string(), s(&task)]);
+    cmd.env("PIP_STACKSIZE", "1m");
+    use std::os::unix::process::CommandExt;
+    // SAFETY: getrlimit and setrlimit are async-signal-safe; the child sets its own limit.
+    unsafe {
+        cmd.pre_exec(|| {
+            let mut lim = libc::rlimit {
+                rlim_cur: 0,
+                rlim_max: 0,
+            };
+            libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim);
+            lim.rlim_cur = 1024;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
+            Ok(())
+        });
+    }
+    let out = start(&mut cmd).finish(Duration::from_secs(600));
+    assert_eq!(out.code, Some(0), "{}", out.both());
+}
+
+#[test]
+fn running_out_of_descriptors_says_how_to_raise_the_limit() {
+    let mut cmd = pip_exec_cmd(["-n", "200", &s(&example("hello"))]);
+    use std::os::unix::process::CommandExt;
+    // SAFETY: setrlimit is async-signal-safe; the child lowers its own limits.
+    unsafe {
+        cmd.pre_exec(|| {
+            let lim = libc::rlimit {
+                rlim_cur: 64,
+                rlim_max: 64,
+            };
+            libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
+            Ok(())
+        });
+    }
+    let out = run(&mut cmd);
+    assert_eq!(out.code, Some(1), "{}", out.both());
+    assert!(
+        out.stderr.contains("Too many open files") && out.stderr.contains("ulimit -Hn"),
+        "{}",
+        out.both()
+    );
 }
 
 #[test]

@@ -4,7 +4,9 @@
 //! program is loaded, [`inspect`] reads its ELF headers and refuses, with an error that says how
 //! to build the file properly, everything the loader cannot run as a task:
 //!
-//! * a missing, unreadable or non-ELF file, or one built for another architecture;
+//! * a missing or unreadable file, one that is not a regular file (a FIFO, a device), one larger
+//!   than [`MAX_TASK_FILE_SIZE`], one on a `noexec` mount (see [`read_task_file`]);
+//! * a non-ELF file, or one built for another architecture;
 //! * an `ET_EXEC` (non-PIE) executable or a relocatable object;
 //! * a PIE executable with thread-locals: executables use the local-exec TLS model, whose
 //!   accesses (`%fs:-N`) would alias the root's thread-local block once the file is loaded with
@@ -58,6 +60,16 @@ pub enum TaskFileError {
     /// The file exists but could not be read.
     #[error("cannot read the file: {0}")]
     Unreadable(#[source] std::io::Error),
+    /// Not a regular file: a FIFO, a device, a directory, a socket.
+    #[error("not a regular file but {0}: a task must be a shared object or PIE file")]
+    NotRegularFile(&'static str),
+    /// Larger than [`MAX_TASK_FILE_SIZE`].
+    #[error("the file is larger than {} MiB (the largest task file pip-core reads); is it really a program?", MAX_TASK_FILE_SIZE >> 20)]
+    TooLarge,
+    /// The file is on a file system mounted `noexec`, where the dynamic loader refuses to map
+    /// it too.
+    #[error("the file is on a file system mounted noexec, where programs may not run (glibc's dlopen refuses it too): copy it to an executable file system, or remount this one without noexec")]
+    NoExecMount,
     /// Not an ELF file at all (a script, text, an archive...).
     #[error("not an ELF file: a task must be a shared object (.so) built with `-shared -fPIC`, a PIE linked with `-rdynamic`, or a Rust cdylib")]
     NotElf,
@@ -183,6 +195,99 @@ impl TaskFileInfo {
     }
 }
 
+/// The largest task file [`read_task_file`] reads (1 GiB): a bound, so that a special file
+/// that never ends is refused instead of read until memory runs out.
+pub const MAX_TASK_FILE_SIZE: u64 = 1 << 30;
+
+/// What a file that is not a regular file is, in words.
+fn file_type_name(t: std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if t.is_fifo() {
+        "a FIFO (named pipe)"
+    } else if t.is_char_device() {
+        "a character device"
+    } else if t.is_block_device() {
+        "a block device"
+    } else if t.is_dir() {
+        "a directory"
+    } else if t.is_socket() {
+        "a socket"
+    } else {
+        "a special file"
+    }
+}
+
+/// Decides whether a file with this metadata, on a file system with these `statvfs` flags,
+/// may be read as a task file: a regular file, at most [`MAX_TASK_FILE_SIZE`] bytes, not on
+/// a `noexec` mount.
+pub fn check_task_file_metadata(
+    meta: &std::fs::Metadata,
+    statvfs_flags: u64,
+) -> Result<(), TaskFileError> {
+    if !meta.file_type().is_file() {
+        return Err(TaskFileError::NotRegularFile(file_type_name(
+            meta.file_type(),
+        )));
+    }
+    if meta.len() > MAX_TASK_FILE_SIZE {
+        return Err(TaskFileError::TooLarge);
+    }
+    if statvfs_flags & libc::ST_NOEXEC != 0 {
+        return Err(TaskFileError::NoExecMount);
+    }
+    Ok(())
+}
+
+/// Reads a task file, refusing, before reading a byte, anything the dynamic loader would not
+/// run: a file that is not a regular file (a FIFO would block the read forever, `/dev/zero`
+/// would never end), one larger than [`MAX_TASK_FILE_SIZE`], or one on a `noexec` mount
+/// (glibc's `dlopen` refuses those; the in-memory copy must not get around it).
+///
+/// ```
+/// use pip_core::elf::{read_task_file, TaskFileError};
+/// let err = read_task_file("/dev/zero".as_ref()).unwrap_err();
+/// assert!(matches!(err, TaskFileError::NotRegularFile(_)), "{err}");
+/// ```
+pub fn read_task_file(path: &Path) -> Result<Vec<u8>, TaskFileError> {
+    use std::io::Read;
+    use std::os::fd::AsRawFd;
+    use std::os::unix::fs::OpenOptionsExt;
+    let io_error = |e: std::io::Error| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            TaskFileError::Missing
+        } else {
+            TaskFileError::Unreadable(e)
+        }
+    };
+    // stat first: opening a FIFO for reading blocks until a writer comes.
+    let meta = std::fs::metadata(path).map_err(io_error)?;
+    check_task_file_metadata(&meta, 0)?;
+    // O_NONBLOCK, so that a file swapped for a FIFO after the stat cannot block the open
+    // either; the checks are then repeated on what was opened.
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .map_err(io_error)?;
+    let meta = file.metadata().map_err(io_error)?;
+    // SAFETY: statvfs is plain data, filled in by fstatvfs on a descriptor we own.
+    let mut vfs: libc::statvfs = unsafe { std::mem::zeroed() };
+    // SAFETY: a valid descriptor and a pointer to a statvfs struct.
+    if unsafe { libc::fstatvfs(file.as_raw_fd(), &mut vfs) } != 0 {
+        return Err(TaskFileError::Unreadable(std::io::Error::last_os_error()));
+    }
+    check_task_file_metadata(&meta, vfs.f_flag as u64)?;
+    // The size given by stat is not a promise (procfs files say 0): bound the read itself.
+    let mut data = Vec::with_capacity(meta.len() as usize);
+    file.take(MAX_TASK_FILE_SIZE + 1)
+        .read_to_end(&mut data)
+        .map_err(io_error)?;
+    if data.len() as u64 > MAX_TASK_FILE_SIZE {
+        return Err(TaskFileError::TooLarge);
+    }
+    Ok(data)
+}
+
 /// Reads and checks a task file. See the module docs for what is refused.
 ///
 /// ```
@@ -194,13 +299,7 @@ pub fn inspect(path: &Path) -> Result<(Vec<u8>, TaskFileInfo), TaskFileRefused> 
         path: path.to_path_buf(),
         reason,
     };
-    let data = std::fs::read(path).map_err(|e| {
-        refuse(if e.kind() == std::io::ErrorKind::NotFound {
-            TaskFileError::Missing
-        } else {
-            TaskFileError::Unreadable(e)
-        })
-    })?;
+    let data = read_task_file(path).map_err(refuse)?;
     let info = inspect_bytes(&data).map_err(refuse)?;
     Ok((data, info))
 }
@@ -440,5 +539,18 @@ mod tests {
         let err = inspect(Path::new("/nonexistent/task.so")).unwrap_err();
         assert!(matches!(err.reason, TaskFileError::Missing));
         assert_eq!(err.to_string(), "/nonexistent/task.so: no such file");
+    }
+
+    #[test]
+    fn only_small_regular_files_on_exec_mounts_pass() {
+        let exe = std::fs::metadata(std::env::current_exe().unwrap()).unwrap();
+        assert!(check_task_file_metadata(&exe, 0).is_ok());
+        assert!(matches!(
+            check_task_file_metadata(&exe, libc::ST_NOEXEC),
+            Err(TaskFileError::NoExecMount)
+        ));
+        let dev = std::fs::metadata("/dev/null").unwrap();
+        let err = check_task_file_metadata(&dev, 0).unwrap_err();
+        assert!(err.to_string().contains("character device"), "{err}");
     }
 }

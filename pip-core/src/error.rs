@@ -71,7 +71,7 @@ pub enum Error {
         /// The limit in force.
         limit: usize,
         /// Where it comes from and how to raise it.
-        why: &'static str,
+        why: String,
     },
     /// The root program does not export `exit`, so a task's `exit()` would end the whole process.
     #[error("this root program does not export its `exit` symbol, so a task calling exit() would end the whole process; link it with `-Wl,--export-dynamic-symbol=exit` (for a Rust root, `println!(\"cargo:rustc-link-arg-bins=-Wl,--export-dynamic-symbol=exit\");` in its build.rs). GNU ld already exports it from programs that link pip-core")]
@@ -159,6 +159,9 @@ impl Error {
             Error::TaskFile(r) => match r.reason {
                 crate::elf::TaskFileError::Missing => ENOENT,
                 crate::elf::TaskFileError::Unreadable(_) => EACCES,
+                crate::elf::TaskFileError::NotRegularFile(_) => EACCES,
+                crate::elf::TaskFileError::TooLarge => EFBIG,
+                crate::elf::TaskFileError::NoExecMount => EACCES,
                 crate::elf::TaskFileError::NotElf
                 | crate::elf::TaskFileError::WrongClass
                 | crate::elf::TaskFileError::WrongArchitecture { .. } => ELIBBAD,

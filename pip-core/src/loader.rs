@@ -11,6 +11,11 @@
 //!   task's `environ`, `fflush(NULL)` at the end) use the symbols gathered in [`NsLibc`].
 //!
 //! Constructors of the task program run here, on the thread that spawns.
+//!
+//! Open files: since every memfd stays open, a job of N tasks holds N descriptors. They are
+//! moved to numbers at or above [`TASK_FD_FLOOR`] (`FD_SETSIZE`), so that the tasks' own
+//! `open()`s still land below 1024 (where `select()` works), and [`raise_open_file_limit`]
+//! raises the soft `RLIMIT_NOFILE` at `Root::init` so that the images fit above the floor.
 
 use crate::abi::{TaskAbiInfo, TASK_INFO_SYMBOL};
 use crate::elf::{inspect, TaskFileInfo, ATTACH_SYMBOL};
@@ -75,6 +80,57 @@ pub(crate) struct Loader {
     cache: Mutex<HashMap<PathBuf, Arc<Prepared>>>,
 }
 
+/// Task image memfds are moved to descriptor numbers at or above this (`FD_SETSIZE`): the
+/// numbers below it stay free for the tasks' own files, which `select()` can only watch there.
+pub(crate) const TASK_FD_FLOOR: libc::c_int = 1024;
+
+/// Descriptors left free above the task images for the root and tasks (the wait board, files
+/// opened once the numbers below the floor are used up).
+const FD_HEADROOM: u64 = 64;
+
+/// Raises the soft open-file limit (`RLIMIT_NOFILE`) so that `ntasks` task images fit above
+/// [`TASK_FD_FLOOR`], up to the hard limit; never lowers it. Best effort: when the hard limit
+/// is too low, spawning reports `memfd_create` failing with "too many open files" and says
+/// how to raise it.
+pub(crate) fn raise_open_file_limit(ntasks: usize) {
+    let want = TASK_FD_FLOOR as u64 + ntasks as u64 + FD_HEADROOM;
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes one rlimit struct.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } != 0 || lim.rlim_cur >= want {
+        return;
+    }
+    let raised = libc::rlimit {
+        rlim_cur: want.min(lim.rlim_max),
+        rlim_max: lim.rlim_max,
+    };
+    if raised.rlim_cur > lim.rlim_cur {
+        // SAFETY: setrlimit reads one rlimit struct; a soft limit up to the hard one is allowed.
+        unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) };
+    }
+}
+
+/// What to do when a job runs out of descriptors.
+const NOFILE_HINT: &str = "every task keeps its image open as a memfd, so a job needs one descriptor per task on top of its own files; pip-core raises the soft open-file limit as far as the hard one, so raise the hard limit (`ulimit -Hn`)";
+
+/// Moves a fresh task-image descriptor to a number at or above [`TASK_FD_FLOOR`] (keeping it
+/// close-on-exec) and returns the new number; keeps `fd` when there is no room up there.
+fn move_above_floor(fd: libc::c_int) -> libc::c_int {
+    if fd >= TASK_FD_FLOOR {
+        return fd;
+    }
+    // SAFETY: duplicating a descriptor we own; the old one is closed only on success.
+    let high = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, TASK_FD_FLOOR) };
+    if high < 0 {
+        return fd;
+    }
+    // SAFETY: `fd` is ours, nothing was loaded from it, and `high` now refers to the same file.
+    unsafe { libc::close(fd) };
+    high
+}
+
 /// Namespaces created by this process so far (they are never freed).
 static NAMESPACES_USED: AtomicUsize = AtomicUsize::new(0);
 
@@ -108,18 +164,30 @@ fn sym(handle: *mut c_void, name: &str) -> *mut c_void {
     unsafe { libc::dlsym(handle, c.as_ptr()) }
 }
 
-/// The namespace limit of this process, and why.
-pub(crate) fn namespace_limit() -> (usize, &'static str) {
-    if initial_nns().is_some_and(|n| n >= 16) {
-        (
+/// The namespace limit of this process, and why (naming the `GLIBC_TUNABLES` the process
+/// was started with when they do not raise it).
+pub(crate) fn namespace_limit() -> (usize, String) {
+    let tunables = tunables_at_start();
+    match tunables.as_deref().and_then(nns_in_tunables) {
+        Some(n) if n >= 16 => (
             15,
-            "glibc's hard limit: 16 link namespaces, one of them the root's",
-        )
-    } else {
-        (
-            11,
-            "stock glibc's static TLS surplus fits 11 private libcs; start the root with GLIBC_TUNABLES=glibc.rtld.nns=16 (pip-exec and pip_core::reexec_with_more_namespaces_if_needed does this) for 15",
-        )
+            "glibc's hard limit: 16 link namespaces, one of them the root's".into(),
+        ),
+        nns => {
+            let seen = match (&tunables, nns) {
+                (None, _) => "this process was started without GLIBC_TUNABLES".to_string(),
+                (Some(t), None) => format!(
+                    "this process was started with GLIBC_TUNABLES={t:?}, which does not set glibc.rtld.nns"
+                ),
+                (Some(t), Some(n)) => format!(
+                    "this process was started with GLIBC_TUNABLES={t:?}, which sets glibc.rtld.nns={n}"
+                ),
+            };
+            (
+                11,
+                format!("stock glibc's static TLS surplus fits 11 private libcs and {seen}; start the root with GLIBC_TUNABLES=glibc.rtld.nns=16 (pip-exec and pip_core::reexec_with_more_namespaces_if_needed do this) for 15"),
+            )
+        }
     }
 }
 
@@ -130,16 +198,43 @@ pub(crate) fn namespaces_left() -> usize {
         .saturating_sub(NAMESPACES_USED.load(Ordering::Relaxed))
 }
 
-/// `glibc.rtld.nns` as the process was started with (tunables are read once, at start-up, so
-/// the current environment does not matter).
-pub(crate) fn initial_nns() -> Option<usize> {
-    let env = std::fs::read("/proc/self/environ").ok()?;
-    env.split(|&b| b == 0)
-        .filter_map(|kv| kv.strip_prefix(b"GLIBC_TUNABLES="))
-        .flat_map(|v| v.split(|&b| b == b':'))
-        .filter_map(|t| t.strip_prefix(b"glibc.rtld.nns="))
-        .filter_map(|n| std::str::from_utf8(n).ok()?.parse().ok())
+/// `GLIBC_TUNABLES` as the process was started with it (tunables are read once, at start-up,
+/// so the current environment does not matter), or `None` if it was not set.
+fn tunables_at_start() -> Option<String> {
+    tunables_in_start_environment(&std::fs::read("/proc/self/environ").ok()?)
+}
+
+/// Finds `GLIBC_TUNABLES` in the start-up environment block (`/proc/self/environ`: `NAME=value`
+/// entries, each ending with a NUL).
+///
+/// glibc (2.36 at least) parses the variable in place: it overwrites the `:` after each tunable
+/// it recognises with a NUL, so `GLIBC_TUNABLES=glibc.malloc.check=0:glibc.rtld.nns=16` reads
+/// back as two entries, `GLIBC_TUNABLES=glibc.malloc.check=0` and `glibc.rtld.nns=16`. The
+/// entries that follow and look like tunables (`glibc.` names) are therefore part of its value;
+/// they are joined back with `:`.
+fn tunables_in_start_environment(environ: &[u8]) -> Option<String> {
+    let mut entries = environ.split(|&b| b == 0);
+    let first = entries.find_map(|kv| kv.strip_prefix(b"GLIBC_TUNABLES="))?;
+    let mut value = String::from_utf8_lossy(first).into_owned();
+    for rest in entries.take_while(|kv| kv.starts_with(b"glibc.") && kv.contains(&b'=')) {
+        value.push(':');
+        value.push_str(&String::from_utf8_lossy(rest));
+    }
+    Some(value)
+}
+
+/// The `glibc.rtld.nns` a `GLIBC_TUNABLES` value sets (the last one wins, as in glibc).
+fn nns_in_tunables(tunables: &str) -> Option<usize> {
+    tunables
+        .split(':')
+        .filter_map(|t| t.strip_prefix("glibc.rtld.nns="))
+        .filter_map(|n| n.parse().ok())
         .next_back()
+}
+
+/// `glibc.rtld.nns` as the process was started with.
+pub(crate) fn initial_nns() -> Option<usize> {
+    nns_in_tunables(&tunables_at_start()?)
 }
 
 /// Cuts the copy down to what the dynamic loader maps, and drops the section header table that
@@ -221,8 +316,16 @@ impl Loader {
         // SAFETY: memfd_create with a valid name; the fd is owned below.
         let fd = unsafe { libc::memfd_create(name.as_ptr(), libc::MFD_CLOEXEC) };
         if fd < 0 {
+            let source = std::io::Error::last_os_error();
+            if source.raw_os_error() == Some(libc::EMFILE) {
+                return Err(Error::Load {
+                    path: path.display().to_string(),
+                    message: format!("{source} when creating its image's memfd ({NOFILE_HINT})"),
+                });
+            }
             return Err(Error::os("memfd_create"));
         }
+        let fd = move_above_floor(fd);
         // SAFETY: `fd` is a fresh descriptor we own.
         let mut file = unsafe { std::fs::File::from_raw_fd(fd) };
         file.write_all(&p.bytes).map_err(|source| Error::System {
@@ -254,6 +357,8 @@ impl Loader {
                         "{message} (the glibc namespace limit: {})",
                         namespace_limit().1
                     )
+                } else if message.contains("Too many open files") {
+                    format!("{message} ({NOFILE_HINT})")
                 } else if message.contains("static TLS") {
                     format!("{message} (the program uses initial-exec thread-locals, so every copy takes space in a small static TLS area: build it without `-ftls-model=initial-exec`, or start the root with a larger GLIBC_TUNABLES=glibc.rtld.optional_static_tls)")
                 } else {
@@ -390,7 +495,7 @@ pub fn reexec_with_more_namespaces_if_needed(ntasks: usize) -> Result<()> {
     if ntasks > 15 {
         return Err(Error::NamespaceLimit {
             limit: 15,
-            why: "glibc's hard limit: 16 link namespaces, one of them the root's",
+            why: "glibc's hard limit: 16 link namespaces, one of them the root's".into(),
         });
     }
     use std::os::unix::process::CommandExt;
@@ -410,4 +515,35 @@ pub fn reexec_with_more_namespaces_if_needed(ntasks: usize) -> Result<()> {
         op: "re-executing the root with GLIBC_TUNABLES=glibc.rtld.nns=16",
         source: err,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tunables_split_in_place_by_glibc_are_joined_back() {
+        // What glibc 2.36 leaves in /proc/self/environ for
+        // GLIBC_TUNABLES=glibc.malloc.check=0:glibc.rtld.nns=16.
+        let env =
+            b"HOME=/root\0GLIBC_TUNABLES=glibc.malloc.check=0\0glibc.rtld.nns=16\0PATH=/bin\0";
+        let t = tunables_in_start_environment(env).unwrap();
+        assert_eq!(t, "glibc.malloc.check=0:glibc.rtld.nns=16");
+        assert_eq!(nns_in_tunables(&t), Some(16));
+    }
+
+    #[test]
+    fn tunables_as_given_are_read_whole() {
+        let env = b"GLIBC_TUNABLES=foo.bar=1:glibc.rtld.nns=16\0PATH=/bin\0";
+        let t = tunables_in_start_environment(env).unwrap();
+        assert_eq!(t, "foo.bar=1:glibc.rtld.nns=16");
+        assert_eq!(nns_in_tunables(&t), Some(16));
+        // The last setting wins, as in glibc.
+        assert_eq!(
+            nns_in_tunables("glibc.rtld.nns=16:glibc.rtld.nns=4"),
+            Some(4)
+        );
+        assert_eq!(nns_in_tunables("glibc.malloc.check=0"), None);
+        assert_eq!(tunables_in_start_environment(b"PATH=/bin\0"), None);
+    }
 }

@@ -333,14 +333,11 @@ pub fn check_file(path: &Path, entry: &str) -> Report {
         notes: Vec::new(),
         has_main: false,
     };
-    let data = match std::fs::read(path) {
+    // pip-core's own reader: refuses FIFOs, devices, huge files and noexec mounts before
+    // reading, with the messages pip-exec gives.
+    let data = match pip_core::elf::read_task_file(path) {
         Ok(d) => d,
-        Err(e) => {
-            let err = if e.kind() == std::io::ErrorKind::NotFound {
-                TaskFileError::Missing
-            } else {
-                TaskFileError::Unreadable(e)
-            };
+        Err(err) => {
             report.task = Err(err.to_string());
             report.root = Err(err.to_string());
             return report;

@@ -43,3 +43,40 @@ pub fn pip_exec() -> PathBuf {
     );
     p
 }
+
+/// A small tmpfs mounted `noexec` on a fresh directory, unmounted (and removed) when dropped.
+pub struct NoexecMount(pub PathBuf);
+
+impl NoexecMount {
+    /// Mounts one, or says why not (not root, no permission to mount).
+    pub fn new(tag: &str) -> Result<NoexecMount, String> {
+        let dir = std::env::temp_dir().join(format!("pip-rs-noexec-{tag}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).map_err(|e| format!("mkdir {}: {e}", dir.display()))?;
+        let target = std::ffi::CString::new(dir.to_str().unwrap()).unwrap();
+        // SAFETY: valid NUL-terminated strings; the data string is a tmpfs option.
+        let rc = unsafe {
+            libc::mount(
+                c"tmpfs".as_ptr(),
+                target.as_ptr(),
+                c"tmpfs".as_ptr(),
+                libc::MS_NOEXEC | libc::MS_NOSUID | libc::MS_NODEV,
+                c"size=64m".as_ptr().cast(),
+            )
+        };
+        if rc != 0 {
+            let e = std::io::Error::last_os_error();
+            let _ = std::fs::remove_dir(&dir);
+            return Err(format!("mount -t tmpfs -o noexec {}: {e}", dir.display()));
+        }
+        Ok(NoexecMount(dir))
+    }
+}
+
+impl Drop for NoexecMount {
+    fn drop(&mut self) {
+        let target = std::ffi::CString::new(self.0.to_str().unwrap()).unwrap();
+        // SAFETY: a valid path that we mounted; MNT_DETACH never blocks.
+        unsafe { libc::umount2(target.as_ptr(), libc::MNT_DETACH) };
+        let _ = std::fs::remove_dir(&self.0);
+    }
+}

@@ -144,6 +144,10 @@ impl Root {
     /// Initialises a root for up to `ntasks` tasks with default options
     /// (`shared-libc` isolation).
     ///
+    /// Every task keeps its image open as a memfd (at fd 1024 or above), so this raises the
+    /// process's soft open-file limit to `1024 + ntasks + 64` when it is lower, up to the hard
+    /// limit.
+    ///
     /// Errors: [`Error::InvalidTaskCount`] (0 or more than [`MAX_TASKS`]),
     /// [`Error::AlreadyInitialized`], [`Error::ExitNotExported`] (the root binary must export
     /// `exit`; see the error's message), [`Error::NamespaceLimit`].
@@ -246,6 +250,7 @@ impl Root {
         {
             return Err(Error::AlreadyInitialized);
         }
+        crate::loader::raise_open_file_limit(b.ntasks);
         crate::signals::install();
         crate::task::set_root_context(&state.abi);
         Ok(Root {
