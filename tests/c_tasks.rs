@@ -330,6 +330,49 @@ fn pip_exec_runs_c_tasks_with_private_statics() {
     }
 }
 
+/// A C task that forks; the child calls `exit(7)`; the task returns the child's exit code (or
+/// 128 + the signal that ended it, or 99 if it did not end).
+const FORK_EXIT_C: &str = r#"
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+int main(void) {
+    pid_t pid = fork();
+    if (pid == 0) exit(7);
+    int st;
+    for (int i = 0; i < 3000; i++) {
+        if (waitpid(pid, &st, WNOHANG) == pid)
+            return WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
+        usleep(10000);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, &st, 0);
+    return 99;
+}
+"#;
+
+#[test]
+fn exit_in_a_process_forked_by_a_c_task_is_the_real_exit() {
+    let dir = build_dir("c-fork-exit");
+    let task = cc(&dir, "fork_exit.so", FORK_EXIT_C, &["-shared", "-fPIC"]);
+    for mode in ["thread", "process"] {
+        for isolation in ["shared-libc", "namespace"] {
+            let out = run_tool(
+                "pip-exec",
+                [
+                    "--mode".as_ref(),
+                    mode.as_ref(),
+                    "--isolation".as_ref(),
+                    isolation.as_ref(),
+                    task.as_os_str(),
+                ],
+            );
+            assert_eq!(out.code, Some(7), "{mode} {isolation}: {}", out.both());
+        }
+    }
+}
+
 // --- Refusals --------------------------------------------------------------------------------
 
 /// Spawns `path` in a fresh root and returns the error.

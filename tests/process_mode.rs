@@ -48,6 +48,17 @@ fn fork_inside_a_task() {
     assert_eq!(run_one(&["fork"]), ExitStatus::Exited(7));
 }
 
+/// A process that a process-mode task forks is an ordinary process: its `exit(7)` is the real
+/// `exit`, and a fault there ends it by that signal.
+#[test]
+fn exit_and_faults_in_a_process_forked_by_a_task_are_its_own() {
+    assert_eq!(run_one(&["fork_child", "exit", "7"]), ExitStatus::Exited(7));
+    assert_eq!(
+        run_one(&["fork_child", "segv"]),
+        ExitStatus::Exited(128 + libc::SIGSEGV)
+    );
+}
+
 #[test]
 fn statics_private_and_exports_shared() {
     let _g = root_lock();

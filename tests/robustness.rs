@@ -108,3 +108,101 @@ fn killing_tasks_inside_malloc_never_hangs_the_root() {
 fn killing_process_mode_tasks_inside_malloc_never_hangs_the_root() {
     kill_tasks_inside_malloc(pip_core::Mode::Process, 20);
 }
+
+/// The start time of live process `pid` (clock ticks after boot), or `None` if it is gone or a
+/// zombie.
+fn live_start_time(pid: i32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let fields: Vec<&str> = stat[stat.rfind(')')? + 1..].split_whitespace().collect();
+    if fields.first() == Some(&"Z") {
+        return None;
+    }
+    fields.get(19)?.parse().ok()
+}
+
+/// Runs `pip-exec --mode MODE test_tasks fork_sleeper FILE EXTRA...`, waits for the detached
+/// grandchild that the task forks to write its pid, lets `end` end the job, and checks that the
+/// grandchild is gone afterwards (it is killed here, and the test fails, if it is not).
+fn forked_grandchild_ends_with_the_job(
+    mode: &str,
+    extra: &[&str],
+    end: impl FnOnce(&Running),
+) -> Output {
+    let dir = Scratch::new("tree");
+    let pidfile = dir.path("grandchild.pid");
+    let job = start(
+        std::process::Command::new(pip_exec())
+            .args(["--mode", mode])
+            .arg(test_tasks())
+            .arg("fork_sleeper")
+            .arg(&pidfile)
+            .args(extra),
+    );
+    let deadline = std::time::Instant::now() + HANG_LIMIT;
+    let pid: i32 = loop {
+        if let Some(pid) = std::fs::read_to_string(&pidfile)
+            .ok()
+            .and_then(|s| s.parse().ok())
+        {
+            break pid;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{mode}: the grandchild did not write its pid"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    };
+    let started = live_start_time(pid);
+    end(&job);
+    let out = job.finish(HANG_LIMIT);
+    // pip-exec reaps what it kills, so the grandchild should be gone at once; allow for a slow
+    // machine all the same.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while started.is_some() && live_start_time(pid) == started {
+        if std::time::Instant::now() >= deadline {
+            // SAFETY: kill(2) of the test's own leftover process (same start time).
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+            panic!(
+                "{mode}: the task's grandchild {pid} outlived the job\n{}",
+                out.both()
+            );
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    out
+}
+
+/// A process that a task forked and detached (a grandchild of pip-exec) ends with the job when
+/// pip-exec is told to stop with SIGTERM, in both modes: pip-exec is its subreaper and ends its
+/// whole tree, instead of leaving it to pid 1.
+#[test]
+fn sigterm_to_pip_exec_ends_the_processes_tasks_forked() {
+    for mode in ["thread", "process"] {
+        let out = forked_grandchild_ends_with_the_job(mode, &[], |job| {
+            // SAFETY: kill(2) of the pip-exec this test started.
+            unsafe { libc::kill(job.pid(), libc::SIGTERM) };
+        });
+        assert_eq!(
+            out.code,
+            Some(128 + libc::SIGTERM),
+            "{mode}: {}",
+            out.both()
+        );
+    }
+}
+
+/// The same when the job ends normally with such a process still running: pip-exec ends it and
+/// says so.
+#[test]
+fn processes_tasks_forked_end_with_a_job_that_ends_normally() {
+    for mode in ["thread", "process"] {
+        let out = forked_grandchild_ends_with_the_job(mode, &["return"], |_| {});
+        assert_eq!(out.code, Some(0), "{mode}: {}", out.both());
+        assert!(
+            out.stderr
+                .contains("ended 1 process that the tasks had started"),
+            "{mode}: {}",
+            out.both()
+        );
+    }
+}

@@ -28,6 +28,17 @@ fn exit_call_ends_only_the_task() {
     assert_eq!(run_one(&["call_exit", "5"]), ExitStatus::Exited(5));
 }
 
+/// A process that a task forks is an ordinary process: its `exit(7)` is the real `exit` (not
+/// the task's end, which gave its parent status 0) and a fault there ends it by that signal.
+#[test]
+fn exit_and_faults_in_a_process_forked_by_a_task_are_its_own() {
+    assert_eq!(run_one(&["fork_child", "exit", "7"]), ExitStatus::Exited(7));
+    assert_eq!(
+        run_one(&["fork_child", "segv"]),
+        ExitStatus::Exited(128 + libc::SIGSEGV)
+    );
+}
+
 #[test]
 fn panic_ends_only_the_task() {
     assert_eq!(run_one(&["panic"]), ExitStatus::Panicked);

@@ -38,28 +38,32 @@
 //!   `printf` leaves that stream locked.
 //! * `namespace` isolation does not need it: each task has its own libc and heap.
 
-use std::cell::Cell;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{compiler_fence, AtomicBool, AtomicU32, Ordering};
 
 /// Set by a guarded `free(NULL)` (see [`is_active`]).
 static SEEN: AtomicBool = AtomicBool::new(false);
 
+// The depth and the pending kill are shared between a thread and its own signal handler, which
+// may run between any two instructions of the thread. Atomics (Relaxed: one thread only, so no
+// ordering with other threads is needed) keep each access whole and visible to the handler, and
+// `compiler_fence(SeqCst)` keeps the compiler from moving the depth updates across the allocator
+// call they bracket (a signal fence: it orders against the thread's own handler).
 thread_local! {
     /// How deep the thread is in guarded allocator calls. Written only by the thread itself
     /// outside its signal handler.
-    static DEPTH: Cell<u32> = const { Cell::new(0) };
+    static DEPTH: AtomicU32 = const { AtomicU32::new(0) };
     /// A kill arrived while the thread was inside the allocator. Set only by the handler,
     /// cleared only by the thread once its depth is back to 0. (One word for both would lose
     /// a kill: the handler's write could fall between `leave`'s load and store.)
-    static PENDING: Cell<bool> = const { Cell::new(false) };
+    static PENDING: AtomicBool = const { AtomicBool::new(false) };
 }
 
 /// Called by the kill-signal handler: if the calling thread is inside the allocator, notes the
 /// kill for later and returns true (the handler must then return). Async-signal-safe.
 pub(crate) fn defer_kill() -> bool {
-    let busy = DEPTH.with(|d| d.get()) > 0;
+    let busy = DEPTH.with(|d| d.load(Ordering::Relaxed)) > 0;
     if busy {
-        PENDING.with(|p| p.set(true));
+        PENDING.with(|p| p.store(true, Ordering::Relaxed));
     }
     busy
 }
@@ -68,7 +72,11 @@ pub(crate) fn defer_kill() -> bool {
 #[doc(hidden)]
 #[inline(always)]
 pub fn enter() {
-    DEPTH.with(|d| d.set(d.get() + 1));
+    // Only this thread writes DEPTH, so a load and a store (no read-modify-write) suffice; the
+    // handler never sees a half-done update.
+    DEPTH.with(|d| d.store(d.load(Ordering::Relaxed) + 1, Ordering::Relaxed));
+    // The increment is done before the allocator call starts.
+    compiler_fence(Ordering::SeqCst);
 }
 
 /// The calling thread leaves the allocator; a kill that waited for this is delivered now.
@@ -78,12 +86,16 @@ pub fn enter() {
 #[doc(hidden)]
 #[inline(always)]
 pub fn leave() {
+    // The allocator call is over before the decrement.
+    compiler_fence(Ordering::SeqCst);
     let depth = DEPTH.with(|d| {
-        let v = d.get() - 1;
-        d.set(v);
+        let v = d.load(Ordering::Relaxed) - 1;
+        d.store(v, Ordering::Relaxed);
         v
     });
-    if depth == 0 && PENDING.with(|p| p.get()) {
+    // PENDING is read after the decrement (see above).
+    compiler_fence(Ordering::SeqCst);
+    if depth == 0 && PENDING.with(|p| p.load(Ordering::Relaxed)) {
         deliver_pending_kill();
     }
 }
@@ -97,7 +109,7 @@ pub fn seen() {
 
 #[cold]
 fn deliver_pending_kill() {
-    PENDING.with(|p| p.set(false));
+    PENDING.with(|p| p.store(false, Ordering::Relaxed));
     // The handler ends the task when this returns from the kernel (the signal is directed at
     // this thread, and it is not blocked: it was delivered once already).
     let _ = crate::sys::tgkill(crate::sys::gettid(), crate::signals::kill_signal());
@@ -241,12 +253,23 @@ macro_rules! guard_allocator {
 /// True if this process's allocator calls go through [`guard_allocator!`](crate::guard_allocator)
 /// (the program invoked it, and its definitions are the ones in use).
 ///
+/// The probe is a `free(NULL)` through the `free` that the dynamic linker hands to every library
+/// (the first in the global lookup order), looked up at run time: the compiler cannot drop a
+/// call it knows nothing about, as it drops a direct `free(NULL)`.
+///
 /// ```
 /// // A doc test is not a guarded root.
 /// assert!(!pip_core::alloc_guard::is_active());
 /// ```
 pub fn is_active() -> bool {
+    // SAFETY: dlsym with RTLD_DEFAULT and a valid name.
+    let free = unsafe { libc::dlsym(libc::RTLD_DEFAULT, c"free".as_ptr()) };
+    if free.is_null() {
+        return false;
+    }
+    // SAFETY: the symbol `free` is C's `void free(void *)`.
+    let free: unsafe extern "C" fn(*mut std::ffi::c_void) = unsafe { std::mem::transmute(free) };
     // SAFETY: free(NULL) does nothing, whichever free it is.
-    unsafe { libc::free(std::ptr::null_mut()) };
+    unsafe { free(std::ptr::null_mut()) };
     SEEN.load(Ordering::Relaxed)
 }

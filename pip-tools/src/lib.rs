@@ -6,6 +6,7 @@ pub mod check;
 pub mod exec;
 pub mod mode;
 pub mod pips;
+pub mod reaper;
 
 /// Names the calling (root) thread as PiP does: `R|` then the program name, so that tools can
 /// find the job's root.

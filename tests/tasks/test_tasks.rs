@@ -591,10 +591,105 @@ fn run() -> i32 {
             let _ = t.join();
             0
         }
+        // fork_child exit N | segv: forks; the child calls exit(N) (through the interposed
+        // `exit`, as any code of the task would) or faults. Returns the child's exit code, or
+        // 128 + the signal that ended it.
+        "fork_child" => fork_child(&arg(2), arg(3).parse().unwrap_or(0)),
+        // fork_sleeper FILE [return]: forks a child that forks a grandchild and exits; the
+        // grandchild, its stdio on /dev/null, writes its pid to FILE and sleeps (120 s at most).
+        // The task then sleeps until killed, or with `return` returns 0 once FILE exists.
+        "fork_sleeper" => {
+            fork_sleeper(&arg(2));
+            for _ in 0..6000 {
+                if arg(3) == "return" && std::path::Path::new(&arg(2)).exists() {
+                    return 0;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            loop {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+        }
         other => {
             eprintln!("test_tasks: unknown behaviour {other:?}");
             2
         }
+    }
+}
+
+/// `fork_child`: see its behaviour above.
+fn fork_child(what: &str, code: i32) -> i32 {
+    let segv = what == "segv";
+    // SAFETY: the child only exits or faults.
+    let pid = unsafe { libc::fork() };
+    if pid == 0 {
+        if segv {
+            segfault();
+        }
+        std::process::exit(code);
+    }
+    // Bounded wait: the child must end at once.
+    let mut st = 0;
+    for _ in 0..3000 {
+        // SAFETY: waiting for our own child.
+        if unsafe { libc::waitpid(pid, &mut st, libc::WNOHANG) } == pid {
+            return if libc::WIFSIGNALED(st) {
+                128 + libc::WTERMSIG(st)
+            } else {
+                libc::WEXITSTATUS(st)
+            };
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    // SAFETY: kill and reap our own child, which did not end.
+    unsafe {
+        libc::kill(pid, libc::SIGKILL);
+        libc::waitpid(pid, &mut st, 0);
+    }
+    99
+}
+
+/// `fork_sleeper`: see its behaviour above. Between fork and exit only async-signal-safe calls.
+fn fork_sleeper(file: &str) {
+    let path = std::ffi::CString::new(file).unwrap();
+    let tmp = std::ffi::CString::new(format!("{file}.tmp")).unwrap();
+    // SAFETY: the children make only async-signal-safe calls on buffers made before the fork.
+    unsafe {
+        let child = libc::fork();
+        if child != 0 {
+            let mut st = 0;
+            libc::waitpid(child, &mut st, 0);
+            return;
+        }
+        if libc::fork() == 0 {
+            // Let go of the job's stdio, as a daemon does: a reader of pip-exec's output must
+            // not wait for this process.
+            let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR);
+            for fd in 0..3 {
+                libc::dup2(null, fd);
+            }
+            let mut digits = [0u8; 16];
+            let mut n = libc::getpid() as u32;
+            let mut at = digits.len();
+            loop {
+                at -= 1;
+                digits[at] = b'0' + (n % 10) as u8;
+                n /= 10;
+                if n == 0 {
+                    break;
+                }
+            }
+            let fd = libc::open(
+                tmp.as_ptr(),
+                libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC,
+                0o644,
+            );
+            libc::write(fd, digits[at..].as_ptr().cast(), digits.len() - at);
+            libc::close(fd);
+            libc::rename(tmp.as_ptr(), path.as_ptr());
+            libc::sleep(120);
+        }
+        libc::_exit(0);
     }
 }
 

@@ -140,15 +140,34 @@ impl RootState {
 }
 
 thread_local! {
-    /// The task whose main thread this is (null on every other thread).
+    /// The task whose main thread this is (null on every other thread). Read it through
+    /// [`current_task`], which also checks [`CURRENT_TID`].
     pub(super) static CURRENT_TASK: Cell<*const TaskSlot> = const { Cell::new(std::ptr::null()) };
+    /// The kernel thread id that [`set_current_task`] ran on. A process that a task forks starts
+    /// as a copy of the task's thread, `CURRENT_TASK` included, but under another thread id: it
+    /// is an ordinary process, not the task (its `exit()` is the real `exit`, its faults are its
+    /// own). Checking the id rather than clearing the marker in a `pthread_atfork` handler also
+    /// covers a fork through a namespace task's private libc and a raw `clone`.
+    static CURRENT_TID: Cell<i32> = const { Cell::new(0) };
+}
+
+/// Marks the calling thread as `slot`'s task (its main thread, or a process-mode task's child,
+/// which runs on the host thread's thread-local storage under its own id).
+pub(super) fn set_current_task(slot: &TaskSlot) {
+    CURRENT_TID.with(|t| t.set(gettid()));
+    CURRENT_TASK.with(|c| c.set(slot));
 }
 
 /// The live root of this process, if any.
 pub(super) static LIVE_ROOT: AtomicPtr<RootState> = AtomicPtr::new(std::ptr::null_mut());
 
+/// The task whose main thread (or process-mode child) calls this, if any: `None` on other
+/// threads and in a process that a task forked. Async-signal-safe.
 pub(crate) fn current_task() -> Option<&'static TaskSlot> {
     let p = CURRENT_TASK.with(|c| c.get());
+    if p.is_null() || CURRENT_TID.with(|t| t.get()) != gettid() {
+        return None;
+    }
     // SAFETY: slots live in leaked RootStates.
     unsafe { p.as_ref() }
 }
@@ -163,8 +182,14 @@ pub(crate) fn end_task_from_signal(slot: &TaskSlot, sig: i32) -> ! {
 }
 
 /// Called by the signal handler for a termination signal sent to the process: if the live root
-/// catches them, records it and wakes the root's waits. Async-signal-safe.
+/// catches them, records it and wakes the root's waits. Async-signal-safe. Not in a process that
+/// a task forked: there the root is only a copy that nobody waits on, and the signal must have
+/// its ordinary effect.
 pub(crate) fn interrupt(sig: i32) -> bool {
+    // SAFETY: getpid cannot fail.
+    if unsafe { libc::getpid() } != crate::signals::root_pid() {
+        return false;
+    }
     let root = LIVE_ROOT.load(Ordering::Acquire);
     // SAFETY: RootStates are leaked, so the pointer stays valid.
     match unsafe { root.as_ref() } {

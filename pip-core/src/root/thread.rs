@@ -228,7 +228,7 @@ pub(super) unsafe extern "C-unwind" fn task_thread(arg: *mut c_void) -> *mut c_v
     let mut start = unsafe { Box::from_raw(arg as *mut TaskStart) };
     let slot = start.slot;
     let process = start.root.mode == Mode::Process;
-    CURRENT_TASK.with(|c| c.set(slot));
+    set_current_task(slot);
     crate::sys::set_thread_name(&thread_name(
         slot.pipid,
         &start.spawn.program,
@@ -371,6 +371,8 @@ extern "C" fn child_main(arg: *mut c_void) -> c_int {
     end_with_the_root();
     register_rseq();
     close_cloexec_fds();
+    // The child has its own thread id: it, not the host thread, is the task now.
+    set_current_task(start.slot);
     start.slot.process_start.store(arg, Ordering::Release);
     let code = run_task(start);
     after_and_flush(start, code)

@@ -95,6 +95,10 @@ fn main() -> ExitCode {
         }
     }
     pip_tools::set_root_thread_name();
+    // Processes that tasks fork stay in pip-exec's tree, to be ended with the job.
+    if let Err(e) = pip_tools::reaper::become_subreaper() {
+        eprintln!("pip-exec: warning: cannot become a subreaper ({e}); processes that tasks fork and leave running may outlive the job");
+    }
 
     let barrier: &'static pip_core::Barrier =
         Box::leak(Box::new(pip_core::Barrier::new(total as u32)));
@@ -131,6 +135,7 @@ fn main() -> ExitCode {
                 eprintln!("pip-exec: cannot spawn task {pipid} ({}): {e}", g.prog);
                 root.kill_all();
                 drain(&mut root);
+                end_the_tree();
                 return ExitCode::from(1);
             }
             pipid += 1;
@@ -184,7 +189,18 @@ fn main() -> ExitCode {
     if signaled {
         quick_exit(code);
     }
+    end_the_tree();
     ExitCode::from(code)
+}
+
+/// Ends the processes that tasks forked and left running (see `pip_tools::reaper`), once the
+/// tasks have ended.
+fn end_the_tree() {
+    let n = pip_tools::reaper::end_descendants(Duration::from_secs(2));
+    if n > 0 {
+        let s = if n == 1 { "" } else { "es" };
+        eprintln!("pip-exec: ended {n} process{s} that the tasks had started and left running");
+    }
 }
 
 /// Ends pip-exec without the exit handlers and stdio flushing of a normal exit, which could
@@ -192,6 +208,7 @@ fn main() -> ExitCode {
 /// have flushed their output already.
 fn quick_exit(code: u8) -> ! {
     use std::io::Write;
+    end_the_tree();
     let _ = std::io::stderr().flush();
     // SAFETY: _exit ends the process at once; nothing of ours needs cleaning up.
     unsafe { libc::_exit(code.into()) }
