@@ -11,6 +11,40 @@ pub(super) const FINISHED: u32 = 3;
 pub(super) const WAITED: u32 = 4;
 pub(super) const SETUP_FAILED: u32 = 5;
 
+/// The set-up step of a task that failed (what `Root::spawn`'s error names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u32)]
+pub(super) enum SetupStep {
+    Core = 0,
+    Unshare = 1,
+    Chdir = 2,
+    Stack = 3,
+    Clone = 4,
+}
+
+impl SetupStep {
+    pub(super) fn from_u32(v: u32) -> SetupStep {
+        match v {
+            0 => SetupStep::Core,
+            1 => SetupStep::Unshare,
+            2 => SetupStep::Chdir,
+            3 => SetupStep::Stack,
+            _ => SetupStep::Clone,
+        }
+    }
+
+    /// What was being done, for the error message.
+    pub(super) fn op(self) -> &'static str {
+        match self {
+            SetupStep::Core => "pinning the task to its CPU core",
+            SetupStep::Unshare => "giving the task a private fd table or cwd (unshare)",
+            SetupStep::Chdir => "changing to the task's working directory",
+            SetupStep::Stack => "mapping the task's stack (is PIP_STACKSIZE or Spawn::stack_size too large?)",
+            SetupStep::Clone => "creating the task's process (clone)",
+        }
+    }
+}
+
 pub(super) const ST_NONE: u32 = 0;
 pub(super) const ST_EXITED: u32 = 1;
 pub(super) const ST_SIGNALED: u32 = 2;
@@ -23,6 +57,8 @@ pub(crate) struct TaskSlot {
     pub(super) status_kind: AtomicU32,
     pub(super) status_value: AtomicI32,
     pub(super) setup_errno: AtomicI32,
+    /// The [`SetupStep`] that failed.
+    pub(super) setup_step: AtomicU32,
     pub(super) tid: AtomicI32,
     pub(super) export: AtomicPtr<c_void>,
     pub(super) aux: AtomicPtr<c_void>,
@@ -96,7 +132,11 @@ pub(super) struct RootState {
     pub(super) named: Mutex<HashMap<(c_int, String), usize>>,
     pub(super) interrupt: AtomicI32,
     pub(super) catch_termination: bool,
+    /// Termination signals caught so far (the second one ends the process).
+    pub(super) interrupts: AtomicU32,
     pub(super) mode: Mode,
+    /// The job's `PIP_*` settings.
+    pub(super) env: super::env::JobEnv,
     /// The job's wait board (see [`crate::waits`]), if it could be created.
     pub(super) board: Mutex<Option<crate::waits::Board>>,
 }
