@@ -38,6 +38,7 @@ pub mod elf;
 mod error;
 pub mod futex;
 mod loader;
+mod loading;
 mod root;
 pub mod settings;
 pub mod signals;

@@ -84,6 +84,10 @@ impl RootBuilder {
     /// When true, `SIGINT`, `SIGTERM` and `SIGHUP` sent to the process no longer end it: the
     /// root's waits return [`Error::Interrupted`] instead, so the root can end its tasks and
     /// report (pip-exec does this). Default: false.
+    ///
+    /// Only the first one is caught: a second one ends the process at once (so a second Ctrl-C
+    /// always works). One that arrives while [`Root::spawn`] loads a program (its constructors
+    /// run then, and could run forever) ends the process too, after a message naming the task.
     pub fn catch_termination_signals(mut self, yes: bool) -> Self {
         self.catch_termination = yes;
         self
@@ -307,9 +311,13 @@ impl Root {
                 .find(|&p| self.state.tasks[p].state.load(Ordering::Acquire) == FREE)
                 .ok_or(Error::TooManyTasks { ntasks: n })?,
         };
-        let image = self
-            .loader
-            .load(&spawn.program, spawn.entry_symbol(), self.state.isolation)?;
+        let image = {
+            // The program's constructors run in here: a fault or a termination signal while
+            // they run is reported as this task's (see crate::loading).
+            let _loading = crate::loading::begin(pipid, &spawn.program);
+            self.loader
+                .load(&spawn.program, spawn.entry_symbol(), self.state.isolation)?
+        };
         let slot = &self.state.tasks[pipid];
         *slot.program.lock().unwrap() = spawn.program.display().to_string();
         slot.aux.store(spawn.aux, Ordering::Release);

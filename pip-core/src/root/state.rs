@@ -203,12 +203,26 @@ pub(crate) fn end_task_from_signal(slot: &TaskSlot, sig: i32) -> ! {
 }
 
 /// Called by the signal handler for a termination signal sent to the process: if the live root
-/// catches them, records it and wakes the root's waits. Async-signal-safe.
+/// catches them, records it and wakes the root's waits. Returns false (the signal then takes
+/// its default action, ending the process) when the root does not catch them, for the second
+/// one, and while a task is being loaded (the root cannot see it until `dlopen` returns).
+/// Async-signal-safe.
 pub(crate) fn interrupt(sig: i32) -> bool {
     let root = LIVE_ROOT.load(Ordering::Acquire);
     // SAFETY: RootStates are leaked, so the pointer stays valid.
     match unsafe { root.as_ref() } {
         Some(r) if r.catch_termination => {
+            if crate::loading::report_interrupt(sig) {
+                return false;
+            }
+            if r.interrupts.fetch_add(1, Ordering::SeqCst) > 0 {
+                let mut m = crate::loading::Msg::new();
+                m.push(b"pip: ");
+                m.push_signal(sig);
+                m.push(b" again: ending the process now\n");
+                m.write_stderr();
+                return false;
+            }
             r.interrupt.store(sig, Ordering::SeqCst);
             r.events.fetch_add(1, Ordering::SeqCst);
             futex_wake(&r.events, i32::MAX);
