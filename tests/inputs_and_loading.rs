@@ -271,9 +271,7 @@ fn a_second_sigint_ends_a_job_whose_task_cannot_be_killed() {
     assert_eq!(out.signal, Some(libc::SIGINT), "{}", out.both());
     assert!(
         out.stderr.contains("SIGINT: ending all tasks")
-            && out
-                .stderr
-                .contains("SIGINT again: ending the process now"),
+            && out.stderr.contains("SIGINT again: ending the process now"),
         "{}",
         out.both()
     );
@@ -349,7 +347,10 @@ fn bad_on_off_and_pipid_values_are_refused() {
             var,
             "maybe",
             None,
-            &[&format!("{var}=maybe: not an on/off value"), "0, no, false or off"],
+            &[
+                &format!("{var}=maybe: not an on/off value"),
+                "0, no, false or off",
+            ],
         );
     }
     refused("PIP_MODE", "fast", None, &["PIP_MODE=fast"]);
@@ -368,11 +369,64 @@ fn full_image_zero_means_off_and_one_means_on() {
         let mut cmd = pip_exec_cmd([test_tasks().as_os_str(), OsStr::new("image_header")]);
         let out = run(cmd.env("PIP_FULL_IMAGE", value));
         assert_eq!(out.code, Some(0), "{value}: {}", out.both());
-        assert_eq!(out.stdout.trim(), want, "PIP_FULL_IMAGE={value}: {}", out.both());
+        assert_eq!(
+            out.stdout.trim(),
+            want,
+            "PIP_FULL_IMAGE={value}: {}",
+            out.both()
+        );
     }
     let out = run(&mut pip_exec_cmd([
         test_tasks().as_os_str(),
         OsStr::new("image_header"),
     ]));
     assert_eq!(out.stdout.trim(), "cut", "unset: {}", out.both());
+}
+
+#[test]
+fn bad_pip_comm_values_are_refused_when_the_world_is_created() {
+    let comm_run = target_dir().join("examples").join("comm_run");
+    for (var, value, want) in [
+        (
+            "PIP_COMM_EAGER_MAX",
+            "abc",
+            "PIP_COMM_EAGER_MAX=abc: not a size",
+        ),
+        (
+            "PIP_COMM_EAGER_MAX",
+            "2m",
+            "PIP_COMM_EAGER_MAX=2m is out of range",
+        ),
+        (
+            "PIP_COMM_RING_SLOTS",
+            "1",
+            "PIP_COMM_RING_SLOTS=1 is out of range",
+        ),
+        (
+            "PIP_COMM_CHUNK",
+            "100",
+            "PIP_COMM_CHUNK=100 is out of range",
+        ),
+        ("PIP_COMM_SPIN", "lots", "PIP_COMM_SPIN=lots: not a size"),
+        (
+            "PIP_COMM_STEAL",
+            "maybe",
+            "PIP_COMM_STEAL=maybe: not an on/off value",
+        ),
+    ] {
+        // As PiP tasks, and as thread ranks of one program.
+        let mut cmd = pip_exec_cmd(["-n".as_ref(), "2".as_ref(), example("pi").as_os_str()]);
+        let tasks = run(cmd.env(var, value));
+        let mut cmd = Command::new(&comm_run);
+        let threads = run(cmd.args(["pi", "2", "1000"]).env(var, value));
+        for out in [tasks, threads] {
+            assert_ne!(out.code, Some(0), "{var}={value}: {}", out.both());
+            assert!(out.stderr.contains(want), "{want}: {}", out.both());
+        }
+    }
+    // Off is 0, no, false or off.
+    let out = run(Command::new(&comm_run)
+        .args(["pi", "2", "1000"])
+        .env("PIP_COMM_STEAL", "no"));
+    assert_eq!(out.code, Some(0), "{}", out.both());
 }

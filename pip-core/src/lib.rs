@@ -57,8 +57,9 @@ pub use spawn::Spawn;
 pub use status::ExitStatus;
 pub use sys::{parse_signal, signal_name};
 pub use task::{
-    args, args_os, aux, env_var, env_var_os, exit, export, import, is_root, is_task, isolation, mode, named_export,
-    named_import, ntasks, pipid, root_export, set_aux, try_named_import, yield_now, TaskResult,
+    args, args_os, aux, env_var, env_var_os, exit, export, import, is_root, is_task, isolation,
+    mode, named_export, named_import, ntasks, pipid, root_export, set_aux, try_named_import,
+    yield_now, TaskResult,
 };
 
 use std::fmt;

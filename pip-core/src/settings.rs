@@ -107,10 +107,7 @@ pub fn text(name: &str) -> Result<Option<String>> {
 }
 
 fn not_utf8(name: &str, v: OsString) -> Error {
-    Error::InvalidArgument(format!(
-        "{name}={}: not valid UTF-8",
-        v.to_string_lossy()
-    ))
+    Error::InvalidArgument(format!("{name}={}: not valid UTF-8", v.to_string_lossy()))
 }
 
 /// Reads the on/off variable `name`: `None` when unset (or empty).

@@ -112,7 +112,9 @@ impl Spawn {
     /// that may not be UTF-8: names and values are bytes, as in any Unix environment).
     pub fn env(mut self, key: impl AsRef<OsStr>, value: impl AsRef<OsStr>) -> Spawn {
         let (k, v) = (key.as_ref().to_os_string(), value.as_ref().to_os_string());
-        let env = self.env.get_or_insert_with(|| std::env::vars_os().collect());
+        let env = self
+            .env
+            .get_or_insert_with(|| std::env::vars_os().collect());
         env.retain(|(ek, _)| *ek != k);
         env.push((k, v));
         self

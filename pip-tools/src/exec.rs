@@ -21,9 +21,7 @@ impl Group {
     /// The spawn request for one task of this group.
     pub fn spawn(&self, core: Option<usize>, private_fds: bool) -> Spawn {
         let mut s = match &self.func {
-            Some(f) => {
-                Spawn::function(&self.prog, f, std::ptr::null_mut()).args(&self.args)
-            }
+            Some(f) => Spawn::function(&self.prog, f, std::ptr::null_mut()).args(&self.args),
             None => Spawn::program(&self.prog).args(&self.args),
         };
         if let Some(c) = core {
@@ -57,9 +55,9 @@ pub fn parse_groups<S: AsRef<OsStr>>(
             while let Some(opt) = it.peek().and_then(|s| s.to_str()) {
                 let text = |v: Option<&OsStr>, what: &str| -> Result<String, String> {
                     let v = v.ok_or_else(|| format!("{opt} needs {what}"))?;
-                    v.to_str().map(String::from).ok_or_else(|| {
-                        format!("{opt} {}: not valid UTF-8", v.to_string_lossy())
-                    })
+                    v.to_str()
+                        .map(String::from)
+                        .ok_or_else(|| format!("{opt} {}: not valid UTF-8", v.to_string_lossy()))
                 };
                 match opt {
                     "-n" => {

@@ -39,7 +39,9 @@ impl SetupStep {
             SetupStep::Core => "pinning the task to its CPU core",
             SetupStep::Unshare => "giving the task a private fd table or cwd (unshare)",
             SetupStep::Chdir => "changing to the task's working directory",
-            SetupStep::Stack => "mapping the task's stack (is PIP_STACKSIZE or Spawn::stack_size too large?)",
+            SetupStep::Stack => {
+                "mapping the task's stack (is PIP_STACKSIZE or Spawn::stack_size too large?)"
+            }
             SetupStep::Clone => "creating the task's process (clone)",
         }
     }
