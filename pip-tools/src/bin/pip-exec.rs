@@ -24,9 +24,12 @@ pip_core::guard_allocator!();
 /// pip-exec kills because another one failed do not count. When one task fails (non-zero
 /// exit, signal, panic), pip-exec says which and how, and ends the others.
 ///
+/// SIGINT/SIGTERM end every task; a second one ends pip-exec at once.
+///
 /// Environment: PIP_MODE (thread/pthread or process), PIP_STACKSIZE
 /// (task stack size, e.g. 16m; a plain number is KiB), PIP_STOP_ON_START (a pipid, or -1 for
-/// all: stop the process with SIGSTOP when that task starts, for a debugger).
+/// all: stop the process with SIGSTOP when that task starts, for a debugger), PIP_FULL_IMAGE
+/// and PIP_WAIT_BOARD (on/off: 1/yes/true/on or 0/no/false/off). A bad value is an error.
 #[derive(Parser, Debug)]
 #[command(name = "pip-exec", version, verbatim_doc_comment)]
 struct Cli {
