@@ -310,14 +310,21 @@ fn bad_stack_sizes_are_refused() {
         &["PIP_STACKSIZE=1", "too small", "64k"],
     );
     refused("PIP_STACKSIZE", "12q", None, &["PIP_STACKSIZE=12q"]);
+    refused(
+        "PIP_STACKSIZE",
+        "18014398509481983",
+        None,
+        &["more than the whole address space"],
+    );
 }
 
 #[test]
 fn a_stack_too_large_to_map_is_blamed_on_the_stack_size() {
-    // More than the whole user address space, so no overcommit setting lets it through.
+    // As much as the whole user address space, which cannot be mapped whatever the
+    // overcommit setting.
     for mode in ["thread", "process"] {
         let out = run(pip_exec_cmd([example("hello")])
-            .env("PIP_STACKSIZE", "200000t")
+            .env("PIP_STACKSIZE", "128t")
             .env("PIP_MODE", mode));
         assert_eq!(out.code, Some(1), "{mode}: {}", out.both());
         assert!(

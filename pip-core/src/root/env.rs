@@ -7,6 +7,8 @@ use crate::settings::{self, Plain};
 
 /// The smallest task stack `PIP_STACKSIZE` may ask for.
 pub(crate) const MIN_STACK: usize = 64 << 10;
+/// The largest task stack `PIP_STACKSIZE` may ask for: the x86-64 user address space (128 TiB).
+pub(crate) const MAX_STACK: usize = 1 << 47;
 /// The task stack size without `PIP_STACKSIZE`.
 const DEFAULT_STACK: usize = 8 << 20;
 
@@ -31,6 +33,12 @@ impl JobEnv {
             Some(s) if s < MIN_STACK => {
                 return Err(Error::InvalidArgument(format!(
                     "PIP_STACKSIZE={}: {s} bytes is too small for a task's stack (a plain number is KiB); give at least 64k, e.g. PIP_STACKSIZE=16m",
+                    settings::text("PIP_STACKSIZE")?.unwrap_or_default()
+                )))
+            }
+            Some(s) if s > MAX_STACK => {
+                return Err(Error::InvalidArgument(format!(
+                    "PIP_STACKSIZE={}: {s} bytes is more than the whole address space (128t); give a size such as 16m",
                     settings::text("PIP_STACKSIZE")?.unwrap_or_default()
                 )))
             }

@@ -283,8 +283,10 @@ fn setup_failed(slot: &TaskSlot, step: SetupStep, errno: i32) -> *mut c_void {
 /// The host side: clone the child, publish RUNNING, wait for it, record how it ended.
 fn host_process_task(start: &mut TaskStart) {
     let slot = start.slot;
-    let stack_size = start.stack_size;
     let guard_size = 4096;
+    // Leaves room for the guard page and the alignment of the top (an absurd Spawn::stack_size
+    // then fails to map, with ENOMEM, instead of overflowing).
+    let stack_size = start.stack_size.min(usize::MAX / 2);
     // SAFETY: an anonymous private mapping for the child's stack, checked for failure.
     let stack = unsafe {
         libc::mmap(
