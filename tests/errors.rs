@@ -138,7 +138,12 @@ fn setup_failure_is_reported_by_spawn() {
                 .cwd("/nonexistent-dir"),
         )
         .unwrap_err();
-    assert!(e.to_string().contains("setting up the task"), "{e}");
+    // The error names the step that failed.
+    assert!(
+        e.to_string()
+            .contains("changing to the task's working directory"),
+        "{e}"
+    );
     root.fin().unwrap();
 }
 

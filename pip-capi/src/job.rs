@@ -11,7 +11,8 @@ use crate::whoami::{
     self, check_pipid, who, TaskInfo, Who, ROOT_PID, ROOT_TID, TASK_INFO_MAGIC, TASK_INFO_NAME,
 };
 use pip_core::{Error, ExitStatus, Isolation, Mode, Root, Spawn};
-use std::ffi::{c_char, c_int, c_void, CStr};
+use std::ffi::{c_char, c_int, c_void, CStr, OsStr};
+use std::os::unix::ffi::OsStrExt;
 use std::sync::atomic::Ordering;
 use std::sync::{Mutex, MutexGuard};
 
@@ -198,7 +199,11 @@ pub unsafe extern "C" fn pip_init(
     {
         Ok(r) => r,
         Err(e) => {
-            if matches!(e, Error::ExitNotExported | Error::NamespaceLimit { .. }) {
+            // Errors a C program cannot explain from the code alone (a bad PIP_* value, say).
+            if matches!(
+                e,
+                Error::ExitNotExported | Error::NamespaceLimit { .. } | Error::InvalidArgument(_)
+            ) {
                 eprintln!("pip_init: {e}");
             }
             return e.errno();
@@ -292,7 +297,7 @@ fn cpu_of(coreno: u32) -> Result<Option<usize>, c_int> {
 
 /// # Safety
 /// `p` is null or a null-terminated array of C strings.
-unsafe fn strings(mut p: *const *mut c_char) -> Vec<String> {
+unsafe fn strings(mut p: *const *mut c_char) -> Vec<Vec<u8>> {
     let mut v = Vec::new();
     if p.is_null() {
         return v;
@@ -300,7 +305,8 @@ unsafe fn strings(mut p: *const *mut c_char) -> Vec<String> {
     // SAFETY: guaranteed by the caller.
     unsafe {
         while !(*p).is_null() {
-            v.push(CStr::from_ptr(*p).to_string_lossy().into_owned());
+            // Bytes, as given: arguments and environment need not be UTF-8.
+            v.push(CStr::from_ptr(*p).to_bytes().to_vec());
             p = p.add(1);
         }
     }
@@ -406,24 +412,29 @@ pub unsafe extern "C" fn pip_task_spawn(
         let func = unsafe { CStr::from_ptr(prog.funcname) }.to_string_lossy();
         Spawn::function(&path, &func, prog.arg)
     };
-    spawn = spawn.args(argv.into_iter().skip(1));
+    spawn = spawn.args(argv.iter().skip(1).map(|a| OsStr::from_bytes(a)));
     if !prog.envv.is_null() {
         spawn = spawn.env_clear();
         // SAFETY: envv is null-terminated.
         for kv in unsafe { strings(prog.envv) } {
-            if let Some((k, v)) = kv.split_once('=') {
-                spawn = spawn.env(k, v);
+            if let Some(eq) = kv.iter().position(|&b| b == b'=') {
+                spawn = spawn.env(
+                    OsStr::from_bytes(&kv[..eq]),
+                    OsStr::from_bytes(&kv[eq + 1..]),
+                );
             }
         }
     }
     if let Some(cpu) = cpu {
         spawn = spawn.core(cpu);
     }
-    if let Some(size) = std::env::var("PIP_STACKSZ")
-        .ok()
-        .and_then(|s| pip_core::parse_size(&s))
-    {
-        spawn = spawn.stack_size(size);
+    match pip_core::settings::size("PIP_STACKSZ", pip_core::settings::Plain::KiB) {
+        Ok(Some(size)) => spawn = spawn.stack_size(size),
+        Ok(None) => {}
+        Err(e) => {
+            eprintln!("pip_task_spawn({path}): {e}");
+            return libc::EINVAL;
+        }
     }
     if let Some(p) = wanted {
         spawn = spawn.pipid(p);

@@ -31,6 +31,20 @@ fn self_spawning_root_with_many_tasks() {
 }
 
 #[test]
+fn a_bad_stack_size_is_an_error_with_a_message() {
+    let p = build("self_spawn", &[]);
+    for var in ["PIP_STACKSZ", "PIP_STACKSIZE"] {
+        let out = run_program(&p, &["1"], &[(var, "abc")]);
+        assert_ne!(out.code, Some(0), "{var}: {}", out.all());
+        assert!(
+            out.stderr.contains(&format!("{var}=abc: not a size")),
+            "{var}: {}",
+            out.all()
+        );
+    }
+}
+
+#[test]
 fn self_spawning_root_in_namespace_isolation() {
     let p = build("self_spawn", &[]);
     run_program(&p, &["8"], NAMESPACE).assert_ok("self_spawn: ok");

@@ -19,9 +19,19 @@
 //! | `PIP_COMM_SPIN` | 20000, or 0 with more ranks than CPUs | polls before a waiting rank starts to yield |
 //! | `PIP_COMM_YIELD` | 50, or 10 with more ranks than CPUs | `sched_yield` calls before it sleeps on a futex |
 //!
-//! Sizes take an optional `k`, `m` or `g` suffix (powers of 1024).
+//! | `PIP_COMM_STEAL` | on | `0`/`no`/`false`/`off`: a blocked rank does not help others with their copies |
+//!
+//! Sizes are parsed by [`pip_core::settings`]: a number with an optional `k`, `m` or `g` suffix
+//! (powers of 1024; a plain number is bytes), on/off values as `1`/`yes`/`true`/`on` or
+//! `0`/`no`/`false`/`off`. A value that does not parse, or is out of range (`PIP_COMM_EAGER_MAX`
+//! at most 1m, `PIP_COMM_RING_SLOTS` 2 to 4096, `PIP_COMM_CHUNK` at least 4k, the counts at
+//! most 4294967295), is an error when the world is created ([`check_env`]); the ring slot
+//! count is rounded up to a power of two.
 
-/// The largest eager limit accepted (bigger values are clamped to it).
+use crate::error::{Error, Result};
+use pip_core::settings::{self, Plain};
+
+/// The largest eager limit accepted.
 pub(crate) const EAGER_MAX_LIMIT: usize = 1 << 20;
 
 /// Shape of the shared world state; chosen once by the world's creator.
@@ -39,23 +49,18 @@ pub(crate) struct Params {
 }
 
 impl Params {
-    /// The defaults, overridden by the environment.
-    pub(crate) fn from_env() -> Params {
-        let eager_max = env_size("PIP_COMM_EAGER_MAX")
-            .unwrap_or(512)
-            .min(EAGER_MAX_LIMIT);
-        let ring_slots = env_size("PIP_COMM_RING_SLOTS")
-            .unwrap_or(16)
-            .clamp(2, 1 << 12)
-            .next_power_of_two();
-        let par_copy_min = env_size("PIP_COMM_PAR_COPY_MIN").unwrap_or(64 << 10);
-        let chunk = env_size("PIP_COMM_CHUNK").unwrap_or(256 << 10).max(4096);
-        Params {
+    /// The defaults, overridden by the environment; an error for a bad value.
+    pub(crate) fn from_env() -> Result<Params> {
+        let eager_max = env_size("PIP_COMM_EAGER_MAX", 512, 0, EAGER_MAX_LIMIT)?;
+        let ring_slots = env_size("PIP_COMM_RING_SLOTS", 16, 2, 1 << 12)?.next_power_of_two();
+        let par_copy_min = env_size("PIP_COMM_PAR_COPY_MIN", 64 << 10, 0, usize::MAX)?;
+        let chunk = env_size("PIP_COMM_CHUNK", 256 << 10, 4096, usize::MAX)?;
+        Ok(Params {
             eager_max: eager_max as u64,
             ring_slots: ring_slots as u64,
             par_copy_min: par_copy_min as u64,
             chunk: chunk as u64,
-        }
+        })
     }
 }
 
@@ -71,34 +76,67 @@ pub(crate) struct WaitPolicy {
 impl WaitPolicy {
     /// The policy for a world of `nranks` ranks: spin long when every rank can have a CPU of
     /// its own, briefly when ranks outnumber CPUs (a spinning rank then holds up the rank it
-    /// waits for). Overridden by the environment.
-    pub(crate) fn from_env(nranks: usize) -> WaitPolicy {
+    /// waits for). Overridden by the environment; an error for a bad value.
+    pub(crate) fn from_env(nranks: usize) -> Result<WaitPolicy> {
         let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
         let oversubscribed = nranks > cpus;
-        let spins = env_size("PIP_COMM_SPIN").unwrap_or(if oversubscribed { 0 } else { 20_000 });
-        let yields = env_size("PIP_COMM_YIELD").unwrap_or(if oversubscribed { 10 } else { 50 });
-        WaitPolicy {
-            spins: spins.min(u32::MAX as usize) as u32,
-            yields: yields.min(u32::MAX as usize) as u32,
-        }
+        let max = u32::MAX as usize;
+        let spins = env_size(
+            "PIP_COMM_SPIN",
+            if oversubscribed { 0 } else { 20_000 },
+            0,
+            max,
+        )?;
+        let yields = env_size(
+            "PIP_COMM_YIELD",
+            if oversubscribed { 10 } else { 50 },
+            0,
+            max,
+        )?;
+        Ok(WaitPolicy {
+            spins: spins as u32,
+            yields: yields as u32,
+        })
     }
 }
 
-/// Reads a size variable; `None` when unset or unparsable.
-fn env_size(name: &str) -> Option<usize> {
-    parse_size(&pip_core::env_var(name)?)
+/// `PIP_COMM_STEAL` (default on).
+pub(crate) fn steal_from_env() -> Result<bool> {
+    Ok(settings::flag("PIP_COMM_STEAL")?.unwrap_or(true))
 }
 
-/// Parses `123`, `16k`, `4m` or `1g` (powers of 1024).
-pub(crate) fn parse_size(s: &str) -> Option<usize> {
-    let s = s.trim();
-    let (digits, shift) = match s.as_bytes().last()? {
-        b'k' | b'K' => (&s[..s.len() - 1], 10),
-        b'm' | b'M' => (&s[..s.len() - 1], 20),
-        b'g' | b'G' => (&s[..s.len() - 1], 30),
-        _ => (s, 0),
+/// Checks every variable of the table above, so that a bad value stops the world's creation
+/// with a message instead of being ignored.
+pub(crate) fn check_env(nranks: usize) -> Result<()> {
+    Params::from_env()?;
+    WaitPolicy::from_env(nranks)?;
+    steal_from_env()?;
+    Ok(())
+}
+
+/// Reads a size variable (`default` when unset) and checks that it is in `min..=max`.
+fn env_size(name: &str, default: usize, min: usize, max: usize) -> Result<usize> {
+    let Some(v) = settings::size(name, Plain::Bytes)? else {
+        return Ok(default);
     };
-    digits.parse::<usize>().ok()?.checked_mul(1 << shift)
+    if (min..=max).contains(&v) {
+        return Ok(v);
+    }
+    let text = settings::text(name)?.unwrap_or_default();
+    let range = match (min, max) {
+        (0, _) => format!("at most {max}"),
+        (_, usize::MAX) => format!("at least {min}"),
+        _ => format!("between {min} and {max}"),
+    };
+    Err(Error::Pip(pip_core::Error::InvalidArgument(format!(
+        "{name}={text} is out of range: it must be {range}"
+    ))))
+}
+
+/// Parses `123`, `16k`, `4m` or `1g` (powers of 1024; a plain number is bytes).
+#[cfg(test)]
+fn parse_size(s: &str) -> Option<usize> {
+    settings::parse_size_in(s, Plain::Bytes)
 }
 
 #[cfg(test)]
@@ -119,7 +157,7 @@ mod tests {
 
     #[test]
     fn defaults_are_sane() {
-        let p = Params::from_env();
+        let p = Params::from_env().unwrap();
         assert!(p.ring_slots.is_power_of_two() && p.ring_slots >= 2);
         assert!(p.chunk >= 4096);
     }

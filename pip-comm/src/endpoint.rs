@@ -194,7 +194,11 @@ impl Endpoint {
             me,
             n,
             params: s.params,
-            policy: WaitPolicy::from_env(n as usize),
+            // Bad values were refused when the world was created (config::check_env).
+            policy: WaitPolicy::from_env(n as usize).unwrap_or(WaitPolicy {
+                spins: 0,
+                yields: 10,
+            }),
             out_rings: (0..n).map(|_| Cell::new(None)).collect(),
             in_rings: (0..n).map(|_| Cell::new(None)).collect(),
             send_seq: cells(0),

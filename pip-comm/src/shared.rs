@@ -441,7 +441,7 @@ mod tests {
 
     #[test]
     fn create_and_destroy_with_rings() {
-        let owned = OwnedShared::new(3, Params::from_env());
+        let owned = OwnedShared::new(3, Params::from_env().unwrap());
         let s = owned.get();
         assert!(s.ring(0, 1).is_none());
         let r = s.ring_or_create(0, 1);

@@ -177,7 +177,7 @@ mod tests {
     fn no_wake_is_lost() {
         // One rank sleeps until a flag is set; the other sets it and wakes it, many times over,
         // with no spinning on either side.
-        let owned = Arc::new(OwnedShared::new(2, Params::from_env()));
+        let owned = Arc::new(OwnedShared::new(2, Params::from_env().unwrap()));
         let flag = Arc::new(AtomicU32::new(0));
         const ROUNDS: u32 = 2000;
         let sleeper = {

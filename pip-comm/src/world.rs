@@ -202,7 +202,8 @@ where
             max: MAX_RANKS,
         });
     }
-    let owner = Arc::new(OwnedShared::new(n as u32, Params::from_env()));
+    crate::config::check_env(n)?;
+    let owner = Arc::new(OwnedShared::new(n as u32, Params::from_env()?));
     let f = &f;
     let outcomes: Vec<std::result::Result<R, String>> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..n as u32)
@@ -329,8 +330,9 @@ fn make_task_world(me: usize) -> Result<Communicator> {
             max: MAX_RANKS,
         });
     }
+    crate::config::check_env(n)?;
     let shared = if me == 0 {
-        let shared = Shared::create(n as u32, Params::from_env());
+        let shared = Shared::create(n as u32, Params::from_env()?);
         pip_core::named_export(WORLD_EXPORT_NAME, shared.as_ptr())?;
         shared
     } else {

@@ -38,7 +38,9 @@ pub mod elf;
 mod error;
 pub mod futex;
 mod loader;
+mod loading;
 mod root;
+pub mod settings;
 pub mod signals;
 mod spawn;
 mod status;
@@ -55,8 +57,9 @@ pub use spawn::Spawn;
 pub use status::ExitStatus;
 pub use sys::{parse_signal, signal_name};
 pub use task::{
-    args, aux, env_var, exit, export, import, is_root, is_task, isolation, mode, named_export,
-    named_import, ntasks, pipid, root_export, set_aux, try_named_import, yield_now, TaskResult,
+    args, args_os, aux, env_var, env_var_os, exit, export, import, is_root, is_task, isolation,
+    mode, named_export, named_import, ntasks, pipid, root_export, set_aux, try_named_import,
+    yield_now, TaskResult,
 };
 
 use std::fmt;
@@ -146,11 +149,11 @@ impl Mode {
         }
     }
 
-    /// The mode requested by the `PIP_MODE` environment variable (unset means thread).
+    /// The mode requested by the `PIP_MODE` environment variable (unset or empty means thread).
     pub fn from_env() -> Result<Mode> {
-        match std::env::var("PIP_MODE") {
-            Err(_) => Ok(Mode::Thread),
-            Ok(m) => m.parse(),
+        match settings::text("PIP_MODE")? {
+            None => Ok(Mode::Thread),
+            Some(m) => m.trim().parse(),
         }
     }
 }
@@ -172,7 +175,7 @@ impl std::str::FromStr for Mode {
 }
 
 /// Parses a size such as `8388608`, `8192k`, `8m` or `1g`. A plain number is in KiB, as PiP's
-/// `PIP_STACKSIZE` is.
+/// `PIP_STACKSIZE` is (see [`settings::parse_size_in`] for other units).
 ///
 /// ```
 /// assert_eq!(pip_core::parse_size("16m"), Some(16 << 20));
@@ -180,23 +183,5 @@ impl std::str::FromStr for Mode {
 /// assert_eq!(pip_core::parse_size("x"), None);
 /// ```
 pub fn parse_size(s: &str) -> Option<usize> {
-    let s = s.trim();
-    let (num, shift) = match s.char_indices().last()? {
-        (i, 'k' | 'K') => (&s[..i], 10),
-        (i, 'm' | 'M') => (&s[..i], 20),
-        (i, 'g' | 'G') => (&s[..i], 30),
-        (i, 't' | 'T') => (&s[..i], 40),
-        _ => (s, 10),
-    };
-    num.parse::<usize>().ok()?.checked_mul(1usize << shift)
-}
-
-/// True when environment variable `name` turns something off: `0`, `off`, `no` or `false`.
-pub(crate) fn env_flag_off(name: &str) -> bool {
-    std::env::var(name).is_ok_and(|v| {
-        matches!(
-            v.trim().to_ascii_lowercase().as_str(),
-            "0" | "off" | "no" | "false"
-        )
-    })
+    settings::parse_size_in(s, settings::Plain::KiB)
 }

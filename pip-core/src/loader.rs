@@ -78,6 +78,8 @@ struct Prepared {
 #[derive(Default)]
 pub(crate) struct Loader {
     cache: Mutex<HashMap<PathBuf, Arc<Prepared>>>,
+    /// `PIP_FULL_IMAGE`: copy the whole file, not just what the loader maps.
+    full_image: bool,
 }
 
 /// Task image memfds are moved to descriptor numbers at or above this (`FD_SETSIZE`): the
@@ -253,6 +255,14 @@ fn strip_to_loaded_part(bytes: &mut Vec<u8>, load_end: usize) {
 }
 
 impl Loader {
+    /// A loader that copies whole program files (`full_image`) or only their loaded part.
+    pub(crate) fn new(full_image: bool) -> Loader {
+        Loader {
+            full_image,
+            ..Loader::default()
+        }
+    }
+
     fn prepare(&self, path: &Path) -> Result<Arc<Prepared>> {
         if let Some(p) = self.cache.lock().unwrap().get(path) {
             return Ok(p.clone());
@@ -264,7 +274,7 @@ impl Loader {
             v &= !u64::from(object::elf::DF_1_PIE);
             bytes[off..off + 8].copy_from_slice(&v.to_le_bytes());
         }
-        if std::env::var_os("PIP_FULL_IMAGE").is_none() {
+        if !self.full_image {
             strip_to_loaded_part(&mut bytes, info.load_end);
         }
         let p = Arc::new(Prepared { bytes, info });

@@ -15,6 +15,12 @@
 //! * **Signals for the process** (`kill(pid, SIGTERM)`, Ctrl-C) when the root asked to catch
 //!   them ([`RootBuilder::catch_termination_signals`](crate::RootBuilder::catch_termination_signals)):
 //!   recorded for the root, whose wait then returns [`Error::Interrupted`](crate::Error::Interrupted).
+//!   The second one, or one that arrives while a task's constructors run inside `dlopen` (the
+//!   root cannot act on it until they return), ends the process as it would have without
+//!   pip-core, after a message.
+//! * **A fault or `abort()` in a task's constructors** (on the root's thread, inside `dlopen`):
+//!   the process ends as it would have without pip-core, after a message that names the task
+//!   and the phase (`crate::loading`).
 //! * Anything else gets what it would have got without pip-core: the previous handler (for
 //!   example Rust's stack-overflow reporter) or the default action.
 //!
@@ -198,6 +204,11 @@ extern "C" fn handler(sig: i32, info: *mut libc::siginfo_t, ctx: *mut libc::c_vo
     }
     if !directed && !FAULTS.contains(&sig) && crate::root::interrupt(sig) {
         return;
+    }
+    if directed {
+        // A fault or abort() on the thread that runs a task's constructors (inside dlopen):
+        // name the task before the signal ends the process.
+        crate::loading::report_fault(sig);
     }
     fall_back(sig, info, ctx);
 }

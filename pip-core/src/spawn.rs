@@ -1,6 +1,6 @@
 //! What to spawn: [`Spawn`].
 
-use std::ffi::c_void;
+use std::ffi::{c_void, OsStr, OsString};
 use std::path::{Path, PathBuf};
 
 /// A hook run on the new task's thread: before the entry (a non-zero result aborts the task
@@ -18,8 +18,8 @@ pub type Hook = Box<dyn FnOnce() -> i32 + Send + 'static>;
 pub struct Spawn {
     pub(crate) program: PathBuf,
     pub(crate) function: Option<(String, usize)>,
-    pub(crate) args: Vec<String>,
-    pub(crate) env: Option<Vec<(String, String)>>,
+    pub(crate) args: Vec<OsString>,
+    pub(crate) env: Option<Vec<(OsString, OsString)>>,
     pub(crate) cwd: Option<PathBuf>,
     pub(crate) core: Option<usize>,
     pub(crate) stack_size: Option<usize>,
@@ -87,15 +87,19 @@ impl Spawn {
             .unwrap_or("main")
     }
 
-    /// Adds an argument (after `argv[0]`, which is the program path).
-    pub fn arg(mut self, a: impl Into<String>) -> Spawn {
-        self.args.push(a.into());
+    /// Adds an argument (after `argv[0]`, which is the program path). Arguments are bytes, as
+    /// on any Unix command line: they need not be UTF-8 (a C task gets them byte for byte, a
+    /// Rust task reads them with [`pip_core::args_os`](crate::args_os)). A NUL byte cannot be
+    /// passed and is dropped.
+    pub fn arg(mut self, a: impl AsRef<OsStr>) -> Spawn {
+        self.args.push(a.as_ref().to_os_string());
         self
     }
 
-    /// Adds arguments.
-    pub fn args<I: IntoIterator<Item = S>, S: Into<String>>(mut self, args: I) -> Spawn {
-        self.args.extend(args.into_iter().map(Into::into));
+    /// Adds arguments (see [`arg`](Spawn::arg)).
+    pub fn args<I: IntoIterator<Item = S>, S: AsRef<OsStr>>(mut self, args: I) -> Spawn {
+        self.args
+            .extend(args.into_iter().map(|a| a.as_ref().to_os_string()));
         self
     }
 
@@ -104,10 +108,13 @@ impl Spawn {
     /// With `namespace` isolation the task's libc `environ` is exactly this environment. With
     /// `shared-libc` isolation the C `environ` is the process's, shared by all tasks; the task's
     /// own environment is passed as `main`'s third argument and read with
-    /// [`pip_core::env_var`](crate::env_var).
-    pub fn env(mut self, key: impl Into<String>, value: impl Into<String>) -> Spawn {
-        let (k, v) = (key.into(), value.into());
-        let env = self.env.get_or_insert_with(|| std::env::vars().collect());
+    /// [`pip_core::env_var`](crate::env_var) (or [`env_var_os`](crate::env_var_os) for a value
+    /// that may not be UTF-8: names and values are bytes, as in any Unix environment).
+    pub fn env(mut self, key: impl AsRef<OsStr>, value: impl AsRef<OsStr>) -> Spawn {
+        let (k, v) = (key.as_ref().to_os_string(), value.as_ref().to_os_string());
+        let env = self
+            .env
+            .get_or_insert_with(|| std::env::vars_os().collect());
         env.retain(|(ek, _)| *ek != k);
         env.push((k, v));
         self
@@ -119,10 +126,12 @@ impl Spawn {
         self
     }
 
-    pub(crate) fn environment(&self) -> Vec<(String, String)> {
+    /// The task's environment: what was set, or a copy of the root's (bytes, not necessarily
+    /// UTF-8).
+    pub(crate) fn environment(&self) -> Vec<(OsString, OsString)> {
         match &self.env {
             Some(e) => e.clone(),
-            None => std::env::vars().collect(),
+            None => std::env::vars_os().collect(),
         }
     }
 

@@ -52,7 +52,15 @@ pub(crate) fn set_thread_name(name: &str) {
 
 /// The name of a signal, such as `SIGSEGV`, or `signal N`.
 pub fn signal_name(sig: i32) -> String {
-    let known = match sig {
+    match signal_str(sig) {
+        Some(name) => name.to_string(),
+        None => format!("signal {sig}"),
+    }
+}
+
+/// The name of a standard signal, such as `SIGSEGV` (async-signal-safe: no allocation).
+pub(crate) fn signal_str(sig: i32) -> Option<&'static str> {
+    Some(match sig {
         libc::SIGHUP => "SIGHUP",
         libc::SIGINT => "SIGINT",
         libc::SIGQUIT => "SIGQUIT",
@@ -78,9 +86,8 @@ pub fn signal_name(sig: i32) -> String {
         libc::SIGVTALRM => "SIGVTALRM",
         libc::SIGPROF => "SIGPROF",
         libc::SIGSYS => "SIGSYS",
-        _ => return format!("signal {sig}"),
-    };
-    known.to_string()
+        _ => return None,
+    })
 }
 
 /// Parses a signal given as a number, `TERM` or `SIGTERM`.

@@ -10,7 +10,8 @@
 use crate::abi::{RootAbi, TaskAbiInfo, PIPID_ROOT};
 use crate::error::{Error, Result};
 use crate::{Isolation, Mode, PipId};
-use std::ffi::{c_char, c_int, c_void, CStr};
+use std::ffi::{c_char, c_int, c_void, CStr, OsStr, OsString};
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::sync::atomic::{AtomicI32, AtomicPtr, Ordering};
 use std::sync::OnceLock;
 
@@ -19,8 +20,8 @@ const UNSET: i32 = i32::MIN;
 
 static ROOT: AtomicPtr<RootAbi> = AtomicPtr::new(std::ptr::null_mut());
 static PIPID: AtomicI32 = AtomicI32::new(UNSET);
-static ARGS: OnceLock<Vec<String>> = OnceLock::new();
-static ENV: OnceLock<Vec<(String, String)>> = OnceLock::new();
+static ARGS: OnceLock<Vec<OsString>> = OnceLock::new();
+static ENV: OnceLock<Vec<(OsString, OsString)>> = OnceLock::new();
 
 /// The ABI block a Rust task exports so the root can check it before running any task code.
 #[no_mangle]
@@ -60,8 +61,12 @@ pub unsafe extern "C" fn pip_rs_task_attach(
     let env = unsafe { c_strings(envp) }
         .into_iter()
         .filter_map(|kv| {
-            kv.split_once('=')
-                .map(|(k, v)| (k.to_string(), v.to_string()))
+            let kv = kv.into_vec();
+            let eq = kv.iter().position(|&b| b == b'=')?;
+            Some((
+                OsString::from_vec(kv[..eq].to_vec()),
+                OsString::from_vec(kv[eq + 1..].to_vec()),
+            ))
         })
         .collect();
     let _ = ENV.set(env);
@@ -91,7 +96,7 @@ pub extern "C-unwind" fn pip_rs_task_exit(code: c_int) {
 
 /// # Safety
 /// `p` must be null or a null-terminated array of valid C strings.
-unsafe fn c_strings(mut p: *const *const c_char) -> Vec<String> {
+unsafe fn c_strings(mut p: *const *const c_char) -> Vec<OsString> {
     let mut out = Vec::new();
     if p.is_null() {
         return out;
@@ -99,7 +104,7 @@ unsafe fn c_strings(mut p: *const *const c_char) -> Vec<String> {
     // SAFETY: the caller guarantees a null-terminated array of valid C strings.
     unsafe {
         while !(*p).is_null() {
-            out.push(CStr::from_ptr(*p).to_string_lossy().into_owned());
+            out.push(OsStr::from_bytes(CStr::from_ptr(*p).to_bytes()).to_os_string());
             p = p.add(1);
         }
     }
@@ -219,23 +224,51 @@ pub fn isolation() -> Result<Isolation> {
 
 /// The task's arguments, `argv[0]` (the program) first. In the root: the process's arguments.
 ///
+/// Arguments are bytes; one that is not UTF-8 comes out with U+FFFD in place of the invalid
+/// sequences (as `String::from_utf8_lossy` gives). Use [`args_os`] for the exact bytes.
+///
 /// (`std::env::args()` inside a task shows the root's command line: the loader runs a
 /// library's initialisers with the process's arguments.)
 pub fn args() -> Vec<String> {
+    args_os()
+        .into_iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect()
+}
+
+/// The task's arguments as given, byte for byte, `argv[0]` first (in the root: the process's).
+///
+/// ```
+/// // Outside a task: the process's own arguments.
+/// assert_eq!(pip_core::args_os().len(), std::env::args_os().count());
+/// ```
+pub fn args_os() -> Vec<OsString> {
     match ARGS.get() {
         Some(a) => a.clone(),
-        None => std::env::args().collect(),
+        None => std::env::args_os().collect(),
     }
 }
 
 /// A variable of the task's environment (as given at spawn), or of the process in the root.
+/// `None` when it is not set, or its value is not UTF-8 (read that with [`env_var_os`]).
 ///
 /// In `shared-libc` isolation every task shares one C `environ`, so `std::env::var` shows the
 /// process's environment; this function shows the one the task was spawned with.
 pub fn env_var(name: &str) -> Option<String> {
+    env_var_os(name)?.into_string().ok()
+}
+
+/// A variable of the task's environment (or the root's process), byte for byte.
+///
+/// ```
+/// // Outside a task: the process's environment.
+/// assert_eq!(pip_core::env_var_os("PATH"), std::env::var_os("PATH"));
+/// ```
+pub fn env_var_os(name: impl AsRef<OsStr>) -> Option<OsString> {
+    let name = name.as_ref();
     match ENV.get() {
         Some(env) => env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()),
-        None => std::env::var(name).ok(),
+        None => std::env::var_os(name),
     }
 }
 

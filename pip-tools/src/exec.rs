@@ -1,6 +1,8 @@
 //! Command-line parsing and exit-code rules of `pip-exec`.
 
 use pip_core::{ExitStatus, Spawn};
+use std::ffi::{OsStr, OsString};
+use std::path::PathBuf;
 
 /// One `:`-separated group of a `pip-exec` command line: N copies of one program.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -9,20 +11,18 @@ pub struct Group {
     pub n: usize,
     /// Start function (`-f`), or `main`.
     pub func: Option<String>,
-    /// The program.
-    pub prog: String,
-    /// Its arguments.
-    pub args: Vec<String>,
+    /// The program (a path: any bytes).
+    pub prog: PathBuf,
+    /// Its arguments (bytes, passed to the task as given).
+    pub args: Vec<OsString>,
 }
 
 impl Group {
     /// The spawn request for one task of this group.
     pub fn spawn(&self, core: Option<usize>, private_fds: bool) -> Spawn {
         let mut s = match &self.func {
-            Some(f) => {
-                Spawn::function(&self.prog, f, std::ptr::null_mut()).args(self.args.iter().cloned())
-            }
-            None => Spawn::program(&self.prog).args(self.args.iter().cloned()),
+            Some(f) => Spawn::function(&self.prog, f, std::ptr::null_mut()).args(&self.args),
+            None => Spawn::program(&self.prog).args(&self.args),
         };
         if let Some(c) = core {
             s = s.core(c);
@@ -32,48 +32,63 @@ impl Group {
 }
 
 /// Splits `prog args... [: -n M [-f F] prog2 args...]...` into groups; the first group's
-/// `-n`/`-f` come from the main options.
+/// `-n`/`-f` come from the main options. Programs and arguments are taken as bytes (they need
+/// not be UTF-8); only the `-n` and `-f` values of later groups must be text.
 ///
 /// ```
 /// use pip_tools::exec::parse_groups;
 /// let rest: Vec<String> = "a.so x : -n 3 -f go b.so y z".split(' ').map(String::from).collect();
 /// let g = parse_groups(2, None, &rest).unwrap();
-/// assert_eq!((g[0].n, g[0].prog.as_str(), g[0].args.len()), (2, "a.so", 1));
+/// assert_eq!((g[0].n, g[0].prog.to_str(), g[0].args.len()), (2, Some("a.so"), 1));
 /// assert_eq!((g[1].n, g[1].func.as_deref(), g[1].args.len()), (3, Some("go"), 2));
 /// ```
-pub fn parse_groups(n: usize, func: Option<String>, rest: &[String]) -> Result<Vec<Group>, String> {
+pub fn parse_groups<S: AsRef<OsStr>>(
+    n: usize,
+    func: Option<String>,
+    rest: &[S],
+) -> Result<Vec<Group>, String> {
     let mut groups = Vec::new();
-    for (i, part) in rest.split(|a| a == ":").enumerate() {
+    for (i, part) in rest.split(|a| a.as_ref() == ":").enumerate() {
         let (mut n, mut func) = if i == 0 { (n, func.clone()) } else { (1, None) };
-        let mut it = part.iter().peekable();
+        let mut it = part.iter().map(AsRef::as_ref).peekable();
         if i > 0 {
-            while let Some(opt) = it.peek().map(|s| s.as_str()) {
+            while let Some(opt) = it.peek().and_then(|s| s.to_str()) {
+                let text = |v: Option<&OsStr>, what: &str| -> Result<String, String> {
+                    let v = v.ok_or_else(|| format!("{opt} needs {what}"))?;
+                    v.to_str()
+                        .map(String::from)
+                        .ok_or_else(|| format!("{opt} {}: not valid UTF-8", v.to_string_lossy()))
+                };
                 match opt {
                     "-n" => {
                         it.next();
-                        let v = it.next().ok_or("-n needs a number")?;
+                        let v = text(it.next(), "a number")?;
                         n = v.parse().map_err(|_| format!("-n {v}: not a number"))?;
                     }
                     "-f" => {
                         it.next();
-                        func = Some(it.next().ok_or("-f needs a function name")?.clone());
+                        func = Some(text(it.next(), "a function name")?);
                     }
                     _ => break,
                 }
             }
         }
-        let prog = it
-            .next()
-            .ok_or_else(|| format!("group {} has no program", i + 1))?
-            .clone();
+        let prog = PathBuf::from(
+            it.next()
+                .ok_or_else(|| format!("group {} has no program", i + 1))?,
+        );
         if n == 0 {
-            return Err(format!("group {} ({prog}): -n must be at least 1", i + 1));
+            return Err(format!(
+                "group {} ({}): -n must be at least 1",
+                i + 1,
+                prog.display()
+            ));
         }
         groups.push(Group {
             n,
             func,
             prog,
-            args: it.cloned().collect(),
+            args: it.map(OsStr::to_os_string).collect(),
         });
     }
     Ok(groups)

@@ -11,7 +11,7 @@ pub mod reaper;
 /// Names the calling (root) thread as PiP does: `R|` then the program name, so that tools can
 /// find the job's root.
 pub fn set_root_thread_name() {
-    let exe = std::env::args().next().unwrap_or_default();
+    let exe = std::env::args_os().next().unwrap_or_default();
     let base = std::path::Path::new(&exe)
         .file_name()
         .map(|s| s.to_string_lossy().into_owned())

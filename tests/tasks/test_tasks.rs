@@ -137,6 +137,35 @@ fn run() -> i32 {
                 1
             }
         },
+        // show_bytes VAR ARGS...: prints the task's arguments after VAR, and VAR's value, as
+        // hex bytes (they need not be UTF-8).
+        "show_bytes" => {
+            use std::os::unix::ffi::OsStrExt;
+            let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+            for (i, a) in pip_core::args_os().iter().enumerate().skip(3) {
+                println!("arg[{i}]={}", hex(a.as_bytes()));
+            }
+            match pip_core::env_var_os(arg(2)) {
+                Some(v) => println!("{}={}", arg(2), hex(v.as_bytes())),
+                None => println!("{} unset", arg(2)),
+            }
+            0
+        }
+        // image_header: says whether this task's image kept the section headers
+        // (PIP_FULL_IMAGE) or was cut to what the loader maps.
+        "image_header" => {
+            // SAFETY: dladdr on one of this image's functions fills `info`; the ELF header
+            // is mapped at the image's base, and e_shoff is its u64 at offset 0x28.
+            let shoff = unsafe {
+                let mut info: libc::Dl_info = std::mem::zeroed();
+                if libc::dladdr(run as *const libc::c_void, &mut info) == 0 {
+                    return 2;
+                }
+                std::ptr::read_unaligned((info.dli_fbase as *const u8).add(0x28) as *const u64)
+            };
+            println!("{}", if shoff == 0 { "cut" } else { "full" });
+            0
+        }
         "cwd" => {
             let cwd = std::env::current_dir().unwrap();
             if cwd == std::path::Path::new(&arg(2)) {

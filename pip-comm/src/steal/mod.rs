@@ -138,7 +138,8 @@ fn my_queue(ep: &Endpoint) -> &StealQueue {
 
 /// Whether this rank steals and offers (reads `PIP_COMM_STEAL` on first use).
 pub(crate) fn enabled(ep: &Endpoint) -> bool {
-    my_queue(ep).enabled(|| pip_core::env_var("PIP_COMM_STEAL").map_or(true, |v| v.trim() != "0"))
+    // A bad value was refused when the world was created (config::check_env).
+    my_queue(ep).enabled(|| crate::config::steal_from_env().unwrap_or(true))
 }
 
 /// A rendezvous transfer offered by its receiver; retracted by dropping.

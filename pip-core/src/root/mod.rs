@@ -41,6 +41,7 @@ use std::time::{Duration, Instant};
 pub const MAX_TASKS: usize = 4096;
 
 pub mod bridge;
+mod env;
 mod ops;
 mod state;
 mod thread;
@@ -83,6 +84,10 @@ impl RootBuilder {
     /// When true, `SIGINT`, `SIGTERM` and `SIGHUP` sent to the process no longer end it: the
     /// root's waits return [`Error::Interrupted`] instead, so the root can end its tasks and
     /// report (pip-exec does this). Default: false.
+    ///
+    /// Only the first one is caught: a second one ends the process at once (so a second Ctrl-C
+    /// always works). One that arrives while [`Root::spawn`] loads a program (its constructors
+    /// run then, and could run forever) ends the process too, after a message naming the task.
     pub fn catch_termination_signals(mut self, yes: bool) -> Self {
         self.catch_termination = yes;
         self
@@ -180,9 +185,10 @@ impl Root {
                 });
             }
         }
+        let job_env = env::JobEnv::read(b.ntasks)?;
         // The wait board is advisory: without one (PIP_WAIT_BOARD=0, or no memfd) the job
         // runs the same, and `pips waits` sees only what procfs shows.
-        let board = if crate::env_flag_off("PIP_WAIT_BOARD") {
+        let board = if !job_env.wait_board {
             None
         } else {
             crate::waits::Board::create(b.ntasks)
@@ -217,7 +223,9 @@ impl Root {
             named: Mutex::new(HashMap::new()),
             interrupt: AtomicI32::new(0),
             catch_termination: b.catch_termination,
+            interrupts: AtomicU32::new(0),
             board: Mutex::new(board),
+            env: job_env,
         }));
         let root_ptr: *const RootState = state;
         state.tasks = (0..b.ntasks)
@@ -227,6 +235,7 @@ impl Root {
                 status_kind: AtomicU32::new(ST_NONE),
                 status_value: AtomicI32::new(0),
                 setup_errno: AtomicI32::new(0),
+                setup_step: AtomicU32::new(0),
                 tid: AtomicI32::new(0),
                 export: AtomicPtr::new(std::ptr::null_mut()),
                 aux: AtomicPtr::new(std::ptr::null_mut()),
@@ -255,7 +264,7 @@ impl Root {
         crate::task::set_root_context(&state.abi);
         Ok(Root {
             state,
-            loader: Loader::default(),
+            loader: Loader::new(job_env.full_image),
             next: 0,
             finished: false,
         })
@@ -307,16 +316,20 @@ impl Root {
                 .find(|&p| self.state.tasks[p].state.load(Ordering::Acquire) == FREE)
                 .ok_or(Error::TooManyTasks { ntasks: n })?,
         };
-        let image = self
-            .loader
-            .load(&spawn.program, spawn.entry_symbol(), self.state.isolation)?;
+        let image = {
+            // The program's constructors run in here: a fault or a termination signal while
+            // they run is reported as this task's (see crate::loading).
+            let _loading = crate::loading::begin(pipid, &spawn.program);
+            self.loader
+                .load(&spawn.program, spawn.entry_symbol(), self.state.isolation)?
+        };
         let slot = &self.state.tasks[pipid];
         *slot.program.lock().unwrap() = spawn.program.display().to_string();
         slot.aux.store(spawn.aux, Ordering::Release);
         slot.state.store(STARTING, Ordering::Release);
         self.next = pipid + 1;
 
-        let stack_size = spawn.stack_size.unwrap_or_else(default_stack_size);
+        let stack_size = spawn.stack_size.unwrap_or(self.state.env.stack_size);
         let start = Box::new(TaskStart::new(slot, image, spawn, self.state, stack_size));
         // SAFETY: plain pthread attribute set-up, checked below.
         let mut thread: libc::pthread_t = 0;
@@ -346,7 +359,7 @@ impl Root {
             slot.record(ExitStatus::Exited(127));
             slot.state.store(WAITED, Ordering::Release);
             return Err(Error::System {
-                op: "creating the task thread",
+                op: "creating the task thread (is PIP_STACKSIZE or Spawn::stack_size too large?)",
                 source: std::io::Error::from_raw_os_error(rc),
             });
         }
@@ -357,8 +370,9 @@ impl Root {
                 if st == SETUP_FAILED {
                     self.join(slot);
                     slot.state.store(WAITED, Ordering::Release);
+                    let step = SetupStep::from_u32(slot.setup_step.load(Ordering::Acquire));
                     return Err(Error::System {
-                        op: "setting up the task (CPU core, unshare or chdir)",
+                        op: step.op(),
                         source: std::io::Error::from_raw_os_error(
                             slot.setup_errno.load(Ordering::Acquire),
                         ),
@@ -624,14 +638,6 @@ impl Drop for Root {
         }
         let _ = self.fin();
     }
-}
-
-fn default_stack_size() -> usize {
-    std::env::var("PIP_STACKSIZE")
-        .ok()
-        .and_then(|s| crate::parse_size(&s))
-        .unwrap_or(8 << 20)
-        .max(1 << 20)
 }
 
 /// The pipid of the task on the calling thread, if it is a task's main thread.

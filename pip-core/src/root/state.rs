@@ -11,6 +11,42 @@ pub(super) const FINISHED: u32 = 3;
 pub(super) const WAITED: u32 = 4;
 pub(super) const SETUP_FAILED: u32 = 5;
 
+/// The set-up step of a task that failed (what `Root::spawn`'s error names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u32)]
+pub(super) enum SetupStep {
+    Core = 0,
+    Unshare = 1,
+    Chdir = 2,
+    Stack = 3,
+    Clone = 4,
+}
+
+impl SetupStep {
+    pub(super) fn from_u32(v: u32) -> SetupStep {
+        match v {
+            0 => SetupStep::Core,
+            1 => SetupStep::Unshare,
+            2 => SetupStep::Chdir,
+            3 => SetupStep::Stack,
+            _ => SetupStep::Clone,
+        }
+    }
+
+    /// What was being done, for the error message.
+    pub(super) fn op(self) -> &'static str {
+        match self {
+            SetupStep::Core => "pinning the task to its CPU core",
+            SetupStep::Unshare => "giving the task a private fd table or cwd (unshare)",
+            SetupStep::Chdir => "changing to the task's working directory",
+            SetupStep::Stack => {
+                "mapping the task's stack (is PIP_STACKSIZE or Spawn::stack_size too large?)"
+            }
+            SetupStep::Clone => "creating the task's process (clone)",
+        }
+    }
+}
+
 pub(super) const ST_NONE: u32 = 0;
 pub(super) const ST_EXITED: u32 = 1;
 pub(super) const ST_SIGNALED: u32 = 2;
@@ -23,6 +59,8 @@ pub(crate) struct TaskSlot {
     pub(super) status_kind: AtomicU32,
     pub(super) status_value: AtomicI32,
     pub(super) setup_errno: AtomicI32,
+    /// The [`SetupStep`] that failed.
+    pub(super) setup_step: AtomicU32,
     pub(super) tid: AtomicI32,
     pub(super) export: AtomicPtr<c_void>,
     pub(super) aux: AtomicPtr<c_void>,
@@ -96,7 +134,11 @@ pub(super) struct RootState {
     pub(super) named: Mutex<HashMap<(c_int, String), usize>>,
     pub(super) interrupt: AtomicI32,
     pub(super) catch_termination: bool,
+    /// Termination signals caught so far (the second one ends the process).
+    pub(super) interrupts: AtomicU32,
     pub(super) mode: Mode,
+    /// The job's `PIP_*` settings.
+    pub(super) env: super::env::JobEnv,
     /// The job's wait board (see [`crate::waits`]), if it could be created.
     pub(super) board: Mutex<Option<crate::waits::Board>>,
 }
@@ -182,9 +224,11 @@ pub(crate) fn end_task_from_signal(slot: &TaskSlot, sig: i32) -> ! {
 }
 
 /// Called by the signal handler for a termination signal sent to the process: if the live root
-/// catches them, records it and wakes the root's waits. Async-signal-safe. Not in a process that
-/// a task forked: there the root is only a copy that nobody waits on, and the signal must have
-/// its ordinary effect.
+/// catches them, records it and wakes the root's waits. Returns false (the signal then takes
+/// its default action, ending the process) when the root does not catch them, for the second
+/// one, while a task is being loaded (the root cannot see it until `dlopen` returns), and in a
+/// process that a task forked (there the root is only a copy that nobody waits on, and the
+/// signal must have its ordinary effect). Async-signal-safe.
 pub(crate) fn interrupt(sig: i32) -> bool {
     // SAFETY: getpid cannot fail.
     if unsafe { libc::getpid() } != crate::signals::root_pid() {
@@ -194,6 +238,17 @@ pub(crate) fn interrupt(sig: i32) -> bool {
     // SAFETY: RootStates are leaked, so the pointer stays valid.
     match unsafe { root.as_ref() } {
         Some(r) if r.catch_termination => {
+            if crate::loading::report_interrupt(sig) {
+                return false;
+            }
+            if r.interrupts.fetch_add(1, Ordering::SeqCst) > 0 {
+                let mut m = crate::loading::Msg::new();
+                m.push(b"pip: ");
+                m.push_signal(sig);
+                m.push(b" again: ending the process now\n");
+                m.write_stderr();
+                return false;
+            }
             r.interrupt.store(sig, Ordering::SeqCst);
             r.events.fetch_add(1, Ordering::SeqCst);
             futex_wake(&r.events, i32::MAX);

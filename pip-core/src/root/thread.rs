@@ -17,9 +17,13 @@ pub(crate) struct TaskStart {
     stack_size: usize,
 }
 
-/// Leaks a C string: argv and env strings must outlive the task (tasks keep pointers to them).
-fn leak(s: &str) -> *const c_char {
-    CString::new(s.replace('\0', "")).unwrap().into_raw()
+/// Leaks a C string made of `parts` (bytes; a NUL byte, which C cannot carry, is dropped):
+/// argv and env strings must outlive the task (tasks keep pointers to them).
+fn leak(parts: &[&[u8]]) -> *const c_char {
+    let bytes: Vec<u8> = parts.concat().into_iter().filter(|&b| b != 0).collect();
+    CString::new(bytes)
+        .expect("NUL bytes were removed")
+        .into_raw()
 }
 
 impl TaskStart {
@@ -30,15 +34,16 @@ impl TaskStart {
         root: &'static RootState,
         stack_size: usize,
     ) -> TaskStart {
-        let mut argv: Vec<*const c_char> = std::iter::once(spawn.program.display().to_string())
-            .chain(spawn.args.iter().cloned())
-            .map(|a| leak(&a))
+        use std::os::unix::ffi::OsStrExt;
+        let mut argv: Vec<*const c_char> = std::iter::once(spawn.program.as_os_str())
+            .chain(spawn.args.iter().map(|a| a.as_os_str()))
+            .map(|a| leak(&[a.as_bytes()]))
             .collect();
         argv.push(std::ptr::null());
         let mut envp: Vec<*const c_char> = spawn
             .environment()
             .iter()
-            .map(|(k, v)| leak(&format!("{k}={v}")))
+            .map(|(k, v)| leak(&[k.as_bytes(), b"=", v.as_bytes()]))
             .collect();
         envp.push(std::ptr::null());
         // SAFETY: `slot` lives in the leaked RootState.
@@ -55,7 +60,7 @@ impl TaskStart {
     }
 
     /// Applies the CPU core, private fd table and cwd. Runs before the root's `spawn` returns.
-    fn setup(&self) -> std::result::Result<(), i32> {
+    fn setup(&self) -> std::result::Result<(), (SetupStep, i32)> {
         let errno = || {
             std::io::Error::last_os_error()
                 .raw_os_error()
@@ -66,11 +71,11 @@ impl TaskStart {
             unsafe {
                 let mut set: libc::cpu_set_t = std::mem::zeroed();
                 if core >= libc::CPU_SETSIZE as usize {
-                    return Err(libc::EINVAL);
+                    return Err((SetupStep::Core, libc::EINVAL));
                 }
                 libc::CPU_SET(core, &mut set);
                 if libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) != 0 {
-                    return Err(errno());
+                    return Err((SetupStep::Core, errno()));
                 }
             }
         }
@@ -83,10 +88,11 @@ impl TaskStart {
         }
         // SAFETY: unshare on the calling thread only affects this thread's fd table / fs info.
         if flags != 0 && unsafe { libc::unshare(flags) } != 0 {
-            return Err(errno());
+            return Err((SetupStep::Unshare, errno()));
         }
         if let Some(cwd) = &self.spawn.cwd {
-            std::env::set_current_dir(cwd).map_err(|e| e.raw_os_error().unwrap_or(libc::EIO))?;
+            std::env::set_current_dir(cwd)
+                .map_err(|e| (SetupStep::Chdir, e.raw_os_error().unwrap_or(libc::EIO)))?;
         }
         Ok(())
     }
@@ -174,7 +180,7 @@ fn run_task(start: &mut TaskStart) -> c_int {
             return r;
         }
     }
-    stop_on_start(slot.pipid);
+    stop_on_start(start.root.env.stop_on_start, slot.pipid);
     if let Some(exit) = start.image.exit {
         slot.rust_exit.store(exit as usize, Ordering::Release);
     }
@@ -238,8 +244,8 @@ pub(super) unsafe extern "C-unwind" fn task_thread(arg: *mut c_void) -> *mut c_v
         slot.tid.store(gettid(), Ordering::Release);
         *slot.alt_stack.lock().unwrap() = crate::signals::alt_stack();
     }
-    if let Err(e) = start.setup() {
-        return setup_failed(slot, e);
+    if let Err((step, e)) = start.setup() {
+        return setup_failed(slot, step, e);
     }
     if process {
         host_process_task(&mut start);
@@ -255,9 +261,10 @@ pub(super) unsafe extern "C-unwind" fn task_thread(arg: *mut c_void) -> *mut c_v
     std::ptr::null_mut()
 }
 
-fn setup_failed(slot: &TaskSlot, errno: i32) -> *mut c_void {
+fn setup_failed(slot: &TaskSlot, step: SetupStep, errno: i32) -> *mut c_void {
     CURRENT_TASK.with(|c| c.set(std::ptr::null()));
     slot.setup_errno.store(errno, Ordering::Release);
+    slot.setup_step.store(step as u32, Ordering::Release);
     slot.state.store(SETUP_FAILED, Ordering::Release);
     futex_wake(&slot.state, 1);
     std::ptr::null_mut()
@@ -276,8 +283,10 @@ fn setup_failed(slot: &TaskSlot, errno: i32) -> *mut c_void {
 /// The host side: clone the child, publish RUNNING, wait for it, record how it ended.
 fn host_process_task(start: &mut TaskStart) {
     let slot = start.slot;
-    let stack_size = start.stack_size;
     let guard_size = 4096;
+    // Leaves room for the guard page and the alignment of the top (an absurd Spawn::stack_size
+    // then fails to map, with ENOMEM, instead of overflowing).
+    let stack_size = start.stack_size.min(usize::MAX / 2);
     // SAFETY: an anonymous private mapping for the child's stack, checked for failure.
     let stack = unsafe {
         libc::mmap(
@@ -290,7 +299,10 @@ fn host_process_task(start: &mut TaskStart) {
         )
     };
     if stack == libc::MAP_FAILED {
-        setup_failed(slot, libc::ENOMEM);
+        let e = std::io::Error::last_os_error()
+            .raw_os_error()
+            .unwrap_or(libc::ENOMEM);
+        setup_failed(slot, SetupStep::Stack, e);
         return;
     }
     // SAFETY: the lowest page of our own mapping becomes the guard page.
@@ -324,7 +336,7 @@ fn host_process_task(start: &mut TaskStart) {
             .unwrap_or(libc::EIO);
         // SAFETY: the mapping is ours and unused.
         unsafe { libc::munmap(stack, stack_size + guard_size) };
-        setup_failed(slot, e);
+        setup_failed(slot, SetupStep::Clone, e);
         return;
     }
     slot.tid.store(pid, Ordering::Release);
@@ -464,11 +476,8 @@ fn thread_name(pipid: usize, program: &std::path::Path, mode: Mode) -> String {
 
 /// `PIP_STOP_ON_START=N` stops the process (`SIGSTOP`) when task N starts; a negative N stops
 /// at every task. Continue with `kill -CONT <pid>` after attaching a debugger.
-fn stop_on_start(pipid: usize) {
-    let Some(v) = std::env::var("PIP_STOP_ON_START")
-        .ok()
-        .and_then(|v| v.trim().parse::<i64>().ok())
-    else {
+fn stop_on_start(stop: Option<i64>, pipid: usize) {
+    let Some(v) = stop else {
         return;
     };
     if v < 0 || v as usize == pipid {

@@ -2,6 +2,7 @@
 use clap::Parser;
 use pip_core::{Isolation, Mode, Root};
 use pip_tools::exec::{allowed_cpus, check_cores, parse_cores, parse_groups, worst_status, Group};
+use std::ffi::OsString;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -23,9 +24,12 @@ pip_core::guard_allocator!();
 /// pip-exec kills because another one failed do not count. When one task fails (non-zero
 /// exit, signal, panic), pip-exec says which and how, and ends the others.
 ///
+/// SIGINT/SIGTERM end every task; a second one ends pip-exec at once.
+///
 /// Environment: PIP_MODE (thread/pthread or process), PIP_STACKSIZE
 /// (task stack size, e.g. 16m; a plain number is KiB), PIP_STOP_ON_START (a pipid, or -1 for
-/// all: stop the process with SIGSTOP when that task starts, for a debugger).
+/// all: stop the process with SIGSTOP when that task starts, for a debugger), PIP_FULL_IMAGE
+/// and PIP_WAIT_BOARD (on/off: 1/yes/true/on or 0/no/false/off). A bad value is an error.
 #[derive(Parser, Debug)]
 #[command(name = "pip-exec", version, verbatim_doc_comment)]
 struct Cli {
@@ -49,14 +53,16 @@ struct Cli {
     /// Pin task i to CPU LIST[i % len], e.g. `0,1` or `0-3`.
     #[arg(long, value_name = "LIST")]
     cores: Option<String>,
-    /// The program, its arguments, and further `: -n M prog2 args...` groups.
+    /// The program, its arguments, and further `: -n M prog2 args...` groups. Programs and
+    /// arguments are passed to the tasks byte for byte (they need not be UTF-8).
     #[arg(
         trailing_var_arg = true,
         allow_hyphen_values = true,
         required = true,
-        value_name = "PROG ARGS"
+        value_name = "PROG ARGS",
+        value_parser = clap::value_parser!(OsString)
     )]
-    rest: Vec<String>,
+    rest: Vec<OsString>,
 }
 
 fn fail(msg: impl std::fmt::Display) -> ExitCode {
@@ -121,7 +127,7 @@ fn main() -> ExitCode {
         }
         let entry = g.func.as_deref().unwrap_or("main");
         if let Err(e) = pip_tools::check::check_file(g.prog.as_ref(), entry).task {
-            return fail(format!("{}: {e}", g.prog));
+            return fail(format!("{}: {e}", g.prog.display()));
         }
     }
 
@@ -130,9 +136,12 @@ fn main() -> ExitCode {
     for g in &groups {
         for _ in 0..g.n {
             let core = cores.as_ref().map(|c| c[pipid % c.len()]);
-            programs.push(g.prog.clone());
+            programs.push(g.prog.display().to_string());
             if let Err(e) = root.spawn(g.spawn(core, cli.private_fds)) {
-                eprintln!("pip-exec: cannot spawn task {pipid} ({}): {e}", g.prog);
+                eprintln!(
+                    "pip-exec: cannot spawn task {pipid} ({}): {e}",
+                    g.prog.display()
+                );
                 root.kill_all();
                 drain(&mut root);
                 end_the_tree();

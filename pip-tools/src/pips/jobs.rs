@@ -190,7 +190,7 @@ pub fn parse_pip_exec_cmdline(argv: &[String]) -> Option<Launch> {
     let groups = crate::exec::parse_groups(n, func, argv.get(i..)?).ok()?;
     for g in groups {
         for _ in 0..g.n {
-            launch.programs.push(g.prog.clone());
+            launch.programs.push(g.prog.display().to_string());
         }
     }
     if let Some(iso) = &launch.isolation {
