@@ -57,6 +57,18 @@ impl Drop for Scratch {
 /// static keeps for the whole run), under the build's target directory. Directories that
 /// earlier test processes left there are removed once those processes are gone.
 pub fn build_dir(tag: &str) -> PathBuf {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    // Tests run on several threads and may ask for the same tag at once: the directory is made
+    // (and its leftovers removed) once per tag and process, never under another test's feet.
+    static DIRS: OnceLock<Mutex<HashMap<String, PathBuf>>> = OnceLock::new();
+    let mut dirs = DIRS
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    if let Some(dir) = dirs.get(tag) {
+        return dir.clone();
+    }
     let exe = std::env::current_exe().unwrap();
     let base = exe
         .parent()
@@ -75,6 +87,7 @@ pub fn build_dir(tag: &str) -> PathBuf {
     let dir = base.join(format!("{tag}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
+    dirs.insert(tag.to_string(), dir.clone());
     dir
 }
 
