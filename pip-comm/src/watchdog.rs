@@ -186,9 +186,9 @@ impl Watch {
             Some(v) => match parse_limit(&v) {
                 Some(s) => s,
                 None => {
-                    eprintln!(
+                    warn_once(format!(
                         "pip-comm: PIP_COMM_WATCHDOG={v:?} is not a number of seconds (or 0/off); using {DEFAULT_LIMIT_SECS}"
-                    );
+                    ));
                     DEFAULT_LIMIT_SECS
                 }
             },
@@ -203,7 +203,9 @@ impl Watch {
             None | Some("" | "report") => OnDeadlock::Report,
             Some("abort") => OnDeadlock::Abort,
             Some(v) => {
-                eprintln!("pip-comm: PIP_COMM_DEADLOCK={v:?} is neither `report` nor `abort`; using `report`");
+                warn_once(format!(
+                    "pip-comm: PIP_COMM_DEADLOCK={v:?} is neither `report` nor `abort`; using `report`"
+                ));
                 OnDeadlock::Report
             }
         };
@@ -235,6 +237,12 @@ impl Watch {
     pub(crate) fn progress(ep: &Endpoint) {
         bump(&ep.shared().rank(ep.me).activity.progress);
     }
+}
+
+/// Prints a warning about the environment once per program (each rank reads it).
+fn warn_once(message: String) {
+    static WARNED: std::sync::Once = std::sync::Once::new();
+    WARNED.call_once(|| eprintln!("{message}"));
 }
 
 fn bump(c: &std::sync::atomic::AtomicU64) {
