@@ -908,6 +908,52 @@ mod tests {
     }
 
     #[test]
+    fn a_running_thread_can_act() {
+        let mut running = node(2, &[1], 1);
+        running.state = 'R';
+        assert!(deadlocks(&[node(1, &[2], 1), running]).is_empty());
+    }
+
+    fn published(pipid: usize, kind: WaitKind, peer: i32, tag: i32) -> PublishedWait {
+        let mut wait = board::WaitInfo::new(kind);
+        wait.peer = peer;
+        wait.tag = tag;
+        PublishedWait {
+            pipid: Some(pipid),
+            tid: pipid as i32 + 1,
+            wait,
+            since_ns: 0,
+            progress: 0,
+        }
+    }
+
+    #[test]
+    fn a_send_and_its_matching_receive_are_no_cycle() {
+        // Task 0 receives from 1 with tag 1; task 1's rendezvous send to 0 with tag 1 waits
+        // for that very receive.
+        let waits = [
+            published(0, WaitKind::Recv, 1, 1),
+            published(1, WaitKind::Send, 0, 1),
+        ];
+        let mut nodes = vec![node(1, &[2], 1), node(2, &[1], 1)];
+        unlink_mutual_waits(&mut nodes, &waits);
+        assert!(deadlocks(&nodes).is_empty());
+        assert!(
+            nodes[1].what.contains("task 0's receive takes it"),
+            "{}",
+            nodes[1].what
+        );
+        // Another tag does not match: still a cycle.
+        let waits = [
+            published(0, WaitKind::Recv, 1, 2),
+            published(1, WaitKind::Send, 0, 1),
+        ];
+        let mut nodes = vec![node(1, &[2], 1), node(2, &[1], 1)];
+        unlink_mutual_waits(&mut nodes, &waits);
+        assert_eq!(deadlocks(&nodes).len(), 1);
+    }
+
+    #[test]
     fn syscall_lines_parse() {
         let (nr, a) =
             procfs::parse_syscall("202 0x7f00 0x80 0x2 0x0 0x0 0x0 0x7ffd 0x7f11").unwrap();
