@@ -5,7 +5,9 @@
 //! cargo run --release --example comm_run -- EXAMPLE RANKS [ARGS]
 //! cargo run --release --example comm_run -- pi 4 100000000
 //! ```
-//! EXAMPLE is `pi`, `stencil`, `pipeline` or `imbalanced` (see `examples/comm/`).
+//! EXAMPLE is `pi`, `stencil`, `pipeline` or `imbalanced` (see `examples/comm/`), or
+//! `deadlock`: every rank receives from the next one first, so none ever sends (to try
+//! `pips waits` and the deadlock watchdog, `PIP_COMM_WATCHDOG`, on).
 use std::process::ExitCode;
 
 #[path = "comm/imbalanced.rs"]
@@ -20,6 +22,20 @@ mod stencil;
 type Body =
     fn(&pip_rs::pip_comm::Communicator, &[String]) -> Result<(), Box<dyn std::error::Error>>;
 
+/// Every rank receives (tag 7) from the next rank before it sends: a deadlock.
+fn deadlock(
+    world: &pip_rs::pip_comm::Communicator,
+    _args: &[String],
+) -> Result<(), Box<dyn std::error::Error>> {
+    let next = (world.rank() + 1) % world.size();
+    let mut v = [0u64; 1];
+    world
+        .process_at_rank(next)
+        .receive_into_with_tag(&mut v[..], 7)?;
+    world.process_at_rank(next).send_with_tag(&v[..], 7)?;
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let body: Body = match args.first().map(String::as_str) {
@@ -27,8 +43,9 @@ fn main() -> ExitCode {
         Some("stencil") => stencil::run,
         Some("pipeline") => pipeline::run,
         Some("imbalanced") => imbalanced::run,
+        Some("deadlock") => deadlock,
         _ => {
-            eprintln!("usage: comm_run pi|stencil|pipeline|imbalanced RANKS [ARGS]");
+            eprintln!("usage: comm_run pi|stencil|pipeline|imbalanced|deadlock RANKS [ARGS]");
             return ExitCode::from(2);
         }
     };

@@ -420,6 +420,16 @@ fn bad_pip_comm_values_are_refused_when_the_world_is_created() {
             "maybe",
             "PIP_COMM_STEAL=maybe: not an on/off value",
         ),
+        (
+            "PIP_COMM_WATCHDOG",
+            "soon",
+            "PIP_COMM_WATCHDOG=soon: not a number of seconds",
+        ),
+        (
+            "PIP_COMM_DEADLOCK",
+            "panic",
+            "PIP_COMM_DEADLOCK=panic: neither",
+        ),
     ] {
         // As PiP tasks, and as thread ranks of one program.
         let mut cmd = pip_exec_cmd(["-n".as_ref(), "2".as_ref(), example("pi").as_os_str()]);

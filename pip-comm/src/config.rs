@@ -26,7 +26,9 @@
 //! `0`/`no`/`false`/`off`. A value that does not parse, or is out of range (`PIP_COMM_EAGER_MAX`
 //! at most 1m, `PIP_COMM_RING_SLOTS` 2 to 4096, `PIP_COMM_CHUNK` at least 4k, the counts at
 //! most 4294967295), is an error when the world is created ([`check_env`]); the ring slot
-//! count is rounded up to a power of two.
+//! count is rounded up to a power of two. The same holds for the watchdog's
+//! `PIP_COMM_WATCHDOG` (seconds, or `0`/`no`/`false`/`off`) and `PIP_COMM_DEADLOCK` (`report`
+//! or `abort`), described in [`crate::watchdog`].
 
 use crate::error::{Error, Result};
 use pip_core::settings::{self, Plain};
@@ -111,6 +113,7 @@ pub(crate) fn check_env(nranks: usize) -> Result<()> {
     Params::from_env()?;
     WaitPolicy::from_env(nranks)?;
     steal_from_env()?;
+    crate::watchdog::check_env()?;
     Ok(())
 }
 

@@ -769,15 +769,19 @@ impl Endpoint {
     /// Moves every message waiting in this rank's rings to a posted receive or the unexpected
     /// queue, so that no sender stays blocked on a full ring while this rank waits for
     /// something else.
-    pub(crate) fn drain_all(&self) {
+    /// Returns true if any message came in.
+    pub(crate) fn drain_all(&self) -> bool {
+        let mut any = false;
         for src in 0..self.n {
             if src == self.me {
                 continue;
             }
             while let Some((slot, env)) = self.take_head(src) {
                 self.arrived(src, slot, env);
+                any = true;
             }
         }
+        any
     }
 
     /// True if any ring holds a message (checked with `SeqCst` before sleeping).
@@ -886,9 +890,12 @@ impl Endpoint {
         if let Some(v) = poll() {
             return Ok(v);
         }
-        let guard = self.watch.as_ref().map(|w| w.begin(self, what));
-        let r = self.wait_loop(what, abortable, poll, ready, guard.as_ref());
-        if let Some(g) = guard {
+        // Published on the job's wait board, and watched, once the wait stops spinning;
+        // cleared on return.
+        let mut published: Option<pip_core::waits::Published> = None;
+        let mut watching: Option<Watching> = None;
+        let r = self.wait_loop(what, abortable, poll, ready, &mut published, &mut watching);
+        if let Some(g) = watching {
             g.end(self);
         }
         r
@@ -900,23 +907,27 @@ impl Endpoint {
         abortable: bool,
         mut poll: impl FnMut() -> Option<T>,
         ready: impl Fn() -> bool,
-        guard: Option<&Watching>,
+        published: &mut Option<pip_core::waits::Published>,
+        watching: &mut Option<Watching>,
     ) -> Result<T> {
         let mut backoff = Backoff::new(self.policy);
-        // Published on the job's wait board once the wait stops spinning; cleared on return.
-        let mut published: Option<pip_core::waits::Published> = None;
         loop {
             if let Some(v) = poll() {
                 return Ok(v);
             }
             if crate::steal::help(self) {
                 // Did a chunk of another rank's copy (see crate::steal).
+                if let Some(p) = published {
+                    p.progress();
+                }
                 backoff = Backoff::new(self.policy);
                 continue;
             }
             let step = backoff.step();
             if step != Step::Spin && published.is_none() {
-                published = Some(self.publish_wait(what));
+                let info = self.wait_info(what);
+                *published = Some(pip_core::waits::publish(&info));
+                *watching = self.watch.as_ref().map(|w| w.begin(self, &info));
             }
             match step {
                 Step::Spin => std::hint::spin_loop(),
@@ -924,18 +935,18 @@ impl Endpoint {
                     if abortable {
                         self.check_aborted()?;
                     }
-                    self.drain_all();
+                    self.drain_published(published.as_ref());
                     pip_core::yield_now();
                 }
                 Step::Sleep => {
                     if abortable {
                         self.check_aborted()?;
                     }
-                    self.drain_all();
+                    self.drain_published(published.as_ref());
                     if let Some(v) = poll() {
                         return Ok(v);
                     }
-                    let timeout = guard.map(|g| g.check(self));
+                    let timeout = watching.as_ref().map(|g| g.check(self));
                     wait::sleep_unless(
                         self.shared(),
                         self.me,
@@ -947,13 +958,22 @@ impl Endpoint {
         }
     }
 
-    /// Puts `what` on the job's wait board (see `pip_core::waits`), where `pips waits` reads
-    /// it. Only called once a wait has stopped spinning.
+    /// Moves incoming messages in, counting it as progress on the wait board when any came.
+    fn drain_published(&self, published: Option<&pip_core::waits::Published>) {
+        if self.drain_all() {
+            if let Some(p) = published {
+                p.progress();
+            }
+        }
+    }
+
+    /// What `what` is as the job's wait board (and the watchdog) show it. Only called once a
+    /// wait has stopped spinning.
     #[cold]
-    fn publish_wait(&self, what: What) -> pip_core::waits::Published {
+    fn wait_info(&self, what: What) -> pip_core::waits::WaitInfo {
         let posted = self.posted.borrow().iter().next().map(|p| p.filter);
         let round = u64::from(self.shared().barrier.generation.load(Ordering::Relaxed));
-        pip_core::waits::publish(&what.board_info(posted, round, self.n))
+        what.board_info(posted, round, self.n)
     }
 
     /// Waits for a condition that other ranks make true without waiting for this one (a copy

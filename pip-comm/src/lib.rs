@@ -94,5 +94,10 @@ pub use owned::SendVecError;
 pub use p2p::{AnyProcess, ProbeStatus, Process, Rank, Status, Tag, ANY_SOURCE, ANY_TAG, MAX_TAG};
 pub use world::{run, world, Communicator, MAX_RANKS, WORLD_EXPORT_NAME};
 
+/// The exit code of a job that the deadlock watchdog ended (`PIP_COMM_DEADLOCK=abort`): every
+/// rank waited for the watchdog's period (`PIP_COMM_WATCHDOG`, default 10 s) with no progress.
+/// pip-exec exits with it too (the task that reported ends with it; the others are ended).
+pub const DEADLOCK_EXIT_CODE: i32 = 86;
+
 /// The pip-core synchronisation that the root and tasks share (re-exported for convenience).
 pub use pip_core::Barrier as PipBarrier;

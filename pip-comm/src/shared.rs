@@ -13,7 +13,8 @@
 //! ├── aborted        0, or 1 + the rank whose panic aborted the world
 //! ├── bell           the futex word every sleeping rank waits on, and the sleeper count
 //! ├── barrier        arrival counter and generation
-//! └── next_ctx       the next free communicator context pair
+//! ├── next_ctx       the next free communicator context pair
+//! └── stall          set once the watchdog has reported a deadlock
 //! ```
 //!
 //! Each hot word sits in a cache-line pair of its own ([`CachePadded`]) so that ranks that
@@ -46,7 +47,7 @@ use std::sync::atomic::{AtomicI32, AtomicPtr, AtomicU32, AtomicU64, Ordering};
 /// `"PIPCOMM\x01"`: marks a pip-comm world.
 pub(crate) const MAGIC: u64 = u64::from_le_bytes(*b"PIPCOMM\x01");
 /// The version of the shared layout and protocols. Bumped on any change to either.
-pub(crate) const VERSION: u32 = 2;
+pub(crate) const VERSION: u32 = 3;
 
 /// A value on cache lines of its own (128 bytes on x86-64: two 64-byte lines, so that the
 /// adjacent-line prefetcher does not tie it to its neighbours either).
@@ -157,14 +158,17 @@ pub(crate) struct RankShared {
     pub(crate) steal: crate::steal::StealQueue,
 }
 
-/// What a rank is blocked in, published (relaxed) for the watchdog when it is enabled.
+/// What a rank is blocked in, published for the watchdog (see [`crate::watchdog`]), as the
+/// wait board's words (peer and tag `pip_core::waits::ANY` for any).
 #[repr(C)]
 #[derive(Debug, Default)]
 pub(crate) struct Activity {
     /// Completed blocking waits; moves whenever the rank makes progress.
     pub(crate) progress: AtomicU64,
-    /// 0 when not waiting, else a [`crate::watchdog`] wait kind.
+    /// 0 when not in a watched wait, else its `pip_core::waits::WaitKind` code.
     pub(crate) kind: AtomicU32,
+    /// When the wait started (`CLOCK_MONOTONIC`, nanoseconds).
+    pub(crate) since_ns: AtomicU64,
     /// The communicator context of the wait.
     pub(crate) ctx: AtomicU32,
     /// The peer (world rank, or a negative wildcard).
@@ -205,6 +209,8 @@ pub(crate) struct Shared {
     pub(crate) barrier: BarrierWords,
     /// The next free communicator context (contexts come in pairs; the world has 0 and 1).
     pub(crate) next_ctx: CachePadded<AtomicU32>,
+    /// 1 once the watchdog has reported a deadlock of this world (it reports once).
+    pub(crate) stall: CachePadded<AtomicU32>,
 }
 
 // SAFETY: everything in `Shared` that ranks change is atomic; the raw pointers point to arrays
@@ -240,6 +246,7 @@ impl Shared {
             bell: CachePadded::new(Bell::default()),
             barrier: BarrierWords::default(),
             next_ctx: CachePadded::new(AtomicU32::new(2)),
+            stall: CachePadded::new(AtomicU32::new(0)),
         });
         NonNull::from(Box::leak(shared))
     }

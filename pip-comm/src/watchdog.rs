@@ -1,22 +1,36 @@
-//! The optional watchdog: when the job makes no progress for a while, every rank that is stuck
-//! in a pip-comm wait prints what it waits for, instead of the job hanging silently.
+//! The deadlock watchdog: when every rank of a world has waited for a while and none made
+//! progress, print the cycle of waits that holds them, once, instead of hanging silently.
 //!
-//! Enabled by `PIP_COMM_WATCHDOG=seconds` (read by each rank for itself; fractions allowed).
-//! With it, a rank that waits:
+//! # When it fires
 //!
-//! * publishes what it waits for in its [`Activity`](crate::shared::Activity) words (relaxed
-//!   stores: they are only ever printed) and clears them when the wait ends, adding 1 to its
-//!   progress counter (so does every message it sends);
-//! * sleeps at most a fraction of the limit at a time, and on each wake-up sums every rank's
-//!   progress counter. When the sum has not moved for the whole limit, it prints its pending
-//!   operations to stderr: the wait itself (kind, communicator context, peer, tag), its posted
-//!   receives, its unexpected messages and how many rendezvous sends it has out. The lowest
-//!   world rank among those waiting also prints one line per rank of the world, from the
-//!   published words (a rank that is in no wait is computing, or has ended).
+//! `PIP_COMM_WATCHDOG=seconds` sets the period (fractions allowed; default
+//! [`DEFAULT_LIMIT_SECS`]; `0`, `off`, `no` or `false` turn it off). It fires when, for the
+//! whole period, **every** rank of the world has been in the same pip-comm wait and the
+//! world's progress counter has not moved. A rank that computes is in no wait, so an
+//! oversubscribed but healthy job (ranks queued for a CPU between messages) never fires it;
+//! nor does a wait that is still being served (a send and the receive that matches it end each
+//! other long before the period is over).
 //!
-//! It reports once per stall, and again only after progress resumed and stalled anew. It only
-//! prints: the job keeps waiting (a slow rank may still come). Ranks are world ranks and
-//! contexts are communicator contexts (the world's is 0; `dup` and `split` hand out 2, 4, ...).
+//! # What it costs
+//!
+//! Nothing before a wait stops spinning: a wait is only *watched* once it starts to yield or
+//! sleep (where it is also put on the job's wait board). Then the rank publishes what it
+//! waits for in its [`Activity`](crate::shared::Activity) words, and while it sleeps it wakes
+//! up every quarter period (at most once a second) to look at the others' words. The only
+//! fast-path work is one plain increment of the rank's own progress counter per message sent.
+//!
+//! # What it prints
+//!
+//! The first rank to see the stall prints, to stderr, the cycle of waits the way `pips waits`
+//! names it (`rank 0 [recv from rank 1, tag 7, context 0] -> rank 1 [...] -> rank 0`) and every
+//! rank's wait; each rank then adds what only it knows (its posted receives, its unexpected
+//! messages, its rendezvous sends out), if anything. Ranks are world ranks, contexts are
+//! communicator contexts (the world's is 0; `dup` and `split` hand out 2, 4, ...).
+//!
+//! With `PIP_COMM_DEADLOCK=abort` the reporting rank then ends the job with exit code
+//! [`DEADLOCK_EXIT_CODE`](crate::DEADLOCK_EXIT_CODE) (in a PiP job it ends its task with that
+//! code, and pip-exec ends the others and exits with it). The default (`report`) only prints:
+//! the job keeps waiting.
 
 use crate::endpoint::Endpoint;
 use crate::matching::{Body, Filter};
@@ -49,38 +63,7 @@ pub(crate) enum What {
     Other,
 }
 
-const KINDS: [&str; 9] = [
-    "(none)",
-    "receive",
-    "probe",
-    "rendezvous send",
-    "send (ring full)",
-    "wait for requests",
-    "barrier",
-    "wait",
-    "collective",
-];
-
 impl What {
-    /// (kind, ctx, peer, tag) as published.
-    fn encode(self) -> (u32, u32, i32, i32) {
-        match self {
-            What::Recv(f) => (1, f.ctx, f.source, f.tag),
-            What::Probe(f) => (2, f.ctx, f.source, f.tag),
-            What::Send(dst, ctx, tag) => (3, ctx, dst as i32, tag),
-            What::SlotTo(dst) => (4, 0, dst as i32, ANY_TAG),
-            What::Requests(n) => (5, 0, ANY_SOURCE, n as i32),
-            What::Barrier => (6, 0, ANY_SOURCE, ANY_TAG),
-            What::Other => (7, 0, ANY_SOURCE, ANY_TAG),
-            What::Collective(peer, tag) => (
-                8,
-                (tag >> 32) as u32,
-                peer.map_or(ANY_SOURCE, |p| p as i32),
-                ANY_TAG,
-            ),
-        }
-    }
-
     /// The wait as the job's wait board shows it to `pips waits` (see `pip_core::waits`):
     /// peers are world ranks (= pipids), `ANY` for any. `posted` is the first posted receive,
     /// if any (what a wait for requests most likely waits for); `barrier` the world barrier's
@@ -137,67 +120,165 @@ impl What {
     }
 }
 
-/// Formats a published wait.
-fn describe(kind: u32, ctx: u32, peer: i32, tag: i32) -> String {
-    let name = KINDS.get(kind as usize).copied().unwrap_or("?");
-    let peer = match peer {
-        ANY_SOURCE => String::from("any"),
+/// The watchdog's period when `PIP_COMM_WATCHDOG` does not set one, in seconds.
+pub const DEFAULT_LIMIT_SECS: f64 = 10.0;
+
+/// A wait in words, as `pips waits` names it.
+pub(crate) fn text(w: &WaitInfo) -> String {
+    let peer = |p: i32| match p {
+        waits::ANY => String::from("any"),
         p => p.to_string(),
     };
-    let tag = match tag {
-        ANY_TAG => String::from("any"),
-        t => t.to_string(),
+    let tag = if w.tag == waits::ANY {
+        String::from("any")
+    } else {
+        w.tag.to_string()
     };
-    match kind {
-        0 => String::from("not in a pip-comm wait (computing, or ended)"),
-        1..=3 => format!("{name}: peer {peer}, tag {tag}, communicator context {ctx}"),
-        8 => format!("{name}: waits for rank {peer}, communicator context {ctx}"),
-        4 => format!("{name}: to rank {peer}, which does not take its messages"),
-        5 => format!("{name}: {tag} request(s)"),
-        _ => name.to_string(),
+    match w.kind {
+        WaitKind::Recv | WaitKind::Probe => format!(
+            "{} from rank {}, tag {tag}, context {}",
+            w.kind.as_str(),
+            peer(w.peer),
+            w.ctx
+        ),
+        WaitKind::Send => format!(
+            "send to rank {}, tag {tag}, context {} (waits for its receive)",
+            peer(w.peer),
+            w.ctx
+        ),
+        WaitKind::RingFull => format!("send to rank {}: its ring is full", w.peer),
+        WaitKind::Requests if w.peer != waits::NONE => format!(
+            "wait for requests, one a recv from rank {}, tag {tag}, context {}",
+            peer(w.peer),
+            w.ctx
+        ),
+        WaitKind::Requests => String::from("wait for requests"),
+        WaitKind::CommBarrier => String::from("barrier of the world"),
+        WaitKind::Collective => {
+            format!("collective on context {}, for rank {}", w.ctx, peer(w.peer))
+        }
+        _ => String::from("pip-comm wait"),
     }
 }
 
-/// The watchdog of one rank: the limit.
+/// What `PIP_COMM_DEADLOCK` asks for once a deadlock is reported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum OnDeadlock {
+    /// Print only (the default).
+    Report,
+    /// Print, then end the job with [`crate::DEADLOCK_EXIT_CODE`].
+    Abort,
+}
+
+/// The watchdog of one rank: its period and what to do on a deadlock.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Watch {
     limit: Duration,
+    on_deadlock: OnDeadlock,
 }
 
 impl Watch {
-    /// The watchdog `PIP_COMM_WATCHDOG` asks for, if any.
+    /// The watchdog the environment asks for (`PIP_COMM_WATCHDOG`, `PIP_COMM_DEADLOCK`): on by
+    /// default. A value that does not parse was refused when the world was created
+    /// ([`check_env`]); should one get here anyway, it is named on stderr and the default used.
     pub(crate) fn from_env() -> Option<Watch> {
-        let v = pip_core::env_var("PIP_COMM_WATCHDOG")?;
-        let secs: f64 = v.trim().parse().ok()?;
-        (secs > 0.0 && secs.is_finite()).then(|| Watch {
+        let secs = match pip_core::env_var("PIP_COMM_WATCHDOG") {
+            None => DEFAULT_LIMIT_SECS,
+            Some(v) => match parse_limit(&v) {
+                Some(s) => s,
+                None => {
+                    warn_once(format!(
+                        "pip-comm: PIP_COMM_WATCHDOG={v:?} is not a number of seconds (or 0/off); using {DEFAULT_LIMIT_SECS}"
+                    ));
+                    DEFAULT_LIMIT_SECS
+                }
+            },
+        };
+        if secs == 0.0 {
+            return None;
+        }
+        let on_deadlock = match pip_core::env_var("PIP_COMM_DEADLOCK")
+            .as_deref()
+            .map(str::trim)
+        {
+            None | Some("" | "report") => OnDeadlock::Report,
+            Some("abort") => OnDeadlock::Abort,
+            Some(v) => {
+                warn_once(format!(
+                    "pip-comm: PIP_COMM_DEADLOCK={v:?} is neither `report` nor `abort`; using `report`"
+                ));
+                OnDeadlock::Report
+            }
+        };
+        Some(Watch {
             limit: Duration::from_secs_f64(secs),
+            on_deadlock,
         })
     }
 
-    /// Publishes the start of a wait.
-    pub(crate) fn begin(&self, ep: &Endpoint, what: What) -> Watching {
+    /// Publishes the start of a wait (once it has stopped spinning).
+    #[cold]
+    pub(crate) fn begin(&self, ep: &Endpoint, w: &WaitInfo) -> Watching {
         let a = &ep.shared().rank(ep.me).activity;
-        let (kind, ctx, peer, tag) = what.encode();
-        a.ctx.store(ctx, Ordering::Relaxed);
-        a.peer.store(peer, Ordering::Relaxed);
-        a.tag.store(tag, Ordering::Relaxed);
-        a.kind.store(kind, Ordering::Relaxed);
+        a.ctx.store(w.ctx, Ordering::Relaxed);
+        a.peer.store(w.peer, Ordering::Relaxed);
+        a.tag.store(w.tag, Ordering::Relaxed);
+        a.since_ns.store(waits::monotonic_ns(), Ordering::Relaxed);
+        // SYNC: pairs with the acquire load in `stalled`, which then sees this wait's words.
+        a.kind.store(w.kind as u32, Ordering::Release);
         Watching {
-            limit: self.limit,
-            what,
+            watch: *self,
             seen: Cell::new((total(ep), Instant::now())),
-            reported: Cell::new(false),
+            details_printed: Cell::new(false),
         }
     }
 
-    /// Counts progress (a message sent).
+    /// Counts progress (a message sent): a plain increment, since only this rank writes it.
+    #[inline]
     pub(crate) fn progress(ep: &Endpoint) {
-        ep.shared()
-            .rank(ep.me)
-            .activity
-            .progress
-            .fetch_add(1, Ordering::Relaxed);
+        bump(&ep.shared().rank(ep.me).activity.progress);
     }
+}
+
+/// Refuses a `PIP_COMM_WATCHDOG` or `PIP_COMM_DEADLOCK` value that does not parse, when the
+/// world is created ([`crate::config::check_env`]), as for every other `PIP_COMM_*` variable.
+pub(crate) fn check_env() -> crate::Result<()> {
+    let bad = |text: String| Err(crate::Error::Pip(pip_core::Error::InvalidArgument(text)));
+    if let Some(v) = pip_core::env_var("PIP_COMM_WATCHDOG") {
+        if parse_limit(&v).is_none() {
+            return bad(format!(
+                "PIP_COMM_WATCHDOG={v}: not a number of seconds (0, no, false or off turn the watchdog off)"
+            ));
+        }
+    }
+    if let Some(v) = pip_core::env_var("PIP_COMM_DEADLOCK") {
+        if !matches!(v.trim(), "" | "report" | "abort") {
+            return bad(format!(
+                "PIP_COMM_DEADLOCK={v}: neither `report` nor `abort`"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Prints a warning about the environment once per program (each rank reads it).
+fn warn_once(message: String) {
+    static WARNED: std::sync::Once = std::sync::Once::new();
+    WARNED.call_once(|| eprintln!("{message}"));
+}
+
+fn bump(c: &std::sync::atomic::AtomicU64) {
+    c.store(c.load(Ordering::Relaxed).wrapping_add(1), Ordering::Relaxed);
+}
+
+/// `PIP_COMM_WATCHDOG`'s value in seconds (0 for off), if it is one.
+fn parse_limit(v: &str) -> Option<f64> {
+    let v = v.trim().to_ascii_lowercase();
+    if matches!(v.as_str(), "0" | "off" | "no" | "false") {
+        return Some(0.0);
+    }
+    let secs: f64 = v.parse().ok()?;
+    (secs >= 0.0 && secs.is_finite() && secs < 1e9).then_some(secs)
 }
 
 /// The sum of every rank's progress counter.
@@ -211,11 +292,10 @@ fn total(ep: &Endpoint) -> u64 {
 /// A wait under the watchdog.
 #[derive(Debug)]
 pub(crate) struct Watching {
-    limit: Duration,
-    what: What,
+    watch: Watch,
     /// The progress sum last seen, and when it last moved.
     seen: Cell<(u64, Instant)>,
-    reported: Cell<bool>,
+    details_printed: Cell<bool>,
 }
 
 impl Watching {
@@ -223,43 +303,163 @@ impl Watching {
     pub(crate) fn end(self, ep: &Endpoint) {
         let a = &ep.shared().rank(ep.me).activity;
         a.kind.store(0, Ordering::Relaxed);
-        a.progress.fetch_add(1, Ordering::Relaxed);
+        bump(&a.progress);
     }
 
-    /// Looks at the world's progress (reporting a stall once) and says how long to sleep.
+    /// Looks at the world (reporting a deadlock once) and says how long to sleep at most.
+    #[cold]
     pub(crate) fn check(&self, ep: &Endpoint) -> Duration {
+        let period =
+            (self.watch.limit / 4).clamp(Duration::from_millis(10), Duration::from_secs(1));
+        let s = ep.shared();
+        if s.stall.load(Ordering::Acquire) != 0 {
+            // Reported: add what only this rank knows, once.
+            if !self.details_printed.replace(true) {
+                let d = details(ep);
+                if !d.is_empty() {
+                    eprint!("{d}");
+                }
+            }
+            return period;
+        }
         let now = Instant::now();
         let t = total(ep);
         let (last, since) = self.seen.get();
         if t != last {
             self.seen.set((t, now));
-            self.reported.set(false);
-        } else if now.duration_since(since) >= self.limit && !self.reported.get() {
-            self.reported.set(true);
-            eprint!("{}", report(ep, self.what, now.duration_since(since)));
+            return period;
         }
-        (self.limit / 4).clamp(Duration::from_millis(10), Duration::from_secs(1))
+        if now.duration_since(since) < self.watch.limit {
+            return period;
+        }
+        let Some(waits) = stalled(ep, self.watch.limit) else {
+            return period;
+        };
+        if s.stall
+            .compare_exchange(0, 1, Ordering::AcqRel, Ordering::Relaxed)
+            .is_err()
+        {
+            return period;
+        }
+        self.details_printed.set(true);
+        let mut out = report(&waits, self.watch.limit);
+        out.push_str(&details(ep));
+        if self.watch.on_deadlock == OnDeadlock::Abort {
+            let _ = writeln!(
+                out,
+                "pip-comm: ending the job with exit code {} (PIP_COMM_DEADLOCK=abort)",
+                crate::DEADLOCK_EXIT_CODE
+            );
+        }
+        eprint!("{out}");
+        if self.watch.on_deadlock == OnDeadlock::Abort {
+            pip_core::exit(crate::DEADLOCK_EXIT_CODE);
+        }
+        period
     }
 }
 
-/// The text a stalled rank prints.
-pub(crate) fn report(ep: &Endpoint, what: What, stalled: Duration) -> String {
-    let mut out = String::new();
-    let me = ep.me;
-    let (kind, ctx, peer, tag) = what.encode();
-    let _ = writeln!(
-        out,
-        "pip-comm watchdog: no progress for {:.1}s; rank {me} (world) waits in {}",
-        stalled.as_secs_f64(),
-        describe(kind, ctx, peer, tag)
+/// Every rank's wait and for how long, if every rank has waited at least `limit`.
+fn stalled(ep: &Endpoint, limit: Duration) -> Option<Vec<(WaitInfo, Duration)>> {
+    let s = ep.shared();
+    let now = waits::monotonic_ns();
+    (0..ep.n)
+        .map(|r| {
+            let a = &s.rank(r).activity;
+            // SYNC: pairs with the release store in `begin`.
+            let kind = WaitKind::from_code(a.kind.load(Ordering::Acquire))?;
+            let waited =
+                Duration::from_nanos(now.saturating_sub(a.since_ns.load(Ordering::Relaxed)));
+            if waited < limit {
+                return None;
+            }
+            let mut w = WaitInfo::new(kind);
+            w.ctx = a.ctx.load(Ordering::Relaxed);
+            w.peer = a.peer.load(Ordering::Relaxed);
+            w.tag = a.tag.load(Ordering::Relaxed);
+            Some((w, waited))
+        })
+        .collect()
+}
+
+/// The cycle of waits among `waits` (world ranks, in wait-for order), following each rank's
+/// single peer; `None` when the waits are for any rank or for a whole group.
+pub(crate) fn cycle(waits: &[WaitInfo]) -> Option<Vec<usize>> {
+    let next = |r: usize| {
+        usize::try_from(waits[r].peer)
+            .ok()
+            .filter(|&p| p < waits.len() && p != r)
+    };
+    (0..waits.len()).find_map(|start| {
+        let mut path = vec![start];
+        let mut cur = start;
+        loop {
+            let n = next(cur)?;
+            if let Some(pos) = path.iter().position(|&p| p == n) {
+                let mut c = path[pos..].to_vec();
+                let min = (0..c.len()).min_by_key(|&k| c[k]).unwrap_or(0);
+                c.rotate_left(min);
+                return Some(c);
+            }
+            path.push(n);
+            cur = n;
+        }
+    })
+}
+
+/// The report of a deadlock: the cycle, then every rank's wait.
+pub(crate) fn report(waits: &[(WaitInfo, Duration)], limit: Duration) -> String {
+    let infos: Vec<WaitInfo> = waits.iter().map(|(w, _)| w.clone()).collect();
+    let mut out = format!(
+        "pip-comm: DEADLOCK: all {} ranks have waited for at least {:.1}s and none made progress (PIP_COMM_WATCHDOG)\n",
+        waits.len(),
+        limit.as_secs_f64()
     );
-    for p in ep.posted.borrow().iter() {
-        let f = p.filter;
+    match cycle(&infos) {
+        Some(c) => {
+            let mut parts: Vec<String> = c
+                .iter()
+                .map(|&r| format!("rank {r} [{}]", text(&infos[r])))
+                .collect();
+            parts.push(format!("rank {}", c[0]));
+            let _ = writeln!(out, "  {}", parts.join(" -> "));
+        }
+        None => {
+            let _ = writeln!(
+                out,
+                "  (no single cycle: the waits are for any rank or for a group)"
+            );
+        }
+    }
+    for (r, (w, waited)) in waits.iter().enumerate() {
         let _ = writeln!(
             out,
-            "  rank {me}: posted receive: {}",
-            describe(1, f.ctx, f.source, f.tag)
+            "  rank {r}: {} (for {:.1}s)",
+            text(w),
+            waited.as_secs_f64()
         );
+    }
+    out
+}
+
+/// What only this rank knows of its pending operations: its posted receives, its unexpected
+/// messages, its rendezvous sends out (empty if none).
+pub(crate) fn details(ep: &Endpoint) -> String {
+    let mut out = String::new();
+    let me = ep.me;
+    let recv = |f: Filter| {
+        let mut w = WaitInfo::new(WaitKind::Recv);
+        w.peer = if f.source == ANY_SOURCE {
+            waits::ANY
+        } else {
+            f.source
+        };
+        w.tag = if f.tag == ANY_TAG { waits::ANY } else { f.tag };
+        w.ctx = f.ctx;
+        text(&w)
+    };
+    for p in ep.posted.borrow().iter() {
+        let _ = writeln!(out, "  rank {me}: posted receive: {}", recv(p.filter));
     }
     let unexpected = ep.unexpected.borrow();
     if !unexpected.is_empty() {
@@ -288,24 +488,6 @@ pub(crate) fn report(ep: &Endpoint, what: What, stalled: Duration) -> String {
             ep.sends_out.get()
         );
     }
-    let s = ep.shared();
-    let lowest_waiting = (0..ep.n).find(|&r| s.rank(r).activity.kind.load(Ordering::Relaxed) != 0);
-    if lowest_waiting == Some(me) {
-        let _ = writeln!(out, "pip-comm watchdog: every rank of the world:");
-        for r in 0..ep.n {
-            let a = &s.rank(r).activity;
-            let _ = writeln!(
-                out,
-                "  rank {r}: {}",
-                describe(
-                    a.kind.load(Ordering::Relaxed),
-                    a.ctx.load(Ordering::Relaxed),
-                    a.peer.load(Ordering::Relaxed),
-                    a.tag.load(Ordering::Relaxed)
-                )
-            );
-        }
-    }
     out
 }
 
@@ -313,20 +495,48 @@ pub(crate) fn report(ep: &Endpoint, what: What, stalled: Duration) -> String {
 mod tests {
     use super::*;
 
+    fn recv(peer: i32, tag: i32) -> WaitInfo {
+        let mut w = WaitInfo::new(WaitKind::Recv);
+        w.peer = peer;
+        w.tag = tag;
+        w
+    }
+
     #[test]
-    fn waits_are_described() {
-        let (k, c, p, t) = What::Recv(Filter {
-            ctx: 2,
-            source: 3,
-            tag: ANY_TAG,
-        })
-        .encode();
+    fn waits_are_described_as_pips_does() {
         assert_eq!(
-            describe(k, c, p, t),
-            "receive: peer 3, tag any, communicator context 2"
+            text(&recv(3, waits::ANY)),
+            "recv from rank 3, tag any, context 0"
         );
-        let (k, c, p, t) = What::SlotTo(1).encode();
-        assert!(describe(k, c, p, t).contains("to rank 1"));
-        assert!(describe(0, 0, 0, 0).starts_with("not in a pip-comm wait"));
+        let mut w = WaitInfo::new(WaitKind::RingFull);
+        w.peer = 1;
+        assert!(text(&w).contains("to rank 1"));
+    }
+
+    #[test]
+    fn the_cycle_is_found_and_named() {
+        let w = vec![recv(2, 1), recv(0, 5), recv(1, 7)];
+        assert_eq!(cycle(&w), Some(vec![0, 2, 1]));
+        let r = report(
+            &w.iter()
+                .map(|w| (w.clone(), Duration::from_secs(2)))
+                .collect::<Vec<_>>(),
+            Duration::from_secs(1),
+        );
+        assert!(
+            r.contains("rank 0 [recv from rank 2, tag 1, context 0] -> rank 2 [recv from rank 1, tag 7, context 0] -> rank 1 [recv from rank 0, tag 5, context 0] -> rank 0"),
+            "{r}"
+        );
+        // Waits for any rank have no single cycle.
+        assert_eq!(cycle(&[recv(waits::ANY, 1), recv(waits::ANY, 1)]), None);
+    }
+
+    #[test]
+    fn the_period_parses() {
+        assert_eq!(parse_limit("0"), Some(0.0));
+        assert_eq!(parse_limit("off"), Some(0.0));
+        assert_eq!(parse_limit(" 1.5 "), Some(1.5));
+        assert_eq!(parse_limit("soon"), None);
+        assert_eq!(parse_limit("-1"), None);
     }
 }

@@ -204,6 +204,9 @@ where
     }
     crate::config::check_env(n)?;
     let owner = Arc::new(OwnedShared::new(n as u32, Params::from_env()?));
+    // A wait board of our own, so that `pips waits` can read what the ranks wait for.
+    let board = pip_core::waits::OwnBoard::create(n);
+    let board = board.as_ref();
     let f = &f;
     let outcomes: Vec<std::result::Result<R, String>> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..n as u32)
@@ -212,6 +215,7 @@ where
                 std::thread::Builder::new()
                     .name(format!("rank {rank}"))
                     .spawn_scoped(scope, move || {
+                        let _on_board = board.map(|b| b.enter(rank as usize));
                         let comm = Communicator::new(owner.ptr(), Some(owner.clone()), rank, true);
                         let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(comm)));
                         r.map_err(|payload| {

@@ -21,6 +21,20 @@
 //! A [`BoardHeader`] (64 bytes: magic, version, slot size, slot count, root pid), then one
 //! 128-byte [`Slot`] per task (slot `i` for pipid `i`) and one for the root (the last).
 //!
+//! # Progress
+//!
+//! Each slot also carries a progress counter, outside the sequence lock: its task adds 1 every
+//! time a published wait ends and whenever a wait moves something along (pip-comm does so when
+//! a waiting rank takes in messages or copies data). A tool compares two snapshots some time
+//! apart: a wait that is still there, started at the same time, with the same counter, made
+//! no progress in between (see `pips waits`).
+//!
+//! # Boards of thread-rank programs
+//!
+//! A program that runs ranks as its own threads (`pip_comm::run`) is no PiP job, but it can
+//! make a board all the same with [`OwnBoard`]: each rank thread [enters](OwnBoard::enter) it
+//! with its rank as the slot, and [`publish`] writes there.
+//!
 //! # Protocol (a sequence lock, one writer per slot)
 //!
 //! * **Writer** (the waiting thread): takes the slot by moving `seq` from even to odd with a
@@ -46,7 +60,7 @@ pub const BOARD_NAME: &str = "pip-rs-waits";
 /// `"PIPWAIT\x01"`: marks a [`BoardHeader`].
 pub const BOARD_MAGIC: u64 = u64::from_le_bytes(*b"PIPWAIT\x01");
 /// The board layout's version.
-pub const BOARD_VERSION: u32 = 1;
+pub const BOARD_VERSION: u32 = 2;
 /// The bytes of a name kept in a slot (longer names are cut).
 pub const NAME_BYTES: usize = 56;
 
@@ -96,6 +110,10 @@ pub struct Slot {
     pub since_ns: AtomicU64,
     /// A name (the name being imported), NUL-padded.
     pub name: [AtomicU64; NAME_BYTES / 8],
+    /// Moves whenever the slot's task makes progress: a published wait ended, or a wait took
+    /// a step (see the module documentation). Written by the task only, read without the
+    /// sequence lock.
+    pub progress: AtomicU64,
 }
 
 /// `peer` value: any task or rank.
@@ -216,6 +234,8 @@ pub struct PublishedWait {
     pub wait: WaitInfo,
     /// When it started (`CLOCK_MONOTONIC`, nanoseconds).
     pub since_ns: u64,
+    /// The slot's progress counter (see the module documentation).
+    pub progress: u64,
 }
 
 const HEADER: usize = std::mem::size_of::<BoardHeader>();
@@ -286,6 +306,54 @@ impl Board {
     #[cfg(test)]
     fn bytes(&self) -> &[u8] {
         &self.map
+    }
+}
+
+thread_local! {
+    /// The board and slot the calling thread publishes in when it is a rank of an
+    /// [`OwnBoard`] (set by [`OwnBoard::enter`]).
+    static OWN_SLOT: std::cell::RefCell<Option<(std::sync::Arc<Board>, usize)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// A wait board made by a program for its own threads (`pip_comm::run`'s ranks), so that
+/// `pips waits` can read what they wait for. Slot `i` is rank `i`'s; the last is unused.
+#[derive(Debug)]
+pub struct OwnBoard {
+    board: std::sync::Arc<Board>,
+}
+
+impl OwnBoard {
+    /// Creates a board for `nranks` threads; `None` if the system refuses (the board is
+    /// advisory, so the program runs without one) or `PIP_WAIT_BOARD=0` asks for none.
+    pub fn create(nranks: usize) -> Option<OwnBoard> {
+        if crate::env_flag_off("PIP_WAIT_BOARD") {
+            return None;
+        }
+        Board::create(nranks).map(|board| OwnBoard {
+            board: std::sync::Arc::new(board),
+        })
+    }
+
+    /// Makes the calling thread publish its waits in slot `index` until the guard is dropped.
+    pub fn enter(&self, index: usize) -> Entered<'_> {
+        let prev = OWN_SLOT.with(|c| c.borrow_mut().replace((self.board.clone(), index)));
+        Entered { _board: self, prev }
+    }
+}
+
+/// The calling thread publishes on an [`OwnBoard`] while this lives.
+#[derive(Debug)]
+#[must_use = "the thread leaves the board when this guard is dropped"]
+pub struct Entered<'a> {
+    _board: &'a OwnBoard,
+    prev: Option<(std::sync::Arc<Board>, usize)>,
+}
+
+impl Drop for Entered<'_> {
+    fn drop(&mut self) {
+        let prev = self.prev.take();
+        OWN_SLOT.with(|c| *c.borrow_mut() = prev);
     }
 }
 
@@ -365,25 +433,49 @@ fn write_slot(slot: &Slot, tid: i32, w: Option<&WaitInfo>) -> bool {
 #[derive(Debug)]
 #[must_use = "the wait is cleared when this guard is dropped"]
 pub struct Published {
+    /// The slot: on a board that is never unmapped, or on `keep`.
     slot: Option<&'static Slot>,
     tid: i32,
+    /// The [`OwnBoard`] the slot is on, kept mapped while the wait is published.
+    keep: Option<std::sync::Arc<Board>>,
 }
 
 impl Published {
     /// A guard that published nothing.
     pub const fn nothing() -> Published {
-        Published { slot: None, tid: 0 }
+        Published {
+            slot: None,
+            tid: 0,
+            keep: None,
+        }
     }
 
     /// True if the wait is on a board.
     pub fn is_published(&self) -> bool {
         self.slot.is_some()
     }
+
+    /// Counts a step forward made inside the wait (messages taken in, data copied), so that a
+    /// tool does not mistake a wait that works for one that is stuck.
+    #[inline]
+    pub fn progress(&self) {
+        if let Some(slot) = self.slot {
+            bump(&slot.progress);
+        }
+    }
+}
+
+/// Adds 1 to a counter that only its own task writes (a plain load and store: a rare lost
+/// update from two threads of one task still moves it).
+#[inline]
+fn bump(c: &AtomicU64) {
+    c.store(c.load(Ordering::Relaxed).wrapping_add(1), Ordering::Relaxed);
 }
 
 impl Drop for Published {
     fn drop(&mut self) {
         if let Some(slot) = self.slot {
+            bump(&slot.progress);
             // Best effort: if another thread of the task is writing the slot, it overwrites
             // this wait anyway.
             for _ in 0..64 {
@@ -409,6 +501,13 @@ impl Drop for Published {
 /// assert!(!g.is_published());
 /// ```
 pub fn publish(w: &WaitInfo) -> Published {
+    if let Some((board, index)) = OWN_SLOT.with(|c| c.borrow().clone()) {
+        // SAFETY: the board is live (we hold it) and stays mapped as long as the guard,
+        // which keeps a reference to it.
+        let mut p = unsafe { publish_in(board.as_ptr(), index, w) };
+        p.keep = Some(board);
+        return p;
+    }
     let Some((header, index)) = crate::task::wait_board() else {
         return Published::nothing();
     };
@@ -459,6 +558,7 @@ pub(crate) unsafe fn publish_in(
         Published {
             slot: Some(slot),
             tid,
+            keep: None,
         }
     } else {
         Published::nothing()
@@ -551,6 +651,7 @@ fn parse_slot(s: &[u8; SLOT], index: usize, nslots: usize) -> Option<PublishedWa
             name: String::from_utf8_lossy(&name_bytes[..end]).into_owned(),
         },
         since_ns: u64_at(40),
+        progress: u64_at(104),
     })
 }
 
@@ -576,6 +677,7 @@ mod tests {
         assert_eq!(&s.object as *const _ as usize - base, 32);
         assert_eq!(&s.since_ns as *const _ as usize - base, 40);
         assert_eq!(&s.name as *const _ as usize - base, 48);
+        assert_eq!(&s.progress as *const _ as usize - base, 104);
     }
 
     #[test]

@@ -1378,3 +1378,93 @@ fn waits_sees_a_task_reading_a_pipe_only_it_can_write() {
     assert_eq!(cycle(&g), vec![t0]);
     assert!(text.contains("DEADLOCK: task 0 [read fd"), "{text}");
 }
+
+/// `pips waits` samples of a healthy job: none may name a deadlock (or exit with 3).
+fn sample_waits_of_a_healthy_job(job: &Job, what: &str) {
+    for i in 0..30 {
+        let (code, g) = waits_json(job.pid);
+        assert!(
+            !has_deadlock(&g),
+            "{what}, sample {i}: a deadlock named: {g}"
+        );
+        assert_eq!(code, Some(0), "{what}, sample {i}: {g}");
+    }
+}
+
+#[test]
+fn waits_sees_no_deadlock_in_a_healthy_stencil_or_all_to_all() {
+    // Busy jobs whose waits come and go all the time: a send and the receive that matches it,
+    // waits a microsecond old, ranks that run. Long enough to outlive the samples.
+    let stencil = s(&example("stencil"));
+    let job = Job::start(&["-n", "4", &stencil, "256", "300000"], "stencil", 4);
+    sample_waits_of_a_healthy_job(&job, "stencil");
+    drop(job);
+    let tasks = s(&example("test_tasks"));
+    let job = Job::start(&["-n", "4", &tasks, "alltoall", "1000000"], "test_tasks", 4);
+    sample_waits_of_a_healthy_job(&job, "all-to-all");
+}
+
+/// A `pip_comm::run` program (examples/comm_run.rs), killed when dropped.
+struct RunProgram(Running);
+
+impl Drop for RunProgram {
+    fn drop(&mut self) {
+        let _ = self.0.child.kill();
+        let _ = self.0.child.wait();
+    }
+}
+
+#[test]
+fn waits_sees_a_deadlock_of_pip_comm_run_threads() {
+    let exe = std::env::current_exe().unwrap();
+    let comm_run = exe
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("examples/comm_run");
+    assert!(comm_run.exists(), "build the examples first");
+    let prog = RunProgram(start(
+        Command::new(comm_run)
+            .args(["deadlock", "2"])
+            .env("PIP_COMM_WATCHDOG", "0"),
+    ));
+    let pid = prog.0.pid();
+    let (g, text) = waits_until(pid, "the receive deadlock of comm_run", has_deadlock);
+    assert_eq!(g["board"], true, "{g}");
+    for (me, other) in [("task 0", "1"), ("task 1", "0")] {
+        let n = wait_node(&g, me);
+        assert_eq!(n["source"], "board", "{n}");
+        assert_eq!(
+            str_of(&n["waits"]),
+            format!("recv from rank {other}, tag 7, context 0"),
+            "{n}"
+        );
+    }
+    assert!(
+        text.contains("DEADLOCK: task 0 [recv from rank 1, tag 7, context 0] -> task 1 [recv from rank 0, tag 7, context 0] -> task 0"),
+        "{text}"
+    );
+}
+
+#[test]
+fn the_watchdog_names_a_deadlocked_job_and_ends_it_with_its_exit_code() {
+    let tasks = s(&example("test_tasks"));
+    for mode in ["thread", "process"] {
+        let mut c = Command::new(tool("pip-exec"));
+        c.args(["-n", "2", &tasks, "recv_deadlock"])
+            .env("PIP_MODE", mode)
+            .env("PIP_COMM_WATCHDOG", "1")
+            .env("PIP_COMM_DEADLOCK", "abort");
+        let out = start(&mut c).finish(HANG_LIMIT);
+        assert_eq!(out.code, Some(86), "{mode}: {}", out.both());
+        for want in [
+            "pip-comm: DEADLOCK: all 2 ranks have waited for at least 1.0s",
+            "rank 0 [recv from rank 1, tag 7, context 0] -> rank 1 [recv from rank 0, tag 7, context 0] -> rank 0",
+            "ending the job with exit code 86 (PIP_COMM_DEADLOCK=abort)",
+        ] {
+            assert!(out.stderr.contains(want), "{mode}: {want:?}: {}", out.both());
+        }
+        assert_eq!(out.stderr.matches("DEADLOCK:").count(), 1, "{}", out.both());
+    }
+}

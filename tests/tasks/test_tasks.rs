@@ -313,6 +313,32 @@ fn run() -> i32 {
             print!("unterminated output from task {}", me());
             0
         }
+        // A healthy all-to-all for `pips waits` to sample: argv[2] rounds of a pairwise
+        // exchange with every other rank (large enough for rendezvous sends), then a
+        // collective all-to-all.
+        "alltoall" => {
+            let world = pip_rs::pip_comm::world().expect("world");
+            let (me, n) = (world.rank(), world.size());
+            let rounds: usize = arg(2).parse().unwrap_or(1000);
+            let out = vec![me as f64; 8192];
+            let mut inb = vec![0.0f64; 8192];
+            let send: Vec<u64> = (0..n as u64).collect();
+            let mut recv = vec![0u64; n as usize];
+            for round in 0..rounds {
+                for k in 1..n {
+                    let (to, from) = ((me + k) % n, (me + n - k) % n);
+                    let tag = (round % 1000) as i32;
+                    world
+                        .sendrecv(&out[..], to, tag, &mut inb[..], from, tag)
+                        .expect("sendrecv");
+                    assert_eq!(inb[0], from as f64);
+                }
+                world
+                    .all_to_all_into(&send[..], &mut recv[..])
+                    .expect("alltoall");
+            }
+            0
+        }
         // Deliberate deadlocks for `pips waits` (run with -n 2).
         // argv[2]: `sleeper` (rank 1 sleeps instead: no deadlock), `quitter` (rank 1 ends).
         "recv_deadlock" => {

@@ -191,7 +191,7 @@ fn bad_world() -> i32 {
     match e {
         Error::LayoutMismatch {
             field: "the layout version",
-            ours: 2,
+            ours: 3,
             theirs: 999,
         } => {
             eprintln!("task {me}: {e}");

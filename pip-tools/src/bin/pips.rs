@@ -115,11 +115,20 @@ enum Cmd {
     Signals(ViewArgs),
     /// Who waits for whom: pip-comm receives, sends, barriers and collectives, pip-core
     /// imports and barriers (from the job's wait board), threads blocked on mutexes and pipes
-    /// (from procfs); deadlocks are named with the cycle of waits that forms them.
+    /// (from procfs); deadlocks are named with the cycle of waits that forms them. A cycle is
+    /// a deadlock only when a second snapshot, --settle ms later, shows the same waits with no
+    /// progress. Programs that run pip-comm ranks as threads (`pip_comm::run`) show too.
     ///
     /// Exit code: 0; 3 when a deadlock (or a wait for a task that has ended) was found, so a
     /// script can test for it; 1 when the job cannot be read.
-    Waits(ViewArgs),
+    Waits {
+        #[command(flatten)]
+        view: ViewArgs,
+        /// Milliseconds between the two snapshots that must both show a cycle of waits,
+        /// unchanged and with no progress, before it is reported as a deadlock.
+        #[arg(long, value_name = "MS", default_value_t = waits::DEFAULT_SETTLE.as_millis() as u64)]
+        settle: u64,
+    },
     /// Serve a live diagram of one job on http://127.0.0.1:PORT/ (refreshed every second).
     Serve {
         #[command(flatten)]
@@ -408,7 +417,7 @@ fn signals_cmd(select: Select, json: bool, watch: Option<f64>) -> ExitCode {
     })
 }
 
-fn waits_cmd(select: Select, json: bool, watch: Option<f64>) -> ExitCode {
+fn waits_cmd(select: Select, json: bool, watch: Option<f64>, settle: Duration) -> ExitCode {
     if let Err(e) = chosen_jobs(&select) {
         return fail(e);
     }
@@ -418,7 +427,7 @@ fn waits_cmd(select: Select, json: bool, watch: Option<f64>) -> ExitCode {
         found.set(false);
         let mut graphs = Vec::new();
         for job in select.jobs() {
-            match waits::graph(&job) {
+            match waits::stable_graph(&job, settle) {
                 Ok(g) => graphs.push(g),
                 Err(e) => errors.borrow_mut().push(e.to_string()),
             }
@@ -512,7 +521,12 @@ fn main() -> ExitCode {
         Some(Cmd::Kill { signal, targets }) => kill(&signal, &targets),
         Some(Cmd::Fds(a)) => fds_cmd(a),
         Some(Cmd::Signals(v)) => signals_cmd(v.select, v.json, v.watch),
-        Some(Cmd::Waits(v)) => waits_cmd(v.select, v.json, v.watch),
+        Some(Cmd::Waits { view: v, settle }) => waits_cmd(
+            v.select,
+            v.json,
+            v.watch,
+            std::time::Duration::from_millis(settle),
+        ),
         Some(Cmd::Serve { select, port, hide }) => serve_cmd(select, port, hide),
     }
 }

@@ -14,6 +14,11 @@
 //! root other than pip-exec) the pipid is a guess and is marked as one (`exact: false`, shown
 //! as `12?`).
 //!
+//! **Thread-rank programs.** A program that runs pip-comm ranks as its own threads
+//! (`pip_comm::run`) names them `rank N` and holds a wait board (a memfd named
+//! `pip-rs-waits`). Such a process is listed as a job too: its main thread as the root, rank N
+//! as task N (exactly: the name carries the whole number), so that `pips waits` can read it.
+//!
 //! **Isolation** comes from pip-exec's command line, or else from `/proc/PID/maps`: more than
 //! one libc mapped means tasks with private libcs (`namespace`).
 
@@ -257,6 +262,21 @@ pub fn parse_task_name(name: &str) -> Option<(usize, &str, &'static str)> {
     }
 }
 
+/// The rank of a `pip_comm::run` rank thread's name (`rank 3`).
+pub fn parse_rank_name(name: &str) -> Option<usize> {
+    name.strip_prefix("rank ")?.parse().ok()
+}
+
+/// True if process `pid` holds a pip-rs wait board (a `pip_comm::run` program does).
+fn holds_wait_board(pid: i32) -> bool {
+    let prefix = format!("/memfd:{}", pip_core::waits::BOARD_NAME);
+    std::fs::read_dir(format!("/proc/{pid}/fd")).is_ok_and(|dir| {
+        dir.flatten().any(|e| {
+            std::fs::read_link(e.path()).is_ok_and(|l| l.to_string_lossy().starts_with(&prefix))
+        })
+    })
+}
+
 /// Assigns pipids to task threads from their name digits: `threads` are (tid, digit), any
 /// order; `ntasks` the job's task count, when known. Returns (tid, pipid, exact) by tid.
 pub fn assign_pipids(threads: &[(i32, usize)], ntasks: Option<usize>) -> Vec<(i32, usize, bool)> {
@@ -357,10 +377,18 @@ fn read_job(pid: i32, names: &[(i32, String)]) -> Job {
         .iter()
         .filter_map(|(t, n)| parse_task_name(n).map(|(d, _, _)| (*t, d)))
         .collect();
-    let pipids: HashMap<i32, (usize, bool)> = assign_pipids(&digits, ntasks)
+    let mut pipids: HashMap<i32, (usize, bool)> = assign_pipids(&digits, ntasks)
         .into_iter()
         .map(|(t, p, e)| (t, (p, e)))
         .collect();
+    // pip_comm::run's rank threads (see the module documentation).
+    if digits.is_empty() && !names.iter().any(|(_, n)| n.starts_with("R|")) {
+        pipids.extend(
+            names
+                .iter()
+                .filter_map(|(t, n)| parse_rank_name(n).map(|r| (*t, (r, true)))),
+        );
+    }
     let program = program_of(pid);
     let mut tasks = Vec::new();
     let mut fd_denied = false;
@@ -519,7 +547,11 @@ pub fn scan(all_users: bool) -> Vec<Job> {
             .collect();
         let has_root = names.iter().any(|(_, n)| n.starts_with("R|"));
         let has_task = names.iter().any(|(_, n)| parse_task_name(n).is_some());
-        if has_root || has_task {
+        let has_ranks = !has_root
+            && !has_task
+            && names.iter().any(|(_, n)| parse_rank_name(n).is_some())
+            && holds_wait_board(pid);
+        if has_root || has_task || has_ranks {
             candidates.push((pid, names));
         }
     }

@@ -25,8 +25,19 @@
 //! named by a cycle through it (each step with the operation that forms it), or a wait for a
 //! task that has already ended.
 //!
-//! A snapshot is a moment: a wait may end while it is read, so a deadlock is only reported
-//! when its waits are blocked (not spinning); `pips waits --watch` shows whether it persists.
+//! Two waits that end each other are no edge: a send waiting for its receive while the
+//! receiver waits in a receive that matches it (same context, the sender or any source, the
+//! tag or any tag), or a send waiting for room in a ring whose reader is itself in a pip-comm
+//! wait (every waiting rank drains its rings). A thread in state `R` can act.
+//!
+//! # Only stable cycles are deadlocks
+//!
+//! A snapshot is a moment: on a busy job it catches waits that end microseconds later. So
+//! [`stable_graph`] takes a second snapshot some time later (`--settle`, 300 ms by default)
+//! when the first shows a cycle, and reports the cycle only if every wait in it is still
+//! there, unchanged: the same wait, started at the same time, with the same progress counter
+//! on the wait board (which pip-comm moves whenever a waiting rank takes in messages or copies
+//! data), its thread not running in either snapshot.
 
 use super::fds::{self, Kind};
 use super::jobs::{Job, Role};
@@ -62,6 +73,8 @@ pub struct Node {
     pub waits_for_ended: bool,
     /// Seconds it has waited, when the board says.
     pub seconds: Option<f64>,
+    /// When the wait started and the task's progress counter, when the board says.
+    pub board_stamp: Option<(u64, u64)>,
 }
 
 impl Node {
@@ -383,6 +396,7 @@ pub fn graph(job: &Job) -> Result<Graph, PipsError> {
             needed: 0,
             waits_for_ended: false,
             seconds: None,
+            board_stamp: None,
         });
     }
     let all: Vec<i32> = g.nodes.iter().map(|n| n.tid).collect();
@@ -412,7 +426,9 @@ pub fn graph(job: &Job) -> Result<Graph, PipsError> {
         n.needed = needed;
         n.waits_for_ended = on_ended;
         n.seconds = Some(now.saturating_sub(w.since_ns) as f64 / 1e9);
+        n.board_stamp = Some((w.since_ns, w.progress));
     }
+    unlink_mutual_waits(&mut g.nodes, &published);
     // Then the kernel's view of every other blocked thread.
     let snapshot = std::cell::OnceCell::new();
     let job_tids: BTreeSet<i32> = all.iter().copied().collect();
@@ -497,6 +513,109 @@ pub fn graph(job: &Job) -> Result<Graph, PipsError> {
     }
     g.deadlocks = deadlocks(&g.nodes);
     Ok(g)
+}
+
+/// True if a published receive-side wait `r` (of task `receiver`) takes a message that the
+/// send `s` of task `sender` offers.
+fn takes(r: &PublishedWait, s: &PublishedWait, sender: usize) -> bool {
+    let (r, s) = (&r.wait, &s.wait);
+    matches!(
+        r.kind,
+        WaitKind::Recv | WaitKind::Probe | WaitKind::Requests
+    ) && r.ctx == s.ctx
+        && (r.peer == ANY || r.peer == sender as i32)
+        && (r.tag == ANY || s.tag == ANY || r.tag == s.tag)
+}
+
+/// Sends whose receiver will take them (see the module documentation): neither side of such a
+/// pair waits for the other, they end each other.
+fn unlink_mutual_waits(nodes: &mut [Node], published: &[PublishedWait]) {
+    let in_comm_wait = |p: usize| {
+        published
+            .iter()
+            .any(|w| w.pipid == Some(p) && (w.wait.kind as u32) < WaitKind::Import as u32)
+    };
+    let mut freed: Vec<(i32, String)> = Vec::new();
+    for s in published {
+        let (Some(sender), Ok(dst)) = (s.pipid, usize::try_from(s.wait.peer)) else {
+            continue;
+        };
+        match s.wait.kind {
+            WaitKind::Send => {
+                if let Some(r) = published
+                    .iter()
+                    .find(|r| r.pipid == Some(dst) && takes(r, s, sender))
+                {
+                    freed.push((s.tid, format!("task {dst}'s receive takes it")));
+                    freed.push((r.tid, format!("task {sender}'s send matches it")));
+                }
+            }
+            WaitKind::RingFull if in_comm_wait(dst) => {
+                freed.push((s.tid, format!("task {dst} drains its rings while it waits")));
+            }
+            _ => {}
+        }
+    }
+    for (tid, why) in freed {
+        if let Some(n) = nodes.iter_mut().find(|n| n.tid == tid) {
+            if n.needed > 0 {
+                n.what.push_str(&format!(" ({why})"));
+            }
+            n.targets.clear();
+            n.needed = 0;
+        }
+    }
+}
+
+/// The time `pips waits` lets pass between its two snapshots by default.
+pub const DEFAULT_SETTLE: std::time::Duration = std::time::Duration::from_millis(300);
+
+/// [`graph`], with only the deadlocks that are still there, unchanged, `settle` later (see the
+/// module documentation).
+pub fn stable_graph(job: &Job, settle: std::time::Duration) -> Result<Graph, PipsError> {
+    let first = graph(job)?;
+    if first.deadlocks.is_empty() {
+        return Ok(first);
+    }
+    std::thread::sleep(settle);
+    let mut second = graph(job)?;
+    // Threads of a cycle whose wait changed act: recompute without them until every cycle
+    // left is unchanged.
+    let mut progressing = BTreeSet::new();
+    loop {
+        let changed: Vec<i32> = second
+            .deadlocks
+            .iter()
+            .flat_map(|d| d.cycle.iter().copied())
+            .filter(|t| !unchanged(&first, &second, *t) && !progressing.contains(t))
+            .collect();
+        if changed.is_empty() {
+            break;
+        }
+        progressing.extend(changed);
+        second.deadlocks = deadlocks_given(&second.nodes, &progressing);
+    }
+    if !progressing.is_empty() {
+        second.notes.push(format!(
+            "a cycle of waits changed within {} ms (its threads progress): not a deadlock",
+            settle.as_millis()
+        ));
+    }
+    Ok(second)
+}
+
+/// True if thread `tid` waits in both graphs in the same wait, with no progress in between.
+fn unchanged(a: &Graph, b: &Graph, tid: i32) -> bool {
+    match (a.node(tid), b.node(tid)) {
+        (Some(x), Some(y)) => {
+            x.state != 'R'
+                && y.state != 'R'
+                && x.what == y.what
+                && x.board_stamp == y.board_stamp
+                && x.targets == y.targets
+        }
+        _ => false,
+    }
 }
 
 /// The pipe behind `fd` of `tid`'s table, and the threads holding its other end.
@@ -657,9 +776,17 @@ fn same_object(all: &[PublishedWait], tid: i32, w: &PublishedWait) -> bool {
 
 /// The deadlocks among `nodes` (see the module documentation).
 pub fn deadlocks(nodes: &[Node]) -> Vec<Deadlock> {
+    deadlocks_given(nodes, &BTreeSet::new())
+}
+
+/// [`deadlocks`], counting the threads in `acting` as able to act.
+fn deadlocks_given(nodes: &[Node], acting: &BTreeSet<i32>) -> Vec<Deadlock> {
     let index: HashMap<i32, usize> = nodes.iter().enumerate().map(|(i, n)| (n.tid, i)).collect();
-    // Can act: not blocked in an understood wait.
-    let mut free: Vec<bool> = nodes.iter().map(|n| !n.is_blocked()).collect();
+    // Can act: not blocked in an understood wait, or running.
+    let mut free: Vec<bool> = nodes
+        .iter()
+        .map(|n| !n.is_blocked() || n.state == 'R' || acting.contains(&n.tid))
+        .collect();
     loop {
         let mut changed = false;
         for (i, n) in nodes.iter().enumerate() {
@@ -747,6 +874,7 @@ mod tests {
             needed,
             waits_for_ended: false,
             seconds: None,
+            board_stamp: None,
         }
     }
 
@@ -777,6 +905,52 @@ mod tests {
         let d = deadlocks(&[node(1, &[2], 1), node(2, &[1], 1), node(4, &[1], 1)]);
         assert_eq!(d.len(), 1);
         assert_eq!(d[0].stuck, vec![1, 2, 4]);
+    }
+
+    #[test]
+    fn a_running_thread_can_act() {
+        let mut running = node(2, &[1], 1);
+        running.state = 'R';
+        assert!(deadlocks(&[node(1, &[2], 1), running]).is_empty());
+    }
+
+    fn published(pipid: usize, kind: WaitKind, peer: i32, tag: i32) -> PublishedWait {
+        let mut wait = board::WaitInfo::new(kind);
+        wait.peer = peer;
+        wait.tag = tag;
+        PublishedWait {
+            pipid: Some(pipid),
+            tid: pipid as i32 + 1,
+            wait,
+            since_ns: 0,
+            progress: 0,
+        }
+    }
+
+    #[test]
+    fn a_send_and_its_matching_receive_are_no_cycle() {
+        // Task 0 receives from 1 with tag 1; task 1's rendezvous send to 0 with tag 1 waits
+        // for that very receive.
+        let waits = [
+            published(0, WaitKind::Recv, 1, 1),
+            published(1, WaitKind::Send, 0, 1),
+        ];
+        let mut nodes = vec![node(1, &[2], 1), node(2, &[1], 1)];
+        unlink_mutual_waits(&mut nodes, &waits);
+        assert!(deadlocks(&nodes).is_empty());
+        assert!(
+            nodes[1].what.contains("task 0's receive takes it"),
+            "{}",
+            nodes[1].what
+        );
+        // Another tag does not match: still a cycle.
+        let waits = [
+            published(0, WaitKind::Recv, 1, 2),
+            published(1, WaitKind::Send, 0, 1),
+        ];
+        let mut nodes = vec![node(1, &[2], 1), node(2, &[1], 1)];
+        unlink_mutual_waits(&mut nodes, &waits);
+        assert_eq!(deadlocks(&nodes).len(), 1);
     }
 
     #[test]
