@@ -430,6 +430,11 @@ fn bad_pip_comm_values_are_refused_when_the_world_is_created() {
             "panic",
             "PIP_COMM_DEADLOCK=panic: neither",
         ),
+        (
+            "PIP_WAIT_BOARD",
+            "maybe",
+            "PIP_WAIT_BOARD=maybe: not an on/off value",
+        ),
     ] {
         // As PiP tasks, and as thread ranks of one program.
         let mut cmd = pip_exec_cmd(["-n".as_ref(), "2".as_ref(), example("pi").as_os_str()]);

@@ -205,7 +205,7 @@ where
     crate::config::check_env(n)?;
     let owner = Arc::new(OwnedShared::new(n as u32, Params::from_env()?));
     // A wait board of our own, so that `pips waits` can read what the ranks wait for.
-    let board = pip_core::waits::OwnBoard::create(n);
+    let board = pip_core::waits::OwnBoard::create(n)?;
     let board = board.as_ref();
     let f = &f;
     let outcomes: Vec<std::result::Result<R, String>> = std::thread::scope(|scope| {

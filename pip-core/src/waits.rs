@@ -324,15 +324,16 @@ pub struct OwnBoard {
 }
 
 impl OwnBoard {
-    /// Creates a board for `nranks` threads; `None` if the system refuses (the board is
-    /// advisory, so the program runs without one) or `PIP_WAIT_BOARD=0` asks for none.
-    pub fn create(nranks: usize) -> Option<OwnBoard> {
-        if crate::env_flag_off("PIP_WAIT_BOARD") {
-            return None;
+    /// Creates a board for `nranks` threads: `Ok(None)` if the system refuses (the board is
+    /// advisory, so the program runs without one) or `PIP_WAIT_BOARD=0` asks for none; an error
+    /// if `PIP_WAIT_BOARD` is not an on/off value ([`crate::settings::flag`]).
+    pub fn create(nranks: usize) -> crate::Result<Option<OwnBoard>> {
+        if !crate::settings::flag("PIP_WAIT_BOARD")?.unwrap_or(true) {
+            return Ok(None);
         }
-        Board::create(nranks).map(|board| OwnBoard {
+        Ok(Board::create(nranks).map(|board| OwnBoard {
             board: std::sync::Arc::new(board),
-        })
+        }))
     }
 
     /// Makes the calling thread publish its waits in slot `index` until the guard is dropped.
