@@ -1171,12 +1171,26 @@ fn waits_json(job: i32) -> (Option<i32>, Value) {
     (out.code, graphs[0].clone())
 }
 
-/// Polls `pips waits` until `done` accepts the graph; returns it with the text output.
+/// Polls `pips waits` until `done` accepts the graph; returns it with the text output. A job
+/// whose tasks `pips` cannot see yet (a `pip_comm::run` program before its rank threads are
+/// named) is polled again; after [`HANG_LIMIT`] the last output is shown.
 fn waits_until(job: i32, what: &str, done: impl Fn(&Value) -> bool) -> (Value, String) {
-    let g = poll(what, || {
-        let (_, g) = waits_json(job);
-        done(&g).then_some(g)
-    });
+    let deadline = Instant::now() + HANG_LIMIT;
+    let g = loop {
+        let out = pips(&["waits", "-r", &job.to_string(), "--json"]);
+        let graph = serde_json::from_str::<Value>(&out.stdout)
+            .ok()
+            .and_then(|v| v.as_array().filter(|a| a.len() == 1).map(|a| a[0].clone()));
+        if let Some(g) = graph.filter(|g| done(g)) {
+            break g;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for {what}; last pips waits: {}",
+            out.both()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
     let text = pips(&["waits", "-r", &job.to_string()]);
     (g, text.stdout)
 }
