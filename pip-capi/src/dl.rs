@@ -242,7 +242,11 @@ pub unsafe extern "C" fn pip_dlsym(handle: *mut c_void, symbol: *const c_char) -
 ///
 /// As `dlinfo(3)`: `info` is valid for what `request` writes.
 #[no_mangle]
-pub unsafe extern "C" fn pip_dlinfo(handle: *mut c_void, request: c_int, info: *mut c_void) -> c_int {
+pub unsafe extern "C" fn pip_dlinfo(
+    handle: *mut c_void,
+    request: c_int,
+    info: *mut c_void,
+) -> c_int {
     // SAFETY: forwarded from the caller.
     locked(|| unsafe { dlinfo(handle, request, info) })
 }

@@ -427,7 +427,9 @@ fn declared_functions(header: &str) -> Vec<String> {
     let mut rest = header;
     while let Some(i) = rest.find("/*") {
         text.push_str(&rest[..i]);
-        rest = rest[i + 2..].split_once("*/").map_or("", |(_, after)| after);
+        rest = rest[i + 2..]
+            .split_once("*/")
+            .map_or("", |(_, after)| after);
     }
     text.push_str(rest);
     let code: String = text
@@ -520,7 +522,10 @@ fn libpip_exports_every_function_the_headers_declare() {
         "pip_glibc_unlock",
         "pip_kill_all_tasks",
     ] {
-        assert!(declared.iter().any(|d| d == name), "pip.h does not declare {name}");
+        assert!(
+            declared.iter().any(|d| d == name),
+            "pip.h does not declare {name}"
+        );
     }
     assert!(declared.len() >= 55, "{declared:?}");
     let missing: Vec<&String> = declared
@@ -562,7 +567,11 @@ fn the_loader_lock_and_the_locked_dl_calls_in_every_mode() {
     ] {
         let out = run_program(&p, &["4", debug], env);
         out.assert_ok("dl: ok");
-        assert!(out.stdout.contains("PiP-INFO<R> fmesg 7"), "{env:?}: {}", out.all());
+        assert!(
+            out.stdout.contains("PiP-INFO<R> fmesg 7"),
+            "{env:?}: {}",
+            out.all()
+        );
     }
     // pip_debug_info prints the memory map when asked to.
     let out = run_program(&p, &["1", debug], &[("PIP_SHOW_MAPS", "on")]);
@@ -608,6 +617,7 @@ fn an_installed_tree_builds_and_runs_programs() {
         "include/pip/pip.h",
         "include/pip/pip_clone.h",
         "include/pip/pip_machdep.h",
+        "include/pip/pip_dlfcn.h",
     ] {
         assert!(prefix.join(f).exists(), "{f} not installed: {}", out.all());
     }
