@@ -199,3 +199,32 @@ pub unsafe extern "C" fn pip_check_pie(path: *const c_char, verbose: c_int) -> c
         }
     }
 }
+
+/// 1 if this library is a debug build (as `libpip.so --debug` says), else 0. PiP's test
+/// programs use it to scale their time limits and loop counts.
+#[no_mangle]
+pub extern "C" fn pip_is_debug_build() -> c_int {
+    cfg!(debug_assertions) as c_int
+}
+
+/// PiP's debugging aid: with `PIP_SHOW_MAPS=on` prints the memory map of the process
+/// (`/proc/self/maps`) on stderr. (PiP also runs `pips` and attaches PiP-gdb; pip-rs has no
+/// PiP-gdb, and `pips` can be run by hand.)
+#[no_mangle]
+pub extern "C" fn pip_debug_info() {
+    let on = |var: &str| std::env::var(var).is_ok_and(|v| v.eq_ignore_ascii_case("on"));
+    if on("PIP_SHOW_MAPS") {
+        match std::fs::read_to_string("/proc/self/maps") {
+            Ok(maps) => eprint!("PiP-INFO{} *** Show MAPS\n{maps}", id_string()),
+            Err(e) => eprintln!("PiP-ERR{} cannot read /proc/self/maps: {e}", id_string()),
+        }
+    }
+}
+
+/// The time of day in seconds, as a double (PiP v2.4's `pip_gettime`).
+#[no_mangle]
+pub extern "C" fn pip_gettime() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}

@@ -331,6 +331,23 @@ fn check_program(prog: &str) -> Result<(), c_int> {
     Ok(())
 }
 
+/// PiP's rule for a start function: it must be exported (in `.dynsym`, as `dlsym` needs). A
+/// `static` function, which only the symbol table has, gives `ENOEXEC` with the reason on stderr
+/// (pip-core could run it, as PiP v2.4 does, but PiP v2.0's programs expect the refusal). A file
+/// that cannot be read is left to the spawn, which reports it.
+fn check_start_function(path: &str, func: &str) -> Result<(), c_int> {
+    let Ok((_, info)) = pip_core::elf::inspect(std::path::Path::new(path)) else {
+        return Ok(());
+    };
+    match info.symbol(func) {
+        Some(sym) if !sym.exported => {
+            eprintln!("pip_task_spawn({path}): the start function `{func}` is not exported (a `static` function?): PiP refuses it with ENOEXEC; define it without `static` and build with pipcc (which links with -rdynamic)");
+            Err(libc::ENOEXEC)
+        }
+        _ => Ok(()),
+    }
+}
+
 /// A raw pointer that may cross to the task's thread (the hooks run there).
 #[derive(Clone, Copy)]
 struct SendPtr(*mut c_void);
@@ -356,8 +373,8 @@ impl SendPtr {
 /// Errors: `EPERM` (not initialised, or called in a task), `EINVAL` (no program, no `argv` and
 /// no `funcname`, a bad pipid or core), `EAGAIN` (pipid taken), `EOVERFLOW` (every pipid was
 /// used), `ENOENT` (no `/` in the name, or no such file), `EACCES` (not executable), `ELIBBAD`
-/// (not ELF), `ELIBEXEC` (not a PIE or shared object), `ENOEXEC` (no `main`/`funcname`, or the
-/// loader refused it).
+/// (not ELF), `ELIBEXEC` (not a PIE or shared object), `ENOEXEC` (no `main`/`funcname`, a
+/// `funcname` that is not exported, e.g. `static`, or the loader refused it).
 ///
 /// # Safety
 ///
@@ -410,6 +427,9 @@ pub unsafe extern "C" fn pip_task_spawn(
     } else {
         // SAFETY: as above.
         let func = unsafe { CStr::from_ptr(prog.funcname) }.to_string_lossy();
+        if let Err(e) = check_start_function(&path, &func) {
+            return e;
+        }
         Spawn::function(&path, &func, prog.arg)
     };
     spawn = spawn.args(argv.iter().skip(1).map(|a| OsStr::from_bytes(a)));
@@ -559,12 +579,17 @@ pub unsafe extern "C" fn pip_spawn(
     unsafe { pip_task_spawn(&mut prog, coreno as u32, 0, pipidp, &mut hook) }
 }
 
-/// Checks a pipid given to a wait: `EDEADLK` for the root (or the caller, the root).
+/// Checks a pipid given to a wait: `EDEADLK` for the root (or the caller, the root), `EINVAL`
+/// for a negative pipid that is not one of PiP's special ids (PiP v2.0's answer; the other
+/// calls say `ERANGE` for it), `ERANGE` for one past the tasks.
 fn wait_target(pipid: c_int) -> Result<usize, c_int> {
     let w = who();
     match w {
         Who::Nobody | Who::Task(..) => return Err(libc::EPERM),
         Who::Root(_) => {}
+    }
+    if pipid < 0 && pipid != PIP_PIPID_ROOT && pipid != PIP_PIPID_MYSELF {
+        return Err(libc::EINVAL);
     }
     match check_pipid(w, pipid)? {
         p if p < 0 => Err(libc::EDEADLK),
@@ -699,4 +724,10 @@ pub extern "C" fn pip_kill_all_tasks() -> c_int {
         whoami::task_kill(p, libc::SIGKILL);
     }
     0
+}
+
+/// PiP v2.4.1's name of [`pip_kill_all_tasks`].
+#[no_mangle]
+pub extern "C" fn pip_kill_all_child_tasks() -> c_int {
+    pip_kill_all_tasks()
 }

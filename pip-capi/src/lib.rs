@@ -30,8 +30,10 @@
 //! * [`query`]: `pip_get_pipid` and the other questions.
 //! * [`signals`]: `pip_exit`, `pip_kill`, `pip_abort`, `pip_sigmask`, `pip_signal_wait`.
 //! * [`barrier`]: `pip_barrier_*` and `pip_yield`.
+//! * [`dl`]: PiP's loader lock (`pip_glibc_lock`) and the locked `pip_dl*` calls.
 //! * [`threads`]: `pthread_create`, so that threads a task creates belong to it.
-//! * [`info`]: the runnable library (`./libpip.so --version`) and the semi-public helpers.
+//! * [`info`]: the runnable library (`./libpip.so --version`) and the semi-public helpers
+//!   (`pip_gettid`, `pip_is_debug_build`, `pip_debug_info`, ...).
 //!
 //! The printf-style functions (`pip_named_export(exp, fmt, ...)` and the messages) are
 //! `static inline` in `pip.h`: they format the name and call the `*_name` functions of
@@ -41,6 +43,7 @@
 
 pub mod barrier;
 pub mod consts;
+pub mod dl;
 pub mod exports;
 pub mod info;
 pub mod job;

@@ -4,11 +4,12 @@
 use crate::whoami::{self, check_pipid, who, Who};
 use std::ffi::{c_char, c_int};
 
-/// Writes `value` to `*out`: `EINVAL` for a `NULL` `out`, `EPERM` outside a PiP job.
+/// Writes `value` to `*out`: `EPERM` outside a PiP job; a `NULL` `out` is `EINVAL`, or (with
+/// `null_ok`) 0, as PiP answers for `pip_get_pipid`, `pip_get_ntasks` and `pip_get_mode`.
 ///
 /// # Safety
 /// `out` is null or valid for a write.
-unsafe fn answer(out: *mut c_int, value: impl FnOnce(Who) -> c_int) -> c_int {
+unsafe fn answer(out: *mut c_int, null_ok: bool, value: impl FnOnce(Who) -> c_int) -> c_int {
     let w = who();
     if let Who::Nobody = w {
         return libc::EPERM;
@@ -19,11 +20,12 @@ unsafe fn answer(out: *mut c_int, value: impl FnOnce(Who) -> c_int) -> c_int {
             *o = value(w);
             0
         }
+        None if null_ok => 0,
         None => libc::EINVAL,
     }
 }
 
-/// The caller's pipid: `PIP_PIPID_ROOT` in the root.
+/// The caller's pipid: `PIP_PIPID_ROOT` in the root. A `NULL` `pipidp` is not an error (0).
 ///
 /// # Safety
 ///
@@ -31,10 +33,10 @@ unsafe fn answer(out: *mut c_int, value: impl FnOnce(Who) -> c_int) -> c_int {
 #[no_mangle]
 pub unsafe extern "C" fn pip_get_pipid(pipidp: *mut c_int) -> c_int {
     // SAFETY: forwarded from the caller.
-    unsafe { answer(pipidp, |w| whoami::c_pipid(w.core_id().unwrap_or(0))) }
+    unsafe { answer(pipidp, true, |w| whoami::c_pipid(w.core_id().unwrap_or(0))) }
 }
 
-/// The number of tasks the root was initialised for.
+/// The number of tasks the root was initialised for. A `NULL` `ntasksp` is not an error.
 ///
 /// # Safety
 ///
@@ -42,10 +44,11 @@ pub unsafe extern "C" fn pip_get_pipid(pipidp: *mut c_int) -> c_int {
 #[no_mangle]
 pub unsafe extern "C" fn pip_get_ntasks(ntasksp: *mut c_int) -> c_int {
     // SAFETY: forwarded from the caller.
-    unsafe { answer(ntasksp, |w| w.abi().map_or(0, |a| a.ntasks as c_int)) }
+    unsafe { answer(ntasksp, true, |w| w.abi().map_or(0, |a| a.ntasks as c_int)) }
 }
 
-/// The execution mode: `PIP_MODE_PTHREAD` or `PIP_MODE_PROCESS`.
+/// The execution mode: `PIP_MODE_PTHREAD` or `PIP_MODE_PROCESS` (which `pip_init` accepts
+/// back in its `opts`). A `NULL` `modep` is not an error.
 ///
 /// # Safety
 ///
@@ -54,7 +57,7 @@ pub unsafe extern "C" fn pip_get_ntasks(ntasksp: *mut c_int) -> c_int {
 pub unsafe extern "C" fn pip_get_mode(modep: *mut c_int) -> c_int {
     // SAFETY: forwarded from the caller.
     unsafe {
-        answer(modep, |w| {
+        answer(modep, true, |w| {
             w.abi().map_or(0, |a| whoami::mode_bits(a) as c_int)
         })
     }
@@ -98,7 +101,7 @@ pub extern "C" fn pip_isa_task() -> c_int {
 #[no_mangle]
 pub unsafe extern "C" fn pip_is_threaded(flagp: *mut c_int) -> c_int {
     // SAFETY: forwarded from the caller.
-    unsafe { answer(flagp, |w| !whoami::is_process_mode(w) as c_int) }
+    unsafe { answer(flagp, false, |w| !whoami::is_process_mode(w) as c_int) }
 }
 
 /// 1 if tasks share the root's file descriptors (the pthread mode), 0 in the process mode.
@@ -109,7 +112,7 @@ pub unsafe extern "C" fn pip_is_threaded(flagp: *mut c_int) -> c_int {
 #[no_mangle]
 pub unsafe extern "C" fn pip_is_shared_fd(flagp: *mut c_int) -> c_int {
     // SAFETY: forwarded from the caller.
-    unsafe { answer(flagp, |w| !whoami::is_process_mode(w) as c_int) }
+    unsafe { answer(flagp, false, |w| !whoami::is_process_mode(w) as c_int) }
 }
 
 /// The system id of task `pipid`: its `pthread_t` in the pthread mode, its process id in the

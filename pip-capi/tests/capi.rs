@@ -69,6 +69,12 @@ fn every_function_and_its_error_codes() {
     );
     assert!(out.stderr.contains("not an ELF file"), "{}", out.all());
     assert!(out.stderr.contains("PiP-INFO<R> hello 42"), "{}", out.all());
+    // A static start function is refused (ENOEXEC), with the reason.
+    assert!(
+        out.stderr.contains("`hidden_start` is not exported"),
+        "{}",
+        out.all()
+    );
 }
 
 #[test]
@@ -413,14 +419,77 @@ fn libpip_is_runnable_and_prints_its_build() {
     }
 }
 
+/// The functions a header declares: every `pip_*` name followed by `(` outside comments and
+/// `#define` lines, except the ones the header defines itself (`static inline`).
+fn declared_functions(header: &str) -> Vec<String> {
+    // Drop comments, keeping line structure.
+    let mut text = String::new();
+    let mut rest = header;
+    while let Some(i) = rest.find("/*") {
+        text.push_str(&rest[..i]);
+        rest = rest[i + 2..]
+            .split_once("*/")
+            .map_or("", |(_, after)| after);
+    }
+    text.push_str(rest);
+    let code: String = text
+        .lines()
+        .map(|l| l.split("//").next().unwrap_or(""))
+        .filter(|l| !l.trim_start().starts_with('#'))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let is_ident = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    // (name, offset) of every `pip_name(`.
+    let mut calls = Vec::new();
+    let mut at = 0;
+    while let Some(i) = code[at..].find("pip_") {
+        let start = at + i;
+        at = start + 4;
+        if code[..start].chars().next_back().is_some_and(is_ident) {
+            continue;
+        }
+        let len = code[start..].find(|c: char| !is_ident(c)).unwrap_or(0);
+        let name = &code[start..start + len];
+        if code[start + len..].trim_start().starts_with('(') {
+            calls.push((name.to_string(), start));
+        }
+    }
+    // The first `pip_name(` after each `static inline` is a definition.
+    let mut inline = std::collections::BTreeSet::new();
+    for (i, _) in code.match_indices("static inline") {
+        if let Some((name, _)) = calls.iter().find(|(_, off)| *off > i) {
+            inline.insert(name.clone());
+        }
+    }
+    let mut names: Vec<String> = calls
+        .into_iter()
+        .map(|(n, _)| n)
+        .filter(|n| !inline.contains(n))
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
 #[test]
-fn libpip_exports_the_api() {
-    // Every function pip.h declares (not the inline ones it defines) is exported, and so are
-    // pip-core's `exit` and C bridge.
-    let header = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("include/pip/pip.h"),
-    )
-    .unwrap();
+fn the_declared_function_finder_sees_declarations_only() {
+    let header = "/* pip_in_comment(x) */\n#define pip_macro(x) pip_called_by_macro(x)\nint pip_a(int x);\nvoid *pip_b (void);\nstatic inline int pip_c(void) { return pip_d(); }\nint pip_e;\n";
+    assert_eq!(declared_functions(header), ["pip_a", "pip_b", "pip_d"]);
+}
+
+#[test]
+fn libpip_exports_every_function_the_headers_declare() {
+    // Every function that pip.h (or another header of include/pip) declares, not the inline
+    // ones it defines, is exported by libpip.so, so that none can go missing; so are pip-core's
+    // `exit` and C bridge.
+    let include = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("include/pip");
+    let mut declared = Vec::new();
+    for entry in std::fs::read_dir(&include).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "h") {
+            declared.extend(declared_functions(&std::fs::read_to_string(&path).unwrap()));
+        }
+    }
     let Ok(nm) = Command::new("nm")
         .args(["-D", "--defined-only"])
         .arg(libpip())
@@ -430,29 +499,43 @@ fn libpip_exports_the_api() {
         return;
     };
     let nm = String::from_utf8_lossy(&nm.stdout).into_owned();
-    let symbols: Vec<&str> = nm
+    // `nm -D` lines: `ADDRESS TYPE NAME`; functions are `T`.
+    let functions: Vec<&str> = nm
         .lines()
-        .filter_map(|l| l.split_whitespace().last())
+        .filter_map(|l| {
+            let mut f = l.split_whitespace();
+            let (_, kind, name) = (f.next()?, f.next()?, f.next()?);
+            (kind == "T" || kind == "i").then_some(name)
+        })
         .collect();
-    let exported = |name: &str| symbols.contains(&name);
-    let mut declared = Vec::new();
-    for line in header.lines() {
-        if let Some(rest) = ["int ", "void ", "const char *", "pid_t ", "size_t "]
-            .iter()
-            .find_map(|t| line.strip_prefix(t))
-        {
-            if let Some(name) = rest.split('(').next() {
-                if name.starts_with("pip_") {
-                    declared.push(name.to_string());
-                }
-            }
-        }
+    assert!(
+        functions.contains(&"pip_init"),
+        "nm cannot read libpip.so:\n{nm}"
+    );
+    // PiP's functions that programs and PiP's own tools link against.
+    for name in [
+        "pip_init",
+        "pip_is_debug_build",
+        "pip_dlopen",
+        "pip_dlsym",
+        "pip_glibc_lock",
+        "pip_glibc_unlock",
+        "pip_kill_all_tasks",
+    ] {
+        assert!(
+            declared.iter().any(|d| d == name),
+            "pip.h does not declare {name}"
+        );
     }
-    assert!(declared.len() >= 35, "{declared:?}");
-    assert!(exported("pip_init"), "nm cannot read libpip.so:\n{nm}");
-    for name in &declared {
-        assert!(exported(name), "libpip.so does not export {name}");
-    }
+    assert!(declared.len() >= 55, "{declared:?}");
+    let missing: Vec<&String> = declared
+        .iter()
+        .filter(|d| !functions.contains(&d.as_str()))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "libpip.so does not export these functions that include/pip declares: {missing:?}"
+    );
     for name in [
         "exit",
         "pthread_create",
@@ -460,12 +543,52 @@ fn libpip_exports_the_api() {
         "pip_rs_task_thread",
         "pip_rs_task_kill",
     ] {
-        assert!(exported(name), "libpip.so does not export {name}");
+        assert!(
+            functions.contains(&name),
+            "libpip.so does not export {name}"
+        );
     }
     // The printf-style functions are inline in pip.h.
+    let header = std::fs::read_to_string(include.join("pip.h")).unwrap();
     assert!(
         header.contains("static inline int pip_named_export(void *exp, const char *format, ...)")
     );
+}
+
+#[test]
+fn the_loader_lock_and_the_locked_dl_calls_in_every_mode() {
+    let p = build("dl", &[]);
+    let debug = if cfg!(debug_assertions) { "1" } else { "0" };
+    for env in [
+        &[("PIP_MODE", "thread")][..],
+        &[("PIP_MODE", "process")][..],
+        NAMESPACE,
+        &[("PIP_MODE", "process"), ("PIP_ISOLATION", "namespace")][..],
+    ] {
+        let out = run_program(&p, &["4", debug], env);
+        out.assert_ok("dl: ok");
+        assert!(
+            out.stdout.contains("PiP-INFO<R> fmesg 7"),
+            "{env:?}: {}",
+            out.all()
+        );
+    }
+    // pip_debug_info prints the memory map when asked to.
+    let out = run_program(&p, &["1", debug], &[("PIP_SHOW_MAPS", "on")]);
+    out.assert_ok("dl: ok");
+    assert!(
+        out.stderr.contains("Show MAPS") && out.stderr.contains("libpip.so"),
+        "{}",
+        out.all()
+    );
+}
+
+#[test]
+fn pip_init_accepts_the_mode_pip_get_mode_gave() {
+    let p = build("mode_opts", &[]);
+    run_program(&p, &[], &[]).assert_ok("mode_opts pthread: ok");
+    run_program(&p, &[], &[("PIP_MODE", "thread")]).assert_ok("mode_opts pthread: ok");
+    run_program(&p, &[], &[("PIP_MODE", "process")]).assert_ok("mode_opts process: ok");
 }
 
 #[test]
@@ -494,6 +617,7 @@ fn an_installed_tree_builds_and_runs_programs() {
         "include/pip/pip.h",
         "include/pip/pip_clone.h",
         "include/pip/pip_machdep.h",
+        "include/pip/pip_dlfcn.h",
     ] {
         assert!(prefix.join(f).exists(), "{f} not installed: {}", out.all());
     }

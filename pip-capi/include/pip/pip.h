@@ -211,6 +211,8 @@ int pip_trywait_any(int *pipid, int *status);
 
 void pip_exit(int status) __attribute__((noreturn));
 int pip_kill_all_tasks(void);
+/* PiP v2.4.1's name of pip_kill_all_tasks. */
+int pip_kill_all_child_tasks(void);
 void pip_abort(void) __attribute__((noreturn));
 int pip_kill(int pipid, int signal);
 int pip_sigmask(int how, const sigset_t *set, sigset_t *oldset);
@@ -236,6 +238,32 @@ int pip_check_pie(const char *path, int verbose);
 /* Prints a message on stderr, prefixed with "PiP-INFO" (level 0), "PiP-WARN" (1) or "PiP-ERR"
  * (2) and the caller's id; pip_info_mesg and friends below format it. */
 void pip_capi_message(int level, const char *text);
+/* 1 if libpip.so is a debug build, else 0 (PiP's tests scale their limits with it). */
+int pip_is_debug_build(void);
+/* With PIP_SHOW_MAPS=on, prints the process's memory map on stderr. */
+void pip_debug_info(void);
+/* The time of day in seconds (PiP v2.4). */
+double pip_gettime(void);
+
+/* PiP's loader lock: one recursive lock for the whole job (the root and every task), which the
+ * pip_dl* functions below hold around the dl* call of the same name. pip_libc_lock/unlock are
+ * PiP v2.4's names for it. */
+void pip_glibc_lock(void);
+void pip_glibc_unlock(void);
+void pip_libc_lock(void);
+void pip_libc_unlock(void);
+/* A second job-wide recursive lock, for the program's own use (PiP v2.4). */
+void pip_universal_lock(void);
+void pip_universal_unlock(void);
+
+/* The locked dl* functions (also declared by pip/pip_dlfcn.h, as in PiP). */
+void *pip_dlopen(const char *filename, int flag);
+void *pip_dlmopen(long lmid, const char *path, int flag);
+int pip_dlinfo(void *handle, int request, void *info);
+void *pip_dlsym(void *handle, const char *symbol);
+int pip_dladdr(void *addr, void *info);
+int pip_dlclose(void *handle);
+char *pip_dlerror(void);
 #endif
 
 /* ---- The functions that take printf-style formats ------------------------------------------
@@ -320,6 +348,23 @@ static inline void pip_warn_mesg(const char *format, ...) {
   va_start(ap, format);
   pip_message_(1, format, ap);
   va_end(ap);
+}
+
+/* Prints "PiP-INFO<id> message" on fp (PiP's pip_info_fmesg). */
+static inline void pip_info_fmesg(FILE *fp, const char *format, ...)
+    __attribute__((format(printf, 2, 3)));
+static inline void pip_info_fmesg(FILE *fp, const char *format, ...) {
+  va_list ap;
+  char id[32];
+  va_start(ap, format);
+  char *text = pip_format_(format, ap);
+  va_end(ap);
+  if (text == NULL) return;
+  pip_idstr(id, sizeof(id));
+  size_t n = strlen(text);
+  fprintf(fp != NULL ? fp : stderr, "PiP-INFO%s %s%s", id, text,
+          (n > 0 && text[n - 1] == '\n') ? "" : "\n");
+  free(text);
 }
 
 static inline void pip_err_mesg(const char *format, ...) __attribute__((format(printf, 1, 2)));

@@ -22,6 +22,12 @@ static pip_id_t own_system_id(void) {
   return process_mode() ? (pip_id_t)pip_gettid() : (pip_id_t)pthread_self();
 }
 
+/* A start function that is not exported: PiP refuses to spawn it (ENOEXEC). */
+static __attribute__((used)) int hidden_start(void *arg) {
+  (void)arg;
+  return 0;
+}
+
 /* A start function (pip_spawn_from_func): checks its argument, aux and export. */
 int start(void *arg) {
   void *aux = NULL, *exp = NULL;
@@ -43,9 +49,12 @@ static int task(int argc, char **argv) {
   /* Queries work before pip_init in a task. */
   TRUE(pip_is_initialized() && pip_isa_task() && !pip_isa_root());
   EXPECT(pip_get_pipid(&pipid), 0);
+  EXPECT(pip_get_pipid(NULL), 0); /* PiP: a NULL pointer is not an error */
   EXPECT(pip_get_ntasks(&ntasks), 0);
+  EXPECT(pip_get_ntasks(NULL), 0);
   TRUE(ntasks == 8);
   EXPECT(pip_get_mode(&mode), 0);
+  EXPECT(pip_get_mode(NULL), 0);
   TRUE(mode == (int)(process_mode() ? PIP_MODE_PROCESS : PIP_MODE_PTHREAD));
   TRUE(pip_get_mode_str() != NULL &&
        strcmp(pip_get_mode_str(),
@@ -115,6 +124,8 @@ int main(int argc, char **argv) {
   TRUE(!pip_is_initialized() && !pip_isa_root() && !pip_isa_task());
   TRUE(pip_get_mode_str() == NULL);
   EXPECT(pip_get_pipid(&pipid), EPERM);
+  EXPECT(pip_get_pipid(NULL), EPERM);
+  EXPECT(pip_get_mode(NULL), EPERM);
   EXPECT(pip_get_ntasks(&x), EPERM);
   EXPECT(pip_get_mode(&x), EPERM);
   EXPECT(pip_spawn(argv[0], argv, NULL, PIP_CPUCORE_ASIS, NULL, NULL, NULL, NULL), EPERM);
@@ -150,7 +161,10 @@ int main(int argc, char **argv) {
          0);
   TRUE(pipid == PIP_PIPID_ROOT);
   EXPECT(pip_init(&pipid, &ntasks, NULL, 0), EBUSY);
-  EXPECT(pip_get_pipid(NULL), EINVAL);
+  EXPECT(pip_get_pipid(NULL), 0);
+  EXPECT(pip_get_mode(NULL), 0);
+  EXPECT(pip_get_ntasks(NULL), 0);
+  EXPECT(pip_is_threaded(NULL), EINVAL);
   EXPECT(pip_get_pipid(&x), 0);
   TRUE(x == PIP_PIPID_ROOT);
   TRUE(pip_is_initialized() && pip_isa_root() && !pip_isa_task());
@@ -195,9 +209,13 @@ int main(int argc, char **argv) {
   EXPECT(pip_spawn(notelf, argv, NULL, PIP_CPUCORE_ASIS, &p, NULL, NULL, NULL), ELIBBAD);
   pip_spawn_from_func(&prog, argv[0], nofunc, NULL, NULL, NULL, NULL);
   EXPECT(pip_task_spawn(&prog, PIP_CPUCORE_ASIS, 0, &p, NULL), ENOEXEC);
+  char hidden[] = "hidden_start";
+  pip_spawn_from_func(&prog, argv[0], hidden, NULL, NULL, NULL, NULL);
+  EXPECT(pip_task_spawn(&prog, PIP_CPUCORE_ASIS, 0, &p, NULL), ENOEXEC);
 
   /* Waiting on bad ids. */
-  EXPECT(pip_wait(-123, &status), ERANGE);
+  EXPECT(pip_wait(-123, &status), EINVAL); /* PiP v2.0: a negative pipid is EINVAL */
+  EXPECT(pip_trywait(-1, &status), EINVAL);
   EXPECT(pip_wait(8, &status), ERANGE);
   EXPECT(pip_wait(PIP_PIPID_ROOT, &status), EDEADLK);
   EXPECT(pip_wait(PIP_PIPID_MYSELF, &status), EDEADLK);
