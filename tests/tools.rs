@@ -854,7 +854,12 @@ fn printpipmode_prints_the_mode_pip_mode_sets() {
         );
     }
     let out = run(Command::new(tool("printpipmode")).env_remove("PIP_MODE"));
-    assert_eq!((out.code, out.stdout.as_str()), (Some(0), "pthread\n"), "{}", out.both());
+    assert_eq!(
+        (out.code, out.stdout.as_str()),
+        (Some(0), "pthread\n"),
+        "{}",
+        out.both()
+    );
     // A mode pip-rs cannot give: refused as PiP's pip_init refuses it (EPERM), with the reason.
     let out = run(Command::new(tool("printpipmode")).env("PIP_MODE", "process:preload"));
     assert_eq!(out.code, Some(1), "{}", out.both());
