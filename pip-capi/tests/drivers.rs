@@ -64,7 +64,9 @@ fn pipfc() -> PathBuf {
 fn build_fortran(out_name: &str, flags: &[&str]) -> PathBuf {
     let out_path = build_dir().join(out_name);
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fortran/hello.f90");
+    // gfortran writes the module file (`counter.mod`) into the current directory.
     let out = run(Command::new(pipfc())
+        .current_dir(build_dir())
         .env_remove("FC")
         .args(flags)
         .arg("-o")
@@ -111,4 +113,86 @@ fn pipfc_builds_fortran_roots_and_tasks() {
         "{}",
         dry.all()
     );
+}
+
+/// PiP's `pip-check` options as PiP's own pipcc test uses them: `--piproot`, `--piptask`,
+/// `--both`, with PiP's exit codes (0 when the file can be what is asked, else 1).
+#[test]
+fn pip_check_takes_pips_options_with_pips_meaning() {
+    let check = |args: &[&str], file: &Path| {
+        let out = run(Command::new(tool("pip-check")).args(args).arg(file));
+        out.code
+    };
+    let nopip = build_as("check_only", "pc-nopip", &["--nopip"]);
+    let root = build_as("check_only", "pc-root", &["--piproot"]);
+    let task = build_as("check_only", "pc-task", &["--piptask"]);
+    let both = build_as("check_only", "pc-both", &[]);
+    let cases: &[(&[&str], &Path, i32)] = &[
+        (&[], &nopip, 1),
+        (&["-v"], &nopip, 1),
+        (&["--piproot"], &root, 0),
+        (&["-r"], &root, 0),
+        (&["--piptask"], &root, 1),
+        (&["-t"], &root, 1),
+        (&["--piptask"], &task, 0),
+        (&["--both"], &both, 0),
+        (&["--pipboth"], &both, 0),
+        (&["--piproot"], &both, 0),
+        (&["--piptask"], &both, 0),
+        (&["-v"], &both, 0),
+    ];
+    for (args, file, code) in cases {
+        assert_eq!(
+            check(args, file),
+            Some(*code),
+            "pip-check {args:?} {}",
+            file.display()
+        );
+    }
+}
+
+/// A PIE linked without `-rdynamic` (a plain `cc` build: `main` only in the symbol table):
+/// pip-check says it is not a task and pip-exec refuses it, with the same reason, in both
+/// execution modes; linked `-rdynamic` it runs.
+#[test]
+fn pip_check_and_pip_exec_agree_on_a_pie_without_rdynamic() {
+    let dir = build_dir();
+    let src = c_dir().join("check_only.c");
+    let plain = dir.join("pie-no-rdynamic");
+    let exported = dir.join("pie-rdynamic");
+    for (out_path, extra) in [(&plain, None), (&exported, Some("-rdynamic"))] {
+        let r = run(Command::new("cc")
+            .args(["-fPIC", "-pie"])
+            .args(extra)
+            .arg("-o")
+            .arg(out_path)
+            .arg(&src));
+        assert_eq!(r.code, Some(0), "{}", r.all());
+    }
+    let why = "`main` is not exported";
+    let check = run(Command::new(tool("pip-check")).arg("-t").arg(&plain));
+    assert_eq!(check.code, Some(1), "{}", check.all());
+    assert!(
+        check.stdout.contains(why) && check.stdout.contains("-rdynamic"),
+        "{}",
+        check.all()
+    );
+    let check = run(Command::new(tool("pip-check")).arg("-t").arg(&exported));
+    assert_eq!(check.code, Some(0), "{}", check.all());
+    for mode in ["pthread", "process"] {
+        let out = run(Command::new(tool("pip-exec"))
+            .env("PIP_MODE", mode)
+            .arg(&plain));
+        assert_eq!(out.code, Some(1), "{mode}: {}", out.all());
+        assert!(out.stdout.is_empty(), "{mode}: it ran: {}", out.all());
+        assert!(
+            out.stderr.contains(why) && out.stderr.contains("-rdynamic"),
+            "{mode}: {}",
+            out.all()
+        );
+        let out = run(Command::new(tool("pip-exec"))
+            .env("PIP_MODE", mode)
+            .arg(&exported));
+        out.assert_ok("plain");
+    }
 }
