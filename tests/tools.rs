@@ -853,6 +853,14 @@ fn printpipmode_prints_the_mode_pip_mode_sets() {
             out.both()
         );
     }
+    // PiP's pipcc/pip-mode.sh: `pip-mode --$PIP_MODE printpipmode` prints $PIP_MODE.
+    for mode in ["pthread", "process"] {
+        let out = run(Command::new(tool("pip-mode"))
+            .arg(format!("--{mode}"))
+            .arg(tool("printpipmode"))
+            .env("PIP_MODE", mode));
+        assert_eq!(out.stdout.trim(), mode, "{}", out.both());
+    }
     let out = run(Command::new(tool("printpipmode")).env_remove("PIP_MODE"));
     assert_eq!(
         (out.code, out.stdout.as_str()),
