@@ -106,6 +106,17 @@ fn hello_with_four_tasks_shows_four_private_statics() {
     assert_eq!(addrs.len(), 4, "tasks share a static: {}", out.both());
 }
 
+/// PiP's scripts write `pip-exec -n 1 ./prog :`: a trailing `:` adds no group.
+#[test]
+fn a_trailing_colon_is_accepted_as_pip_exec_does() {
+    let out = pip_exec_run(["-n".into(), "2".into(), s(&example("hello")), ":".into()]);
+    assert_eq!(out.code, Some(0), "{}", out.both());
+    for pipid in 0..2 {
+        let expect = format!("Hello from task {pipid} of 2");
+        assert!(out.stdout.contains(&expect), "{expect:?}: {}", out.both());
+    }
+}
+
 #[test]
 fn mpmd_groups_get_consecutive_pipids_and_one_task_count() {
     let out = pip_exec_run([
@@ -363,7 +374,12 @@ fn bad_command_lines_get_clear_errors() {
             1,
             "CPU 1000 is not available to this process",
         ),
-        (vec![hello.clone(), ":".into()], 1, "group 2 has no program"),
+        (
+            vec![hello.clone(), ":".into(), ":".into()],
+            1,
+            "group 2 has no program",
+        ),
+        (vec![":".into()], 1, "group 1 has no program"),
         (
             vec![hello.clone(), ":".into(), "-n".into(), "2".into()],
             1,
@@ -774,7 +790,7 @@ fn pip_mode_sets_pip_mode_for_a_command() {
         .args(["-T", "sh", "-c", "echo mode=$PIP_MODE; exit 4"])
         .env_remove("PIP_MODE"));
     assert_eq!(out.code, Some(4), "{}", out.both());
-    assert_eq!(out.stdout, "mode=thread\n");
+    assert_eq!(out.stdout, "mode=pthread\n");
     // Through pip-exec.
     let out = run(Command::new(tool("pip-mode"))
         .arg("--pthread")
@@ -787,13 +803,21 @@ fn pip_mode_sets_pip_mode_for_a_command() {
 
 #[test]
 fn pip_mode_prints_and_shows_the_mode() {
-    let out = run_tool("pip-mode", ["-T"]);
-    assert_eq!(
-        (out.code, out.stdout.as_str()),
-        (Some(0), "PIP_MODE=thread\n"),
-        "{}",
-        out.both()
-    );
+    // PiP's spellings, which PiP's scripts compare: `pthread` and `process`.
+    for (flag, want) in [
+        ("-T", "PIP_MODE=pthread\n"),
+        ("-t", "PIP_MODE=pthread\n"),
+        ("-P", "PIP_MODE=process\n"),
+        ("-p", "PIP_MODE=process\n"),
+    ] {
+        let out = run_tool("pip-mode", [flag]);
+        assert_eq!(
+            (out.code, out.stdout.as_str()),
+            (Some(0), want),
+            "{flag}: {}",
+            out.both()
+        );
+    }
     let out = run(Command::new(tool("pip-mode"))
         .arg("--show")
         .env_remove("PIP_MODE"));
@@ -812,6 +836,56 @@ fn pip_mode_prints_and_shows_the_mode() {
         "{}",
         out.both()
     );
+}
+
+/// `pip-mode -M printpipmode` is how PiP's test harness learns which modes work.
+#[test]
+fn printpipmode_prints_the_mode_pip_mode_sets() {
+    for (flag, want) in [("-T", "pthread\n"), ("-P", "process\n")] {
+        let out = run(Command::new(tool("pip-mode"))
+            .arg(flag)
+            .arg(tool("printpipmode"))
+            .env_remove("PIP_MODE"));
+        assert_eq!(
+            (out.code, out.stdout.as_str()),
+            (Some(0), want),
+            "{flag}: {}",
+            out.both()
+        );
+    }
+    // PiP's pipcc/pip-mode.sh: `pip-mode --$PIP_MODE printpipmode` prints $PIP_MODE.
+    for mode in ["pthread", "process"] {
+        let out = run(Command::new(tool("pip-mode"))
+            .arg(format!("--{mode}"))
+            .arg(tool("printpipmode"))
+            .env("PIP_MODE", mode));
+        assert_eq!(out.stdout.trim(), mode, "{}", out.both());
+    }
+    let out = run(Command::new(tool("printpipmode")).env_remove("PIP_MODE"));
+    assert_eq!(
+        (out.code, out.stdout.as_str()),
+        (Some(0), "pthread\n"),
+        "{}",
+        out.both()
+    );
+    // A mode pip-rs cannot give: refused as PiP's pip_init refuses it (EPERM), with the reason.
+    let out = run(Command::new(tool("printpipmode")).env("PIP_MODE", "process:preload"));
+    assert_eq!(out.code, Some(1), "{}", out.both());
+    assert!(out.stdout.is_empty(), "{}", out.both());
+    assert!(out.stderr.contains("patched glibc"), "{}", out.both());
+}
+
+/// A job started under `pip-mode -P` runs its tasks in the process mode.
+#[test]
+fn pip_mode_p_runs_a_job_in_the_process_mode() {
+    let out = run(Command::new(tool("pip-mode"))
+        .arg("-P")
+        .arg(tool("pip-exec"))
+        .args(["-n", "2"])
+        .arg(example("hello"))
+        .env_remove("PIP_MODE"));
+    assert_eq!(out.code, Some(0), "{}", out.both());
+    assert_eq!(out.stdout.lines().count(), 2, "{}", out.both());
 }
 
 #[test]

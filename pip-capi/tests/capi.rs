@@ -613,6 +613,7 @@ fn an_installed_tree_builds_and_runs_programs() {
     assert_eq!(out.code, Some(0), "{}", out.all());
     for f in [
         "bin/pipcc",
+        "bin/pipfc",
         "lib/libpip.so",
         "include/pip/pip.h",
         "include/pip/pip_clone.h",

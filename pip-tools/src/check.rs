@@ -389,6 +389,20 @@ pub fn check_file(path: &Path, entry: &str) -> Report {
     report
 }
 
+/// Why a file whose entry is only in `.symtab` (not exported) is not a task, and the fix.
+fn unexported_entry(entry: &str, kind: ObjectKind) -> String {
+    let fix = match (entry, kind) {
+        ("main", ObjectKind::Pie) => {
+            "link the program with `-rdynamic` (pipcc does; a plain `cc` build does not)"
+        }
+        ("main", ObjectKind::SharedObject) => "define `main` without `static` and do not hide it",
+        _ => "define the start function without `static` (and link a program with `-rdynamic`)",
+    };
+    format!(
+        "`{entry}` is not exported (only the symbol table has it; PiP's pip-check refuses such a file too): {fix}"
+    )
+}
+
 fn task_verdict(
     info: &TaskFileInfo,
     facts: &ElfFacts,
@@ -407,10 +421,11 @@ fn task_verdict(
         }
     }
     if !sym.exported {
-        notes.push(format!(
-            "`{entry}` is not exported (only .symtab has it): it is found from the symbol table, so do not strip the file{}",
-            if info.kind == ObjectKind::Pie { "; or link it with `-rdynamic`" } else { "" }
-        ));
+        // pip-core could start it from the symbol table (as PiP 2.4 does), but PiP's pip-check
+        // says such a file is not a task and PiP v2.0's pip_spawn refuses it (ENOEXEC); scripts
+        // built on PiP check for that (`pip-check` of a plain `cc` build must fail). So both
+        // pip-check and pip-exec (which runs this check) refuse it, with the fix.
+        return Err(unexported_entry(entry, info.kind));
     }
     if info.kind == ObjectKind::Pie {
         notes.push("a PIE is loaded from an in-memory copy with DF_1_PIE cleared; the file itself is never modified".into());

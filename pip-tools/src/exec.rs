@@ -33,7 +33,9 @@ impl Group {
 
 /// Splits `prog args... [: -n M [-f F] prog2 args...]...` into groups; the first group's
 /// `-n`/`-f` come from the main options. Programs and arguments are taken as bytes (they need
-/// not be UTF-8); only the `-n` and `-f` values of later groups must be text.
+/// not be UTF-8); only the `-n` and `-f` values of later groups must be text. One trailing `:`
+/// (`prog :`) ends the last group and adds none, as PiP's pip-exec accepts it; an empty group
+/// anywhere else (`a : : b`, or a lone `:`) is an error.
 ///
 /// ```
 /// use pip_tools::exec::parse_groups;
@@ -41,6 +43,8 @@ impl Group {
 /// let g = parse_groups(2, None, &rest).unwrap();
 /// assert_eq!((g[0].n, g[0].prog.to_str(), g[0].args.len()), (2, Some("a.so"), 1));
 /// assert_eq!((g[1].n, g[1].func.as_deref(), g[1].args.len()), (3, Some("go"), 2));
+/// let trailing: Vec<String> = "a.so x :".split(' ').map(String::from).collect();
+/// assert_eq!(parse_groups(1, None, &trailing).unwrap().len(), 1);
 /// ```
 pub fn parse_groups<S: AsRef<OsStr>>(
     n: usize,
@@ -48,6 +52,11 @@ pub fn parse_groups<S: AsRef<OsStr>>(
     rest: &[S],
 ) -> Result<Vec<Group>, String> {
     let mut groups = Vec::new();
+    // PiP's pip-exec takes `prog args :` (a separator with nothing after it) as `prog args`.
+    let rest = match rest.split_last() {
+        Some((last, init)) if last.as_ref() == ":" && !init.is_empty() => init,
+        _ => rest,
+    };
     for (i, part) in rest.split(|a| a.as_ref() == ":").enumerate() {
         let (mut n, mut func) = if i == 0 { (n, func.clone()) } else { (1, None) };
         let mut it = part.iter().map(AsRef::as_ref).peekable();

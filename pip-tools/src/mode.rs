@@ -1,7 +1,8 @@
 //! The logic of `pip-mode`: which `PIP_MODE` value each option stands for, and what to do.
 //!
 //! The mode itself is checked by pip-core ([`pip_core::Mode::from_env`]), so `pip-mode` accepts
-//! exactly what a root accepts: `thread` (or `pthread`) and `process`.
+//! exactly what a root accepts: `thread` (or `pthread`) and `process`. `-T` sets `pthread`, the
+//! spelling PiP's `pip-mode` uses and PiP's scripts compare against (`PIP_ENV_MODE_PTHREAD`).
 
 /// A mode option of `pip-mode`, named as PiP names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,7 +23,7 @@ impl ModeFlag {
     /// The value of `PIP_MODE` this option sets, as PiP spells it.
     pub fn env_value(self) -> &'static str {
         match self {
-            ModeFlag::Thread => "thread",
+            ModeFlag::Thread => "pthread",
             ModeFlag::Process => "process",
             ModeFlag::ProcessPreload => "process:preload",
             ModeFlag::ProcessPipclone => "process:pipclone",
@@ -46,8 +47,8 @@ pub enum Action {
 ///
 /// ```
 /// use pip_tools::mode::{plan, Action, ModeFlag};
-/// assert_eq!(plan(Some(ModeFlag::Thread), false, true), Ok(Action::Run("thread")));
-/// assert_eq!(plan(Some(ModeFlag::Thread), false, false), Ok(Action::PrintSetting("thread")));
+/// assert_eq!(plan(Some(ModeFlag::Thread), false, true), Ok(Action::Run("pthread")));
+/// assert_eq!(plan(Some(ModeFlag::Thread), false, false), Ok(Action::PrintSetting("pthread")));
 /// assert_eq!(plan(None, false, false), Ok(Action::Show));
 /// assert!(plan(None, false, true).is_err());
 /// ```

@@ -1482,3 +1482,63 @@ fn the_watchdog_names_a_deadlocked_job_and_ends_it_with_its_exit_code() {
         assert_eq!(out.stderr.matches("DEADLOCK:").count(), 1, "{}", out.both());
     }
 }
+
+/// PiP's test timer on expiry: `pips x -k -d PID` then `pips x -s KILL -d PID`, where PID is a
+/// process that started the job; and `pips -s KILL -f PID`, the whole job of a pid. Each ends
+/// the job's tasks and then its root.
+#[test]
+fn pip_style_kill_of_a_family_and_of_descendants() {
+    let tasks = s(&example("test_tasks"));
+    // -f with the root's pid as the PATTERN; -v says what it sends.
+    let job = Job::start(&["-n", "2", &tasks, "sleep"], "test_tasks", 2);
+    let pid = job.pid.to_string();
+    let out = pips(&["-v", "-s", "KILL", "-f", &pid]);
+    assert_eq!(out.code, Some(0), "{}", out.both());
+    assert!(
+        out.stdout.contains("pips: sending KILL to task 0")
+            && out.stdout.contains(&format!("root of job {pid}")),
+        "{}",
+        out.both()
+    );
+    // pip-exec ends the job when its first task is killed, or the root's SIGKILL ends it.
+    let end = job.finish();
+    assert!(
+        end.signal == Some(libc::SIGKILL) || end.code == Some(128 + libc::SIGKILL),
+        "{}",
+        end.both()
+    );
+
+    // -d with the pid of a shell that started pip-exec (the job's parent), after `x`.
+    let mut c = Command::new("sh");
+    c.arg("-c")
+        .arg(format!(
+            "{} -n 2 {tasks} sleep; exit 3",
+            s(&tool("pip-exec"))
+        ))
+        .env_remove("PIP_MODE");
+    let shell = start(&mut c);
+    let sh_pid = shell.pid();
+    poll("a job under the shell", || {
+        let jobs = pips_json(&["--json"]);
+        jobs.as_array()
+            .unwrap()
+            .iter()
+            .any(|j| {
+                let p = j["pid"].as_i64().unwrap() as i32;
+                pip_tools::pips::procfs::descends_from(p, sh_pid)
+                    && j["tasks"].as_array().unwrap().len() >= 3
+            })
+            .then_some(())
+    });
+    // Another job, not under the shell, must survive.
+    let other = Job::start(&["-n", "1", &tasks, "sleep"], "test_tasks", 1);
+    let out = pips(&["x", "-s", "KILL", "-d", &sh_pid.to_string()]);
+    assert_eq!(out.code, Some(0), "{}", out.both());
+    let end = shell.finish(HANG_LIMIT);
+    assert_eq!(end.code, Some(3), "{}", end.both());
+    assert!(
+        std::path::Path::new(&format!("/proc/{}", other.pid)).exists(),
+        "a job outside the family was killed"
+    );
+    drop(other);
+}

@@ -17,21 +17,27 @@ use std::process::ExitCode;
 ///     pip-check -r target/debug/pip-exec
 ///
 /// With neither -t nor -r a file passes when it can be a task or a root. The checks are the
-/// ones pip-exec makes before it starts any task, with the same messages.
+/// ones pip-exec makes before it starts any task, with the same messages. PiP's option names
+/// work too (--piproot, --piptask, --pipboth, -v), with PiP's meaning and exit codes. A task's
+/// entry must be exported: a PIE linked without -rdynamic (a plain `cc` build) is refused by
+/// pip-check and pip-exec alike, as PiP's pip-check refuses it.
 ///
 /// Exit code: 0 when every file passes, 1 when one does not, 2 on a usage error.
 #[derive(Parser, Debug)]
 #[command(name = "pip-check", version, verbatim_doc_comment)]
 struct Cli {
-    /// Pass only files that can be tasks.
-    #[arg(short = 't', long = "task")]
+    /// Pass only files that can be tasks (PiP's `--piptask`).
+    #[arg(short = 't', long = "task", visible_alias = "piptask")]
     task: bool,
-    /// Pass only files that can be roots.
-    #[arg(short = 'r', long = "root")]
+    /// Pass only files that can be roots (PiP's `--piproot`).
+    #[arg(short = 'r', long = "root", visible_alias = "piproot")]
     root: bool,
-    /// Pass only files that can be both (same as -t -r).
-    #[arg(short = 'b', long = "both")]
+    /// Pass only files that can be both (same as -t -r; PiP's `--pipboth`).
+    #[arg(short = 'b', long = "both", visible_alias = "pipboth")]
     both: bool,
+    /// Accepted for PiP's `pip-check -v` (show the reasons): the reasons are always shown.
+    #[arg(short = 'v', long = "verbose")]
+    verbose: bool,
     /// Check this start function (`int FUNC(void *)`, as `pip-exec -f FUNC`) instead of `main`.
     #[arg(short = 'f', long = "function", value_name = "FUNC")]
     func: Option<String>,
@@ -49,6 +55,8 @@ struct Cli {
 fn main() -> ExitCode {
     pip_tools::default_sigpipe();
     let cli = Cli::parse();
+    // -v only makes PiP's command lines work: the reasons are printed anyway.
+    let _ = cli.verbose;
     let want = Want::from_flags(cli.task, cli.root, cli.both);
     let entry = cli.func.as_deref().unwrap_or("main");
     let reports: Vec<_> = cli.files.iter().map(|f| check_file(f, entry)).collect();

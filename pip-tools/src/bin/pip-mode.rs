@@ -7,13 +7,14 @@ use std::process::ExitCode;
 
 /// Run a command with the PiP execution mode set (`PIP_MODE`), or print the setting.
 ///
-///     pip-mode -T pip-exec -n 4 ./libhello.so     run pip-exec with PIP_MODE=thread
-///     pip-mode -T                                 print PIP_MODE=thread
+///     pip-mode -T pip-exec -n 4 ./libhello.so     run pip-exec with PIP_MODE=pthread
+///     pip-mode -P                                 print PIP_MODE=process
 ///     pip-mode --show                             print the mode a job would use now
+///                                                 (as printpipmode does)
 ///
-/// Two modes are available: thread (`thread`, also spelled `pthread`: a task is a thread of the
-/// root's process) and process (-P: a task is a process of its own in the root's address
-/// space). PiP's process:preload, process:pipclone and process:got (-L, -C, -G) need PiP's
+/// Two modes are available: thread (-T, PIP_MODE=pthread as PiP spells it; `thread` is accepted
+/// too: a task is a thread of the root's process) and process (-P, PIP_MODE=process: a task is a
+/// process of its own in the root's address space). PiP's process:preload, process:pipclone and process:got (-L, -C, -G) need PiP's
 /// patched glibc; they are recognised and refused with that explanation.
 ///
 /// Exit code: the command's when it runs; 1 when the mode is refused; 126 or 127 when the
@@ -22,17 +23,22 @@ use std::process::ExitCode;
 #[command(name = "pip-mode", version, verbatim_doc_comment)]
 #[command(group(ArgGroup::new("mode").args(["thread", "process", "preload", "pipclone", "got"])))]
 struct Cli {
-    /// Thread mode: a task is a thread of the root's process (PIP_MODE=thread).
-    #[arg(short = 'T', long = "thread", visible_alias = "pthread")]
+    /// Thread mode: a task is a thread of the root's process (PIP_MODE=pthread).
+    #[arg(
+        short = 'T',
+        short_alias = 't',
+        long = "thread",
+        visible_alias = "pthread"
+    )]
     thread: bool,
     /// Process mode: a task is a process sharing the root's address space (PIP_MODE=process).
-    #[arg(short = 'P', long = "process")]
+    #[arg(short = 'P', short_alias = 'p', long = "process")]
     process: bool,
     /// PiP's process:preload mode: needs PiP's patched glibc; refused.
-    #[arg(short = 'L', long = "process:preload")]
+    #[arg(short = 'L', short_alias = 'l', long = "process:preload")]
     preload: bool,
     /// PiP's process:pipclone mode: needs PiP's patched glibc; refused.
-    #[arg(short = 'C', long = "process:pipclone")]
+    #[arg(short = 'C', short_alias = 'c', long = "process:pipclone")]
     pipclone: bool,
     /// PiP's obsolete process:got mode: not available.
     #[arg(short = 'G', long = "process:got")]

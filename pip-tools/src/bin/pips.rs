@@ -15,6 +15,8 @@ use std::time::Duration;
 ///     pips -r 1234 --json           job 1234 as JSON
 ///     pips hello                    jobs or tasks whose program contains "hello"
 ///     pips -k -r 1234               SIGTERM to every task of job 1234 (PiP's pips -k)
+///     pips x -s KILL -d 1234        SIGKILL to every job started under process 1234 (its
+///                                   tasks, then its root), as PiP's test timer does
 ///     pips kill -s KILL 1234:2      end task 2 of job 1234 (SIGKILL becomes pip-core's
 ///                                   per-task kill signal: only that task ends)
 ///     pips fds -r 1234 --svg > d.svg
@@ -26,6 +28,13 @@ use std::time::Duration;
 /// name's last digit, `3>` = a process forked by task 3), TID, MODE (thread, or process for a
 /// process-mode task or a forked process), ISOLATION (shared-libc or namespace), FDS (shared with the root or
 /// private), S (state), %CPU, TIME, PSR (CPU last run on), PROGRAM.
+///
+/// PiP's forms: a first argument of only a, u and x (`pips x`, `pips aux`, as ps takes them) is
+/// accepted (a: every user's jobs; u and x change nothing); a lone `-` ends the options; a
+/// PATTERN that is a number also matches a process or thread id; -f (--family) takes the
+/// whole job of whatever matches; -d (--descendants) the jobs whose root is a PATTERN process
+/// or one of its descendants; -v (--verbose) says what is signalled before signalling it. With
+/// -f or -d, -k and -s signal the roots too, after their tasks, as PiP's pips does.
 ///
 /// Exit code: 0; 1 when something asked for could not be done (the message says why: job
 /// gone, no such task, permission); 2 on a usage error.
@@ -61,6 +70,14 @@ struct Select {
 }
 
 impl Select {
+    /// The filter by job pid only (for `-f`/`-d`, which take whole jobs).
+    fn filter_jobs_only(&self) -> Filter {
+        Filter {
+            jobs: self.jobs.clone(),
+            ..Filter::default()
+        }
+    }
+
     fn filter(&self) -> Filter {
         Filter {
             jobs: self.jobs.clone(),
@@ -86,6 +103,21 @@ struct ListArgs {
     /// Send signal SIG to the tasks listed (PiP's `pips -s SIG`).
     #[arg(short = 's', long = "signal", value_name = "SIG")]
     signal: Option<String>,
+    /// The whole job (root and every task) of each task or root that matches (PiP's `-f`).
+    #[arg(short = 'f', long = "family")]
+    family: bool,
+    /// The jobs whose root is a PATTERN process (by pid) or one of its descendants (PiP's
+    /// `-d`): `pips -s KILL -d PID` ends the jobs started under PID.
+    #[arg(
+        short = 'd',
+        long = "descendants",
+        visible_alias = "descent",
+        alias = "descentants"
+    )]
+    descendants: bool,
+    /// Say what is about to be signalled (PiP's `-v`).
+    #[arg(short = 'v', long = "verbose")]
+    verbose: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -227,18 +259,47 @@ fn list(a: ListArgs) -> ExitCode {
         json,
         watch,
     } = a.view;
+    let whole_jobs = a.family || a.descendants;
     if a.kill || a.signal.is_some() {
         let sig = match a.signal.as_deref().map(jobs::parse_signal) {
             None => libc::SIGTERM,
             Some(Some(s)) => s,
             Some(None) => return fail(format!("unknown signal `{}`", a.signal.unwrap())),
         };
-        let selected = select.jobs();
-        let mut sent: Vec<jobs::Sent> = selected
+        let selected = if whole_jobs {
+            family_jobs(&select, a.descendants)
+        } else {
+            select.jobs()
+        };
+        // Tasks first, then (with -f or -d) their roots, as PiP's pips does.
+        let rows: Vec<(&jobs::Task, bool)> = selected
             .iter()
-            .flat_map(|j| j.task_rows())
-            .map(|t| jobs::signal_task(t, sig, false))
+            .flat_map(|j| j.task_rows().map(|t| (t, false)))
+            .chain(
+                selected
+                    .iter()
+                    .filter(|_| whole_jobs)
+                    .flat_map(|j| j.tasks.iter().filter(|t| t.role == jobs::Role::Root))
+                    .map(|t| (t, true)),
+            )
             .collect();
+        let mut sent = Vec::new();
+        for (t, whole_process) in rows {
+            if a.verbose {
+                let what = if whole_process {
+                    format!("root of job {}", t.job)
+                } else {
+                    format!("{} of job {}", t.label(), t.job)
+                };
+                println!(
+                    "pips: sending {} to {what} (pid {}, tid {})",
+                    pips::signals::signal_name(sig),
+                    t.pid,
+                    t.tid
+                );
+            }
+            sent.push(jobs::signal_task(t, sig, whole_process));
+        }
         killed::confirm_ended(&mut sent, killed::KILL_WAIT);
         return report_sent(&sent);
     }
@@ -251,13 +312,40 @@ fn list(a: ListArgs) -> ExitCode {
             }
         }
     }
+    let chosen = || {
+        if whole_jobs {
+            family_jobs(&select, a.descendants)
+        } else {
+            select.jobs()
+        }
+    };
     if json {
         return output(watch, || {
-            let v: Vec<_> = select.jobs().iter().map(Job::to_json).collect();
+            let v: Vec<_> = chosen().iter().map(Job::to_json).collect();
             format!("{}\n", serde_json::to_string_pretty(&v).unwrap())
         });
     }
-    output(watch, || render::jobs_text(&select.jobs()))
+    output(watch, || render::jobs_text(&chosen()))
+}
+
+/// PiP's `-f` and `-d`: whole jobs (every row). With `descendants`, a job whose root process is
+/// a numeric PATTERN or a descendant of one; otherwise (and also) a job of which anything
+/// matches the selection.
+fn family_jobs(select: &Select, descendants: bool) -> Vec<Job> {
+    let all = select.filter_jobs_only().apply(jobs::scan(
+        select.all_users || !select.jobs.is_empty() || descendants,
+    ));
+    let seeds: Vec<i32> = select
+        .patterns
+        .iter()
+        .filter_map(|p| p.parse().ok())
+        .collect();
+    all.into_iter()
+        .filter(|j| {
+            (descendants && seeds.iter().any(|&s| pips::procfs::descends_from(j.pid, s)))
+                || !select.filter().apply(vec![j.clone()]).is_empty()
+        })
+        .collect()
 }
 
 fn report_sent(sent: &[jobs::Sent]) -> ExitCode {
@@ -513,9 +601,29 @@ fn serve_cmd(select: Select, port: u16, hide: Hide) -> ExitCode {
     }
 }
 
+/// PiP's `pips` takes ps-style letters first (`pips x -k ...`, `pips aux`) and a lone `-`
+/// before patterns; turns them into this parser's terms (`a` means every user's jobs).
+fn pip_style_args(args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    let mut out = Vec::with_capacity(args.len());
+    for (i, a) in args.into_iter().enumerate() {
+        let text = a.to_str().unwrap_or("");
+        if i == 1 && !text.is_empty() && text.chars().all(|c| matches!(c, 'a' | 'u' | 'x')) {
+            if text.contains('a') {
+                out.push("--all-users".into());
+            }
+            continue;
+        }
+        if i > 0 && text == "-" {
+            continue;
+        }
+        out.push(a);
+    }
+    out
+}
+
 fn main() -> ExitCode {
     pip_tools::default_sigpipe();
-    let cli = Cli::parse();
+    let cli = Cli::parse_from(pip_style_args(std::env::args_os().collect()));
     match cli.cmd {
         None => list(cli.list),
         Some(Cmd::Kill { signal, targets }) => kill(&signal, &targets),

@@ -582,7 +582,8 @@ pub struct Filter {
     pub jobs: Vec<i32>,
     /// Only these pipids. Empty: all (and the root rows).
     pub pipids: Vec<usize>,
-    /// Only jobs or tasks whose program contains one of these. Empty: all.
+    /// Only jobs or tasks whose program contains one of these, or, for a number, whose pid or
+    /// tid it is. Empty: all.
     pub programs: Vec<String>,
 }
 
@@ -592,11 +593,19 @@ impl Filter {
         jobs.into_iter()
             .filter(|j| self.jobs.is_empty() || self.jobs.contains(&j.pid))
             .filter_map(|mut j| {
+                // A pattern matches a program name, or (a number, as in PiP's pips) a pid or tid.
+                let id = |p: &String| p.parse::<i32>().ok();
                 let job_matches = self.programs.is_empty()
-                    || self.programs.iter().any(|p| j.program.contains(p.as_str()));
+                    || self
+                        .programs
+                        .iter()
+                        .any(|p| j.program.contains(p.as_str()) || id(p) == Some(j.pid));
                 j.tasks.retain(|t| {
-                    let prog_ok =
-                        job_matches || self.programs.iter().any(|p| t.program.contains(p.as_str()));
+                    let prog_ok = job_matches
+                        || self.programs.iter().any(|p| {
+                            t.program.contains(p.as_str())
+                                || id(p).is_some_and(|n| n == t.tid || n == t.pid)
+                        });
                     let pipid_ok = self.pipids.is_empty()
                         || (t.role == Role::Task
                             && t.pipid.is_some_and(|p| self.pipids.contains(&p)));

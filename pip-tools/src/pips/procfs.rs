@@ -150,6 +150,23 @@ pub fn status_field<'a>(st: &'a [(String, String)], key: &str) -> Option<&'a str
     st.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
 }
 
+/// True when process `pid` is `ancestor` or one of its descendants (through the parent
+/// chain in procfs; a process that ended breaks the chain).
+pub fn descends_from(pid: i32, ancestor: i32) -> bool {
+    let mut p = pid;
+    // Bounded: a parent chain is short, and a race that made it loop must not hang pips.
+    for _ in 0..4096 {
+        if p == ancestor {
+            return true;
+        }
+        match stat(p, p) {
+            Ok(st) if st.ppid > 0 && st.ppid != p => p = st.ppid,
+            _ => return false,
+        }
+    }
+    false
+}
+
 /// The real uid of a process (from the owner of `/proc/PID`, which is readable for every
 /// process, unlike some of its files).
 pub fn owner(pid: i32) -> io::Result<u32> {
