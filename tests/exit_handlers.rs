@@ -218,3 +218,51 @@ fn rust_task_libc_atexit_handlers_run_at_its_end() {
         }
     }
 }
+
+/// Registers a handler, forks; the child calls exit(0), the task waits for it and returns 0.
+const FORK_C: &str = r#"
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+static void handler(void) {
+    printf("handler id=%d/%ld\n", (int)getpid(), (long)syscall(SYS_gettid));
+}
+int main(void) {
+    atexit(handler);
+    printf("main id=%d/%ld\n", (int)getpid(), (long)syscall(SYS_gettid));
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) exit(0);
+    int st;
+    waitpid(pid, &st, 0);
+    return 0;
+}
+"#;
+
+#[test]
+fn a_process_forked_by_a_task_runs_the_tasks_handlers_on_exit() {
+    let task = cc(
+        &build_dir("exit-handlers-fork"),
+        "fork.so",
+        FORK_C,
+        &["-shared", "-fPIC"],
+    );
+    for mode in ["thread", "process"] {
+        let (out, root) = pip_exec_run(&["--mode", mode, task.to_str().unwrap()]);
+        let what = format!("{mode}: {}", out.both());
+        assert_eq!(out.code, Some(0), "{what}");
+        let by_id = lines_by_id(&out.stdout);
+        // The task: main, then its handler at its end; the forked child: its copy's handler.
+        assert_eq!(by_id.len(), 2, "{what}");
+        let (task_id, child_id) = match by_id.iter().find(|(_, l)| l[0] == "main") {
+            Some((id, _)) => (id.clone(), by_id.keys().find(|k| *k != id).unwrap().clone()),
+            None => panic!("no main line: {what}"),
+        };
+        assert_eq!(by_id[&task_id], ["main", "handler"], "{what}");
+        check_not_the_roots(&task_id, root, mode, &what);
+        assert_eq!(by_id[&child_id], ["handler"], "{what}");
+    }
+}
