@@ -62,6 +62,9 @@ pub(crate) struct Image {
     /// `pip_rs_task_exit`: ends a Rust task by unwinding its own stack.
     pub exit: Option<ExitFn>,
     pub ns: Option<NsLibc>,
+    /// Shared-libc isolation: the key under which pip-core keeps this image's exit handlers
+    /// (its memfd number; -1 otherwise), see `root::exit_handlers`.
+    pub exit_key: c_int,
 }
 
 // SAFETY: an Image only holds addresses inside loaded, never-unloaded objects.
@@ -347,6 +350,15 @@ impl Loader {
         let proc_path = CString::new(format!("/proc/self/fd/{fd}")).unwrap();
 
         let flags = libc::RTLD_NOW | libc::RTLD_LOCAL;
+        // A shared-libc task's exit handlers (registered from its constructors too) are kept
+        // for the task's end, not left to the process's exit.
+        let exit_key = if isolation == Isolation::SharedLibc {
+            crate::root::exit_handlers::track(fd);
+            fd
+        } else {
+            -1
+        };
+        let constructors = crate::root::exit_handlers::loading(exit_key);
         // SAFETY: a valid path and flags; the loader runs the object's constructors.
         let handle = unsafe {
             match isolation {
@@ -354,6 +366,7 @@ impl Loader {
                 Isolation::Namespace => dlmopen(LM_ID_NEWLM, proc_path.as_ptr(), flags),
             }
         };
+        drop(constructors);
         if handle.is_null() {
             let message = dl_error();
             // SAFETY: `fd` is ours and nothing was loaded from it.
@@ -408,6 +421,7 @@ impl Loader {
             flush: None,
             exit: None,
             ns: None,
+            exit_key,
         };
         if p.info.is_pip_rs_task {
             let info = sym(handle, TASK_INFO_SYMBOL) as *const TaskAbiInfo;

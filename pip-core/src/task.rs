@@ -565,6 +565,8 @@ pub unsafe extern "C-unwind" fn exit_interposer(code: c_int) -> ! {
             libc::_exit(code)
         }
     }
+    // A process a task forked: the task's exit handlers (kept by pip-core, not libc) run first.
+    crate::root::run_exit_handlers_if_forked_from_task(code);
     let mut real = REAL_EXIT.load(Ordering::Acquire);
     if real.is_null() {
         // SAFETY: RTLD_NEXT finds the next definition of `exit` after this object (libc's).

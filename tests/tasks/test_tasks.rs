@@ -646,6 +646,20 @@ fn run() -> i32 {
             let _ = t.join();
             0
         }
+        // atexit return|exit N: registers two handlers with libc's `atexit`, which print
+        // `rust atexit K id=PID/TID` when they run, then returns N or calls exit(N).
+        "atexit" => {
+            // SAFETY: registering plain `extern "C" fn()` handlers.
+            unsafe {
+                libc::atexit(rust_atexit_1);
+                libc::atexit(rust_atexit_2);
+            }
+            let code = arg(3).parse().unwrap_or(0);
+            if arg(2) == "exit" {
+                std::process::exit(code)
+            }
+            code
+        }
         // fork_child exit N | segv: forks; the child calls exit(N) (through the interposed
         // `exit`, as any code of the task would) or faults. Returns the child's exit code, or
         // 128 + the signal that ended it.
@@ -749,6 +763,23 @@ fn fork_sleeper(file: &str) {
 }
 
 /// True if SIGUSR2 is blocked on the calling thread.
+/// Writes `rust atexit K id=PID/TID` in one `write(2)` (stdio may already be flushed).
+fn say_atexit(k: u32) {
+    // SAFETY: getpid and gettid cannot fail.
+    let (pid, tid) = unsafe { (libc::getpid(), libc::syscall(libc::SYS_gettid)) };
+    let line = format!("rust atexit {k} id={pid}/{tid}\n");
+    // SAFETY: writes our own buffer to standard output.
+    unsafe { libc::write(1, line.as_ptr().cast(), line.len()) };
+}
+
+extern "C" fn rust_atexit_1() {
+    say_atexit(1);
+}
+
+extern "C" fn rust_atexit_2() {
+    say_atexit(2);
+}
+
 fn usr2_blocked() -> bool {
     // SAFETY: pthread_sigmask with a null new set only reads the mask.
     unsafe {

@@ -42,10 +42,12 @@ pub const MAX_TASKS: usize = 4096;
 
 pub mod bridge;
 mod env;
+pub(crate) mod exit_handlers;
 mod ops;
 mod state;
 mod thread;
 
+pub(crate) use ops::run_exit_handlers_if_forked_from_task;
 use ops::*;
 use state::*;
 pub(crate) use state::{current_task, end_task_from_signal, interrupt};
@@ -243,6 +245,7 @@ impl Root {
                 alt_stack: Mutex::new(None),
                 program: Mutex::new(String::new()),
                 rust_exit: AtomicUsize::new(0),
+                exit_key: AtomicI32::new(-1),
                 process_start: AtomicPtr::new(std::ptr::null_mut()),
                 root: root_ptr,
             })
@@ -325,6 +328,7 @@ impl Root {
         };
         let slot = &self.state.tasks[pipid];
         *slot.program.lock().unwrap() = spawn.program.display().to_string();
+        slot.exit_key.store(image.exit_key, Ordering::Release);
         slot.aux.store(spawn.aux, Ordering::Release);
         slot.state.store(STARTING, Ordering::Release);
         self.next = pipid + 1;

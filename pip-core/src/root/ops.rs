@@ -29,6 +29,9 @@ pub(super) unsafe extern "C-unwind" fn op_task_exit(_abi: *const RootAbi, code: 
         // SAFETY: called on the task's own thread, inside its entry.
         unsafe { f(code) };
     }
+    // A C task's `exit()`: its exit handlers run now, on the task, with its stack still there
+    // (as libc's exit runs them). A Rust task's run once its entry returns (above).
+    super::exit_handlers::run(slot.exit_key.load(Ordering::Acquire), code);
     let child_start = slot.process_start.load(Ordering::Acquire);
     if !child_start.is_null() {
         // Process mode, in the task's child process: run the after hook, flush, and end the
@@ -42,6 +45,14 @@ pub(super) unsafe extern "C-unwind" fn op_task_exit(_abi: *const RootAbi, code: 
     // SAFETY: we are on the task's thread, created by pthread_create with an unwinding-capable
     // start routine; the forced unwind runs the task's cleanups and our `Finish` guard.
     unsafe { pthread_exit_unwinding(std::ptr::null_mut()) }
+}
+
+/// In a process that a task forked, before libc's `exit` runs: runs the task's exit handlers
+/// (the forked copy's), as a forked copy of an ordinary program runs the program's.
+pub(crate) fn run_exit_handlers_if_forked_from_task(code: c_int) {
+    if let Some(slot) = forked_from_task() {
+        super::exit_handlers::run(slot.exit_key.load(Ordering::Acquire), code);
+    }
 }
 
 pub(super) unsafe extern "C" fn op_task_panicked(abi: *const RootAbi, pipid: c_int) {

@@ -74,6 +74,9 @@ pub(crate) struct TaskSlot {
     pub(super) process_start: AtomicPtr<c_void>,
     /// A Rust task's `pip_rs_task_exit` (0 for C tasks): how `exit()` ends the task.
     pub(super) rust_exit: AtomicUsize,
+    /// Shared-libc isolation: the key of the task image's exit handlers (its memfd number; -1
+    /// for none), run when the task ends (see [`super::exit_handlers`]).
+    pub(super) exit_key: AtomicI32,
     pub(super) root: *const RootState,
 }
 
@@ -211,6 +214,18 @@ pub(crate) fn current_task() -> Option<&'static TaskSlot> {
         return None;
     }
     // SAFETY: slots live in leaked RootStates.
+    unsafe { p.as_ref() }
+}
+
+/// In a process that a task's main thread forked (an ordinary process with a copy of the
+/// memory): the task it was forked from. Its `exit()` runs that task's exit handlers, as a
+/// forked copy of a program runs the program's.
+pub(super) fn forked_from_task() -> Option<&'static TaskSlot> {
+    let p = CURRENT_TASK.with(|c| c.get());
+    if p.is_null() || CURRENT_TID.with(|t| t.get()) == gettid() {
+        return None;
+    }
+    // SAFETY: slots live in leaked RootStates (copied along with the memory by fork).
     unsafe { p.as_ref() }
 }
 

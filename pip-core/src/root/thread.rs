@@ -256,6 +256,9 @@ pub(super) unsafe extern "C-unwind" fn task_thread(arg: *mut c_void) -> *mut c_v
 
     let guard = Finish { start: &mut start };
     let code = run_task(guard.start);
+    // The entry returned: the task's exit handlers run on its thread (one that calls `exit()`
+    // ends the task from here, running the rest).
+    super::exit_handlers::run(slot.exit_key.load(Ordering::Acquire), code);
     guard.start.slot.record(ExitStatus::Exited(code));
     drop(guard);
     std::ptr::null_mut()
@@ -387,6 +390,8 @@ extern "C" fn child_main(arg: *mut c_void) -> c_int {
     set_current_task(start.slot);
     start.slot.process_start.store(arg, Ordering::Release);
     let code = run_task(start);
+    // The entry returned: the task's exit handlers run in its process, under its pid.
+    super::exit_handlers::run(start.slot.exit_key.load(Ordering::Acquire), code);
     after_and_flush(start, code)
 }
 
