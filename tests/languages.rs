@@ -263,3 +263,77 @@ fn fortran_tasks_run_in_both_modes() {
         }
     }
 }
+
+/// A C++ PIE compiled `-fPIE` (gcc's default for a PIE, unlike pipcc's `-fPIC`) takes copies of
+/// libstdc++'s data (`std::cout`, the `typeinfo` of the exceptions it throws) through copy
+/// relocations, which glibc fills from the program itself once it is loaded with `dlopen`: the
+/// task would crash in its first throw. pip-exec and pip-check refuse it, saying why and what to
+/// do (README, Limits).
+#[test]
+fn cxx_pie_compiled_fpie_is_refused_with_the_reason() {
+    let dir = build_dir("lang-cxx-fpie");
+    let task = compile(
+        "c++",
+        "g++",
+        &dir,
+        "cxx_fpie",
+        "cc",
+        CXX_CC,
+        &["-fPIE", "-pie", "-rdynamic"],
+    );
+    for mode in ["thread", "process"] {
+        for isolation in ["shared-libc", "namespace"] {
+            let out = pip_exec(mode, isolation, 2, &task, &[]);
+            let what = format!("{mode} {isolation}");
+            assert_eq!(out.code, Some(1), "{what}: {}", out.both());
+            assert!(
+                out.stderr.contains("copy relocations"),
+                "{what}: {}",
+                out.both()
+            );
+            assert!(out.stderr.contains("_ZSt4cout"), "{what}: {}", out.both());
+            assert!(out.stderr.contains("-fPIC"), "{what}: {}", out.both());
+            assert!(
+                !out.stdout.contains("c++ constructed"),
+                "{what}: {}",
+                out.both()
+            );
+        }
+    }
+    let out = run_tool("pip-check", ["-t".as_ref(), task.as_os_str()]);
+    assert_eq!(out.code, Some(1), "{}", out.both());
+    assert!(out.stdout.contains("copy relocations"), "{}", out.both());
+}
+
+/// A C PIE compiled `-fPIE` that uses `stdout` copies libc's `stdout` pointer: with shared-libc
+/// isolation glibc fills the copy from the root's libc, but a task in namespace isolation would
+/// get a null `stdout`, so that isolation refuses it.
+const STDOUT_C: &str = r#"
+#include <stdio.h>
+int main(void) { fprintf(stdout, "stdout works\n"); return 0; }
+"#;
+
+#[test]
+fn c_pie_compiled_fpie_using_stdout_runs_with_shared_libc_only() {
+    let dir = build_dir("lang-c-fpie");
+    let task = compile(
+        "cc",
+        "gcc",
+        &dir,
+        "stdout_fpie",
+        "c",
+        STDOUT_C,
+        &["-fPIE", "-pie", "-rdynamic"],
+    );
+    for mode in ["thread", "process"] {
+        let out = pip_exec(mode, "shared-libc", 2, &task, &[]);
+        assert_each_task_printed(&out, 2, "stdout works", mode);
+        let out = pip_exec(mode, "namespace", 2, &task, &[]);
+        assert_eq!(out.code, Some(1), "{mode}: {}", out.both());
+        assert!(
+            out.stderr.contains("`stdout`: copy relocations"),
+            "{mode}: {}",
+            out.both()
+        );
+    }
+}
