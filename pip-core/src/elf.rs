@@ -11,7 +11,9 @@
 //! * a PIE executable with thread-locals: executables use the local-exec TLS model, whose
 //!   accesses (`%fs:-N`) would alias the root's thread-local block once the file is loaded with
 //!   `dlopen`. Every Rust executable is such a file;
-//! * a file whose entry symbol is missing (checked by [`TaskFileInfo::entry`]).
+//! * a file whose entry symbol is missing (checked by [`TaskFileInfo::entry`]);
+//! * a PIE with copy relocations that glibc would fill with zeroes once the file is loaded as a
+//!   task (checked at load by [`TaskFileInfo::check_copy_relocations`]).
 //!
 //! The loader then works on an in-memory copy: for a PIE it clears `DF_1_PIE` at
 //! [`TaskFileInfo::pie_flag_offset`] in that copy (glibc refuses to `dlopen` a PIE), never in the
@@ -46,6 +48,12 @@ pub fn machine_name(machine: u16) -> &'static str {
 const HOST_MACHINE: u16 = elf::EM_X86_64;
 #[cfg(target_arch = "aarch64")]
 const HOST_MACHINE: u16 = elf::EM_AARCH64;
+
+/// The relocation type with which an executable takes its own copy of a library's data.
+#[cfg(target_arch = "x86_64")]
+const R_COPY: u32 = elf::R_X86_64_COPY;
+#[cfg(target_arch = "aarch64")]
+const R_COPY: u32 = elf::R_AARCH64_COPY;
 
 /// The symbol a Rust task built with [`task_main!`](crate::task_main) exports so that the root
 /// can hand it its context; its presence marks a pip-rs task.
@@ -104,6 +112,15 @@ pub enum TaskFileError {
         /// How to fix it.
         hint: &'static str,
     },
+    /// A PIE whose copy relocations glibc cannot fill once it is loaded as a task (see
+    /// [`TaskFileInfo::check_copy_relocations`]).
+    #[error("the program takes copies of data that shared libraries define ({symbols}: copy relocations, which code compiled with -fPIE, gcc's default, makes for a library's variables) and {why}; glibc would fill those copies from the program itself, with zeroes, and the task would crash (in a C++ throw, or on using `stdout`). Compile it with -fPIC instead (`cc -fPIC -pie -rdynamic`, as pipcc does), or build it as a shared object (`-shared -fPIC`)")]
+    CopyRelocations {
+        /// The first few symbols concerned.
+        symbols: String,
+        /// Why this root cannot provide them.
+        why: &'static str,
+    },
     /// The ELF headers are damaged.
     #[error("malformed ELF file: {0}")]
     Malformed(String),
@@ -157,6 +174,8 @@ pub struct TaskFileInfo {
     pub task_abi: Option<crate::abi::TaskAbiInfo>,
     /// `DT_NEEDED` entries.
     pub needed: Vec<String>,
+    /// The symbols of the file's copy relocations (an executable's own copies of library data).
+    pub copy_relocations: Vec<String>,
     /// Where the last byte the loader maps (`PT_LOAD`) ends in the file: everything after it
     /// (section headers, `.symtab`, debug info) is not needed to load the file.
     pub load_end: usize,
@@ -167,6 +186,55 @@ impl TaskFileInfo {
     /// Looks up a defined symbol (in `.dynsym` first, then `.symtab`).
     pub fn symbol(&self, name: &str) -> Option<SymbolInfo> {
         self.symbols.get(name).copied()
+    }
+
+    /// Checks that glibc can fill this file's copy relocations once it is loaded as a task, in
+    /// this process (a root), with namespace isolation or not.
+    ///
+    /// For an executable that the system starts, glibc fills a copy relocation from the library
+    /// that defines the symbol. For a file loaded with `dlopen` it looks the symbol up in the
+    /// root's global scope (the root and the libraries it was linked with) and then in the task's
+    /// own scope, where the task itself comes first and matches: the copy is then filled from
+    /// itself, i.e. stays zero (a C++ `typeinfo`, libc's `stdout`). So with shared-libc
+    /// isolation every symbol must be in the root's global scope (libc's are, libstdc++'s are not
+    /// unless the root links it); a link namespace of its own (namespace isolation) has no such
+    /// scope, so no copy relocation works there.
+    pub fn check_copy_relocations(&self, namespace: bool) -> Result<(), TaskFileError> {
+        let missing: Vec<&str> = self
+            .copy_relocations
+            .iter()
+            .map(String::as_str)
+            .filter(|name| {
+                namespace || {
+                    let Ok(c) = std::ffi::CString::new(*name) else {
+                        return true;
+                    };
+                    // SAFETY: dlsym with RTLD_DEFAULT and a valid NUL-terminated name only
+                    // looks the name up in the global scope.
+                    unsafe { libc::dlsym(libc::RTLD_DEFAULT, c.as_ptr()) }.is_null()
+                }
+            })
+            .collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        let mut symbols = missing
+            .iter()
+            .take(3)
+            .map(|n| format!("`{n}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        if missing.len() > 3 {
+            symbols.push_str(&format!(" and {} more", missing.len() - 3));
+        }
+        Err(TaskFileError::CopyRelocations {
+            symbols,
+            why: if namespace {
+                "a task in namespace isolation has no executable's scope to copy them from"
+            } else {
+                "the root does not load the libraries that define them (only data of libraries the root itself links, such as libc's, can be copied)"
+            },
+        })
     }
 
     /// Checks that `symbol` can serve as the entry point, and says why not.
@@ -434,6 +502,11 @@ pub fn inspect_bytes(data: &[u8]) -> Result<TaskFileInfo, TaskFileError> {
     }
 
     let needed = needed_names(data, &sections, endian, strtab_addr, &needed_offsets);
+    let copy_relocations = if executable {
+        copy_relocation_names(data, &sections, endian)
+    } else {
+        Vec::new()
+    };
     Ok(TaskFileInfo {
         kind,
         pie_flag_offset,
@@ -442,9 +515,39 @@ pub fn inspect_bytes(data: &[u8]) -> Result<TaskFileInfo, TaskFileError> {
         is_pip_rs_task,
         task_abi,
         needed,
+        copy_relocations,
         load_end,
         symbols,
     })
+}
+
+/// The names of the symbols of every copy relocation in the file's relocation sections.
+fn copy_relocation_names(
+    data: &[u8],
+    sections: &object::read::elf::SectionTable<elf::FileHeader64<Endianness>>,
+    endian: Endianness,
+) -> Vec<String> {
+    use object::read::elf::SectionHeader;
+    let mut names = Vec::new();
+    for sec in sections.iter() {
+        let Ok(Some((relas, link))) = sec.rela(endian, data) else {
+            continue;
+        };
+        let Ok(table) = sections.symbol_table_by_index(endian, data, link) else {
+            continue;
+        };
+        for r in relas.iter().filter(|r| r.r_type(endian, false) == R_COPY) {
+            let index = object::SymbolIndex(r.r_sym(endian, false) as usize);
+            if let Some(name) = table
+                .symbol(index)
+                .ok()
+                .and_then(|sym| table.symbol_name(endian, sym).ok())
+            {
+                names.push(String::from_utf8_lossy(name).into_owned());
+            }
+        }
+    }
+    names
 }
 
 /// Resolves `DT_NEEDED` string offsets through `.dynstr` (found as the section whose address is

@@ -167,7 +167,8 @@ impl Error {
                 | crate::elf::TaskFileError::WrongArchitecture { .. } => ELIBBAD,
                 crate::elf::TaskFileError::NotDynamic
                 | crate::elf::TaskFileError::NotLoadable(_)
-                | crate::elf::TaskFileError::LocalExecTls { .. } => ELIBEXEC,
+                | crate::elf::TaskFileError::LocalExecTls { .. }
+                | crate::elf::TaskFileError::CopyRelocations { .. } => ELIBEXEC,
                 crate::elf::TaskFileError::NoEntry { .. } => ENOEXEC,
                 crate::elf::TaskFileError::Malformed(_) => ELIBBAD,
             },

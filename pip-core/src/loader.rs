@@ -314,6 +314,12 @@ impl Loader {
                 path: path.to_path_buf(),
                 reason,
             })?;
+        p.info
+            .check_copy_relocations(isolation == Isolation::Namespace)
+            .map_err(|reason| crate::elf::TaskFileRefused {
+                path: path.to_path_buf(),
+                reason,
+            })?;
         if isolation == Isolation::Namespace && namespaces_left() == 0 {
             let (limit, why) = namespace_limit();
             return Err(Error::NamespaceLimit { limit, why });

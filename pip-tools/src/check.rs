@@ -106,8 +106,8 @@ impl Language {
 /// Why a file cannot be a task, or how it can.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TaskOk {
-    /// The isolation levels the task can run under (every accepted task runs under both; the
-    /// notes say what limits them).
+    /// The isolation levels the task can run under (both, unless copy relocations rule out
+    /// namespace isolation; the notes say what limits them).
     pub isolation: Vec<Isolation>,
     /// The entry is in `.dynsym` (`dlsym` finds it); false when only `.symtab` has it.
     pub entry_exported: bool,
@@ -420,6 +420,15 @@ fn task_verdict(
             }
         }
     }
+    // Copy relocations are checked against this process's global scope, which is pip-exec's
+    // (libc and the libraries of Rust's runtime), so the answer is pip-exec's.
+    info.check_copy_relocations(false)
+        .map_err(|e| e.to_string())?;
+    let mut isolation = vec![Isolation::SharedLibc];
+    match info.check_copy_relocations(true) {
+        Ok(()) => isolation.push(Isolation::Namespace),
+        Err(e) => notes.push(format!("not with namespace isolation: {e}")),
+    }
     if !sym.exported {
         // pip-core could start it from the symbol table (as PiP 2.4 does), but PiP's pip-check
         // says such a file is not a task and PiP v2.0's pip_spawn refuses it (ENOEXEC); scripts
@@ -441,7 +450,7 @@ fn task_verdict(
         notes.push("with shared-libc isolation, stdio, malloc and `environ` are shared with the other tasks (getenv sees the root's environment; main's third argument is the task's)".into());
     }
     Ok(TaskOk {
-        isolation: vec![Isolation::SharedLibc, Isolation::Namespace],
+        isolation,
         entry_exported: sym.exported,
         static_tls: info.static_tls,
     })

@@ -280,8 +280,9 @@ fn setup_failed(slot: &TaskSlot, step: SetupStep, errno: i32) -> *mut c_void {
 // then blocks in wait4 until the child ends. The child is a process (own pid, fd table, fs info,
 // signal dispositions) in the root's address space. Because the host never runs while the child
 // lives, glibc sees one consistent "thread" using that TCB. The child must never leave through
-// glibc's thread exit (pthread_exit would tear down the host's TCB): it returns from
-// `child_main` or calls `_exit`.
+// glibc's thread exit (pthread_exit would tear down the host's TCB): it ends with
+// `exit_group` at the end of `child_main` or calls `_exit`, which ends every thread the task
+// created as well.
 
 /// The host side: clone the child, publish RUNNING, wait for it, record how it ended.
 fn host_process_task(start: &mut TaskStart) {
@@ -319,6 +320,7 @@ fn host_process_task(start: &mut TaskStart) {
             &mut fs_base,
         )
     };
+    let keys = HostKeys::save();
     let top = (stack as usize + stack_size + guard_size) & !15;
     // SAFETY: clone with our own stack and this thread's TLS; `start` stays alive (this frame
     // owns it) until wait4 below has seen the child end.
@@ -358,6 +360,7 @@ fn host_process_task(start: &mut TaskStart) {
             break None; // ECHILD: the root ignores SIGCHLD, so the child was reaped for us.
         }
     };
+    keys.restore();
     // SAFETY: the child has ended, so nobody uses its stack.
     unsafe { libc::munmap(stack, stack_size + guard_size) };
     let status = match ended {
@@ -378,6 +381,58 @@ fn host_process_task(start: &mut TaskStart) {
     }
 }
 
+/// The host thread's `pthread_setspecific` values, saved before the child starts and put back
+/// once it has ended. The child shares the host's thread control block, so the values the task
+/// sets (libgomp sets one whose destructor docks and joins its worker threads) land in the
+/// host's slots, and glibc would run their destructors when the host thread ends. The task's
+/// process has ended by then, its threads with it (a normal process runs no key destructors at
+/// exit either): libgomp's destructor would wait forever for workers that no longer exist. So
+/// the host drops the task's values (what they point to is left in place, like the rest of an
+/// ended task's memory) and keeps its own.
+struct HostKeys(Vec<*mut c_void>);
+
+impl HostKeys {
+    /// glibc's `PTHREAD_KEYS_MAX`, if `sysconf` does not say.
+    const GLIBC_KEYS_MAX: usize = 1024;
+
+    fn count() -> usize {
+        // SAFETY: sysconf has no preconditions.
+        let n = unsafe { libc::sysconf(libc::_SC_THREAD_KEYS_MAX) };
+        if n > 0 {
+            n as usize
+        } else {
+            Self::GLIBC_KEYS_MAX
+        }
+    }
+
+    /// Reads every key's value for the calling (host) thread.
+    fn save() -> HostKeys {
+        HostKeys(
+            (0..Self::count())
+                // SAFETY: glibc's pthread_getspecific accepts any key number: one never
+                // created, deleted or out of range reads as NULL.
+                .map(|k| unsafe { libc::pthread_getspecific(k as libc::pthread_key_t) })
+                .collect(),
+        )
+    }
+
+    /// Puts back, on the same thread, every value the child changed.
+    fn restore(&self) {
+        for (k, &saved) in self.0.iter().enumerate() {
+            let key = k as libc::pthread_key_t;
+            // SAFETY: as in `save`; pthread_setspecific of a key that does not exist (any more)
+            // fails with EINVAL and changes nothing. Storing NULL never allocates, and a saved
+            // non-NULL value goes back where glibc already had room for it, so nothing here
+            // takes the allocator's locks.
+            unsafe {
+                if libc::pthread_getspecific(key) != saved {
+                    libc::pthread_setspecific(key, saved);
+                }
+            }
+        }
+    }
+}
+
 /// The child side: a process of its own in the shared address space.
 extern "C" fn child_main(arg: *mut c_void) -> c_int {
     // SAFETY: `arg` is the host's TaskStart, alive until the host's wait4 returns.
@@ -392,7 +447,25 @@ extern "C" fn child_main(arg: *mut c_void) -> c_int {
     let code = run_task(start);
     // The entry returned: the task's exit handlers run in its process, under its pid.
     super::exit_handlers::run(start.slot.exit_key.load(Ordering::Acquire), code);
-    after_and_flush(start, code)
+    let code = after_and_flush(start, code);
+    end_task_process(code)
+}
+
+/// Ends the task's process with `code` once its main has returned, whatever its other threads
+/// (ones the task created, such as libgomp's workers) are doing, as a normal process ends when
+/// `main` returns. Returning from `child_main` would not do: glibc's `clone` then calls
+/// `exit`, the system call that ends only the calling thread, so a task with threads left
+/// would never end and the host's `wait4` would block forever. `exit_group` ends every thread
+/// of the task's own thread group (the child's, never the root's: the child is a process of its
+/// own, cloned without `CLONE_THREAD`), and the host's `wait4` then reports `code` as for any
+/// other ending. Deliberately `exit_group` rather than libc's `_exit`, so that nothing of
+/// libc's runs on the borrowed thread control block; the task's own clean-up (after hook,
+/// stdio flush) is done by now.
+fn end_task_process(code: c_int) -> ! {
+    loop {
+        // SAFETY: ends the calling process (the task's child), not the root; does not return.
+        unsafe { libc::syscall(libc::SYS_exit_group, code) };
+    }
 }
 
 /// Makes the child die with the root: a process-mode task is a process of its own, so a root
