@@ -46,6 +46,7 @@ mod spawn;
 mod status;
 mod sys;
 pub mod task;
+pub mod task_code;
 pub mod waits;
 
 pub use barrier::Barrier;

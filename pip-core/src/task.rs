@@ -479,12 +479,15 @@ pub fn run_function<R: TaskResult>(arg: *mut c_void, f: fn(*mut c_void) -> R) ->
 
 /// Makes this `cdylib` a task program: exports the C entry point `main` that runs `f`.
 ///
-/// `f` is a `fn() -> R` where `R` is `()`, `i32` (the exit code) or `Result<(), E>`. Its
+/// `f` is a `fn() -> R` where `R` is `()`, `i32` (the exit code) or `Result<(), E>`. An `Err`
+/// gives exit code 1 after printing `Error: ` and the error's `Display` text to stderr, then a
+/// `caused by:` line for each of its sources (see [`task_code`](crate::task_code)). Its
 /// arguments are in [`pip_core::args()`](crate::args). A panic in `f` ends only this task, which
 /// the root sees as [`ExitStatus::Panicked`](crate::ExitStatus::Panicked).
 ///
 /// The crate must be built as a `cdylib` (`[lib] crate-type = ["cdylib"]`, or
-/// `crate-type = ["cdylib"]` on an `[[example]]`).
+/// `crate-type = ["cdylib"]` on an `[[example]]`). In a binary crate (`src/main.rs`, built by
+/// Cargo) the macro stops the build with an error that says so.
 ///
 /// ```no_run
 /// fn run() -> i32 {
@@ -496,19 +499,32 @@ pub fn run_function<R: TaskResult>(arg: *mut c_void, f: fn(*mut c_void) -> R) ->
 #[macro_export]
 macro_rules! task_main {
     ($f:path) => {
-        /// The task's entry point, called by the PiP root.
-        #[no_mangle]
-        pub extern "C-unwind" fn main(
+        // Cargo sets CARGO_BIN_NAME only when it compiles an executable.
+        const _: () = if ::core::option_env!("CARGO_BIN_NAME").is_some() {
+            ::core::panic!(
+                "pip_core::task_main! is in a binary crate, but a task must be a shared object: \
+                 move the code to src/lib.rs and add `[lib] crate-type = [\"cdylib\"]` to \
+                 Cargo.toml (or `crate-type = [\"cdylib\"]` to its [[example]]), then run the \
+                 built lib<name>.so with pip-exec"
+            )
+        };
+
+        /// The task's entry point, exported as the C symbol `main` and called by the PiP root.
+        /// Its Rust name is not `main`, so that the macro in a binary crate is reported as
+        /// such, not as a `main` of the wrong type.
+        #[export_name = "main"]
+        pub extern "C-unwind" fn pip_rs_task_main(
             _argc: ::std::ffi::c_int,
             _argv: *const *const ::std::ffi::c_char,
         ) -> ::std::ffi::c_int {
-            $crate::task::run_main($f)
+            $crate::task::run_main(|| $crate::__task_code!($f()))
         }
     };
 }
 
 /// Exports a named start function `int NAME(void *arg)` that runs `f(arg)`; spawn it with
-/// [`Spawn::function`](crate::Spawn::function) or `pip-exec -f NAME`.
+/// [`Spawn::function`](crate::Spawn::function) or `pip-exec -f NAME`. `f` returns what a
+/// [`task_main!`](crate::task_main) entry may return, with the same exit codes and messages.
 ///
 /// ```no_run
 /// fn work(arg: *mut std::ffi::c_void) -> i32 {
@@ -522,7 +538,7 @@ macro_rules! task_function {
         /// A task start function, called by the PiP root.
         #[no_mangle]
         pub extern "C-unwind" fn $name(arg: *mut ::std::ffi::c_void) -> ::std::ffi::c_int {
-            $crate::task::run_function(arg, $f)
+            $crate::task::run_function(arg, |arg| $crate::__task_code!($f(arg)))
         }
     };
 }

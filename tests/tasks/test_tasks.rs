@@ -845,3 +845,50 @@ fn add_one(arg: *mut std::ffi::c_void) -> i32 {
     arg as usize as i32 + 1
 }
 pip_rs::pip_core::task_function!(add_one_fn, add_one);
+
+/// An error with a source, as a task's failure (tests/task_entry.rs).
+#[derive(Debug)]
+struct ConfigError {
+    file: &'static str,
+    source: std::io::Error,
+}
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "cannot read the settings file {}", self.file)
+    }
+}
+
+impl std::error::Error for ConfigError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.source)
+    }
+}
+
+fn config_error() -> ConfigError {
+    ConfigError {
+        file: "ranks.toml",
+        source: std::io::Error::new(std::io::ErrorKind::NotFound, "the disk is not mounted"),
+    }
+}
+
+fn fail_with_source(_: *mut std::ffi::c_void) -> Result<(), ConfigError> {
+    Err(config_error())
+}
+pip_rs::pip_core::task_function!(fail_with_source_fn, fail_with_source);
+
+fn fail_boxed(_: *mut std::ffi::c_void) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    Err(Box::new(config_error()))
+}
+pip_rs::pip_core::task_function!(fail_boxed_fn, fail_boxed);
+
+fn fail_with_pip_error(_: *mut std::ffi::c_void) -> pip_core::Result<()> {
+    // No such task: pip-core's own error, shown by its Display text.
+    pip_core::named_import::<u8>(PipId::Task(usize::MAX), "nothing").map(|_| ())
+}
+pip_rs::pip_core::task_function!(fail_with_pip_error_fn, fail_with_pip_error);
+
+fn fail_with_text(_: *mut std::ffi::c_void) -> Result<(), String> {
+    Err("no work for this rank".to_string())
+}
+pip_rs::pip_core::task_function!(fail_with_text_fn, fail_with_text);
