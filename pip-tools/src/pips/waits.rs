@@ -796,7 +796,7 @@ fn deadlocks_given(nodes: &[Node], acting: &BTreeSet<i32>) -> Vec<Deadlock> {
             let able = n
                 .targets
                 .iter()
-                .filter(|t| index.get(t).map_or(true, |&j| free[j]))
+                .filter(|t| index.get(t).is_none_or(|&j| free[j]))
                 .count();
             if able >= n.needed {
                 free[i] = true;
