@@ -15,6 +15,35 @@
 //! `dlmopen`, at most 11 or 15 tasks). See `docs/architecture.md` for the loader, the root/task
 //! ABI ([`abi`]) and the signal handling ([`signals`]).
 //!
+//! A job runs on one machine: its tasks share one process's address space.
+//!
+//! The task side, a `cdylib` (`[lib] crate-type = ["cdylib"]`) run with
+//! `pip-exec -n 4 target/debug/libmytask.so`, or spawned by a root as below:
+//!
+//! ```no_run
+//! use pip_core::PipId;
+//! use std::sync::atomic::{AtomicUsize, Ordering};
+//!
+//! static MINE: AtomicUsize = AtomicUsize::new(0); // one copy per task
+//!
+//! fn run() -> pip_core::Result<()> {
+//!     let PipId::Task(me) = pip_core::pipid()? else { unreachable!("a task has a pipid") };
+//!     MINE.store(me, Ordering::SeqCst);
+//!     // Publish my static's address; task 0 reads everyone's once they exist.
+//!     pip_core::named_export("mine", &MINE as *const AtomicUsize as *mut AtomicUsize)?;
+//!     if me == 0 {
+//!         for peer in 0..pip_core::ntasks()? {
+//!             let theirs: *mut AtomicUsize = pip_core::named_import(PipId::Task(peer), "mine")?;
+//!             // SAFETY: a task's statics live as long as the process (images are never
+//!             // unloaded), and the value is atomic.
+//!             println!("task {peer} holds {}", unsafe { &*theirs }.load(Ordering::SeqCst));
+//!         }
+//!     }
+//!     Ok(())
+//! }
+//! pip_core::task_main!(run); // exports `main`; an `Err` is printed and gives exit code 1
+//! ```
+//!
 //! ```no_run
 //! // The root side (a program that links pip-core and exports `exit`):
 //! use pip_core::{Root, Spawn};
