@@ -25,6 +25,25 @@ fn pipcc_splits_cc_into_words() {
     assert_eq!(which.stdout.trim(), "cc -O3", "{}", which.all());
 }
 
+/// `pipcc --version` (and pipfc's) names the driver and its version on the first line, then
+/// the compiler's own version follows.
+#[test]
+fn pipcc_version_names_itself_then_the_compiler() {
+    let out = run(Command::new(pipcc()).env_remove("CC").arg("--version"));
+    assert_eq!(out.code, Some(0), "{}", out.all());
+    let mut lines = out.stdout.lines();
+    assert_eq!(
+        lines.next(),
+        Some(concat!("pipcc (pip-rs) ", env!("CARGO_PKG_VERSION"))),
+        "{}",
+        out.all()
+    );
+    // The compiler's version (cc's first line names it, e.g. `cc (Debian 12.2.0-14) 12.2.0`).
+    assert!(lines.next().is_some_and(|l| !l.is_empty()), "{}", out.all());
+    let fc = run(Command::new(pipfc()).env("FC", "cc").arg("--version"));
+    assert!(fc.stdout.starts_with("pipfc (pip-rs) "), "{}", fc.all());
+}
+
 /// A program that calls no PiP function still depends on libpip.so when the linker drops
 /// unused libraries (`--as-needed`, the default of some distributions' linkers), so it is a
 /// root and its tasks bind to libpip's `exit`.

@@ -1,9 +1,11 @@
-//! The logic of the pip tools (`pip-exec`, `pip-check`, `pip-mode`, `pips`), kept here so that tests
-//! can call it; the binaries in `src/bin` are thin.
+//! The logic of the pip tools (`pip-exec`, `pip-check`, `pip-mode`, `printpipmode`, `pips`),
+//! kept here so that tests can call it; the binaries in `src/bin` are thin. [`generate`] writes
+//! their man pages and shell completions.
 #![warn(missing_docs)]
 
 pub mod check;
 pub mod exec;
+pub mod generate;
 pub mod mode;
 pub mod pips;
 pub mod reaper;

@@ -1,5 +1,5 @@
 //! `pip-check`: says whether files can be PiP tasks or roots, and why not. See `pip-check --help`.
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 use pip_tools::check::{check_file, Want};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -54,6 +54,7 @@ struct Cli {
 
 fn main() -> ExitCode {
     pip_tools::default_sigpipe();
+    pip_tools::generate::generate_if_asked(Cli::command);
     let cli = Cli::parse();
     // -v only makes PiP's command lines work: the reasons are printed anyway.
     let _ = cli.verbose;

@@ -1,5 +1,5 @@
 //! `pip-exec`: run an SPMD or MPMD job of PiP tasks. See `pip-exec --help`.
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 use pip_core::{Isolation, Mode, Root};
 use pip_tools::exec::{allowed_cpus, check_cores, parse_cores, parse_groups, worst_status, Group};
 use std::ffi::OsString;
@@ -26,10 +26,29 @@ pip_core::guard_allocator!();
 ///
 /// SIGINT/SIGTERM end every task; a second one ends pip-exec at once.
 ///
-/// Environment: PIP_MODE (thread/pthread or process), PIP_STACKSIZE
-/// (task stack size, e.g. 16m; a plain number is KiB), PIP_STOP_ON_START (a pipid, or -1 for
-/// all: stop the process with SIGSTOP when that task starts, for a debugger), PIP_FULL_IMAGE
-/// and PIP_WAIT_BOARD (on/off: 1/yes/true/on or 0/no/false/off). A bad value is an error.
+/// Environment (a bad value is an error that names the variable; on/off is 1/yes/true/on or
+/// 0/no/false/off; sizes take k, m, g suffixes):
+///
+///     PIP_MODE               thread (or pthread; the default) or process; --mode overrides it
+///     PIP_STACKSIZE          each task's stack, e.g. 16m (a plain number is KiB); default 8m
+///     PIP_STOP_ON_START      a pipid, or -1 for every task: stop with SIGSTOP when that task
+///                            starts, so a debugger can attach
+///     PIP_FULL_IMAGE         on/off (off): keep the whole program file in each task's image,
+///                            for debuggers and symbolised backtraces
+///     PIP_WAIT_BOARD         on/off (on): publish what each task waits for, for `pips waits`
+///
+/// Read by tasks that use pip-comm (defaults in parentheses):
+///
+///     PIP_COMM_EAGER_MAX     largest message sent eagerly (512; at most 1m)
+///     PIP_COMM_RING_SLOTS    slots in each sender-to-receiver ring (16; 2 to 4096)
+///     PIP_COMM_PAR_COPY_MIN  from this size on, the sender helps copy (64k)
+///     PIP_COMM_CHUNK         largest chunk of that shared copy (256k; at least 4k)
+///     PIP_COMM_SPIN          polls before a waiting rank yields (20000; 0 when oversubscribed)
+///     PIP_COMM_YIELD         yields before it sleeps (50; 10 when oversubscribed)
+///     PIP_COMM_STEAL         on/off (on): a blocked rank helps others with their copies
+///     PIP_COMM_WATCHDOG      seconds all ranks may wait without progress before the cycle
+///                            of waits is reported (10; 0/off: no watchdog)
+///     PIP_COMM_DEADLOCK      report (the default) or abort: what the watchdog does
 #[derive(Parser, Debug)]
 #[command(name = "pip-exec", version, verbatim_doc_comment)]
 struct Cli {
@@ -71,6 +90,7 @@ fn fail(msg: impl std::fmt::Display) -> ExitCode {
 }
 
 fn main() -> ExitCode {
+    pip_tools::generate::generate_if_asked(Cli::command);
     let cli = Cli::parse();
     let mode = match cli.mode.map(Ok).unwrap_or_else(Mode::from_env) {
         Ok(m) => m,

@@ -1,6 +1,6 @@
 //! `pip-mode`: run a command with `PIP_MODE` set, or say which mode a job would use. See
 //! `pip-mode --help`.
-use clap::{ArgGroup, Parser};
+use clap::{ArgGroup, CommandFactory, Parser};
 use pip_tools::mode::{plan, Action, ModeFlag};
 use std::os::unix::process::CommandExt;
 use std::process::ExitCode;
@@ -57,6 +57,7 @@ struct Cli {
 
 fn main() -> ExitCode {
     pip_tools::default_sigpipe();
+    pip_tools::generate::generate_if_asked(Cli::command);
     let cli = Cli::parse();
     let flag = [
         (cli.thread, ModeFlag::Thread),

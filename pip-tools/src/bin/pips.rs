@@ -1,7 +1,7 @@
 //! `pips`: list PiP jobs and tasks, signal them, and draw what they hold. See `pips --help`.
 // The help text below is shown verbatim by clap; its indented examples are shell, not Rust.
 #![allow(rustdoc::invalid_rust_codeblocks)]
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 use pip_tools::pips::{
     self, fds, jobs, jobs::Filter, jobs::Job, jobs::Target, killed, render, serve, waits, PipsError,
 };
@@ -623,6 +623,7 @@ fn pip_style_args(args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
 
 fn main() -> ExitCode {
     pip_tools::default_sigpipe();
+    pip_tools::generate::generate_if_asked(Cli::command);
     let cli = Cli::parse_from(pip_style_args(std::env::args_os().collect()));
     match cli.cmd {
         None => list(cli.list),

@@ -5,21 +5,22 @@
 //! [`Mode::from_env`](pip_core::Mode::from_env)), so `pip-mode -P printpipmode` prints `process`.
 //! When the mode is refused (PiP's `process:preload`, an unknown value) it prints why on stderr
 //! and exits with 1 (`EPERM`, the error PiP's `pip_init` gives, which PiP's printpipmode
-//! returns). Options: `-h`/`--help` only.
+//! returns). Options: `-h`/`--help` and `-V`/`--version` only.
+use clap::{CommandFactory, Parser};
 use std::process::ExitCode;
+
+/// Print the PiP execution mode (pthread or process) a program started now would run in.
+///
+/// The mode comes from PIP_MODE (set it with pip-mode). Exit code: 0, or 1 (EPERM, as PiP's
+/// pip_init) when the mode is refused, with the reason on stderr.
+#[derive(Parser, Debug)]
+#[command(name = "printpipmode", version)]
+struct Cli {}
 
 fn main() -> ExitCode {
     pip_tools::default_sigpipe();
-    if let Some(a) = std::env::args().nth(1) {
-        let help = a == "-h" || a == "--help";
-        let text = "usage: printpipmode\nPrints the PiP execution mode (pthread or process) a program started now would run in; set it with PIP_MODE or pip-mode.";
-        if help {
-            println!("{text}");
-            return ExitCode::SUCCESS;
-        }
-        eprintln!("printpipmode: unexpected argument `{a}`\n{text}");
-        return ExitCode::from(2);
-    }
+    pip_tools::generate::generate_if_asked(Cli::command);
+    Cli::parse();
     match pip_core::Mode::from_env() {
         Ok(m) => {
             println!("{}", m.as_str());

@@ -24,7 +24,8 @@
 //! and the headers in `../include` or in the source tree it was built from. The compiler is
 //! `$CC` (pipfc: `$FC`), or `cc` (pipfc: `gfortran`); like PiP's pipcc, the variable is split
 //! into words at white space, so `CC="cc -v -O3"` runs `cc` with `-v -O3` first (no shell
-//! quoting is understood). Every option not listed here goes to the compiler.
+//! quoting is understood). `--version` prints the driver's version line (`pipcc (pip-rs)
+//! 0.1.0`), then runs the compiler with it. Every option not listed here goes to the compiler.
 
 use std::path::{Path, PathBuf};
 use std::process::{exit, Command};
@@ -168,6 +169,7 @@ can be both a PiP root and a PiP task (a PIE linked -rdynamic with libpip.so).
   --nopip     run the compiler unchanged --cflags    print the compile flags
   --lflags    print the link flags       --which     print the compiler used
   --where     print where libpip.so and pip.h are
+  --version   print TOOL's version, then the compiler's
   --dryrun    print the compiler command instead of running it
 The compiler is $VAR (split into words at white space), or DEFAULT. -static is refused.";
 
@@ -201,6 +203,11 @@ pub fn run(lang: Lang) -> ! {
             "--help" | "-h" => {
                 println!("{usage}");
                 exit(0);
+            }
+            // The driver's own version first; the compiler then prints its own.
+            "--version" => {
+                println!("{tool} (pip-rs) {}", env!("CARGO_PKG_VERSION"));
+                rest.push(a);
             }
             "-static" | "--static" => fail("-static is not allowed: a PiP program must be linked dynamically (the root loads tasks with the dynamic loader)"),
             _ => rest.push(a),
