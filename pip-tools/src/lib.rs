@@ -3,6 +3,7 @@
 #![warn(missing_docs)]
 
 pub mod check;
+pub mod cmdline;
 pub mod exec;
 pub mod mode;
 pub mod pips;
