@@ -540,6 +540,36 @@ fn a_missing_task_next_to_its_rlib_gets_a_cdylib_hint() {
     assert!(!out.stderr.contains("is there"), "{}", out.both());
 }
 
+/// A Rust task object run as a program (`./libhello.so`) says how to run it and exits with 2,
+/// instead of crashing at address 0; it still runs as a task. `task_function!` alone (no
+/// `main`) gives it the same entry.
+#[test]
+fn a_task_object_run_as_a_program_says_how_to_run_it() {
+    for task in [example("hello"), test_tasks(), example("function_task")] {
+        let out = run(&mut Command::new(&task));
+        assert_eq!(out.code, Some(2), "{}: {}", task.display(), out.both());
+        let want = format!(
+            "this is a PiP task: run it with pip-exec -n N {}\n",
+            task.display()
+        );
+        assert_eq!(out.stderr, want, "{}", out.both());
+        assert!(out.stdout.is_empty(), "{}", out.both());
+    }
+    let out = pip_exec_run(["-n", "2", "-f", "eight_fn", &s(&example("function_task"))]);
+    assert_eq!(out.code, Some(8), "{}", out.both());
+    // As a task, in both modes.
+    for mode in ["thread", "process"] {
+        let out = pip_exec_run(["--mode", mode, "-n", "2", &s(&example("hello"))]);
+        assert_eq!(out.code, Some(0), "{mode}: {}", out.both());
+        assert_eq!(
+            out.stdout.matches("Hello from task").count(),
+            2,
+            "{}",
+            out.both()
+        );
+    }
+}
+
 // --- Bad command lines -----------------------------------------------------------------------
 
 #[test]

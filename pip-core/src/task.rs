@@ -504,6 +504,7 @@ macro_rules! task_main {
         ) -> ::std::ffi::c_int {
             $crate::task::run_main($f)
         }
+        $crate::__keep_direct_run_entry!();
     };
 }
 
@@ -524,6 +525,7 @@ macro_rules! task_function {
         pub extern "C-unwind" fn $name(arg: *mut ::std::ffi::c_void) -> ::std::ffi::c_int {
             $crate::task::run_function(arg, $f)
         }
+        $crate::__keep_direct_run_entry!();
     };
 }
 
