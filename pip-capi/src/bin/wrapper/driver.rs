@@ -170,7 +170,8 @@ fn lflags(l: &Layout, kind: Kind, shared: bool) -> Vec<String> {
 const USAGE: &str = "usage: TOOL [--piproot|--piptask|--nopip] [compiler options] files...
        TOOL --cflags | --lflags | --which | --where | --help
 Compiles and links LANG programs with the PiP C API (pip.h, libpip.so). By default the program
-can be both a PiP root and a PiP task (a PIE linked -rdynamic with libpip.so).
+can be both a PiP root and a PiP task (a PIE linked -rdynamic with libpip.so); with -shared it
+is a shared-object task, whose entry point says how to run it when it is run as a program.
   --piproot   build a root only          --piptask   build a task only (same flags as default)
   --nopip     run the compiler unchanged --cflags    print the compile flags
   --lflags    print the link flags       --which     print the compiler used
