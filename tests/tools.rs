@@ -555,6 +555,16 @@ fn a_task_object_run_as_a_program_says_how_to_run_it() {
         assert_eq!(out.stderr, want, "{}", out.both());
         assert!(out.stdout.is_empty(), "{}", out.both());
     }
+    // With an empty argv[0] the message says FILE.
+    let out = run(std::os::unix::process::CommandExt::arg0(
+        &mut Command::new(example("hello")),
+        "",
+    ));
+    assert_eq!(out.code, Some(2), "{}", out.both());
+    assert_eq!(
+        out.stderr,
+        "this is a PiP task: run it with pip-exec -n N FILE\n"
+    );
     let out = pip_exec_run(["-n", "2", "-f", "eight_fn", &s(&example("function_task"))]);
     assert_eq!(out.code, Some(8), "{}", out.both());
     // As a task, in both modes.

@@ -18,8 +18,12 @@ pip_rs_direct_run:
     je .Lpip_rs_have_name
     mov r12, qword ptr [rsp + 8]
 .Lpip_rs_have_name:
+    /* No argv[0], or an empty one (the kernel gives "" for an empty argv): say FILE. */
     test r12, r12
-    jnz .Lpip_rs_head
+    jz .Lpip_rs_no_name
+    cmp byte ptr [r12], 0
+    jne .Lpip_rs_head
+.Lpip_rs_no_name:
     lea r12, [rip + .Lpip_rs_file]
 .Lpip_rs_head:
     lea rsi, [rip + .Lpip_rs_text]
