@@ -1,5 +1,6 @@
 //! The command-line tools as a user runs them: pip-exec (SPMD and MPMD jobs, -f, --cores, exit
-//! codes, failing tasks, signals, bad command lines), pip-check and pip-mode.
+//! codes, failing tasks, signals, bad command lines, mpirun's options and program lookup),
+//! pip-check and pip-mode.
 //!
 //! Every job runs under a generous time limit that only stops a hang; nothing here depends on
 //! timing.
@@ -342,6 +343,243 @@ fn stop_on_start_stops_the_job_until_continued() {
     assert!(out.stderr.contains("stopped on start"), "{}", out.both());
 }
 
+// --- mpirun habits ----------------------------------------------------------------------------
+
+/// `-np`, `--bind-to`, `--report-bindings`, `--oversubscribe` and `--map-by core`, in mpirun's
+/// double- and single-dash spellings, and `-np` in a later MPMD group.
+#[test]
+fn mpirun_options_run_a_job() {
+    let hello = s(&example("hello"));
+    let first = allowed_cpus()[0];
+    let spellings: [&[&str]; 2] = [
+        &[
+            "-np",
+            "2",
+            "--bind-to",
+            "core",
+            "--report-bindings",
+            "--oversubscribe",
+            "--map-by",
+            "core",
+        ],
+        &[
+            "-np",
+            "2",
+            "-bind-to",
+            "core",
+            "-report-bindings",
+            "-oversubscribe",
+            "-map-by",
+            "slot",
+        ],
+    ];
+    for opts in spellings {
+        let mut args: Vec<String> = opts.iter().map(|o| o.to_string()).collect();
+        args.extend([
+            hello.clone(),
+            ":".into(),
+            "-np".into(),
+            "1".into(),
+            hello.clone(),
+        ]);
+        let out = pip_exec_run(&args);
+        assert_eq!(out.code, Some(0), "{args:?}: {}", out.both());
+        assert_eq!(
+            out.stdout.matches("Hello from task").count(),
+            3,
+            "{}",
+            out.both()
+        );
+        assert!(out.stdout.contains("of 3"), "{}", out.both());
+        let line = format!("pip-exec: task 0 ({hello}) bound to CPU {first}");
+        assert!(out.stderr.contains(&line), "want {line:?}: {}", out.both());
+        assert_eq!(
+            out.stderr.matches(" bound to CPU ").count(),
+            3,
+            "{}",
+            out.both()
+        );
+    }
+    // Unpinned tasks are reported as such.
+    let out = pip_exec_run(["--report-bindings", &hello]);
+    assert_eq!(out.code, Some(0), "{}", out.both());
+    assert!(
+        out.stderr.contains("task 0 (") && out.stderr.contains(") not bound"),
+        "{}",
+        out.both()
+    );
+    // --bind-to core pins the tasks to the CPUs pip-exec may use, one each.
+    let out = pip_exec_run(["-np", "1", "--bind-to", "core", &s(affinity_task())]);
+    assert_eq!(
+        out.stdout.trim_end(),
+        format!("cpus: {first}"),
+        "{}",
+        out.both()
+    );
+}
+
+/// `-x VAR=VAL` sets a variable for the tasks (in their environment and in libc's); `-x VAR`
+/// passes pip-exec's own value.
+#[test]
+fn mpirun_x_passes_environment_variables() {
+    let t = s(&test_tasks());
+    let out = run(pip_exec_cmd([
+        "-x",
+        "PIP_RS_X_ONE=a=b",
+        "-x",
+        "PIP_RS_X_TWO",
+        &t,
+        "env",
+        "PIP_RS_X_ONE",
+        "a=b",
+        ":",
+        &t,
+        "env",
+        "PIP_RS_X_ONE",
+        "a=b",
+        "std",
+        ":",
+        &t,
+        "env",
+        "PIP_RS_X_TWO",
+        "two",
+    ])
+    .env("PIP_RS_X_TWO", "two")
+    .env_remove("PIP_RS_X_ONE"));
+    assert_eq!(out.code, Some(0), "{}", out.both());
+    // Without -x the variable is not there.
+    let out = pip_exec_run([&t, "env", "PIP_RS_X_ONE", "a=b"]);
+    assert_eq!(out.code, Some(1), "{}", out.both());
+    // An unset VAR is not an error, but is said.
+    let out = run(pip_exec_cmd([
+        "-x",
+        "PIP_RS_X_UNSET",
+        &example("hello").display().to_string(),
+    ])
+    .env_remove("PIP_RS_X_UNSET"));
+    assert_eq!(out.code, Some(0), "{}", out.both());
+    assert!(
+        out.stderr.contains("PIP_RS_X_UNSET is not set here"),
+        "{}",
+        out.both()
+    );
+}
+
+/// A bare program name is looked up on PATH, then in the current directory (as Open MPI's
+/// mpirun does); names with a `/` are used as given.
+#[test]
+fn a_bare_program_name_is_found_on_path_then_in_the_current_directory() {
+    let hello = example("hello");
+    let dir = hello.parent().unwrap();
+    let elsewhere = Scratch::new("path-lookup");
+    let without_dir = std::env::var_os("PATH").unwrap_or_default();
+    let mut with_dir = dir.as_os_str().to_os_string();
+    with_dir.push(":");
+    with_dir.push(&without_dir);
+    // On PATH.
+    let out = run(pip_exec_cmd(["-n", "2", "libhello.so"])
+        .current_dir(&elsewhere.0)
+        .env("PATH", &with_dir));
+    assert_eq!(out.code, Some(0), "{}", out.both());
+    assert_eq!(
+        out.stdout.matches("Hello from task").count(),
+        2,
+        "{}",
+        out.both()
+    );
+    // In the current directory only; and as ./NAME and dir/NAME.
+    for prog in ["libhello.so", "./libhello.so", "examples/libhello.so"] {
+        let cwd = if prog.starts_with("examples") {
+            dir.parent().unwrap()
+        } else {
+            dir
+        };
+        let out = run(pip_exec_cmd([prog])
+            .current_dir(cwd)
+            .env("PATH", &without_dir));
+        assert_eq!(out.code, Some(0), "{prog}: {}", out.both());
+        assert!(
+            out.stdout.contains("Hello from task 0"),
+            "{prog}: {}",
+            out.both()
+        );
+    }
+    // Nowhere.
+    let out = run(pip_exec_cmd(["libhello.so"])
+        .current_dir(&elsewhere.0)
+        .env("PATH", &without_dir));
+    assert_eq!(out.code, Some(1), "{}", out.both());
+    assert!(
+        out.stderr
+            .contains("libhello.so: no such program (not on PATH nor in the current directory)"),
+        "{}",
+        out.both()
+    );
+}
+
+/// A crate built without `crate-type = ["cdylib"]` leaves `lib<name>.rlib` where the task
+/// should be: pip-exec says what to add.
+#[test]
+fn a_missing_task_next_to_its_rlib_gets_a_cdylib_hint() {
+    let dir = Scratch::new("rlib-hint");
+    std::fs::write(dir.path("libmytask.rlib"), b"!<arch>\n").unwrap();
+    let want = "libmytask.rlib is there: add `crate-type = [\"cdylib\"]` to [lib] in Cargo.toml";
+    let out = pip_exec_run(["-n", "2", &s(&dir.path("libmytask.so"))]);
+    assert_eq!(out.code, Some(1), "{}", out.both());
+    assert!(out.stderr.contains(want), "{}", out.both());
+    assert!(
+        out.stderr.contains("libmytask.so: no such file"),
+        "{}",
+        out.both()
+    );
+    let out = run(pip_exec_cmd(["libmytask.so"]).current_dir(&dir.0));
+    assert_eq!(out.code, Some(1), "{}", out.both());
+    assert!(out.stderr.contains(want), "{}", out.both());
+    // Without the rlib: the plain message.
+    let out = pip_exec_run([s(&dir.path("libother.so"))]);
+    assert!(!out.stderr.contains("is there"), "{}", out.both());
+}
+
+/// A Rust task object run as a program (`./libhello.so`) says how to run it and exits with 2,
+/// instead of crashing at address 0; it still runs as a task. `task_function!` alone (no
+/// `main`) gives it the same entry.
+#[test]
+fn a_task_object_run_as_a_program_says_how_to_run_it() {
+    for task in [example("hello"), test_tasks(), example("function_task")] {
+        let out = run(&mut Command::new(&task));
+        assert_eq!(out.code, Some(2), "{}: {}", task.display(), out.both());
+        let want = format!(
+            "this is a PiP task: run it with pip-exec -n N {}\n",
+            task.display()
+        );
+        assert_eq!(out.stderr, want, "{}", out.both());
+        assert!(out.stdout.is_empty(), "{}", out.both());
+    }
+    // With an empty argv[0] the message says FILE.
+    let out = run(std::os::unix::process::CommandExt::arg0(
+        &mut Command::new(example("hello")),
+        "",
+    ));
+    assert_eq!(out.code, Some(2), "{}", out.both());
+    assert_eq!(
+        out.stderr,
+        "this is a PiP task: run it with pip-exec -n N FILE\n"
+    );
+    let out = pip_exec_run(["-n", "2", "-f", "eight_fn", &s(&example("function_task"))]);
+    assert_eq!(out.code, Some(8), "{}", out.both());
+    // As a task, in both modes.
+    for mode in ["thread", "process"] {
+        let out = pip_exec_run(["--mode", mode, "-n", "2", &s(&example("hello"))]);
+        assert_eq!(out.code, Some(0), "{mode}: {}", out.both());
+        assert_eq!(
+            out.stdout.matches("Hello from task").count(),
+            2,
+            "{}",
+            out.both()
+        );
+    }
+}
+
 // --- Bad command lines -----------------------------------------------------------------------
 
 #[test]
@@ -399,6 +637,52 @@ fn bad_command_lines_get_clear_errors() {
             vec!["-n".into(), "5000".into(), hello.clone()],
             1,
             "between 1 and 4096 tasks",
+        ),
+        (
+            vec!["--foo".into(), hello.clone()],
+            2,
+            "pip-exec: unknown option --foo (see pip-exec --help)",
+        ),
+        (
+            vec!["-np".into(), "2".into(), "-q".into(), hello.clone()],
+            2,
+            "pip-exec: unknown option -q (see pip-exec --help)",
+        ),
+        (
+            vec![hello.clone(), ":".into(), "--foo".into(), hello.clone()],
+            1,
+            "group 2: unknown option --foo",
+        ),
+        (
+            vec!["--map-by".into(), "socket".into(), hello.clone()],
+            1,
+            "--map-by socket: not supported",
+        ),
+        (
+            vec!["--bind-to".into(), "socket".into(), hello.clone()],
+            2,
+            "invalid value 'socket'",
+        ),
+        (
+            vec![
+                "--bind-to".into(),
+                "none".into(),
+                "--cores".into(),
+                "0".into(),
+                hello.clone(),
+            ],
+            1,
+            "--bind-to none and --cores contradict each other",
+        ),
+        (
+            vec!["-x".into(), "=1".into(), hello.clone()],
+            1,
+            "-x =1: want VAR",
+        ),
+        (
+            vec!["no-such-task-anywhere.so".into()],
+            1,
+            "no-such-task-anywhere.so: no such program",
         ),
     ];
     for (args, code, expect) in cases {

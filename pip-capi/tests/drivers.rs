@@ -69,6 +69,70 @@ fn pipcc_output_depends_on_libpip_under_as_needed() {
     );
 }
 
+/// `pipcc -shared` builds a shared-object task (no `main` needed: `pip-exec -f`), which, run as a
+/// program, says how to run it and exits with 2 instead of crashing; it still runs as a task.
+#[test]
+fn pipcc_shared_tasks_say_how_to_run_them_when_run_as_programs() {
+    let dir = build_dir();
+    let src = dir.join("shared_task.c");
+    std::fs::write(
+        &src,
+        "#include <stdio.h>\nint work(void *arg) { (void)arg; return 5; }\nint main(int argc, char **argv) { (void)argv; printf(\"shared task %d\\n\", argc); return 0; }\n",
+    )
+    .unwrap();
+    let task = dir.join("libshared_task.so");
+    // pipcc writes the entry's assembly into a temporary file, and removes it.
+    let tmp = dir.join("shared_task_tmp");
+    std::fs::create_dir_all(&tmp).unwrap();
+    let out = run(Command::new(pipcc())
+        .env("TMPDIR", &tmp)
+        .args(["-shared", "-Wall", "-o"])
+        .arg(&task)
+        .arg(&src));
+    assert_eq!(out.code, Some(0), "{}", out.all());
+    let check = run(Command::new(tool("pip-check")).arg(&task));
+    assert!(
+        check.stdout.contains("built as a shared object"),
+        "{}",
+        check.all()
+    );
+    let out = run(&mut Command::new(&task));
+    assert_eq!(out.code, Some(2), "{}", out.all());
+    assert_eq!(
+        out.stderr,
+        format!(
+            "this is a PiP task: run it with pip-exec -n N {}\n",
+            task.display()
+        )
+    );
+    let out = run(Command::new(tool("pip-exec"))
+        .args(["-n", "2"])
+        .arg(&task)
+        .arg("x"));
+    assert_eq!(out.code, Some(0), "{}", out.all());
+    assert_eq!(
+        out.stdout,
+        "shared task 2\nshared task 2\n",
+        "{}",
+        out.all()
+    );
+    let out = run(Command::new(tool("pip-exec"))
+        .args(["-f", "work"])
+        .arg(&task));
+    assert_eq!(out.code, Some(5), "{}", out.all());
+    assert_eq!(
+        std::fs::read_dir(&tmp).unwrap().count(),
+        0,
+        "pipcc left its temporary file"
+    );
+    let dry = run(Command::new(pipcc()).args(["--dryrun", "-shared", "-o", "x.so", "x.c"]));
+    assert!(
+        dry.stdout.contains("-x assembler") && !dry.stdout.contains("-pie"),
+        "{}",
+        dry.all()
+    );
+}
+
 fn gfortran_installed() -> bool {
     Command::new("gfortran")
         .arg("--version")

@@ -63,6 +63,7 @@
 pub mod abi;
 pub mod alloc_guard;
 mod barrier;
+pub mod direct_run;
 pub mod elf;
 mod error;
 pub mod futex;

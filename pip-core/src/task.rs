@@ -519,6 +519,7 @@ macro_rules! task_main {
         ) -> ::std::ffi::c_int {
             $crate::task::run_main(|| $crate::__task_code!($f()))
         }
+        $crate::__keep_direct_run_entry!();
     };
 }
 
@@ -540,6 +541,7 @@ macro_rules! task_function {
         pub extern "C-unwind" fn $name(arg: *mut ::std::ffi::c_void) -> ::std::ffi::c_int {
             $crate::task::run_function(arg, |arg| $crate::__task_code!($f(arg)))
         }
+        $crate::__keep_direct_run_entry!();
     };
 }
 

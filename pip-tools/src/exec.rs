@@ -31,7 +31,9 @@ impl Group {
     }
 }
 
-/// Splits `prog args... [: -n M [-f F] prog2 args...]...` into groups; the first group's
+/// Splits `prog args... [: -n M [-f F] prog2 args...]...` into groups (`-np M` is taken as
+/// `-n M`, as mpirun does; any other option before a later group's program is an error that
+/// names it); the first group's
 /// `-n`/`-f` come from the main options. Programs and arguments are taken as bytes (they need
 /// not be UTF-8); only the `-n` and `-f` values of later groups must be text. One trailing `:`
 /// (`prog :`) ends the last group and adds none, as PiP's pip-exec accepts it; an empty group
@@ -39,12 +41,14 @@ impl Group {
 ///
 /// ```
 /// use pip_tools::exec::parse_groups;
-/// let rest: Vec<String> = "a.so x : -n 3 -f go b.so y z".split(' ').map(String::from).collect();
+/// let rest: Vec<String> = "a.so x : -np 3 -f go b.so y z".split(' ').map(String::from).collect();
 /// let g = parse_groups(2, None, &rest).unwrap();
 /// assert_eq!((g[0].n, g[0].prog.to_str(), g[0].args.len()), (2, Some("a.so"), 1));
 /// assert_eq!((g[1].n, g[1].func.as_deref(), g[1].args.len()), (3, Some("go"), 2));
 /// let trailing: Vec<String> = "a.so x :".split(' ').map(String::from).collect();
 /// assert_eq!(parse_groups(1, None, &trailing).unwrap().len(), 1);
+/// let bad: Vec<String> = "a.so : --foo b.so".split(' ').map(String::from).collect();
+/// assert!(parse_groups(1, None, &bad).unwrap_err().contains("unknown option --foo"));
 /// ```
 pub fn parse_groups<S: AsRef<OsStr>>(
     n: usize,
@@ -69,7 +73,7 @@ pub fn parse_groups<S: AsRef<OsStr>>(
                         .ok_or_else(|| format!("{opt} {}: not valid UTF-8", v.to_string_lossy()))
                 };
                 match opt {
-                    "-n" => {
+                    "-n" | "-np" => {
                         it.next();
                         let v = text(it.next(), "a number")?;
                         n = v.parse().map_err(|_| format!("-n {v}: not a number"))?;
@@ -77,6 +81,12 @@ pub fn parse_groups<S: AsRef<OsStr>>(
                     "-f" => {
                         it.next();
                         func = Some(text(it.next(), "a function name")?);
+                    }
+                    _ if opt.len() > 1 && opt.starts_with('-') => {
+                        return Err(format!(
+                            "group {}: unknown option {opt} (after `:` a group takes only -n/-np N and -f FUNC; see pip-exec --help)",
+                            i + 1
+                        ));
                     }
                     _ => break,
                 }

@@ -4,6 +4,7 @@
 #![warn(missing_docs)]
 
 pub mod check;
+pub mod cmdline;
 pub mod exec;
 pub mod generate;
 pub mod mode;

@@ -1,6 +1,7 @@
 //! `pip-exec`: run an SPMD or MPMD job of PiP tasks. See `pip-exec --help`.
 use clap::{CommandFactory, Parser};
 use pip_core::{Isolation, Mode, Root};
+use pip_tools::cmdline::{binding, binding_report, check_map_by, env_assignment, find_program};
 use pip_tools::exec::{allowed_cpus, check_cores, parse_cores, parse_groups, worst_status, Group};
 use std::ffi::OsString;
 use std::process::ExitCode;
@@ -52,8 +53,8 @@ pip_core::guard_allocator!();
 #[derive(Parser, Debug)]
 #[command(name = "pip-exec", version, verbatim_doc_comment)]
 struct Cli {
-    /// Number of tasks of the first program.
-    #[arg(short = 'n', default_value_t = 1)]
+    /// Number of tasks of the first program (`-np N` too, as mpirun spells it).
+    #[arg(short = 'n', long = "np", default_value_t = 1)]
     n: usize,
     /// Start the tasks at this exported function (`int f(void *)`) instead of `main`.
     #[arg(short = 'f', value_name = "FUNC")]
@@ -72,8 +73,33 @@ struct Cli {
     /// Pin task i to CPU LIST[i % len], e.g. `0,1` or `0-3`.
     #[arg(long, value_name = "LIST")]
     cores: Option<String>,
+    /// mpirun's binding: `core` pins task i to CPU i (round robin) of `--cores LIST`, else of
+    /// the CPUs pip-exec may use; `none` (the default) pins no task.
+    #[arg(long, value_enum, value_name = "core|none")]
+    bind_to: Option<pip_tools::cmdline::BindTo>,
+    /// Print the CPU each task is pinned to (or that it is not) on stderr as it starts.
+    #[arg(long)]
+    report_bindings: bool,
+    /// Set VAR=VAL in the tasks' environment; `-x VAR` alone passes pip-exec's own value of
+    /// VAR (as mpirun does; tasks see the whole environment of pip-exec anyway). May be
+    /// repeated. pip-exec sets the variable in its own environment before anything starts, so
+    /// it also counts for the PIP_* settings it reads.
+    #[arg(short = 'x', value_name = "VAR[=VAL]", value_parser = clap::value_parser!(OsString))]
+    export: Vec<OsString>,
+    /// Accepted as mpirun's option, and changes nothing: PiP tasks may always outnumber the CPUs
+    /// (they share them as any threads or processes do).
+    #[arg(long)]
+    oversubscribe: bool,
+    /// Accepted for `core` and `slot` only (task i goes to CPU i of the binding list); other
+    /// mappings are refused: a job runs on one node.
+    #[arg(long, value_name = "POLICY")]
+    map_by: Option<String>,
     /// The program, its arguments, and further `: -n M prog2 args...` groups. Programs and
-    /// arguments are passed to the tasks byte for byte (they need not be UTF-8).
+    /// arguments are passed to the tasks byte for byte (they need not be UTF-8). A program
+    /// name without `/` is looked up on PATH and then, as Open MPI's mpirun does, in the
+    /// current directory; `./prog.so` or any path with a `/` is used as given. An option
+    /// before the program that pip-exec does not know is an error (put `--` before a program
+    /// whose name starts with `-`).
     #[arg(
         trailing_var_arg = true,
         allow_hyphen_values = true,
@@ -91,22 +117,60 @@ fn fail(msg: impl std::fmt::Display) -> ExitCode {
 
 fn main() -> ExitCode {
     pip_tools::generate::generate_if_asked(Cli::command);
-    let cli = Cli::parse();
+    let args = match pip_tools::cmdline::mpirun_spellings(
+        &Cli::command(),
+        std::env::args_os().collect(),
+    ) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("pip-exec: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let cli = Cli::parse_from(args);
+    if let Err(e) = cli.map_by.as_deref().map_or(Ok(()), check_map_by) {
+        return fail(e);
+    }
+    for x in &cli.export {
+        match env_assignment(x) {
+            // Before the root's init: no other thread reads the environment yet.
+            Ok((var, Some(value))) => std::env::set_var(var, value),
+            Ok((var, None)) if std::env::var_os(&var).is_none() => eprintln!(
+                "pip-exec: warning: -x {}: {0} is not set here, so the tasks do not get it",
+                var.to_string_lossy()
+            ),
+            Ok(_) => {}
+            Err(e) => return fail(e),
+        }
+    }
     let mode = match cli.mode.map(Ok).unwrap_or_else(Mode::from_env) {
         Ok(m) => m,
         Err(e) => return fail(e),
     };
-    let groups: Vec<Group> = match parse_groups(cli.n, cli.func.clone(), &cli.rest) {
+    let mut groups: Vec<Group> = match parse_groups(cli.n, cli.func.clone(), &cli.rest) {
         Ok(g) => g,
         Err(e) => return fail(e),
     };
+    let cwd = std::env::current_dir().unwrap_or_else(|_| ".".into());
+    let path = std::env::var_os("PATH");
+    for g in &mut groups {
+        match find_program(&g.prog, path.as_deref(), &cwd) {
+            Ok(p) => g.prog = p,
+            Err(e) => return fail(e),
+        }
+    }
+    let allowed = allowed_cpus();
     let cores = match cli.cores.as_deref().map(parse_cores).transpose() {
         Ok(c) => c,
         Err(e) => return fail(e),
     };
-    if let Some(Err(e)) = cores.as_deref().map(|c| check_cores(c, &allowed_cpus())) {
+    if let Some(Err(e)) = cores.as_deref().map(|c| check_cores(c, &allowed)) {
         return fail(e);
     }
+    let cores = match binding(cores, cli.bind_to, &allowed) {
+        Ok(c) => c,
+        Err(e) => return fail(e),
+    };
     let total: usize = groups.iter().map(|g| g.n).sum();
     if total == 0 || total > pip_core::MAX_TASKS {
         return fail(format!(
@@ -157,6 +221,12 @@ fn main() -> ExitCode {
         for _ in 0..g.n {
             let core = cores.as_ref().map(|c| c[pipid % c.len()]);
             programs.push(g.prog.display().to_string());
+            if cli.report_bindings {
+                eprintln!(
+                    "{}",
+                    binding_report(pipid, &programs[pipid], core, &allowed)
+                );
+            }
             if let Err(e) = root.spawn(g.spawn(core, cli.private_fds)) {
                 eprintln!(
                     "pip-exec: cannot spawn task {pipid} ({}): {e}",

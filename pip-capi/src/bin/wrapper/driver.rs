@@ -17,7 +17,10 @@
 //! modifies the program file: pip-core loads a PIE from an in-memory copy. `--piproot` builds a
 //! root only (`-no-pie`, no `-rdynamic`), `--piptask` a task only (the same flags as the
 //! default), `--nopip` runs the C compiler unchanged. `-static` is refused (a static program
-//! cannot load tasks).
+//! cannot load tasks). With `-shared` the output is a shared object (no `-pie`, which would
+//! override it, and no `-rdynamic`), so a task may have no `main` (`pip-exec -f`); it also gets a small
+//! entry point (`pip_core::direct_run`, assembled from a temporary file), so that running it as
+//! a program prints how to run it with pip-exec and exits with 2 instead of crashing.
 //!
 //! pipcc finds `libpip.so` next to itself (the build tree: `target/<profile>/`, where cargo puts
 //! both) or in `../lib` (an installed tree: `bin/pipcc`, `lib/libpip.so`, `include/pip/pip.h`),
@@ -139,9 +142,13 @@ fn cflags(l: &Layout) -> Vec<String> {
     v
 }
 
-fn lflags(l: &Layout, kind: Kind) -> Vec<String> {
+/// The link flags; `shared` when the user links a shared object (`-shared`), which then gets
+/// neither `-pie` (which, coming later, would override `-shared`) nor `-rdynamic`.
+fn lflags(l: &Layout, kind: Kind, shared: bool) -> Vec<String> {
     let mut v = Vec::new();
-    if kind == Kind::Root {
+    if shared {
+        // A shared object exports its symbols anyway.
+    } else if kind == Kind::Root {
         v.push("-no-pie".to_string());
     } else {
         v.push("-pie".to_string());
@@ -164,7 +171,8 @@ fn lflags(l: &Layout, kind: Kind) -> Vec<String> {
 const USAGE: &str = "usage: TOOL [--piproot|--piptask|--nopip] [compiler options] files...
        TOOL --cflags | --lflags | --which | --where | --help
 Compiles and links LANG programs with the PiP C API (pip.h, libpip.so). By default the program
-can be both a PiP root and a PiP task (a PIE linked -rdynamic with libpip.so).
+can be both a PiP root and a PiP task (a PIE linked -rdynamic with libpip.so); with -shared it
+is a shared-object task, whose entry point says how to run it when it is run as a program.
   --piproot   build a root only          --piptask   build a task only (same flags as default)
   --nopip     run the compiler unchanged --cflags    print the compile flags
   --lflags    print the link flags       --which     print the compiler used
@@ -222,7 +230,7 @@ pub fn run(lang: Lang) -> ! {
             let l = layout().unwrap_or_else(|e| fail(&e));
             match p.as_str() {
                 "--cflags" | "--ccopts" => println!("{}", cflags(&l).join(" ")),
-                "--lflags" => println!("{}", lflags(&l, kind).join(" ")),
+                "--lflags" => println!("{}", lflags(&l, kind, false).join(" ")),
                 _ => println!("{}\n{}", l.lib.display(), l.include.display()),
             }
         }
@@ -234,6 +242,8 @@ pub fn run(lang: Lang) -> ! {
     }
     let mut cmd = Command::new(&compiler[0]);
     cmd.args(&compiler[1..]);
+    // Removed (by its drop) once the compiler is done.
+    let mut entry_stub: Option<TempFile> = None;
     if kind == Kind::NoPip {
         cmd.args(&rest);
     } else {
@@ -242,8 +252,21 @@ pub fn run(lang: Lang) -> ! {
         let linking = !rest.iter().any(|a| a == "-c" || a == "-E" || a == "-S");
         cmd.args(cflags(&l));
         cmd.args(&rest);
+        let shared = linking && rest.iter().any(|a| a == "-shared");
+        if shared {
+            match direct_run_entry(dry) {
+                Ok(Some(stub)) => {
+                    cmd.args(["-x", "assembler"])
+                        .arg(&stub.0)
+                        .args(["-x", "none"]);
+                    entry_stub = Some(stub);
+                }
+                Ok(None) => {}
+                Err(e) => fail(&e),
+            }
+        }
         if linking {
-            cmd.args(lflags(&l, kind));
+            cmd.args(lflags(&l, kind, shared));
         }
     }
     if dry {
@@ -253,10 +276,47 @@ pub fn run(lang: Lang) -> ! {
         println!("{}", shown.join(" "));
         exit(0);
     }
-    match cmd.status() {
+    let status = cmd.status();
+    drop(entry_stub);
+    match status {
         Ok(st) => exit(st.code().unwrap_or(1)),
         Err(e) => fail(&format!(
             "cannot run the compiler `{cc}` (from ${var}, or {default}): {e}"
         )),
+    }
+}
+
+/// A file removed when dropped.
+struct TempFile(PathBuf);
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// The assembly file of the entry point that a task linked `-shared` gets, so that running it
+/// as a program says how to run it (see `pip_core::direct_run`), or `None` where there is no
+/// such entry. Written to a temporary file (not with `dry`: then only its name is shown).
+fn direct_run_entry(dry: bool) -> Result<Option<TempFile>, String> {
+    #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+    {
+        let path = std::env::temp_dir().join(format!("pip-task-entry-{}.s", std::process::id()));
+        if !dry {
+            // Without the .note.GNU-stack section the linker would ask for an executable
+            // stack, which the dynamic loader may refuse.
+            let text = format!(
+                ".intel_syntax noprefix\n{}\n.section .note.GNU-stack,\"\",@progbits\n",
+                pip_core::direct_run::ENTRY_ASM
+            );
+            std::fs::write(&path, text)
+                .map_err(|e| format!("cannot write the task entry stub {}: {e}", path.display()))?;
+        }
+        Ok(Some(TempFile(path)))
+    }
+    #[cfg(not(all(target_arch = "x86_64", target_os = "linux")))]
+    {
+        let _ = dry;
+        Ok(None)
     }
 }
