@@ -50,7 +50,7 @@ fn exchanges_of_every_size_in_both_directions() {
             for buf in &ins {
                 assert!(buf.iter().all(|&b| b == left as u8));
             }
-            world.barrier();
+            world.barrier().unwrap();
         })
         .unwrap();
     }
@@ -225,13 +225,13 @@ fn a_panicking_scope_cancels_its_requests() {
             })
         }));
         assert!(caught.is_err());
-        world.barrier();
+        world.barrier().unwrap();
         // The cancelled send left a withdrawn offer behind: the peer drops its envelope, so
         // neither probe nor receive ever sees it (nor reads `big`, freed here).
         drop(big);
         let peer = world.process_at_rank(1 - world.rank());
         assert_eq!(peer.iprobe().unwrap(), None);
-        world.barrier();
+        world.barrier().unwrap();
         peer.send_with_tag(&5u8, 78).unwrap();
         let mut v = 0u8;
         peer.receive_into_with_tag(&mut v, 78).unwrap();

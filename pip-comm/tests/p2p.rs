@@ -66,7 +66,7 @@ fn ring_exchange_on_2_to_8_ranks() {
                 }
                 assert_eq!(got, expect, "rank {me}, size {len}");
             }
-            world.barrier();
+            world.barrier().unwrap();
         })
         .unwrap();
     }
@@ -261,7 +261,7 @@ fn sends_to_self_are_buffered() {
         assert_eq!(me.receive_vec_with_tag::<u16>(2).unwrap().0, vec![7]);
         let (v, s) = world.any_process().receive_vec::<u16>().unwrap();
         assert_eq!((v.len(), s.source, s.tag), (500_000, 0, 1));
-        world.barrier();
+        world.barrier().unwrap();
     })
     .unwrap();
 }
