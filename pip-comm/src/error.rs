@@ -146,6 +146,16 @@ pub enum Error {
     #[error("the operation was cancelled: a request scope ended by a panic")]
     Cancelled,
 
+    /// A request whose error was already returned (by [`Request::test`]) was tested or
+    /// waited on again.
+    ///
+    /// [`Request::test`]: crate::request::Request::test
+    #[error(
+        "this request already returned its error to an earlier test; it has nothing more to \
+         report (drop it)"
+    )]
+    RequestFinished,
+
     /// Requests of different worlds were waited on together (a rank that holds communicators
     /// of two worlds must wait for each world's requests separately).
     #[error("requests from different worlds cannot be waited on together")]
