@@ -20,12 +20,15 @@
 //!
 //! Like MPI's, collectives are called by every rank of the communicator, in the same order;
 //! they are blocking. Cheap disagreements are detected and returned as errors instead of
-//! corrupting memory or hanging: a different collective, root, element size, count or
-//! operation ([`Error::CollectiveMismatch`], reported by the rank that reads the other's
-//! arguments), buffers too short ([`Error::CollectiveBuffer`], and
+//! corrupting memory or hanging: a different root, element size or count
+//! ([`Error::CollectiveMismatch`]) or a different collective or operation
+//! ([`Error::CollectiveNameMismatch`], which names them), reported by the rank that reads the
+//! other's arguments; a send buffer that is not one piece per rank
+//! ([`Error::CollectiveBufferNotMultiple`]); buffers too short ([`Error::CollectiveBuffer`], and
 //! [`Error::CollectivePeer`] on the ranks whose result it spoils), a root out of range
-//! ([`Error::RankOutOfRange`]), the root calling a non-root variant
-//! ([`Error::RootVariantRequired`]), a built-in operation undefined for the type
+//! ([`Error::RankOutOfRange`], [`Error::AnySourceNotAllowed`]), the root calling a non-root
+//! variant ([`Error::RootVariantRequired`]), a non-root scattering in place
+//! ([`Error::InPlaceNotAtRoot`]), a built-in operation undefined for the type
 //! ([`Error::InvalidOperation`]). Every rank still finishes the collective.
 //!
 //! # Protocol
