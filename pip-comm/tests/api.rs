@@ -158,7 +158,7 @@ fn in_place_root_variants_on_other_ranks_follow_mpi() {
             assert_eq!(buf, [7, 7, 10, 10, 20, 20]);
         }
         // A non-root buffer of the root's size is a count mismatch, not a silent first piece.
-        let mut buf = vec![me as u16; 6];
+        let mut buf = [me as u16; 6];
         // (The ranks that read the other's count report it: here the non-roots.)
         let r = root.gather_in_place_root(&mut buf[..]);
         if me != 0 {
