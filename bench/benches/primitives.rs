@@ -25,7 +25,7 @@ fn ping_pong(size: usize, iters: u64) -> Duration {
         let peer = world.process_at_rank(1 - world.rank());
         let send = vec![1u8; size];
         let mut recv = vec![0u8; size];
-        world.barrier();
+        world.barrier().unwrap();
         let start = Instant::now();
         for _ in 0..iters {
             if world.rank() == 0 {
@@ -68,10 +68,10 @@ fn barrier(c: &mut Criterion) {
     c.bench_function("barrier/2_ranks", |b| {
         b.iter_custom(|iters| {
             let times = pip_comm::run(2, |world| {
-                world.barrier();
+                world.barrier().unwrap();
                 let start = Instant::now();
                 for _ in 0..iters {
-                    world.barrier();
+                    world.barrier().unwrap();
                 }
                 start.elapsed()
             })

@@ -56,7 +56,7 @@ pub fn run(
         if i == skip {
             start = Instant::now();
         }
-        world.barrier();
+        world.barrier()?;
     }
     let avg_us = start.elapsed().as_secs_f64() * 1e6 / iterations as f64;
     if world.rank() == 0 {
@@ -77,7 +77,7 @@ pub fn run(
     } else {
         world.process_at_rank(0).send(&avg_us)?;
     }
-    world.barrier();
+    world.barrier()?;
     Ok(())
 }
 

@@ -110,7 +110,7 @@ fn run(
     for size in crate::options::sizes(opts.min_size, opts.max_size) {
         let (iterations, skip) = opts.counts(size);
         let send = &send_buf[..size];
-        world.barrier();
+        world.barrier()?;
         let mut start = Instant::now();
         for i in 0..iterations + skip {
             if i == skip {
@@ -153,7 +153,7 @@ fn run(
             out.flush()?;
         }
     }
-    world.barrier();
+    world.barrier()?;
     Ok(())
 }
 

@@ -138,7 +138,7 @@ impl Collective {
         }
         for size in crate::options::sizes(opts.min_size.max(1), opts.max_size) {
             let (iterations, skip) = opts.counts(size);
-            world.barrier();
+            world.barrier()?;
             let mut start = Instant::now();
             for i in 0..iterations + skip {
                 if i == skip {
@@ -170,7 +170,7 @@ impl Collective {
                 world.process_at_rank(0).send_with_tag(&us, RESULT_TAG)?;
             }
         }
-        world.barrier();
+        world.barrier()?;
         Ok(())
     }
 }

@@ -94,7 +94,7 @@ fn timed(
     recv: &mut [u8],
 ) -> pip_comm::Result<Duration> {
     world.set_work_stealing(on);
-    world.barrier();
+    world.barrier()?;
     let start = Instant::now();
     for _ in 0..count {
         iteration(world, balanced, send, recv)?;
@@ -175,6 +175,6 @@ pub fn run(
         }
     }
     world.set_work_stealing(was_on);
-    world.barrier();
+    world.barrier()?;
     Ok(())
 }

@@ -81,7 +81,7 @@ pub fn run(
             (opts.iterations, opts.skip)
         };
         let (send, recv) = (&send_buf[..size], &mut recv_buf[..size]);
-        world.barrier();
+        world.barrier()?;
         if me == 0 {
             let mut start = Instant::now();
             let (mut min, mut max) = (Duration::MAX, Duration::ZERO);
@@ -116,7 +116,7 @@ pub fn run(
             }
         }
     }
-    world.barrier();
+    world.barrier()?;
     Ok(())
 }
 

@@ -52,7 +52,7 @@ pub fn run(
     for size in crate::options::sizes(opts.min_size, opts.max_size) {
         let (iterations, skip) = opts.counts(size);
         let (send, recv) = (&send_buf[..size], &mut recv_buf[..size]);
-        world.barrier();
+        world.barrier()?;
         let mut start = Instant::now();
         for i in 0..iterations + skip {
             if i == skip {
@@ -86,7 +86,7 @@ pub fn run(
             world.process_at_rank(0).send_with_tag(&us, RESULT_TAG)?;
         }
     }
-    world.barrier();
+    world.barrier()?;
     Ok(())
 }
 

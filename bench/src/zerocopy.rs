@@ -68,7 +68,7 @@ pub fn run(
     }
     for size in crate::options::sizes(opts.min_size.max(1), opts.max_size) {
         let (iterations, skip) = opts.counts(size);
-        world.barrier();
+        world.barrier()?;
         if me == 0 {
             let mut v = vec![b'z'; size];
             let addr = v.as_ptr() as usize;
@@ -110,6 +110,6 @@ pub fn run(
             }
         }
     }
-    world.barrier();
+    world.barrier()?;
     Ok(())
 }

@@ -39,7 +39,7 @@ pub fn run(world: &Communicator, args: &[String]) -> Result<(), Box<dyn std::err
     for block in 0..2 * BLOCKS {
         let k = block % 2;
         world.set_work_stealing(k == 1);
-        world.barrier();
+        world.barrier()?;
         let before = world.steal_stats().bytes;
         let start = Instant::now();
         for _ in 0..rounds.div_ceil(BLOCKS) {
@@ -49,7 +49,7 @@ pub fn run(world: &Communicator, args: &[String]) -> Result<(), Box<dyn std::err
                 root.gather_into(&mine[..])?;
             }
         }
-        world.barrier();
+        world.barrier()?;
         times[k] += start.elapsed().as_secs_f64();
         let by_me = world.steal_stats().bytes - before;
         let mut sum = 0u64;

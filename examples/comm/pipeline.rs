@@ -30,7 +30,7 @@ pub fn run(world: &Communicator, args: &[String]) -> Result<(), Box<dyn std::err
     } else {
         Vec::new()
     };
-    world.barrier();
+    world.barrier()?;
     let start = Instant::now();
     if rank == 0 {
         for v in made {

@@ -21,15 +21,17 @@
 //! generation first, and the generation moves only when everyone has arrived.
 
 use crate::world::Communicator;
+use crate::Result;
 use std::sync::atomic::Ordering;
 
 impl Communicator {
-    /// Blocks until every rank of the communicator has called `barrier`.
+    /// Blocks until every rank of the communicator has called `barrier` (MPI's
+    /// `MPI_Barrier`).
     ///
-    /// # Panics
+    /// # Errors
     ///
-    /// If the world was aborted because a rank panicked (in [`run`](crate::run)): the barrier
-    /// can never complete.
+    /// [`Error::Aborted`](crate::Error::Aborted) when the world was aborted because a rank
+    /// panicked (in [`run`](crate::run)): the barrier can never complete.
     ///
     /// # Examples
     ///
@@ -38,18 +40,16 @@ impl Communicator {
     /// let arrived = AtomicUsize::new(0);
     /// pip_comm::run(4, |world| {
     ///     arrived.fetch_add(1, Ordering::SeqCst);
-    ///     world.barrier();
+    ///     world.barrier()?;
     ///     assert_eq!(arrived.load(Ordering::SeqCst), 4);
+    ///     Ok::<(), pip_comm::Error>(())
     /// })
     /// .unwrap();
     /// ```
-    pub fn barrier(&self) {
+    pub fn barrier(&self) -> Result<()> {
         if !self.is_world() {
             // A dup or split: a dissemination barrier on the communicator's own context.
-            if let Err(e) = self.barrier_p2p() {
-                panic!("pip-comm: barrier on rank {} cannot complete: {e}", self.me);
-            }
-            return;
+            return self.barrier_p2p();
         }
         let words = &self.shared().barrier;
         let generation = words.generation.load(Ordering::Acquire);
@@ -58,18 +58,15 @@ impl Communicator {
             // SYNC: pairs with the acquire loads of waiters, and with sleepers' SeqCst flag.
             words.generation.fetch_add(1, Ordering::SeqCst);
             crate::wait::wake_all(self.shared());
-            return;
+            return Ok(());
         }
         let moved = || words.generation.load(Ordering::Acquire) != generation;
         let moved_seqcst = || words.generation.load(Ordering::SeqCst) != generation;
-        let wait = self.ep.wait_until(
+        self.ep.wait_until(
             crate::watchdog::What::Barrier,
             true,
             || moved().then_some(()),
             moved_seqcst,
-        );
-        if let Err(e) = wait {
-            panic!("pip-comm: barrier on rank {} cannot complete: {e}", self.me);
-        }
+        )
     }
 }

@@ -26,6 +26,19 @@ pub enum Error {
         size: Rank,
     },
 
+    /// [`ANY_SOURCE`](crate::ANY_SOURCE), a wildcard for receives, was named where one rank
+    /// is needed: the destination of a send, the root of a collective.
+    #[error(
+        "ANY_SOURCE cannot be {what}: it is a wildcard for receives only; name a rank in \
+         0..{size}"
+    )]
+    AnySourceNotAllowed {
+        /// Where it was given: "the destination of a send", "the root of a collective".
+        what: &'static str,
+        /// The size of the communicator.
+        size: Rank,
+    },
+
     /// A tag outside `0..=MAX_TAG` (or [`ANY_TAG`](crate::ANY_TAG) where a wildcard is not
     /// allowed, as in a send).
     #[error("tag {tag} is invalid: user tags are 0..={MAX_TAG} (and ANY_TAG only when receiving)")]
@@ -146,6 +159,16 @@ pub enum Error {
     #[error("the operation was cancelled: a request scope ended by a panic")]
     Cancelled,
 
+    /// A request whose error was already returned (by [`Request::test`]) was tested or
+    /// waited on again.
+    ///
+    /// [`Request::test`]: crate::request::Request::test
+    #[error(
+        "this request already returned its error to an earlier test; it has nothing more to \
+         report (drop it)"
+    )]
+    RequestFinished,
+
     /// Requests of different worlds were waited on together (a rank that holds communicators
     /// of two worlds must wait for each world's requests separately).
     #[error("requests from different worlds cannot be waited on together")]
@@ -165,16 +188,16 @@ pub enum Error {
         max: u32,
     },
 
-    /// The ranks of a collective disagree on something that must be the same everywhere (the
-    /// collective itself, the root, the element count or size, the reduction operation). The
+    /// The ranks of a collective disagree on a number that must be the same everywhere (the
+    /// root, the element count or size; see also
+    /// [`CollectiveNameMismatch`](Error::CollectiveNameMismatch)). The
     /// rank that sees the difference reports it; the collective still ends on every rank, but
     /// no data moved to or from the disagreeing ranks.
     #[error(
         "collective argument mismatch: {what} is {ours} on this rank but {theirs} on rank {rank}"
     )]
     CollectiveMismatch {
-        /// What differs: "the collective", "the root", "the element count", "the element
-        /// size", "the operation".
+        /// What differs: "the root", "the element count", "the element size".
         what: &'static str,
         /// The other rank (of the communicator).
         rank: Rank,
@@ -195,6 +218,42 @@ pub enum Error {
         len: usize,
     },
 
+    /// The ranks of a collective disagree on something named rather than counted: which
+    /// collective they called, or the reduction operation. As
+    /// [`CollectiveMismatch`](Error::CollectiveMismatch), the rank that sees the difference
+    /// reports it and the collective still ends on every rank.
+    #[error(
+        "collective argument mismatch: {what} is {ours} on this rank but {theirs} on rank {rank} \
+         (every rank must make the same call)"
+    )]
+    CollectiveNameMismatch {
+        /// What differs: "the collective" or "the operation".
+        what: &'static str,
+        /// The other rank (of the communicator).
+        rank: Rank,
+        /// This rank's: a collective's name (`all_reduce`, `gather_varcount`, ...) or an
+        /// operation's (`sum`, `max`, ..., `a user operation`).
+        ours: &'static str,
+        /// The other rank's.
+        theirs: &'static str,
+    },
+
+    /// A buffer whose length must be a whole number of pieces, one per rank, is not (the send
+    /// buffer of `all_to_all_into`: `size * count` elements).
+    #[error(
+        "collective buffer length: {what} holds {len} elements, which is not a multiple of the \
+         communicator size {size}; it must hold size * count elements, one piece of count \
+         elements per rank"
+    )]
+    CollectiveBufferNotMultiple {
+        /// Which buffer.
+        what: &'static str,
+        /// Elements given.
+        len: usize,
+        /// The size of the communicator.
+        size: usize,
+    },
+
     /// Another rank's arguments to the same collective were wrong (it returned an error of its
     /// own), so this rank's result is incomplete.
     #[error(
@@ -212,6 +271,22 @@ pub enum Error {
         /// The collective.
         collective: &'static str,
         /// The root.
+        rank: Rank,
+    },
+
+    /// A rank that is not the root called `scatter_in_place_root`. As with MPI's
+    /// `MPI_IN_PLACE`, only the root scatters in place; the other ranks call `scatter_into`
+    /// with their receive buffer. The collective still ends on every rank.
+    #[error(
+        "rank {rank} called {collective}_in_place_root, but the root is rank {root}: only the \
+         root works in place; the other ranks call {collective}_into with their receive buffer"
+    )]
+    InPlaceNotAtRoot {
+        /// The collective.
+        collective: &'static str,
+        /// The root.
+        root: Rank,
+        /// The rank that called.
         rank: Rank,
     },
 

@@ -112,7 +112,8 @@ impl ProbeStatus {
 impl Communicator {
     /// Names the peer `rank`: the destination of sends and the source of receives.
     /// [`ANY_SOURCE`] gives a receive-only wildcard, like [`Communicator::any_process`].
-    /// Ranks are checked when used, with [`Error::RankOutOfRange`].
+    /// Ranks are checked when used, with [`Error::RankOutOfRange`] (and
+    /// [`Error::AnySourceNotAllowed`] for [`ANY_SOURCE`] as a send's destination or a root).
     ///
     /// ```
     /// pip_comm::run(2, |world| {
@@ -155,6 +156,12 @@ impl Communicator {
 
     /// A send's world destination, with the tag checked.
     pub(crate) fn send_target(&self, rank: Rank, tag: Tag) -> Result<u32> {
+        if rank == ANY_SOURCE {
+            return Err(Error::AnySourceNotAllowed {
+                what: "the destination of a send",
+                size: self.size(),
+            });
+        }
         let dst = self.destination(rank)?;
         if !(0..=MAX_TAG).contains(&tag) {
             return Err(Error::InvalidTag { tag });

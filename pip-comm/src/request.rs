@@ -107,7 +107,8 @@ enum State {
         size: usize,
         group: Option<Rc<Group>>,
     },
-    /// Complete; the outcome until someone takes it.
+    /// Complete; the outcome until someone takes it (a successful one stays for a later
+    /// `test` or `wait`).
     Complete(Option<Result<Status>>),
 }
 
@@ -164,10 +165,19 @@ impl Op {
         }
     }
 
-    /// Takes the outcome of a complete operation (once).
+    /// Takes the outcome of a complete operation. A success stays behind (a later call
+    /// returns the same status); an error is handed out once, then
+    /// [`Error::RequestFinished`].
     fn take(&self) -> Result<Status> {
         match &mut *self.state.borrow_mut() {
-            State::Complete(outcome) => outcome.take().expect("the outcome is taken once"),
+            State::Complete(outcome) => match outcome.take() {
+                Some(Ok(status)) => {
+                    *outcome = Some(Ok(status));
+                    Ok(status)
+                }
+                Some(Err(e)) => Err(e),
+                None => Err(Error::RequestFinished),
+            },
             _ => unreachable!("take before completion"),
         }
     }
@@ -219,11 +229,12 @@ impl std::fmt::Debug for Scope<'_, '_> {
 impl Scope<'_, '_> {
     fn register(&self, op: Rc<Op>) {
         let mut ops = self.ops.borrow_mut();
-        // Forget operations that completed and were taken, so long loops stay small; only
-        // when the list has doubled since the last sweep, so registering stays O(1) amortised.
+        // Forget operations that completed and whose request is gone, so long loops stay
+        // small; only when the list has doubled since the last sweep, so registering stays
+        // O(1) amortised.
         if ops.len() >= self.sweep_at.get() {
             ops.retain(|o| {
-                Rc::strong_count(o) > 1 || !matches!(*o.state.borrow(), State::Complete(None))
+                Rc::strong_count(o) > 1 || !matches!(*o.state.borrow(), State::Complete(_))
             });
             self.sweep_at.set((2 * ops.len()).max(MIN_SWEEP));
         }
@@ -337,16 +348,21 @@ impl<'scope> Request<'scope> {
         self.op.take()
     }
 
-    /// Completes the operation if it can without waiting: `Ok(outcome)` then, else the
-    /// request back.
+    /// Completes the operation if it can without waiting (MPI's `MPI_Test`): `Ok(None)`
+    /// while it is still in flight, `Ok(Some(status))` once it has completed (the status as
+    /// [`Request::wait`] gives it).
+    ///
+    /// Once complete, the request stays complete: a later `test` or `wait` returns the same
+    /// status again. An error is returned once; a later `test` or `wait` gives
+    /// [`Error::RequestFinished`].
     ///
     /// ```
     /// pip_comm::run(1, |world| {
     ///     let mut v = 0u8;
     ///     pip_comm::request::scope(|scope| {
     ///         let me = world.this_process();
-    ///         let r = me.immediate_receive_into(scope, &mut v).unwrap();
-    ///         let r = r.test().unwrap_err(); // nothing sent yet
+    ///         let mut r = me.immediate_receive_into(scope, &mut v).unwrap();
+    ///         assert!(r.test().unwrap().is_none()); // nothing sent yet
     ///         me.send(&9u8).unwrap();
     ///         assert_eq!(r.test().unwrap().unwrap().count, 1);
     ///     });
@@ -354,13 +370,17 @@ impl<'scope> Request<'scope> {
     /// })
     /// .unwrap();
     /// ```
-    #[allow(clippy::result_large_err)]
-    pub fn test(self) -> std::result::Result<Result<Status>, Self> {
+    ///
+    /// # Errors
+    ///
+    /// Those of [`Request::wait`], once the operation has completed; then
+    /// [`Error::RequestFinished`].
+    pub fn test(&mut self) -> Result<Option<Status>> {
         self.op.ep.drain_all();
         if self.op.poll() {
-            Ok(self.op.take())
+            self.op.take().map(Some)
         } else {
-            Err(self)
+            Ok(None)
         }
     }
 
@@ -438,8 +458,16 @@ pub fn wait_all(requests: Vec<Request<'_>>) -> Result<Vec<Status>> {
     outcomes.into_iter().collect()
 }
 
-/// Waits until one of `requests` completes, removes it and returns its index and outcome
-/// (MPI's `MPI_Waitany`); `None` when `requests` is empty. The others keep their order.
+/// Waits until one of the requests in `requests` completes and returns its index and
+/// outcome (MPI's `MPI_Waitany`). As in MPI, indices are stable: the finished request is
+/// taken out of its slot, which becomes `None` (MPI's `MPI_REQUEST_NULL`), and nothing else
+/// moves, so the index names the same operation as when the slice was built. `None` slots
+/// are skipped; when every slot is `None` (or the slice is empty) the result is `None`
+/// (MPI's `MPI_UNDEFINED`), so `while let Some(..) = wait_any(&mut reqs)` completes them
+/// all.
+///
+/// On an abort every pending request is cancelled and the first one still in the slice is
+/// returned with the error; the others then come back one per call, each with its error.
 ///
 /// # Examples
 ///
@@ -450,17 +478,18 @@ pub fn wait_all(requests: Vec<Request<'_>>) -> Result<Vec<Status>> {
 ///         let mut bufs = [0u32; 2];
 ///         let (a, b) = bufs.split_at_mut(1);
 ///         scope(|scope| {
-///             let mut reqs = vec![
-///                 world.process_at_rank(1).immediate_receive_into(scope, &mut a[..]).unwrap(),
-///                 world.process_at_rank(2).immediate_receive_into(scope, &mut b[..]).unwrap(),
+///             let mut reqs = [
+///                 Some(world.process_at_rank(1).immediate_receive_into(scope, &mut a[..]).unwrap()),
+///                 Some(world.process_at_rank(2).immediate_receive_into(scope, &mut b[..]).unwrap()),
 ///             ];
-///             let mut seen = vec![];
+///             let mut seen = 0;
 ///             while let Some((i, status)) = wait_any(&mut reqs) {
-///                 seen.push(status.unwrap().source);
-///                 let _ = i;
+///                 // Slot i was the receive from rank i + 1, whatever finished before.
+///                 assert_eq!(status.unwrap().source, i as i32 + 1);
+///                 assert!(reqs[i].is_none());
+///                 seen += 1;
 ///             }
-///             seen.sort();
-///             assert_eq!(seen, [1, 2]);
+///             assert_eq!(seen, 2);
 ///         });
 ///         assert_eq!(bufs, [10, 20]);
 ///     } else {
@@ -469,24 +498,21 @@ pub fn wait_all(requests: Vec<Request<'_>>) -> Result<Vec<Status>> {
 /// })
 /// .unwrap();
 /// ```
-pub fn wait_any(requests: &mut Vec<Request<'_>>) -> Option<(usize, Result<Status>)> {
-    if requests.is_empty() {
-        return None;
-    }
-    let ops: Vec<&Op> = requests.iter().map(|r| &*r.op).collect();
-    match wait_ops_until(&ops, |done| done.iter().any(|&d| d)) {
-        Ok(first) => {
-            let i = first.expect("one is complete");
-            let r = requests.remove(i);
-            Some((i, r.op.take()))
-        }
-        Err(e) => {
-            // Every request was cancelled; report the first.
-            let r = requests.remove(0);
-            let _ = r.op.take();
-            Some((0, Err(e)))
-        }
-    }
+pub fn wait_any(requests: &mut [Option<Request<'_>>]) -> Option<(usize, Result<Status>)> {
+    let (slots, ops): (Vec<usize>, Vec<&Op>) = requests
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| r.as_ref().map(|r| (i, &*r.op)))
+        .unzip();
+    let (i, outcome) = match wait_ops_until(&ops, |done| done.iter().any(|&d| d)) {
+        Ok(None) => return None,
+        Ok(Some(first)) => (slots[first], None),
+        // Every request was cancelled; report the first.
+        Err(e) => (slots[0], Some(e)),
+    };
+    let r = requests[i].take().expect("an active slot");
+    let taken = r.op.take();
+    Some((i, outcome.map_or(taken, Err)))
 }
 
 /// Completes all of `requests` if all can complete without waiting (MPI's `MPI_Testall`):
@@ -541,8 +567,37 @@ impl<'a> Process<'a> {
         self.start_send(scope, buf, tag, Mode::Standard)
     }
 
-    /// Starts a synchronous send (MPI's `MPI_Issend`): the request completes only once the
-    /// receiver has matched the message.
+    /// Starts a synchronous send with tag 0 (MPI's `MPI_Issend`): the request completes only
+    /// once the receiver has matched the message.
+    ///
+    /// ```
+    /// pip_comm::run(2, |world| {
+    ///     let peer = world.process_at_rank(1 - world.rank());
+    ///     if world.rank() == 0 {
+    ///         pip_comm::request::scope(|scope| {
+    ///             let r = peer.immediate_synchronous_send(scope, &5u16).unwrap();
+    ///             assert_eq!(r.wait().unwrap().count, 1); // rank 1 has matched it
+    ///         });
+    ///     } else {
+    ///         assert_eq!(peer.receive::<u16>().unwrap().0, 5);
+    ///     }
+    /// })
+    /// .unwrap();
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`Process::immediate_send`]; [`Error::SynchronousSendToSelf`] to this rank itself
+    /// unless a posted receive takes it now.
+    pub fn immediate_synchronous_send<'scope, B: Buffer + ?Sized>(
+        &self,
+        scope: &'scope Scope<'scope, '_>,
+        buf: &'scope B,
+    ) -> Result<Request<'scope>> {
+        self.immediate_synchronous_send_with_tag(scope, buf, 0)
+    }
+
+    /// [`Process::immediate_synchronous_send`] with `tag`.
     ///
     /// # Errors
     ///

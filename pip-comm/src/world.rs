@@ -167,7 +167,7 @@ impl std::fmt::Debug for Communicator {
 ///
 /// Every rank runs `f` with its own [`Communicator`]. The threads are scoped: `f` may borrow
 /// from the caller. If a rank panics, the world is aborted (ranks blocked in pip-comm calls get
-/// [`Error::Aborted`], or a panic from [`Communicator::barrier`]) and `run` returns
+/// [`Error::Aborted`], [`Communicator::barrier`] included) and `run` returns
 /// [`Error::RankPanicked`] for the rank that panicked first, once every thread has ended.
 ///
 /// # Errors
@@ -306,7 +306,7 @@ static TASK_WORLD_TAKEN: AtomicBool = AtomicBool::new(false);
 ///         let (v, _) = world.process_at_rank(0).receive::<u64>()?;
 ///         assert_eq!(v, 42);
 ///     }
-///     world.barrier();
+///     world.barrier()?;
 ///     Ok(())
 /// }
 /// pip_core::task_main!(main_task);

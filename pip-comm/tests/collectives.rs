@@ -319,7 +319,7 @@ fn varcount_gathers_and_scatters() {
                     }
                     let mut got = vec![0u64; counts[me]];
                     if me == root {
-                        p.scatter_varcount_into_root(&all[..], &counts, &displs, &mut got[..])
+                        p.scatter_varcount_into_root(&all[..], &mut got[..], &counts, &displs)
                             .unwrap();
                     } else {
                         p.scatter_varcount_into(&mut got[..]).unwrap();
@@ -374,7 +374,7 @@ fn all_gathers_and_all_to_alls() {
                 let want: Vec<u64> = (0..n).flat_map(|q| data(q * n + me, rc[q], 10)).collect();
                 let mut recv = vec![0u64; want.len()];
                 world
-                    .all_to_all_varcount_into(&send[..], &sc, &sd, &mut recv[..], &rc, &rd)
+                    .all_to_all_varcount_into(&send[..], &mut recv[..], &sc, &sd, &rc, &rd)
                     .unwrap();
                 assert!(recv == want, "alltoallv n={n} len={len}");
             }
@@ -524,7 +524,7 @@ fn argument_errors_are_typed_and_every_rank_finishes() {
         assert!(
             matches!(
                 r,
-                Err(Error::CollectiveMismatch {
+                Err(Error::CollectiveNameMismatch {
                     what: "the operation",
                     ..
                 })
@@ -583,7 +583,7 @@ fn argument_errors_are_typed_and_every_rank_finishes() {
         assert!(
             matches!(
                 r,
-                Err(Error::CollectiveMismatch {
+                Err(Error::CollectiveNameMismatch {
                     what: "the collective",
                     ..
                 })

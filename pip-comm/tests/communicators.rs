@@ -29,9 +29,9 @@ fn dup_has_its_own_matching_space() {
             let (v, _) = a.process_at_rank(ANY_SOURCE).receive_vec::<u8>().unwrap();
             assert_eq!(v, vec![22u8; 300_000]);
         }
-        a.barrier();
-        b.barrier();
-        world.barrier();
+        a.barrier().unwrap();
+        b.barrier().unwrap();
+        world.barrier().unwrap();
     })
     .unwrap();
 }
@@ -47,7 +47,7 @@ fn split_orders_by_key_and_leaves_out_undefined() {
             let sub = world.split(color, 100 - me).unwrap();
             let Some(sub) = sub else {
                 assert_eq!(me, 0);
-                world.barrier();
+                world.barrier().unwrap();
                 return None;
             };
             let members: Vec<i32> = (1..world.size()).filter(|r| r % 3 == color).rev().collect();
@@ -70,9 +70,9 @@ fn split_orders_by_key_and_leaves_out_undefined() {
                     pip_comm::request::wait_all(vec![rr, ss]).unwrap();
                 }
             });
-            pair.barrier();
-            sub.barrier();
-            world.barrier();
+            pair.barrier().unwrap();
+            sub.barrier().unwrap();
+            world.barrier().unwrap();
             Some((sub.rank(), sub.size(), got))
         })
         .unwrap();

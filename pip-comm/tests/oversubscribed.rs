@@ -14,7 +14,7 @@ fn sixteen_ranks_on_few_cores() {
     let out = run(N, |world| {
         let (me, n) = (world.rank(), world.size());
         for _ in 0..BARRIERS {
-            world.barrier();
+            world.barrier().unwrap();
         }
         // A token travels LAPS times around the ring, incremented at every hop.
         let right = world.process_at_rank((me + 1) % n);
@@ -41,7 +41,7 @@ fn sixteen_ranks_on_few_cores() {
         } else {
             world.process_at_rank(0).send(&me).unwrap();
         }
-        world.barrier();
+        world.barrier().unwrap();
         token
     })
     .unwrap();

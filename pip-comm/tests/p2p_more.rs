@@ -47,7 +47,7 @@ fn probe_reports_without_receiving() {
                 .send_with_tag(&vec![me as u32; len][..], 5)
                 .unwrap();
         }
-        world.barrier();
+        world.barrier().unwrap();
     })
     .unwrap();
 }
@@ -88,7 +88,7 @@ fn sendrecv_shifts_a_ring_of_large_messages() {
                     ..
                 }
             ));
-            world.barrier();
+            world.barrier().unwrap();
         })
         .unwrap();
     }
@@ -112,7 +112,7 @@ fn synchronous_send_waits_for_the_match() {
             );
             assert_eq!(world.process_at_rank(0).receive::<u8>().unwrap().0, 7);
         }
-        world.barrier();
+        world.barrier().unwrap();
         assert!(done.load(Ordering::SeqCst));
         // Large ones too, and to oneself only with a posted receive.
         if world.rank() == 1 {

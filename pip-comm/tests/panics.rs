@@ -1,5 +1,5 @@
-//! A rank that panics aborts the world: the others are released with errors (or a panic from
-//! the barrier) instead of hanging, and `run` reports the first panic.
+//! A rank that panics aborts the world: the others are released with errors instead of
+//! hanging, and `run` reports the first panic.
 
 mod common;
 
@@ -8,23 +8,34 @@ use pip_comm::{run, Error};
 #[test]
 fn a_panic_releases_every_other_rank() {
     let _watchdog = common::watchdog("a_panic_releases_every_other_rank");
-    let r = run(4, |world| match world.rank() {
-        1 => panic!("boom on rank 1"),
-        // Blocked in a receive from the panicking rank.
-        0 => {
-            let e = world.process_at_rank(1).receive::<u64>().unwrap_err();
-            assert!(matches!(e, Error::Aborted { rank: 1 }), "{e}");
+    let r = run(5, |world| {
+        let dup = world.dup().unwrap();
+        match world.rank() {
+            1 => panic!("boom on rank 1"),
+            // Blocked in a receive from the panicking rank.
+            0 => {
+                let e = world.process_at_rank(1).receive::<u64>().unwrap_err();
+                assert!(matches!(e, Error::Aborted { rank: 1 }), "{e}");
+            }
+            // Blocked in a rendezvous send that will never be matched.
+            2 => {
+                let e = world
+                    .process_at_rank(1)
+                    .send(&vec![0u8; 1 << 20])
+                    .unwrap_err();
+                assert!(matches!(e, Error::Aborted { rank: 1 }), "{e}");
+            }
+            // Blocked in the world's barrier: an error like every other call.
+            3 => {
+                let e = world.barrier().unwrap_err();
+                assert!(matches!(e, Error::Aborted { rank: 1 }), "{e}");
+            }
+            // Blocked in a derived communicator's barrier: the same.
+            _ => {
+                let e = dup.barrier().unwrap_err();
+                assert!(matches!(e, Error::Aborted { rank: 1 }), "{e}");
+            }
         }
-        // Blocked in a rendezvous send that will never be matched.
-        2 => {
-            let e = world
-                .process_at_rank(1)
-                .send(&vec![0u8; 1 << 20])
-                .unwrap_err();
-            assert!(matches!(e, Error::Aborted { rank: 1 }), "{e}");
-        }
-        // Blocked in a barrier: that panics.
-        _ => world.barrier(),
     });
     match r {
         Err(Error::RankPanicked { rank: 1, message }) => assert_eq!(message, "boom on rank 1"),

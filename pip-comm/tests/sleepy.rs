@@ -35,7 +35,7 @@ fn every_wait_sleeps_and_every_sleeper_is_woken() {
                 right.send(&data).unwrap();
             }
             if i % 10 == 0 {
-                world.barrier();
+                world.barrier().unwrap();
             }
         }
         // Everyone floods rank 0, which receives from anyone.
@@ -48,7 +48,7 @@ fn every_wait_sleeps_and_every_sleeper_is_woken() {
                 world.process_at_rank(0).send(&i).unwrap();
             }
         }
-        world.barrier();
+        world.barrier().unwrap();
     })
     .unwrap();
 }

@@ -34,7 +34,7 @@ fn workload(world: &Communicator) -> Vec<Vec<u8>> {
             .send(&data(1, 4 * len)[..])
             .unwrap();
     }
-    world.barrier();
+    world.barrier().unwrap();
     // Broadcast from 2: the root waits while the others copy.
     let mut b = if me == 2 { data(2, len) } else { vec![0; len] };
     world.process_at_rank(2).broadcast_into(&mut b[..]).unwrap();
@@ -71,9 +71,9 @@ fn stealing_happens_and_changes_no_result() {
     for n in [3usize, 4] {
         let off = run(n, |world| {
             world.set_work_stealing(false);
-            world.barrier();
+            world.barrier().unwrap();
             let got = workload(&world);
-            world.barrier();
+            world.barrier().unwrap();
             (got, world.steal_stats())
         })
         .unwrap();
@@ -86,9 +86,9 @@ fn stealing_happens_and_changes_no_result() {
         for round in 0..200 {
             let on = run(n, |world| {
                 world.set_work_stealing(true);
-                world.barrier();
+                world.barrier().unwrap();
                 let got = workload(&world);
-                world.barrier();
+                world.barrier().unwrap();
                 (got, world.steal_stats())
             })
             .unwrap();
@@ -122,7 +122,7 @@ fn waiting_ranks_steal_rendezvous_chunks() {
                 world.process_at_rank(0).send(&data(5, len)[..]).unwrap();
             }
             // Rank 2 waits here from the start, and steals.
-            world.barrier();
+            world.barrier().unwrap();
             world.steal_stats()
         })
         .unwrap();

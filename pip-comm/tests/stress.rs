@@ -97,7 +97,7 @@ fn pairwise_exchanges_of_mixed_sizes() {
                 send_batch(&world, partner, PER_ROUND);
             }
         }
-        world.barrier();
+        world.barrier().unwrap();
     })
     .unwrap();
 }
@@ -112,7 +112,7 @@ fn floods_of_small_messages_never_block_for_good() {
         if me == 0 {
             // Rank 0 is in a barrier while the others fill its rings many times over: it must
             // keep draining them for the others to reach the barrier.
-            world.barrier();
+            world.barrier().unwrap();
             let mut next = vec![0u64; n as usize];
             for _ in 0..FLOOD * (n as u64 - 1) {
                 let (v, s) = world.any_process().receive::<u64>().unwrap();
@@ -123,7 +123,7 @@ fn floods_of_small_messages_never_block_for_good() {
             for i in 0..FLOOD {
                 world.process_at_rank(0).send(&i).unwrap();
             }
-            world.barrier();
+            world.barrier().unwrap();
         }
         // Two ranks that both send many eager messages before receiving.
         if me == 1 || me == 2 {
@@ -135,7 +135,7 @@ fn floods_of_small_messages_never_block_for_good() {
                 assert_eq!(peer.receive_vec::<u32>().unwrap().0, vec![i as u32; 16]);
             }
         }
-        world.barrier();
+        world.barrier().unwrap();
     })
     .unwrap();
 }
@@ -303,7 +303,7 @@ fn a_million_messages() {
             assert_eq!(next[peer as usize], PER_PEER, "messages from {peer}");
         }
         // Every send has been received; nothing else may have arrived.
-        world.barrier();
+        world.barrier().unwrap();
         assert!(
             world.any_process().iprobe().unwrap().is_none(),
             "a message too many"

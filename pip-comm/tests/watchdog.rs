@@ -55,7 +55,7 @@ fn oversubscribed_child() {
             let prev = world.process_at_rank((me + size - 1) % size);
             next.send_with_tag(&[x], round).unwrap();
             let (_v, _) = prev.receive_vec_with_tag::<u64>(round).unwrap();
-            world.barrier();
+            world.barrier().unwrap();
         }
     })
     .unwrap();

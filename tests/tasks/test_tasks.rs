@@ -370,7 +370,7 @@ fn run() -> i32 {
                     .receive_into_with_tag(&mut v[..], 7)
                     .expect("receive");
             }
-            world.barrier();
+            world.barrier().unwrap();
             0
         }
         "import_cycle" => {

@@ -108,8 +108,9 @@ impl Communicator {
     ///
     /// # Errors
     ///
-    /// [`Error::CollectiveBuffer`] for a `send` that is not a multiple of the size or a short
-    /// `recv`; [`Error::CollectiveMismatch`] for different lengths; [`Error::Aborted`].
+    /// [`Error::CollectiveBufferNotMultiple`] for a `send` that is not a multiple of the size;
+    /// [`Error::CollectiveBuffer`] for a short `recv`; [`Error::CollectiveMismatch`] for
+    /// different lengths; [`Error::Aborted`].
     ///
     /// # Examples
     ///
@@ -132,12 +133,15 @@ impl Communicator {
         let (send, recv) = (send.as_slice(), recv.as_mut_slice());
         let n = self.size() as usize;
         let count = send.len() / n;
-        let local = need(
-            "the send buffer (a multiple of the size)",
-            send.len().div_ceil(n) * n,
-            count * n,
-        )
-        .and_then(|()| need("the receive buffer", send.len(), recv.len()));
+        let local = if send.len() % n != 0 {
+            Err(Error::CollectiveBufferNotMultiple {
+                what: "the send buffer",
+                len: send.len(),
+                size: n,
+            })
+        } else {
+            need("the receive buffer", send.len(), recv.len())
+        };
         all_to_all_impl(
             self,
             std::mem::size_of::<S::Item>(),
@@ -170,7 +174,8 @@ impl Communicator {
     /// All-to-all with a count per pair (MPI's `MPI_Alltoallv`): this rank sends
     /// `send_counts[r]` elements from `send[send_displs[r]..]` to rank `r` and receives
     /// `recv_counts[r]` elements from rank `r` into `recv[recv_displs[r]..]`. Each pair's
-    /// counts must agree.
+    /// counts must agree. The arguments come in the order of every varcount call: the buffers
+    /// (send, receive), then the layouts (the send buffer's, then the receive buffer's).
     ///
     /// # Errors
     ///
@@ -189,7 +194,7 @@ impl Communicator {
     ///     let rc = [1, 2];
     ///     let rd = [0, 1];
     ///     let mut recv = [9u8; 3];
-    ///     world.all_to_all_varcount_into(&send[..], &sc, &sd, &mut recv[..], &rc, &rd).unwrap();
+    ///     world.all_to_all_varcount_into(&send[..], &mut recv[..], &sc, &sd, &rc, &rd).unwrap();
     ///     recv
     /// })
     /// .unwrap();
@@ -198,9 +203,9 @@ impl Communicator {
     pub fn all_to_all_varcount_into<S, R>(
         &self,
         send: &S,
+        recv: &mut R,
         send_counts: &[usize],
         send_displs: &[usize],
-        recv: &mut R,
         recv_counts: &[usize],
         recv_displs: &[usize],
     ) -> Result<()>

@@ -210,7 +210,18 @@ impl Process<'_> {
     }
 
     /// The root's part in a gather whose own piece is already in place in `recv`, at
-    /// `root * count` where `count = recv.len() / size`.
+    /// `root * count` where `count = recv.len() / size` (MPI's `MPI_Gather` with
+    /// `MPI_IN_PLACE` at the root).
+    ///
+    /// On a rank that is not the root, `recv` is that rank's piece, all of it, as MPI's
+    /// non-root send buffer: the call is [`gather_into`](Process::gather_into)`(recv)` (as
+    /// [`reduce_in_place_root`](Process::reduce_in_place_root) is `reduce_into`), so every
+    /// rank may make the same call, the non-roots with a buffer of `count` elements.
+    ///
+    /// # Errors
+    ///
+    /// As [`gather_into`](Process::gather_into): a non-root buffer that is not `count` long
+    /// is [`Error::CollectiveMismatch`].
     ///
     /// ```
     /// let out = pip_comm::run(2, |world| {
@@ -232,7 +243,8 @@ impl Process<'_> {
         let n = self.comm.size() as usize;
         let count = recv.len() / n;
         if self.rank != self.comm.rank() {
-            return self.gather_into(&recv[..count]);
+            // As MPI's non-root send buffer: all of it.
+            return self.gather_into(recv);
         }
         let a = Args {
             kind: Kind::Gather,

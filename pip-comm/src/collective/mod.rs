@@ -11,19 +11,24 @@
 //! | scan | | [`scan_into`](Communicator::scan_into), [`scan_in_place`](Communicator::scan_in_place), [`exclusive_scan_into`](Communicator::exclusive_scan_into), [`exclusive_scan_in_place`](Communicator::exclusive_scan_in_place) |
 //!
 //! The barrier is [`Communicator::barrier`]. Counts and displacements of the `varcount`
-//! variants are in elements. Reductions take an [`Operation`]: a [`SystemOperation`]
+//! variants are in elements, and every varcount call takes its arguments in one order: the
+//! buffers (send, receive), then the counts and displacements (for all-to-all, the send
+//! buffer's, then the receive buffer's). Reductions take an [`Operation`]: a [`SystemOperation`]
 //! (`sum`, `product`, `min`, `max`, bitwise and logical `and`/`or`/`xor`) or a
 //! [`UserOperation`] closure. All of them work on every communicator (the world, or what
 //! [`Communicator::dup`] and [`Communicator::split`] made).
 //!
 //! Like MPI's, collectives are called by every rank of the communicator, in the same order;
 //! they are blocking. Cheap disagreements are detected and returned as errors instead of
-//! corrupting memory or hanging: a different collective, root, element size, count or
-//! operation ([`Error::CollectiveMismatch`], reported by the rank that reads the other's
-//! arguments), buffers too short ([`Error::CollectiveBuffer`], and
+//! corrupting memory or hanging: a different root, element size or count
+//! ([`Error::CollectiveMismatch`]) or a different collective or operation
+//! ([`Error::CollectiveNameMismatch`], which names them), reported by the rank that reads the
+//! other's arguments; a send buffer that is not one piece per rank
+//! ([`Error::CollectiveBufferNotMultiple`]); buffers too short ([`Error::CollectiveBuffer`], and
 //! [`Error::CollectivePeer`] on the ranks whose result it spoils), a root out of range
-//! ([`Error::RankOutOfRange`]), the root calling a non-root variant
-//! ([`Error::RootVariantRequired`]), a built-in operation undefined for the type
+//! ([`Error::RankOutOfRange`], [`Error::AnySourceNotAllowed`]), the root calling a non-root
+//! variant ([`Error::RootVariantRequired`]), a non-root scattering in place
+//! ([`Error::InPlaceNotAtRoot`]), a built-in operation undefined for the type
 //! ([`Error::InvalidOperation`]). Every rank still finishes the collective.
 //!
 //! # Protocol
@@ -143,6 +148,26 @@ pub(crate) enum Kind {
 }
 
 impl Kind {
+    /// The collective's name, as in messages (the method's, without `_into`).
+    pub(crate) fn name(self) -> &'static str {
+        use Kind::*;
+        match self {
+            Bcast => "broadcast",
+            Reduce => "reduce",
+            Allreduce => "all_reduce",
+            Gather => "gather",
+            Gatherv => "gather_varcount",
+            Scatter => "scatter",
+            Scatterv => "scatter_varcount",
+            Allgather => "all_gather",
+            Allgatherv => "all_gather_varcount",
+            Alltoall => "all_to_all",
+            Alltoallv => "all_to_all_varcount",
+            Scan => "scan",
+            Exscan => "exclusive_scan",
+        }
+    }
+
     fn from_u32(k: u32) -> Option<Kind> {
         use Kind::*;
         [
@@ -381,11 +406,11 @@ impl<'c> Session<'c> {
         };
         if self.me != 0 {
             if leader.kind != mine.kind {
-                self.fail(Error::CollectiveMismatch {
+                self.fail(Error::CollectiveNameMismatch {
                     what: "the collective",
                     rank: 0,
-                    ours: mine.kind as u64,
-                    theirs: leader.kind as u64,
+                    ours: mine.kind.name(),
+                    theirs: leader.kind.name(),
                 });
             } else if leader.root != mine.root && is_rooted(mine.kind) {
                 self.fail(Error::CollectiveMismatch {
@@ -477,19 +502,33 @@ impl<'c> Session<'c> {
         count: bool,
         op: bool,
     ) -> bool {
+        let named = |what, ours, theirs| Error::CollectiveNameMismatch {
+            what,
+            rank: r as Rank,
+            ours,
+            theirs,
+        };
         let diff = if theirs.flags & FAILED != 0 {
             self.fail(Error::CollectivePeer { rank: r as Rank });
             return false;
         } else if theirs.kind != mine.kind {
-            Some(("the collective", mine.kind as u64, theirs.kind as u64))
+            let e = named("the collective", mine.kind.name(), theirs.kind.name());
+            self.fail(e);
+            return false;
+        } else if op && theirs.op != mine.op {
+            let e = named(
+                "the operation",
+                op::code_name(mine.op),
+                op::code_name(theirs.op),
+            );
+            self.fail(e);
+            return false;
         } else if is_rooted(mine.kind) && theirs.root != mine.root {
             Some(("the root", mine.root as u64, theirs.root as u64))
         } else if theirs.elem != mine.elem {
             Some(("the element size", mine.elem as u64, theirs.elem as u64))
         } else if count && theirs.count != mine.count {
             Some(("the element count", mine.count as u64, theirs.count as u64))
-        } else if op && theirs.op != mine.op {
-            Some(("the operation", u64::from(mine.op), u64::from(theirs.op)))
         } else {
             None
         };
@@ -609,6 +648,11 @@ impl Communicator {
     pub(crate) fn check_root(&self, root: Rank) -> Result<()> {
         if (0..self.size()).contains(&root) {
             Ok(())
+        } else if root == crate::ANY_SOURCE {
+            Err(Error::AnySourceNotAllowed {
+                what: "the root of a collective",
+                size: self.size(),
+            })
         } else {
             Err(Error::RankOutOfRange {
                 rank: root,

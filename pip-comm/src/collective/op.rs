@@ -164,6 +164,24 @@ impl<T, O: Operation<T> + ?Sized> Operation<T> for &O {
 /// The operation code of every user operation.
 pub(crate) const USER_CODE: u32 = 1000;
 
+/// The name of the operation whose [`Operation::code`] is `code`, as in messages.
+pub(crate) fn code_name(code: u32) -> &'static str {
+    use SysOp::*;
+    [
+        Sum, Product, Min, Max, BitAnd, BitOr, BitXor, LogicalAnd, LogicalOr, LogicalXor,
+    ]
+    .into_iter()
+    .find(|o| *o as u32 == code)
+    .map_or(
+        match code {
+            USER_CODE => "a user operation",
+            0 => "no operation",
+            _ => "an unknown operation",
+        },
+        |o| SystemOperation(o).name(),
+    )
+}
+
 /// A reduction given as a closure `f(input, inout)` that must set
 /// `inout[i] = input[i] ∘ inout[i]`; `∘` must be associative. It runs only on the rank that
 /// calls the collective, so it need not be `Send` or `Sync`.

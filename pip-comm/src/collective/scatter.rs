@@ -152,7 +152,13 @@ impl Process<'_> {
     }
 
     /// The root's part in a scatter that keeps its own piece in `send` (in place): pieces are
-    /// `send.len() / size` elements.
+    /// `send.len() / size` elements (MPI's `MPI_Scatter` with `MPI_IN_PLACE` at the root).
+    /// The other ranks call [`scatter_into`](Process::scatter_into).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InPlaceNotAtRoot`] on a rank that is not the root (the root then gets
+    /// [`Error::CollectivePeer`]); as [`scatter_into`](Process::scatter_into).
     ///
     /// ```
     /// let out = pip_comm::run(2, |world| {
@@ -172,8 +178,16 @@ impl Process<'_> {
         let send = send.as_slice();
         let n = self.comm.size() as usize;
         if self.rank != self.comm.rank() {
+            let local = self
+                .comm
+                .check_root(self.rank)
+                .and(Err(Error::InPlaceNotAtRoot {
+                    collective: "scatter",
+                    root: self.rank,
+                    rank: self.comm.rank(),
+                }));
             let mut none: [S::Item; 0] = [];
-            return self.scatter_into(&mut none[..]);
+            return self.scatter_nonroot_with(Kind::Scatter, &mut none[..], local);
         }
         let a = Args {
             kind: Kind::Scatter,
@@ -205,7 +219,7 @@ impl Process<'_> {
     ///     if world.rank() == 0 {
     ///         let counts = [0, 1, 2];
     ///         let displs = [0, 2, 0];
-    ///         root.scatter_varcount_into_root(&[7u16, 8, 9][..], &counts, &displs, &mut mine[..])
+    ///         root.scatter_varcount_into_root(&[7u16, 8, 9][..], &mut mine[..], &counts, &displs)
     ///             .unwrap();
     ///     } else {
     ///         root.scatter_varcount_into(&mut mine[..]).unwrap();
@@ -221,7 +235,8 @@ impl Process<'_> {
 
     /// The root's part in a scatter with a count per rank: rank `r` gets `counts[r]` elements
     /// from `send[displs[r]..]`; the root's own piece goes to `recv`. On another rank this is
-    /// [`scatter_varcount_into`](Process::scatter_varcount_into).
+    /// [`scatter_varcount_into`](Process::scatter_varcount_into). The arguments come in the
+    /// order of every varcount call: the buffers (send, receive), then the layout.
     ///
     /// # Errors
     ///
@@ -234,9 +249,9 @@ impl Process<'_> {
     pub fn scatter_varcount_into_root<S, R>(
         &self,
         send: &S,
+        recv: &mut R,
         counts: &[usize],
         displs: &[usize],
-        recv: &mut R,
     ) -> Result<()>
     where
         S: Buffer + ?Sized,
@@ -284,6 +299,18 @@ impl Process<'_> {
         } else {
             comm.check_root(self.rank)
         };
+        self.scatter_nonroot_with(kind, recv, local)
+    }
+
+    /// A non-root rank's part in a scatter, failed or not as `local` says (a failed part
+    /// still takes part, so that no rank waits for it forever).
+    fn scatter_nonroot_with<T: Equivalence>(
+        &self,
+        kind: Kind,
+        recv: &mut [T],
+        local: Result<()>,
+    ) -> Result<()> {
+        let comm = self.comm;
         let a = Args {
             kind,
             root: self.rank,

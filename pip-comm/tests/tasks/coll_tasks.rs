@@ -63,7 +63,7 @@ fn coll_tasks() -> i32 {
     for len in [3, 40_000] {
         check(&half, len);
     }
-    world.barrier();
+    world.barrier().unwrap();
     if world.rank() == 0 {
         println!("collectives: {} tasks ok", world.size());
     }

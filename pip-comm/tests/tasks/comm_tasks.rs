@@ -41,7 +41,7 @@ fn exchange() -> i32 {
             got
         };
         assert!(got == expect, "task {me}: {len} bytes differ");
-        world.barrier();
+        world.barrier().unwrap();
     }
     if me == 0 {
         let mut sum = 0;
@@ -52,7 +52,7 @@ fn exchange() -> i32 {
     } else {
         world.process_at_rank(0).send(&me).unwrap();
     }
-    world.barrier();
+    world.barrier().unwrap();
     if me == 0 {
         println!("exchange: {n} tasks ok");
     }
@@ -124,8 +124,8 @@ fn more() -> i32 {
         .receive::<i32>()
         .unwrap();
     assert_eq!(x, y + 100);
-    dup.barrier();
-    half.barrier();
+    dup.barrier().unwrap();
+    half.barrier().unwrap();
     // Ownership transfer.
     let shared_libc = pip_core::isolation().unwrap() == pip_core::Isolation::SharedLibc;
     let v = vec![me as u16; 1 << 20];
@@ -145,7 +145,7 @@ fn more() -> i32 {
             assert_eq!(e.vec.len(), 1 << 20);
         }
     }
-    world.barrier();
+    world.barrier().unwrap();
     if me == 0 {
         println!("more: {n} tasks ok (send_vec moved: {shared_libc})");
     }
