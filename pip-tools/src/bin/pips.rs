@@ -22,7 +22,7 @@ use std::time::Duration;
 ///     pips fds -r 1234 --svg > d.svg
 ///     pips signals --watch
 ///     pips waits -r 1234            who waits for whom; deadlocks named (exit code 3)
-///     pips serve -r 1234            a live diagram on http://127.0.0.1:PORT/
+///     pips serve -r 1234            a live dashboard on http://127.0.0.1:PORT/
 ///
 /// Columns: ROOT (the job: its root's pid), PIPID (R = root, `12?` = guessed from the thread
 /// name's last digit, `3>` = a process forked by task 3), TID, MODE (thread, or process for a
@@ -161,7 +161,9 @@ enum Cmd {
         #[arg(long, value_name = "MS", default_value_t = waits::DEFAULT_SETTLE.as_millis() as u64)]
         settle: u64,
     },
-    /// Serve a live diagram of one job on http://127.0.0.1:PORT/ (refreshed every second).
+    /// Serve a live dashboard of one job on http://127.0.0.1:PORT/ (refreshed every second): its
+    /// tasks, who waits for whom (deadlocks named), signals and the fd diagram. When the job
+    /// ends, the page keeps its last snapshot, greyed.
     Serve {
         #[command(flatten)]
         select: Select,
@@ -575,25 +577,44 @@ fn serve_cmd(select: Select, port: u16, hide: Hide) -> ExitCode {
         jobs: vec![pid],
         ..select
     };
+    let mut last: Option<serve::Frame> = None;
     let r = serve::serve(listener, &stop, access, || {
         let Some(job) = select.jobs().into_iter().next() else {
-            return serve::Frame {
-                title: format!("job {pid} has ended"),
-                generation: tracker.generation,
-                ..Default::default()
-            };
+            // Keep the last snapshot on the page, marked as ended.
+            return serve::Frame::ended(
+                last.as_ref(),
+                format!("job {pid} has ended"),
+                tracker.generation,
+            );
         };
         let mut s = pips::job_snapshot(&job, &mut tracker);
         s.hide(hide.hide_stdio, hide.hide_images);
         let title = render::job_title(&job);
-        serve::Frame {
+        let waits = match waits::stable_graph(&job, waits::DEFAULT_SETTLE) {
+            Ok(g) => g.to_json(),
+            Err(e) => {
+                s.errors.push(format!("waits: {e}"));
+                serde_json::Value::Null
+            }
+        };
+        let signals = pips::job_signals(std::slice::from_ref(&job))
+            .iter()
+            .map(|(_, t)| t.to_json())
+            .collect();
+        let frame = serve::Frame {
             svg: render::fds_svg_builtin(&title, &s),
             text: render::fds_text(&title, &s, false),
             warnings: s.warnings.iter().map(|w| w.text.clone()).collect(),
             errors: s.errors.clone(),
             generation: tracker.generation,
+            job: job.to_json(),
+            waits,
+            signals,
+            ended: false,
             title,
-        }
+        };
+        last = Some(frame.clone());
+        frame
     });
     match r {
         Ok(()) => ExitCode::SUCCESS,
