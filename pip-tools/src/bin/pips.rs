@@ -193,9 +193,22 @@ struct Hide {
     /// Leave out fds 0, 1 and 2.
     #[arg(long)]
     hide_stdio: bool,
-    /// Leave out pip-core's task images (the `/memfd:pip-task:...` files).
-    #[arg(long)]
+    /// Leave out pip-core's task images (the `/memfd:pip-task:...` files). The diagrams
+    /// (--svg, --dot, `pips serve`) leave them out unless --show-images is given, and say how
+    /// many they left out.
+    #[arg(long, conflicts_with = "show_images")]
     hide_images: bool,
+    /// Draw pip-core's task images in the diagrams too.
+    #[arg(long)]
+    show_images: bool,
+}
+
+impl Hide {
+    /// Whether task images are left out: of a diagram (`diagram`) unless --show-images, of
+    /// text and JSON only with --hide-images.
+    fn images(&self, diagram: bool) -> bool {
+        self.hide_images || (diagram && !self.show_images)
+    }
 }
 
 #[derive(Args, Debug)]
@@ -420,12 +433,13 @@ fn fds_cmd(a: FdsArgs) -> ExitCode {
         Ok(j) => j,
         Err(e) => return fail(e),
     };
+    let diagram = a.dot || a.svg;
     let snap = |job: &Job, tr: &mut fds::Tracker| {
         let mut s = pips::job_snapshot(job, tr);
-        s.hide(a.hide.hide_stdio, a.hide.hide_images);
+        s.hide(a.hide.hide_stdio, a.hide.images(diagram));
         s
     };
-    if a.dot || a.svg {
+    if diagram {
         if jobs.len() > 1 {
             let pids: Vec<String> = jobs.iter().map(|j| j.pid.to_string()).collect();
             return fail(format!(
@@ -588,7 +602,7 @@ fn serve_cmd(select: Select, port: u16, hide: Hide) -> ExitCode {
             );
         };
         let mut s = pips::job_snapshot(&job, &mut tracker);
-        s.hide(hide.hide_stdio, hide.hide_images);
+        s.hide(hide.hide_stdio, hide.images(true));
         let title = render::job_title(&job);
         let waits = match waits::stable_graph(&job, waits::DEFAULT_SETTLE) {
             Ok(g) => g.to_json(),
