@@ -45,7 +45,8 @@ pub fn crossings(sizes: &[usize], edges: &[Vec<(usize, usize)>], order: &Order) 
 }
 
 /// Reorders layer `moving` by the mean position of each node's neighbours in layer `fixed`
-/// (nodes without neighbours keep their place relative to the others).
+/// (nodes without neighbours keep their place relative to the others; equal means are ordered
+/// by the leftmost neighbour).
 fn sweep(
     order: &mut Order,
     sizes: &[usize],
@@ -57,6 +58,7 @@ fn sweep(
     let current = positions(&order[moving], sizes[moving]);
     let mut sum = vec![0.0f64; sizes[moving]];
     let mut count = vec![0usize; sizes[moving]];
+    let mut first = vec![usize::MAX; sizes[moving]];
     let (link, down) = if fixed < moving {
         (&edges[fixed], true)
     } else {
@@ -66,6 +68,7 @@ fn sweep(
         let (m, f) = if down { (b, a) } else { (a, b) };
         sum[m] += fixed_pos[f] as f64;
         count[m] += 1;
+        first[m] = first[m].min(fixed_pos[f]);
     }
     let key = |v: usize| {
         if count[v] == 0 {
@@ -74,7 +77,13 @@ fn sweep(
             sum[v] / count[v] as f64
         }
     };
-    order[moving].sort_by(|&a, &b| key(a).total_cmp(&key(b)).then(current[a].cmp(&current[b])));
+    // Equal means: the node whose leftmost neighbour is further left goes first.
+    order[moving].sort_by(|&a, &b| {
+        key(a)
+            .total_cmp(&key(b))
+            .then(first[a].cmp(&first[b]))
+            .then(current[a].cmp(&current[b]))
+    });
 }
 
 /// An order of every layer with few crossings: starting from `start` (the nodes' own order when

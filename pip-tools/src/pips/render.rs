@@ -494,15 +494,21 @@ fn row_order(s: &Snapshot) -> super::layout::Order {
     super::layout::barycentre_order(&sizes, &[table_ofd, ofd_vnode], None, 6)
 }
 
-/// Places boxes of `widths` left to right in `order` (by `key`, then by rank in `order`),
+/// Places boxes of `widths` left to right by `key` (the mean and the leftmost x of what they
+/// hang from), then by rank in `order`,
 /// returning each box's x and the right end.
-fn place(order: &[usize], key: impl Fn(usize) -> f64, widths: &[f64]) -> (Vec<f64>, f64) {
+fn place(order: &[usize], key: impl Fn(usize) -> (f64, f64), widths: &[f64]) -> (Vec<f64>, f64) {
     let mut rank = vec![0; widths.len()];
     for (r, &i) in order.iter().enumerate() {
         rank[i] = r;
     }
     let mut seq: Vec<usize> = order.to_vec();
-    seq.sort_by(|&a, &b| key(a).total_cmp(&key(b)).then(rank[a].cmp(&rank[b])));
+    seq.sort_by(|&a, &b| {
+        let (ka, kb) = (key(a), key(b));
+        ka.0.total_cmp(&kb.0)
+            .then(ka.1.total_cmp(&kb.1))
+            .then(rank[a].cmp(&rank[b]))
+    });
     let mut xs = vec![0.0; widths.len()];
     let mut x = MARGIN;
     for i in seq {
@@ -571,9 +577,10 @@ pub fn fds_svg_builtin(title: &str, s: &Snapshot) -> String {
         .collect();
     let mean = |xs: Vec<f64>| {
         if xs.is_empty() {
-            f64::MAX
+            (f64::MAX, f64::MAX)
         } else {
-            xs.iter().sum::<f64>() / xs.len() as f64
+            let left = xs.iter().copied().fold(f64::MAX, f64::min);
+            (xs.iter().sum::<f64>() / xs.len() as f64, left)
         }
     };
     let (ofd_x, right) = place(
