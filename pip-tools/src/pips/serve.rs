@@ -1,15 +1,20 @@
-//! `pips serve`: a live page of a job's fd diagram, on 127.0.0.1.
+//! `pips serve`: a live dashboard of a job on 127.0.0.1.
 //!
 //! A small HTTP/1.1 server on std alone (`Connection: close`; each connection served on a
 //! thread of its own, at most [`MAX_CONNECTIONS`] at once, each given [`REQUEST_TIME`] to send
 //! its request, so that a silent client holds up nobody else), with three resources:
 //!
-//! * `/`: the page. Its script fetches `/frame.json` every second and replaces the diagram; the
-//!   SVG's element ids (`T0`, `o5`, `v2`, `e-T0-3`) come from a [`Tracker`](super::fds::Tracker)
-//!   kept by the server, so they name the same objects from one refresh to the next. The page
-//!   records on its `<body>` how many refreshes it made (`data-refreshes`) and whether an id ever
-//!   moved to another object (`data-id-conflicts`), which is what the browser test checks.
-//! * `/frame.json`: one new snapshot: title, SVG, text, warnings, errors, generation.
+//! * `/`: the page ([`PAGE`], `serve_page.html`). Its script fetches `/frame.json` every second
+//!   and shows the task table, the wait-for graph with any deadlock named, each thread's
+//!   signals, and the fd diagram fitted to the window; once the job has ended it keeps the last
+//!   snapshot, greyed. The diagram's element ids (`T0`, `o5`, `v2`, `e-T0-3`) come from a
+//!   [`Tracker`](super::fds::Tracker) kept by the server, so they name the same objects from
+//!   one refresh to the next. The page records on its `<body>` how many refreshes it made
+//!   (`data-refreshes`), whether an id ever moved to another object (`data-id-conflicts`),
+//!   how many tasks and deadlocks it shows and whether the job ended, which is what the
+//!   browser tests check.
+//! * `/frame.json`: one new snapshot ([`Frame`]): title, SVG, text, warnings, errors,
+//!   generation, the job's rows, the wait-for graph, signals, and whether the job has ended.
 //! * `/text`: the same snapshot as plain text.
 //!
 //! Who is answered ([`Access`]): only the user who runs `pips serve` and the owner of the job
@@ -430,6 +435,27 @@ fn serve_with(
 mod tests {
     use super::*;
     use std::sync::Arc;
+
+    #[test]
+    fn an_ended_job_keeps_its_last_snapshot() {
+        let last = Frame {
+            title: "job 7 (x)".into(),
+            svg: "<svg id=\"pips-fds\"></svg>".into(),
+            generation: 4,
+            job: serde_json::json!({"tasks": [1, 2]}),
+            ..Frame::default()
+        };
+        let f = Frame::ended(Some(&last), "job 7 has ended".into(), 5);
+        assert!(f.ended);
+        assert_eq!((f.title.as_str(), f.generation), ("job 7 (x)", 4));
+        assert_eq!(f.svg, last.svg);
+        let json: serde_json::Value = serde_json::from_str(&f.to_json()).unwrap();
+        assert_eq!(json["ended"], true);
+        assert_eq!(json["job"]["tasks"][1], 2);
+        // With nothing seen before, the page says so.
+        let f = Frame::ended(None, "job 7 has ended".into(), 0);
+        assert!(f.ended && f.title == "job 7 has ended" && f.svg.is_empty());
+    }
 
     fn me() -> Access {
         Access {
