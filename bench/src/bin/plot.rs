@@ -143,6 +143,23 @@ fn series_color(name: &str, i: usize) -> RGBAColor {
     }
 }
 
+/// The caption as one line, or as two split at the `; ` nearest its middle when longer than
+/// `width` characters.
+fn caption_lines(caption: &str, width: usize) -> Vec<String> {
+    if caption.chars().count() <= width {
+        return vec![caption.to_string()];
+    }
+    let mid = caption.len() / 2;
+    match caption
+        .match_indices("; ")
+        .map(|(i, _)| i)
+        .min_by_key(|&i| i.abs_diff(mid))
+    {
+        Some(i) => vec![caption[..i + 1].to_string(), caption[i + 2..].to_string()],
+        None => vec![caption.to_string()],
+    }
+}
+
 /// Title and unit of a metric.
 fn describe(metric: &str) -> (String, &'static str) {
     match metric {
@@ -155,10 +172,18 @@ fn describe(metric: &str) -> (String, &'static str) {
             "bandwidth (MB/s)",
         ),
         other => {
-            let mut name = other.to_string();
-            if let Some(c) = name.get_mut(0..1) {
-                c.make_ascii_uppercase();
-            }
+            let name = match other {
+                "allreduce" => "Allreduce (sum)".to_string(),
+                "bcast" => "Broadcast".to_string(),
+                "alltoall" => "All-to-all".to_string(),
+                _ => {
+                    let mut name = other.to_string();
+                    if let Some(c) = name.get_mut(0..1) {
+                        c.make_ascii_uppercase();
+                    }
+                    name
+                }
+            };
             (
                 format!("{name}, 2 ranks (lower is better)"),
                 "time per call (us)",
@@ -185,17 +210,21 @@ where
         (y0, y1) = (y0.min(lo.min(p.value)), y1.max(hi.max(p.value)));
     }
     root.fill(&WHITE).map_err(err)?;
-    // The caption under the plot.
-    let (plot_area, caption_area) = root.split_vertically(root.dim_in_pixel().1 - 30);
-    caption_area
-        .draw_text(
-            caption,
-            &("sans-serif", 14)
-                .into_font()
-                .color(&RGBColor(0x55, 0x55, 0x55)),
-            (14, 8),
-        )
-        .map_err(err)?;
+    // The caption under the plot, on two lines when long.
+    let lines = caption_lines(caption, 110);
+    let (plot_area, caption_area) =
+        root.split_vertically(root.dim_in_pixel().1 - 10 - 18 * lines.len() as u32);
+    for (i, line) in lines.iter().enumerate() {
+        caption_area
+            .draw_text(
+                line,
+                &("sans-serif", 14)
+                    .into_font()
+                    .color(&RGBColor(0x55, 0x55, 0x55)),
+                (14, 4 + 18 * i as i32),
+            )
+            .map_err(err)?;
+    }
     let (ylo, yhi) = (y0 * 0.8, y1 * 1.25);
     let mut chart = ChartBuilder::on(&plot_area)
         .caption(title, ("sans-serif", 24))
@@ -299,14 +328,14 @@ fn main() -> Result<(), Box<dyn Error>> {
     for (metric, curves) in read(Path::new(csv))? {
         let svg = out.join(format!("{metric}.svg"));
         draw(
-            SVGBackend::new(&svg, (900, 590)).into_drawing_area(),
+            SVGBackend::new(&svg, (900, 600)).into_drawing_area(),
             &metric,
             &curves,
             &caption,
         )?;
         let png = out.join(format!("{metric}.png"));
         draw(
-            BitMapBackend::new(&png, (900, 590)).into_drawing_area(),
+            BitMapBackend::new(&png, (900, 600)).into_drawing_area(),
             &metric,
             &curves,
             &caption,
@@ -343,6 +372,18 @@ mod tests {
         assert!(x.iter().all(|v| v.log2().fract() == 0.0), "{x:?}");
         assert_eq!(value_ticks(0.2, 3000.0), vec![1.0, 10.0, 100.0, 1000.0]);
         assert_eq!(value_ticks(0.3, 4.0), vec![0.5, 1.0, 2.0]);
+    }
+
+    #[test]
+    fn a_long_caption_takes_two_lines() {
+        assert_eq!(caption_lines("short", 110), vec!["short"]);
+        let long = format!("{}; {}; {}", "a".repeat(50), "b".repeat(50), "c".repeat(50));
+        let l = caption_lines(&long, 110);
+        assert_eq!(l.len(), 2, "{l:?}");
+        assert!(
+            l[0].ends_with(';') && l.iter().all(|x| x.len() <= 110),
+            "{l:?}"
+        );
     }
 
     #[test]
