@@ -670,10 +670,22 @@ fn pipe_chain_diagram_and_eof_warning() {
         .find(|w| str_of(&w["kind"]) == "pipe-eof")
         .unwrap_or_else(|| panic!("no EOF warning: {v}"));
     let text = str_of(&eof["text"]);
-    assert!(text.contains(&format!("{} fd", name(root))), "{text}");
+    // Slots are named `fd 1 of child 123 (table T2)`: by their holders first.
+    let held_as = |fd: &str, table: String| {
+        text.split(&format!("fd {fd} of ")).skip(1).any(|rest| {
+            rest.split(')')
+                .next()
+                .unwrap_or("")
+                .ends_with(&format!("(table {table}"))
+        })
+    };
+    assert!(
+        text.contains(&format!("of root, task 0 (table {})", name(root))),
+        "{text}"
+    );
     assert!(text.contains("root, task 0"), "{text}");
-    assert!(text.contains(&format!("{} fd 1", name(writer))), "{text}");
-    assert!(text.contains(&format!("{} fd 0", name(reader))), "{text}");
+    assert!(held_as("1", name(writer)), "{text}");
+    assert!(held_as("0", name(reader)), "{text}");
 
     // The same in the other formats. DOT: an arrow from the reader's fd 0 to the read end,
     // coloured as the reader's table.
@@ -888,6 +900,24 @@ fn live_page_keeps_ids_between_refreshes() {
     assert!(str_of(&a["warnings"][0]).contains("end-of-file"), "{a}");
 
     // The page in a real browser, when one is installed.
+    let Some(dom) = browser_dom(server.1) else {
+        return;
+    };
+    assert!(
+        dom_attr(&dom, "data-refreshes") >= 2,
+        "the page refreshed: {dom}"
+    );
+    assert_eq!(dom_attr(&dom, "data-id-conflicts"), 0, "{dom}");
+    assert!(
+        dom.contains("id=\"T0\"") && dom.contains("class=\"vnode warn\""),
+        "{dom}"
+    );
+    assert!(dom.contains("end-of-file"), "the warning is listed: {dom}");
+}
+
+/// The page of a `pips serve` at `port` as headless Chromium leaves it after four seconds of
+/// (virtual) time, or `None` (after saying so) when no Chromium is installed.
+fn browser_dom(port: u16) -> Option<String> {
     let Some(chromium) = ["chromium", "chromium-browser", "google-chrome"]
         .iter()
         .find(|b| {
@@ -900,7 +930,7 @@ fn live_page_keeps_ids_between_refreshes() {
         })
     else {
         eprintln!("SKIPPED the browser part: no chromium installed (apt-get install chromium)");
-        return;
+        return None;
     };
     let profile = Scratch::new("pips-chromium");
     let out = run(Command::new(chromium).args([
@@ -915,27 +945,145 @@ fn live_page_keeps_ids_between_refreshes() {
         &format!("--user-data-dir={}", profile.0.display()),
         "--virtual-time-budget=4000",
         "--dump-dom",
-        &format!("http://127.0.0.1:{}/", server.1),
+        &format!("http://127.0.0.1:{port}/"),
     ]));
     assert_eq!(out.code, Some(0), "{}", out.both());
-    let dom = out.stdout;
-    let attr = |name: &str| -> i64 {
-        let key = format!("{name}=\"");
-        let at = dom.find(&key).unwrap_or_else(|| panic!("no {name}: {dom}"));
-        dom[at + key.len()..]
-            .split('"')
-            .next()
+    Some(out.stdout)
+}
+
+/// The value of the numeric attribute `name` in `dom` (the page's `<body>` records its state so).
+fn dom_attr(dom: &str, name: &str) -> i64 {
+    let key = format!("{name}=\"");
+    let at = dom.find(&key).unwrap_or_else(|| panic!("no {name}: {dom}"));
+    dom[at + key.len()..]
+        .split('"')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+/// `/frame.json` of a `pips serve` at `port`, parsed.
+fn frame_json(port: u16) -> Value {
+    let r = http_get(port, "/frame.json");
+    let body = r.split("\r\n\r\n").nth(1).unwrap_or("");
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {r}"))
+}
+
+#[test]
+fn the_dashboard_shows_tasks_waits_with_the_deadlock_and_signals() {
+    let tasks = s(&example("test_tasks"));
+    let job = Job::start(&["-n", "2", &tasks, "recv_deadlock"], "test_tasks", 2);
+    let server = serve(job.pid);
+    // The deadlock is named once two snapshots agree; poll the frames until then.
+    let f = poll("the dashboard to name the deadlock", || {
+        let f = frame_json(server.1);
+        has_deadlock(&f["waits"]).then_some(f)
+    });
+    let labels = |v: &Value, key: &str| -> Vec<String> {
+        v.as_array()
             .unwrap()
-            .parse()
-            .unwrap()
+            .iter()
+            .map(|t| str_of(&t[key]).to_string())
+            .collect()
     };
-    assert!(attr("data-refreshes") >= 2, "the page refreshed: {dom}");
-    assert_eq!(attr("data-id-conflicts"), 0, "{dom}");
+    assert_eq!(f["ended"], false, "{f}");
+    assert_eq!(f["job"]["tasks"].as_array().unwrap().len(), 3, "{f}");
     assert!(
-        dom.contains("id=\"T0\"") && dom.contains("class=\"vnode warn\""),
-        "{dom}"
+        str_of(&f["waits"]["deadlocks"][0]["text"]).contains("task 0"),
+        "{f}"
     );
-    assert!(dom.contains("end-of-file"), "the warning is listed: {dom}");
+    let sig = labels(&f["signals"], "label");
+    assert!(sig.contains(&"task 1".to_string()), "{sig:?}");
+    // Fd tables are named by their holders in the diagram, not by their ids.
+    assert!(
+        str_of(&f["svg"]).contains(">root, task 0, task 1</text>"),
+        "{}",
+        str_of(&f["svg"])
+    );
+    assert!(
+        !str_of(&f["svg"]).contains("T0 (task"),
+        "{}",
+        str_of(&f["svg"])
+    );
+
+    if let Some(dom) = browser_dom(server.1) {
+        assert!(dom_attr(&dom, "data-refreshes") >= 1, "{dom}");
+        assert_eq!(dom_attr(&dom, "data-tasks"), 3, "{dom}");
+        assert!(dom_attr(&dom, "data-deadlocks") >= 1, "{dom}");
+        assert!(dom.contains("DEADLOCK: task"), "{dom}");
+        assert!(dom.contains("id=\"waits-graph\""), "{dom}");
+        assert!(dom.contains("wait-edge deadlock"), "{dom}");
+        assert!(dom.contains("libtest_tasks.so"), "the task table: {dom}");
+        assert!(dom.contains("id=\"pips-fds\""), "the fd diagram: {dom}");
+    }
+
+    // Once the job has ended, the last snapshot stays, marked as ended.
+    let generation = f["generation"].as_u64().unwrap();
+    drop(job);
+    let ended = poll("the dashboard to see the job end", || {
+        let f = frame_json(server.1);
+        (f["ended"] == true).then_some(f)
+    });
+    assert!(
+        ended["generation"].as_u64().unwrap() >= generation,
+        "{ended}"
+    );
+    assert_eq!(
+        ended["job"]["tasks"].as_array().unwrap().len(),
+        3,
+        "{ended}"
+    );
+    assert!(str_of(&ended["svg"]).contains("id=\"pips-fds\""), "{ended}");
+    assert!(has_deadlock(&ended["waits"]), "{ended}");
+    if let Some(dom) = browser_dom(server.1) {
+        assert_eq!(dom_attr(&dom, "data-ended"), 1, "{dom}");
+        assert!(dom.contains("class=\"ended\""), "greyed: {dom}");
+        assert!(dom.contains("job ended"), "{dom}");
+        assert!(
+            dom.contains("id=\"pips-fds\""),
+            "the diagram is kept: {dom}"
+        );
+        assert_eq!(
+            dom_attr(&dom, "data-tasks"),
+            3,
+            "the task table is kept: {dom}"
+        );
+    }
+}
+
+#[test]
+fn fds_svg_hides_task_images_with_a_count_and_cuts_no_name() {
+    let prog = s(fdmix_task());
+    let job = Job::start(&["-n", "3", "--private-fds", &prog, "private"], "fdmix", 3);
+    let pid = job.pid.to_string();
+    let svg = poll("three private tables", || {
+        let out = pips(&["fds", "-r", &pid, "--svg", "--builtin"]);
+        (out.code == Some(0) && out.stdout.matches("class=\"fd-table\"").count() == 4)
+            .then_some(out.stdout)
+    });
+    assert!(!svg.contains(">/memfd:pip-task:"), "{svg}");
+    assert!(
+        svg.contains("3 task-image memfds (pip-core's /memfd:pip-task:...) not shown"),
+        "{svg}"
+    );
+    // Tables are labelled by task, names are whole.
+    for label in [">root</text>", ">task 0</text>", ">task 2</text>"] {
+        assert!(svg.contains(label), "{label}: {svg}");
+    }
+    assert!(!svg.contains('…'), "a name was cut: {svg}");
+    let all = pips(&["fds", "-r", &pid, "--svg", "--builtin", "--show-images"]);
+    assert_eq!(all.code, Some(0), "{}", all.both());
+    assert_eq!(
+        all.stdout.matches(">/memfd:pip-task:").count(),
+        3,
+        "{}",
+        all.stdout
+    );
+    assert!(!all.stdout.contains("not shown"), "{}", all.stdout);
+    // Text and JSON keep them unless asked.
+    let v = fds_json(job.pid, &[]);
+    assert!(v.to_string().contains("/memfd:pip-task:"), "{v}");
 }
 
 /// Sends one raw request to a `pips serve` at `port` and returns the whole answer.

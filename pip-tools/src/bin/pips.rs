@@ -22,7 +22,7 @@ use std::time::Duration;
 ///     pips fds -r 1234 --svg > d.svg
 ///     pips signals --watch
 ///     pips waits -r 1234            who waits for whom; deadlocks named (exit code 3)
-///     pips serve -r 1234            a live diagram on http://127.0.0.1:PORT/
+///     pips serve -r 1234            a live dashboard on http://127.0.0.1:PORT/
 ///
 /// Columns: ROOT (the job: its root's pid), PIPID (R = root, `12?` = guessed from the thread
 /// name's last digit, `3>` = a process forked by task 3), TID, MODE (thread, or process for a
@@ -161,7 +161,9 @@ enum Cmd {
         #[arg(long, value_name = "MS", default_value_t = waits::DEFAULT_SETTLE.as_millis() as u64)]
         settle: u64,
     },
-    /// Serve a live diagram of one job on http://127.0.0.1:PORT/ (refreshed every second).
+    /// Serve a live dashboard of one job on http://127.0.0.1:PORT/ (refreshed every second): its
+    /// tasks, who waits for whom (deadlocks named), signals and the fd diagram. When the job
+    /// ends, the page keeps its last snapshot, greyed.
     Serve {
         #[command(flatten)]
         select: Select,
@@ -191,9 +193,22 @@ struct Hide {
     /// Leave out fds 0, 1 and 2.
     #[arg(long)]
     hide_stdio: bool,
-    /// Leave out pip-core's task images (the `/memfd:pip-task:...` files).
-    #[arg(long)]
+    /// Leave out pip-core's task images (the `/memfd:pip-task:...` files). The diagrams
+    /// (--svg, --dot, `pips serve`) leave them out unless --show-images is given, and say how
+    /// many they left out.
+    #[arg(long, conflicts_with = "show_images")]
     hide_images: bool,
+    /// Draw pip-core's task images in the diagrams too.
+    #[arg(long)]
+    show_images: bool,
+}
+
+impl Hide {
+    /// Whether task images are left out: of a diagram (`diagram`) unless --show-images, of
+    /// text and JSON only with --hide-images.
+    fn images(&self, diagram: bool) -> bool {
+        self.hide_images || (diagram && !self.show_images)
+    }
 }
 
 #[derive(Args, Debug)]
@@ -418,12 +433,13 @@ fn fds_cmd(a: FdsArgs) -> ExitCode {
         Ok(j) => j,
         Err(e) => return fail(e),
     };
+    let diagram = a.dot || a.svg;
     let snap = |job: &Job, tr: &mut fds::Tracker| {
         let mut s = pips::job_snapshot(job, tr);
-        s.hide(a.hide.hide_stdio, a.hide.hide_images);
+        s.hide(a.hide.hide_stdio, a.hide.images(diagram));
         s
     };
-    if a.dot || a.svg {
+    if diagram {
         if jobs.len() > 1 {
             let pids: Vec<String> = jobs.iter().map(|j| j.pid.to_string()).collect();
             return fail(format!(
@@ -575,25 +591,44 @@ fn serve_cmd(select: Select, port: u16, hide: Hide) -> ExitCode {
         jobs: vec![pid],
         ..select
     };
+    let mut last: Option<serve::Frame> = None;
     let r = serve::serve(listener, &stop, access, || {
         let Some(job) = select.jobs().into_iter().next() else {
-            return serve::Frame {
-                title: format!("job {pid} has ended"),
-                generation: tracker.generation,
-                ..Default::default()
-            };
+            // Keep the last snapshot on the page, marked as ended.
+            return serve::Frame::ended(
+                last.as_ref(),
+                format!("job {pid} has ended"),
+                tracker.generation,
+            );
         };
         let mut s = pips::job_snapshot(&job, &mut tracker);
-        s.hide(hide.hide_stdio, hide.hide_images);
+        s.hide(hide.hide_stdio, hide.images(true));
         let title = render::job_title(&job);
-        serve::Frame {
+        let waits = match waits::stable_graph(&job, waits::DEFAULT_SETTLE) {
+            Ok(g) => g.to_json(),
+            Err(e) => {
+                s.errors.push(format!("waits: {e}"));
+                serde_json::Value::Null
+            }
+        };
+        let signals = pips::job_signals(std::slice::from_ref(&job))
+            .iter()
+            .map(|(_, t)| t.to_json())
+            .collect();
+        let frame = serve::Frame {
             svg: render::fds_svg_builtin(&title, &s),
             text: render::fds_text(&title, &s, false),
             warnings: s.warnings.iter().map(|w| w.text.clone()).collect(),
             errors: s.errors.clone(),
             generation: tracker.generation,
+            job: job.to_json(),
+            waits,
+            signals,
+            ended: false,
             title,
-        }
+        };
+        last = Some(frame.clone());
+        frame
     });
     match r {
         Ok(()) => ExitCode::SUCCESS,

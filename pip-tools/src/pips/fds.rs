@@ -274,6 +274,11 @@ impl FdTable {
         }
         s
     }
+    /// How diagrams and warnings name it: by its holders, then its id (`task 2 (table T3)`).
+    /// Ids count tables from the root's, so the id alone says nothing about the task.
+    pub fn label(&self) -> String {
+        format!("{} (table {})", self.holders_text(), self.name())
+    }
     /// The holder to name it by (the first named one).
     pub fn main_label(&self) -> &str {
         self.holders
@@ -371,6 +376,8 @@ pub struct Snapshot {
     pub slots: usize,
     /// How long the snapshot took.
     pub elapsed: Duration,
+    /// How many task-image memfds (`/memfd:pip-task:...`) [`Snapshot::hide`] left out.
+    pub hidden_images: usize,
 }
 
 /// OFD representatives by inode: (dev, ino) -> [(id, tid, fd)].
@@ -785,7 +792,7 @@ pub fn pipe_warnings(snap: &Snapshot) -> Vec<Warning> {
         }
         let slot_text = |&(t, fd): &(usize, i32)| {
             let tb = &snap.tables[t];
-            format!("{} fd {fd} ({})", tb.name(), tb.holders_text())
+            format!("fd {fd} of {}", tb.label())
         };
         let mut reader_tables: Vec<usize> = readers.iter().map(|r| r.0).collect();
         reader_tables.dedup();
@@ -829,11 +836,10 @@ pub fn pipe_warnings(snap: &Snapshot) -> Vec<Warning> {
                 kind: "pipe-self-writer",
                 vnode: vi,
                 text: format!(
-                    "{} {}: {} ({}) reads it but also holds a write end ({}): it can never see end-of-file while it keeps {}{now}",
+                    "{} {}: {} reads it but also holds a write end ({}): it can never see end-of-file while it keeps {}{now}",
                     v.name_id(),
                     v.name,
-                    tb.name(),
-                    tb.holders_text(),
+                    tb.label(),
                     own.iter().map(|w| format!("fd {}", w.1)).collect::<Vec<_>>().join(", "),
                     if own.len() == 1 { "it" } else { "them" },
                 ),
@@ -888,7 +894,7 @@ pub fn inherited_warnings(snap: &Snapshot) -> Vec<Warning> {
             let v = &snap.vnodes[o.vnode];
             let holders: Vec<String> = tables
                 .iter()
-                .map(|&t| format!("{} ({})", snap.tables[t].name(), snap.tables[t].holders_text()))
+                .map(|&t| snap.tables[t].label())
                 .collect();
             Warning {
                 kind: "fd-inherited",
@@ -929,6 +935,11 @@ pub fn flags_text(flags: u32) -> String {
         }
     }
     v.join("|")
+}
+
+/// Whether a vnode name is one of pip-core's task images (`/memfd:pip-task:...`).
+pub fn is_task_image(name: &str) -> bool {
+    name.starts_with("/memfd:pip-task:")
 }
 
 impl Snapshot {
@@ -981,7 +992,14 @@ impl Snapshot {
 
     /// Drops fds 0-2 everywhere (`--hide-stdio`) and OFDs and vnodes left without fds.
     pub fn hide(&mut self, stdio: bool, images: bool) {
-        let hidden_vnode = |v: &Vnode| images && v.name.starts_with("/memfd:pip-task:");
+        let hidden_vnode = |v: &Vnode| images && is_task_image(&v.name);
+        if images {
+            self.hidden_images += self
+                .vnodes
+                .iter()
+                .filter(|v| is_task_image(&v.name))
+                .count();
+        }
         let mut keep_ofd = vec![false; self.ofds.len()];
         for t in self.tables.iter_mut() {
             t.fds.retain(|s| {

@@ -5,6 +5,7 @@
 //! * [`jobs`]: find jobs and tasks (from thread names in procfs), filter them, signal them.
 //! * [`fds`]: fd tables -> open file descriptions -> vnodes, grouped with `kcmp`, with stable
 //!   ids across snapshots and warnings about pipes that cannot reach end-of-file.
+//! * [`layout`]: barycentre row ordering for the fd diagram (fewer crossing arrows).
 //! * [`killed`]: after a kill, whether the targets really ended, and what to do when not.
 //! * [`signals`]: blocked, pending, ignored and caught signals per task.
 //! * [`render`]: text tables, JSON helpers, DOT and SVG.
@@ -19,6 +20,7 @@
 pub mod fds;
 pub mod jobs;
 pub mod killed;
+pub mod layout;
 pub mod procfs;
 pub mod render;
 pub mod serve;

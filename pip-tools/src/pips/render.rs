@@ -143,15 +143,15 @@ pub fn fds_text(title: &str, s: &Snapshot, color: bool) -> String {
     out.push_str("FD TABLES (threads sharing one table are grouped; * = close-on-exec)\n");
     for t in &s.tables {
         let name = if color {
-            ansi(t.color, &format!("{} ●", t.name()))
+            ansi(t.color, &format!("{} ●", t.holders_text()))
         } else {
-            format!("{} ●{}", t.name(), t.color)
+            format!("{} ●{}", t.holders_text(), t.color)
         };
         let tids: Vec<String> = t.holders.iter().map(|h| h.tid.to_string()).collect();
         let _ = writeln!(
             out,
-            "  {name}  {}  [tids {}]",
-            t.holders_text(),
+            "  {name}  table {}  [tids {}]",
+            t.name(),
             tids.join(",")
         );
         let cells: Vec<String> = t
@@ -295,7 +295,14 @@ pub fn fds_dot(title: &str, s: &Snapshot) -> String {
     let _ = writeln!(
         o,
         "  graph [rankdir=TB, nodesep=0.3, ranksep=0.8, fontname=\"monospace\", label=\"{}\", labelloc=t];",
-        dot_str(title)
+        dot_str(&if s.hidden_images > 0 {
+            format!(
+                "{title}\n({} task-image memfds not shown: --show-images shows them)",
+                s.hidden_images
+            )
+        } else {
+            title.to_string()
+        })
     );
     let _ = writeln!(o, "  node [fontname=\"monospace\", fontsize=10];");
     let _ = writeln!(o, "  edge [arrowsize=0.6];");
@@ -314,7 +321,7 @@ pub fn fds_dot(title: &str, s: &Snapshot) -> String {
             "    {} [shape=record, color=\"{}\", penwidth=2, label=\"{{{}|{{{}}}}}\"];",
             t.name(),
             t.color,
-            dot_record(&format!("{}  {}", t.name(), t.holders_text())),
+            dot_record(&format!("{}  ({})", t.holders_text(), table_note(t))),
             if ports.is_empty() {
                 "(empty)".to_string()
             } else {
@@ -430,22 +437,6 @@ pub fn xml(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-fn shorten(s: &str, n: usize) -> String {
-    if s.chars().count() <= n {
-        s.to_string()
-    } else {
-        let tail: String = s
-            .chars()
-            .rev()
-            .take(n - 1)
-            .collect::<Vec<_>>()
-            .into_iter()
-            .rev()
-            .collect();
-        format!("…{tail}")
-    }
-}
-
 /// Fill colour of a vnode type mark.
 fn kind_color(k: Kind) -> &'static str {
     match k {
@@ -472,95 +463,182 @@ const VN_H: f64 = 50.0;
 const GAP: f64 = 18.0;
 const ROW_GAP: f64 = 90.0;
 const MARGIN: f64 = 20.0;
+/// Width of one character of the 11 px monospace font (a little over, so text never overflows).
+const CHAR_W: f64 = 6.8;
+/// The same for the 9 px font.
+const SMALL_CHAR_W: f64 = 5.6;
+
+/// Width a text of `chars` characters needs, with `pad` on both sides.
+fn text_w(text: &str, char_w: f64, pad: f64) -> f64 {
+    text.chars().count() as f64 * char_w + 2.0 * pad
+}
+
+/// The order of the three rows (tables, OFDs, vnodes) with few crossing arrows: barycentre
+/// sweeps ([`super::layout::barycentre_order`]) over table -> OFD and OFD -> vnode edges.
+fn row_order(s: &Snapshot) -> super::layout::Order {
+    let sizes = [s.tables.len(), s.ofds.len(), s.vnodes.len()];
+    let mut table_ofd: Vec<(usize, usize)> = s
+        .tables
+        .iter()
+        .enumerate()
+        .flat_map(|(ti, t)| t.fds.iter().map(move |f| (ti, f.ofd)))
+        .collect();
+    table_ofd.sort_unstable();
+    table_ofd.dedup();
+    let ofd_vnode: Vec<(usize, usize)> = s
+        .ofds
+        .iter()
+        .enumerate()
+        .map(|(i, o)| (i, o.vnode))
+        .collect();
+    super::layout::barycentre_order(&sizes, &[table_ofd, ofd_vnode], None, 6)
+}
+
+/// Places boxes of `widths` left to right by `key` (the mean and the leftmost x of what they
+/// hang from), then by rank in `order`,
+/// returning each box's x and the right end.
+fn place(order: &[usize], key: impl Fn(usize) -> (f64, f64), widths: &[f64]) -> (Vec<f64>, f64) {
+    let mut rank = vec![0; widths.len()];
+    for (r, &i) in order.iter().enumerate() {
+        rank[i] = r;
+    }
+    let mut seq: Vec<usize> = order.to_vec();
+    seq.sort_by(|&a, &b| {
+        let (ka, kb) = (key(a), key(b));
+        ka.0.total_cmp(&kb.0)
+            .then(ka.1.total_cmp(&kb.1))
+            .then(rank[a].cmp(&rank[b]))
+    });
+    let mut xs = vec![0.0; widths.len()];
+    let mut x = MARGIN;
+    for i in seq {
+        xs[i] = x;
+        x += widths[i] + GAP;
+    }
+    (xs, x)
+}
 
 /// The built-in SVG: a fixed three-row layout (fd tables, OFDs, vnodes) needing no layout
-/// engine. OFDs are ordered under the fds that point at them (by the mean position of those
-/// fds), and vnodes under their OFDs, which keeps most arrows short. Every element has a stable
-/// `id` (`T0`, `T0-fd3`, `o5`, `v2`, `e-T0-3`, `e-o5`) so that a live page can follow it.
+/// engine. Rows are ordered to reduce crossing arrows (barycentre sweeps), OFDs sit under the
+/// fds that point at them and vnodes under their OFDs; every box is as wide as its text, so no
+/// name is cut. Tables are labelled by the tasks that hold them (`root`, `task 2`). Task-image
+/// memfds left out by [`Snapshot::hide`] are counted in a note. Every element has a stable `id`
+/// (`T0`, `T0-fd3`, `o5`, `v2`, `e-T0-3`, `e-o5`) so that a live page can follow it.
 pub fn fds_svg_builtin(title: &str, s: &Snapshot) -> String {
-    // Row 1: tables.
-    let mut x = MARGIN;
+    let order = row_order(s);
+    // Row 1: tables, in the order found.
     let y0 = MARGIN + 34.0;
-    let mut table_boxes = Vec::new(); // (x, w, h)
+    let mut table_boxes = vec![(0.0, 0.0, 0.0); s.tables.len()]; // (x, w, h)
+    let mut cell_w = vec![CELL_W; s.tables.len()];
     let mut cell_pos: std::collections::HashMap<(usize, i32), (f64, f64)> = Default::default();
-    for (ti, t) in s.tables.iter().enumerate() {
+    let mut x = MARGIN;
+    for &ti in &order[0] {
+        let t = &s.tables[ti];
         let n = t.fds.len().max(1);
         let cols = n.min(CELLS_PER_ROW);
         let rows = n.div_ceil(CELLS_PER_ROW);
-        let header = format!("{}  {}", t.name(), t.holders_text());
-        let w = (cols as f64 * CELL_W + 12.0)
-            .max(header.chars().count() as f64 * 6.6 + 16.0)
+        // Cells as wide as their widest label (`1026*`).
+        let cw = t
+            .fds
+            .iter()
+            .map(|f| text_w(&fd_label(f), 6.2, 4.0))
+            .fold(CELL_W, f64::max);
+        cell_w[ti] = cw;
+        let w = (cols as f64 * cw + 12.0)
+            .max(text_w(&t.holders_text(), CHAR_W, 8.0))
+            .max(text_w(&table_note(t), CHAR_W, 8.0))
             .max(150.0);
         let h = 40.0 + rows as f64 * CELL_H + 8.0;
         for (k, f) in t.fds.iter().enumerate() {
-            let cx = x + 6.0 + (k % CELLS_PER_ROW) as f64 * CELL_W;
+            let cx = x + 6.0 + (k % CELLS_PER_ROW) as f64 * cw;
             let cy = y0 + 40.0 + (k / CELLS_PER_ROW) as f64 * CELL_H;
             cell_pos.insert((ti, f.fd), (cx, cy));
         }
-        table_boxes.push((x, w, h));
+        table_boxes[ti] = (x, w, h);
         x += w + GAP;
     }
     let row1_h = table_boxes.iter().map(|b| b.2).fold(0.0, f64::max);
     let mut width = x;
 
-    // Row 2: OFDs ordered by the mean x of their fds.
+    // Row 2: OFDs under the mean x of their fds.
     let y1 = y0 + row1_h + ROW_GAP;
-    let mut order: Vec<(f64, usize)> = s
+    let ofd_w: Vec<f64> = s
         .ofds
         .iter()
-        .enumerate()
-        .map(|(i, o)| {
-            let xs: Vec<f64> = o
-                .slots
-                .iter()
-                .filter_map(|k| cell_pos.get(k).map(|p| p.0))
-                .collect();
-            let m = if xs.is_empty() {
-                0.0
-            } else {
-                xs.iter().sum::<f64>() / xs.len() as f64
-            };
-            (m, i)
+        .map(|o| {
+            OFD_W
+                .max(text_w(&flags_text(o.flags), SMALL_CHAR_W, 8.0))
+                .max(text_w(
+                    &format!("pos {}  refs {}", o.pos, o.refs()),
+                    CHAR_W,
+                    8.0,
+                ))
         })
         .collect();
-    order.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-    let mut ofd_x = vec![0.0; s.ofds.len()];
-    let mut x = MARGIN;
-    for &(_, i) in &order {
-        ofd_x[i] = x;
-        x += OFD_W + GAP;
-    }
-    width = width.max(x);
+    let mean = |xs: Vec<f64>| {
+        if xs.is_empty() {
+            (f64::MAX, f64::MAX)
+        } else {
+            let left = xs.iter().copied().fold(f64::MAX, f64::min);
+            (xs.iter().sum::<f64>() / xs.len() as f64, left)
+        }
+    };
+    let (ofd_x, right) = place(
+        &order[1],
+        |i| {
+            mean(
+                s.ofds[i]
+                    .slots
+                    .iter()
+                    .filter_map(|k| cell_pos.get(k).map(|p| p.0))
+                    .collect(),
+            )
+        },
+        &ofd_w,
+    );
+    width = width.max(right);
 
-    // Row 3: vnodes ordered by the mean x of their OFDs.
+    // Row 3: vnodes under the mean centre of their OFDs.
     let y2 = y1 + OFD_H + ROW_GAP;
-    let mut vorder: Vec<(f64, usize)> = s
+    let vn_w: Vec<f64> = s
         .vnodes
         .iter()
-        .enumerate()
-        .map(|(i, v)| {
-            let m = v.ofds.iter().map(|&o| ofd_x[o]).sum::<f64>() / v.ofds.len().max(1) as f64;
-            (m, i)
+        .map(|v| {
+            VN_W.max(text_w(&v.name, CHAR_W, 6.0)).max(text_w(
+                &format!("{} ino {}", v.dev_text(), v.ino),
+                SMALL_CHAR_W,
+                6.0,
+            ))
         })
         .collect();
-    vorder.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-    let mut vn_x = vec![0.0; s.vnodes.len()];
-    let mut x = MARGIN;
-    for &(_, i) in &vorder {
-        vn_x[i] = x;
-        x += VN_W + GAP;
-    }
-    width = width.max(x) + MARGIN;
-    // Warnings under the diagram, wrapped to its width.
+    let (vn_x, right) = place(
+        &order[2],
+        |i| {
+            mean(
+                s.vnodes[i]
+                    .ofds
+                    .iter()
+                    .map(|&o| ofd_x[o] + ofd_w[o] / 2.0)
+                    .collect(),
+            )
+        },
+        &vn_w,
+    );
+    width = width.max(right) + MARGIN;
+    // Warnings (and the hidden images) under the diagram, wrapped to its width.
     let chars = ((width - 2.0 * MARGIN) / 6.7).max(40.0) as usize;
-    let warn_text: Vec<String> = s
-        .warnings
+    let mut notes: Vec<String> = s.warnings.iter().map(|w| format!("⚠ {}", w.text)).collect();
+    if s.hidden_images > 0 {
+        notes.push(format!(
+            "{} task-image memfd{} (pip-core's /memfd:pip-task:...) not shown: --show-images shows them",
+            s.hidden_images,
+            if s.hidden_images == 1 { "" } else { "s" }
+        ));
+    }
+    let warn_text: Vec<String> = notes
         .iter()
         .flat_map(|w| {
-            let words: Vec<String> = format!("⚠ {}", w.text)
-                .split(' ')
-                .map(String::from)
-                .collect();
+            let words: Vec<String> = w.split(' ').map(String::from).collect();
             wrap(&words, chars, "")
                 .lines()
                 .map(String::from)
@@ -605,8 +683,8 @@ pub fn fds_svg_builtin(title: &str, s: &Snapshot) -> String {
     for (ti, t) in s.tables.iter().enumerate() {
         for f in &t.fds {
             let (cx, cy) = cell_pos[&(ti, f.fd)];
-            let (sx, sy) = (cx + CELL_W / 2.0 - 1.0, cy + CELL_H - 2.0);
-            let (ex, ey) = (ofd_x[f.ofd] + OFD_W / 2.0, y1);
+            let (sx, sy) = (cx + cell_w[ti] / 2.0 - 1.0, cy + CELL_H - 2.0);
+            let (ex, ey) = (ofd_x[f.ofd] + ofd_w[f.ofd] / 2.0, y1);
             let _ = writeln!(
                 o,
                 r#"<path id="e-{}-{}" class="edge fd-edge" d="M{sx:.1},{sy:.1} C{sx:.1},{:.1} {ex:.1},{:.1} {ex:.1},{ey:.1}" stroke="{}" stroke-width="1.4" fill="none" marker-end="url(#arrow-{})"/>"#,
@@ -620,8 +698,8 @@ pub fn fds_svg_builtin(title: &str, s: &Snapshot) -> String {
         }
     }
     for (oi, f) in s.ofds.iter().enumerate() {
-        let (sx, sy) = (ofd_x[oi] + OFD_W / 2.0, y1 + OFD_H);
-        let (ex, ey) = (vn_x[f.vnode] + VN_W / 2.0, y2);
+        let (sx, sy) = (ofd_x[oi] + ofd_w[oi] / 2.0, y1 + OFD_H);
+        let (ex, ey) = (vn_x[f.vnode] + vn_w[f.vnode] / 2.0, y2);
         let _ = writeln!(
             o,
             r##"<path id="e-{}" class="edge ofd-edge" d="M{sx:.1},{sy:.1} C{sx:.1},{:.1} {ex:.1},{:.1} {ex:.1},{ey:.1}" stroke="#666666" stroke-width="1.2" fill="none" marker-end="url(#arrow-666666)"/>"##,
@@ -644,10 +722,10 @@ pub fn fds_svg_builtin(title: &str, s: &Snapshot) -> String {
             bx + 6.0,
             y0 + 14.0,
             t.color,
-            xml(&t.name()),
+            xml(&t.holders_text()),
             bx + 6.0,
             y0 + 28.0,
-            xml(&shorten(&t.holders_text(), ((bw - 12.0) / 6.6) as usize))
+            xml(&table_note(t))
         );
         for f in &t.fds {
             let (cx, cy) = cell_pos[&(ti, f.fd)];
@@ -656,9 +734,9 @@ pub fn fds_svg_builtin(title: &str, s: &Snapshot) -> String {
                 r##"<g id="{}-fd{}" class="fd"><rect x="{cx:.1}" y="{cy:.1}" width="{:.1}" height="{:.1}" fill="#f7f7f7" stroke="#999"/><text x="{:.1}" y="{:.1}" text-anchor="middle" font-size="10">{}{}</text></g>"##,
                 t.name(),
                 f.fd,
-                CELL_W - 2.0,
+                cell_w[ti] - 2.0,
                 CELL_H - 2.0,
-                cx + CELL_W / 2.0 - 1.0,
+                cx + cell_w[ti] / 2.0 - 1.0,
                 cy + 14.0,
                 f.fd,
                 if f.cloexec { "*" } else { "" }
@@ -668,16 +746,16 @@ pub fn fds_svg_builtin(title: &str, s: &Snapshot) -> String {
     }
     // OFDs with R/W marks.
     for (oi, f) in s.ofds.iter().enumerate() {
-        let bx = ofd_x[oi];
+        let (bx, ow) = (ofd_x[oi], ofd_w[oi]);
         let _ = write!(
             o,
-            r##"<g id="{}" class="ofd"><rect x="{bx:.1}" y="{y1:.1}" width="{OFD_W}" height="{OFD_H}" rx="8" fill="#fafafa" stroke="#444"/><text x="{:.1}" y="{:.1}" font-weight="bold">{}</text>"##,
+            r##"<g id="{}" class="ofd"><rect x="{bx:.1}" y="{y1:.1}" width="{ow:.1}" height="{OFD_H}" rx="8" fill="#fafafa" stroke="#444"/><text x="{:.1}" y="{:.1}" font-weight="bold">{}</text>"##,
             f.name(),
             bx + 8.0,
             y1 + 16.0,
             f.name()
         );
-        let mut mx = bx + OFD_W - 8.0;
+        let mut mx = bx + ow - 8.0;
         for (on, mark, color) in [
             (f.access.writes(), "W", "#c0392b"),
             (f.access.reads(), "R", "#27ae60"),
@@ -702,16 +780,16 @@ pub fn fds_svg_builtin(title: &str, s: &Snapshot) -> String {
             f.refs(),
             bx + 8.0,
             y1 + 54.0,
-            xml(&shorten(&flags_text(f.flags), 26))
+            xml(&flags_text(f.flags))
         );
     }
     // Vnodes with type marks.
     for (vi, v) in s.vnodes.iter().enumerate() {
-        let bx = vn_x[vi];
+        let (bx, vw) = (vn_x[vi], vn_w[vi]);
         let warn = s.warnings.iter().any(|w| w.vnode == vi);
         let _ = writeln!(
             o,
-            r##"<g id="{}" class="vnode{}" data-kind="{}" data-key="{}:{}"><rect x="{bx:.1}" y="{y2:.1}" width="{VN_W}" height="{VN_H}" fill="{}" stroke="{}" stroke-width="{}"/><rect x="{:.1}" y="{:.1}" width="44" height="15" rx="3" fill="{}" stroke="#555"/><text x="{:.1}" y="{:.1}" text-anchor="middle" font-size="10" font-weight="bold">{}</text><text x="{:.1}" y="{:.1}" font-weight="bold">{}</text><text x="{:.1}" y="{:.1}">{}</text><text x="{:.1}" y="{:.1}" font-size="9" fill="#555">{} ino {}</text></g>"##,
+            r##"<g id="{}" class="vnode{}" data-kind="{}" data-key="{}:{}"><rect x="{bx:.1}" y="{y2:.1}" width="{vw:.1}" height="{VN_H}" fill="{}" stroke="{}" stroke-width="{}"/><rect x="{:.1}" y="{:.1}" width="44" height="15" rx="3" fill="{}" stroke="#555"/><text x="{:.1}" y="{:.1}" text-anchor="middle" font-size="10" font-weight="bold">{}</text><text x="{:.1}" y="{:.1}" font-weight="bold">{}</text><text x="{:.1}" y="{:.1}">{}</text><text x="{:.1}" y="{:.1}" font-size="9" fill="#555">{} ino {}</text></g>"##,
             v.name_id(),
             if warn { " warn" } else { "" },
             v.kind.as_str(),
@@ -731,7 +809,7 @@ pub fn fds_svg_builtin(title: &str, s: &Snapshot) -> String {
             v.name_id(),
             bx + 6.0,
             y2 + 33.0,
-            xml(&shorten(&v.name, 29)),
+            xml(&v.name),
             bx + 6.0,
             y2 + 45.0,
             v.dev_text(),
@@ -748,6 +826,21 @@ pub fn fds_svg_builtin(title: &str, s: &Snapshot) -> String {
     }
     let _ = writeln!(o, "</svg>");
     o
+}
+
+/// An fd cell's label: `3`, `1024*` (close-on-exec).
+fn fd_label(f: &super::fds::FdSlot) -> String {
+    format!("{}{}", f.fd, if f.cloexec { "*" } else { "" })
+}
+
+/// The second line of a table's box: how many fds, and the table's id (`4 fds, table T3`).
+fn table_note(t: &super::fds::FdTable) -> String {
+    format!(
+        "{} fd{}, table {}",
+        t.fds.len(),
+        if t.fds.len() == 1 { "" } else { "s" },
+        t.name()
+    )
 }
 
 /// The job title used above diagrams.

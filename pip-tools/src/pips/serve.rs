@@ -1,15 +1,20 @@
-//! `pips serve`: a live page of a job's fd diagram, on 127.0.0.1.
+//! `pips serve`: a live dashboard of a job on 127.0.0.1.
 //!
 //! A small HTTP/1.1 server on std alone (`Connection: close`; each connection served on a
 //! thread of its own, at most [`MAX_CONNECTIONS`] at once, each given [`REQUEST_TIME`] to send
 //! its request, so that a silent client holds up nobody else), with three resources:
 //!
-//! * `/`: the page. Its script fetches `/frame.json` every second and replaces the diagram; the
-//!   SVG's element ids (`T0`, `o5`, `v2`, `e-T0-3`) come from a [`Tracker`](super::fds::Tracker)
-//!   kept by the server, so they name the same objects from one refresh to the next. The page
-//!   records on its `<body>` how many refreshes it made (`data-refreshes`) and whether an id ever
-//!   moved to another object (`data-id-conflicts`), which is what the browser test checks.
-//! * `/frame.json`: one new snapshot: title, SVG, text, warnings, errors, generation.
+//! * `/`: the page ([`PAGE`], `serve_page.html`). Its script fetches `/frame.json` every second
+//!   and shows the task table, the wait-for graph with any deadlock named, each thread's
+//!   signals, and the fd diagram fitted to the window; once the job has ended it keeps the last
+//!   snapshot, greyed. The diagram's element ids (`T0`, `o5`, `v2`, `e-T0-3`) come from a
+//!   [`Tracker`](super::fds::Tracker) kept by the server, so they name the same objects from
+//!   one refresh to the next. The page records on its `<body>` how many refreshes it made
+//!   (`data-refreshes`), whether an id ever moved to another object (`data-id-conflicts`),
+//!   how many tasks and deadlocks it shows and whether the job ended, which is what the
+//!   browser tests check.
+//! * `/frame.json`: one new snapshot ([`Frame`]): title, SVG, text, warnings, errors,
+//!   generation, the job's rows, the wait-for graph, signals, and whether the job has ended.
 //! * `/text`: the same snapshot as plain text.
 //!
 //! Who is answered ([`Access`]): only the user who runs `pips serve` and the owner of the job
@@ -35,7 +40,7 @@ pub const REQUEST_TIME: Duration = Duration::from_secs(5);
 pub struct Frame {
     /// Title line.
     pub title: String,
-    /// The diagram.
+    /// The fd diagram.
     pub svg: String,
     /// The same as text.
     pub text: String,
@@ -45,6 +50,14 @@ pub struct Frame {
     pub errors: Vec<String>,
     /// Snapshot counter.
     pub generation: u64,
+    /// The job and its task rows ([`Job::to_json`](super::jobs::Job::to_json)), or null.
+    pub job: serde_json::Value,
+    /// The wait-for graph ([`Graph::to_json`](super::waits::Graph::to_json)), or null.
+    pub waits: serde_json::Value,
+    /// Signal state of every row ([`TaskSignals::to_json`](super::signals::TaskSignals::to_json)).
+    pub signals: Vec<serde_json::Value>,
+    /// The job has ended: this is its last snapshot, kept for reading.
+    pub ended: bool,
 }
 
 impl Frame {
@@ -56,63 +69,31 @@ impl Frame {
             "warnings": self.warnings,
             "errors": self.errors,
             "generation": self.generation,
+            "job": self.job,
+            "waits": self.waits,
+            "signals": self.signals,
+            "ended": self.ended,
         })
         .to_string()
     }
+
+    /// The frame to show once the job has ended: `last` (the last snapshot taken while it ran,
+    /// if any) marked as ended, so that the page keeps it visible.
+    pub fn ended(last: Option<&Frame>, title: String, generation: u64) -> Frame {
+        let mut f = last.cloned().unwrap_or(Frame {
+            title,
+            generation,
+            ..Frame::default()
+        });
+        f.ended = true;
+        f
+    }
 }
 
-/// The page served at `/`.
-pub const PAGE: &str = r##"<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>pips</title>
-<style>
-body { font-family: sans-serif; margin: 12px; }
-#title { font-weight: bold; }
-#status { color: #666; font-size: 12px; }
-#warnings li { color: #a05a00; }
-#errors li { color: #666; }
-#diagram { overflow: auto; border: 1px solid #ddd; }
-</style></head>
-<body data-refreshes="0" data-id-conflicts="0">
-<div id="title">pips</div>
-<div id="status">loading…</div>
-<ul id="warnings"></ul>
-<div id="diagram"></div>
-<ul id="errors"></ul>
-<script>
-"use strict";
-let refreshes = 0, conflicts = 0;
-const keyOf = {};
-function list(id, items) {
-  const ul = document.getElementById(id);
-  ul.replaceChildren(...items.map(t => { const li = document.createElement("li"); li.textContent = t; return li; }));
-}
-async function tick() {
-  try {
-    const r = await fetch("/frame.json", { cache: "no-store" });
-    const f = await r.json();
-    document.getElementById("title").textContent = f.title;
-    document.getElementById("diagram").innerHTML = f.svg;
-    list("warnings", f.warnings);
-    list("errors", f.errors);
-    for (const g of document.querySelectorAll("#diagram [data-key]")) {
-      if (keyOf[g.id] !== undefined && keyOf[g.id] !== g.dataset.key) conflicts++;
-      keyOf[g.id] = g.dataset.key;
-    }
-    refreshes++;
-    document.body.dataset.refreshes = refreshes;
-    document.body.dataset.idConflicts = conflicts;
-    document.body.dataset.generation = f.generation;
-    document.getElementById("status").textContent =
-      "refresh " + refreshes + ", snapshot " + f.generation + ", " + new Date().toLocaleTimeString();
-  } catch (e) {
-    document.getElementById("status").textContent = "cannot refresh: " + e;
-  }
-  setTimeout(tick, 1000);
-}
-tick();
-</script>
-</body></html>
-"##;
+/// The page served at `/`: a dashboard of the job (tasks, waits, signals, fd diagram) that
+/// refreshes itself from `/frame.json` every second. Everything from the job is inserted as
+/// text (`textContent`), never as markup, except the SVG that pips itself drew.
+pub const PAGE: &str = include_str!("serve_page.html");
 
 /// The uid that owns the TCP connection whose local end (seen from the peer) is `peer_port`
 /// and whose other end is our `local_port`, from `/proc/net/tcp` (and `tcp6`).
@@ -454,6 +435,27 @@ fn serve_with(
 mod tests {
     use super::*;
     use std::sync::Arc;
+
+    #[test]
+    fn an_ended_job_keeps_its_last_snapshot() {
+        let last = Frame {
+            title: "job 7 (x)".into(),
+            svg: "<svg id=\"pips-fds\"></svg>".into(),
+            generation: 4,
+            job: serde_json::json!({"tasks": [1, 2]}),
+            ..Frame::default()
+        };
+        let f = Frame::ended(Some(&last), "job 7 has ended".into(), 5);
+        assert!(f.ended);
+        assert_eq!((f.title.as_str(), f.generation), ("job 7 (x)", 4));
+        assert_eq!(f.svg, last.svg);
+        let json: serde_json::Value = serde_json::from_str(&f.to_json()).unwrap();
+        assert_eq!(json["ended"], true);
+        assert_eq!(json["job"]["tasks"][1], 2);
+        // With nothing seen before, the page says so.
+        let f = Frame::ended(None, "job 7 has ended".into(), 0);
+        assert!(f.ended && f.title == "job 7 has ended" && f.svg.is_empty());
+    }
 
     fn me() -> Access {
         Access {
