@@ -112,7 +112,7 @@ fn reap_ended_children() {
 /// signalled. Call it only once the job's tasks have ended: it reaps any child, and in thread
 /// mode the children of tasks are this process's children.
 ///
-/// Gives up (returning what it signalled) when processes still remain [`KILL_LIMIT`] after
+/// Gives up (returning what it signalled) when processes still remain 5 s after
 /// `SIGKILL`, which only a process that the kernel holds (uninterruptible sleep) can do.
 pub fn end_descendants(grace: Duration) -> usize {
     // SAFETY: getpid cannot fail.
