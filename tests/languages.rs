@@ -169,6 +169,7 @@ fn openmp_tasks_run_in_both_modes() {
 /// when it runs is not settled for tasks.
 const CXX_CC: &str = r#"
 #include <iostream>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -176,7 +177,9 @@ static int counter;
 struct Global {
     std::string name;
     Global() : name("constructed") { counter += 10; }
-    ~Global() { std::cout << "destructor" << std::endl; }
+    // Each line goes out in one write: in thread mode the tasks share one std::cout, and a line
+    // written piece by piece interleaves with other tasks' lines.
+    ~Global() { std::cout << "destructor\n" << std::flush; }
 };
 static Global global;
 int main() {
@@ -193,7 +196,9 @@ int main() {
     } catch (const std::exception &e) {
         if (std::string(e.what()) == "thrown") caught++;
     }
-    std::cout << "c++ " << global.name << " counter=" << counter << " caught=" << caught << std::endl;
+    std::ostringstream line;
+    line << "c++ " << global.name << " counter=" << counter << " caught=" << caught << "\n";
+    std::cout << line.str() << std::flush;
     return counter == 11 && caught == 2 ? 0 : 1;
 }
 "#;
