@@ -10,40 +10,11 @@
  */
 #include "common.h"
 
+static void call(char *sbuf, char *rbuf, int count) {
+    (void)sbuf;
+    MPI_Bcast(rbuf, count, MPI_CHAR, 0, MPI_COMM_WORLD);
+}
+
 int main(int argc, char **argv) {
-    MPI_Init(&argc, &argv);
-    int rank, size;
-    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-    MPI_Comm_size(MPI_COMM_WORLD, &size);
-    struct opts o = {1, 1 << 20, 1000, 100, 100, 10, 0};
-    opt_parse(argc, argv, &o);
-    char *sbuf = malloc(o.max_size + 1), *rbuf = malloc(o.max_size + 1);
-    memset(sbuf, 1, o.max_size + 1);
-    memset(rbuf, 0, o.max_size + 1);
-    if (rank == 0) {
-        printf("# OSU MPI Broadcast Latency Test v7.4 (pip-rs's MPI twin over %d ranks: %s)\n",
-               size, library());
-        printf("%-10s%18s\n", "# Size", "Avg Latency(us)");
-        fflush(stdout);
-    }
-    for (size_t s = first_size(o.min_size > 0 ? o.min_size : 1); s <= o.max_size; s = next_size(s)) {
-        long n = s > 8192 ? o.iters_large : o.iters;
-        long k = s > 8192 ? o.skip_large : o.skip;
-        MPI_Barrier(MPI_COMM_WORLD);
-        double start = 0;
-        for (long i = 0; i < n + k; i++) {
-            if (i == k) start = MPI_Wtime();
-            MPI_Bcast(rbuf, (int)s, MPI_CHAR, 0, MPI_COMM_WORLD);
-        }
-        double us = (MPI_Wtime() - start) * 1e6 / n, sum = 0;
-        MPI_Reduce(&us, &sum, 1, MPI_DOUBLE, MPI_SUM, 0, MPI_COMM_WORLD);
-        if (rank == 0) {
-            printf("%-10zu%18.2f\n", s, sum / size);
-            fflush(stdout);
-        }
-    }
-    free(sbuf);
-    free(rbuf);
-    MPI_Finalize();
-    return 0;
+    return run_collective(argc, argv, "Broadcast Latency Test", 0, call);
 }

@@ -1,6 +1,6 @@
 /*
- * Shared by the MPI twins of pip-rs's benchmarks (bw.c, barrier.c, allreduce.c): OSU-style
- * options and the size loop. Written for pip-rs; not OSU's code.
+ * Shared by the MPI twins of pip-rs's benchmarks (bw.c, barrier.c, allreduce.c, bcast.c,
+ * alltoall.c): OSU-style options, the size loop, and the timing loop of a collective. Written for pip-rs; not OSU's code.
  *
  *   -m [MIN:]MAX  sizes (k, m suffixes)   -i N  timed iterations   -x N  warm-up iterations
  *   -W N          window (bw)
@@ -66,5 +66,52 @@ static inline const char *library(void) {
     if (nl) *nl = 0;
     if (strlen(version) > 60) version[60] = 0;
     return version;
+}
+/* One collective call of `count` MPI_CHARs from `sbuf` into `rbuf`. */
+typedef void (*collective_fn)(char *sbuf, char *rbuf, int count);
+
+/*
+ * The whole program of a collective's twin: OSU's options, sizes 1 B to 1 MiB, 1000/100
+ * iterations up to 8 KiB and 100/10 above, a barrier before each size; prints `title` and, per
+ * size, the average over ranks of each rank's mean time per call in microseconds. Each buffer
+ * holds `per_rank` times the largest size (the communicator size for all-to-all, else 1).
+ */
+static inline int run_collective(int argc, char **argv, const char *title, int per_rank_is_size,
+                                 collective_fn call) {
+    MPI_Init(&argc, &argv);
+    int rank, size;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    struct opts o = {1, 1 << 20, 1000, 100, 100, 10, 0};
+    opt_parse(argc, argv, &o);
+    size_t bytes = o.max_size * (size_t)(per_rank_is_size ? size : 1) + 1;
+    char *sbuf = malloc(bytes), *rbuf = malloc(bytes);
+    memset(sbuf, 1, bytes);
+    memset(rbuf, 0, bytes);
+    if (rank == 0) {
+        printf("# OSU MPI %s v7.4 (pip-rs's MPI twin over %d ranks: %s)\n", title, size, library());
+        printf("%-10s%18s\n", "# Size", "Avg Latency(us)");
+        fflush(stdout);
+    }
+    for (size_t s = first_size(o.min_size > 0 ? o.min_size : 1); s <= o.max_size; s = next_size(s)) {
+        long n = s > 8192 ? o.iters_large : o.iters;
+        long k = s > 8192 ? o.skip_large : o.skip;
+        MPI_Barrier(MPI_COMM_WORLD);
+        double start = 0;
+        for (long i = 0; i < n + k; i++) {
+            if (i == k) start = MPI_Wtime();
+            call(sbuf, rbuf, (int)s);
+        }
+        double us = (MPI_Wtime() - start) * 1e6 / n, sum = 0;
+        MPI_Reduce(&us, &sum, 1, MPI_DOUBLE, MPI_SUM, 0, MPI_COMM_WORLD);
+        if (rank == 0) {
+            printf("%-10zu%18.2f\n", s, sum / size);
+            fflush(stdout);
+        }
+    }
+    free(sbuf);
+    free(rbuf);
+    MPI_Finalize();
+    return 0;
 }
 #endif
