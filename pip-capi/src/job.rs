@@ -1,5 +1,5 @@
-//! The root side: `pip_init`, `pip_fin`, `pip_task_spawn`, `pip_spawn`, the waits and
-//! `pip_kill_all_tasks`.
+//! The root side: `pip_init`, `pip_fin`, `pip_task_spawn` and `pip_spawn` (the waits and the
+//! kills of all tasks are in [`crate::wait`]).
 //!
 //! The root's [`pip_core::Root`] lives in `JOB`, behind a mutex: spawning, waiting and
 //! finishing take it (a blocking `pip_wait` holds it while it waits, as only the root waits).
@@ -8,18 +8,18 @@
 
 use crate::consts::*;
 use crate::whoami::{
-    self, check_pipid, who, TaskInfo, Who, ROOT_PID, ROOT_TID, TASK_INFO_MAGIC, TASK_INFO_NAME,
+    self, who, TaskInfo, Who, ROOT_PID, ROOT_TID, TASK_INFO_MAGIC, TASK_INFO_NAME,
 };
-use pip_core::{Error, ExitStatus, Isolation, Mode, Root, Spawn};
+use pip_core::{Error, Isolation, Mode, Root, Spawn};
 use std::ffi::{c_char, c_int, c_void, CStr, OsStr};
 use std::os::unix::ffi::OsStrExt;
 use std::sync::atomic::Ordering;
 use std::sync::{Mutex, MutexGuard};
 
 /// The root of this process, when this copy of the library initialised it.
-static JOB: Mutex<Option<Root>> = Mutex::new(None);
+pub(crate) static JOB: Mutex<Option<Root>> = Mutex::new(None);
 
-fn job() -> MutexGuard<'static, Option<Root>> {
+pub(crate) fn job() -> MutexGuard<'static, Option<Root>> {
     JOB.lock().unwrap_or_else(|e| e.into_inner())
 }
 
@@ -577,157 +577,4 @@ pub unsafe extern "C" fn pip_spawn(
     };
     // SAFETY: both structs are valid; the caller vouches for the rest.
     unsafe { pip_task_spawn(&mut prog, coreno as u32, 0, pipidp, &mut hook) }
-}
-
-/// Checks a pipid given to a wait: `EDEADLK` for the root (or the caller, the root), `EINVAL`
-/// for a negative pipid that is not one of PiP's special ids (PiP v2.0's answer; the other
-/// calls say `ERANGE` for it), `ERANGE` for one past the tasks.
-fn wait_target(pipid: c_int) -> Result<usize, c_int> {
-    let w = who();
-    match w {
-        Who::Nobody | Who::Task(..) => return Err(libc::EPERM),
-        Who::Root(_) => {}
-    }
-    if pipid < 0 && pipid != PIP_PIPID_ROOT && pipid != PIP_PIPID_MYSELF {
-        return Err(libc::EINVAL);
-    }
-    match check_pipid(w, pipid)? {
-        p if p < 0 => Err(libc::EDEADLK),
-        p => Ok(p as usize),
-    }
-}
-
-/// # Safety
-/// `status` is null or valid.
-unsafe fn put_status(status: *mut c_int, st: ExitStatus) {
-    // SAFETY: guaranteed by the caller.
-    if let Some(s) = unsafe { status.as_mut() } {
-        *s = st.wait_status();
-    }
-}
-
-/// Waits for task `pipid` to end; `*status` gets a `wait(2)`-style status (`WIFEXITED`,
-/// `WEXITSTATUS`, `WIFSIGNALED`, `WTERMSIG`). Errors: `EPERM` (not the root), `EDEADLK` (the
-/// root), `ERANGE`/`EINVAL` (bad pipid), `ECHILD` (never spawned, or already waited for).
-///
-/// # Safety
-///
-/// `status` is null or valid.
-#[no_mangle]
-pub unsafe extern "C" fn pip_wait(pipid: c_int, status: *mut c_int) -> c_int {
-    let p = match wait_target(pipid) {
-        Ok(p) => p,
-        Err(e) => return e,
-    };
-    let mut job = job();
-    let Some(root) = job.as_mut() else {
-        return libc::EPERM;
-    };
-    match root.wait(p) {
-        // SAFETY: the caller passes null or a valid pointer.
-        Ok(st) => unsafe {
-            put_status(status, st);
-            0
-        },
-        Err(e) => e.errno(),
-    }
-}
-
-/// Like [`pip_wait`] but does not block: `ECHILD` while the task is still running.
-///
-/// # Safety
-///
-/// `status` is null or valid.
-#[no_mangle]
-pub unsafe extern "C" fn pip_trywait(pipid: c_int, status: *mut c_int) -> c_int {
-    let p = match wait_target(pipid) {
-        Ok(p) => p,
-        Err(e) => return e,
-    };
-    let mut job = job();
-    let Some(root) = job.as_mut() else {
-        return libc::EPERM;
-    };
-    match root.try_wait(p) {
-        // SAFETY: the caller passes null or a valid pointer.
-        Ok(Some(st)) => unsafe {
-            put_status(status, st);
-            0
-        },
-        Ok(None) => libc::ECHILD,
-        Err(e) => e.errno(),
-    }
-}
-
-/// # Safety
-/// `pipid` and `status` are null or valid.
-unsafe fn any(pipid: *mut c_int, status: *mut c_int, block: bool) -> c_int {
-    if !matches!(who(), Who::Root(_)) {
-        return libc::EPERM;
-    }
-    let mut job = job();
-    let Some(root) = job.as_mut() else {
-        return libc::EPERM;
-    };
-    let r = if block {
-        root.wait_any().map(Some)
-    } else {
-        root.try_wait_any()
-    };
-    match r {
-        Ok(Some((p, st))) => {
-            // SAFETY: the caller passes null or valid pointers.
-            unsafe {
-                if let Some(out) = pipid.as_mut() {
-                    *out = p as c_int;
-                }
-                put_status(status, st);
-            }
-            0
-        }
-        Ok(None) => libc::ECHILD,
-        Err(e) => e.errno(),
-    }
-}
-
-/// Waits for any task to end: its pipid and status. `ECHILD` when no task is left to wait for.
-///
-/// # Safety
-///
-/// `pipid` and `status` are null or valid.
-#[no_mangle]
-pub unsafe extern "C" fn pip_wait_any(pipid: *mut c_int, status: *mut c_int) -> c_int {
-    // SAFETY: forwarded from the caller.
-    unsafe { any(pipid, status, true) }
-}
-
-/// Like [`pip_wait_any`] but does not block: `ECHILD` when no task has ended yet (or none is
-/// left).
-///
-/// # Safety
-///
-/// `pipid` and `status` are null or valid.
-#[no_mangle]
-pub unsafe extern "C" fn pip_trywait_any(pipid: *mut c_int, status: *mut c_int) -> c_int {
-    // SAFETY: forwarded from the caller.
-    unsafe { any(pipid, status, false) }
-}
-
-/// Kills every running task (they are reported as killed by `SIGKILL`). `EPERM` unless called
-/// by the root.
-#[no_mangle]
-pub extern "C" fn pip_kill_all_tasks() -> c_int {
-    let Who::Root(abi) = who() else {
-        return libc::EPERM;
-    };
-    for p in 0..abi.ntasks as c_int {
-        whoami::task_kill(p, libc::SIGKILL);
-    }
-    0
-}
-
-/// PiP v2.4.1's name of [`pip_kill_all_tasks`].
-#[no_mangle]
-pub extern "C" fn pip_kill_all_child_tasks() -> c_int {
-    pip_kill_all_tasks()
 }

@@ -50,4 +50,5 @@ pub mod job;
 pub mod query;
 pub mod signals;
 pub mod threads;
+pub mod wait;
 pub mod whoami;
