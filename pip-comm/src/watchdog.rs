@@ -123,42 +123,9 @@ impl What {
 /// The watchdog's period when `PIP_COMM_WATCHDOG` does not set one, in seconds.
 pub const DEFAULT_LIMIT_SECS: f64 = 10.0;
 
-/// A wait in words, as `pips waits` names it.
+/// A wait in words, as `pips waits` names it ([`WaitInfo`]'s `Display`).
 pub(crate) fn text(w: &WaitInfo) -> String {
-    let peer = |p: i32| match p {
-        waits::ANY => String::from("any"),
-        p => p.to_string(),
-    };
-    let tag = if w.tag == waits::ANY {
-        String::from("any")
-    } else {
-        w.tag.to_string()
-    };
-    match w.kind {
-        WaitKind::Recv | WaitKind::Probe => format!(
-            "{} from rank {}, tag {tag}, context {}",
-            w.kind.as_str(),
-            peer(w.peer),
-            w.ctx
-        ),
-        WaitKind::Send => format!(
-            "send to rank {}, tag {tag}, context {} (waits for its receive)",
-            peer(w.peer),
-            w.ctx
-        ),
-        WaitKind::RingFull => format!("send to rank {}: its ring is full", w.peer),
-        WaitKind::Requests if w.peer != waits::NONE => format!(
-            "wait for requests, one a recv from rank {}, tag {tag}, context {}",
-            peer(w.peer),
-            w.ctx
-        ),
-        WaitKind::Requests => String::from("wait for requests"),
-        WaitKind::CommBarrier => String::from("barrier of the world"),
-        WaitKind::Collective => {
-            format!("collective on context {}, for rank {}", w.ctx, peer(w.peer))
-        }
-        _ => String::from("pip-comm wait"),
-    }
+    w.to_string()
 }
 
 /// What `PIP_COMM_DEADLOCK` asks for once a deadlock is reported.

@@ -56,6 +56,7 @@
 use std::sync::atomic::{AtomicI32, AtomicU32, AtomicU64, Ordering};
 
 mod read;
+mod text;
 pub use read::{read_board, BoardHeaderInfo};
 
 /// The name of the board's memfd (`/memfd:pip-rs-waits` in procfs).
