@@ -304,6 +304,12 @@ impl Loader {
         Ok(())
     }
 
+    /// The fact sheet of `path` with `entry`, from the read that the spawn then uses.
+    pub(crate) fn fact_sheet(&self, path: &Path, entry: &str) -> Result<crate::elf::FactSheet> {
+        let p = self.prepare(path)?;
+        Ok(crate::elf::FactSheet::of_task_file(&p.info, entry))
+    }
+
     /// Loads a private copy of `path` and finds `entry` in it.
     pub(crate) fn load(&self, path: &Path, entry: &str, isolation: Isolation) -> Result<Image> {
         let p = self.prepare(path)?;

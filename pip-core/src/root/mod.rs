@@ -294,6 +294,16 @@ impl Root {
         self.loader.check(&spawn.program, spawn.entry_symbol())
     }
 
+    /// Everything `pip-check` says about `spawn`'s program (see [`crate::elf::FactSheet`]),
+    /// from the one read of the file that a later [`Root::spawn`] of it uses too. `Err` is
+    /// what [`Root::check`] refuses; the sheet's `task` adds what PiP refuses as well (an
+    /// entry that is not exported, an unreadable ABI block, copy relocations this process
+    /// cannot fill), so a launcher that checks every program before it starts any task calls
+    /// this once per program.
+    pub fn fact_sheet(&self, spawn: &Spawn) -> Result<crate::elf::FactSheet> {
+        self.loader.fact_sheet(&spawn.program, spawn.entry_symbol())
+    }
+
     /// Spawns a task and returns its pipid once the task's thread is running.
     ///
     /// The program is loaded (a private copy, constructors included) on the calling thread.

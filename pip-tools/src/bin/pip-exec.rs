@@ -202,16 +202,17 @@ fn main() -> ExitCode {
         Ok(r) => r,
         Err(e) => return fail(e),
     };
-    // Check every program before starting any task: pip-core's checks, then pip-check's
-    // (which also reads a Rust task's ABI block from the file).
+    // Check every program before starting any task, with one read of each file: its fact
+    // sheet (pip-core's checks and pip-check's), from the read that its spawns then load.
     for g in &groups {
-        if let Err(e) = root.check(&g.spawn(None, false)) {
+        match root.fact_sheet(&g.spawn(None, false)) {
             // The error names the file.
-            return fail(e);
-        }
-        let entry = g.func.as_deref().unwrap_or("main");
-        if let Err(e) = pip_tools::check::check_file(g.prog.as_ref(), entry).task {
-            return fail(format!("{}: {e}", g.prog.display()));
+            Err(e) => return fail(e),
+            Ok(sheet) => {
+                if let Err(e) = sheet.task {
+                    return fail(format!("{}: {e}", g.prog.display()));
+                }
+            }
         }
     }
 
