@@ -332,12 +332,13 @@ impl Loader {
         }
 
         let name = CString::new(format!(
-            "pip-task:{}",
+            "{}{}",
+            crate::waits::IMAGE_MEMFD_PREFIX,
             path.file_name()
                 .map(|s| s.to_string_lossy())
                 .unwrap_or_default()
         ))
-        .unwrap_or_else(|_| CString::new("pip-task").unwrap());
+        .unwrap_or_else(|_| CString::new(crate::waits::IMAGE_MEMFD_PREFIX).unwrap());
         // SAFETY: memfd_create with a valid name; the fd is owned below.
         let fd = unsafe { libc::memfd_create(name.as_ptr(), libc::MFD_CLOEXEC) };
         if fd < 0 {

@@ -193,7 +193,8 @@ impl Root {
         let board = if !job_env.wait_board {
             None
         } else {
-            crate::waits::Board::create(b.ntasks)
+            let facts = crate::waits::JobFacts::of_this_process(b.mode.as_str(), b.isolation.as_str());
+            crate::waits::Board::create(b.ntasks, &facts)
         };
         let board_ptr = board.as_ref().map_or(std::ptr::null_mut(), |b| b.as_ptr());
         let state: &'static mut RootState = Box::leak(Box::new(RootState {
@@ -338,6 +339,9 @@ impl Root {
         };
         let slot = &self.state.tasks[pipid];
         *slot.program.lock().unwrap() = spawn.program.display().to_string();
+        if let Some(board) = self.state.board.lock().unwrap().as_ref() {
+            board.set_program(pipid, &spawn.program);
+        }
         slot.exit_key.store(image.exit_key, Ordering::Release);
         slot.aux.store(spawn.aux, Ordering::Release);
         slot.state.store(STARTING, Ordering::Release);

@@ -866,7 +866,10 @@ pub fn pipe_warnings(snap: &Snapshot) -> Vec<Warning> {
 /// Files pip-core itself keeps open in the root (task images, the wait board): inherited by
 /// every private table, never a leak of the program's.
 fn is_pip_core_file(name: &str) -> bool {
-    name.starts_with("/memfd:pip-task:") || name.starts_with("/memfd:pip-rs-waits")
+    is_task_image(name)
+        || name
+            .strip_prefix("/memfd:")
+            .is_some_and(|n| n.starts_with(pip_core::waits::BOARD_NAME))
 }
 
 /// Possible leaks: fds that other tables hold only because they inherited the root's (see the
@@ -937,9 +940,11 @@ pub fn flags_text(flags: u32) -> String {
     v.join("|")
 }
 
-/// Whether a vnode name is one of pip-core's task images (`/memfd:pip-task:...`).
+/// Whether a vnode name is one of pip-core's task images (`/memfd:pip-task:...`: the prefix is
+/// [`pip_core::waits::IMAGE_MEMFD_PREFIX`], which roots also publish in their job facts).
 pub fn is_task_image(name: &str) -> bool {
-    name.starts_with("/memfd:pip-task:")
+    name.strip_prefix("/memfd:")
+        .is_some_and(|n| n.starts_with(pip_core::waits::IMAGE_MEMFD_PREFIX))
 }
 
 impl Snapshot {

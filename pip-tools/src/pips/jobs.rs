@@ -9,18 +9,24 @@
 //! **Pipids.** A thread name carries only the last digit of the pipid. pip-core starts tasks one
 //! at a time in pipid order, so thread ids grow with the pipid; the k-th thread (by tid) whose
 //! name starts with digit d is task `d + 10k`. That is exact when the job's task count is known
-//! (pip-exec's command line) and the number of live task threads with that digit is the number
-//! the job started; otherwise (a task ended, a task made threads that inherited its name, or a
-//! root other than pip-exec) the pipid is a guess and is marked as one (`exact: false`, shown
-//! as `12?`).
+//! (its wait board has one slot per task) and the number of live task threads with that digit
+//! is the number the job started; otherwise (a task ended, a task made threads that inherited
+//! its name, or a root without a board) the pipid is a guess and is marked as one
+//! (`exact: false`, shown as `12?`).
+//!
+//! **The job's facts** (launcher, mode, isolation, each task's program, pip-core's memfd
+//! names) are read from the header of its wait board, where the root publishes them
+//! ([`pip_core::waits::JobFacts`]); nothing is guessed from a launcher's command line. A job
+//! without a board (`PIP_WAIT_BOARD=0`) or with an older root's board (version 2) has no
+//! facts: its programs are the thread names', its isolation is read from its mappings.
 //!
 //! **Thread-rank programs.** A program that runs pip-comm ranks as its own threads
 //! (`pip_comm::run`) names them `rank N` and holds a wait board (a memfd named
 //! `pip-rs-waits`). Such a process is listed as a job too: its main thread as the root, rank N
 //! as task N (exactly: the name carries the whole number), so that `pips waits` can read it.
 //!
-//! **Isolation** comes from pip-exec's command line, or else from `/proc/PID/maps`: more than
-//! one libc mapped means tasks with private libcs (`namespace`).
+//! **Isolation** comes from the job's facts, or else from `/proc/PID/maps`: more than one libc
+//! mapped means tasks with private libcs (`namespace`).
 
 use super::procfs::{self, Stat};
 use super::PipsError;
@@ -140,74 +146,6 @@ impl Task {
     }
 }
 
-/// How pip-exec started a job, read back from its command line.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Launch {
-    /// The program of each pipid, in order.
-    pub programs: Vec<String>,
-    /// `--isolation`.
-    pub isolation: Option<String>,
-    /// `--private-fds`.
-    pub private_fds: bool,
-    /// `--mode`.
-    pub mode: Option<String>,
-}
-
-/// Reads pip-exec's command line (`pip-exec [options] prog args [: -n M prog2 ...]`). `None`
-/// when it is not pip-exec's or cannot be parsed.
-pub fn parse_pip_exec_cmdline(argv: &[String]) -> Option<Launch> {
-    let exe = argv.first()?;
-    if std::path::Path::new(exe).file_name()?.to_str()? != "pip-exec" {
-        return None;
-    }
-    let mut launch = Launch::default();
-    let (mut n, mut func) = (1usize, None);
-    let mut i = 1;
-    while i < argv.len() {
-        let a = argv[i].as_str();
-        let value = |i: &mut usize| -> Option<String> {
-            *i += 1;
-            argv.get(*i).cloned()
-        };
-        match a {
-            "-n" => n = value(&mut i)?.parse().ok()?,
-            "-f" => func = Some(value(&mut i)?),
-            "--isolation" => launch.isolation = Some(value(&mut i)?),
-            "--cores" => {
-                value(&mut i)?;
-            }
-            "--mode" => launch.mode = Some(value(&mut i)?),
-            "--private-fds" => launch.private_fds = true,
-            "--" => {
-                i += 1;
-                break;
-            }
-            _ if a.starts_with("--isolation=") => launch.isolation = Some(a[12..].to_string()),
-            _ if a.starts_with("--cores=") => {}
-            _ if a.starts_with("--mode=") => launch.mode = Some(a[7..].to_string()),
-            _ if a.starts_with("-n") && a.len() > 2 => n = a[2..].parse().ok()?,
-            _ if a.starts_with("-f") && a.len() > 2 => func = Some(a[2..].to_string()),
-            _ if a.starts_with('-') => {}
-            _ => break,
-        }
-        i += 1;
-    }
-    let groups = crate::exec::parse_groups(n, func, argv.get(i..)?).ok()?;
-    for g in groups {
-        for _ in 0..g.n {
-            launch.programs.push(g.prog.display().to_string());
-        }
-    }
-    if let Some(iso) = &launch.isolation {
-        launch.isolation = Some(match iso.as_str() {
-            "shared" => "shared-libc".into(),
-            "ns" => "namespace".into(),
-            other => other.to_string(),
-        });
-    }
-    Some(launch)
-}
-
 /// One PiP job.
 #[derive(Debug, Clone)]
 pub struct Job {
@@ -219,10 +157,13 @@ pub struct Job {
     pub program: String,
     /// The root thread.
     pub root_tid: i32,
-    /// The task count, when known (pip-exec's command line).
+    /// The task count, when known (the root's wait board has a slot per task).
     pub ntasks: Option<usize>,
     /// `shared-libc` or `namespace`, when known.
     pub isolation: Option<String>,
+    /// The job's facts as its root published them on its wait board (`None`: no board, or
+    /// an older root's).
+    pub facts: Option<pip_core::waits::JobFacts>,
     /// The root, the tasks (by pipid), then forked processes.
     pub tasks: Vec<Task>,
     /// What could not be read, and why (permissions, rows that ended mid-read).
@@ -239,6 +180,14 @@ impl Job {
             "root_tid": self.root_tid,
             "ntasks": self.ntasks,
             "isolation": self.isolation,
+            "facts": self.facts.as_ref().map(|f| json!({
+                "launcher": f.launcher,
+                "mode": f.mode,
+                "isolation": f.isolation,
+                "image_memfd_prefix": f.image_memfd_prefix,
+                "board_memfd": f.board_memfd,
+                "programs": f.programs,
+            })),
             "tasks": self.tasks.iter().map(Task::to_json).collect::<Vec<_>>(),
             "notes": self.notes,
         })
@@ -359,19 +308,20 @@ fn program_of(pid: i32) -> String {
 /// Reads one job whose root process is `pid`; `names` are its threads' (tid, name).
 fn read_job(pid: i32, names: &[(i32, String)]) -> Job {
     let uid = procfs::owner(pid).unwrap_or(u32::MAX);
-    let launch = procfs::cmdline(pid)
-        .ok()
-        .and_then(|a| parse_pip_exec_cmdline(&a));
+    // What the root published (see the module documentation).
+    let header = super::board::read_header(pid);
+    let facts = header.as_ref().and_then(|h| h.facts.clone());
     let root_tid = names
         .iter()
         .find(|(_, n)| n.starts_with("R|"))
         .map(|(t, _)| *t)
         .unwrap_or(pid);
     let mut notes = Vec::new();
-    let ntasks = launch.as_ref().map(|l| l.programs.len());
-    let isolation = launch
+    let ntasks = header.as_ref().map(|h| h.nslots - 1);
+    let isolation = facts
         .as_ref()
-        .and_then(|l| l.isolation.clone().or_else(|| Some("shared-libc".into())))
+        .map(|f| f.isolation.clone())
+        .filter(|i| !i.is_empty())
         .or_else(|| isolation_from_maps(pid));
     let digits: Vec<(i32, usize)> = names
         .iter()
@@ -426,11 +376,11 @@ fn read_job(pid: i32, names: &[(i32, String)]) -> Job {
         };
         fd_denied |= fds == FdSharing::Unknown;
         let task_program = match parse_task_name(name) {
-            Some((_, p, _)) => launch
+            Some((_, p, _)) => facts
                 .as_ref()
                 .zip(pipid)
                 .filter(|_| pipid_exact)
-                .and_then(|(l, p)| l.programs.get(p))
+                .and_then(|(f, p)| f.programs.get(p)?.as_deref())
                 .map(|p| p.rsplit('/').next().unwrap_or(p).to_string())
                 .unwrap_or_else(|| p.to_string()),
             None => program.clone(),
@@ -524,6 +474,7 @@ fn read_job(pid: i32, names: &[(i32, String)]) -> Job {
         root_tid,
         ntasks,
         isolation,
+        facts,
         tasks,
         notes,
     }
@@ -837,26 +788,6 @@ pub fn find_job(jobs: &[Job], pid: i32) -> Result<&Job, PipsError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn v(s: &str) -> Vec<String> {
-        s.split(' ').map(String::from).collect()
-    }
-
-    #[test]
-    fn pip_exec_command_lines() {
-        let l = parse_pip_exec_cmdline(&v(
-            "/x/pip-exec -n 2 --private-fds --isolation=ns a.so 1 : -n 3 b.so",
-        ))
-        .unwrap();
-        assert_eq!(l.programs, ["a.so", "a.so", "b.so", "b.so", "b.so"]);
-        assert!(l.private_fds);
-        assert_eq!(l.isolation.as_deref(), Some("namespace"));
-        assert!(parse_pip_exec_cmdline(&v("/bin/sleep 1")).is_none());
-        let l = parse_pip_exec_cmdline(&v("pip-exec -n4 --cores 0,1 --mode process t.so sleep"))
-            .unwrap();
-        assert_eq!(l.programs.len(), 4);
-        assert_eq!(l.mode.as_deref(), Some("process"));
-    }
 
     #[test]
     fn pipids_from_digits() {

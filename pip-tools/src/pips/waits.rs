@@ -43,10 +43,10 @@ use super::fds::{self, Kind};
 use super::jobs::{Job, Role};
 use super::procfs;
 use super::PipsError;
+pub use super::board::read_board;
 use pip_core::waits::{self as board, PublishedWait, WaitKind, ANY, NONE, ROOT};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::os::unix::fs::FileExt;
 
 /// One thread of the job and what it waits for.
 #[derive(Debug, Clone)]
@@ -267,63 +267,6 @@ impl Graph {
         }
         out
     }
-}
-
-/// Reads the job's wait board, if it has one.
-pub fn read_board(pid: i32) -> Result<Option<Vec<PublishedWait>>, PipsError> {
-    let prefix = format!("/memfd:{}", board::BOARD_NAME);
-    // Through the root's fd (needs only ptrace read access)...
-    if let Ok(dir) = std::fs::read_dir(format!("/proc/{pid}/fd")) {
-        for e in dir.flatten() {
-            let Ok(link) = std::fs::read_link(e.path()) else {
-                continue;
-            };
-            if !link.to_string_lossy().starts_with(&prefix) {
-                continue;
-            }
-            if let Ok(f) = std::fs::File::open(e.path()) {
-                if let Ok((_, waits)) = board::read_board(|off, buf| f.read_exact_at(buf, off)) {
-                    return Ok(Some(waits));
-                }
-            }
-        }
-    }
-    // ... or through its memory at the mapping (a task may have closed the fd).
-    let maps = match std::fs::read_to_string(format!("/proc/{pid}/maps")) {
-        Ok(m) => m,
-        Err(e)
-            if e.raw_os_error() == Some(libc::ENOENT) || e.raw_os_error() == Some(libc::ESRCH) =>
-        {
-            return Err(PipsError::Gone(format!("job {pid} has ended")))
-        }
-        Err(_) => {
-            return Err(PipsError::Permission {
-                what: format!("the wait board of job {pid}"),
-                why: procfs::why_denied(pid),
-            })
-        }
-    };
-    for line in maps.lines().filter(|l| l.contains(&prefix)) {
-        let Some(start) = line
-            .split('-')
-            .next()
-            .and_then(|a| u64::from_str_radix(a, 16).ok())
-        else {
-            continue;
-        };
-        let read = board::read_board(|off, buf| procfs::read_mem(pid, start + off, buf));
-        match read {
-            Ok((_, waits)) => return Ok(Some(waits)),
-            Err(e) if procfs::is_denied(&e) => {
-                return Err(PipsError::Permission {
-                    what: format!("the wait board of job {pid}"),
-                    why: procfs::why_denied(pid),
-                })
-            }
-            Err(_) => continue,
-        }
-    }
-    Ok(None)
 }
 
 /// `futex(2)` and the operations that wait.
