@@ -104,8 +104,8 @@ impl JobFacts {
 pub(crate) struct ProgramEntry {
     /// The length of the path in `bytes`; 0 until the root has written it.
     // SYNC(waits::facts#job-facts): the root stores it (Release) after the bytes, once per
-    // pipid; a tool copying the entry trusts `len` bytes, and a torn copy can only show a
-    // wrong name for one snapshot.
+    // pipid; a tool copying the entry trusts `len` bytes (a torn copy can only show a wrong
+    // name for one snapshot: the board is advisory).
     pub len: AtomicU32,
     /// The path's bytes (its end, if it is longer).
     pub bytes: [u8; PROGRAM_BYTES - 4],
@@ -126,6 +126,7 @@ impl ProgramEntry {
         unsafe {
             let dst = std::ptr::addr_of_mut!((*entry).bytes) as *mut u8;
             std::ptr::copy_nonoverlapping(tail.as_ptr(), dst, tail.len());
+            // SYNC(waits::facts#job-facts): the length last, Release, after the bytes.
             (*entry).len.store(tail.len() as u32, Ordering::Release);
         }
     }

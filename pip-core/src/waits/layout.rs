@@ -2,6 +2,8 @@
 
 use super::facts::{FACTS_BYTES, PROGRAM_BYTES};
 use super::{BOARD_MAGIC, NAME_BYTES};
+#[cfg(doc)]
+use super::{WaitKind, ANY, BOARD_VERSION, NONE, ROOT};
 use std::sync::atomic::{AtomicI32, AtomicU32, AtomicU64};
 
 /// The start of the board.
@@ -35,8 +37,12 @@ pub struct BoardHeader {
 #[derive(Debug)]
 pub struct Slot {
     /// Even when stable, odd while being written.
+    // SYNC(waits#sequence-lock): the writer's compare-exchange to odd (Acquire) and store to
+    // even (Release) bracket its field stores; readers copy the slot twice around it.
     pub seq: AtomicU32,
     /// A [`WaitKind`] code; 0 when the task is not in a published wait.
+    // SYNC(waits#sequence-lock): this field and the others up to `name` are written Relaxed
+    // between the two `seq` stores, by the slot's writer only.
     pub kind: AtomicU32,
     /// The thread that waits (Linux tid).
     pub tid: AtomicI32,
@@ -61,6 +67,8 @@ pub struct Slot {
     /// Moves whenever the slot's task makes progress: a published wait ended, or a wait took
     /// a step (see the module documentation). Written by the task only, read without the
     /// sequence lock.
+    // SYNC(waits#progress): Relaxed load and store by the slot's task only (a lost update
+    // still moves it); tools compare two copies taken some time apart.
     pub progress: AtomicU64,
 }
 

@@ -31,7 +31,7 @@
 //!
 //! # Progress
 //!
-//! Each slot also carries a progress counter, outside the sequence lock: its task adds 1 every
+//! Each slot also carries a progress counter, outside the [sequence lock](#sequence-lock): its task adds 1 every
 //! time a published wait ends and whenever a wait moves something along (pip-comm does so when
 //! a waiting rank takes in messages or copies data). A tool compares two snapshots some time
 //! apart: a wait that is still there, started at the same time, with the same counter, made
@@ -43,7 +43,9 @@
 //! make a board all the same with [`OwnBoard`]: each rank thread [enters](OwnBoard::enter) it
 //! with its rank as the slot, and [`publish`] writes there.
 //!
-//! # Protocol (a sequence lock, one writer per slot)
+//! # Sequence lock
+//!
+//! One writer per slot, readers in other processes.
 //!
 //! * **Writer** (the waiting thread): takes the slot by moving `seq` from even to odd with a
 //!   compare-exchange (Acquire); if it is odd, another thread of the same task is writing and

@@ -3,6 +3,8 @@
 use super::board::{Board, OWN_SLOT};
 use super::layout::{slot_of, BoardHeader, Slot};
 use super::{WaitInfo, NAME_BYTES};
+#[cfg(doc)]
+use super::PublishedWait;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 fn now_ns() -> u64 {
@@ -22,6 +24,8 @@ fn gettid() -> i32 {
 
 /// Writes a wait into `slot` (see the protocol). False if another thread was writing it.
 pub(super) fn write_slot(slot: &Slot, tid: i32, w: Option<&WaitInfo>) -> bool {
+    // SYNC(waits#sequence-lock): take the slot: `seq` from even to odd (Acquire, so the
+    // field stores below stay after it); odd means another thread of the task is writing.
     let s = slot.seq.load(Ordering::Relaxed);
     if s % 2 == 1
         || slot
@@ -31,6 +35,7 @@ pub(super) fn write_slot(slot: &Slot, tid: i32, w: Option<&WaitInfo>) -> bool {
     {
         return false;
     }
+    // SYNC(waits#sequence-lock): the fields, Relaxed, while `seq` is odd.
     match w {
         None => {
             if slot.tid.load(Ordering::Relaxed) == tid {
@@ -55,6 +60,8 @@ pub(super) fn write_slot(slot: &Slot, tid: i32, w: Option<&WaitInfo>) -> bool {
             slot.kind.store(w.kind as u32, Ordering::Relaxed);
         }
     }
+    // SYNC(waits#sequence-lock): release the slot, even again (Release: a reader that sees
+    // this `seq` sees every field store above).
     slot.seq.store(s + 2, Ordering::Release);
     true
 }
@@ -99,6 +106,7 @@ impl Published {
 /// update from two threads of one task still moves it).
 #[inline]
 fn bump(c: &AtomicU64) {
+    // SYNC(waits#progress): Relaxed; only the counter's own task writes it.
     c.store(c.load(Ordering::Relaxed).wrapping_add(1), Ordering::Relaxed);
 }
 
@@ -165,6 +173,8 @@ pub unsafe fn publish_for(
     } else {
         return Published::nothing();
     };
+    // SYNC(waits#why-and-where): the root stored the board's address before any task ran
+    // (Acquire pairs with that publication through the ABI block).
     // SAFETY: per the contract, the board pointer is null or the live board.
     unsafe { publish_in(root.wait_board.load(Ordering::Acquire), index, w) }
 }
