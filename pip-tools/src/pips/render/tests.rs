@@ -1,3 +1,4 @@
+use super::dot::dot_record;
 use super::*;
 
 #[test]
