@@ -4,6 +4,7 @@ use super::facts::{FACTS_BYTES, PROGRAM_BYTES};
 use super::{BOARD_MAGIC, NAME_BYTES};
 #[cfg(doc)]
 use super::{WaitKind, ANY, BOARD_VERSION, NONE, ROOT};
+use crate::sync::seqlock::SeqLock;
 use std::sync::atomic::{AtomicI32, AtomicU32, AtomicU64};
 
 /// The start of the board.
@@ -36,10 +37,11 @@ pub struct BoardHeader {
 #[repr(C, align(64))]
 #[derive(Debug)]
 pub struct Slot {
-    /// Even when stable, odd while being written.
-    // SYNC(waits#sequence-lock): the writer's compare-exchange to odd (Acquire) and store to
-    // even (Release) bracket its field stores; readers copy the slot twice around it.
-    pub seq: AtomicU32,
+    /// The slot's sequence lock: even when stable, odd while being written.
+    // SYNC(waits#sequence-lock): `sync::seqlock`'s word: the writer's try_write and the
+    // guard's drop bracket its field stores; readers in other processes copy the slot twice
+    // (`seqlock::read_bytes`).
+    pub seq: SeqLock,
     /// A [`WaitKind`] code; 0 when the task is not in a published wait.
     // SYNC(waits#sequence-lock): this field and the others up to `name` are written Relaxed
     // between the two `seq` stores, by the slot's writer only.

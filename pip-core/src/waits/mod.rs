@@ -47,16 +47,20 @@
 //!
 //! One writer per slot, readers in other processes.
 //!
-//! * **Writer** (the waiting thread): takes the slot by moving `seq` from even to odd with a
-//!   compare-exchange (Acquire); if it is odd, another thread of the same task is writing and
-//!   this wait is not published. It writes the fields (Relaxed), then stores `seq + 1`, even
-//!   again (Release). Ending a wait does the same with `kind = 0`, and only if the slot still
-//!   holds this thread's wait (its `tid`): if two threads of one task wait at once, the slot
-//!   shows the later one.
-//! * **Reader** (another process, copying the bytes with `pread`): copies the slot twice and
-//!   keeps it only when `seq` is even and both copies are equal; otherwise it tries again a
-//!   few times and then reports the slot as busy. A copy made while a writer was between its
-//!   two `seq` stores either has an odd `seq` or differs from the other copy.
+//! Each slot's first word is a [`SeqLock`](crate::sync::seqlock::SeqLock), pip-core's one
+//! sequence lock (its [protocol](crate::sync::seqlock#protocol)):
+//!
+//! * **Writer** (the waiting thread): takes the slot with [`try_write`]; if another thread of
+//!   the same task is writing it, this wait is not published. It writes the fields (Relaxed)
+//!   and ends the write by dropping the guard. Ending a wait does the same with `kind = 0`,
+//!   and only if the slot still holds this thread's wait (its `tid`): if two threads of one
+//!   task wait at once, the slot shows the later one.
+//! * **Reader** (another process, copying the bytes with `pread`):
+//!   [`read_bytes`](crate::sync::seqlock::read_bytes) copies the slot twice and keeps it only
+//!   when `seq` is even and both copies are equal; otherwise it tries again a few times and
+//!   then the slot is reported busy.
+//!
+//! [`try_write`]: crate::sync::seqlock::SeqLock::try_write
 //!
 //! The board is advisory: it never decides anything in the job, so a torn or stale read can
 //! only mislead the tool for one snapshot.

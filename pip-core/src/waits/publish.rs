@@ -24,17 +24,11 @@ fn gettid() -> i32 {
 
 /// Writes a wait into `slot` (see the protocol). False if another thread was writing it.
 pub(super) fn write_slot(slot: &Slot, tid: i32, w: Option<&WaitInfo>) -> bool {
-    // SYNC(waits#sequence-lock): take the slot: `seq` from even to odd (Acquire, so the
-    // field stores below stay after it); odd means another thread of the task is writing.
-    let s = slot.seq.load(Ordering::Relaxed);
-    if s % 2 == 1
-        || slot
-            .seq
-            .compare_exchange(s, s + 1, Ordering::Acquire, Ordering::Relaxed)
-            .is_err()
-    {
+    // SYNC(waits#sequence-lock): take the slot (`seq` from even to odd); `None` means
+    // another thread of the task is writing it, and this wait is not published.
+    let Some(write) = slot.seq.try_write() else {
         return false;
-    }
+    };
     // SYNC(waits#sequence-lock): the fields, Relaxed, while `seq` is odd.
     match w {
         None => {
@@ -60,9 +54,9 @@ pub(super) fn write_slot(slot: &Slot, tid: i32, w: Option<&WaitInfo>) -> bool {
             slot.kind.store(w.kind as u32, Ordering::Relaxed);
         }
     }
-    // SYNC(waits#sequence-lock): release the slot, even again (Release: a reader that sees
-    // this `seq` sees every field store above).
-    slot.seq.store(s + 2, Ordering::Release);
+    // SYNC(waits#sequence-lock): release the slot, even again (the guard's Release store: a
+    // reader that sees this `seq` sees every field store above).
+    drop(write);
     true
 }
 

@@ -31,23 +31,15 @@ pub fn read_board(
     Ok((info, out))
 }
 
-/// Copies slot `i` until two copies agree with an even `seq` (see the protocol); `None` if
-/// it stays busy.
+/// Copies slot `i` until two copies agree with an even `seq` (the reader's side of the
+/// [sequence lock](crate::sync::seqlock#protocol)); `None` if it stays busy.
 fn read_slot(
     read_copy: &mut impl FnMut(u64, &mut [u8]) -> std::io::Result<()>,
     i: usize,
 ) -> std::io::Result<Option<[u8; SLOT]>> {
-    let (mut a, mut b) = ([0u8; SLOT], [0u8; SLOT]);
     let off = (HEADER + i * SLOT) as u64;
-    for _ in 0..16 {
-        read_copy(off, &mut a)?;
-        read_copy(off, &mut b)?;
-        if a == b && u32::from_ne_bytes(a[0..4].try_into().unwrap()) % 2 == 0 {
-            return Ok(Some(a));
-        }
-        std::thread::yield_now();
-    }
-    Ok(None)
+    // `seq` is the slot's first word.
+    crate::sync::seqlock::read_bytes::<SLOT>(16, 0, |buf| read_copy(off, buf))
 }
 
 /// Reads a board's header and, from version 3 on, the job's facts and program table.

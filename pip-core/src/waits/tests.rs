@@ -65,7 +65,9 @@ fn a_slot_being_written_is_not_taken() {
     let board = Board::create(1, &JobFacts::default()).expect("memfd");
     // SAFETY: the board is live for the whole test.
     let slot = unsafe { slot_of(board.as_ptr(), 0) }.unwrap();
-    slot.seq.store(3, Ordering::Relaxed);
+    // Another thread of the task is writing the slot.
+    let _writing = slot.seq.try_write().unwrap();
+    assert_eq!(slot.seq.sequence() % 2, 1);
     assert!(!write_slot(
         slot,
         1,
