@@ -1,4 +1,7 @@
+use super::published::unlink_mutual_waits;
 use super::*;
+use crate::pips::procfs;
+use pip_core::waits::{self as board, PublishedWait, WaitKind};
 
 fn node(tid: i32, targets: &[i32], needed: usize) -> Node {
     Node {
