@@ -251,7 +251,17 @@ fn a_jobs_facts_are_what_its_root_published() {
     std::fs::copy(example("test_tasks"), &long).unwrap();
     let tasks = s(&example("test_tasks"));
     let job = Job::start(
-        &["-n", "1", &tasks, "sleep", ":", "-n", "2", &s(&long), "sleep"],
+        &[
+            "-n",
+            "1",
+            &tasks,
+            "sleep",
+            ":",
+            "-n",
+            "2",
+            &s(&long),
+            "sleep",
+        ],
         // pip-core names a task's thread after its program, less `lib` (and cut).
         "facts_from_th",
         2,

@@ -1,8 +1,8 @@
 //! Why a file cannot be a task: the refusals of [`super::inspect`], each with its fix.
 
-use super::{machine_name, MAX_TASK_FILE_SIZE};
 #[cfg(doc)]
 use super::{inspect, TaskFileInfo};
+use super::{machine_name, MAX_TASK_FILE_SIZE};
 use std::path::PathBuf;
 
 /// Why a file cannot be a task. Each message says what is wrong and how to build the file.

@@ -147,9 +147,7 @@ impl ElfFacts {
                 elf::DT_FLAGS_1 if val & u64::from(elf::DF_1_PIE) != 0 => {
                     self.pie_flag_offset = Some(base + i * entry_size + 8);
                 }
-                elf::DT_FLAGS if val & u64::from(elf::DF_STATIC_TLS) != 0 => {
-                    self.static_tls = true
-                }
+                elf::DT_FLAGS if val & u64::from(elf::DF_STATIC_TLS) != 0 => self.static_tls = true,
                 elf::DT_NEEDED => strings.needed.push(val),
                 elf::DT_STRTAB => strings.strtab = Some(val),
                 elf::DT_SONAME => self.soname = true,

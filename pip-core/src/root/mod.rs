@@ -193,7 +193,8 @@ impl Root {
         let board = if !job_env.wait_board {
             None
         } else {
-            let facts = crate::waits::JobFacts::of_this_process(b.mode.as_str(), b.isolation.as_str());
+            let facts =
+                crate::waits::JobFacts::of_this_process(b.mode.as_str(), b.isolation.as_str());
             crate::waits::Board::create(b.ntasks, &facts)
         };
         let board_ptr = board.as_ref().map_or(std::ptr::null_mut(), |b| b.as_ptr());

@@ -150,4 +150,3 @@ impl Drop for Entered<'_> {
         OWN_SLOT.with(|c| *c.borrow_mut() = prev);
     }
 }
-

@@ -1,9 +1,9 @@
 //! The board's bytes: its header and its slots (see the parent module's layout section).
 
 use super::facts::{FACTS_BYTES, PROGRAM_BYTES};
-use super::{BOARD_MAGIC, NAME_BYTES};
 #[cfg(doc)]
 use super::{WaitKind, ANY, BOARD_VERSION, NONE, ROOT};
+use super::{BOARD_MAGIC, NAME_BYTES};
 use crate::sync::seqlock::SeqLock;
 use std::sync::atomic::{AtomicI32, AtomicU32, AtomicU64};
 
@@ -110,4 +110,3 @@ pub(crate) unsafe fn slot_of<'a>(header: *const BoardHeader, index: usize) -> Op
     // SAFETY: index < nslots, so the slot lies inside the mapping.
     Some(unsafe { &*((header as *const u8).add(HEADER + index * SLOT) as *const Slot) })
 }
-

@@ -216,4 +216,3 @@ pub struct PublishedWait {
     /// The slot's progress counter (see the module documentation).
     pub progress: u64,
 }
-

@@ -2,9 +2,9 @@
 
 use super::board::{Board, OWN_SLOT};
 use super::layout::{slot_of, BoardHeader, Slot};
-use super::{WaitInfo, NAME_BYTES};
 #[cfg(doc)]
 use super::PublishedWait;
+use super::{WaitInfo, NAME_BYTES};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 fn now_ns() -> u64 {
@@ -203,4 +203,3 @@ pub(crate) unsafe fn publish_in(
 pub fn monotonic_ns() -> u64 {
     now_ns()
 }
-

@@ -58,8 +58,7 @@ pub fn read_board_header(
     if magic != BOARD_MAGIC {
         return Err(bad(String::from("not a pip-rs wait board")));
     }
-    if !(OLDEST_BOARD_VERSION..=BOARD_VERSION).contains(&version) || slot_size as usize != SLOT
-    {
+    if !(OLDEST_BOARD_VERSION..=BOARD_VERSION).contains(&version) || slot_size as usize != SLOT {
         return Err(bad(format!(
             "a wait board of version {version} (slots of {slot_size} bytes); this build reads versions {OLDEST_BOARD_VERSION} to {BOARD_VERSION} ({SLOT} bytes)"
         )));

@@ -117,7 +117,10 @@ fn the_job_facts_and_programs_round_trip() {
     assert_eq!(read.programs.len(), 3);
     assert_eq!(read.programs[0].as_deref(), Some("/opt/job/libmaster.so"));
     assert_eq!(read.programs[1], None);
-    assert!(read.programs[2].as_deref().unwrap().ends_with("/libworker.so"));
+    assert!(read.programs[2]
+        .as_deref()
+        .unwrap()
+        .ends_with("/libworker.so"));
 }
 
 #[test]
@@ -142,7 +145,10 @@ fn a_version_2_board_is_read_without_facts() {
         Ok(())
     })
     .unwrap_err();
-    assert!(e.to_string().contains("this build reads versions 2 to"), "{e}");
+    assert!(
+        e.to_string().contains("this build reads versions 2 to"),
+        "{e}"
+    );
 }
 
 #[test]

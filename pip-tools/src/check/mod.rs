@@ -177,7 +177,7 @@ impl Report {
         s
     }
 
-        /// The report as a JSON object: `file`, `pass`, then the fact sheet's fields (see
+    /// The report as a JSON object: `file`, `pass`, then the fact sheet's fields (see
     /// [`FactSheet`]).
     pub fn to_json(&self, want: Want) -> String {
         serde_json::to_string(&JsonReport {

@@ -48,9 +48,9 @@ pub use build::graph;
 pub use cycles::deadlocks;
 use cycles::deadlocks_given;
 
+pub use super::board::read_board;
 use super::jobs::Job;
 use super::PipsError;
-pub use super::board::read_board;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 

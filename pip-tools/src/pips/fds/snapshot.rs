@@ -357,7 +357,6 @@ fn add_ofds_and_vnodes(
     let live: std::collections::HashSet<_> = vnode_index.keys().copied().collect();
     tracker.vnodes.retain(|k, _| live.contains(k));
     tracker.generation += 1;
-
 }
 
 /// The fd tables with their slots (an fd that the root's table holds too is marked).

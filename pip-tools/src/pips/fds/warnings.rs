@@ -159,4 +159,3 @@ pub fn inherited_warnings(snap: &Snapshot) -> Vec<Warning> {
         })
         .collect()
 }
-

@@ -203,7 +203,8 @@ fn task_rows(c: &JobThreads<'_>) -> (Vec<Task>, HashSet<i32>, bool) {
         };
         fd_denied |= fds == FdSharing::Unknown;
         let task_program = match parse_task_name(name) {
-            Some((_, p, _)) => c.facts
+            Some((_, p, _)) => c
+                .facts
                 .zip(pipid)
                 .filter(|_| pipid_exact)
                 .and_then(|(f, p)| f.programs.get(p)?.as_deref())

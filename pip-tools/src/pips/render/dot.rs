@@ -188,4 +188,3 @@ pub fn fds_svg(title: &str, s: &Snapshot, use_dot: bool) -> String {
     }
     fds_svg_builtin(title, s)
 }
-

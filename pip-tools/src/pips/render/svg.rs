@@ -279,7 +279,7 @@ impl Layout {
             width,
             height,
         }
-}
+    }
 }
 
 /// The built-in SVG: a fixed three-row layout (fd tables, OFDs, vnodes) needing no layout
@@ -500,4 +500,3 @@ fn svg_notes(o: &mut String, l: &Layout) {
         );
     }
 }
-

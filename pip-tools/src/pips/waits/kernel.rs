@@ -20,11 +20,11 @@ pub(super) fn kernel_edges(nodes: &mut [Node], holders: &[Holder]) {
     // Then the kernel's view of every other blocked thread.
     let snapshot = std::cell::OnceCell::new();
     let job_tids: BTreeSet<i32> = all.iter().copied().collect();
-    for i in 0..nodes.len() {
-        if nodes[i].source == "board" || nodes[i].state == 'R' {
+    for n in nodes.iter_mut() {
+        if n.source == "board" || n.state == 'R' {
             continue;
         }
-        let (pid, tid) = (nodes[i].pid, nodes[i].tid);
+        let (pid, tid) = (n.pid, n.tid);
         let Some((nr, args)) = procfs::syscall_args(pid, tid) else {
             continue;
         };
@@ -46,7 +46,6 @@ pub(super) fn kernel_edges(nodes: &mut [Node], holders: &[Holder]) {
                     .ok()
                     .map(|_| i32::from_ne_bytes(w))
             };
-            let n = &mut nodes[i];
             n.source = "futex";
             match owner.filter(|o| *o != tid && job_tids.contains(o)) {
                 Some(o) => {
@@ -71,7 +70,6 @@ pub(super) fn kernel_edges(nodes: &mut [Node], holders: &[Holder]) {
                 fds::snapshot(holders, &mut tracker)
             });
             if let Some((pipe, peers)) = pipe_peers(snap, tid, fd, reading) {
-                let n = &mut nodes[i];
                 n.source = "pipe";
                 n.what = format!(
                     "{} fd {fd} ({pipe}): needs a {} end, held by {}",

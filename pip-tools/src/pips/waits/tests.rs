@@ -97,8 +97,7 @@ fn a_send_and_its_matching_receive_are_no_cycle() {
 
 #[test]
 fn syscall_lines_parse() {
-    let (nr, a) =
-        procfs::parse_syscall("202 0x7f00 0x80 0x2 0x0 0x0 0x0 0x7ffd 0x7f11").unwrap();
+    let (nr, a) = procfs::parse_syscall("202 0x7f00 0x80 0x2 0x0 0x0 0x0 0x7ffd 0x7f11").unwrap();
     assert_eq!((nr, a[0], a[1], a[2]), (202, 0x7f00, 0x80, 2));
     assert!(procfs::parse_syscall("running").is_none());
     assert!(procfs::parse_syscall("-1 0x7ffd 0x7f11").is_none());
