@@ -18,6 +18,11 @@
 //! The loader then works on an in-memory copy: for a PIE it clears `DF_1_PIE` at
 //! [`TaskFileInfo::pie_flag_offset`] in that copy (glibc refuses to `dlopen` a PIE), never in the
 //! user's file.
+//!
+//! Files by role: `file.rs` reads a task file (refusing special files first), `parse.rs` reads
+//! every ELF fact in one pass, this module decides what the loader can run, `sheet.rs` makes
+//! the fact sheet `pip-check` prints ([`fact_sheet`]) from the same facts, `error.rs` holds the
+//! refusals.
 
 mod error;
 mod file;

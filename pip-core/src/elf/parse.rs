@@ -116,7 +116,6 @@ impl ElfFacts {
         endian: Endianness,
     ) -> Result<DynamicStrings, TaskFileError> {
         let mut strings = DynamicStrings::default();
-        self.load_end = data.len();
         let mut load_end = None;
         for p in phdrs {
             match p.p_type(endian) {

@@ -164,6 +164,13 @@ pub struct FactSheet {
 /// Reads `path` once and says whether it can be a task starting at `entry` (`main`, or a start
 /// function), and whether it can be a root. Never fails: an unreadable file gets a sheet that
 /// says why.
+///
+/// ```
+/// use pip_core::elf::{fact_sheet, FileKind};
+/// let sheet = fact_sheet("/nonexistent/task.so".as_ref(), "main");
+/// assert_eq!(sheet.kind, FileKind::Unreadable);
+/// assert_eq!(sheet.task.unwrap_err(), "no such file");
+/// ```
 pub fn fact_sheet(path: &Path, entry: &str) -> FactSheet {
     // pip-core's own reader: refuses FIFOs, devices, huge files and noexec mounts before
     // reading, with the messages the loader gives.
