@@ -41,7 +41,7 @@
 //!
 //! A program that runs ranks as its own threads (`pip_comm::run`) is no PiP job, but it can
 //! make a board all the same with [`OwnBoard`]: each rank thread [enters](OwnBoard::enter) it
-//! with its rank as the slot, and [`publish`] writes there.
+//! with its rank as the slot, and [`publish()`] writes there.
 //!
 //! # Sequence lock
 //!

@@ -67,7 +67,7 @@ pub struct Published {
     /// The slot: on a board that is never unmapped, or on `keep`.
     slot: Option<&'static Slot>,
     tid: i32,
-    /// The [`OwnBoard`] the slot is on, kept mapped while the wait is published.
+    /// The [`OwnBoard`](super::OwnBoard) the slot is on, kept mapped while the wait is published.
     keep: Option<std::sync::Arc<Board>>,
 }
 
