@@ -304,6 +304,12 @@ impl Loader {
         Ok(())
     }
 
+    /// The fact sheet of `path` with `entry`, from the read that the spawn then uses.
+    pub(crate) fn fact_sheet(&self, path: &Path, entry: &str) -> Result<crate::elf::FactSheet> {
+        let p = self.prepare(path)?;
+        Ok(crate::elf::FactSheet::of_task_file(&p.info, entry))
+    }
+
     /// Loads a private copy of `path` and finds `entry` in it.
     pub(crate) fn load(&self, path: &Path, entry: &str, isolation: Isolation) -> Result<Image> {
         let p = self.prepare(path)?;
@@ -326,12 +332,13 @@ impl Loader {
         }
 
         let name = CString::new(format!(
-            "pip-task:{}",
+            "{}{}",
+            crate::waits::IMAGE_MEMFD_PREFIX,
             path.file_name()
                 .map(|s| s.to_string_lossy())
                 .unwrap_or_default()
         ))
-        .unwrap_or_else(|_| CString::new("pip-task").unwrap());
+        .unwrap_or_else(|_| CString::new(crate::waits::IMAGE_MEMFD_PREFIX).unwrap());
         // SAFETY: memfd_create with a valid name; the fd is owned below.
         let fd = unsafe { libc::memfd_create(name.as_ptr(), libc::MFD_CLOEXEC) };
         if fd < 0 {

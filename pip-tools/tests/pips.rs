@@ -241,6 +241,67 @@ int main(void) {
     )
 }
 
+/// The job's facts come from the root (its wait board), not from pip-exec's command line: a
+/// program name longer than a thread name holds, the mode and the isolation, pip-core's memfd
+/// names. A job without a board has none, and pips says what procfs shows.
+#[test]
+fn a_jobs_facts_are_what_its_root_published() {
+    let dir = Scratch::new("pips-facts");
+    let long = dir.path("libfacts_from_the_board.so");
+    std::fs::copy(example("test_tasks"), &long).unwrap();
+    let tasks = s(&example("test_tasks"));
+    let job = Job::start(
+        &[
+            "-n",
+            "1",
+            &tasks,
+            "sleep",
+            ":",
+            "-n",
+            "2",
+            &s(&long),
+            "sleep",
+        ],
+        // pip-core names a task's thread after its program, less `lib` (and cut).
+        "facts_from_th",
+        2,
+    );
+    let v = pips_json(&["-r", &job.pid.to_string(), "--json"]);
+    let facts = &v[0]["facts"];
+    assert_eq!(str_of(&facts["launcher"]), "pip-exec", "{facts}");
+    assert_eq!(str_of(&facts["mode"]), pip_core::Mode::Thread.as_str());
+    assert_eq!(str_of(&facts["isolation"]), "shared-libc");
+    assert_eq!(
+        str_of(&facts["image_memfd_prefix"]),
+        pip_core::waits::IMAGE_MEMFD_PREFIX
+    );
+    assert_eq!(str_of(&facts["board_memfd"]), pip_core::waits::BOARD_NAME);
+    let programs: Vec<&str> = facts["programs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(str_of)
+        .collect();
+    assert_eq!(programs, [tasks.as_str(), &s(&long), &s(&long)]);
+    assert_eq!(v[0]["ntasks"], 3);
+    let rows = rows(job.pid);
+    assert_eq!(str_of(&rows[1]["program"]), "libtest_tasks.so", "{rows:?}");
+    for r in &rows[2..] {
+        assert_eq!(str_of(&r["program"]), "libfacts_from_the_board.so", "{r}");
+        assert_eq!(r["pipid_exact"], true, "{r}");
+    }
+    drop(job);
+
+    // Without a board: no facts; the isolation is read from the mappings.
+    let job = Job::start_with(&["-n", "2", &tasks, "sleep"], "test_tasks", 2, |c| {
+        c.env("PIP_WAIT_BOARD", "0");
+    });
+    let v = pips_json(&["-r", &job.pid.to_string(), "--json"]);
+    assert!(v[0]["facts"].is_null(), "{}", v[0]);
+    assert!(v[0]["ntasks"].is_null(), "{}", v[0]);
+    assert_eq!(str_of(&v[0]["isolation"]), "shared-libc");
+}
+
 #[test]
 fn listing_shows_every_task_of_a_job() {
     let tasks = s(&example("test_tasks"));

@@ -130,7 +130,16 @@ fn main() {
         o.task.display()
     );
 
-    let mut pth: Vec<f64> = (0..rounds).map(|_| pthread_cost(tasks.max(100))).collect();
+    spawn_rounds(&o, tasks, rounds);
+    if o.isolation == Isolation::SharedLibc && o.barrier_rounds > 0 {
+        barrier_rounds(&o);
+    }
+}
+
+/// Spawns and joins `tasks` tasks, `rounds` times, and prints what one spawn costs next to a
+/// pthread_create and join.
+fn spawn_rounds(o: &Opts, tasks: usize, rounds: usize) {
+    let pth: Vec<f64> = (0..rounds).map(|_| pthread_cost(tasks.max(100))).collect();
     let mut spawn_us = Vec::new();
     let mut wait_us = Vec::new();
     let mut total_ms = Vec::new();
@@ -185,39 +194,38 @@ fn main() {
         median(&mut rss.clone()),
         fmt(&rss)
     );
-    pth.clear();
+}
 
-    if o.isolation == Isolation::SharedLibc && o.barrier_rounds > 0 {
-        // A barrier round between the root thread and one task (2 parties, 2 cores).
-        let mut per_round = Vec::new();
-        for _ in 0..o.rounds {
-            let b: &'static Barrier = Box::leak(Box::new(Barrier::new(2)));
-            let mut root = Root::builder(1)
-                .export(b as *const Barrier as *mut Barrier)
-                .init()
-                .expect("init");
-            root.spawn(
-                Spawn::program(&o.task).args(["barrier".to_string(), o.barrier_rounds.to_string()]),
-            )
-            .expect("spawn");
-            b.wait(); // both sides warmed up
-            let t0 = Instant::now();
-            for _ in 1..o.barrier_rounds {
-                b.wait();
-            }
-            per_round.push(t0.elapsed().as_secs_f64() * 1e6 / (o.barrier_rounds - 1) as f64);
-            root.wait(0).expect("wait");
-            root.fin().expect("fin");
+/// A barrier round between the root thread and one task (2 parties, 2 cores).
+fn barrier_rounds(o: &Opts) {
+    let mut per_round = Vec::new();
+    for _ in 0..o.rounds {
+        let b: &'static Barrier = Box::leak(Box::new(Barrier::new(2)));
+        let mut root = Root::builder(1)
+            .export(b as *const Barrier as *mut Barrier)
+            .init()
+            .expect("init");
+        root.spawn(
+            Spawn::program(&o.task).args(["barrier".to_string(), o.barrier_rounds.to_string()]),
+        )
+        .expect("spawn");
+        b.wait(); // both sides warmed up
+        let t0 = Instant::now();
+        for _ in 1..o.barrier_rounds {
+            b.wait();
         }
-        println!(
-            "{:<40}{:>12.3}   {}",
-            "barrier round, root + 1 task (us)",
-            median(&mut per_round.clone()),
-            per_round
-                .iter()
-                .map(|x| format!("{x:.3}"))
-                .collect::<Vec<_>>()
-                .join(" ")
-        );
+        per_round.push(t0.elapsed().as_secs_f64() * 1e6 / (o.barrier_rounds - 1) as f64);
+        root.wait(0).expect("wait");
+        root.fin().expect("fin");
     }
+    println!(
+        "{:<40}{:>12.3}   {}",
+        "barrier round, root + 1 task (us)",
+        median(&mut per_round.clone()),
+        per_round
+            .iter()
+            .map(|x| format!("{x:.3}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
 }

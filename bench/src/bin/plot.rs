@@ -192,25 +192,26 @@ fn describe(metric: &str) -> (String, &'static str) {
     }
 }
 
-fn draw<DB: DrawingBackend>(
-    root: DrawingArea<DB, Shift>,
-    metric: &str,
-    curves: &Curves,
-    caption: &str,
-) -> Result<(), Box<dyn Error>>
-where
-    DB::ErrorType: 'static,
-{
-    let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
-    let (title, unit) = describe(metric);
+/// The smallest and largest size and value of all curves (spreads included).
+fn bounds(curves: &Curves) -> (f64, f64, f64, f64) {
     let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, 0f64, f64::MAX, 0f64);
     for p in curves.values().flatten() {
         let (lo, hi) = p.spread.unwrap_or((p.value, p.value));
         (x0, x1) = (x0.min(p.size), x1.max(p.size));
         (y0, y1) = (y0.min(lo.min(p.value)), y1.max(hi.max(p.value)));
     }
-    root.fill(&WHITE).map_err(err)?;
-    // The caption under the plot, on two lines when long.
+    (x0, x1, y0, y1)
+}
+
+/// Draws the caption under the plot (on two lines when long) and returns the area above it.
+fn draw_caption<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    caption: &str,
+) -> Result<DrawingArea<DB, Shift>, Box<dyn Error>>
+where
+    DB::ErrorType: 'static,
+{
+    let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
     let lines = caption_lines(caption, 110);
     let (plot_area, caption_area) =
         root.split_vertically(root.dim_in_pixel().1 - 10 - 18 * lines.len() as u32);
@@ -225,6 +226,23 @@ where
             )
             .map_err(err)?;
     }
+    Ok(plot_area)
+}
+
+fn draw<DB: DrawingBackend>(
+    root: DrawingArea<DB, Shift>,
+    metric: &str,
+    curves: &Curves,
+    caption: &str,
+) -> Result<(), Box<dyn Error>>
+where
+    DB::ErrorType: 'static,
+{
+    let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
+    let (title, unit) = describe(metric);
+    let (x0, x1, y0, y1) = bounds(curves);
+    root.fill(&WHITE).map_err(err)?;
+    let plot_area = draw_caption(&root, caption)?;
     let (ylo, yhi) = (y0 * 0.8, y1 * 1.25);
     let mut chart = ChartBuilder::on(&plot_area)
         .caption(title, ("sans-serif", 24))

@@ -193,7 +193,9 @@ impl Root {
         let board = if !job_env.wait_board {
             None
         } else {
-            crate::waits::Board::create(b.ntasks)
+            let facts =
+                crate::waits::JobFacts::of_this_process(b.mode.as_str(), b.isolation.as_str());
+            crate::waits::Board::create(b.ntasks, &facts)
         };
         let board_ptr = board.as_ref().map_or(std::ptr::null_mut(), |b| b.as_ptr());
         let state: &'static mut RootState = Box::leak(Box::new(RootState {
@@ -294,6 +296,16 @@ impl Root {
         self.loader.check(&spawn.program, spawn.entry_symbol())
     }
 
+    /// Everything `pip-check` says about `spawn`'s program (see [`crate::elf::FactSheet`]),
+    /// from the one read of the file that a later [`Root::spawn`] of it uses too. `Err` is
+    /// what [`Root::check`] refuses; the sheet's `task` adds what PiP refuses as well (an
+    /// entry that is not exported, an unreadable ABI block, copy relocations this process
+    /// cannot fill), so a launcher that checks every program before it starts any task calls
+    /// this once per program.
+    pub fn fact_sheet(&self, spawn: &Spawn) -> Result<crate::elf::FactSheet> {
+        self.loader.fact_sheet(&spawn.program, spawn.entry_symbol())
+    }
+
     /// Spawns a task and returns its pipid once the task's thread is running.
     ///
     /// The program is loaded (a private copy, constructors included) on the calling thread.
@@ -328,6 +340,9 @@ impl Root {
         };
         let slot = &self.state.tasks[pipid];
         *slot.program.lock().unwrap() = spawn.program.display().to_string();
+        if let Some(board) = self.state.board.lock().unwrap().as_ref() {
+            board.set_program(pipid, &spawn.program);
+        }
         slot.exit_key.store(image.exit_key, Ordering::Release);
         slot.aux.store(spawn.aux, Ordering::Release);
         slot.state.store(STARTING, Ordering::Release);

@@ -1,72 +1,109 @@
 //! The tools' side of the wait board: reading a copy of another process's board (through
-//! `/proc/PID/mem` or the memfd) into [`PublishedWait`]s. The layout and the sequence-lock
-//! protocol it follows are described in the parent module.
+//! `/proc/PID/mem` or the memfd) into [`PublishedWait`]s, and the job's facts. The layout and
+//! the sequence-lock protocol it follows are described in the parent module.
 
+use super::facts::ProgramEntry;
 use super::{
-    PublishedWait, WaitInfo, WaitKind, BOARD_MAGIC, BOARD_VERSION, HEADER, NAME_BYTES, SLOT,
+    JobFacts, PublishedWait, WaitInfo, WaitKind, BOARD_MAGIC, BOARD_VERSION, HEADER, NAME_BYTES,
+    SLOT,
 };
 
+/// The oldest board version this build reads (version 2 has no job facts).
+pub const OLDEST_BOARD_VERSION: u32 = 2;
+
 /// Reads every published wait from a board's bytes, as copied by `read_copy` (called with an
-/// offset and a buffer; it fills the buffer or fails). Slots that stay busy are skipped.
+/// offset and a buffer; it fills the buffer or fails), with the board's header and the job's
+/// facts ([`read_board_header`]). Slots that stay busy are skipped.
 ///
-/// Errors: not a board, or a board of another version.
+/// Errors: not a board, or a board of a version this build does not read.
 pub fn read_board(
     mut read_copy: impl FnMut(u64, &mut [u8]) -> std::io::Result<()>,
 ) -> std::io::Result<(BoardHeaderInfo, Vec<PublishedWait>)> {
-    let mut h = [0u8; HEADER];
-    read_copy(0, &mut h)?;
-    let magic = u64::from_ne_bytes(h[0..8].try_into().unwrap());
-    let version = u32::from_ne_bytes(h[8..12].try_into().unwrap());
-    let slot_size = u32::from_ne_bytes(h[12..16].try_into().unwrap());
-    let nslots = u32::from_ne_bytes(h[16..20].try_into().unwrap());
-    let root_pid = i32::from_ne_bytes(h[20..24].try_into().unwrap());
-    let bad = |what: String| std::io::Error::new(std::io::ErrorKind::InvalidData, what);
-    if magic != BOARD_MAGIC {
-        return Err(bad(String::from("not a pip-rs wait board")));
-    }
-    if version != BOARD_VERSION || slot_size as usize != SLOT {
-        return Err(bad(format!(
-            "a wait board of version {version} (slots of {slot_size} bytes); this build reads version {BOARD_VERSION} ({SLOT} bytes)"
-        )));
-    }
-    if nslots == 0 || nslots > 1 << 20 {
-        return Err(bad(format!("a wait board with {nslots} slots")));
-    }
-    let info = BoardHeaderInfo {
-        nslots: nslots as usize,
-        root_pid,
-    };
+    let info = read_board_header(&mut read_copy)?;
     let mut out = Vec::new();
-    let (mut a, mut b) = ([0u8; SLOT], [0u8; SLOT]);
-    for i in 0..nslots as usize {
-        let off = (HEADER + i * SLOT) as u64;
-        let mut stable = false;
-        for _ in 0..16 {
-            read_copy(off, &mut a)?;
-            read_copy(off, &mut b)?;
-            if a == b && u32::from_ne_bytes(a[0..4].try_into().unwrap()) % 2 == 0 {
-                stable = true;
-                break;
+    for i in 0..info.nslots {
+        if let Some(slot) = read_slot(&mut read_copy, i)? {
+            if let Some(w) = parse_slot(&slot, i, info.nslots) {
+                out.push(w);
             }
-            std::thread::yield_now();
-        }
-        if !stable {
-            continue;
-        }
-        if let Some(w) = parse_slot(&a, i, nslots as usize) {
-            out.push(w);
         }
     }
     Ok((info, out))
 }
 
+/// Copies slot `i` until two copies agree with an even `seq` (the reader's side of the
+/// [sequence lock](crate::sync::seqlock#protocol)); `None` if it stays busy.
+fn read_slot(
+    read_copy: &mut impl FnMut(u64, &mut [u8]) -> std::io::Result<()>,
+    i: usize,
+) -> std::io::Result<Option<[u8; SLOT]>> {
+    let off = (HEADER + i * SLOT) as u64;
+    // `seq` is the slot's first word.
+    crate::sync::seqlock::read_bytes::<SLOT>(16, 0, |buf| read_copy(off, buf))
+}
+
+/// Reads a board's header and, from version 3 on, the job's facts and program table.
+///
+/// Errors: not a board, or a board of a version this build does not read.
+pub fn read_board_header(
+    mut read_copy: impl FnMut(u64, &mut [u8]) -> std::io::Result<()>,
+) -> std::io::Result<BoardHeaderInfo> {
+    let mut h = [0u8; HEADER];
+    read_copy(0, &mut h)?;
+    let u32_at = |o: usize| u32::from_ne_bytes(h[o..o + 4].try_into().unwrap());
+    let magic = u64::from_ne_bytes(h[0..8].try_into().unwrap());
+    let (version, slot_size, nslots) = (u32_at(8), u32_at(12), u32_at(16));
+    let root_pid = u32_at(20) as i32;
+    let bad = |what: String| std::io::Error::new(std::io::ErrorKind::InvalidData, what);
+    if magic != BOARD_MAGIC {
+        return Err(bad(String::from("not a pip-rs wait board")));
+    }
+    if !(OLDEST_BOARD_VERSION..=BOARD_VERSION).contains(&version) || slot_size as usize != SLOT {
+        return Err(bad(format!(
+            "a wait board of version {version} (slots of {slot_size} bytes); this build reads versions {OLDEST_BOARD_VERSION} to {BOARD_VERSION} ({SLOT} bytes)"
+        )));
+    }
+    if nslots == 0 || nslots > 1 << 20 {
+        return Err(bad(format!("a wait board with {nslots} slots")));
+    }
+    let facts = if version >= 3 {
+        let (facts_offset, facts_len) = (u32_at(24) as u64, u32_at(28) as usize);
+        let (programs_offset, program_bytes) = (u32_at(32) as u64, u32_at(36) as usize);
+        if facts_len > 1 << 16 || !(4..=1 << 12).contains(&program_bytes) {
+            return Err(bad(format!("a wait board with {facts_len} bytes of facts")));
+        }
+        let mut block = vec![0u8; facts_len];
+        read_copy(facts_offset, &mut block)?;
+        let mut facts = JobFacts::decode(&block);
+        let mut entry = vec![0u8; program_bytes];
+        for i in 0..nslots as u64 - 1 {
+            read_copy(programs_offset + i * program_bytes as u64, &mut entry)?;
+            facts.programs.push(ProgramEntry::decode(&entry));
+        }
+        Some(facts)
+    } else {
+        None
+    };
+    Ok(BoardHeaderInfo {
+        version,
+        nslots: nslots as usize,
+        root_pid,
+        facts,
+    })
+}
+
 /// What a board's header says.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BoardHeaderInfo {
+    /// The board's layout version ([`OLDEST_BOARD_VERSION`] to [`BOARD_VERSION`]).
+    pub version: u32,
     /// Slots (tasks + 1).
     pub nslots: usize,
     /// The root's pid.
     pub root_pid: i32,
+    /// The job's facts, as its root published them; `None` on a board of version 2, whose
+    /// roots did not.
+    pub facts: Option<JobFacts>,
 }
 
 fn parse_slot(s: &[u8; SLOT], index: usize, nslots: usize) -> Option<PublishedWait> {

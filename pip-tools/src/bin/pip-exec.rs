@@ -128,119 +128,156 @@ fn main() -> ExitCode {
         }
     };
     let cli = Cli::parse_from(args);
-    if let Err(e) = cli.map_by.as_deref().map_or(Ok(()), check_map_by) {
-        return fail(e);
-    }
-    for x in &cli.export {
-        match env_assignment(x) {
-            // Before the root's init: no other thread reads the environment yet.
-            Ok((var, Some(value))) => std::env::set_var(var, value),
-            Ok((var, None)) if std::env::var_os(&var).is_none() => eprintln!(
-                "pip-exec: warning: -x {}: {0} is not set here, so the tasks do not get it",
-                var.to_string_lossy()
-            ),
-            Ok(_) => {}
-            Err(e) => return fail(e),
-        }
-    }
-    let mode = match cli.mode.map(Ok).unwrap_or_else(Mode::from_env) {
-        Ok(m) => m,
+    let job = match Job::from_cli(&cli) {
+        Ok(j) => j,
         Err(e) => return fail(e),
     };
-    let mut groups: Vec<Group> = match parse_groups(cli.n, cli.func.clone(), &cli.rest) {
-        Ok(g) => g,
-        Err(e) => return fail(e),
-    };
-    let cwd = std::env::current_dir().unwrap_or_else(|_| ".".into());
-    let path = std::env::var_os("PATH");
-    for g in &mut groups {
-        match find_program(&g.prog, path.as_deref(), &cwd) {
-            Ok(p) => g.prog = p,
-            Err(e) => return fail(e),
-        }
-    }
-    let allowed = allowed_cpus();
-    let cores = match cli.cores.as_deref().map(parse_cores).transpose() {
-        Ok(c) => c,
-        Err(e) => return fail(e),
-    };
-    if let Some(Err(e)) = cores.as_deref().map(|c| check_cores(c, &allowed)) {
-        return fail(e);
-    }
-    let cores = match binding(cores, cli.bind_to, &allowed) {
-        Ok(c) => c,
-        Err(e) => return fail(e),
-    };
-    let total: usize = groups.iter().map(|g| g.n).sum();
-    if total == 0 || total > pip_core::MAX_TASKS {
-        return fail(format!(
-            "the job must have between 1 and {} tasks, not {total}",
-            pip_core::MAX_TASKS
-        ));
-    }
-    if cli.isolation == Isolation::Namespace {
-        // Stock glibc fits 11 namespaces; re-executing with the tunable gives 15.
-        if let Err(e) = pip_core::reexec_with_more_namespaces_if_needed(total) {
-            return fail(e);
-        }
-    }
     pip_tools::set_root_thread_name();
     // Processes that tasks fork stay in pip-exec's tree, to be ended with the job.
     if let Err(e) = pip_tools::reaper::become_subreaper() {
         eprintln!("pip-exec: warning: cannot become a subreaper ({e}); processes that tasks fork and leave running may outlive the job");
     }
-
-    let barrier: &'static pip_core::Barrier =
-        Box::leak(Box::new(pip_core::Barrier::new(total as u32)));
-    let mut root = match Root::builder(total)
-        .isolation(cli.isolation)
-        .mode(mode)
-        .export(barrier as *const _ as *mut pip_core::Barrier)
-        .catch_termination_signals(true)
-        .init()
-    {
+    let mut root = match job.start_root(&cli) {
         Ok(r) => r,
         Err(e) => return fail(e),
     };
-    // Check every program before starting any task: pip-core's checks, then pip-check's
-    // (which also reads a Rust task's ABI block from the file).
-    for g in &groups {
-        if let Err(e) = root.check(&g.spawn(None, false)) {
+    if let Err(e) = job.check_programs(&root) {
+        return fail(e);
+    }
+    let programs = match job.spawn_all(&mut root, &cli) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    wait_all(root, &programs)
+}
+
+/// What the command line asks for, checked before anything starts.
+struct Job {
+    /// Thread or process mode.
+    mode: Mode,
+    /// The `:`-separated groups, with their programs found.
+    groups: Vec<Group>,
+    /// The CPU of each task (task i gets `cores[i % len]`), if tasks are pinned.
+    cores: Option<Vec<usize>>,
+    /// The CPUs pip-exec may use.
+    allowed: Vec<usize>,
+    /// The number of tasks.
+    total: usize,
+}
+
+impl Job {
+    /// Reads the options (setting `-x` variables first, as they count for the PIP_* settings),
+    /// finds the programs and checks the CPU list and the number of tasks.
+    fn from_cli(cli: &Cli) -> Result<Job, String> {
+        cli.map_by.as_deref().map_or(Ok(()), check_map_by)?;
+        for x in &cli.export {
+            match env_assignment(x)? {
+                // Before the root's init: no other thread reads the environment yet.
+                (var, Some(value)) => std::env::set_var(var, value),
+                (var, None) if std::env::var_os(&var).is_none() => eprintln!(
+                    "pip-exec: warning: -x {}: {0} is not set here, so the tasks do not get it",
+                    var.to_string_lossy()
+                ),
+                _ => {}
+            }
+        }
+        let mode = match cli.mode {
+            Some(m) => m,
+            None => Mode::from_env().map_err(|e| e.to_string())?,
+        };
+        let mut groups = parse_groups(cli.n, cli.func.clone(), &cli.rest)?;
+        let cwd = std::env::current_dir().unwrap_or_else(|_| ".".into());
+        let path = std::env::var_os("PATH");
+        for g in &mut groups {
+            g.prog = find_program(&g.prog, path.as_deref(), &cwd)?;
+        }
+        let allowed = allowed_cpus();
+        let cores = cli.cores.as_deref().map(parse_cores).transpose()?;
+        if let Some(c) = cores.as_deref() {
+            check_cores(c, &allowed)?;
+        }
+        let cores = binding(cores, cli.bind_to, &allowed)?;
+        let total: usize = groups.iter().map(|g| g.n).sum();
+        if total == 0 || total > pip_core::MAX_TASKS {
+            return Err(format!(
+                "the job must have between 1 and {} tasks, not {total}",
+                pip_core::MAX_TASKS
+            ));
+        }
+        if cli.isolation == Isolation::Namespace {
+            // Stock glibc fits 11 namespaces; re-executing with the tunable gives 15.
+            pip_core::reexec_with_more_namespaces_if_needed(total).map_err(|e| e.to_string())?;
+        }
+        Ok(Job {
+            mode,
+            groups,
+            cores,
+            allowed,
+            total,
+        })
+    }
+
+    /// The root, with a barrier for all the tasks exported.
+    fn start_root(&self, cli: &Cli) -> pip_core::Result<Root> {
+        let barrier: &'static pip_core::Barrier =
+            Box::leak(Box::new(pip_core::Barrier::new(self.total as u32)));
+        Root::builder(self.total)
+            .isolation(cli.isolation)
+            .mode(self.mode)
+            .export(barrier as *const _ as *mut pip_core::Barrier)
+            .catch_termination_signals(true)
+            .init()
+    }
+
+    /// Checks every program before any task starts, with one read of each file: its fact
+    /// sheet (pip-core's checks and pip-check's), from the read that its spawns then load.
+    fn check_programs(&self, root: &Root) -> Result<(), String> {
+        for g in &self.groups {
             // The error names the file.
-            return fail(e);
+            let sheet = root
+                .fact_sheet(&g.spawn(None, false))
+                .map_err(|e| e.to_string())?;
+            if let Err(e) = sheet.task {
+                return Err(format!("{}: {e}", g.prog.display()));
+            }
         }
-        let entry = g.func.as_deref().unwrap_or("main");
-        if let Err(e) = pip_tools::check::check_file(g.prog.as_ref(), entry).task {
-            return fail(format!("{}: {e}", g.prog.display()));
-        }
+        Ok(())
     }
 
-    let mut programs = Vec::new();
-    let mut pipid = 0;
-    for g in &groups {
-        for _ in 0..g.n {
-            let core = cores.as_ref().map(|c| c[pipid % c.len()]);
-            programs.push(g.prog.display().to_string());
-            if cli.report_bindings {
-                eprintln!(
-                    "{}",
-                    binding_report(pipid, &programs[pipid], core, &allowed)
-                );
+    /// Spawns every task, in pipid order. Returns each task's program, for messages; on a
+    /// failure, ends the tasks already started and returns pip-exec's exit code.
+    fn spawn_all(&self, root: &mut Root, cli: &Cli) -> Result<Vec<String>, ExitCode> {
+        let mut programs = Vec::new();
+        for g in &self.groups {
+            for _ in 0..g.n {
+                let pipid = programs.len();
+                let core = self.cores.as_ref().map(|c| c[pipid % c.len()]);
+                programs.push(g.prog.display().to_string());
+                if cli.report_bindings {
+                    eprintln!(
+                        "{}",
+                        binding_report(pipid, &programs[pipid], core, &self.allowed)
+                    );
+                }
+                if let Err(e) = root.spawn(g.spawn(core, cli.private_fds)) {
+                    eprintln!(
+                        "pip-exec: cannot spawn task {pipid} ({}): {e}",
+                        g.prog.display()
+                    );
+                    root.kill_all();
+                    drain(root);
+                    end_the_tree();
+                    return Err(ExitCode::from(1));
+                }
             }
-            if let Err(e) = root.spawn(g.spawn(core, cli.private_fds)) {
-                eprintln!(
-                    "pip-exec: cannot spawn task {pipid} ({}): {e}",
-                    g.prog.display()
-                );
-                root.kill_all();
-                drain(&mut root);
-                end_the_tree();
-                return ExitCode::from(1);
-            }
-            pipid += 1;
         }
+        Ok(programs)
     }
+}
 
+/// Waits for every task; when one fails (or a termination signal comes), ends the others.
+/// Returns pip-exec's exit code (see `--help`).
+fn wait_all(mut root: Root, programs: &[String]) -> ExitCode {
     let mut ended_on_their_own = Vec::new();
     let mut killing = false;
     let mut interrupted = None;

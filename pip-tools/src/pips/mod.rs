@@ -17,6 +17,7 @@
 //! process (as `ps` shows them), but fd tables and `kcmp` only for processes it could ptrace
 //! (same user and dumpable, or `CAP_SYS_PTRACE`). Errors say which of these stopped it.
 
+pub mod board;
 pub mod fds;
 pub mod jobs;
 pub mod killed;
