@@ -61,7 +61,6 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 
 pub mod abi;
-pub mod alloc_guard;
 mod barrier;
 pub mod direct_run;
 pub mod elf;
@@ -70,27 +69,25 @@ mod error;
 pub mod futex {
     pub use crate::sync::futex::{wait, wait_bitset, wait_timeout, wake, wake_bitset, ALL_BITS};
 }
-mod loader;
-mod loading;
 mod root;
 pub mod settings;
-pub mod signals;
 mod spawn;
 mod status;
 pub mod sync;
 mod sys;
 pub mod task;
-pub mod task_code;
 pub mod waits;
 
 pub use barrier::Barrier;
 pub use error::{Error, Result};
-pub use loader::reexec_with_more_namespaces_if_needed;
 pub use root::bridge;
+pub use root::loader::reexec_with_more_namespaces_if_needed;
+pub use root::{alloc_guard, signals};
 pub use root::{current_pipid, exit_is_exported, Root, RootBuilder, MAX_TASKS};
 pub use spawn::Spawn;
 pub use status::ExitStatus;
 pub use sys::{parse_signal, signal_name};
+pub use task::code as task_code;
 pub use task::{
     args, args_os, aux, env_var, env_var_os, exit, export, import, is_root, is_task, isolation,
     mode, named_export, named_import, ntasks, pipid, root_export, set_aux, try_named_import,

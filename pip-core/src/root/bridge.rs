@@ -83,7 +83,7 @@ pub unsafe extern "C" fn pip_rs_task_thread(
 }
 
 /// Sends `signal` to task `pipid` alone, as [`Root::kill`] does (in thread mode `SIGKILL`
-/// becomes [`kill_signal`](crate::signals::kill_signal)). Returns 0, `EPERM` (no live root), `ERANGE`
+/// becomes [`kill_signal`](crate::root::signals::kill_signal)). Returns 0, `EPERM` (no live root), `ERANGE`
 /// (no such pipid), `EINVAL` (not a signal number) or `ESRCH` (the task is not running).
 #[no_mangle]
 pub extern "C" fn pip_rs_task_kill(pipid: c_int, signal: c_int) -> c_int {

@@ -3,7 +3,7 @@
 //! # Life of a task (thread mode)
 //!
 //! 1. [`Root::spawn`] (on the root's thread) claims a pipid, loads a private copy of the program
-//!    ([`crate::loader`]), and creates the task's thread. Slot state: `FREE -> STARTING`.
+//!    ([`loader`]), and creates the task's thread. Slot state: `FREE -> STARTING`.
 //! 2. The task thread (`task_thread`) records its tid, names itself, applies the CPU core,
 //!    `unshare`/`chdir`, then publishes `RUNNING` (or `SETUP_FAILED`) and wakes the root, which
 //!    waits for this before `spawn` returns (so `kill` always has a tid).
@@ -14,7 +14,7 @@
 //!    * the entry returns: the status is its return value (or `Panicked`);
 //!    * the task calls `exit()`: the interposed `exit` calls [`RootOps::task_exit`], which
 //!      records the code and calls `pthread_exit`; the forced unwind runs the task's destructors;
-//!    * a fatal signal ([`crate::signals`]): the handler records it and ends the thread at once.
+//!    * a fatal signal ([`crate::root::signals`]): the handler records it and ends the thread at once.
 //!
 //!    In the first two cases a drop guard (`Finish`) runs the after hook and flushes the task's
 //!    stdio first.
@@ -27,7 +27,7 @@
 
 use crate::abi::{RootAbi, RootOps, ABI_VERSION, PIPID_ROOT, ROOT_MAGIC};
 use crate::error::{Error, Result};
-use crate::loader::{Image, Loader};
+use crate::root::loader::{Image, Loader};
 use crate::sys::{futex_wait, futex_wait_timeout, futex_wake, gettid};
 use crate::{ExitStatus, Isolation, Mode, Spawn};
 use std::cell::Cell;
@@ -40,14 +40,17 @@ use std::time::{Duration, Instant};
 /// The largest task count a root accepts.
 pub const MAX_TASKS: usize = 4096;
 
+pub mod alloc_guard;
 pub mod bridge;
 mod env;
 pub(crate) mod exit_handlers;
+pub(crate) mod loader;
+pub(crate) mod loading;
 mod ops;
+pub mod signals;
 mod state;
 mod thread;
 
-pub(crate) use ops::run_exit_handlers_if_forked_from_task;
 use ops::*;
 use state::*;
 pub(crate) use state::{current_task, end_task_from_signal, interrupt};
@@ -178,9 +181,9 @@ impl Root {
             return Err(Error::ExitNotExported);
         }
         if b.isolation == Isolation::Namespace {
-            let left = crate::loader::namespaces_left();
+            let left = crate::root::loader::namespaces_left();
             if b.ntasks > left {
-                let (limit, why) = crate::loader::namespace_limit();
+                let (limit, why) = crate::root::loader::namespace_limit();
                 return Err(Error::NamespaceLimit {
                     limit: limit.min(left),
                     why,
@@ -262,9 +265,10 @@ impl Root {
         {
             return Err(Error::AlreadyInitialized);
         }
-        crate::loader::raise_open_file_limit(b.ntasks);
-        crate::signals::install();
+        crate::root::loader::raise_open_file_limit(b.ntasks);
+        crate::root::signals::install();
         crate::task::set_root_context(&state.abi);
+        crate::task::set_exit_hook(ops::before_libc_exit);
         Ok(Root {
             state,
             loader: Loader::new(job_env.full_image),
@@ -321,8 +325,8 @@ impl Root {
         };
         let image = {
             // The program's constructors run in here: a fault or a termination signal while
-            // they run is reported as this task's (see crate::loading).
-            let _loading = crate::loading::begin(pipid, &spawn.program);
+            // they run is reported as this task's (see crate::root::loading).
+            let _loading = crate::root::loading::begin(pipid, &spawn.program);
             self.loader
                 .load(&spawn.program, spawn.entry_symbol(), self.state.isolation)?
         };
@@ -528,7 +532,7 @@ impl Root {
     /// Thread mode (`tgkill`): a signal whose default action would end the process (and that
     /// the program does not handle) ends only that task, reported as [`ExitStatus::Signaled`].
     /// `SIGKILL` cannot be aimed at one thread, so it is delivered as
-    /// [`kill_signal`](crate::signals::kill_signal) and reported as `SIGKILL`. Process mode
+    /// [`kill_signal`](crate::root::signals::kill_signal) and reported as `SIGKILL`. Process mode
     /// (`kill`): the task is a process, so the signal acts on it as on any process; `SIGKILL`
     /// is sent as the kill signal to the task's main thread, which ends it with `SIGKILL` at
     /// once, or after the allocator call it is in when the root carries

@@ -25,7 +25,7 @@ pub(super) unsafe extern "C-unwind" fn op_task_exit(_abi: *const RootAbi, code: 
         // A Rust task unwinds its own stack up to its entry (which catches the unwind and
         // returns): a forced unwind would be caught, and refused, by the entry's catch_unwind.
         // SAFETY: `rust_exit` is the task's `pip_rs_task_exit` (ABI checked at load).
-        let f: crate::loader::ExitFn = unsafe { std::mem::transmute(rust_exit) };
+        let f: crate::root::loader::ExitFn = unsafe { std::mem::transmute(rust_exit) };
         // SAFETY: called on the task's own thread, inside its entry.
         unsafe { f(code) };
     }
@@ -47,9 +47,26 @@ pub(super) unsafe extern "C-unwind" fn op_task_exit(_abi: *const RootAbi, code: 
     unsafe { pthread_exit_unwinding(std::ptr::null_mut()) }
 }
 
+/// The root's part of `exit` (registered with the task side's `exit` interposer at
+/// [`Root::init`](crate::Root::init)), for a call that is not a task's main thread ending.
+pub(crate) fn before_libc_exit(code: c_int) {
+    if super::signals::shares_the_roots_memory() {
+        // Another thread of a process-mode task: its process ends, but libc's `exit` would run
+        // the root's exit handlers and destructors on memory the root still uses. Flush stdio
+        // (as `exit` would) and end just this process.
+        // SAFETY: fflush(NULL) flushes every stream; _exit has no preconditions.
+        unsafe {
+            libc::fflush(std::ptr::null_mut());
+            libc::_exit(code)
+        }
+    }
+    // A process a task forked: the task's exit handlers (kept by pip-core, not libc) run first.
+    run_exit_handlers_if_forked_from_task(code);
+}
+
 /// In a process that a task forked, before libc's `exit` runs: runs the task's exit handlers
 /// (the forked copy's), as a forked copy of an ordinary program runs the program's.
-pub(crate) fn run_exit_handlers_if_forked_from_task(code: c_int) {
+fn run_exit_handlers_if_forked_from_task(code: c_int) {
     if let Some(slot) = forked_from_task() {
         super::exit_handlers::run(slot.exit_key.load(Ordering::Acquire), code);
     }

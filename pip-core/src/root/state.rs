@@ -149,16 +149,17 @@ pub(super) struct RootState {
 impl RootState {
     /// Sends `signal` to one running task: `kill(2)` of its process in process mode; in thread
     /// mode `tgkill` of its thread, with `SIGKILL` replaced by the kill signal (see
-    /// [`crate::signals::kill_signal`]).
+    /// [`crate::root::signals::kill_signal`]).
     pub(super) fn signal_task(&self, slot: &TaskSlot, signal: i32) -> std::io::Result<()> {
         let target = slot.tid.load(Ordering::Acquire);
         if self.mode == Mode::Process {
             // SIGKILL goes as the kill signal to the child's main thread, whose handler waits
             // for the end of an allocator call and then kills the child with SIGKILL (see
-            // crate::alloc_guard); but only if that signal can get through, else SIGKILL
+            // crate::root::alloc_guard); but only if that signal can get through, else SIGKILL
             // itself, which always can.
-            let r = if signal == libc::SIGKILL && crate::signals::handles_kill_signal(target) {
-                let sig = crate::signals::kill_signal();
+            let r = if signal == libc::SIGKILL && crate::root::signals::handles_kill_signal(target)
+            {
+                let sig = crate::root::signals::kill_signal();
                 // SAFETY: tgkill of the child's main thread (its tid is its pid).
                 unsafe { libc::syscall(libc::SYS_tgkill, target, target, sig) as i32 }
             } else {
@@ -171,7 +172,7 @@ impl RootState {
             }
         } else {
             let sig = if signal == libc::SIGKILL {
-                crate::signals::kill_signal()
+                crate::root::signals::kill_signal()
             } else {
                 signal
             };
@@ -246,18 +247,18 @@ pub(crate) fn end_task_from_signal(slot: &TaskSlot, sig: i32) -> ! {
 /// signal must have its ordinary effect). Async-signal-safe.
 pub(crate) fn interrupt(sig: i32) -> bool {
     // SAFETY: getpid cannot fail.
-    if unsafe { libc::getpid() } != crate::signals::root_pid() {
+    if unsafe { libc::getpid() } != crate::root::signals::root_pid() {
         return false;
     }
     let root = LIVE_ROOT.load(Ordering::Acquire);
     // SAFETY: RootStates are leaked, so the pointer stays valid.
     match unsafe { root.as_ref() } {
         Some(r) if r.catch_termination => {
-            if crate::loading::report_interrupt(sig) {
+            if crate::root::loading::report_interrupt(sig) {
                 return false;
             }
             if r.interrupts.fetch_add(1, Ordering::SeqCst) > 0 {
-                let mut m = crate::loading::Msg::new();
+                let mut m = crate::root::loading::Msg::new();
                 m.push(b"pip: ");
                 m.push_signal(sig);
                 m.push(b" again: ending the process now\n");

@@ -242,7 +242,7 @@ pub(super) unsafe extern "C-unwind" fn task_thread(arg: *mut c_void) -> *mut c_v
     ));
     if !process {
         slot.tid.store(gettid(), Ordering::Release);
-        *slot.alt_stack.lock().unwrap() = crate::signals::alt_stack();
+        *slot.alt_stack.lock().unwrap() = crate::root::signals::alt_stack();
     }
     if let Err((step, e)) = start.setup() {
         return setup_failed(slot, step, e);
@@ -437,7 +437,7 @@ impl HostKeys {
 extern "C" fn child_main(arg: *mut c_void) -> c_int {
     // SAFETY: `arg` is the host's TaskStart, alive until the host's wait4 returns.
     let start = unsafe { &mut *(arg as *mut TaskStart) };
-    crate::signals::restore_in_child();
+    crate::root::signals::restore_in_child();
     end_with_the_root();
     register_rseq();
     close_cloexec_fds();
@@ -473,7 +473,7 @@ fn end_task_process(code: c_int) -> ! {
 /// waits for any more. `PR_SET_PDEATHSIG` fires when the host thread ends, which it does only
 /// after the child, or with the whole root.
 fn end_with_the_root() {
-    let root = crate::signals::root_pid();
+    let root = crate::root::signals::root_pid();
     // SAFETY: getppid cannot fail; prctl(PR_SET_PDEATHSIG) only sets a per-process value.
     unsafe {
         libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);

@@ -1,7 +1,7 @@
 //! The futex calls that pip-rs waits with: wait and wake on one 32-bit word, optionally
 //! filtered by a bit set. The free functions are the system calls (also at
 //! `pip_core::futex`); protocol code that loom should check calls them through the [`Futex`]
-//! trait instead, whose [`Linux`] implementation is those calls and whose [`Model`]
+//! trait instead, whose [`Linux`] implementation is those calls and whose `Model`
 //! implementation (under `--cfg loom`) is a loop that loom can explore.
 //!
 //! # Semantics
@@ -147,7 +147,7 @@ fn wake_bitset_n(word: &AtomicU32, bits: u32, n: i32) {
     }
 }
 
-/// Wait and wake on a word, as protocol code sees them: [`Linux`] in a build, [`Model`] under
+/// Wait and wake on a word, as protocol code sees them: [`Linux`] in a build, `Model` under
 /// loom. Both may return from `wait` spuriously; callers re-check their condition in a loop
 /// (see [Semantics](self#semantics)).
 ///

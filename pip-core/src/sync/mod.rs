@@ -16,7 +16,7 @@
 //! # Model checking
 //!
 //! Built with `RUSTFLAGS="--cfg loom"`, [`atomic`] hands out loom's atomics and
-//! [`futex::Model`] replaces the system call, and the `loom_*` tests explore every
+//! `futex::Model` replaces the system call, and the `loom_*` tests explore every
 //! interleaving of the ticket word and the sequence lock:
 //!
 //! ```text

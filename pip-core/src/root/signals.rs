@@ -11,7 +11,7 @@
 //!   kernel then wakes `pthread_join`). Nothing else of the task runs: no destructors, no after
 //!   hook, unflushed stdio is lost. A kill that lands inside `malloc` or `free` waits for the
 //!   call to finish when the root carries [`guard_allocator!`](crate::guard_allocator) (see
-//!   [`crate::alloc_guard`]).
+//!   [`crate::root::alloc_guard`]).
 //! * **Signals for the process** (`kill(pid, SIGTERM)`, Ctrl-C) when the root asked to catch
 //!   them ([`RootBuilder::catch_termination_signals`](crate::RootBuilder::catch_termination_signals)):
 //!   recorded for the root, whose wait then returns [`Error::Interrupted`](crate::Error::Interrupted).
@@ -20,7 +20,7 @@
 //!   pip-core, after a message.
 //! * **A fault or `abort()` in a task's constructors** (on the root's thread, inside `dlopen`):
 //!   the process ends as it would have without pip-core, after a message that names the task
-//!   and the phase (`crate::loading`).
+//!   and the phase (`crate::root::loading`).
 //! * Anything else gets what it would have got without pip-core: the previous handler (for
 //!   example Rust's stack-overflow reporter) or the default action.
 //!
@@ -172,9 +172,9 @@ fn thread_directed(info: &libc::siginfo_t) -> bool {
 
 extern "C" fn handler(sig: i32, info: *mut libc::siginfo_t, ctx: *mut libc::c_void) {
     if sig == kill_signal() {
-        if crate::alloc_guard::defer_kill() {
+        if crate::root::alloc_guard::defer_kill() {
             // Inside malloc or free: the kill is delivered again when the call is done (see
-            // crate::alloc_guard), so that no allocator lock is left held.
+            // crate::root::alloc_guard), so that no allocator lock is left held.
             return;
         }
         // SAFETY: getpid cannot fail.
@@ -208,7 +208,7 @@ extern "C" fn handler(sig: i32, info: *mut libc::siginfo_t, ctx: *mut libc::c_vo
     if directed {
         // A fault or abort() on the thread that runs a task's constructors (inside dlopen):
         // name the task before the signal ends the process.
-        crate::loading::report_fault(sig);
+        crate::root::loading::report_fault(sig);
     }
     fall_back(sig, info, ctx);
 }

@@ -18,7 +18,7 @@
 //! way); each one counts the calling thread into the allocator (a thread-local depth), calls
 //! glibc's implementation (`__libc_malloc`, ...), and counts it out.
 //!
-//! pip-core's kill-signal handler (see [`crate::signals`]) looks at the depth first: inside the
+//! pip-core's kill-signal handler (see [`crate::root::signals`]) looks at the depth first: inside the
 //! allocator it only notes the kill and returns, so the allocator call finishes and releases
 //! its lock; the thread then sends itself the kill signal again as it leaves the outermost
 //! allocator call, and this time the handler ends the task. All of this is per thread and
@@ -112,7 +112,7 @@ fn deliver_pending_kill() {
     PENDING.with(|p| p.store(false, Ordering::Relaxed));
     // The handler ends the task when this returns from the kernel (the signal is directed at
     // this thread, and it is not blocked: it was delivered once already).
-    let _ = crate::sys::tgkill(crate::sys::gettid(), crate::signals::kill_signal());
+    let _ = crate::sys::tgkill(crate::sys::gettid(), crate::root::signals::kill_signal());
 }
 
 /// glibc's own allocator entry points, which the guarded functions call.

@@ -4,7 +4,7 @@
 //! [`Root::spawn`](crate::Root::spawn), before the task has a thread of its own. A constructor
 //! that faults there kills the whole process, and one that never returns keeps the root from
 //! ever seeing a termination signal it caught. So `spawn` records here which task it loads
-//! ([`begin`]), and the signal handler ([`crate::signals`]) uses the record to
+//! ([`begin`]), and the signal handler ([`crate::root::signals`]) uses the record to
 //!
 //! * name the task and the phase before a fault or an `abort()` on the loading thread ends the
 //!   process ([`report_fault`]);
