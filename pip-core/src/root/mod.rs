@@ -25,10 +25,10 @@
 //! missed. Named imports sleep on a second word, `exports_seq`, bumped by every export and every
 //! ending task (an import from a task that ended must fail, not wait forever).
 
-use crate::abi::{RootAbi, RootOps, ABI_VERSION, PIPID_ROOT, ROOT_MAGIC};
+use crate::abi::{RootAbi, PIPID_ROOT};
 use crate::error::{Error, Result};
 use crate::root::loader::{Image, Loader};
-use crate::sys::{futex_wait, futex_wait_timeout, futex_wake, gettid};
+use crate::sys::{futex_wait, futex_wake, gettid};
 use crate::{ExitStatus, Isolation, Mode, Spawn};
 use std::cell::Cell;
 use std::collections::HashMap;
@@ -42,6 +42,7 @@ pub const MAX_TASKS: usize = 4096;
 
 pub mod alloc_guard;
 pub mod bridge;
+mod builder;
 mod env;
 pub(crate) mod exit_handlers;
 pub(crate) mod loader;
@@ -50,59 +51,12 @@ mod ops;
 pub mod signals;
 mod state;
 mod thread;
+mod wait;
 
-use ops::*;
+pub use builder::RootBuilder;
 use state::*;
 pub(crate) use state::{current_task, end_task_from_signal, interrupt};
 use thread::*;
-
-/// Options for [`Root::init`]; start with [`Root::builder`].
-#[derive(Debug)]
-pub struct RootBuilder {
-    ntasks: usize,
-    isolation: Isolation,
-    export: *mut c_void,
-    catch_termination: bool,
-    mode: Mode,
-}
-
-impl RootBuilder {
-    /// The isolation level of every task of this job (default: [`Isolation::SharedLibc`]).
-    pub fn isolation(mut self, isolation: Isolation) -> Self {
-        self.isolation = isolation;
-        self
-    }
-
-    /// The root's export, which tasks read with [`root_export`](crate::root_export) (PiP's
-    /// `root_expp`).
-    pub fn export<T>(mut self, addr: *mut T) -> Self {
-        self.export = addr.cast();
-        self
-    }
-
-    /// The execution mode of every task of this job (default: [`Mode::Thread`]).
-    pub fn mode(mut self, mode: Mode) -> Self {
-        self.mode = mode;
-        self
-    }
-
-    /// When true, `SIGINT`, `SIGTERM` and `SIGHUP` sent to the process no longer end it: the
-    /// root's waits return [`Error::Interrupted`] instead, so the root can end its tasks and
-    /// report (pip-exec does this). Default: false.
-    ///
-    /// Only the first one is caught: a second one ends the process at once (so a second Ctrl-C
-    /// always works). One that arrives while [`Root::spawn`] loads a program (its constructors
-    /// run then, and could run forever) ends the process too, after a message naming the task.
-    pub fn catch_termination_signals(mut self, yes: bool) -> Self {
-        self.catch_termination = yes;
-        self
-    }
-
-    /// Initialises the root. See [`Root::init`].
-    pub fn init(self) -> Result<Root> {
-        Root::init_with(self)
-    }
-}
 
 /// A PiP root: the owner of a job of tasks.
 ///
@@ -163,118 +117,6 @@ impl Root {
     /// `exit`; see the error's message), [`Error::NamespaceLimit`].
     pub fn init(ntasks: usize) -> Result<Root> {
         Root::builder(ntasks).init()
-    }
-
-    fn init_with(b: RootBuilder) -> Result<Root> {
-        if b.ntasks == 0 || b.ntasks > MAX_TASKS {
-            return Err(Error::InvalidTaskCount {
-                requested: b.ntasks,
-                max: MAX_TASKS,
-            });
-        }
-        if crate::is_task() {
-            return Err(Error::NotRoot(
-                "initialise a root (a task cannot be a root)",
-            ));
-        }
-        if !exit_is_exported() {
-            return Err(Error::ExitNotExported);
-        }
-        if b.isolation == Isolation::Namespace {
-            let left = crate::root::loader::namespaces_left();
-            if b.ntasks > left {
-                let (limit, why) = crate::root::loader::namespace_limit();
-                return Err(Error::NamespaceLimit {
-                    limit: limit.min(left),
-                    why,
-                });
-            }
-        }
-        let job_env = env::JobEnv::read(b.ntasks)?;
-        // The wait board is advisory: without one (PIP_WAIT_BOARD=0, or no memfd) the job
-        // runs the same, and `pips waits` sees only what procfs shows.
-        let board = if !job_env.wait_board {
-            None
-        } else {
-            crate::waits::Board::create(b.ntasks)
-        };
-        let board_ptr = board.as_ref().map_or(std::ptr::null_mut(), |b| b.as_ptr());
-        let state: &'static mut RootState = Box::leak(Box::new(RootState {
-            abi: RootAbi {
-                magic: ROOT_MAGIC,
-                version: ABI_VERSION,
-                size: std::mem::size_of::<RootAbi>() as u32,
-                ops_size: std::mem::size_of::<RootOps>() as u32,
-                ntasks: b.ntasks as u32,
-                isolation: b.isolation as u32,
-                mode: b.mode as u32,
-                root_export: AtomicPtr::new(b.export),
-                wait_board: AtomicPtr::new(board_ptr),
-                ops: RootOps {
-                    task_exit: op_task_exit,
-                    task_panicked: op_task_panicked,
-                    export: op_export,
-                    import: op_import,
-                    named_export: op_named_export,
-                    named_import: op_named_import,
-                    aux: op_aux,
-                },
-            },
-            isolation: b.isolation,
-            mode: b.mode,
-            tasks: Box::new([]),
-            events: AtomicU32::new(0),
-            exports_seq: AtomicU32::new(0),
-            named: Mutex::new(HashMap::new()),
-            interrupt: AtomicI32::new(0),
-            catch_termination: b.catch_termination,
-            interrupts: AtomicU32::new(0),
-            board: Mutex::new(board),
-            env: job_env,
-        }));
-        let root_ptr: *const RootState = state;
-        state.tasks = (0..b.ntasks)
-            .map(|pipid| TaskSlot {
-                pipid,
-                state: AtomicU32::new(FREE),
-                status_kind: AtomicU32::new(ST_NONE),
-                status_value: AtomicI32::new(0),
-                setup_errno: AtomicI32::new(0),
-                setup_step: AtomicU32::new(0),
-                tid: AtomicI32::new(0),
-                export: AtomicPtr::new(std::ptr::null_mut()),
-                aux: AtomicPtr::new(std::ptr::null_mut()),
-                thread: AtomicUsize::new(0),
-                alt_stack: Mutex::new(None),
-                program: Mutex::new(String::new()),
-                rust_exit: AtomicUsize::new(0),
-                exit_key: AtomicI32::new(-1),
-                process_start: AtomicPtr::new(std::ptr::null_mut()),
-                root: root_ptr,
-            })
-            .collect();
-        let state: &'static RootState = state;
-        if LIVE_ROOT
-            .compare_exchange(
-                std::ptr::null_mut(),
-                state as *const _ as *mut _,
-                Ordering::AcqRel,
-                Ordering::Acquire,
-            )
-            .is_err()
-        {
-            return Err(Error::AlreadyInitialized);
-        }
-        crate::root::loader::raise_open_file_limit(b.ntasks);
-        crate::root::signals::install();
-        crate::task::set_root_context(&state.abi);
-        crate::task::set_exit_hook(ops::before_libc_exit);
-        Ok(Root {
-            state,
-            loader: Loader::new(job_env.full_image),
-            next: 0,
-            finished: false,
-        })
     }
 
     /// The number of tasks this root was initialised for.
@@ -397,134 +239,6 @@ impl Root {
             pipid: pipid as i64,
             ntasks: self.ntasks(),
         })
-    }
-
-    fn join(&self, slot: &TaskSlot) {
-        let t = slot.thread.swap(0, Ordering::AcqRel);
-        if t != 0 {
-            // SAFETY: `t` is a joinable thread we created and have not joined yet.
-            unsafe { libc::pthread_join(t as libc::pthread_t, std::ptr::null_mut()) };
-        }
-        if let Some((addr, size)) = slot.alt_stack.lock().unwrap().take() {
-            // SAFETY: the thread has ended, so nobody uses its alternate signal stack.
-            unsafe { libc::munmap(addr as *mut c_void, size) };
-        }
-    }
-
-    /// Reaps a finished task: joins its thread and marks it waited.
-    fn reap(&self, slot: &TaskSlot) -> ExitStatus {
-        self.join(slot);
-        slot.state.store(WAITED, Ordering::Release);
-        slot.status()
-    }
-
-    fn take_interrupt(&self) -> Result<()> {
-        match self.state.interrupt.swap(0, Ordering::SeqCst) {
-            0 => Ok(()),
-            sig => Err(Error::Interrupted(sig)),
-        }
-    }
-
-    /// Publishes on the wait board that the root waits for task `peer` (or any) to end.
-    fn publish_wait(&self, peer: i32) -> crate::waits::Published {
-        let mut w = crate::waits::WaitInfo::new(crate::waits::WaitKind::TaskEnd);
-        w.peer = peer;
-        // SAFETY: the board, if any, is this root's and is never unmapped; its last slot is
-        // the root's.
-        unsafe {
-            crate::waits::publish_in(
-                self.state.abi.wait_board.load(Ordering::Acquire),
-                self.state.tasks.len(),
-                &w,
-            )
-        }
-    }
-
-    /// Waits for task `pipid` to end and returns how it ended.
-    ///
-    /// Errors: [`Error::InvalidPipid`], [`Error::NoSuchTask`] (never spawned or already
-    /// waited for), [`Error::Interrupted`].
-    pub fn wait(&mut self, pipid: usize) -> Result<ExitStatus> {
-        let slot = self.check_pipid(pipid)?;
-        let mut published = None;
-        loop {
-            let seen = self.state.events.load(Ordering::SeqCst);
-            match slot.state.load(Ordering::Acquire) {
-                FINISHED => return Ok(self.reap(slot)),
-                RUNNING | STARTING => {}
-                _ => return Err(Error::NoSuchTask(pipid)),
-            }
-            self.take_interrupt()?;
-            published.get_or_insert_with(|| self.publish_wait(pipid as i32));
-            futex_wait(&self.state.events, seen);
-        }
-    }
-
-    /// Returns how task `pipid` ended if it has, `None` if it is still running.
-    pub fn try_wait(&mut self, pipid: usize) -> Result<Option<ExitStatus>> {
-        let slot = self.check_pipid(pipid)?;
-        match slot.state.load(Ordering::Acquire) {
-            FINISHED => Ok(Some(self.reap(slot))),
-            RUNNING | STARTING => Ok(None),
-            _ => Err(Error::NoSuchTask(pipid)),
-        }
-    }
-
-    /// One scan: a finished task if any; `Err(NoTasks)` if none is left to wait for.
-    fn scan(&self) -> Result<Option<(usize, ExitStatus)>> {
-        let mut live = false;
-        for slot in self.state.tasks.iter() {
-            match slot.state.load(Ordering::Acquire) {
-                FINISHED => return Ok(Some((slot.pipid, self.reap(slot)))),
-                RUNNING | STARTING => live = true,
-                _ => {}
-            }
-        }
-        if live {
-            Ok(None)
-        } else {
-            Err(Error::NoTasks)
-        }
-    }
-
-    /// Waits for any task to end; returns its pipid and status. [`Error::NoTasks`] when no
-    /// task is left to wait for.
-    pub fn wait_any(&mut self) -> Result<(usize, ExitStatus)> {
-        let mut published = None;
-        loop {
-            let seen = self.state.events.load(Ordering::SeqCst);
-            if let Some(done) = self.scan()? {
-                return Ok(done);
-            }
-            self.take_interrupt()?;
-            published.get_or_insert_with(|| self.publish_wait(crate::waits::ANY));
-            futex_wait(&self.state.events, seen);
-        }
-    }
-
-    /// Like [`wait_any`](Root::wait_any) but gives up with [`Error::TimedOut`] after `timeout`.
-    pub fn wait_any_timeout(&mut self, timeout: Duration) -> Result<(usize, ExitStatus)> {
-        let deadline = Instant::now() + timeout;
-        let mut published = None;
-        loop {
-            let seen = self.state.events.load(Ordering::SeqCst);
-            if let Some(done) = self.scan()? {
-                return Ok(done);
-            }
-            self.take_interrupt()?;
-            published.get_or_insert_with(|| self.publish_wait(crate::waits::ANY));
-            let now = Instant::now();
-            if now >= deadline {
-                return Err(Error::TimedOut);
-            }
-            futex_wait_timeout(&self.state.events, seen, deadline - now);
-        }
-    }
-
-    /// A finished task if there is one, `None` if tasks are running but none has ended;
-    /// [`Error::NoTasks`] when none is left.
-    pub fn try_wait_any(&mut self) -> Result<Option<(usize, ExitStatus)>> {
-        self.scan()
     }
 
     /// Sends `signal` to task `pipid` alone.
