@@ -139,7 +139,7 @@ impl Msg {
 
     /// Appends a signal's name (`SIGSEGV`, or `signal N`).
     pub(crate) fn push_signal(&mut self, sig: i32) {
-        match crate::sys::signal_str(sig) {
+        match crate::signal_names::signal_str(sig) {
             Some(name) => self.push(name.as_bytes()),
             None => {
                 self.push(b"signal ");
