@@ -4,15 +4,19 @@
 //!
 //! 1. [`Root::spawn`] (on the root's thread) claims a pipid, loads a private copy of the program
 //!    ([`loader`]), and creates the task's thread. Slot state: `FREE -> STARTING`.
-//! 2. The task thread (`task_thread`) records its tid, names itself, applies the CPU core,
-//!    `unshare`/`chdir`, then publishes `RUNNING` (or `SETUP_FAILED`) and wakes the root, which
-//!    waits for this before `spawn` returns (so `kill` always has a tid).
-//! 3. It runs the before hook, the namespace libc set-up, `PIP_STOP_ON_START`, hands a Rust task
-//!    its context (`pip_rs_task_attach`), and calls the entry.
+//! 2. The task thread (`task_thread`) takes the start-up steps of [`StartStep`], in this order:
+//!    it [names itself](StartStep::NameThread), [records its tid](StartStep::RecordTid)
+//!    (thread mode), [applies the CPU core, `unshare` and `chdir`](StartStep::Setup), then
+//!    [publishes `RUNNING`](StartStep::PublishRunning) (or `SETUP_FAILED`) and wakes the root,
+//!    which waits for this before `spawn` returns (so `kill` always has a tid).
+//! 3. It [sets up the namespace libc](StartStep::NamespaceLibc), runs the
+//!    [before hook](StartStep::BeforeHook), [`PIP_STOP_ON_START`](StartStep::StopOnStart),
+//!    [hands a Rust task its context](StartStep::Attach) (`pip_rs_task_attach`), and
+//!    [calls the entry](StartStep::Entry).
 //! 4. It ends in one of three ways, each of which records an [`ExitStatus`] *before* publishing
 //!    `FINISHED` (Release) and waking the root:
 //!    * the entry returns: the status is its return value (or `Panicked`);
-//!    * the task calls `exit()`: the interposed `exit` calls [`RootOps::task_exit`], which
+//!    * the task calls `exit()`: the interposed `exit` calls [`RootOps::task_exit`](crate::abi::RootOps::task_exit), which
 //!      records the code and calls `pthread_exit`; the forced unwind runs the task's destructors;
 //!    * a fatal signal ([`crate::root::signals`]): the handler records it and ends the thread at once.
 //!

@@ -1,4 +1,4 @@
-//! [`RootOps`]: the functions tasks call into the root (exports, exit, panic, aux). Each takes
+//! [`RootOps`](crate::abi::RootOps): the functions tasks call into the root (exports, exit, panic, aux). Each takes
 //! the [`RootAbi`] it was found in and returns 0 or an `errno` value.
 
 use super::state::*;

@@ -5,6 +5,35 @@ use super::ops::op_task_exit;
 use super::state::*;
 use super::*;
 
+/// The start-up steps of a task, in the order the code takes them (the list in the
+/// [module docs of `root`](super#life-of-a-task-thread-mode) names them by these variants, so
+/// renaming or removing one breaks the documentation build). Each is marked in the code with
+/// [`TaskStart::step`], which checks the order in debug builds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) enum StartStep {
+    /// The thread names itself (`pip:N:program`, as `ps -L` and `pips` show it).
+    NameThread,
+    /// Thread mode: it records its tid and its alternate signal stack.
+    RecordTid,
+    /// Its CPU core, `unshare` and `chdir` ([`TaskStart::setup`]); a failure publishes
+    /// `SETUP_FAILED` with the [`SetupStep`].
+    Setup,
+    /// It publishes `RUNNING` (Release) and wakes the root, which waits for this before
+    /// `spawn` returns (so `kill` always has a tid). In process mode the host does this once
+    /// the child exists.
+    PublishRunning,
+    /// Namespace isolation: the task's private libc is initialised (ctype tables, `environ`).
+    NamespaceLibc,
+    /// The spawn's before hook.
+    BeforeHook,
+    /// `PIP_STOP_ON_START`: the task stops itself for a debugger.
+    StopOnStart,
+    /// A Rust task gets its context (`pip_rs_task_attach`).
+    Attach,
+    /// The entry is called.
+    Entry,
+}
+
 /// Everything the task thread needs, handed over through `pthread_create`.
 pub(crate) struct TaskStart {
     slot: &'static TaskSlot,
@@ -15,6 +44,8 @@ pub(crate) struct TaskStart {
     envp: Vec<*const c_char>,
     /// Process mode: the child's stack size.
     stack_size: usize,
+    /// The last [`StartStep`] taken.
+    last_step: Option<StartStep>,
 }
 
 /// Leaks a C string made of `parts` (bytes; a NUL byte, which C cannot carry, is dropped):
@@ -56,7 +87,19 @@ impl TaskStart {
             argv,
             envp,
             stack_size,
+            last_step: None,
         }
+    }
+
+    /// Marks the start-up step the code takes next; checks in debug builds that the steps
+    /// come in the order [`StartStep`] declares.
+    fn step(&mut self, step: StartStep) {
+        debug_assert!(
+            self.last_step.is_none_or(|last| last < step),
+            "start-up step {step:?} after {:?}",
+            self.last_step
+        );
+        self.last_step = Some(step);
     }
 
     /// Applies the CPU core, private fd table and cwd. Runs before the root's `spawn` returns.
@@ -160,6 +203,7 @@ unsafe extern "C-unwind" fn ns_on_exit(code: c_int, _arg: *mut c_void) {
 fn run_task(start: &mut TaskStart) -> c_int {
     let slot = start.slot;
     let pipid = slot.pipid as c_int;
+    start.step(StartStep::NamespaceLibc);
     if let Some(ns) = start.image.ns {
         // SAFETY: the namespace libc's own symbols; `environ` is its `char **environ`.
         unsafe {
@@ -174,16 +218,19 @@ fn run_task(start: &mut TaskStart) -> c_int {
             }
         }
     }
+    start.step(StartStep::BeforeHook);
     if let Some(before) = start.spawn.before.take() {
         let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(before)).unwrap_or(1);
         if r != 0 {
             return r;
         }
     }
+    start.step(StartStep::StopOnStart);
     stop_on_start(start.root.env.stop_on_start, slot.pipid);
     if let Some(exit) = start.image.exit {
         slot.rust_exit.store(exit as usize, Ordering::Release);
     }
+    start.step(StartStep::Attach);
     if let Some(attach) = start.image.attach {
         // SAFETY: a pip-rs task's attach function (ABI checked at load); argv/envp are
         // null-terminated and leaked.
@@ -199,6 +246,7 @@ fn run_task(start: &mut TaskStart) -> c_int {
             return 127;
         }
     }
+    start.step(StartStep::Entry);
     match &start.spawn.function {
         Some((_, arg)) => {
             // SAFETY: the entry is `int f(void *)`, as the spawn asked for a start function.
@@ -235,15 +283,18 @@ pub(super) unsafe extern "C-unwind" fn task_thread(arg: *mut c_void) -> *mut c_v
     let slot = start.slot;
     let process = start.root.mode == Mode::Process;
     set_current_task(slot);
+    start.step(StartStep::NameThread);
     crate::sys::set_thread_name(&thread_name(
         slot.pipid,
         &start.spawn.program,
         start.root.mode,
     ));
     if !process {
+        start.step(StartStep::RecordTid);
         slot.tid.store(gettid(), Ordering::Release);
         *slot.alt_stack.lock().unwrap() = crate::root::signals::alt_stack();
     }
+    start.step(StartStep::Setup);
     if let Err((step, e)) = start.setup() {
         return setup_failed(slot, step, e);
     }
@@ -251,6 +302,7 @@ pub(super) unsafe extern "C-unwind" fn task_thread(arg: *mut c_void) -> *mut c_v
         host_process_task(&mut start);
         return std::ptr::null_mut();
     }
+    start.step(StartStep::PublishRunning);
     slot.state.store(RUNNING, Ordering::Release);
     futex_wake(&slot.state, 1);
 
