@@ -118,6 +118,7 @@ pub unsafe extern "C" fn pip_init(
                     let exp = whoami::task_info(abi, pipid)
                         .map(|i| i.exp)
                         .filter(|e| !e.is_null());
+                    // SYNC(whoami#root-identity): the root export, stored (Release) by the root's export op
                     *e = exp.unwrap_or_else(|| abi.root_export.load(Ordering::Acquire));
                 }
             }
@@ -173,7 +174,9 @@ pub unsafe extern "C" fn pip_init(
     };
     *job = Some(root);
     // SAFETY: getpid has no preconditions.
+    // SYNC(whoami#root-identity): Release: pairs with the Acquire loads in whoami
     ROOT_PID.store(unsafe { libc::getpid() }, Ordering::Release);
+    // SYNC(whoami#root-identity): Release: pairs with the Acquire loads in whoami
     ROOT_TID.store(gettid(), Ordering::Release);
     // SAFETY: the caller passes null or a valid pointer.
     if let Some(p) = unsafe { pipidp.as_mut() } {
@@ -217,7 +220,9 @@ pub extern "C" fn pip_fin() -> c_int {
     match root.fin() {
         Ok(()) => {
             *job = None;
+            // SYNC(whoami#root-identity): Release: pairs with the Acquire loads in whoami
             ROOT_TID.store(0, Ordering::Release);
+            // SYNC(whoami#root-identity): Release: pairs with the Acquire loads in whoami
             ROOT_PID.store(0, Ordering::Release);
             0
         }

@@ -254,9 +254,7 @@ unsafe fn spawn_of(prog: &SpawnProgram, path: &str) -> Result<Spawn, c_int> {
     } else {
         // SAFETY: as above.
         let func = unsafe { CStr::from_ptr(prog.funcname) }.to_string_lossy();
-        if let Err(e) = check_start_function(path, &func) {
-            return Err(e);
-        }
+        check_start_function(path, &func)?;
         Spawn::function(path, &func, prog.arg)
     };
     spawn = spawn.args(argv.iter().skip(1).map(|a| OsStr::from_bytes(a)));
@@ -289,6 +287,7 @@ unsafe fn with_hooks(mut spawn: Spawn, prog: &SpawnProgram, hookp: *mut SpawnHoo
     let info: &'static TaskInfo = Box::leak(Box::new(TaskInfo {
         magic: TASK_INFO_MAGIC,
         exp: prog.exp,
+        // SYNC(whoami#root-identity): Acquire pairs with pip_init's Release store
         root_tid: ROOT_TID.load(Ordering::Acquire),
         // SAFETY: getpid has no preconditions.
         root_pid: unsafe { libc::getpid() },
@@ -367,8 +366,8 @@ pub unsafe extern "C" fn pip_spawn(
     let mut prog = SpawnProgram {
         prog: filename,
         argv,
-        // SAFETY: reading libc's `environ` pointer.
         envv: if envv.is_null() {
+            // SAFETY: reading libc's `environ` pointer.
             unsafe { environ }
         } else {
             envv

@@ -122,6 +122,7 @@ impl Root {
             .map(|pipid| new_slot(pipid, root_ptr))
             .collect();
         let state: &'static RootState = state;
+        // SYNC(root#the-live-root): AcqRel: publishes the complete state to the Acquire loads of readers, and sees an earlier live root
         if LIVE_ROOT
             .compare_exchange(
                 std::ptr::null_mut(),

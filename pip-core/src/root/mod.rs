@@ -24,10 +24,28 @@
 //!    stdio first.
 //! 5. [`Root::wait`] sees `FINISHED` (Acquire), joins the thread and marks the slot `WAITED`.
 //!
+//! # Events and exports
+//!
 //! The root sleeps on one futex word, `events`, which every ending task increments and wakes.
 //! Waiters read `events`, scan the slots, and sleep only if `events` is unchanged, so no ending is
 //! missed. Named imports sleep on a second word, `exports_seq`, bumped by every export and every
 //! ending task (an import from a task that ended must fail, not wait forever).
+//!
+//! # Slot fields
+//!
+//! A task slot's fields other than `state` (tid, thread handle, exit key, aux, status, set-up
+//! error, process-mode start block) are written before the `state` store that publishes them
+//! (Release) or before the task thread is created, and read after an Acquire load of `state`
+//! (or of the field itself, for fields a task may change while running: aux, export). Each is
+//! written by one side only: the root before the task starts, the task thread while it starts
+//! and ends.
+//!
+//! # The live root
+//!
+//! `LIVE_ROOT` points to the one live root's state: set with a compare-exchange (AcqRel) by
+//! [`Root::init`], after the state is built, so that a reader that loads it (Acquire: the bridge,
+//! the signal handlers, `pip_rs_current_task`) sees the state complete; cleared (Release) by
+//! [`Root::fin`] once every task was waited for.
 
 use crate::abi::{RootAbi, PIPID_ROOT};
 use crate::error::{Error, Result};
@@ -160,12 +178,14 @@ impl Root {
                     ntasks: n,
                 })
             }
+            // SYNC(root#slot-fields): Acquire pairs with the task thread's Release stores (RUNNING, SETUP_FAILED, FINISHED); the root's own stores (STARTING, WAITED) Release the fields written before them
             Some(p) if self.state.tasks[p].state.load(Ordering::Acquire) != FREE => {
                 return Err(Error::PipidInUse(p))
             }
             Some(p) => p,
             None => (0..n)
                 .map(|i| (self.next + i) % n)
+                // SYNC(root#slot-fields): Acquire pairs with the task thread's Release stores (RUNNING, SETUP_FAILED, FINISHED); the root's own stores (STARTING, WAITED) Release the fields written before them
                 .find(|&p| self.state.tasks[p].state.load(Ordering::Acquire) == FREE)
                 .ok_or(Error::TooManyTasks { ntasks: n })?,
         };
@@ -174,19 +194,23 @@ impl Root {
             // they run is reported as this task's (see crate::root::loading).
             let _loading = crate::root::loading::begin(pipid, &spawn.program);
             self.loader
+                // SYNC(root#slot-fields): Acquire pairs with the task thread's Release stores (RUNNING, SETUP_FAILED, FINISHED); the root's own stores (STARTING, WAITED) Release the fields written before them
                 .load(&spawn.program, spawn.entry_symbol(), self.state.isolation)?
         };
         let slot = &self.state.tasks[pipid];
         *slot.program.lock().unwrap() = spawn.program.display().to_string();
+        // SYNC(root#slot-fields): written before the task thread is created
         slot.exit_key.store(image.exit_key, Ordering::Release);
+        // SYNC(root#slot-fields): written before the task thread is created; Release pairs with the Acquire load of `aux` calls
         slot.aux.store(spawn.aux, Ordering::Release);
+        // SYNC(root#slot-fields): Acquire pairs with the task thread's Release stores (RUNNING, SETUP_FAILED, FINISHED); the root's own stores (STARTING, WAITED) Release the fields written before them
         slot.state.store(STARTING, Ordering::Release);
         self.next = pipid + 1;
 
         let stack_size = spawn.stack_size.unwrap_or(self.state.env.stack_size);
         let start = Box::new(TaskStart::new(slot, image, spawn, self.state, stack_size));
-        // SAFETY: plain pthread attribute set-up, checked below.
         let mut thread: libc::pthread_t = 0;
+        // SAFETY: plain pthread attribute set-up, checked below.
         let rc = unsafe {
             let mut attr: libc::pthread_attr_t = std::mem::zeroed();
             libc::pthread_attr_init(&mut attr);
@@ -211,23 +235,29 @@ impl Root {
         };
         if rc != 0 {
             slot.record(ExitStatus::Exited(127));
+            // SYNC(root#slot-fields): Acquire pairs with the task thread's Release stores (RUNNING, SETUP_FAILED, FINISHED); the root's own stores (STARTING, WAITED) Release the fields written before them
             slot.state.store(WAITED, Ordering::Release);
             return Err(Error::System {
                 op: "creating the task thread (is PIP_STACKSIZE or Spawn::stack_size too large?)",
                 source: std::io::Error::from_raw_os_error(rc),
             });
         }
+        // SYNC(root#slot-fields): the thread handle, written before the task can end; taken once (AcqRel) by the joiner
         slot.thread.store(thread as usize, Ordering::Release);
         loop {
+            // SYNC(root#slot-fields): Acquire pairs with the task thread's Release stores (RUNNING, SETUP_FAILED, FINISHED); the root's own stores (STARTING, WAITED) Release the fields written before them
             let st = slot.state.load(Ordering::Acquire);
             if st != STARTING {
                 if st == SETUP_FAILED {
                     self.join(slot);
+                    // SYNC(root#slot-fields): Acquire pairs with the task thread's Release stores (RUNNING, SETUP_FAILED, FINISHED); the root's own stores (STARTING, WAITED) Release the fields written before them
                     slot.state.store(WAITED, Ordering::Release);
+                    // SYNC(root#slot-fields): read after SETUP_FAILED (Acquire); pairs with the Release store of the task thread
                     let step = SetupStep::from_u32(slot.setup_step.load(Ordering::Acquire));
                     return Err(Error::System {
                         op: step.op(),
                         source: std::io::Error::from_raw_os_error(
+                            // SYNC(root#slot-fields): read after SETUP_FAILED (Acquire); pairs with the Release store of the task thread
                             slot.setup_errno.load(Ordering::Acquire),
                         ),
                     });
@@ -259,6 +289,7 @@ impl Root {
     /// Errors: [`Error::InvalidPipid`], [`Error::NotRunning`].
     pub fn kill(&self, pipid: usize, signal: i32) -> Result<()> {
         let slot = self.check_pipid(pipid)?;
+        // SYNC(root#slot-fields): Acquire pairs with the task thread's Release stores (RUNNING, SETUP_FAILED, FINISHED); the root's own stores (STARTING, WAITED) Release the fields written before them
         if slot.state.load(Ordering::Acquire) != RUNNING {
             return Err(Error::NotRunning(pipid));
         }
@@ -293,7 +324,9 @@ impl Root {
     /// The thread id of a running task (for tools and debuggers).
     pub fn tid(&self, pipid: usize) -> Result<i32> {
         let slot = self.check_pipid(pipid)?;
+        // SYNC(root#slot-fields): Acquire pairs with the task thread's Release stores (RUNNING, SETUP_FAILED, FINISHED); the root's own stores (STARTING, WAITED) Release the fields written before them
         match slot.state.load(Ordering::Acquire) {
+            // SYNC(root#slot-fields): read after RUNNING (Acquire); the task thread wrote it before
             RUNNING => Ok(slot.tid.load(Ordering::Acquire)),
             _ => Err(Error::NotRunning(pipid)),
         }
@@ -316,6 +349,7 @@ impl Root {
             .iter()
             .filter(|s| {
                 matches!(
+                    // SYNC(root#slot-fields): Acquire pairs with the task thread's Release stores (RUNNING, SETUP_FAILED, FINISHED); the root's own stores (STARTING, WAITED) Release the fields written before them
                     s.state.load(Ordering::Acquire),
                     STARTING | RUNNING | FINISHED
                 )
@@ -335,6 +369,7 @@ impl Root {
             b.close_fd();
         }
         crate::task::clear_root_context();
+        // SYNC(root#the-live-root): cleared (Release) once every task was waited for
         LIVE_ROOT.store(std::ptr::null_mut(), Ordering::Release);
         Ok(())
     }
@@ -352,6 +387,7 @@ impl Drop for Root {
                 .state
                 .tasks
                 .iter()
+                // SYNC(root#slot-fields): Acquire pairs with the task thread's Release stores (RUNNING, SETUP_FAILED, FINISHED); the root's own stores (STARTING, WAITED) Release the fields written before them
                 .any(|s| s.state.load(Ordering::Acquire) == FINISHED)
         {
             let deadline = Instant::now() + Duration::from_secs(5);

@@ -27,6 +27,13 @@
 //! A handler installed later by a task (say for `SIGUSR1`) replaces ours for the whole process,
 //! as in any threaded program. Threads that a task creates itself are not tasks: a fault there
 //! ends the process.
+//!
+//! # Handler state
+//!
+//! `ROOT_PID` is written once (Relaxed) by `install` in [`Root::init`](crate::Root::init),
+//! before any task thread or process exists (their creation orders it before their reads). The
+//! handlers a task or library had before ours are kept in `PREVIOUS`, stored (Release) when ours
+//! is installed and loaded (Acquire) by the handler that forwards to them.
 
 use std::sync::atomic::{AtomicI32, AtomicPtr, Ordering};
 use std::sync::Once;
@@ -72,6 +79,7 @@ pub fn handles_kill_signal(pid: i32) -> bool {
 
 /// The root's pid (0 before `install`).
 pub(crate) fn root_pid() -> i32 {
+    // SYNC(root::signals#handler-state): written once before any task exists; thread/process creation orders it
     ROOT_PID.load(Ordering::Relaxed)
 }
 
@@ -117,6 +125,7 @@ pub(crate) fn install() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         // SAFETY: getpid cannot fail.
+        // SYNC(root::signals#handler-state): written once before any task exists; thread/process creation orders it
         ROOT_PID.store(unsafe { libc::getpid() }, Ordering::Relaxed);
         let all = FAULTS
             .iter()
@@ -124,13 +133,15 @@ pub(crate) fn install() {
             .copied()
             .chain([kill_signal()]);
         for sig in all {
-            // SAFETY: sigaction with a null new action only reads the current one.
+            // SAFETY: a zeroed sigaction is valid output space.
             let mut old: libc::sigaction = unsafe { std::mem::zeroed() };
+            // SAFETY: sigaction with a null new action only reads the current one.
             unsafe { libc::sigaction(sig, std::ptr::null(), &mut old) };
             let is_fault = FAULTS.contains(&sig);
             if !is_fault && old.sa_sigaction != libc::SIG_DFL {
                 continue; // The program handles or ignores it already: leave it alone.
             }
+            // SYNC(root::signals#handler-state): the previous handler: Release when ours is installed, Acquire where it is forwarded to
             PREVIOUS[sig as usize].store(Box::into_raw(Box::new(old)), Ordering::Release);
             // SAFETY: a zeroed sigaction is valid; we fill in the handler, flags and mask.
             let mut new: libc::sigaction = unsafe { std::mem::zeroed() };
@@ -154,6 +165,7 @@ pub(crate) fn restore_in_child() {
         if sig as i32 == kill_signal() {
             continue; // Kept: the root's SIGKILL reaches the child as the kill signal.
         }
+        // SYNC(root::signals#handler-state): the previous handler: Release when ours is installed, Acquire where it is forwarded to
         let prev = prev.load(Ordering::Acquire);
         // SAFETY: PREVIOUS holds leaked sigaction records saved by `install`.
         if let Some(prev) = unsafe { prev.as_ref() } {
@@ -179,6 +191,7 @@ extern "C" fn handler(sig: i32, info: *mut libc::siginfo_t, ctx: *mut libc::c_vo
         }
         // SAFETY: getpid cannot fail.
         let me = unsafe { libc::getpid() };
+        // SYNC(root::signals#handler-state): written once before any task exists; thread/process creation orders it
         if me != ROOT_PID.load(Ordering::Relaxed) {
             // A process-mode task's child (see `Root::kill`): end its whole process, as the
             // SIGKILL it stands for would have.
@@ -215,6 +228,7 @@ extern "C" fn handler(sig: i32, info: *mut libc::siginfo_t, ctx: *mut libc::c_vo
 
 /// Does what would have happened without pip-core.
 fn fall_back(sig: i32, info: *mut libc::siginfo_t, ctx: *mut libc::c_void) {
+    // SYNC(root::signals#handler-state): the previous handler: Release when ours is installed, Acquire where it is forwarded to
     let prev = PREVIOUS[sig as usize].load(Ordering::Acquire);
     // SAFETY: PREVIOUS holds leaked, never-freed sigaction records.
     if let Some(prev) = unsafe { prev.as_ref() } {

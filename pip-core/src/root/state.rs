@@ -89,17 +89,21 @@ impl TaskSlot {
             ExitStatus::Signaled(s) => (ST_SIGNALED, s),
             ExitStatus::Panicked => (ST_PANICKED, 101),
         };
+        // SYNC(root#slot-fields): the status is claimed once (the first ending wins, AcqRel); the value and FINISHED follow it
         if self
             .status_kind
             .compare_exchange(ST_NONE, kind, Ordering::AcqRel, Ordering::Acquire)
             .is_ok()
         {
+            // SYNC(root#slot-fields): written before FINISHED (Release); read after it (Acquire)
             self.status_value.store(value, Ordering::Release);
         }
     }
 
     pub(super) fn status(&self) -> ExitStatus {
+        // SYNC(root#slot-fields): written before FINISHED (Release); read after it (Acquire)
         let v = self.status_value.load(Ordering::Acquire);
+        // SYNC(root#slot-fields): the status is claimed once (first ending wins); pairs with the root's Acquire read after FINISHED
         match self.status_kind.load(Ordering::Acquire) {
             ST_SIGNALED => ExitStatus::Signaled(v),
             ST_PANICKED => ExitStatus::Panicked,
@@ -110,11 +114,14 @@ impl TaskSlot {
     /// Publishes the end of the task and wakes the root and blocked importers.
     /// Async-signal-safe (only atomics and futex wakes).
     pub(super) fn publish_finished(&self) {
+        // SYNC(root#slot-fields): FINISHED (Release) publishes the status to the root's Acquire load
         self.state.store(FINISHED, Ordering::Release);
         // SAFETY: the RootState outlives every task (it is leaked).
         let root = unsafe { &*self.root };
+        // SYNC(root#events-and-exports): bumped (SeqCst) after the slot's FINISHED store; pairs with the waiters' read before their scan
         root.events.fetch_add(1, Ordering::SeqCst);
         futex_wake(&root.events, i32::MAX);
+        // SYNC(root#events-and-exports): bumped (SeqCst) by an ending task so that importers from it re-check; pairs with their read before the look-up
         root.exports_seq.fetch_add(1, Ordering::SeqCst);
         futex_wake(&root.exports_seq, i32::MAX);
     }
@@ -151,6 +158,7 @@ impl RootState {
     /// mode `tgkill` of its thread, with `SIGKILL` replaced by the kill signal (see
     /// [`crate::root::signals::kill_signal`]).
     pub(super) fn signal_task(&self, slot: &TaskSlot, signal: i32) -> std::io::Result<()> {
+        // SYNC(root#slot-fields): written by the task thread before RUNNING; read after it
         let target = slot.tid.load(Ordering::Acquire);
         if self.mode == Mode::Process {
             // SIGKILL goes as the kill signal to the child's main thread, whose handler waits
@@ -250,6 +258,7 @@ pub(crate) fn interrupt(sig: i32) -> bool {
     if unsafe { libc::getpid() } != crate::root::signals::root_pid() {
         return false;
     }
+    // SYNC(root#the-live-root): Acquire pairs with the AcqRel compare-exchange of Root::init (see the live root)
     let root = LIVE_ROOT.load(Ordering::Acquire);
     // SAFETY: RootStates are leaked, so the pointer stays valid.
     match unsafe { root.as_ref() } {
@@ -257,6 +266,7 @@ pub(crate) fn interrupt(sig: i32) -> bool {
             if crate::root::loading::report_interrupt(sig) {
                 return false;
             }
+            // SYNC(root#events-and-exports): counts termination signals: the first is caught, a second ends the process
             if r.interrupts.fetch_add(1, Ordering::SeqCst) > 0 {
                 let mut m = crate::root::loading::Msg::new();
                 m.push(b"pip: ");
@@ -265,7 +275,9 @@ pub(crate) fn interrupt(sig: i32) -> bool {
                 m.write_stderr();
                 return false;
             }
+            // SYNC(root#events-and-exports): the caught signal, stored before `events` is bumped (SeqCst both), taken by the root's waits
             r.interrupt.store(sig, Ordering::SeqCst);
+            // SYNC(root#events-and-exports): bumped (SeqCst) after the slot's FINISHED store; pairs with the waiters' read before their scan
             r.events.fetch_add(1, Ordering::SeqCst);
             futex_wake(&r.events, i32::MAX);
             true

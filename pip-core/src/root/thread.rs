@@ -182,6 +182,7 @@ impl Drop for Finish<'_> {
         let code = recorded.code().unwrap_or(0);
         let after = after_and_flush(self.start, code);
         if after != code && recorded == ExitStatus::Exited(0) {
+            // SYNC(root#slot-fields): written before FINISHED (Release)
             slot.status_value.store(after, Ordering::Release);
         }
         slot.record(ExitStatus::Exited(0));
@@ -228,6 +229,7 @@ fn run_task(start: &mut TaskStart) -> c_int {
     start.step(StartStep::StopOnStart);
     stop_on_start(start.root.env.stop_on_start, slot.pipid);
     if let Some(exit) = start.image.exit {
+        // SYNC(root#slot-fields): written before the entry runs, read on this task's own thread
         slot.rust_exit.store(exit as usize, Ordering::Release);
     }
     start.step(StartStep::Attach);
@@ -291,6 +293,7 @@ pub(super) unsafe extern "C-unwind" fn task_thread(arg: *mut c_void) -> *mut c_v
     ));
     if !process {
         start.step(StartStep::RecordTid);
+        // SYNC(root#slot-fields): written before RUNNING (Release), which the root acquires before reading it
         slot.tid.store(gettid(), Ordering::Release);
         *slot.alt_stack.lock().unwrap() = crate::root::signals::alt_stack();
     }
@@ -303,6 +306,7 @@ pub(super) unsafe extern "C-unwind" fn task_thread(arg: *mut c_void) -> *mut c_v
         return std::ptr::null_mut();
     }
     start.step(StartStep::PublishRunning);
+    // SYNC(root#slot-fields): RUNNING / SETUP_FAILED (Release) publishes the fields written before it to the root's Acquire load in `spawn`
     slot.state.store(RUNNING, Ordering::Release);
     futex_wake(&slot.state, 1);
 
@@ -310,6 +314,7 @@ pub(super) unsafe extern "C-unwind" fn task_thread(arg: *mut c_void) -> *mut c_v
     let code = run_task(guard.start);
     // The entry returned: the task's exit handlers run on its thread (one that calls `exit()`
     // ends the task from here, running the rest).
+    // SYNC(root#slot-fields): written by the root before this thread was created
     super::exit_handlers::run(slot.exit_key.load(Ordering::Acquire), code);
     guard.start.slot.record(ExitStatus::Exited(code));
     drop(guard);
@@ -318,8 +323,11 @@ pub(super) unsafe extern "C-unwind" fn task_thread(arg: *mut c_void) -> *mut c_v
 
 fn setup_failed(slot: &TaskSlot, step: SetupStep, errno: i32) -> *mut c_void {
     CURRENT_TASK.with(|c| c.set(std::ptr::null()));
+    // SYNC(root#slot-fields): written before SETUP_FAILED (Release)
     slot.setup_errno.store(errno, Ordering::Release);
+    // SYNC(root#slot-fields): written before SETUP_FAILED (Release)
     slot.setup_step.store(step as u32, Ordering::Release);
+    // SYNC(root#slot-fields): RUNNING / SETUP_FAILED (Release) publishes the fields written before it to the root's Acquire load in `spawn`
     slot.state.store(SETUP_FAILED, Ordering::Release);
     futex_wake(&slot.state, 1);
     std::ptr::null_mut()
@@ -396,7 +404,9 @@ fn host_process_task(start: &mut TaskStart) {
         setup_failed(slot, SetupStep::Clone, e);
         return;
     }
+    // SYNC(root#slot-fields): written before RUNNING (Release), which the root acquires before reading it
     slot.tid.store(pid, Ordering::Release);
+    // SYNC(root#slot-fields): RUNNING / SETUP_FAILED (Release) publishes the fields written before it to the root's Acquire load in `spawn`
     slot.state.store(RUNNING, Ordering::Release);
     futex_wake(&slot.state, 1);
 
@@ -495,9 +505,11 @@ extern "C" fn child_main(arg: *mut c_void) -> c_int {
     close_cloexec_fds();
     // The child has its own thread id: it, not the host thread, is the task now.
     set_current_task(start.slot);
+    // SYNC(root#slot-fields): written before the entry (Release), read on this process's own thread
     start.slot.process_start.store(arg, Ordering::Release);
     let code = run_task(start);
     // The entry returned: the task's exit handlers run in its process, under its pid.
+    // SYNC(root#slot-fields): written by the root before this thread was created
     super::exit_handlers::run(start.slot.exit_key.load(Ordering::Acquire), code);
     let code = after_and_flush(start, code);
     end_task_process(code)

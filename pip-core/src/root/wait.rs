@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 impl Root {
     pub(super) fn join(&self, slot: &TaskSlot) {
+        // SYNC(root#events-and-exports): the thread handle, taken once (AcqRel) by the one who joins
         let t = slot.thread.swap(0, Ordering::AcqRel);
         if t != 0 {
             // SAFETY: `t` is a joinable thread we created and have not joined yet.
@@ -26,11 +27,13 @@ impl Root {
     /// Reaps a finished task: joins its thread and marks it waited.
     pub(super) fn reap(&self, slot: &TaskSlot) -> ExitStatus {
         self.join(slot);
+        // SYNC(root#slot-fields): Acquire pairs with the task thread's Release store of FINISHED (status written before it)
         slot.state.store(WAITED, Ordering::Release);
         slot.status()
     }
 
     pub(super) fn take_interrupt(&self) -> Result<()> {
+        // SYNC(root#events-and-exports): the caught termination signal, taken once; pairs with the handler's SeqCst store
         match self.state.interrupt.swap(0, Ordering::SeqCst) {
             0 => Ok(()),
             sig => Err(Error::Interrupted(sig)),
@@ -45,6 +48,7 @@ impl Root {
         // the root's.
         unsafe {
             crate::waits::publish_in(
+                // SYNC(root#events-and-exports): set at init, before any task; Acquire pairs with its initialisation
                 self.state.abi.wait_board.load(Ordering::Acquire),
                 self.state.tasks.len(),
                 &w,
@@ -60,7 +64,9 @@ impl Root {
         let slot = self.check_pipid(pipid)?;
         let mut published = None;
         loop {
+            // SYNC(root#events-and-exports): read before the scan; pairs with every ending's SeqCst increment, so a sleep on an unchanged value misses no ending
             let seen = self.state.events.load(Ordering::SeqCst);
+            // SYNC(root#slot-fields): Acquire pairs with the task thread's Release store of FINISHED (status written before it)
             match slot.state.load(Ordering::Acquire) {
                 FINISHED => return Ok(self.reap(slot)),
                 RUNNING | STARTING => {}
@@ -75,6 +81,7 @@ impl Root {
     /// Returns how task `pipid` ended if it has, `None` if it is still running.
     pub fn try_wait(&mut self, pipid: usize) -> Result<Option<ExitStatus>> {
         let slot = self.check_pipid(pipid)?;
+        // SYNC(root#slot-fields): Acquire pairs with the task thread's Release store of FINISHED (status written before it)
         match slot.state.load(Ordering::Acquire) {
             FINISHED => Ok(Some(self.reap(slot))),
             RUNNING | STARTING => Ok(None),
@@ -86,6 +93,7 @@ impl Root {
     pub(super) fn scan(&self) -> Result<Option<(usize, ExitStatus)>> {
         let mut live = false;
         for slot in self.state.tasks.iter() {
+            // SYNC(root#slot-fields): Acquire pairs with the task thread's Release store of FINISHED (status written before it)
             match slot.state.load(Ordering::Acquire) {
                 FINISHED => return Ok(Some((slot.pipid, self.reap(slot)))),
                 RUNNING | STARTING => live = true,
@@ -104,6 +112,7 @@ impl Root {
     pub fn wait_any(&mut self) -> Result<(usize, ExitStatus)> {
         let mut published = None;
         loop {
+            // SYNC(root#events-and-exports): read before the scan; pairs with every ending's SeqCst increment, so a sleep on an unchanged value misses no ending
             let seen = self.state.events.load(Ordering::SeqCst);
             if let Some(done) = self.scan()? {
                 return Ok(done);
@@ -119,6 +128,7 @@ impl Root {
         let deadline = Instant::now() + timeout;
         let mut published = None;
         loop {
+            // SYNC(root#events-and-exports): read before the scan; pairs with every ending's SeqCst increment, so a sleep on an unchanged value misses no ending
             let seen = self.state.events.load(Ordering::SeqCst);
             if let Some(done) = self.scan()? {
                 return Ok(done);

@@ -11,6 +11,7 @@ use std::sync::atomic::Ordering;
 /// [`RootBuilder::export`](crate::RootBuilder::export) (null if none).
 pub fn root_export<T>() -> Result<*mut T> {
     let (root, _) = context()?;
+    // SYNC(task#context): the root export, stored (Release) by the root's export op
     Ok(root.root_export.load(Ordering::Acquire).cast())
 }
 
@@ -33,8 +34,8 @@ pub fn import<T>(peer: PipId) -> Result<*mut T> {
     let (root, _) = context()?;
     let target = from_pipid(peer, root)?;
     let mut out = std::ptr::null_mut();
-    // SAFETY: as in `export`; `out` is a valid place to write.
     check(
+        // SAFETY: as in `export`; `out` is a valid place to write.
         unsafe { (root.ops.import)(root, target, &mut out) },
         "",
         peer,
@@ -93,8 +94,8 @@ pub fn try_named_import<T>(peer: PipId, name: &str) -> Result<*mut T> {
 pub fn aux() -> Result<*mut c_void> {
     let (root, me) = context()?;
     let mut v = std::ptr::null_mut();
-    // SAFETY: as in `export`.
     check(
+        // SAFETY: as in `export`.
         unsafe { (root.ops.aux)(root, me, 0, &mut v) },
         "",
         to_pipid(me),

@@ -10,7 +10,8 @@
 //! the task (`RootOps::task_exit` does not return); anywhere else we forward to the next `exit`
 //! in lookup order (libc's).
 //!
-//! The root's part (its exit handlers, the processes that share its memory) is not called from
+//! libc's `exit` is resolved once and cached in `REAL_EXIT` (Acquire load, Release store;
+//! racing resolvers store the same value). The root's part (its exit handlers, the processes that share its memory) is not called from
 //! here: the root registers it with [`set_exit_hook`] when it starts, so the task side does not
 //! depend on the root's code.
 
@@ -30,7 +31,7 @@ static EXIT_HOOK: AtomicPtr<()> = AtomicPtr::new(std::ptr::null_mut());
 /// Sets what the `exit` interposer runs before libc's `exit` (the root, at its start; the task
 /// side does not depend on the root's code, the root registers itself).
 pub(crate) fn set_exit_hook(hook: fn(c_int)) {
-    // SYNC(task#exit-interposition): pairs with the acquire load in `exit_interposer`.
+    // SYNC(task::interpose#exit-interposition): pairs with the acquire load in `exit_interposer`.
     EXIT_HOOK.store(hook as *mut (), Ordering::Release);
 }
 
@@ -48,17 +49,19 @@ pub unsafe extern "C-unwind" fn exit_interposer(code: c_int) -> ! {
     }
     // What the root adds (its exit handlers, the processes that share its memory), if this
     // image runs a root; it does not return in a process that must not run libc's `exit`.
-    // SYNC(task#exit-interposition): pairs with the release store in `set_exit_hook`.
+    // SYNC(task::interpose#exit-interposition): pairs with the release store in `set_exit_hook`.
     let hook = EXIT_HOOK.load(Ordering::Acquire);
     if !hook.is_null() {
         // SAFETY: only `set_exit_hook` stores here, and it stores a `fn(c_int)`.
         let hook: fn(c_int) = unsafe { std::mem::transmute::<*mut (), fn(c_int)>(hook) };
         hook(code);
     }
+    // SYNC(task::interpose#exit-interposition): the cache of libc's `exit`; racing resolvers store the same value
     let mut real = REAL_EXIT.load(Ordering::Acquire);
     if real.is_null() {
         // SAFETY: RTLD_NEXT finds the next definition of `exit` after this object (libc's).
         real = unsafe { dlsym(libc::RTLD_NEXT, c"exit".as_ptr()) };
+        // SYNC(task::interpose#exit-interposition): the cache of libc's `exit`; racing resolvers store the same value
         REAL_EXIT.store(real, Ordering::Release);
     }
     if real.is_null() {

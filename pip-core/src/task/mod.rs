@@ -6,6 +6,13 @@
 //! [`Root::init`](crate::Root::init); a task gets its context when the root calls the exported
 //! [`pip_rs_task_attach`] on the task's thread, before the entry point. All the functions of this
 //! module work the same in the root and in tasks, through [`RootOps`](crate::abi::RootOps).
+//!
+//! # Context
+//!
+//! `ROOT` (the root's ABI block) and `PIPID` are stored (Release) when the context is set
+//! (the root's in [`Root::init`](crate::Root::init), a task's in [`pip_rs_task_attach`]) and loaded
+//! (Acquire) by every query, so that a query that sees the pointer sees the block it points to.
+//! The root's block and its wait board pointer are complete before any task starts.
 
 use crate::abi::{RootAbi, TaskAbiInfo, PIPID_ROOT};
 use crate::error::{Error, Result};
@@ -52,7 +59,9 @@ pub unsafe extern "C" fn pip_rs_task_attach(
         eprintln!("pip: task {pipid}: {msg}");
         return libc::EPERM;
     }
+    // SYNC(task#context): the context pointer: Release when set, Acquire in queries
     ROOT.store(abi as *mut RootAbi, Ordering::Release);
+    // SYNC(task#context): the pipid, published with the context pointer (Release / Acquire)
     PIPID.store(pipid, Ordering::Release);
     // SAFETY: the caller guarantees the arrays are valid.
     let args = unsafe { c_strings(argv) };
@@ -121,18 +130,24 @@ fn install_panic_hook(pipid: c_int) {
 
 /// Sets the root's own context (called by `Root::init`).
 pub(crate) fn set_root_context(abi: *const RootAbi) {
+    // SYNC(task#context): the context pointer: Release when set, Acquire in queries
     ROOT.store(abi as *mut RootAbi, Ordering::Release);
+    // SYNC(task#context): the pipid, published with the context pointer (Release / Acquire)
     PIPID.store(PIPID_ROOT, Ordering::Release);
 }
 
 /// Clears the root's context (called by `Root::fin`).
 pub(crate) fn clear_root_context() {
+    // SYNC(task#context): the pipid, published with the context pointer (Release / Acquire)
     PIPID.store(UNSET, Ordering::Release);
+    // SYNC(task#context): the context pointer: Release when set, Acquire in queries
     ROOT.store(std::ptr::null_mut(), Ordering::Release);
 }
 
 fn context() -> Result<(&'static RootAbi, c_int)> {
+    // SYNC(task#context): the context pointer: Release when set, Acquire in queries
     let root = ROOT.load(Ordering::Acquire);
+    // SYNC(task#context): the pipid, published with the context pointer (Release / Acquire)
     let me = PIPID.load(Ordering::Acquire);
     if root.is_null() || me == UNSET {
         return Err(Error::NotInitialized);
@@ -144,6 +159,7 @@ fn context() -> Result<(&'static RootAbi, c_int)> {
 /// The job's wait board and the caller's slot on it (the last slot is the root's).
 pub(crate) fn wait_board() -> Option<(*const crate::waits::BoardHeader, usize)> {
     let (root, me) = context().ok()?;
+    // SYNC(task#context): set by the root before any task starts; Acquire pairs with its initialisation
     let board = root.wait_board.load(Ordering::Acquire);
     if board.is_null() {
         return None;

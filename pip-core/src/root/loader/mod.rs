@@ -16,6 +16,12 @@
 //! moved to numbers at or above [`TASK_FD_FLOOR`] (`FD_SETSIZE`), so that the tasks' own
 //! `open()`s still land below 1024 (where `select()` works), and [`raise_open_file_limit`]
 //! raises the soft `RLIMIT_NOFILE` at `Root::init` so that the images fit above the floor.
+//!
+//! # Namespace count
+//!
+//! `NAMESPACES_USED` counts the namespaces this process's loads created. Only the root's thread
+//! loads (spawning takes `&mut Root`), so it is a plain counter kept atomic for a static (Relaxed
+//! everywhere).
 
 use crate::abi::{TaskAbiInfo, TASK_INFO_SYMBOL};
 use crate::elf::{inspect, TaskFileInfo, ATTACH_SYMBOL};
@@ -200,6 +206,7 @@ pub(crate) fn namespace_limit() -> (usize, String) {
 pub(crate) fn namespaces_left() -> usize {
     namespace_limit()
         .0
+        // SYNC(root::loader#namespace-count): a counter changed only on the root's thread (Relaxed)
         .saturating_sub(NAMESPACES_USED.load(Ordering::Relaxed))
 }
 
@@ -328,6 +335,7 @@ impl Loader {
         let fd = write_image(path, &p.bytes)?;
         let (handle, exit_key) = open_image(path, fd, isolation)?;
         if isolation == Isolation::Namespace {
+            // SYNC(root::loader#namespace-count): a counter changed only on the root's thread (Relaxed)
             NAMESPACES_USED.fetch_add(1, Ordering::Relaxed);
         }
 
@@ -546,6 +554,7 @@ pub fn reexec_with_more_namespaces_if_needed(ntasks: usize) -> Result<()> {
     if ntasks <= namespaces_left() {
         return Ok(());
     }
+    // SYNC(root::loader#namespace-count): a counter changed only on the root's thread (Relaxed)
     let used = NAMESPACES_USED.load(Ordering::Relaxed);
     if initial_nns().is_some_and(|n| n >= 16)
         || used > 0
