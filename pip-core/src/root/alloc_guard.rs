@@ -41,7 +41,9 @@
 //! # Counters
 //!
 //! `DEPTH` and `PENDING` are thread-locals (atomic only so that a signal handler on the same
-//! thread may read them): Relaxed everywhere, since no other thread reads them. `SEEN` records
+//! thread may read them): Relaxed everywhere, since no other thread reads them; compiler
+//! fences (`compiler_fence`) keep the depth changes on the right side of the allocator call
+//! and of the read of `PENDING`, as the handler, which interrupts this thread, sees them. `SEEN` records
 //! that the guard ran at all (Relaxed: a flag for tests and diagnostics, ordering nothing).
 
 use std::sync::atomic::{compiler_fence, AtomicBool, AtomicU32, Ordering};
@@ -85,6 +87,8 @@ pub fn enter() {
     // SYNC(root::alloc_guard#counters): thread-local depth, Relaxed: no other thread reads it
     DEPTH.with(|d| d.store(d.load(Ordering::Relaxed) + 1, Ordering::Relaxed));
     // The increment is done before the allocator call starts.
+    // SYNC(root::alloc_guard#counters): orders the increment before the allocator call, for
+    // the kill handler on this thread (a compiler fence: same thread).
     compiler_fence(Ordering::SeqCst);
 }
 
@@ -96,6 +100,8 @@ pub fn enter() {
 #[inline(always)]
 pub fn leave() {
     // The allocator call is over before the decrement.
+    // SYNC(root::alloc_guard#counters): orders the allocator call before the decrement, for
+    // the kill handler on this thread.
     compiler_fence(Ordering::SeqCst);
     let depth = DEPTH.with(|d| {
         // SYNC(root::alloc_guard#counters): thread-local depth, Relaxed: no other thread reads it
@@ -105,6 +111,8 @@ pub fn leave() {
         v
     });
     // PENDING is read after the decrement (see above).
+    // SYNC(root::alloc_guard#counters): orders the decrement before the read of `PENDING`,
+    // which the kill handler on this thread sets while the depth is not 0.
     compiler_fence(Ordering::SeqCst);
     // SYNC(root::alloc_guard#counters): thread-local pending flag, Relaxed: no other thread reads it
     if depth == 0 && PENDING.with(|p| p.load(Ordering::Relaxed)) {
