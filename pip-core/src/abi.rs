@@ -12,7 +12,7 @@
 //!   root reads it before running the task and refuses a task whose ABI differs.
 //!
 //! The root hands a task its context by calling the task's exported `pip_rs_task_attach`
-//! (see [`crate::task`]) on the task's thread, before the entry point. The task checks the
+//! (in the task module, `pip_core::task`) on the task's thread, before the entry point. The task checks the
 //! magic, version and sizes again and refuses to run on a mismatch.
 //!
 //! Every function in [`RootOps`] returns 0 or an `errno` value, as PiP's C API does.
@@ -53,7 +53,7 @@ pub struct RootAbi {
     pub root_export: AtomicPtr<c_void>,
     /// The job's wait board (see [`crate::waits`]), or null if the root has none. Set before
     /// any task starts; the mapping is never removed.
-    pub wait_board: AtomicPtr<crate::waits::BoardHeader>,
+    pub wait_board: AtomicPtr<BoardHeader>,
     /// The functions a task calls into the root.
     pub ops: RootOps,
 }
@@ -153,4 +153,31 @@ impl RootAbi {
         }
         Ok(())
     }
+}
+
+/// The start of the job's wait board (see [`crate::waits`]): part of the ABI, since every
+/// task, whatever its build, writes its waits into the board [`RootAbi::wait_board`] points to.
+#[repr(C)]
+#[derive(Debug)]
+pub struct BoardHeader {
+    /// [`BOARD_MAGIC`](crate::waits::BOARD_MAGIC).
+    pub magic: u64,
+    /// [`BOARD_VERSION`](crate::waits::BOARD_VERSION).
+    pub version: u32,
+    /// `size_of::<Slot>()`.
+    pub slot_size: u32,
+    /// Slots that follow: the number of tasks plus one for the root.
+    pub nslots: u32,
+    /// The root's process id.
+    pub root_pid: i32,
+    /// Where the job's facts start (version 3 on; see [`JobFacts`](crate::waits::JobFacts)).
+    pub facts_offset: u32,
+    /// The bytes of the facts block.
+    pub facts_len: u32,
+    /// Where the program table starts: one entry per task (version 3 on).
+    pub programs_offset: u32,
+    /// The bytes of one entry of the program table.
+    pub program_bytes: u32,
+    /// Reserved, zero.
+    pub reserved: [u32; 6],
 }

@@ -7,31 +7,7 @@ use super::{BOARD_MAGIC, NAME_BYTES};
 use crate::sync::seqlock::SeqLock;
 use std::sync::atomic::{AtomicI32, AtomicU32, AtomicU64};
 
-/// The start of the board.
-#[repr(C)]
-#[derive(Debug)]
-pub struct BoardHeader {
-    /// [`BOARD_MAGIC`].
-    pub magic: u64,
-    /// [`BOARD_VERSION`].
-    pub version: u32,
-    /// `size_of::<Slot>()`.
-    pub slot_size: u32,
-    /// Slots that follow: the number of tasks plus one for the root.
-    pub nslots: u32,
-    /// The root's process id.
-    pub root_pid: i32,
-    /// Where the job's facts start (version 3 on; see [`JobFacts`](super::JobFacts)).
-    pub facts_offset: u32,
-    /// The bytes of the facts block.
-    pub facts_len: u32,
-    /// Where the program table starts: one entry per task (version 3 on).
-    pub programs_offset: u32,
-    /// The bytes of one entry of the program table.
-    pub program_bytes: u32,
-    /// Reserved, zero.
-    pub reserved: [u32; 6],
-}
+pub use crate::abi::BoardHeader;
 
 /// One task's published wait. All fields are written by the waiting thread only.
 #[repr(C, align(64))]
