@@ -7,9 +7,11 @@
 //! 2. no function over [`MAX_FN_LINES`] lines, from its `fn` line to its closing brace;
 //! 3. no import cycle between the top-level modules of pip-core and of pip-comm (`crate::x`
 //!    paths and `super::` paths that leave a submodule count; `#[cfg(test)]` code does not);
-//! 4. every `// SYNC(<module>#<anchor>): ...` comment names a module whose `//!` docs have a
-//!    heading with that rustdoc anchor, so a comment cannot point at protocol prose that was
-//!    renamed or removed; and no atomic's comment uses the old unchecked `// SYNC:` form.
+//! 4. every atomic operation of the protocol crates ([`PROTOCOL_CRATES`]) has a
+//!    `// SYNC(<module>#<anchor>): ...` comment above it (in the same paragraph of code), and
+//!    every such comment names a module whose `//!` docs have a heading with that rustdoc
+//!    anchor, so a comment cannot point at protocol prose that was renamed or removed; no
+//!    comment uses the old unchecked `// SYNC:` form.
 //!
 //! The sources are parsed with `syn` (full syntax, with line numbers from `proc-macro2`).
 
@@ -34,6 +36,10 @@ const LIBRARY_DIRS: &[&str] = &[
     "pip-capi/src",
     "bench/src",
 ];
+
+/// The crates whose atomics implement shared-memory protocols: each atomic operation names its
+/// protocol (rule 4).
+const PROTOCOL_CRATES: &[&str] = &["pip-core/src", "pip-comm/src", "pip-capi/src"];
 
 /// The crates whose top-level modules must not import each other in a cycle.
 const ACYCLIC_CRATES: &[&str] = &["pip-core/src", "pip-comm/src"];
@@ -93,11 +99,29 @@ fn rel(path: &Path) -> String {
         .to_string()
 }
 
+/// True for code compiled only for tests or for the loom models: `#[cfg(test)]`,
+/// `#[cfg(all(test, ..))]`, `#[cfg(loom)]` (and not `#[cfg(not(test))]`).
 fn is_cfg_test(attrs: &[syn::Attribute]) -> bool {
     attrs.iter().any(|a| {
-        a.path().is_ident("cfg")
-            && a.parse_args::<syn::Meta>()
-                .is_ok_and(|m| m.path().is_ident("test"))
+        let syn::Meta::List(list) = &a.meta else {
+            return false;
+        };
+        if !list.path.is_ident("cfg") {
+            return false;
+        }
+        let tokens: Vec<String> = list
+            .tokens
+            .clone()
+            .into_iter()
+            .map(|t| t.to_string())
+            .collect();
+        let words = tokens.join(" ");
+        let only_test = |w: &str| {
+            words == w
+                || (words.starts_with("all") && words.contains(w) && !words.contains("not"))
+                || (words.starts_with("all") && words.contains(&format!("{w} ,")))
+        };
+        only_test("test") || only_test("loom")
     })
 }
 
@@ -504,6 +528,96 @@ fn crate_src(path: &Path) -> PathBuf {
     dir.to_path_buf()
 }
 
+/// The orderings an atomic operation takes as an argument.
+const ORDERINGS: &[&str] = &["Relaxed", "Acquire", "Release", "AcqRel", "SeqCst"];
+
+/// Finds the atomic operations of a file: calls (methods or functions such as `fence`) with a
+/// `Ordering::X` argument, outside test code. Records the line of each.
+#[derive(Default)]
+struct Atomics {
+    lines: Vec<usize>,
+}
+
+fn is_ordering(e: &syn::Expr) -> bool {
+    matches!(e, syn::Expr::Path(p) if p.path.segments.last()
+        .is_some_and(|s| ORDERINGS.contains(&s.ident.to_string().as_str()))
+    )
+}
+
+impl<'ast> Visit<'ast> for Atomics {
+    fn visit_item_mod(&mut self, m: &'ast syn::ItemMod) {
+        if !is_cfg_test(&m.attrs) {
+            syn::visit::visit_item_mod(self, m);
+        }
+    }
+    fn visit_item_fn(&mut self, f: &'ast syn::ItemFn) {
+        if !is_cfg_test(&f.attrs) {
+            syn::visit::visit_item_fn(self, f);
+        }
+    }
+    fn visit_expr_method_call(&mut self, c: &'ast syn::ExprMethodCall) {
+        if c.args.iter().any(is_ordering) {
+            self.lines.push(c.method.span().start().line);
+        }
+        syn::visit::visit_expr_method_call(self, c);
+    }
+    fn visit_expr_call(&mut self, c: &'ast syn::ExprCall) {
+        if c.args.iter().any(is_ordering) {
+            use syn::spanned::Spanned;
+            self.lines.push(c.func.span().start().line);
+        }
+        syn::visit::visit_expr_call(self, c);
+    }
+}
+
+/// True if a `// SYNC(` comment is on line `line` (1-based) or above it in the same paragraph
+/// of code: a comment covers the operations that follow it up to the next blank line (a
+/// group of stores under one lock, say), at most 30 lines, and never past a function's start.
+fn has_sync_comment(lines: &[&str], line: usize) -> bool {
+    let i = line - 1;
+    if lines[i].contains("// SYNC(") {
+        return true;
+    }
+    for j in (i.saturating_sub(30)..i).rev() {
+        let t = lines[j].trim();
+        if t.starts_with("// SYNC(") {
+            return true;
+        }
+        if t.is_empty() || t.starts_with("fn ") || t.contains(" fn ") || t.starts_with("pub fn ") {
+            return false;
+        }
+    }
+    false
+}
+
+#[test]
+fn every_atomic_operation_names_its_protocol() {
+    let mut problems = Vec::new();
+    let mut checked = 0;
+    let protocol_dirs: Vec<PathBuf> = PROTOCOL_CRATES.iter().map(|d| root().join(d)).collect();
+    for path in library_files() {
+        if !protocol_dirs.iter().any(|d| path.starts_with(d)) {
+            continue;
+        }
+        let (text, file) = parse(&path);
+        let mut atomics = Atomics::default();
+        atomics.visit_file(&file);
+        let lines: Vec<&str> = text.lines().collect();
+        for line in atomics.lines {
+            checked += 1;
+            if !has_sync_comment(&lines, line) {
+                problems.push(format!(
+                    "{}:{line}: an atomic operation without a `// SYNC(<module>#<anchor>): ...` \
+                     comment naming its protocol",
+                    rel(&path)
+                ));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "\n{}\n", problems.join("\n"));
+    assert!(checked > 100, "found only {checked} atomic operations");
+}
+
 #[test]
 fn sync_comments_point_at_protocol_prose_that_exists() {
     let mut problems = Vec::new();
@@ -512,7 +626,9 @@ fn sync_comments_point_at_protocol_prose_that_exists() {
         let text = std::fs::read_to_string(&path).unwrap();
         let src = crate_src(&path);
         for (n, line) in text.lines().enumerate() {
-            let doc = ["//!", "///"].iter().any(|d| line.trim_start().starts_with(d));
+            let doc = ["//!", "///"]
+                .iter()
+                .any(|d| line.trim_start().starts_with(d));
             let Some(at) = line.find("// SYNC").filter(|_| !doc) else {
                 continue;
             };
