@@ -204,7 +204,6 @@ impl Root {
             // they run is reported as this task's (see crate::root::loading).
             let _loading = crate::root::loading::begin(pipid, &spawn.program);
             self.loader
-                // SYNC(root#slot-fields): Acquire pairs with the task thread's Release stores (RUNNING, SETUP_FAILED, FINISHED); the root's own stores (STARTING, WAITED) Release the fields written before them
                 .load(&spawn.program, spawn.entry_symbol(), self.state.isolation)?
         };
         let slot = &self.state.tasks[pipid];
