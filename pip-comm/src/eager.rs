@@ -13,7 +13,7 @@
 //! a small message crosses from one core to the other as a single cache line. The state word's
 //! low two bits are the slot's kind: `EMPTY`, `EAGER` (the data is in the slot), `RNDV` (the
 //! data is still in the sender's buffer; the slot's data area holds the address of the
-//! sender's [`RndvCtl`](crate::rendezvous::RndvCtl), see [`crate::rendezvous`]) or `OWNED`
+//! sender's `RndvCtl`, see the `rendezvous` module) or `OWNED`
 //! (a `Vec` handed over whole: the data area holds its pointer, length, capacity and
 //! alignment). The other 30 bits are the message's communicator context, so a message and the
 //! communicator it belongs to are published by one store.
@@ -27,7 +27,7 @@
 //!    finished reading the slot's previous message), writes tag, length and data with plain
 //!    stores, then swaps the state to `EAGER` or `RNDV` with `SeqCst`. The swap is a release,
 //!    so a receiver that sees the new state sees the envelope and the data. Being `SeqCst`, it
-//!    is also the sender's half of the sleep/wake handshake (see [`crate::wait`]): right after
+//!    is also the sender's half of the sleep/wake handshake (the bell, in the `wait` module): right after
 //!    it the sender reads the receiver's `sleeping` flag and rings the bell if it is set.
 //! 2. **Receive.** The receiver reads its next slot's state with acquire. When it is not
 //!    `EMPTY`, it reads the envelope and copies the data out, then swaps the state back to
@@ -36,7 +36,7 @@
 //!    very slot.
 //!
 //! Messages between one pair therefore arrive in the order they were sent, which is what MPI's
-//! non-overtaking rule needs; tags are matched above this layer (see [`crate::matching`]).
+//! non-overtaking rule needs; tags are matched above this layer (in the `matching` module).
 
 use crate::config::Params;
 use std::alloc::Layout;
@@ -62,7 +62,7 @@ pub(crate) const MAX_CTX: u32 = u32::MAX >> 2;
 /// envelopes put their descriptors there.
 pub(crate) const MIN_SLOT_DATA: usize = SLOT_ALIGN - std::mem::size_of::<SlotHeader>();
 
-/// The alignment of rings and slots (see [`CachePadded`](crate::shared::CachePadded)).
+/// The alignment of rings and slots (that of the shared block's `CachePadded` words).
 const SLOT_ALIGN: usize = 128;
 
 /// The fixed part of a slot; the data follows it.
@@ -170,7 +170,7 @@ impl Slot {
             std::ptr::copy_nonoverlapping(bytes.as_ptr(), self.data_ptr(), bytes.len());
         }
         // SYNC: pairs with the acquire load in `peek` (publishes envelope and data) and, as a
-        // SeqCst operation, with the receiver's `sleeping` store (see crate::wait).
+        // SeqCst operation, with the receiver's `sleeping` store (the bell, in the `wait` module).
         self.header()
             .state
             .swap(kind | (ctx << 2), Ordering::SeqCst);

@@ -54,7 +54,7 @@
 //! control is never used again (its envelope may still sit in the receiver's ring or queue),
 //! so a receiver that meets the envelope later sees [`CANCELED`] and drops the message.
 
-use crate::shared::CachePadded;
+use crossbeam_utils::CachePadded;
 use std::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 
 /// `answer.matched` of an offer its sender withdrew.

@@ -145,20 +145,20 @@ impl Header {
 /// What each rank owns in the shared block.
 #[repr(C)]
 pub(crate) struct RankShared {
-    /// 1 while the rank is (about to be) asleep on the bell; see [`crate::wait`].
+    /// 1 while the rank is (about to be) asleep on the bell (the `wait` module's protocol).
     pub(crate) sleeping: CachePadded<AtomicU32>,
     /// The rank's rendezvous controls: a list of blocks that only this rank extends (see
     /// [`crate::rendezvous`]); freed with the world.
     pub(crate) ctl_blocks: AtomicPtr<CtlBlock>,
-    /// What the rank is doing, for the watchdog (see [`crate::watchdog`]).
+    /// What the rank is doing, for the deadlock watchdog (see [`Activity`]).
     pub(crate) activity: CachePadded<Activity>,
-    /// The rank's part in the collective it is in (see [`crate::collective`]).
-    pub(crate) coll: crate::collective::CollSlot,
+    /// The rank's part in the collective it is in (see [`crate::coll_slot`]).
+    pub(crate) coll: crate::coll_slot::CollSlot,
     /// The copy work that other ranks may steal from this rank (see [`crate::steal`]).
     pub(crate) steal: crate::steal::StealQueue,
 }
 
-/// What a rank is blocked in, published for the watchdog (see [`crate::watchdog`]), as the
+/// What a rank is blocked in, published for the deadlock watchdog (the `watchdog` module), as the
 /// wait board's words (peer and tag `pip_core::waits::ANY` for any).
 #[repr(C)]
 #[derive(Debug, Default)]
@@ -333,7 +333,7 @@ impl Shared {
         // SYNC: pairs with the store in `ring_or_create`, so the zeroed slots are seen. SeqCst
         // (not just acquire) because a rank about to sleep looks for new rings too: its SeqCst
         // `sleeping` store and this load, against the producer's SeqCst pointer store, slot
-        // publish and `sleeping` load, must not both miss (see crate::wait). It runs once per
+        // publish and `sleeping` load, must not both miss (the bell, in the `wait` module). It runs once per
         // ring and rank: the pointer is cached once seen.
         NonNull::new(self.ring_ptr(src, dst).load(Ordering::SeqCst))
     }

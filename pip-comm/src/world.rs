@@ -4,6 +4,8 @@
 use crate::config::{Params, WaitPolicy};
 use crate::endpoint::Endpoint;
 use crate::shared::{OwnedShared, Shared};
+use crate::steal::StealStats;
+use crate::stealing;
 use crate::watchdog::What;
 use crate::{Error, Rank, Result};
 use std::ptr::NonNull;
@@ -44,7 +46,7 @@ pub struct Communicator {
     pub(crate) group: Option<Rc<Group>>,
     pub(crate) params: Params,
     pub(crate) policy: WaitPolicy,
-    /// Collectives this rank has started on this communicator (see [`crate::collective`]).
+    /// Collectives this rank has started on this communicator (see the `collective` module).
     pub(crate) coll_seq: std::cell::Cell<u32>,
 }
 
@@ -138,6 +140,53 @@ impl Communicator {
     #[allow(dead_code)] // for collectives
     pub(crate) fn check_aborted(&self) -> Result<()> {
         self.ep.check_aborted()
+    }
+}
+
+/// Work stealing (see [`crate::steal`]).
+impl Communicator {
+    /// Turns work stealing on or off for this rank (whether it offers its large copies and
+    /// whether it copies others' while it waits). The default comes from `PIP_COMM_STEAL`
+    /// (on unless `0`).
+    ///
+    /// ```
+    /// pip_comm::run(2, |world| {
+    ///     world.set_work_stealing(false);
+    ///     assert!(!world.work_stealing());
+    /// })
+    /// .unwrap();
+    /// ```
+    pub fn set_work_stealing(&self, on: bool) {
+        stealing::queue(self.shared(), self.ep.me).set_enabled(on);
+    }
+
+    /// Whether this rank takes part in work stealing.
+    ///
+    /// ```
+    /// pip_comm::run(1, |world| {
+    ///     let _ = world.work_stealing();
+    /// })
+    /// .unwrap();
+    /// ```
+    pub fn work_stealing(&self) -> bool {
+        stealing::enabled(self.shared(), self.ep.me)
+    }
+
+    /// The chunks and bytes this rank has copied for other ranks since the world began.
+    ///
+    /// ```
+    /// pip_comm::run(2, |world| {
+    ///     let s = world.steal_stats();
+    ///     assert!(s.bytes >= s.chunks);
+    /// })
+    /// .unwrap();
+    /// ```
+    pub fn steal_stats(&self) -> StealStats {
+        let q = stealing::queue(self.shared(), self.ep.me);
+        StealStats {
+            chunks: q.stolen_chunks.load(Ordering::Relaxed),
+            bytes: q.stolen_bytes.load(Ordering::Relaxed),
+        }
     }
 }
 
