@@ -85,6 +85,7 @@ pub mod request;
 mod shared;
 pub mod steal;
 mod stealing;
+mod sync;
 mod wait;
 mod waiter;
 mod watchdog;

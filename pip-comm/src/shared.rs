@@ -41,8 +41,8 @@
 use crate::config::Params;
 use crate::eager;
 use crate::rendezvous::CtlBlock;
+use crate::sync::atomic::{AtomicI32, AtomicPtr, AtomicU32, AtomicU64, Ordering};
 use std::ptr::NonNull;
-use std::sync::atomic::{AtomicI32, AtomicPtr, AtomicU32, AtomicU64, Ordering};
 
 /// `"PIPCOMM\x01"`: marks a pip-comm world.
 pub(crate) const MAGIC: u64 = u64::from_le_bytes(*b"PIPCOMM\x01");
@@ -261,13 +261,13 @@ impl Shared {
         // SAFETY: the caller guarantees `this` is a live block from `create` (a leaked Box).
         let shared = unsafe { Box::from_raw(this.as_ptr()) };
         let n = shared.nranks() as usize;
-        let layout = eager::ring_layout(&shared.params);
         for i in 0..n * n {
             // SAFETY: `rings` has n*n entries.
             let p = unsafe { &*shared.rings.add(i) }.load(Ordering::Acquire);
-            if !p.is_null() {
-                // SAFETY: every non-null ring was allocated by `ring_or_create` with `layout`.
-                unsafe { std::alloc::dealloc(p, layout) };
+            if let Some(p) = NonNull::new(p) {
+                // SAFETY: every non-null ring was made by `ring_or_create` with
+                // `eager::alloc_ring`; nobody uses it any more (caller).
+                unsafe { eager::free_ring(p, &shared.params) };
             }
         }
         for r in 0..n {
@@ -344,12 +344,7 @@ impl Shared {
         if let Some(p) = NonNull::new(slot.load(Ordering::Relaxed)) {
             return p;
         }
-        let layout = eager::ring_layout(&self.params);
-        // SAFETY: the layout has a non-zero size (at least two slots of at least one line).
-        let p = unsafe { std::alloc::alloc_zeroed(layout) };
-        let Some(p) = NonNull::new(p) else {
-            std::alloc::handle_alloc_error(layout)
-        };
+        let p = eager::alloc_ring(&self.params);
         // SYNC: pairs with the SeqCst load in `ring`.
         slot.store(p.as_ptr(), Ordering::SeqCst);
         p

@@ -44,8 +44,8 @@
 
 use crate::config::WaitPolicy;
 use crate::shared::Shared;
-use pip_core::futex;
-use std::sync::atomic::Ordering;
+use crate::sync::atomic::Ordering;
+use crate::sync::futex;
 
 /// What a waiter does next.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -203,5 +203,98 @@ mod tests {
             }
         }
         sleeper.join().unwrap();
+    }
+}
+
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use super::*;
+    use crate::config::Params;
+    use crate::shared::OwnedShared;
+    use crate::sync::atomic::AtomicU32;
+    use loom::sync::Arc;
+
+    fn world(n: u32) -> Arc<OwnedShared> {
+        let params = Params {
+            eager_max: 8,
+            ring_slots: 2,
+            par_copy_min: 1 << 20,
+            chunk: 1 << 16,
+        };
+        Arc::new(OwnedShared::new(n, params))
+    }
+
+    /// One sleeper waits for a flag with `sleep_unless`; a waker sets it and calls
+    /// `wake_rank`. In no interleaving does the sleeper sleep for ever (the futex model has no
+    /// spurious wake-ups, so a lost wake-up would show as a deadlock).
+    #[test]
+    fn loom_bell_loses_no_wake_up() {
+        loom::model(|| {
+            let owned = world(2);
+            let flag = Arc::new(AtomicU32::new(0));
+            let sleeper = {
+                let (owned, flag) = (owned.clone(), flag.clone());
+                loom::thread::spawn(move || {
+                    while flag.load(Ordering::SeqCst) == 0 {
+                        sleep_unless(owned.get(), 1, || flag.load(Ordering::SeqCst) != 0, None);
+                    }
+                })
+            };
+            flag.store(1, Ordering::SeqCst);
+            wake_rank(owned.get(), 1);
+            sleeper.join().unwrap();
+        });
+    }
+
+    /// The same through the sleeper count (the barrier's release): one sleeper, `wake_all`.
+    #[test]
+    fn loom_bell_wake_all_reaches_the_sleeper() {
+        loom::model(|| {
+            let owned = world(2);
+            let flag = Arc::new(AtomicU32::new(0));
+            let sleeper = {
+                let (owned, flag) = (owned.clone(), flag.clone());
+                loom::thread::spawn(move || {
+                    while flag.load(Ordering::SeqCst) == 0 {
+                        sleep_unless(owned.get(), 1, || flag.load(Ordering::SeqCst) != 0, None);
+                    }
+                })
+            };
+            flag.store(1, Ordering::SeqCst);
+            wake_all(owned.get());
+            sleeper.join().unwrap();
+        });
+    }
+
+    /// The handshake as a receiver uses it: rank 1 sleeps until a message from rank 0 is in
+    /// its ring (which does not exist yet when it first looks); rank 0 creates the ring,
+    /// publishes the message (the slot's `SeqCst` swap) and wakes rank 1 if it sleeps.
+    #[test]
+    fn loom_bell_wakes_the_receiver_of_an_eager_message() {
+        use crate::eager::{Slot, EAGER};
+        loom::model(|| {
+            let owned = world(2);
+            let receiver = {
+                let owned = owned.clone();
+                loom::thread::spawn(move || {
+                    let s = owned.get();
+                    let arrived = || {
+                        s.ring(0, 1).is_some_and(|ring| {
+                            // SAFETY: a ring of this world, made for its parameters.
+                            unsafe { Slot::at(ring, 0, &s.params) }.is_full_seqcst()
+                        })
+                    };
+                    while !arrived() {
+                        sleep_unless(s, 1, arrived, None);
+                    }
+                })
+            };
+            let s = owned.get();
+            let ring = s.ring_or_create(0, 1);
+            // SAFETY: the ring's only producer, on its first (empty) slot; 1 <= eager_max.
+            unsafe { Slot::at(ring, 0, &s.params).publish(EAGER, 0, 3, 1, &[7]) };
+            wake_rank(s, 1);
+            receiver.join().unwrap();
+        });
     }
 }

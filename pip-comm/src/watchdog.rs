@@ -167,7 +167,7 @@ impl Watch {
     }
 }
 
-fn bump(c: &std::sync::atomic::AtomicU64) {
+fn bump(c: &crate::sync::atomic::AtomicU64) {
     c.store(c.load(Ordering::Relaxed).wrapping_add(1), Ordering::Relaxed);
 }
 

@@ -2,12 +2,7 @@
 //! protocols are described in the parent module. Self-contained, so that it can be checked
 //! with loom: `RUSTFLAGS="--cfg loom" cargo test -p pip-comm --lib --release loom_`.
 
-#[cfg(loom)]
-use loom::sync::atomic::{fence, AtomicU32, AtomicU64, AtomicUsize};
-#[cfg(not(loom))]
-use std::sync::atomic::{fence, AtomicU32, AtomicU64, AtomicUsize};
-
-use std::sync::atomic::Ordering;
+use crate::sync::atomic::{fence, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 
 /// Entries per rank queue.
 pub(crate) const ENTRIES: usize = 8;
@@ -456,8 +451,9 @@ mod loom_tests {
             let mut dst = [0u8; 3];
             let t = job.prepare(src.as_ptr(), dst.as_mut_ptr(), 3, 1);
             let j2 = job.clone();
-            // SAFETY: the owner below waits for completion (and joins) before the buffers go.
             let thief = loom::thread::spawn(move || {
+                // SAFETY: the owner below waits for completion (and joins) before the buffers
+                // go.
                 unsafe { j2.copy_one(t) }.map_or(0, |(_, last)| last as u32)
             });
             let mut lasts = 0;
