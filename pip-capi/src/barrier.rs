@@ -7,22 +7,23 @@
 //! 2. The party that brings `count` to 0 resets it to `count_init`, then flips the sense by
 //!    swapping `gsense` to `!s` (SeqCst, which publishes the reset and every party's writes
 //!    before the barrier). If the old value had `SLEEPERS` set, it wakes every sleeper.
-//! 3. The others spin while the sense is `s`, then yield, then sleep: they set `SLEEPERS` in
-//!    `gsense` (SeqCst `fetch_or`) and `futex_wait(gsense, s | SLEEPERS)`.
+//! 3. The others poll the sense while it is `s`, stepping through pip-core's wait policy
+//!    (`pip_core::sync::backoff`: spin, yield; once past spinning they publish the wait on the
+//!    job's wait board), and at the sleep step they set `SLEEPERS` in `gsense` (SeqCst
+//!    `fetch_or`) and `futex_wait(gsense, s | SLEEPERS)`.
 //!
 //! No wake-up is lost: the sleeper's `fetch_or` and the last party's swap are atomic operations
 //! on the same word, so either the swap sees the flag (and wakes), or the `fetch_or` returns the
 //! flipped sense (and the party does not sleep); `futex_wait` itself re-checks the word in the
 //! kernel, which covers the gap between the `fetch_or` and the sleep.
 
+use pip_core::sync::backoff::{Backoff, Step, WaitPolicy};
+use pip_core::waits::Published;
 use std::ffi::c_int;
 use std::sync::atomic::{AtomicI32, AtomicU32, Ordering};
 
 /// Set in `gsense` while parties sleep on it.
 const SLEEPERS: i32 = 1 << 30;
-/// Polls before yielding, and yields before sleeping.
-const SPINS: u32 = 1000;
-const YIELDS: u32 = 50;
 
 /// `pip_barrier_t` (PiP v2.0).
 #[repr(C)]
@@ -75,27 +76,24 @@ pub unsafe extern "C" fn pip_barrier_wait(barrp: *mut PipBarrier) -> c_int {
         return 0;
     }
     let flipped = |v: i32| v & 1 != sense;
-    for _ in 0..SPINS {
-        if flipped(b.gsense.load(Ordering::Acquire)) {
-            return 0;
-        }
-        std::hint::spin_loop();
-    }
-    // Past the spinning phase: say so on the job's wait board (cleared on return).
-    let _published = publish_barrier_wait(barrp as u64, b.count_init as u32);
-    for _ in 0..YIELDS {
-        if flipped(b.gsense.load(Ordering::Acquire)) {
-            return 0;
-        }
-        // SAFETY: no preconditions.
-        unsafe { libc::sched_yield() };
-    }
+    let mut backoff = Backoff::new(WaitPolicy::for_parties(b.count_init as usize));
+    let mut published: Option<Published> = None;
     loop {
-        let v = b.gsense.fetch_or(SLEEPERS, Ordering::SeqCst);
-        if flipped(v) {
+        if flipped(b.gsense.load(Ordering::Acquire)) {
             return 0;
         }
-        futex_wait(&b.gsense, sense | SLEEPERS);
+        let step = backoff.snooze();
+        if published.is_none() && backoff.is_past_spinning() {
+            // Past the spinning phase: say so on the job's wait board (cleared on return).
+            published = Some(publish_barrier_wait(barrp as u64, b.count_init as u32));
+        }
+        if step == Step::Sleep {
+            let v = b.gsense.fetch_or(SLEEPERS, Ordering::SeqCst);
+            if flipped(v) {
+                return 0;
+            }
+            futex_wait(&b.gsense, sense | SLEEPERS);
+        }
     }
 }
 

@@ -16,8 +16,10 @@
 //!    `generation` (SeqCst: publishes every party's writes before the barrier, since they were
 //!    released by their `arrived` increments and acquired by ours), then reads `sleepers`
 //!    (SeqCst) and, only if it is non-zero, wakes all sleepers on `generation`.
-//! 3. **Waiting.** Every other party spins while `generation == G` (Acquire), then yields, then
-//!    sleeps: it increments `sleepers` (SeqCst), re-checks `generation` (SeqCst) and calls
+//! 3. **Waiting.** Every other party polls `generation` (Acquire) until it is no longer G,
+//!    stepping through the [wait policy](crate::sync::backoff) (spin, yield; once past
+//!    spinning it publishes the wait on the job's wait board), and at the sleep step: it
+//!    increments `sleepers` (SeqCst), re-checks `generation` (SeqCst) and calls
 //!    `futex_wait(generation, G)`, which sleeps only if the value is still G; on waking it
 //!    decrements `sleepers` and loops.
 //!
@@ -29,18 +31,15 @@
 //! sleep. `futex_wait` itself re-checks the value atomically in the kernel, which closes the gap
 //! between the re-check and the sleep.
 
+use crate::sync::backoff::{Backoff, Step, WaitPolicy};
 use crate::sys::{futex_wait, futex_wake};
-use crate::waits::{publish, WaitInfo, WaitKind};
+use crate::waits::{publish, Published, WaitInfo, WaitKind};
 use std::sync::atomic::{AtomicU32, Ordering};
 
 /// `"PIPB"`: marks an initialised barrier, so that a wrong pointer is caught.
 const BARRIER_MAGIC: u32 = u32::from_le_bytes(*b"PIPB");
 
-/// How many times a waiter polls before yielding, and yields before sleeping.
-const SPINS: u32 = 2000;
-const YIELDS: u32 = 20;
-
-/// A sense-counting barrier for `n` parties (root and/or tasks), shared by address.
+/// A generation-counting barrier for `n` parties (root and/or tasks), shared by address.
 ///
 /// ```
 /// use pip_core::Barrier;
@@ -104,33 +103,28 @@ impl Barrier {
             }
             return true;
         }
-        for _ in 0..SPINS {
-            if self.generation.load(Ordering::Acquire) != gen {
-                return false;
-            }
-            std::hint::spin_loop();
-        }
-        // Past the spinning phase: say so on the job's wait board (cleared on return).
-        let mut w = WaitInfo::new(WaitKind::Barrier);
-        w.parties = self.parties;
-        w.object = self as *const Barrier as u64;
-        let _published = publish(&w);
-        for _ in 0..YIELDS {
-            if self.generation.load(Ordering::Acquire) != gen {
-                return false;
-            }
-            crate::yield_now();
-        }
+        let mut backoff = Backoff::new(WaitPolicy::for_parties(self.parties as usize));
+        let mut published: Option<Published> = None;
         loop {
-            self.sleepers.fetch_add(1, Ordering::SeqCst);
-            if self.generation.load(Ordering::SeqCst) != gen {
-                self.sleepers.fetch_sub(1, Ordering::Relaxed);
-                return false;
-            }
-            futex_wait(&self.generation, gen);
-            self.sleepers.fetch_sub(1, Ordering::Relaxed);
             if self.generation.load(Ordering::Acquire) != gen {
                 return false;
+            }
+            let step = backoff.snooze();
+            if published.is_none() && backoff.is_past_spinning() {
+                // Past the spinning phase: say so on the job's wait board (cleared on return).
+                let mut w = WaitInfo::new(WaitKind::Barrier);
+                w.parties = self.parties;
+                w.object = self as *const Barrier as u64;
+                published = Some(publish(&w));
+            }
+            if step == Step::Sleep {
+                self.sleepers.fetch_add(1, Ordering::SeqCst);
+                if self.generation.load(Ordering::SeqCst) != gen {
+                    self.sleepers.fetch_sub(1, Ordering::Relaxed);
+                    return false;
+                }
+                futex_wait(&self.generation, gen);
+                self.sleepers.fetch_sub(1, Ordering::Relaxed);
             }
         }
     }

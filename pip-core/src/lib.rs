@@ -66,7 +66,10 @@ mod barrier;
 pub mod direct_run;
 pub mod elf;
 mod error;
-pub mod futex;
+/// The futex calls; they live in [`sync::futex`], this is their older path.
+pub mod futex {
+    pub use crate::sync::futex::{wait, wait_bitset, wait_timeout, wake, wake_bitset, ALL_BITS};
+}
 mod loader;
 mod loading;
 mod root;
@@ -74,6 +77,7 @@ pub mod settings;
 pub mod signals;
 mod spawn;
 mod status;
+pub mod sync;
 mod sys;
 pub mod task;
 pub mod task_code;

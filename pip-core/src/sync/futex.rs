@@ -1,15 +1,22 @@
 //! The futex calls that pip-rs waits with: wait and wake on one 32-bit word, optionally
-//! filtered by a bit set. Public so that the layers above (pip-comm, the C API) share one
-//! implementation.
+//! filtered by a bit set. The free functions are the system calls (also at
+//! `pip_core::futex`); protocol code that loom should check calls them through the [`Futex`]
+//! trait instead, whose [`Linux`] implementation is those calls and whose [`Model`]
+//! implementation (under `--cfg loom`) is a loop that loom can explore.
+//!
+//! # Semantics
 //!
 //! All tasks share one address space (threads of the root's process, or process-mode tasks
 //! cloned with `CLONE_VM`), so process-private futexes (`FUTEX_PRIVATE_FLAG`) are enough: the
 //! kernel keys them by address space and address, which every task agrees on.
 //!
-//! The bit-set variants let many waiters sleep on **one** word yet be woken one at a time: a
-//! waiter sleeps with its own bit, and a wake names the bits it is for. Errors are not
+//! A wait sleeps only while the word still holds the value the caller expects: the kernel
+//! compares and sleeps as one step, which closes the gap between a waiter's last check and its
+//! sleep. The bit-set variants let many waiters sleep on **one** word yet be woken one at a
+//! time: a waiter sleeps with its own bit, and a wake names the bits it is for. Errors are not
 //! reported: a wait returns early on EAGAIN (the word already changed), EINTR or ETIMEDOUT, and
-//! callers re-check their condition in a loop; a wake cannot fail on a valid address.
+//! callers re-check their condition in a loop; a wake cannot fail on a valid address. A caller
+//! that may return spuriously is the one rule every protocol above keeps.
 //!
 //! ```
 //! use pip_core::futex;
@@ -121,16 +128,105 @@ pub fn wait_bitset(word: &AtomicU32, expected: u32, bits: u32, timeout: Option<D
 
 /// Wakes every thread sleeping on `word` whose bit set shares a bit with `bits`.
 pub fn wake_bitset(word: &AtomicU32, bits: u32) {
+    wake_bitset_n(word, bits, i32::MAX);
+}
+
+/// Wakes up to `n` threads sleeping on `word` whose bit set shares a bit with `bits`.
+fn wake_bitset_n(word: &AtomicU32, bits: u32, n: i32) {
     // SAFETY: FUTEX_WAKE_BITSET only uses the address to find the wait queue.
     unsafe {
         libc::syscall(
             libc::SYS_futex,
             word.as_ptr(),
             libc::FUTEX_WAKE_BITSET | libc::FUTEX_PRIVATE_FLAG,
-            i32::MAX,
+            n,
             std::ptr::null::<libc::timespec>(),
             std::ptr::null::<u32>(),
             bits,
         );
     }
+}
+
+/// Wait and wake on a word, as protocol code sees them: [`Linux`] in a build, [`Model`] under
+/// loom. Both may return from `wait` spuriously; callers re-check their condition in a loop
+/// (see [Semantics](self#semantics)).
+///
+/// ```
+/// use pip_core::sync::atomic::{AtomicU32, Ordering};
+/// use pip_core::sync::futex::{Futex, Linux, ALL_BITS};
+///
+/// fn wait_until_set<F: Futex>(f: &F, flag: &AtomicU32) {
+///     while flag.load(Ordering::Acquire) == 0 {
+///         f.wait(flag, 0, ALL_BITS, None);
+///     }
+/// }
+/// let flag = AtomicU32::new(1);
+/// wait_until_set(&Linux, &flag);
+/// Linux.wake(&flag, ALL_BITS, i32::MAX);
+/// ```
+pub trait Futex {
+    /// Sleeps while `*word == expected`, until a wake whose bits share one with `bits`, or
+    /// until `timeout` (when given) has passed; or returns spuriously.
+    fn wait(
+        &self,
+        word: &super::atomic::AtomicU32,
+        expected: u32,
+        bits: u32,
+        timeout: Option<Duration>,
+    );
+    /// Wakes up to `n` sleepers on `word` whose bits share one with `bits`.
+    fn wake(&self, word: &super::atomic::AtomicU32, bits: u32, n: i32);
+}
+
+/// The Linux futex system calls.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Linux;
+
+#[cfg(not(loom))]
+impl Futex for Linux {
+    fn wait(&self, word: &AtomicU32, expected: u32, bits: u32, timeout: Option<Duration>) {
+        if bits == ALL_BITS {
+            plain_wait(word, expected, timeout);
+        } else {
+            wait_bitset(word, expected, bits, timeout);
+        }
+    }
+
+    fn wake(&self, word: &AtomicU32, bits: u32, n: i32) {
+        if bits == ALL_BITS {
+            wake(word, n);
+        } else {
+            wake_bitset_n(word, bits, n);
+        }
+    }
+}
+
+/// The futex as loom models it: a wait yields to the other modelled threads until the word
+/// no longer holds `expected` (a timed wait yields once and returns); a wake does nothing,
+/// since a waiter re-reads the word itself. A lost wake-up shows as a waiter that never sees
+/// the word change, which loom reports as a deadlock.
+#[cfg(loom)]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Model;
+
+#[cfg(loom)]
+impl Futex for Model {
+    fn wait(
+        &self,
+        word: &super::atomic::AtomicU32,
+        expected: u32,
+        _bits: u32,
+        timeout: Option<Duration>,
+    ) {
+        use super::atomic::Ordering;
+        // SYNC(sync::futex#semantics): the kernel's compare before sleeping.
+        while word.load(Ordering::SeqCst) == expected {
+            loom::thread::yield_now();
+            if timeout.is_some() {
+                return;
+            }
+        }
+    }
+
+    fn wake(&self, _word: &super::atomic::AtomicU32, _bits: u32, _n: i32) {}
 }
