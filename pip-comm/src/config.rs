@@ -6,6 +6,9 @@
 //!   same values, so the rank that creates the world reads them and stores them in the shared
 //!   state; the others use what they find there.
 //! * [`WaitPolicy`] is private to each rank: how long it spins and yields before it sleeps.
+//!   It is pip-core's one wait policy (`pip_core::sync::backoff`), which reads
+//!   `PIP_COMM_SPIN`/`PIP_COMM_YIELD` (or their newer names `PIP_WAIT_SPIN`/`PIP_WAIT_YIELD`,
+//!   which win when both are set).
 //!
 //! In a PiP task the variables are read from the task's own environment (what pip-exec gave
 //! it), elsewhere from the process's.
@@ -33,6 +36,7 @@
 
 use crate::error::{Error, Result};
 use pip_core::settings::{self, Plain};
+pub(crate) use pip_core::sync::backoff::WaitPolicy;
 use std::time::Duration;
 
 /// The largest eager limit accepted.
@@ -64,42 +68,6 @@ impl Params {
             ring_slots: ring_slots as u64,
             par_copy_min: par_copy_min as u64,
             chunk: chunk as u64,
-        })
-    }
-}
-
-/// How a rank waits: spin, then yield, then sleep.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct WaitPolicy {
-    /// Polls (with a CPU spin hint between them) before yielding.
-    pub(crate) spins: u32,
-    /// `sched_yield` calls (each followed by a poll) before sleeping.
-    pub(crate) yields: u32,
-}
-
-impl WaitPolicy {
-    /// The policy for a world of `nranks` ranks: spin long when every rank can have a CPU of
-    /// its own, briefly when ranks outnumber CPUs (a spinning rank then holds up the rank it
-    /// waits for). Overridden by the environment; an error for a bad value.
-    pub(crate) fn from_env(nranks: usize) -> Result<WaitPolicy> {
-        let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let oversubscribed = nranks > cpus;
-        let max = u32::MAX as usize;
-        let spins = env_size(
-            "PIP_COMM_SPIN",
-            if oversubscribed { 0 } else { 20_000 },
-            0,
-            max,
-        )?;
-        let yields = env_size(
-            "PIP_COMM_YIELD",
-            if oversubscribed { 10 } else { 50 },
-            0,
-            max,
-        )?;
-        Ok(WaitPolicy {
-            spins: spins as u32,
-            yields: yields as u32,
         })
     }
 }

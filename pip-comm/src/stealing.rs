@@ -8,7 +8,11 @@
 use crate::rendezvous::{RndvCtl, Transfer};
 use crate::shared::Shared;
 use crate::steal::{steal_one, CopyJob, StealQueue, COPY, RNDV, STEAL_COPY_MIN};
+use pip_core::sync::backoff::{Backoff, WaitPolicy};
 use std::sync::atomic::Ordering;
+
+/// Polls of a finished copy's last chunks (being copied by thieves) before yielding.
+const COPY_SPINS: u32 = 64;
 
 /// The world-wide count of offered jobs (kept in rank 0's queue).
 fn jobs(shared: &Shared) -> &StealQueue {
@@ -91,15 +95,11 @@ pub(crate) unsafe fn copy(shared: &Shared, me: u32, src: *const u8, dst: *mut u8
     // SAFETY: the job describes the caller's buffers, valid until we return; we return only
     // once every chunk is copied.
     while unsafe { job.copy_one(ticket) }.is_some() {}
-    let mut spins = 0u32;
+    // Only chunks that thieves are copying right now are left: bounded work, which never
+    // needs a wake-up, so the wait spins briefly, then yields, and never sleeps.
+    let mut backoff = Backoff::new(WaitPolicy::new(COPY_SPINS, u32::MAX));
     while !job.is_complete(ticket) {
-        // Only chunks that thieves are copying right now are left: bounded work.
-        spins += 1;
-        if spins % 64 == 0 {
-            pip_core::yield_now();
-        } else {
-            std::hint::spin_loop();
-        }
+        backoff.snooze();
     }
     if let Some(e) = entry {
         q.retract(e);

@@ -1,14 +1,16 @@
 //! The atomics and the futex that pip-comm's shared-memory protocols are written against:
-//! std's atomics and pip-core's futex calls in a normal build, loom's atomics and a loom model
-//! of a futex under `--cfg loom`, so that the loom models (`loom_*` tests) run the protocols'
-//! own code.
+//! pip-core's synchronisation layer (`pip_core::sync`), with two changes under `--cfg loom` so
+//! that the loom models (`loom_*` tests) check pip-comm's sleep/wake handshakes on their own
+//! code: `SeqCst` stores are fenced (see [`atomic`]), and the futex is a model that blocks (see
+//! [`futex`]).
 
 /// The atomic types of the protocol words (loom's under `--cfg loom`).
 #[cfg(not(loom))]
 pub(crate) mod atomic {
-    pub(crate) use std::sync::atomic::{
-        fence, AtomicI32, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering,
+    pub(crate) use pip_core::sync::atomic::{
+        fence, AtomicI32, AtomicU32, AtomicU64, AtomicUsize, Ordering,
     };
+    pub(crate) use std::sync::atomic::AtomicPtr;
 }
 
 /// The atomic types of the protocol words, for loom: loom's, except that a `SeqCst` store or
@@ -20,7 +22,7 @@ pub(crate) mod atomic {
 /// still fails if either side's store is weaker than `SeqCst`.
 #[cfg(loom)]
 pub(crate) mod atomic {
-    pub(crate) use loom::sync::atomic::fence;
+    pub(crate) use pip_core::sync::atomic::fence;
     pub(crate) use std::sync::atomic::Ordering;
 
     fn sc_fence(order: Ordering) {
@@ -33,7 +35,7 @@ pub(crate) mod atomic {
         ($name:ident, $t:ty) => {
             /// A loom atomic whose `SeqCst` operations are fenced (see the module docs).
             #[derive(Debug, Default)]
-            pub(crate) struct $name(loom::sync::atomic::$name);
+            pub(crate) struct $name(pub(crate) loom::sync::atomic::$name);
 
             #[allow(dead_code)]
             impl $name {
@@ -114,51 +116,75 @@ pub(crate) mod atomic {
     }
 }
 
-/// Futex wait and wake on a 32-bit word, with a bit set (see `pip_core::futex`).
-#[cfg(not(loom))]
+/// Futex wait and wake on a 32-bit word, through pip-core's [`Futex`] trait: the system calls
+/// ([`pip_core::sync::futex::Linux`]) in a build, a blocking model under loom.
 pub(crate) mod futex {
-    pub(crate) use pip_core::futex::{wait_bitset, wake_bitset, ALL_BITS};
-}
+    use super::atomic::AtomicU32;
+    pub(crate) use pip_core::sync::futex::{Futex, ALL_BITS};
 
-/// A model of a futex for loom: a waiter blocks (on a loom condition variable) until a wake
-/// that comes after its check of the word. The check and the queueing happen under one lock,
-/// which a wake takes too, so a wake that follows a change of the word is never missed, as
-/// with the kernel's futex; the bit set is ignored (every wake wakes every waiter, which a
-/// futex user must tolerate anyway). No spurious wake-ups: a lost wake-up shows as a deadlock.
-#[cfg(loom)]
-pub(crate) mod futex {
-    use super::atomic::{AtomicU32, Ordering};
-    use loom::sync::{Condvar, Mutex};
-    use std::time::Duration;
+    /// The futex the protocols call.
+    #[cfg(not(loom))]
+    pub(crate) const FUTEX: pip_core::sync::futex::Linux = pip_core::sync::futex::Linux;
+    /// The futex the protocols call: the blocking model.
+    #[cfg(loom)]
+    pub(crate) const FUTEX: model::Blocking = model::Blocking;
 
-    /// Every bit.
-    pub(crate) const ALL_BITS: u32 = u32::MAX;
-
-    struct Futex {
-        /// Wakes so far.
-        wakes: Mutex<u64>,
-        woken: Condvar,
+    /// The word as the [`Futex`] trait takes it (the same atomic; under loom, the loom atomic
+    /// inside the fenced wrapper).
+    #[inline]
+    pub(crate) fn futex_word(word: &AtomicU32) -> &pip_core::sync::atomic::AtomicU32 {
+        #[cfg(not(loom))]
+        return word;
+        #[cfg(loom)]
+        return &word.0;
     }
 
-    loom::lazy_static! {
-        static ref FUTEX: Futex = Futex { wakes: Mutex::new(0), woken: Condvar::new() };
-    }
+    /// A model of a futex for loom: a waiter blocks (on a loom condition variable) until a
+    /// wake that comes after its check of the word. The check and the queueing happen under
+    /// one lock, which a wake takes too, so a wake that follows a change of the word is never
+    /// missed, as with the kernel's futex; the bit set is ignored (every wake wakes every
+    /// waiter, which a futex user must tolerate anyway). No spurious wake-ups, so a lost
+    /// wake-up shows as a deadlock (pip-core's `Model`, which polls the word, would hide it
+    /// behind the waiter's own polling).
+    #[cfg(loom)]
+    pub(crate) mod model {
+        use loom::sync::{Condvar, Mutex};
+        use pip_core::sync::atomic::{AtomicU32, Ordering};
+        use pip_core::sync::futex::Futex;
+        use std::time::Duration;
 
-    /// Sleeps unless `word` no longer holds `expected`; the timeout is not modelled.
-    pub(crate) fn wait_bitset(word: &AtomicU32, expected: u32, _bits: u32, _t: Option<Duration>) {
-        let mut wakes = FUTEX.wakes.lock().unwrap();
-        if word.load(Ordering::SeqCst) != expected {
-            return;
+        struct State {
+            /// Wakes so far.
+            wakes: Mutex<u64>,
+            woken: Condvar,
         }
-        let seen = *wakes;
-        while *wakes == seen {
-            wakes = FUTEX.woken.wait(wakes).unwrap();
-        }
-    }
 
-    /// Wakes every waiter.
-    pub(crate) fn wake_bitset(_word: &AtomicU32, _bits: u32) {
-        *FUTEX.wakes.lock().unwrap() += 1;
-        FUTEX.woken.notify_all();
+        loom::lazy_static! {
+            static ref STATE: State = State { wakes: Mutex::new(0), woken: Condvar::new() };
+        }
+
+        /// The blocking futex model.
+        #[derive(Debug, Clone, Copy)]
+        pub(crate) struct Blocking;
+
+        impl Futex for Blocking {
+            /// Sleeps unless `word` no longer holds `expected`; the timeout is not modelled.
+            fn wait(&self, word: &AtomicU32, expected: u32, _bits: u32, _t: Option<Duration>) {
+                let mut wakes = STATE.wakes.lock().unwrap();
+                if word.load(Ordering::SeqCst) != expected {
+                    return;
+                }
+                let seen = *wakes;
+                while *wakes == seen {
+                    wakes = STATE.woken.wait(wakes).unwrap();
+                }
+            }
+
+            /// Wakes every waiter.
+            fn wake(&self, _word: &AtomicU32, _bits: u32, _n: i32) {
+                *STATE.wakes.lock().unwrap() += 1;
+                STATE.woken.notify_all();
+            }
+        }
     }
 }

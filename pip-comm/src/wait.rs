@@ -3,12 +3,13 @@
 //! # Policy
 //!
 //! A rank that waits (for a message, a free slot, a copy, a barrier) first polls its condition
-//! with a CPU spin hint in between ([`Step::Spin`]): with a core of its own this answers in
+//! with a CPU spin hint in between (`Step::Spin`): with a core of its own this answers in
 //! tens of nanoseconds. After `spins` polls it calls `sched_yield` between polls
-//! ([`Step::Yield`]), which lets another rank of an oversubscribed node run. After `yields` of
-//! those it sleeps on a futex ([`Step::Sleep`]) until someone wakes it. The counts come from
-//! [`WaitPolicy`] (environment variables `PIP_COMM_SPIN` and
-//! `PIP_COMM_YIELD`).
+//! (`Step::Yield`), which lets another rank of an oversubscribed node run. After `yields` of
+//! those it sleeps on a futex (`Step::Sleep`) until someone wakes it. The steps and counts are
+//! pip-core's one `Backoff` and `WaitPolicy` (`pip_core::sync::backoff`; environment variables
+//! `PIP_COMM_SPIN` and `PIP_COMM_YIELD`); the loop that takes them is the rank's `Waiter`
+//! (the `waiter` module). This module is the sleep itself: the bell.
 //!
 //! # The bell
 //!
@@ -42,48 +43,9 @@
 //! the sleeper before the wake. Wakes for a bit shared by ranks `r` and `r + 32` wake both:
 //! harmless, every sleeper re-checks its condition in a loop.
 
-use crate::config::WaitPolicy;
 use crate::shared::Shared;
 use crate::sync::atomic::Ordering;
-use crate::sync::futex;
-
-/// What a waiter does next.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Step {
-    /// Poll again after a CPU spin hint.
-    Spin,
-    /// Poll again after `sched_yield`.
-    Yield,
-    /// Sleep on the bell until woken.
-    Sleep,
-}
-
-/// Counts a waiter's polls and says when to move from spinning to yielding to sleeping.
-#[derive(Debug, Clone)]
-pub(crate) struct Backoff {
-    polls: u32,
-    policy: WaitPolicy,
-}
-
-impl Backoff {
-    /// A fresh backoff (spinning first).
-    pub(crate) fn new(policy: WaitPolicy) -> Backoff {
-        Backoff { polls: 0, policy }
-    }
-
-    /// The next step, and count it.
-    pub(crate) fn step(&mut self) -> Step {
-        let p = self.polls;
-        self.polls = self.polls.saturating_add(1);
-        if p < self.policy.spins {
-            Step::Spin
-        } else if p - self.policy.spins < self.policy.yields {
-            Step::Yield
-        } else {
-            Step::Sleep
-        }
-    }
-}
+use crate::sync::futex::{futex_word, Futex, ALL_BITS, FUTEX};
 
 /// The futex bit of `rank`.
 fn bit(rank: u32) -> u32 {
@@ -106,7 +68,7 @@ pub(crate) fn sleep_unless(
     // SYNC: pairs with the SeqCst load in `wake_rank` (see the module documentation).
     flag.store(1, Ordering::SeqCst);
     if !ready() && shared.aborted_by().is_none() {
-        futex::wait_bitset(&bell.word, v, bit(me), timeout);
+        FUTEX.wait(futex_word(&bell.word), v, bit(me), timeout);
     }
     flag.store(0, Ordering::Relaxed);
     bell.sleepers.fetch_sub(1, Ordering::Relaxed);
@@ -126,19 +88,19 @@ pub(crate) fn wake_rank(shared: &Shared, rank: u32) {
 pub(crate) fn wake_all(shared: &Shared) {
     // SYNC: pairs with the SeqCst increment in `sleep_unless`.
     if shared.bell.sleepers.load(Ordering::SeqCst) != 0 {
-        ring(shared, futex::ALL_BITS);
+        ring(shared, ALL_BITS);
     }
 }
 
 /// Wakes every sleeper whatever the counts say (used when aborting).
 pub(crate) fn wake_all_unconditionally(shared: &Shared) {
-    ring(shared, futex::ALL_BITS);
+    ring(shared, ALL_BITS);
 }
 
 #[cold]
 fn ring(shared: &Shared, bits: u32) {
     shared.bell.word.fetch_add(1, Ordering::Release);
-    futex::wake_bitset(&shared.bell.word, bits);
+    FUTEX.wake(futex_word(&shared.bell.word), bits, i32::MAX);
 }
 
 #[cfg(test)]
@@ -148,30 +110,6 @@ mod tests {
     use crate::shared::OwnedShared;
     use std::sync::atomic::AtomicU32;
     use std::sync::Arc;
-
-    #[test]
-    fn backoff_moves_through_the_phases() {
-        let mut b = Backoff::new(WaitPolicy {
-            spins: 2,
-            yields: 1,
-        });
-        let steps: Vec<Step> = (0..5).map(|_| b.step()).collect();
-        assert_eq!(
-            steps,
-            [
-                Step::Spin,
-                Step::Spin,
-                Step::Yield,
-                Step::Sleep,
-                Step::Sleep
-            ]
-        );
-        let mut b = Backoff::new(WaitPolicy {
-            spins: 0,
-            yields: 0,
-        });
-        assert_eq!(b.step(), Step::Sleep);
-    }
 
     #[test]
     fn no_wake_is_lost() {

@@ -25,8 +25,9 @@ use crate::config::WaitPolicy;
 use crate::error::{Error, Result};
 use crate::rank::Rank;
 use crate::shared::Shared;
-use crate::wait::{self, Backoff, Step};
+use crate::wait;
 use crate::watchdog::{Watch, Watching, What};
+use pip_core::sync::backoff::{Backoff, Step};
 use pip_core::waits::{Published, WaitInfo};
 
 /// What a waiting rank does for the others each round, besides polling its own condition.
@@ -101,10 +102,10 @@ impl<P: Progress> Waiter<'_, P> {
                 if let Some(p) = published {
                     p.progress();
                 }
-                backoff = Backoff::new(self.policy);
+                backoff.reset();
                 continue;
             }
-            let step = backoff.step();
+            let step = backoff.next_step();
             if step != Step::Spin && published.is_none() {
                 let info = self.progress.wait_info(what);
                 *published = Some(pip_core::waits::publish(&info));
@@ -153,7 +154,7 @@ impl<P: Progress> Waiter<'_, P> {
             if self.progress.help() {
                 continue;
             }
-            match backoff.step() {
+            match backoff.next_step() {
                 Step::Spin => std::hint::spin_loop(),
                 Step::Yield => pip_core::yield_now(),
                 Step::Sleep => wait::sleep_unless(self.shared, self.me, &ready, None),

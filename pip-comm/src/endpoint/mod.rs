@@ -201,10 +201,7 @@ impl Endpoint {
             n,
             params: s.params,
             // Bad values were refused when the world was created (config::check_env).
-            policy: WaitPolicy::from_env(n as usize).unwrap_or(WaitPolicy {
-                spins: 0,
-                yields: 10,
-            }),
+            policy: WaitPolicy::from_env(n as usize).unwrap_or(WaitPolicy::new(0, 10)),
             out_rings: (0..n).map(|_| Cell::new(None)).collect(),
             in_rings: (0..n).map(|_| Cell::new(None)).collect(),
             send_seq: cells(0),
