@@ -11,13 +11,14 @@
 //! Every world rank owns a [`CollSlot`] in the shared world block: a *descriptor* written only
 //! by its owner (tag, epoch, collective kind, root, element size, count, operation code,
 //! send/receive buffer addresses, count/displacement arrays), and two counters written by the
-//! ranks that read it, `entered` and `done`, each `epoch << 32 | count` (`entered` also has a
-//! `CLOSED` bit). The *tag* names the collective: the communicator's context and the number
-//! of collectives the rank has started on it (`ctx << 32 | seq`, never 0); the *epoch* counts
+//! ranks that read it, `entered` and `done`, each a ticket word `(epoch, count)` (`entered`'s
+//! count also has a `CLOSED` bit). The *tag* names the collective: the communicator's context and the number
+//! of collectives the rank has started on it (a ticket word's value `(ctx, seq)`, never 0);
+//! the *epoch* counts
 //! every collective the slot's owner took part in, so a counter update meant for an earlier
 //! collective can never be counted in a later one.
 //!
-//! 1. **Publish.** The owner bumps its epoch, resets `entered` and `done` to `epoch << 32`,
+//! 1. **Publish.** The owner bumps its epoch, resets `entered` and `done` to `(epoch, 0)`,
 //!    writes the descriptor (all relaxed), then stores the tag (`SeqCst`: a release of all of
 //!    it, and the waker's half of the sleep/wake handshake of the `wait` module's bell) and wakes the
 //!    communicator's sleeping ranks.
@@ -52,27 +53,33 @@
 
 use crate::rank::Rank;
 use crossbeam_utils::CachePadded;
+use pip_core::sync::ticket::{AtomicTicket, Ticket};
 use std::sync::atomic::{AtomicI32, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 
-/// The `entered` bit that closes a slot to new readers.
-const CLOSED: u64 = 1 << 31;
-const COUNT_MASK: u64 = (1 << 31) - 1;
+/// The bit of `entered`'s count that closes a slot to new readers.
+const CLOSED: u32 = 1 << 31;
 
 /// The descriptor's `flags`: this rank's own arguments were wrong; nothing of it may be used.
 pub(crate) const FAILED: u32 = 1;
 
-/// `epoch << 32 | count`: a reader count of one collective of the slot's owner.
-fn counted(epoch: u32, count: u32) -> u64 {
-    (u64::from(epoch) << 32) | u64::from(count)
-}
-
 /// A rank's collective slot in the shared world block. See the module documentation.
+/// `entered` and `done` are ticket words (`pip_core::sync::ticket`): `(epoch, count)`.
 #[repr(C)]
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct CollSlot {
     desc: CachePadded<SlotDesc>,
-    entered: CachePadded<AtomicU64>,
-    done: CachePadded<AtomicU64>,
+    entered: CachePadded<AtomicTicket>,
+    done: CachePadded<AtomicTicket>,
+}
+
+impl Default for CollSlot {
+    fn default() -> CollSlot {
+        CollSlot {
+            desc: Default::default(),
+            entered: CachePadded::new(AtomicTicket::new(Ticket::new(0, 0))),
+            done: CachePadded::new(AtomicTicket::new(Ticket::new(0, 0))),
+        }
+    }
 }
 
 #[repr(C)]
@@ -204,8 +211,8 @@ impl CollSlot {
     pub(crate) fn publish(&self, tag: u64, desc: &Desc) -> u32 {
         let d = &self.desc;
         let epoch = d.epoch.load(Ordering::Relaxed).wrapping_add(1);
-        self.entered.store(counted(epoch, 0), Ordering::Relaxed);
-        self.done.store(counted(epoch, 0), Ordering::Relaxed);
+        self.entered.store(Ticket::new(epoch, 0), Ordering::Relaxed);
+        self.done.store(Ticket::new(epoch, 0), Ordering::Relaxed);
         d.epoch.store(epoch, Ordering::Relaxed);
         d.kind.store(desc.kind as u32, Ordering::Relaxed);
         d.root.store(desc.root, Ordering::Relaxed);
@@ -240,7 +247,7 @@ impl CollSlot {
         let epoch = self.desc.epoch.load(Ordering::Relaxed);
         let mut cur = self.entered.load(Ordering::Relaxed);
         loop {
-            if cur & !COUNT_MASK != counted(epoch, 0) {
+            if cur.ticket() != epoch || cur.count() & CLOSED != 0 {
                 // CLOSED (or, impossibly, a later epoch): the owner gave up.
                 return false;
             }
@@ -248,7 +255,7 @@ impl CollSlot {
             // order holds (see the module documentation).
             match self.entered.compare_exchange_weak(
                 cur,
-                cur + 1,
+                cur.with_count(cur.count() + 1),
                 Ordering::AcqRel,
                 Ordering::Relaxed,
             ) {
@@ -280,7 +287,7 @@ impl CollSlot {
     pub(crate) fn release(&self) {
         // SYNC: releases the reader's accesses to the owner's buffers to the acquire in
         // `finished`; SeqCst for the sleep/wake handshake (the owner is woken next).
-        self.done.fetch_add(1, Ordering::SeqCst);
+        self.done.fetch_add_count(1, Ordering::SeqCst);
     }
 
     /// Step 6's condition: `readers` readers of the owner's collective `epoch` have released
@@ -292,14 +299,17 @@ impl CollSlot {
             Ordering::Acquire
         };
         // SYNC: pairs with the readers' release in `release`.
-        self.done.load(order) == counted(epoch, readers)
+        self.done.load(order) == Ticket::new(epoch, readers)
     }
 
     /// The abort path, by the owner: closes the slot to new readers and returns how many
     /// entered; the owner then waits until `finished(epoch, entered)`.
     pub(crate) fn close(&self) -> u32 {
         // SYNC: against the readers' CAS in `enter`.
-        (self.entered.fetch_or(CLOSED, Ordering::AcqRel) & COUNT_MASK) as u32
+        self.entered
+            .fetch_or(Ticket::new(0, CLOSED), Ordering::AcqRel)
+            .count()
+            & !CLOSED
     }
 
     /// Stage signal, by the owner: its first phase of collective `tag` is done. The caller then

@@ -20,13 +20,14 @@
 //! * the **answer**, written only by the receiver: which ticket it matched, destination
 //!   pointer, bytes to copy, chunk size, number of chunks;
 //! * the **progress** words, changed by both with read-modify-writes: `claimed` (chunks handed
-//!   out) and `done` (chunks copied). Both are packed as `ticket << 32 | count`, so a word
-//!   left over from an earlier transfer can never be mistaken for this one.
+//!   out) and `done` (chunks copied). Both are ticket words (`pip_core::sync::ticket`:
+//!   `(ticket, count)` in one 64-bit word), so a word left over from an earlier transfer can
+//!   never be mistaken for this one.
 //!
 //! Steps:
 //!
 //! 1. **Offer.** The sender picks a fresh ticket (never 0 or [`CANCELED`]), stores the offer,
-//!    sets `answer.matched = 0`, `claimed = done = ticket << 32` (all `Relaxed`), then
+//!    sets `answer.matched = 0`, `claimed = done = (ticket, 0)` (all `Relaxed`), then
 //!    publishes a `RNDV` envelope in its eager ring slot. The slot's `SeqCst` swap releases
 //!    everything written before it.
 //! 2. **Accept.** The receiver, having matched the envelope (directly from the ring or later
@@ -41,7 +42,7 @@
 //!    (`SeqCst`: releases the copied bytes, and is the notifier's half of the sleep/wake
 //!    handshake). The one whose increment completes the transfer wakes the other party if it
 //!    sleeps.
-//! 4. **Finish.** The sender returns when `done == ticket << 32 | nchunks` (acquire: the
+//! 4. **Finish.** The sender returns when `done == (ticket, nchunks)` (acquire: the
 //!    receiver has finished reading its buffer). The receiver returns when that holds or the
 //!    ticket in `done` has moved on (the sender can only have started a new offer after this
 //!    one was complete).
@@ -55,27 +56,14 @@
 //! so a receiver that meets the envelope later sees [`CANCELED`] and drops the message.
 
 use crossbeam_utils::CachePadded;
-use std::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use pip_core::sync::ticket::{AtomicTicket, Ticket};
+use std::sync::atomic::{AtomicPtr, AtomicU32, AtomicUsize, Ordering};
 
 /// `answer.matched` of an offer its sender withdrew.
 pub(crate) const CANCELED: u32 = u32::MAX;
 
-const COUNT_MASK: u64 = 0xffff_ffff;
-
 /// The smallest chunk of a shared copy.
 const MIN_CHUNK: usize = 32 << 10;
-
-fn pack(ticket: u32, count: u32) -> u64 {
-    (u64::from(ticket) << 32) | u64::from(count)
-}
-
-fn ticket_of(word: u64) -> u32 {
-    (word >> 32) as u32
-}
-
-fn count_of(word: u64) -> u32 {
-    (word & COUNT_MASK) as u32
-}
 
 /// The next ticket after `t`: never 0 (no offer) or [`CANCELED`].
 pub(crate) fn next_ticket(t: u32) -> u32 {
@@ -103,11 +91,21 @@ struct Answer {
     chunk: AtomicUsize,
 }
 
+/// The progress words: ticket words (`pip_core::sync::ticket`) of the offer's ticket.
 #[repr(C)]
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Progress {
-    claimed: AtomicU64,
-    done: AtomicU64,
+    claimed: AtomicTicket,
+    done: AtomicTicket,
+}
+
+impl Default for Progress {
+    fn default() -> Progress {
+        Progress {
+            claimed: AtomicTicket::new(Ticket::new(0, 0)),
+            done: AtomicTicket::new(Ticket::new(0, 0)),
+        }
+    }
 }
 
 /// A rank's rendezvous control block. See the module documentation.
@@ -171,8 +169,10 @@ impl RndvCtl {
         self.answer.matched.store(0, Ordering::Relaxed);
         self.progress
             .claimed
-            .store(pack(ticket, 0), Ordering::Relaxed);
-        self.progress.done.store(pack(ticket, 0), Ordering::Relaxed);
+            .store(Ticket::new(ticket, 0), Ordering::Relaxed);
+        self.progress
+            .done
+            .store(Ticket::new(ticket, 0), Ordering::Relaxed);
     }
 
     /// Step 2 (receiver): accepts the current offer, copying at most `capacity` bytes into
@@ -263,16 +263,16 @@ impl RndvCtl {
     pub(crate) fn copy_one_chunk(&self, t: &Transfer) -> Option<bool> {
         let mut cur = self.progress.claimed.load(Ordering::Relaxed);
         let index = loop {
-            if ticket_of(cur) != t.ticket || count_of(cur) >= t.nchunks {
+            if cur.ticket() != t.ticket || cur.count() >= t.nchunks {
                 return None;
             }
             match self.progress.claimed.compare_exchange_weak(
                 cur,
-                cur + 1,
+                cur.with_count(cur.count() + 1),
                 Ordering::Relaxed,
                 Ordering::Relaxed,
             ) {
-                Ok(_) => break count_of(cur) as usize,
+                Ok(_) => break cur.count() as usize,
                 Err(now) => cur = now,
             }
         };
@@ -285,22 +285,22 @@ impl RndvCtl {
         unsafe { std::ptr::copy_nonoverlapping(t.src.add(offset), t.dst.add(offset), n) };
         // SYNC: releases the copied bytes to whoever sees the count complete (acquire loads in
         // `is_complete`); SeqCst for the sleep/wake handshake with the other party.
-        let before = self.progress.done.fetch_add(1, Ordering::SeqCst);
-        debug_assert_eq!(ticket_of(before), t.ticket);
-        Some(count_of(before) + 1 == t.nchunks)
+        let before = self.progress.done.fetch_add_count(1, Ordering::SeqCst);
+        debug_assert_eq!(before.ticket(), t.ticket);
+        Some(before.count() + 1 == t.nchunks)
     }
 
     /// Step 4: true when transfer `t` is complete (or, for the receiver, superseded).
     pub(crate) fn is_complete(&self, t: &Transfer) -> bool {
         // SYNC: pairs with the SeqCst increments in `copy_one_chunk`.
         let d = self.progress.done.load(Ordering::SeqCst);
-        ticket_of(d) != t.ticket || count_of(d) == t.nchunks
+        d.ticket() != t.ticket || d.count() == t.nchunks
     }
 
     /// True when a chunk of `t` is still unclaimed.
     pub(crate) fn has_unclaimed(&self, t: &Transfer) -> bool {
         let c = self.progress.claimed.load(Ordering::SeqCst);
-        ticket_of(c) == t.ticket && count_of(c) < t.nchunks
+        c.ticket() == t.ticket && c.count() < t.nchunks
     }
 
     /// Sender: true once offer `ticket` has been answered (accepted or not).

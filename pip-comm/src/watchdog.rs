@@ -112,7 +112,7 @@ impl What {
             What::Collective(peer, t) => {
                 w.kind = WaitKind::Collective;
                 w.peer = peer.map_or(waits::ANY, |p| p as i32);
-                w.ctx = (t >> 32) as u32;
+                w.ctx = pip_core::sync::ticket::Ticket::from_raw(t).ticket();
                 w.parties = n;
                 w.object = t;
             }

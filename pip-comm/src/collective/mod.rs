@@ -153,7 +153,7 @@ impl<'c> Session<'c> {
             s => s,
         };
         comm.coll_seq.set(seq);
-        let tag = (u64::from(comm.ctx) << 32) | u64::from(seq);
+        let tag = pip_core::sync::ticket::Ticket::new(comm.ctx, seq).raw();
         let error = local.err();
         if error.is_some() {
             desc.flags |= FAILED;

@@ -23,7 +23,8 @@
 //! # Protocol
 //!
 //! **Jobs.** A job is a copy of `len` bytes from `src` to `dst` in `nchunks` chunks of
-//! `chunk` bytes, with two progress words, `claimed` and `done`, both `ticket << 32 | count`
+//! `chunk` bytes, with two progress words, `claimed` and `done`, both ticket words
+//! (`pip_core::sync::ticket`: `(ticket, count)` in one 64-bit word)
 //! (a collective copy uses the rank's `CopyJob`; a rendezvous control has the same words).
 //! Jobs live as long as the world and are reused with a fresh ticket for each copy.
 //! In a `CopyJob`, `claimed` counts the chunks *left*: the owner stores

@@ -3,6 +3,7 @@
 //! with loom: `RUSTFLAGS="--cfg loom" cargo test -p pip-comm --lib --release loom_`.
 
 use crate::sync::atomic::{fence, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use pip_core::sync::ticket::{AtomicTicket, Ticket};
 
 /// Entries per rank queue.
 pub(crate) const ENTRIES: usize = 8;
@@ -10,12 +11,6 @@ pub(crate) const ENTRIES: usize = 8;
 pub(crate) const RNDV: u32 = 1;
 /// An entry's kind: a [`CopyJob`].
 pub(crate) const COPY: u32 = 2;
-
-const COUNT_MASK: u64 = 0xffff_ffff;
-
-fn pack(ticket: u32, count: u32) -> u64 {
-    (u64::from(ticket) << 32) | u64::from(count)
-}
 
 /// One offered job: a sequence lock over its fields.
 #[repr(C)]
@@ -153,7 +148,7 @@ impl StealQueue {
 
 /// A copy in chunks that anyone may claim (see the parent module's protocol).
 #[repr(C)]
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct CopyJob {
     ticket: AtomicU32,
     nchunks: AtomicU32,
@@ -161,8 +156,23 @@ pub(crate) struct CopyJob {
     dst: AtomicUsize,
     len: AtomicUsize,
     chunk: AtomicUsize,
-    claimed: AtomicU64,
-    done: AtomicU64,
+    claimed: AtomicTicket,
+    done: AtomicTicket,
+}
+
+impl Default for CopyJob {
+    fn default() -> CopyJob {
+        CopyJob {
+            ticket: AtomicU32::new(0),
+            nchunks: AtomicU32::new(0),
+            src: AtomicUsize::new(0),
+            dst: AtomicUsize::new(0),
+            len: AtomicUsize::new(0),
+            chunk: AtomicUsize::new(0),
+            claimed: AtomicTicket::new(Ticket::new(0, 0)),
+            done: AtomicTicket::new(Ticket::new(0, 0)),
+        }
+    }
 }
 
 impl CopyJob {
@@ -181,9 +191,10 @@ impl CopyJob {
         self.chunk.store(chunk, Ordering::Relaxed);
         self.nchunks.store(nchunks, Ordering::Relaxed);
         self.ticket.store(ticket, Ordering::Relaxed);
-        self.done.store(pack(ticket, 0), Ordering::Relaxed);
+        self.done.store(Ticket::new(ticket, 0), Ordering::Relaxed);
         // SYNC: pairs with the acquire claim in `copy_one`.
-        self.claimed.store(pack(ticket, nchunks), Ordering::Release);
+        self.claimed
+            .store(Ticket::new(ticket, nchunks), Ordering::Release);
         ticket
     }
 
@@ -198,23 +209,9 @@ impl CopyJob {
     pub(crate) unsafe fn copy_one(&self, ticket: u32) -> Option<(usize, bool)> {
         // `claimed` counts the chunks left, so the claim needs no other field (a field read
         // before the claim could belong to the next copy already).
-        let mut cur = self.claimed.load(Ordering::Relaxed);
-        let index = loop {
-            if (cur >> 32) as u32 != ticket || cur & COUNT_MASK == 0 {
-                return None;
-            }
-            // SYNC: acquire pairs with the release store in `prepare` (the fields of this
-            // copy); the CAS hands out each chunk once.
-            match self.claimed.compare_exchange_weak(
-                cur,
-                cur - 1,
-                Ordering::Acquire,
-                Ordering::Relaxed,
-            ) {
-                Ok(_) => break (cur & COUNT_MASK) as usize - 1,
-                Err(now) => cur = now,
-            }
-        };
+        // SYNC: the claim's acquire pairs with the release store in `prepare` (the fields of
+        // this copy); its compare-exchange hands out each chunk once.
+        let index = self.claimed.claim(ticket)? as usize - 1;
         // The claim pins the copy: its fields stay until our chunk is counted done.
         let nchunks = self.nchunks.load(Ordering::Relaxed);
         let chunk = self.chunk.load(Ordering::Relaxed);
@@ -227,17 +224,16 @@ impl CopyJob {
         // `nchunks` (caller); the claim gives chunk `index` to us alone; they do not overlap.
         unsafe { copy_chunk(src.add(offset), dst.add(offset), n) };
         // SYNC: releases the copied bytes to the owner's acquire in `is_complete`.
-        let before = self.done.fetch_add(1, Ordering::SeqCst);
-        debug_assert_eq!((before >> 32) as u32, ticket);
-        Some((n, (before & COUNT_MASK) as u32 + 1 == nchunks))
+        let before = self.done.fetch_add_count(1, Ordering::SeqCst);
+        debug_assert_eq!(before.ticket(), ticket);
+        Some((n, before.count() + 1 == nchunks))
     }
 
     /// True once every chunk of copy `ticket` is copied.
     pub(crate) fn is_complete(&self, ticket: u32) -> bool {
         // SYNC: pairs with the increments in `copy_one`.
         let d = self.done.load(Ordering::Acquire);
-        (d >> 32) as u32 != ticket
-            || (d & COUNT_MASK) as u32 == self.nchunks.load(Ordering::Relaxed)
+        d.ticket() != ticket || d.count() == self.nchunks.load(Ordering::Relaxed)
     }
 }
 
