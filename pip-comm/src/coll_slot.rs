@@ -8,25 +8,24 @@
 //!
 //! # Protocol
 //!
-//! Every world rank owns a [`CollSlot`] in the shared world block: a *descriptor* written only
-//! by its owner (tag, epoch, collective kind, root, element size, count, operation code,
-//! send/receive buffer addresses, count/displacement arrays), and two counters written by the
-//! ranks that read it, `entered` and `done`, each a ticket word `(epoch, count)` (`entered`'s
-//! count also has a `CLOSED` bit). The *tag* names the collective: the communicator's context and the number
-//! of collectives the rank has started on it (a ticket word's value `(ctx, seq)`, never 0);
-//! the *epoch* counts
-//! every collective the slot's owner took part in, so a counter update meant for an earlier
-//! collective can never be counted in a later one.
+//! Every world rank owns a [`CollSlot`] in the shared world block: a *descriptor* written only by
+//! its owner (tag, epoch, collective kind, root, element size, count, operation code, send/receive
+//! buffer addresses, count/displacement arrays), and two counters written by the ranks that read
+//! it, `entered` and `done`, each a ticket word `(epoch, count)` (`entered`'s count also has a
+//! `CLOSED` bit). The *tag* names the collective: the communicator's context and the number of
+//! collectives the rank has started on it (a ticket word's value `(ctx, seq)`, never 0); the
+//! *epoch* counts every collective the slot's owner took part in, so a counter update meant for an
+//! earlier collective can never be counted in a later one.
 //!
 //! 1. **Publish.** The owner bumps its epoch, resets `entered` and `done` to `(epoch, 0)`,
-//!    writes the descriptor (all relaxed), then stores the tag (`SeqCst`: a release of all of
-//!    it, and the waker's half of the sleep/wake handshake of the `wait` module's bell) and wakes the
+//!    writes the descriptor (all relaxed), then stores the tag (`SeqCst`: a release of all of it,
+//!    and the waker's half of the sleep/wake handshake of the `wait` module's bell) and wakes the
 //!    communicator's sleeping ranks.
 //! 2. **Agree.** Every rank but the communicator's rank 0 (the *leader*) reads the leader's
 //!    descriptor (steps 3-5) and takes from it the kind, the root and whether the payload is
-//!    large: these decide who reads whom (the *plan*, the `Plan` of the `collective` module), so everyone follows the same
-//!    plan even when arguments disagree. A rank whose own kind or root differ reports the
-//!    mismatch and moves no data.
+//!    large: these decide who reads whom (the *plan*, the `Plan` of the `collective` module), so
+//!    everyone follows the same plan even when arguments disagree. A rank whose own kind or root
+//!    differ reports the mismatch and moves no data.
 //! 3. **Wait.** A rank that needs peer `r`'s buffers waits until `r`'s tag equals its own
 //!    (acquire; it sleeps with the usual policy, woken by step 1).
 //! 4. **Enter.** It adds 1 to `r`'s `entered` with a compare-exchange that succeeds only if
@@ -210,6 +209,8 @@ impl CollSlot {
     /// collective's epoch. The caller then wakes the ranks that may wait for it.
     pub(crate) fn publish(&self, tag: u64, desc: &Desc) -> u32 {
         let d = &self.desc;
+        // SYNC(coll_slot#protocol): step 1: only the owner writes its epoch and descriptor; the
+        // relaxed stores are released by the tag store below.
         let epoch = d.epoch.load(Ordering::Relaxed).wrapping_add(1);
         self.entered.store(Ticket::new(epoch, 0), Ordering::Relaxed);
         self.done.store(Ticket::new(epoch, 0), Ordering::Relaxed);
@@ -225,8 +226,9 @@ impl CollSlot {
         d.counts.store(desc.counts.cast_mut(), Ordering::Relaxed);
         d.displs.store(desc.displs.cast_mut(), Ordering::Relaxed);
         d.ncounts.store(desc.ncounts, Ordering::Relaxed);
-        // SYNC: the release pairs with the acquire loads of the tag in `published`; SeqCst for
-        // the sleep/wake handshake with ranks waiting for it (woken by the caller).
+        // SYNC(coll_slot#protocol): the release pairs with the acquire loads of the tag in
+        // `published`; SeqCst for the sleep/wake handshake with ranks waiting for it (woken by the
+        // caller).
         d.tag.store(tag, Ordering::SeqCst);
         epoch
     }
@@ -234,6 +236,8 @@ impl CollSlot {
     /// Step 3's condition: the owner has published collective `tag` (acquire; `SeqCst` when
     /// checked before sleeping).
     pub(crate) fn published(&self, tag: u64, seqcst: bool) -> bool {
+        // SYNC(coll_slot#protocol): step 3: the acquire pairs with the SeqCst tag store in
+        // `publish`; the SeqCst variant is the sleeper's re-check of the bell's handshake.
         let order = if seqcst {
             Ordering::SeqCst
         } else {
@@ -244,6 +248,8 @@ impl CollSlot {
 
     /// Step 4, by a reader that saw the tag: enters the slot unless its owner closed it.
     pub(crate) fn enter(&self) -> bool {
+        // SYNC(coll_slot#protocol): step 4: the epoch was released with the tag this reader
+        // acquired.
         let epoch = self.desc.epoch.load(Ordering::Relaxed);
         let mut cur = self.entered.load(Ordering::Relaxed);
         loop {
@@ -251,8 +257,8 @@ impl CollSlot {
                 // CLOSED (or, impossibly, a later epoch): the owner gave up.
                 return false;
             }
-            // SYNC: the CAS against the owner's CLOSED `fetch_or` in `close`: exactly one
-            // order holds (see the module documentation).
+            // SYNC(coll_slot#protocol): the CAS against the owner's CLOSED `fetch_or` in `close`:
+            // exactly one order holds (see the module documentation).
             match self.entered.compare_exchange_weak(
                 cur,
                 cur.with_count(cur.count() + 1),
@@ -268,6 +274,8 @@ impl CollSlot {
     /// The published descriptor (read by a reader that entered).
     pub(crate) fn read(&self) -> Desc {
         let d = &self.desc;
+        // SYNC(coll_slot#protocol): step 5: the descriptor was released by the tag store in
+        // `publish`, which this reader acquired before entering.
         Desc {
             kind: Kind::from_u32(d.kind.load(Ordering::Relaxed)).unwrap_or(Kind::Bcast),
             root: d.root.load(Ordering::Relaxed),
@@ -285,27 +293,29 @@ impl CollSlot {
 
     /// Step 5's end, by a reader: releases the slot. The caller then wakes the owner.
     pub(crate) fn release(&self) {
-        // SYNC: releases the reader's accesses to the owner's buffers to the acquire in
-        // `finished`; SeqCst for the sleep/wake handshake (the owner is woken next).
+        // SYNC(coll_slot#protocol): releases the reader's accesses to the owner's buffers to the
+        // acquire in `finished`; SeqCst for the sleep/wake handshake (the owner is woken next).
         self.done.fetch_add_count(1, Ordering::SeqCst);
     }
 
     /// Step 6's condition: `readers` readers of the owner's collective `epoch` have released
     /// the slot (acquire; `SeqCst` when checked before sleeping).
     pub(crate) fn finished(&self, epoch: u32, readers: u32, seqcst: bool) -> bool {
+        // SYNC(coll_slot#protocol): step 6: the acquire pairs with the readers' SeqCst increments
+        // in `release`; the SeqCst variant is the sleeper's re-check.
         let order = if seqcst {
             Ordering::SeqCst
         } else {
             Ordering::Acquire
         };
-        // SYNC: pairs with the readers' release in `release`.
+        // SYNC(coll_slot#protocol): pairs with the readers' release in `release`.
         self.done.load(order) == Ticket::new(epoch, readers)
     }
 
     /// The abort path, by the owner: closes the slot to new readers and returns how many
     /// entered; the owner then waits until `finished(epoch, entered)`.
     pub(crate) fn close(&self) -> u32 {
-        // SYNC: against the readers' CAS in `enter`.
+        // SYNC(coll_slot#protocol): against the readers' CAS in `enter`.
         self.entered
             .fetch_or(Ticket::new(0, CLOSED), Ordering::AcqRel)
             .count()
@@ -315,14 +325,16 @@ impl CollSlot {
     /// Stage signal, by the owner: its first phase of collective `tag` is done. The caller then
     /// wakes the others.
     pub(crate) fn set_stage(&self, tag: u64) {
-        // SYNC: release of the first phase's writes to the acquire in `staged`; SeqCst for the
-        // sleep/wake handshake.
+        // SYNC(coll_slot#protocol): release of the first phase's writes to the acquire in `staged`;
+        // SeqCst for the sleep/wake handshake.
         self.desc.stage.store(tag, Ordering::SeqCst);
     }
 
     /// The owner has signalled the end of its first phase of collective `tag` (acquire;
     /// `SeqCst` when checked before sleeping).
     pub(crate) fn staged(&self, tag: u64, seqcst: bool) -> bool {
+        // SYNC(coll_slot#protocol): stages: the acquire pairs with the SeqCst store in `set_stage`;
+        // the SeqCst variant is the sleeper's re-check.
         let order = if seqcst {
             Ordering::SeqCst
         } else {

@@ -28,8 +28,9 @@
 //!    finished reading the slot's previous message), writes tag, length and data with plain
 //!    stores, then swaps the state to `EAGER` or `RNDV` with `SeqCst`. The swap is a release,
 //!    so a receiver that sees the new state sees the envelope and the data. Being `SeqCst`, it
-//!    is also the sender's half of the sleep/wake handshake (the bell, in the `wait` module): right after
-//!    it the sender reads the receiver's `sleeping` flag and rings the bell if it is set.
+//!    is also the sender's half of the sleep/wake handshake (the bell, in the `wait` module):
+//!    right after it the sender reads the receiver's `sleeping` flag and rings the bell if it
+//!    is set.
 //! 2. **Receive.** The receiver reads its next slot's state with acquire. When it is not
 //!    `EMPTY`, it reads the envelope and copies the data out, then swaps the state back to
 //!    `EMPTY` with `SeqCst` (a release: the sender will not overwrite data still being read)
@@ -184,13 +185,15 @@ impl Slot {
 
     /// True while the slot holds a message (sender side: wait for false before writing).
     pub(crate) fn is_full(&self) -> bool {
-        // SYNC: pairs with the SeqCst swap in `release`: once EMPTY is seen, the receiver is
-        // done with the old contents.
+        // SYNC(eager#protocol): pairs with the SeqCst swap in `release`: once EMPTY is seen, the
+        // receiver is done with the old contents.
         self.header().state.load(Ordering::Acquire) != EMPTY
     }
 
     /// Like [`Slot::is_full`], as a `SeqCst` load, for the check made just before sleeping.
     pub(crate) fn is_full_seqcst(&self) -> bool {
+        // SYNC(eager#protocol): the receiver's release (SeqCst swap) against this SeqCst load,
+        // before the sender sleeps on a full slot (the bell's handshake).
         self.header().state.load(Ordering::SeqCst) != EMPTY
     }
 
@@ -214,8 +217,9 @@ impl Slot {
             (*h).len = len as u64;
             std::ptr::copy_nonoverlapping(bytes.as_ptr(), self.data_ptr(), bytes.len());
         }
-        // SYNC: pairs with the acquire load in `peek` (publishes envelope and data) and, as a
-        // SeqCst operation, with the receiver's `sleeping` store (the bell, in the `wait` module).
+        // SYNC(eager#protocol): pairs with the acquire load in `peek` (publishes envelope and data)
+        // and, as a SeqCst operation, with the receiver's `sleeping` store (the bell, in the `wait`
+        // module).
         self.header()
             .state
             .swap(kind | (ctx << 2), Ordering::SeqCst);
@@ -234,7 +238,7 @@ impl Slot {
 
     /// The envelope of the message in the slot, if any (receiver side).
     pub(crate) fn peek(&self) -> Option<Envelope> {
-        // SYNC: pairs with the SeqCst swap in `publish_*`.
+        // SYNC(eager#protocol): pairs with the SeqCst swap in `publish_*`.
         let state = self.header().state.load(Ordering::Acquire);
         if state == EMPTY {
             return None;
@@ -271,8 +275,8 @@ impl Slot {
 
     /// Empties the slot (receiver side). The caller then checks whether the producer sleeps.
     pub(crate) fn release(&self) {
-        // SYNC: pairs with the acquire load in `is_full`, and is the receiver's SeqCst half of
-        // the handshake with a producer asleep waiting for this slot.
+        // SYNC(eager#protocol): pairs with the acquire load in `is_full`, and is the receiver's
+        // SeqCst half of the handshake with a producer asleep waiting for this slot.
         self.header().state.swap(EMPTY, Ordering::SeqCst);
     }
 }

@@ -161,6 +161,8 @@ impl RndvCtl {
     /// envelope afterwards.
     pub(crate) fn offer(&self, ticket: u32, src: &[u8]) {
         debug_assert!(ticket != 0 && ticket != CANCELED);
+        // SYNC(rendezvous#protocol): step 1: the offer's fields are relaxed; the envelope's SeqCst
+        // swap in the eager slot releases them.
         self.offer
             .src
             .store(src.as_ptr().cast_mut(), Ordering::Relaxed);
@@ -188,6 +190,8 @@ impl RndvCtl {
         par_copy_min: usize,
         max_chunk: usize,
     ) -> Accept {
+        // SYNC(rendezvous#protocol): step 2: the offer was acquired with the envelope (the slot's
+        // acquire load).
         let ticket = self.offer.ticket.load(Ordering::Relaxed);
         let src = self.offer.src.load(Ordering::Relaxed).cast_const();
         let len = self.offer.len.load(Ordering::Relaxed);
@@ -201,13 +205,15 @@ impl RndvCtl {
         };
         let nchunks =
             u32::try_from(copy_len.div_ceil(chunk)).expect("message too large for its chunk size");
+        // SYNC(rendezvous#protocol): step 2: the answer's fields are relaxed; the CAS on `matched`
+        // below releases them.
         self.answer.dst.store(dst, Ordering::Relaxed);
         self.answer.copy_len.store(copy_len, Ordering::Relaxed);
         self.answer.chunk.store(chunk, Ordering::Relaxed);
         self.answer.nchunks.store(nchunks, Ordering::Relaxed);
-        // SYNC: the release pairs with the acquire load in `accepted` (the sender reads the
-        // answer fields); the CAS against the sender's `cancel` decides who wins; SeqCst for
-        // the sleep/wake handshake (the caller may wake the sender next).
+        // SYNC(rendezvous#protocol): the release pairs with the acquire load in `accepted` (the
+        // sender reads the answer fields); the CAS against the sender's `cancel` decides who wins;
+        // SeqCst for the sleep/wake handshake (the caller may wake the sender next).
         match self
             .answer
             .matched
@@ -228,7 +234,8 @@ impl RndvCtl {
 
     /// Sender, when aborting: withdraws the offer unless it was accepted. True if withdrawn.
     pub(crate) fn cancel(&self) -> bool {
-        // SYNC: races with the CAS in `accept`; exactly one of them moves `matched` from 0.
+        // SYNC(rendezvous#protocol): races with the CAS in `accept`; exactly one of them moves
+        // `matched` from 0.
         self.answer
             .matched
             .compare_exchange(0, CANCELED, Ordering::AcqRel, Ordering::Acquire)
@@ -238,12 +245,14 @@ impl RndvCtl {
     /// True once the offer was withdrawn. A withdrawn control is never reused, so this stays
     /// true: a receiver that finds it so drops the envelope.
     pub(crate) fn is_withdrawn(&self) -> bool {
+        // SYNC(rendezvous#protocol): abort and cancel: pairs with the sender's CAS in `cancel` (a
+        // withdrawn offer stays withdrawn).
         self.answer.matched.load(Ordering::Acquire) == CANCELED
     }
 
     /// Sender: the transfer, once the receiver has accepted offer `ticket`.
     pub(crate) fn accepted(&self, ticket: u32) -> Option<Transfer> {
-        // SYNC: pairs with the release CAS in `accept`.
+        // SYNC(rendezvous#protocol): pairs with the release CAS in `accept`.
         if self.answer.matched.load(Ordering::Acquire) != ticket {
             return None;
         }
@@ -261,6 +270,8 @@ impl RndvCtl {
     /// chunk is left to claim, `Some(true)` when this copy completed the transfer (the caller
     /// then wakes the other party), `Some(false)` otherwise.
     pub(crate) fn copy_one_chunk(&self, t: &Transfer) -> Option<bool> {
+        // SYNC(rendezvous#protocol): step 3: chunk numbers are handed out by the CAS on `claimed`
+        // (relaxed: the transfer's terms were acquired before).
         let mut cur = self.progress.claimed.load(Ordering::Relaxed);
         let index = loop {
             if cur.ticket() != t.ticket || cur.count() >= t.nchunks {
@@ -283,8 +294,9 @@ impl RndvCtl {
         // bytes and is exclusively borrowed for the receive; the claim gives this chunk to us
         // alone; sender and receiver buffers are distinct borrows, so they do not overlap.
         unsafe { std::ptr::copy_nonoverlapping(t.src.add(offset), t.dst.add(offset), n) };
-        // SYNC: releases the copied bytes to whoever sees the count complete (acquire loads in
-        // `is_complete`); SeqCst for the sleep/wake handshake with the other party.
+        // SYNC(rendezvous#protocol): releases the copied bytes to whoever sees the count complete
+        // (acquire loads in `is_complete`); SeqCst for the sleep/wake handshake with the other
+        // party.
         let before = self.progress.done.fetch_add_count(1, Ordering::SeqCst);
         debug_assert_eq!(before.ticket(), t.ticket);
         Some(before.count() + 1 == t.nchunks)
@@ -292,19 +304,23 @@ impl RndvCtl {
 
     /// Step 4: true when transfer `t` is complete (or, for the receiver, superseded).
     pub(crate) fn is_complete(&self, t: &Transfer) -> bool {
-        // SYNC: pairs with the SeqCst increments in `copy_one_chunk`.
+        // SYNC(rendezvous#protocol): pairs with the SeqCst increments in `copy_one_chunk`.
         let d = self.progress.done.load(Ordering::SeqCst);
         d.ticket() != t.ticket || d.count() == t.nchunks
     }
 
     /// True when a chunk of `t` is still unclaimed.
     pub(crate) fn has_unclaimed(&self, t: &Transfer) -> bool {
+        // SYNC(rendezvous#protocol): step 3: the SeqCst loads are the sender's re-check before it
+        // sleeps (the bell's handshake).
         let c = self.progress.claimed.load(Ordering::SeqCst);
         c.ticket() == t.ticket && c.count() < t.nchunks
     }
 
     /// Sender: true once offer `ticket` has been answered (accepted or not).
     pub(crate) fn is_answered(&self, ticket: u32) -> bool {
+        // SYNC(rendezvous#protocol): step 2: the SeqCst load pairs with the receiver's CAS in
+        // `accept`, as the sender's re-check before sleeping.
         self.answer.matched.load(Ordering::SeqCst) == ticket
     }
 }

@@ -263,6 +263,8 @@ impl Shared {
         let n = shared.nranks() as usize;
         for i in 0..n * n {
             // SAFETY: `rings` has n*n entries.
+            // SYNC(shared#who-creates-it): the block is destroyed once no rank uses it; these loads
+            // see every pointer stored (thread joins order them).
             let p = unsafe { &*shared.rings.add(i) }.load(Ordering::Acquire);
             if let Some(p) = NonNull::new(p) {
                 // SAFETY: every non-null ring was made by `ring_or_create` with
@@ -330,28 +332,32 @@ impl Shared {
 
     /// The ring from `src` to `dst` if `src` has created it (consumer side).
     pub(crate) fn ring(&self, src: u32, dst: u32) -> Option<NonNull<u8>> {
-        // SYNC: pairs with the store in `ring_or_create`, so the zeroed slots are seen. SeqCst
-        // (not just acquire) because a rank about to sleep looks for new rings too: its SeqCst
-        // `sleeping` store and this load, against the producer's SeqCst pointer store, slot
-        // publish and `sleeping` load, must not both miss (the bell, in the `wait` module). It runs once per
-        // ring and rank: the pointer is cached once seen.
+        // SYNC(shared#rings): pairs with the store in `ring_or_create`, so the zeroed slots are
+        // seen. SeqCst (not just acquire) because a rank about to sleep looks for new rings too:
+        // its SeqCst `sleeping` store and this load, against the producer's SeqCst pointer store,
+        // slot publish and `sleeping` load, must not both miss (the bell, in the `wait` module). It
+        // runs once per ring and rank: the pointer is cached once seen.
         NonNull::new(self.ring_ptr(src, dst).load(Ordering::SeqCst))
     }
 
     /// The ring from `src` to `dst`, created if needed. Only rank `src` may call this.
     pub(crate) fn ring_or_create(&self, src: u32, dst: u32) -> NonNull<u8> {
         let slot = self.ring_ptr(src, dst);
+        // SYNC(shared#rings): only the producer stores this pointer, so its own relaxed load sees
+        // its own store.
         if let Some(p) = NonNull::new(slot.load(Ordering::Relaxed)) {
             return p;
         }
         let p = eager::alloc_ring(&self.params);
-        // SYNC: pairs with the SeqCst load in `ring`.
+        // SYNC(shared#rings): pairs with the SeqCst load in `ring`.
         slot.store(p.as_ptr(), Ordering::SeqCst);
         p
     }
 
     /// The rank whose panic aborted the world, if any.
     pub(crate) fn aborted_by(&self) -> Option<u32> {
+        // SYNC(wait#the-bell): the SeqCst load pairs with the CAS in `world::abort`, as a sleeper's
+        // re-check before sleeping.
         match self.aborted.load(Ordering::SeqCst) {
             0 => None,
             r => Some(r - 1),

@@ -124,6 +124,8 @@ pub(crate) fn help(shared: &Shared, me: u32) -> bool {
             let Some(s) = q.snapshot(e) else { continue };
             if let Some((bytes, last)) = steal_one(&s) {
                 let mine = queue(shared, me);
+                // SYNC(steal#switching-it-off): statistics, read relaxed by
+                // `Communicator::steal_stats`.
                 mine.stolen_chunks.fetch_add(1, Ordering::Relaxed);
                 mine.stolen_bytes.fetch_add(bytes as u64, Ordering::Relaxed);
                 if last {

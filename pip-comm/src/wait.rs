@@ -62,10 +62,12 @@ pub(crate) fn sleep_unless(
     timeout: Option<std::time::Duration>,
 ) {
     let bell = &shared.bell;
+    // SYNC(wait#the-bell): sleeper step 1: read the bell word before announcing the sleep.
     let v = bell.word.load(Ordering::Acquire);
     let flag = &shared.rank(me).sleeping;
     bell.sleepers.fetch_add(1, Ordering::SeqCst);
-    // SYNC: pairs with the SeqCst load in `wake_rank` (see the module documentation).
+    // SYNC(wait#the-bell): pairs with the SeqCst load in `wake_rank` (see the module
+    // documentation).
     flag.store(1, Ordering::SeqCst);
     if !ready() && shared.aborted_by().is_none() {
         FUTEX.wait(futex_word(&bell.word), v, bit(me), timeout);
@@ -78,7 +80,7 @@ pub(crate) fn sleep_unless(
 /// `rank` waits for.
 #[inline]
 pub(crate) fn wake_rank(shared: &Shared, rank: u32) {
-    // SYNC: pairs with the SeqCst store in `sleep_unless`.
+    // SYNC(wait#the-bell): pairs with the SeqCst store in `sleep_unless`.
     if shared.rank(rank).sleeping.load(Ordering::SeqCst) != 0 {
         ring(shared, bit(rank));
     }
@@ -86,7 +88,7 @@ pub(crate) fn wake_rank(shared: &Shared, rank: u32) {
 
 /// The waker's side for every rank (barrier release): wakes all sleepers, if any.
 pub(crate) fn wake_all(shared: &Shared) {
-    // SYNC: pairs with the SeqCst increment in `sleep_unless`.
+    // SYNC(wait#the-bell): pairs with the SeqCst increment in `sleep_unless`.
     if shared.bell.sleepers.load(Ordering::SeqCst) != 0 {
         ring(shared, ALL_BITS);
     }
@@ -99,6 +101,8 @@ pub(crate) fn wake_all_unconditionally(shared: &Shared) {
 
 #[cold]
 fn ring(shared: &Shared, bits: u32) {
+    // SYNC(wait#the-bell): waker: the bump that makes a sleeper's futex compare fail; after the
+    // SeqCst load of the flag or count.
     shared.bell.word.fetch_add(1, Ordering::Release);
     FUTEX.wake(futex_word(&shared.bell.word), bits, i32::MAX);
 }

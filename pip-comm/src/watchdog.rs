@@ -20,6 +20,17 @@
 //! up every quarter period (at most once a second) to look at the others' words. The only
 //! fast-path work is one plain increment of the rank's own progress counter per message sent.
 //!
+//! # Protocol
+//!
+//! Each rank's [`Activity`](crate::shared::Activity) words are written only by that rank and
+//! read by every rank's watchdog. A rank that starts a watched wait stores the wait's words
+//! (peer, tag, context, start time) relaxed, then its kind with a release store; a reader loads
+//! the kind with acquire (0: not waiting) and then the words, which are this wait's or a later
+//! one's (a later wait is a sign of progress, which the progress counters show anyway). The
+//! progress counter is bumped by its owner with a plain load and store (only it writes it) and
+//! read relaxed: the sum is a hint that is compared over a whole period. The world's `stall`
+//! word is set once, by a compare-exchange, by the rank that reports.
+//!
 //! # What it prints
 //!
 //! The first rank to see the stall prints, to stderr, the cycle of waits the way `pips waits`
@@ -147,11 +158,14 @@ impl Watch {
     #[cold]
     pub(crate) fn begin(&self, shared: &Shared, me: u32, w: &WaitInfo) -> Watching {
         let a = &shared.rank(me).activity;
+        // SYNC(watchdog#protocol): the wait's words are relaxed; the release store of the kind
+        // below publishes them.
         a.ctx.store(w.ctx, Ordering::Relaxed);
         a.peer.store(w.peer, Ordering::Relaxed);
         a.tag.store(w.tag, Ordering::Relaxed);
         a.since_ns.store(waits::monotonic_ns(), Ordering::Relaxed);
-        // SYNC: pairs with the acquire load in `stalled`, which then sees this wait's words.
+        // SYNC(watchdog#protocol): pairs with the acquire load in `stalled`, which then sees this
+        // wait's words.
         a.kind.store(w.kind as u32, Ordering::Release);
         Watching {
             watch: *self,
@@ -168,12 +182,14 @@ impl Watch {
 }
 
 fn bump(c: &crate::sync::atomic::AtomicU64) {
+    // SYNC(watchdog#protocol): only the owner writes its progress counter: a plain load and store.
     c.store(c.load(Ordering::Relaxed).wrapping_add(1), Ordering::Relaxed);
 }
 
 /// The sum of every rank's progress counter.
 fn total(shared: &Shared) -> u64 {
     (0..shared.nranks())
+        // SYNC(watchdog#protocol): the progress counters are a hint, compared over a whole period.
         .map(|r| shared.rank(r).activity.progress.load(Ordering::Relaxed))
         .fold(0, u64::wrapping_add)
 }
@@ -191,6 +207,7 @@ impl Watching {
     /// The wait ended: progress.
     pub(crate) fn end(self, shared: &Shared, me: u32) {
         let a = &shared.rank(me).activity;
+        // SYNC(watchdog#protocol): the wait ended: only this rank writes its activity words.
         a.kind.store(0, Ordering::Relaxed);
         bump(&a.progress);
     }
@@ -201,6 +218,8 @@ impl Watching {
     pub(crate) fn check(&self, s: &Shared, details: impl Fn() -> String) -> Duration {
         let period =
             (self.watch.limit / 4).clamp(Duration::from_millis(10), Duration::from_secs(1));
+        // SYNC(watchdog#protocol): pairs with the compare-exchange below: a rank that sees the
+        // report adds its details.
         if s.stall.load(Ordering::Acquire) != 0 {
             // Reported: add what only this rank knows, once.
             if !self.details_printed.replace(true) {
@@ -225,6 +244,7 @@ impl Watching {
             return period;
         };
         if s.stall
+            // SYNC(watchdog#protocol): the stall word is set once, by the rank that reports.
             .compare_exchange(0, 1, Ordering::AcqRel, Ordering::Relaxed)
             .is_err()
         {
@@ -254,7 +274,7 @@ fn stalled(s: &Shared, limit: Duration) -> Option<Vec<(WaitInfo, Duration)>> {
     (0..s.nranks())
         .map(|r| {
             let a = &s.rank(r).activity;
-            // SYNC: pairs with the release store in `begin`.
+            // SYNC(watchdog#protocol): pairs with the release store in `begin`.
             let kind = WaitKind::from_code(a.kind.load(Ordering::Acquire))?;
             let waited =
                 Duration::from_nanos(now.saturating_sub(a.since_ns.load(Ordering::Relaxed)));

@@ -1,5 +1,18 @@
 //! Getting a world: [`run`] (ranks as threads of this program) or [`world`] (ranks as the
 //! tasks of a PiP job), and the [`Communicator`] that each rank holds.
+//!
+//! # Abort
+//!
+//! A rank of [`run`] that panics aborts its world: a compare-exchange moves the shared
+//! `aborted` word from 0 to 1 + its rank (`SeqCst`: the first one wins, and it is the waker's
+//! half of the bell's handshake, see the `wait` module), then every sleeper is woken. Waits
+//! that may give up re-check the word before sleeping and return [`Error::Aborted`].
+//!
+//! # One world per task
+//!
+//! A task's first [`world`] call takes a process-wide flag with an atomic swap; a second call
+//! fails. A call that fails to make the world gives the flag back (release), so the task may
+//! try again.
 
 use crate::config::{Params, WaitPolicy};
 use crate::endpoint::Endpoint;
@@ -182,6 +195,7 @@ impl Communicator {
     /// .unwrap();
     /// ```
     pub fn steal_stats(&self) -> StealStats {
+        // SYNC(steal#switching-it-off): statistics written relaxed by `stealing::help`.
         let q = stealing::queue(self.shared(), self.ep.me);
         StealStats {
             chunks: q.stolen_chunks.load(Ordering::Relaxed),
@@ -304,6 +318,8 @@ where
 
 /// Marks the world aborted by `rank` (if it was not already) and wakes every sleeper.
 pub(crate) fn abort(shared: &Shared, rank: u32) {
+    // SYNC(world#abort): the first abort wins; SeqCst, the waker's half of the bell's handshake
+    // with sleepers' re-check in `Shared::aborted_by`.
     let _ = shared
         .aborted
         .compare_exchange(0, rank + 1, Ordering::SeqCst, Ordering::SeqCst);
@@ -365,6 +381,8 @@ pub fn world() -> Result<Communicator> {
         Ok(pip_core::PipId::Task(me)) => me,
         _ => return Err(Error::NotATask),
     };
+    // SYNC(world#one-world-per-task): the swap takes the task's flag; the release store gives it
+    // back after a failure.
     if TASK_WORLD_TAKEN.swap(true, Ordering::AcqRel) {
         return Err(Error::AlreadyInitialized);
     }

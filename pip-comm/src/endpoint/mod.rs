@@ -295,6 +295,7 @@ impl Progress for Endpoint {
     #[cold]
     fn wait_info(&self, what: What) -> WaitInfo {
         let posted = self.posted.borrow().iter().next().map(|p| p.filter);
+        // SYNC(barrier#protocol): a relaxed read of the barrier round, for the wait board only.
         let round = u64::from(self.shared().barrier.generation.load(Ordering::Relaxed));
         what.board_info(posted, round, self.n)
     }

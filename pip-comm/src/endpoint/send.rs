@@ -121,6 +121,8 @@ impl Endpoint {
         }
         let block = Box::into_raw(Box::<CtlBlock>::default());
         let head = &self.shared().rank(self.me).ctl_blocks;
+        // SYNC(rendezvous#protocol): only this rank extends its list of control blocks; the
+        // release store publishes the linked block, read (acquire) when the world is destroyed.
         // SAFETY: `block` is a fresh, valid allocation that nobody else knows yet.
         unsafe { &*block }
             .next

@@ -5,8 +5,8 @@
 //! a collective (see the `collective` module). The rank doing such a copy *offers* it in its
 //! `StealQueue`, a small array of entries in its part of the shared world block, then copies
 //! chunks itself. Any rank that is waiting (for a message, a send, a barrier, a collective;
-//! every wait goes through the `Waiter` of the `waiter` module) looks through the other ranks' queues and
-//! copies unclaimed chunks, so an idle core takes over part of a busy rank's copy.
+//! every wait goes through the `Waiter` of the `waiter` module) looks through the other ranks'
+//! queues and copies unclaimed chunks, so an idle core takes over part of a busy rank's copy.
 //!
 //! # Switching it off
 //!
@@ -75,7 +75,8 @@ use crate::rendezvous::RndvCtl;
 /// Collective copies of at least this many bytes are offered for stealing.
 pub const STEAL_COPY_MIN: usize = 128 << 10;
 
-/// What a rank copied for others (see [`Communicator::steal_stats`](crate::Communicator::steal_stats)).
+/// What a rank copied for others (see
+/// [`Communicator::steal_stats`](crate::Communicator::steal_stats)).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct StealStats {
     /// Chunks this rank copied for other ranks.

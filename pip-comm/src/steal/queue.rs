@@ -55,6 +55,7 @@ pub(crate) struct StealQueue {
 impl StealQueue {
     /// Whether the owner takes part; `default` decides on first use.
     pub(crate) fn enabled(&self, default: impl FnOnce() -> bool) -> bool {
+        // SYNC(steal#protocol): a per-rank setting, read and written only by its owner.
         match self.mode.load(Ordering::Relaxed) {
             1 => true,
             2 => false,
@@ -69,6 +70,7 @@ impl StealQueue {
     /// In rank 0's queue: counts a job offered anywhere in the world (`+1`) or retracted.
     pub(crate) fn count_world_job(&self, offered: bool) {
         if offered {
+            // SYNC(steal#protocol): the world-wide count is a hint (see `any_world_job`).
             self.world_jobs.fetch_add(1, Ordering::Relaxed);
         } else {
             self.world_jobs.fetch_sub(1, Ordering::Relaxed);
@@ -77,16 +79,20 @@ impl StealQueue {
 
     /// In rank 0's queue: whether any job is offered in the world (a hint).
     pub(crate) fn any_world_job(&self) -> bool {
+        // SYNC(steal#protocol): the world-wide count is a hint: a stale value only skips or wastes
+        // one scan.
         self.world_jobs.load(Ordering::Relaxed) != 0
     }
 
     /// Owner: sets whether it takes part.
     pub(crate) fn set_enabled(&self, on: bool) {
+        // SYNC(steal#protocol): a per-rank setting, read only by its owner.
         self.mode.store(if on { 1 } else { 2 }, Ordering::Relaxed);
     }
 
     /// Owner: publishes a job in a free entry; `None` if all are taken.
     pub(crate) fn offer(&self, kind: u32, job: usize, ticket: u32, wake: u32) -> Option<usize> {
+        // SYNC(steal#protocol): queue: only the owner writes its entries and mask.
         let occupied = self.occupied.load(Ordering::Relaxed);
         let e = (!occupied).trailing_zeros() as usize;
         if e >= ENTRIES {
@@ -95,22 +101,24 @@ impl StealQueue {
         let entry = &self.entries[e];
         let s = entry.seq.load(Ordering::Relaxed);
         entry.seq.store(s.wrapping_add(1), Ordering::Relaxed);
-        // SYNC: pairs with the acquire fence in `snapshot`: a thief that reads any field
-        // written below sees the odd sequence number on its second load.
+        // SYNC(steal#protocol): pairs with the acquire fence in `snapshot`: a thief that reads any
+        // field written below sees the odd sequence number on its second load.
         fence(Ordering::Release);
         entry.kind.store(kind, Ordering::Relaxed);
         entry.job.store(job, Ordering::Relaxed);
         entry.ticket.store(ticket, Ordering::Relaxed);
         entry.wake.store(wake, Ordering::Relaxed);
-        // SYNC: pairs with the acquire load of `seq` in `snapshot`.
+        // SYNC(steal#protocol): pairs with the acquire load of `seq` in `snapshot`.
         entry.seq.store(s.wrapping_add(2), Ordering::Release);
-        // SYNC: pairs with the acquire load in `mask`.
+        // SYNC(steal#protocol): pairs with the acquire load in `mask`.
         self.occupied.store(occupied | (1 << e), Ordering::Release);
         Some(e)
     }
 
     /// Owner: withdraws entry `e`.
     pub(crate) fn retract(&self, e: usize) {
+        // SYNC(steal#protocol): queue: the same sequence-lock write as in `offer`, clearing the
+        // kind.
         let occupied = self.occupied.load(Ordering::Relaxed);
         self.occupied.store(occupied & !(1 << e), Ordering::Relaxed);
         let entry = &self.entries[e];
@@ -123,12 +131,15 @@ impl StealQueue {
 
     /// Anyone: the entries that hold jobs.
     pub(crate) fn mask(&self) -> u32 {
+        // SYNC(steal#protocol): pairs with the owner's release store of the mask in `offer`.
         self.occupied.load(Ordering::Acquire)
     }
 
     /// Anyone: a consistent copy of entry `e` if it holds a job and was not being written.
     pub(crate) fn snapshot(&self, e: usize) -> Option<Snapshot> {
         let entry = &self.entries[e];
+        // SYNC(steal#protocol): pairs with the release store of an even `seq` in `offer` and
+        // `retract`; the fields are then read relaxed and checked by the second load of `seq`.
         let s1 = entry.seq.load(Ordering::Acquire);
         if s1 % 2 == 1 {
             return None;
@@ -139,7 +150,7 @@ impl StealQueue {
             ticket: entry.ticket.load(Ordering::Relaxed),
             wake: entry.wake.load(Ordering::Relaxed),
         };
-        // SYNC: pairs with the release fence in `offer` and `retract`.
+        // SYNC(steal#protocol): pairs with the release fence in `offer` and `retract`.
         fence(Ordering::Acquire);
         let s2 = entry.seq.load(Ordering::Relaxed);
         (s1 == s2 && snap.kind != 0).then_some(snap)
@@ -179,6 +190,8 @@ impl CopyJob {
     /// Owner: sets up a copy of `len` bytes in chunks of `chunk`; returns its ticket. The
     /// previous copy must be complete.
     pub(crate) fn prepare(&self, src: *const u8, dst: *mut u8, len: usize, chunk: usize) -> u32 {
+        // SYNC(steal#protocol): jobs: the owner's relaxed field stores are released by the store of
+        // `claimed` below.
         let ticket = match self.ticket.load(Ordering::Relaxed).wrapping_add(1) {
             0 => 1,
             t => t,
@@ -192,7 +205,7 @@ impl CopyJob {
         self.nchunks.store(nchunks, Ordering::Relaxed);
         self.ticket.store(ticket, Ordering::Relaxed);
         self.done.store(Ticket::new(ticket, 0), Ordering::Relaxed);
-        // SYNC: pairs with the acquire claim in `copy_one`.
+        // SYNC(steal#protocol): pairs with the acquire claim in `copy_one`.
         self.claimed
             .store(Ticket::new(ticket, nchunks), Ordering::Release);
         ticket
@@ -209,8 +222,8 @@ impl CopyJob {
     pub(crate) unsafe fn copy_one(&self, ticket: u32) -> Option<(usize, bool)> {
         // `claimed` counts the chunks left, so the claim needs no other field (a field read
         // before the claim could belong to the next copy already).
-        // SYNC: the claim's acquire pairs with the release store in `prepare` (the fields of
-        // this copy); its compare-exchange hands out each chunk once.
+        // SYNC(steal#protocol): the claim's acquire pairs with the release store in `prepare` (the
+        // fields of this copy); its compare-exchange hands out each chunk once.
         let index = self.claimed.claim(ticket)? as usize - 1;
         // The claim pins the copy: its fields stay until our chunk is counted done.
         let nchunks = self.nchunks.load(Ordering::Relaxed);
@@ -223,7 +236,7 @@ impl CopyJob {
         // SAFETY: the owner's buffers hold `len` bytes and stay reserved until `done` reaches
         // `nchunks` (caller); the claim gives chunk `index` to us alone; they do not overlap.
         unsafe { copy_chunk(src.add(offset), dst.add(offset), n) };
-        // SYNC: releases the copied bytes to the owner's acquire in `is_complete`.
+        // SYNC(steal#protocol): releases the copied bytes to the owner's acquire in `is_complete`.
         let before = self.done.fetch_add_count(1, Ordering::SeqCst);
         debug_assert_eq!(before.ticket(), ticket);
         Some((n, before.count() + 1 == nchunks))
@@ -231,7 +244,7 @@ impl CopyJob {
 
     /// True once every chunk of copy `ticket` is copied.
     pub(crate) fn is_complete(&self, ticket: u32) -> bool {
-        // SYNC: pairs with the increments in `copy_one`.
+        // SYNC(steal#protocol): pairs with the increments in `copy_one`.
         let d = self.done.load(Ordering::Acquire);
         d.ticket() != ticket || d.count() == self.nchunks.load(Ordering::Relaxed)
     }
