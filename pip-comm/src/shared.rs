@@ -316,6 +316,12 @@ impl Shared {
         self.header.nranks
     }
 
+    /// The shared state of every rank, in rank order.
+    pub(crate) fn ranks(&self) -> &[RankShared] {
+        // SAFETY: `ranks` holds `nranks` initialised entries that live as long as `self`.
+        unsafe { std::slice::from_raw_parts(self.ranks, self.nranks() as usize) }
+    }
+
     /// The shared state of `rank`.
     pub(crate) fn rank(&self, rank: u32) -> &RankShared {
         assert!(rank < self.nranks());

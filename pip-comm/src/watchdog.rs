@@ -188,9 +188,11 @@ fn bump(c: &crate::sync::atomic::AtomicU64) {
 
 /// The sum of every rank's progress counter.
 fn total(shared: &Shared) -> u64 {
-    (0..shared.nranks())
-        // SYNC(watchdog#protocol): the progress counters are a hint, compared over a whole period.
-        .map(|r| shared.rank(r).activity.progress.load(Ordering::Relaxed))
+    // SYNC(watchdog#protocol): the progress counters are a hint, compared over a whole period.
+    shared
+        .ranks()
+        .iter()
+        .map(|r| r.activity.progress.load(Ordering::Relaxed))
         .fold(0, u64::wrapping_add)
 }
 
