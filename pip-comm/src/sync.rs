@@ -8,7 +8,7 @@
 #[cfg(not(loom))]
 pub(crate) mod atomic {
     pub(crate) use pip_core::sync::atomic::{
-        fence, AtomicI32, AtomicU32, AtomicU64, AtomicUsize, Ordering,
+        AtomicI32, AtomicU32, AtomicU64, AtomicUsize, Ordering,
     };
     pub(crate) use std::sync::atomic::AtomicPtr;
 }
@@ -22,7 +22,7 @@ pub(crate) mod atomic {
 /// still fails if either side's store is weaker than `SeqCst`.
 #[cfg(loom)]
 pub(crate) mod atomic {
-    pub(crate) use pip_core::sync::atomic::fence;
+    use pip_core::sync::atomic::fence;
     pub(crate) use std::sync::atomic::Ordering;
 
     fn sc_fence(order: Ordering) {

@@ -42,13 +42,14 @@
 //! the matched ticket, which the claim then validates).
 //!
 //! **Queue.** Each rank's queue has `ENTRIES` entries, written only by the rank itself and
-//! read by everyone, and an occupancy mask. An entry is a sequence lock over `(kind, job,
-//! ticket, wake)`: the owner makes `seq` odd, issues a release fence, writes the fields
-//! (relaxed), then makes `seq` even with a release store, and sets the entry's bit in the
-//! mask (release). A thief loads the mask (acquire), then for each set bit loads `seq`
-//! (acquire; skips odd), the fields (relaxed), issues an acquire fence and loads `seq` again:
-//! equal means the fields are one consistent snapshot (had it read any field of a later write,
-//! the fence pairing would make it see the odd `seq`). A snapshot may be stale (the job may
+//! read by everyone, and an occupancy mask. An entry is a sequence lock (pip-core's
+//! `pip_core::sync::seqlock::SeqLock`) over `(kind, job, ticket, wake)`: the owner makes `seq`
+//! odd, issues a release fence, writes the fields (relaxed), then makes `seq` even with a
+//! release store, and sets the entry's bit in the mask (release). A thief loads the mask
+//! (acquire), then for each set bit loads `seq` (acquire; skips odd), the fields (relaxed),
+//! issues an acquire fence and loads `seq` again: equal means the fields are one consistent
+//! snapshot (had it read any field of a later write, the fence pairing would make it see the
+//! odd `seq`). A snapshot may be stale (the job may
 //! have completed and been retracted); the ticket check in the claim makes that harmless.
 //! Retracting clears the bit and the kind. A world-wide count of offered jobs lets a waiting
 //! rank skip the scan when nothing is offered (a hint only).

@@ -2,7 +2,8 @@
 //! protocols are described in the parent module. Self-contained, so that it can be checked
 //! with loom: `RUSTFLAGS="--cfg loom" cargo test -p pip-comm --lib --release loom_`.
 
-use crate::sync::atomic::{fence, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use crate::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use pip_core::sync::seqlock::SeqLock;
 use pip_core::sync::ticket::{AtomicTicket, Ticket};
 
 /// Entries per rank queue.
@@ -16,7 +17,7 @@ pub(crate) const COPY: u32 = 2;
 #[repr(C)]
 #[derive(Debug, Default)]
 struct Entry {
-    seq: AtomicU32,
+    lock: SeqLock,
     kind: AtomicU32,
     ticket: AtomicU32,
     wake: AtomicU32,
@@ -99,17 +100,18 @@ impl StealQueue {
             return None;
         }
         let entry = &self.entries[e];
-        let s = entry.seq.load(Ordering::Relaxed);
-        entry.seq.store(s.wrapping_add(1), Ordering::Relaxed);
-        // SYNC(steal#protocol): pairs with the acquire fence in `snapshot`: a thief that reads any
-        // field written below sees the odd sequence number on its second load.
-        fence(Ordering::Release);
-        entry.kind.store(kind, Ordering::Relaxed);
-        entry.job.store(job, Ordering::Relaxed);
-        entry.ticket.store(ticket, Ordering::Relaxed);
-        entry.wake.store(wake, Ordering::Relaxed);
-        // SYNC(steal#protocol): pairs with the acquire load of `seq` in `snapshot`.
-        entry.seq.store(s.wrapping_add(2), Ordering::Release);
+        {
+            // SYNC(steal#protocol): a sequence-lock write (the owner is its only
+            // writer); the fields are relaxed stores, published by the guard's drop.
+            let _write = entry
+                .lock
+                .try_write()
+                .expect("an entry has one writer, its owner");
+            entry.kind.store(kind, Ordering::Relaxed);
+            entry.job.store(job, Ordering::Relaxed);
+            entry.ticket.store(ticket, Ordering::Relaxed);
+            entry.wake.store(wake, Ordering::Relaxed);
+        }
         // SYNC(steal#protocol): pairs with the acquire load in `mask`.
         self.occupied.store(occupied | (1 << e), Ordering::Release);
         Some(e)
@@ -117,16 +119,16 @@ impl StealQueue {
 
     /// Owner: withdraws entry `e`.
     pub(crate) fn retract(&self, e: usize) {
-        // SYNC(steal#protocol): queue: the same sequence-lock write as in `offer`, clearing the
-        // kind.
+        // SYNC(steal#protocol): queue: only the owner writes its mask; then the same
+        // sequence-lock write as in `offer`, clearing the kind.
         let occupied = self.occupied.load(Ordering::Relaxed);
         self.occupied.store(occupied & !(1 << e), Ordering::Relaxed);
         let entry = &self.entries[e];
-        let s = entry.seq.load(Ordering::Relaxed);
-        entry.seq.store(s.wrapping_add(1), Ordering::Relaxed);
-        fence(Ordering::Release);
+        let _write = entry
+            .lock
+            .try_write()
+            .expect("an entry has one writer, its owner");
         entry.kind.store(0, Ordering::Relaxed);
-        entry.seq.store(s.wrapping_add(2), Ordering::Release);
     }
 
     /// Anyone: the entries that hold jobs.
@@ -138,22 +140,16 @@ impl StealQueue {
     /// Anyone: a consistent copy of entry `e` if it holds a job and was not being written.
     pub(crate) fn snapshot(&self, e: usize) -> Option<Snapshot> {
         let entry = &self.entries[e];
-        // SYNC(steal#protocol): pairs with the release store of an even `seq` in `offer` and
-        // `retract`; the fields are then read relaxed and checked by the second load of `seq`.
-        let s1 = entry.seq.load(Ordering::Acquire);
-        if s1 % 2 == 1 {
-            return None;
-        }
+        // SYNC(steal#protocol): a sequence-lock read of the fields written in `offer`
+        // and `retract`, validated once (a rejected copy is a missed chance, not an error).
+        let begin = entry.lock.read_begin()?;
         let snap = Snapshot {
             kind: entry.kind.load(Ordering::Relaxed),
             job: entry.job.load(Ordering::Relaxed),
             ticket: entry.ticket.load(Ordering::Relaxed),
             wake: entry.wake.load(Ordering::Relaxed),
         };
-        // SYNC(steal#protocol): pairs with the release fence in `offer` and `retract`.
-        fence(Ordering::Acquire);
-        let s2 = entry.seq.load(Ordering::Relaxed);
-        (s1 == s2 && snap.kind != 0).then_some(snap)
+        (entry.lock.read_validate(begin) && snap.kind != 0).then_some(snap)
     }
 }
 
