@@ -1,7 +1,11 @@
 //! `pip_barrier_t` and `pip_yield`.
 //!
 //! The barrier is PiP v2.0's three words in user memory, `{count_init, count, gsense}`, so that
-//! `PIP_BARRIER_INIT(n)` initialises it statically. The protocol is a sense-reversing counter:
+//! `PIP_BARRIER_INIT(n)` initialises it statically.
+//!
+//! # Protocol
+//!
+//! A sense-reversing counter:
 //!
 //! 1. A party reads the sense `s` (the low bit of `gsense`), then decrements `count`.
 //! 2. The party that brings `count` to 0 resets it to `count_init`, then flips the sense by
@@ -49,7 +53,9 @@ pub unsafe extern "C" fn pip_barrier_init(barrp: *mut PipBarrier, n: c_int) -> c
     // SAFETY: the caller passes a valid barrier that nobody uses yet.
     unsafe {
         (*barrp).count_init = n;
+        // SYNC(barrier#protocol): step 1/2: the AcqRel decrement releases this party's writes to the last one; the reset is ordered by the SeqCst sense flip
         (*barrp).count.store(n as u32, Ordering::Relaxed);
+        // SYNC(barrier#protocol): steps 2/3: the sense flip (SeqCst swap) against the sleepers' SeqCst fetch_or on the same word; Acquire loads see the flip
         (*barrp).gsense.store(0, Ordering::Release);
     }
     0
@@ -66,9 +72,13 @@ pub unsafe extern "C" fn pip_barrier_wait(barrp: *mut PipBarrier) -> c_int {
     let Some(b) = (unsafe { barrp.as_ref() }) else {
         return libc::EINVAL;
     };
+    // SYNC(barrier#protocol): steps 2/3: the sense flip (SeqCst swap) against the sleepers' SeqCst fetch_or on the same word; Acquire loads see the flip
     let sense = b.gsense.load(Ordering::Acquire) & 1;
+    // SYNC(barrier#protocol): step 1/2: the AcqRel decrement releases this party's writes to the last one; the reset is ordered by the SeqCst sense flip
     if b.count.fetch_sub(1, Ordering::AcqRel) == 1 {
+        // SYNC(barrier#protocol): step 1/2: the AcqRel decrement releases this party's writes to the last one; the reset is ordered by the SeqCst sense flip
         b.count.store(b.count_init as u32, Ordering::Relaxed);
+        // SYNC(barrier#protocol): steps 2/3: the sense flip (SeqCst swap) against the sleepers' SeqCst fetch_or on the same word; Acquire loads see the flip
         let old = b.gsense.swap(sense ^ 1, Ordering::SeqCst);
         if old & SLEEPERS != 0 {
             futex_wake(&b.gsense);
@@ -79,6 +89,7 @@ pub unsafe extern "C" fn pip_barrier_wait(barrp: *mut PipBarrier) -> c_int {
     let mut backoff = Backoff::new(WaitPolicy::for_parties(b.count_init as usize));
     let mut published: Option<Published> = None;
     loop {
+        // SYNC(barrier#protocol): steps 2/3: the sense flip (SeqCst swap) against the sleepers' SeqCst fetch_or on the same word; Acquire loads see the flip
         if flipped(b.gsense.load(Ordering::Acquire)) {
             return 0;
         }
@@ -88,6 +99,7 @@ pub unsafe extern "C" fn pip_barrier_wait(barrp: *mut PipBarrier) -> c_int {
             published = Some(publish_barrier_wait(barrp as u64, b.count_init as u32));
         }
         if step == Step::Sleep {
+            // SYNC(barrier#protocol): steps 2/3: the sense flip (SeqCst swap) against the sleepers' SeqCst fetch_or on the same word; Acquire loads see the flip
             let v = b.gsense.fetch_or(SLEEPERS, Ordering::SeqCst);
             if flipped(v) {
                 return 0;
@@ -108,6 +120,7 @@ pub unsafe extern "C" fn pip_barrier_fin(barrp: *mut PipBarrier) -> c_int {
     let Some(b) = (unsafe { barrp.as_ref() }) else {
         return libc::EINVAL;
     };
+    // SYNC(barrier#protocol): step 1/2: the AcqRel decrement releases this party's writes to the last one; the reset is ordered by the SeqCst sense flip
     if b.count.load(Ordering::Acquire) != b.count_init as u32 {
         return libc::EBUSY;
     }

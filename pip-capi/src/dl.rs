@@ -13,6 +13,15 @@
 //! The lock is recursive, keyed by the kernel thread id (unique across the threads of the root
 //! and of process-mode tasks), as PiP v2.4's is: a thread that holds it may call `pip_dlopen`.
 //! It sleeps on a futex when taken, so it costs nothing while held for long.
+//!
+//! # Lock protocol
+//!
+//! `state` is 0 (free), 1 (taken) or 2 (taken, and someone may sleep). Taking: compare-exchange
+//! 0 -> 1 (Acquire); on failure, swap in 2 (Acquire) and sleep on `state` while it is 2, until
+//! the swap returns 0. Releasing: swap in 0 (Release: publishes what the holder did) and wake a
+//! sleeper if the old value was 2. `owner` (the holder's tid) and `depth` are written only by the
+//! holder, and `owner` is read by a thread only to compare with its own tid, which it alone can
+//! have written (Relaxed).
 
 use crate::whoami::who;
 use pip_core::abi::{RootAbi, PIPID_ROOT};
@@ -52,33 +61,43 @@ impl JobLock {
     /// Takes the lock (again, if the calling thread holds it).
     fn lock(&self) {
         let me = crate::info::pip_gettid();
+        // SYNC(dl#lock-protocol): written by the holder only; compared with the caller's own tid (Relaxed)
         if self.owner.load(Ordering::Relaxed) == me {
+            // SYNC(dl#lock-protocol): the holder's recursion depth, changed by the holder only (Relaxed)
             self.depth.fetch_add(1, Ordering::Relaxed);
             return;
         }
+        // SYNC(dl#lock-protocol): taking a free lock, 0 -> 1 (Acquire: pairs with the Release swap of the last holder)
         if self
             .state
             .compare_exchange(0, 1, Ordering::Acquire, Ordering::Relaxed)
             .is_err()
         {
             // Mark the lock contended, then sleep until a release finds it free.
+            // SYNC(dl#lock-protocol): 0 free, 1 taken, 2 taken with sleepers: Acquire when taking, Release when freeing
             while self.state.swap(2, Ordering::Acquire) != 0 {
                 pip_core::futex::wait(&self.state, 2);
             }
         }
+        // SYNC(dl#lock-protocol): written by the holder only; compared with the caller's own tid (Relaxed)
         self.owner.store(me, Ordering::Relaxed);
+        // SYNC(dl#lock-protocol): the holder's recursion depth, changed by the holder only (Relaxed)
         self.depth.store(1, Ordering::Relaxed);
     }
 
     /// Releases one hold of the calling thread; false if the thread does not hold the lock.
     fn unlock(&self) -> bool {
+        // SYNC(dl#lock-protocol): written by the holder only; compared with the caller's own tid (Relaxed)
         if self.owner.load(Ordering::Relaxed) != crate::info::pip_gettid() {
             return false;
         }
+        // SYNC(dl#lock-protocol): the holder's recursion depth, changed by the holder only (Relaxed)
         if self.depth.fetch_sub(1, Ordering::Relaxed) > 1 {
             return true;
         }
+        // SYNC(dl#lock-protocol): written by the holder only; compared with the caller's own tid (Relaxed)
         self.owner.store(0, Ordering::Relaxed);
+        // SYNC(dl#lock-protocol): 0 free, 1 taken, 2 taken with sleepers: Acquire when taking, Release when freeing
         if self.state.swap(0, Ordering::Release) == 2 {
             pip_core::futex::wake(&self.state, 1);
         }

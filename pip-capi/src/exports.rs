@@ -157,6 +157,7 @@ pub unsafe extern "C" fn pip_set_aux(aux: *mut c_void) -> c_int {
     match who() {
         Who::Nobody => libc::EPERM,
         Who::Root(_) => {
+            // SYNC(whoami#root-identity): the root's aux pointer: Release store, Acquire load
             ROOT_AUX.store(aux, Ordering::Release);
             0
         }
@@ -190,6 +191,7 @@ pub unsafe extern "C" fn pip_get_aux(auxp: *mut *mut c_void) -> c_int {
             unsafe { (abi.ops.aux)(abi, me, 0, out) }
         }
         _ => {
+            // SYNC(whoami#root-identity): the root's aux pointer: Release store, Acquire load
             *out = ROOT_AUX.load(Ordering::Acquire);
             0
         }

@@ -77,8 +77,8 @@ fn usage(err: &mut dyn Write) {
 #[no_mangle]
 pub unsafe extern "C" fn pip_capi_run_as_program(argc: c_int, argv: *const *const c_char) -> c_int {
     let args: Vec<String> = (1..argc.max(0) as usize)
-        // SAFETY: guaranteed by the caller.
         .map(|i| {
+            // SAFETY: guaranteed by the caller.
             unsafe { CStr::from_ptr(*argv.add(i)) }
                 .to_string_lossy()
                 .into_owned()

@@ -49,6 +49,7 @@ pub mod info;
 pub mod job;
 pub mod query;
 pub mod signals;
+pub mod spawn;
 pub mod threads;
 pub mod wait;
 pub mod whoami;

@@ -12,6 +12,11 @@
 //! program and its own `libpip.so`). Under pip-exec in `shared-libc` isolation, `libpip.so` is
 //! only a library of the tasks, libc's `pthread_create` (in pip-exec's scope) is found first, and
 //! threads a task creates answer as the root.
+//!
+//! # Cache
+//!
+//! The next `pthread_create` in lookup order is resolved once and cached (Acquire load, Release
+//! store; racing resolvers store the same value).
 
 use crate::whoami::{who, Who};
 use std::cell::Cell;
@@ -40,10 +45,12 @@ pub(crate) fn inherited_pipid() -> Option<c_int> {
 static REAL_CREATE: AtomicPtr<c_void> = AtomicPtr::new(std::ptr::null_mut());
 
 fn real_create() -> Option<CreateFn> {
+    // SYNC(threads#cache): the cache of the next pthread_create; racing resolvers store the same value
     let mut f = REAL_CREATE.load(Ordering::Acquire);
     if f.is_null() {
         // SAFETY: RTLD_NEXT finds the next `pthread_create` after this library (libc's).
         f = unsafe { libc::dlsym(libc::RTLD_NEXT, c"pthread_create".as_ptr()) };
+        // SYNC(threads#cache): the cache of the next pthread_create; racing resolvers store the same value
         REAL_CREATE.store(f, Ordering::Release);
     }
     // SAFETY: libc's pthread_create has this signature.

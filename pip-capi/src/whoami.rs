@@ -13,6 +13,12 @@
 //!
 //! A Rust root that does not export the bridge leaves its C tasks without a PiP identity: their
 //! calls then fail with `EPERM`, as outside a PiP job.
+//!
+//! # Root identity
+//!
+//! `ROOT_PID` and `ROOT_TID` (and `ROOT_AUX`, in [`crate::exports`]) are stored (Release) by
+//! `pip_init` and cleared by `pip_fin` on the root's thread, and loaded (Acquire) by the calls
+//! that ask who is calling.
 
 use pip_core::abi::{RootAbi, PIPID_ROOT};
 use std::ffi::{c_char, c_int, c_long, c_void};
@@ -230,8 +236,10 @@ pub fn is_process_mode(who: Who) -> bool {
 
 /// The process id and thread id of the root, for `pip_kill(PIP_PIPID_ROOT, ...)`.
 pub fn root_ids(who: Who) -> (c_int, c_int) {
+    // SYNC(whoami#root-identity): Acquire pairs with pip_init's Release store
     let own = ROOT_TID.load(Ordering::Acquire);
     if own != 0 {
+        // SYNC(whoami#root-identity): Acquire pairs with pip_init's Release store
         return (ROOT_PID.load(Ordering::Acquire), own);
     }
     // SAFETY: getpid and getppid have no preconditions.

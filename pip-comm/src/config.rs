@@ -24,8 +24,8 @@
 //!
 //! | `PIP_COMM_STEAL` | on | `0`/`no`/`false`/`off`: a blocked rank does not help others with their copies |
 //!
-//! Sizes are parsed by [`pip_core::settings`]: a number with an optional `k`, `m` or `g` suffix
-//! (powers of 1024; a plain number is bytes), on/off values as `1`/`yes`/`true`/`on` or
+//! Sizes are parsed by [`pip_core::settings::parse_bytes`], pip-core's one size rule: a number
+//! with an optional `k`, `m` or `g` suffix (powers of 1024; a plain number is bytes), on/off values as `1`/`yes`/`true`/`on` or
 //! `0`/`no`/`false`/`off`. A value that does not parse, or is out of range (`PIP_COMM_EAGER_MAX`
 //! at most 1m, `PIP_COMM_RING_SLOTS` 2 to 4096, `PIP_COMM_CHUNK` at least 4k, the counts at
 //! most 4294967295), is an error when the world is created ([`check_env`]); the ring slot
@@ -204,15 +204,10 @@ fn env_size(name: &str, default: usize, min: usize, max: usize) -> Result<usize>
     ))))
 }
 
-/// Parses `123`, `16k`, `4m` or `1g` (powers of 1024; a plain number is bytes).
-#[cfg(test)]
-fn parse_size(s: &str) -> Option<usize> {
-    settings::parse_size_in(s, Plain::Bytes)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use pip_core::settings::parse_bytes as parse_size;
 
     #[test]
     fn sizes_parse() {

@@ -12,7 +12,7 @@
 //!   root reads it before running the task and refuses a task whose ABI differs.
 //!
 //! The root hands a task its context by calling the task's exported `pip_rs_task_attach`
-//! (see [`crate::task`]) on the task's thread, before the entry point. The task checks the
+//! (in the task module, `pip_core::task`) on the task's thread, before the entry point. The task checks the
 //! magic, version and sizes again and refuses to run on a mismatch.
 //!
 //! Every function in [`RootOps`] returns 0 or an `errno` value, as PiP's C API does.

@@ -94,10 +94,15 @@ impl Barrier {
             self.magic, BARRIER_MAGIC,
             "pip_core::Barrier::wait on memory that is not a barrier"
         );
+        // SYNC(barrier#protocol): the round number; pairs with the last arrival's SeqCst increment (step 2 / step 3)
         let gen = self.generation.load(Ordering::Acquire);
+        // SYNC(barrier#protocol): step 1/2: the AcqRel count releases this party's writes to the last arrival
         if self.arrived.fetch_add(1, Ordering::AcqRel) + 1 == self.parties {
+            // SYNC(barrier#protocol): step 1/2: the AcqRel count releases this party's writes to the last arrival
             self.arrived.store(0, Ordering::Relaxed);
+            // SYNC(barrier#protocol): the round number; pairs with the last arrival's SeqCst increment (step 2 / step 3)
             self.generation.fetch_add(1, Ordering::SeqCst);
+            // SYNC(barrier#protocol): step 3 against step 2: the SeqCst write-then-read pair that loses no wake-up
             if self.sleepers.load(Ordering::SeqCst) != 0 {
                 futex_wake(&self.generation, i32::MAX);
             }
@@ -106,6 +111,7 @@ impl Barrier {
         let mut backoff = Backoff::new(WaitPolicy::for_parties(self.parties as usize));
         let mut published: Option<Published> = None;
         loop {
+            // SYNC(barrier#protocol): the round number; pairs with the last arrival's SeqCst increment (step 2 / step 3)
             if self.generation.load(Ordering::Acquire) != gen {
                 return false;
             }
@@ -118,12 +124,16 @@ impl Barrier {
                 published = Some(publish(&w));
             }
             if step == Step::Sleep {
+                // SYNC(barrier#protocol): step 3 against step 2: the SeqCst write-then-read pair that loses no wake-up
                 self.sleepers.fetch_add(1, Ordering::SeqCst);
+                // SYNC(barrier#protocol): the round number; pairs with the last arrival's SeqCst increment (step 2 / step 3)
                 if self.generation.load(Ordering::SeqCst) != gen {
+                    // SYNC(barrier#protocol): step 3 against step 2: the SeqCst write-then-read pair that loses no wake-up
                     self.sleepers.fetch_sub(1, Ordering::Relaxed);
                     return false;
                 }
                 futex_wait(&self.generation, gen);
+                // SYNC(barrier#protocol): step 3 against step 2: the SeqCst write-then-read pair that loses no wake-up
                 self.sleepers.fetch_sub(1, Ordering::Relaxed);
             }
         }

@@ -112,7 +112,7 @@ pub enum Error {
     InvalidArgument(String),
     /// A wait was interrupted by a termination signal sent to the process (see
     /// [`RootBuilder::catch_termination_signals`](crate::RootBuilder::catch_termination_signals)).
-    #[error("interrupted by {}", crate::sys::signal_name(*.0))]
+    #[error("interrupted by {}", crate::signal_name(*.0))]
     Interrupted(i32),
     /// A wait timed out.
     #[error("timed out")]

@@ -61,7 +61,6 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 
 pub mod abi;
-pub mod alloc_guard;
 mod barrier;
 pub mod direct_run;
 pub mod elf;
@@ -70,27 +69,26 @@ mod error;
 pub mod futex {
     pub use crate::sync::futex::{wait, wait_bitset, wait_timeout, wake, wake_bitset, ALL_BITS};
 }
-mod loader;
-mod loading;
 mod root;
 pub mod settings;
-pub mod signals;
+mod signal_names;
 mod spawn;
 mod status;
 pub mod sync;
 mod sys;
 pub mod task;
-pub mod task_code;
 pub mod waits;
 
 pub use barrier::Barrier;
 pub use error::{Error, Result};
-pub use loader::reexec_with_more_namespaces_if_needed;
 pub use root::bridge;
+pub use root::loader::reexec_with_more_namespaces_if_needed;
+pub use root::{alloc_guard, signals};
 pub use root::{current_pipid, exit_is_exported, Root, RootBuilder, MAX_TASKS};
+pub use signal_names::{parse_signal, signal_name, signal_short_name};
 pub use spawn::Spawn;
 pub use status::ExitStatus;
-pub use sys::{parse_signal, signal_name};
+pub use task::code as task_code;
 pub use task::{
     args, args_os, aux, env_var, env_var_os, exit, export, import, is_root, is_task, isolation,
     mode, named_export, named_import, ntasks, pipid, root_export, set_aux, try_named_import,
@@ -209,14 +207,21 @@ impl std::str::FromStr for Mode {
     }
 }
 
-/// Parses a size such as `8388608`, `8192k`, `8m` or `1g`. A plain number is in KiB, as PiP's
-/// `PIP_STACKSIZE` is (see [`settings::parse_size_in`] for other units).
+/// Parses a size such as `8388608`, `8192k`, `8m` or `1g`, with a plain number in KiB (the
+/// rule of PiP's `PIP_STACKSIZE`). Sizes elsewhere follow one rule, a plain number is bytes:
+/// use [`settings::parse_bytes`] for that, or [`settings::parse_size_in`] with
+/// [`settings::Plain::KiB`] for the KiB variables.
 ///
 /// ```
+/// #![allow(deprecated)]
 /// assert_eq!(pip_core::parse_size("16m"), Some(16 << 20));
 /// assert_eq!(pip_core::parse_size("64"), Some(64 << 10));
 /// assert_eq!(pip_core::parse_size("x"), None);
 /// ```
+#[deprecated(
+    since = "0.2.0",
+    note = "use pip_core::settings::parse_bytes (a plain number is bytes), or settings::parse_size_in(s, Plain::KiB) for PIP_STACKSIZE"
+)]
 pub fn parse_size(s: &str) -> Option<usize> {
     settings::parse_size_in(s, settings::Plain::KiB)
 }

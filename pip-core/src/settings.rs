@@ -5,9 +5,12 @@
 //!
 //! * **On/off**: `1`, `yes`, `true` or `on` mean on; `0`, `no`, `false` or `off` mean off (any
 //!   case, surrounding blanks ignored). An empty value counts as unset.
-//! * **Sizes**: a number with an optional `k`, `m`, `g` or `t` suffix (powers of 1024). What a
-//!   plain number counts is the variable's own rule ([`Plain`]): KiB for PiP's
-//!   `PIP_STACKSIZE`, bytes elsewhere.
+//! * **Sizes** ([`parse_bytes`], the one unit rule): a whole number with an optional `k`, `m`,
+//!   `g` or `t` suffix (powers of 1024; any case; surrounding blanks ignored); **a plain number
+//!   is bytes**. Two variables keep PiP's documented exception, a plain number in KiB:
+//!   `PIP_STACKSIZE` (pip-core, pip-exec) and `PIP_STACKSZ` (libpip); they read their value
+//!   with [`Plain::KiB`], and their docs say so. Counts such as `PIP_WAIT_SPIN` use the same
+//!   rule (`20k` is 20480).
 //!
 //! In a task the variables are read from the task's own environment
 //! ([`env_var_os`](crate::env_var_os)), elsewhere from the process's.
@@ -15,7 +18,8 @@
 use crate::error::{Error, Result};
 use std::ffi::OsString;
 
-/// What a size given as a plain number (without a suffix) counts.
+/// What a size given as a plain number (without a suffix) counts: [`Plain::Bytes`] by the rule,
+/// [`Plain::KiB`] only for the variables PiP documents in KiB (see the module docs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Plain {
     /// Bytes.
@@ -43,7 +47,23 @@ pub fn parse_flag(name: &str, value: &str) -> Result<bool> {
     }
 }
 
-/// Parses a size such as `8388608`, `8192k`, `8m` or `1g`; a plain number counts `plain`.
+/// Parses a size by the one rule: `4096`, `8192k`, `8m` or `1g` (powers of 1024; a plain
+/// number is bytes). `None` when it is not a size or does not fit in a `usize`.
+///
+/// ```
+/// use pip_core::settings::parse_bytes;
+/// assert_eq!(parse_bytes("4096"), Some(4096));
+/// assert_eq!(parse_bytes(" 16K "), Some(16 << 10));
+/// assert_eq!(parse_bytes("2m"), Some(2 << 20));
+/// assert_eq!(parse_bytes("k"), None);
+/// assert_eq!(parse_bytes("-1"), None);
+/// ```
+pub fn parse_bytes(s: &str) -> Option<usize> {
+    parse_size_in(s, Plain::Bytes)
+}
+
+/// Parses a size such as `8388608`, `8192k`, `8m` or `1g`; a plain number counts `plain`
+/// (bytes by the rule, see [`parse_bytes`]; KiB for the variables that are the exception).
 /// `None` when it is not a size or does not fit in a `usize`.
 ///
 /// ```

@@ -71,7 +71,7 @@ impl fmt::Display for ExitStatus {
         match *self {
             ExitStatus::Exited(c) => write!(f, "exited with code {c}"),
             ExitStatus::Signaled(s) => {
-                write!(f, "killed by signal {s} ({})", crate::sys::signal_name(s))
+                write!(f, "killed by signal {s} ({})", crate::signal_name(s))
             }
             ExitStatus::Panicked => f.write_str("panicked"),
         }

@@ -13,6 +13,12 @@
 //! exports `exit`.
 //!
 //! Every function returns 0 or an `errno` value, as PiP's C API does, and never blocks.
+//!
+//! # Reading the live root
+//!
+//! The bridge loads `LIVE_ROOT` (Acquire, see the live root in the root module) and a slot's
+//! `state` (Acquire) before its `tid` and thread handle, which the task thread wrote before
+//! publishing `RUNNING` (see slot fields in the root module).
 
 use super::*;
 
@@ -30,6 +36,7 @@ pub const NO_ROOT: c_int = c_int::MIN;
 #[no_mangle]
 pub unsafe extern "C" fn pip_rs_current_task(abi: *mut *const RootAbi) -> c_int {
     // SAFETY: RootStates are leaked, so a published pointer stays valid.
+    // SYNC(root#the-live-root): Acquire pairs with the compare-exchange of Root::init
     let live = unsafe { LIVE_ROOT.load(Ordering::Acquire).as_ref() };
     let (block, pipid) = match (current_task(), live) {
         (Some(slot), _) => {
@@ -61,21 +68,25 @@ pub unsafe extern "C" fn pip_rs_task_thread(
     thread: *mut libc::pthread_t,
 ) -> c_int {
     // SAFETY: RootStates are leaked, so a published pointer stays valid.
+    // SYNC(root#the-live-root): Acquire pairs with the compare-exchange of Root::init
     let Some(root) = (unsafe { LIVE_ROOT.load(Ordering::Acquire).as_ref() }) else {
         return libc::EPERM;
     };
     let Some(slot) = root.slot(pipid) else {
         return libc::ERANGE;
     };
+    // SYNC(root::bridge#reading-the-live-root): Acquire pairs with the task thread's Release store of RUNNING
     if slot.state.load(Ordering::Acquire) != RUNNING {
         return libc::ESRCH;
     }
     // SAFETY: the caller passes null or valid pointers.
     unsafe {
         if let Some(t) = tid.as_mut() {
+            // SYNC(root::bridge#reading-the-live-root): written before RUNNING, read after it
             *t = slot.tid.load(Ordering::Acquire);
         }
         if let Some(t) = thread.as_mut() {
+            // SYNC(root::bridge#reading-the-live-root): written before the task can end, read after RUNNING
             *t = slot.thread.load(Ordering::Acquire) as libc::pthread_t;
         }
     }
@@ -83,7 +94,7 @@ pub unsafe extern "C" fn pip_rs_task_thread(
 }
 
 /// Sends `signal` to task `pipid` alone, as [`Root::kill`] does (in thread mode `SIGKILL`
-/// becomes [`kill_signal`](crate::signals::kill_signal)). Returns 0, `EPERM` (no live root), `ERANGE`
+/// becomes [`kill_signal`](crate::root::signals::kill_signal)). Returns 0, `EPERM` (no live root), `ERANGE`
 /// (no such pipid), `EINVAL` (not a signal number) or `ESRCH` (the task is not running).
 #[no_mangle]
 pub extern "C" fn pip_rs_task_kill(pipid: c_int, signal: c_int) -> c_int {
@@ -91,12 +102,14 @@ pub extern "C" fn pip_rs_task_kill(pipid: c_int, signal: c_int) -> c_int {
         return libc::EINVAL;
     }
     // SAFETY: RootStates are leaked, so a published pointer stays valid.
+    // SYNC(root#the-live-root): Acquire pairs with the compare-exchange of Root::init
     let Some(root) = (unsafe { LIVE_ROOT.load(Ordering::Acquire).as_ref() }) else {
         return libc::EPERM;
     };
     let Some(slot) = root.slot(pipid) else {
         return libc::ERANGE;
     };
+    // SYNC(root::bridge#reading-the-live-root): Acquire pairs with the task thread's Release store of RUNNING
     if slot.state.load(Ordering::Acquire) != RUNNING {
         return libc::ESRCH;
     }

@@ -29,6 +29,18 @@
 //!
 //! Not covered (they go to libc's list, as before): handlers of other shared libraries the task
 //! loads (one copy serves every task), and `on_exit` called on a thread the task created.
+//!
+//! # Tracking
+//!
+//! `TRACKED` counts the images whose handlers pip-core keeps (AcqRel increment when a
+//! shared-libc image is loaded; Acquire loads by the interposers, which go straight to libc
+//! while it is 0). While the root's thread runs an image's constructors it stores the image's key
+//! and its own tid in `LOADING_KEY`/`LOADING_TID` (Release, cleared afterwards); an interposer
+//! called on that thread loads them (Acquire) to file the handler under the image being loaded.
+//! A task slot's `exit_key` is written before the task starts (see
+//! [root's slot fields](super#slot-fields)). The next `__cxa_atexit`/`on_exit` in lookup order is
+//! resolved once and cached (Acquire load, Release store; racing resolvers store the same
+//! value).
 
 use std::collections::BTreeMap;
 use std::ffi::{c_int, c_void, CStr};
@@ -68,13 +80,16 @@ fn lists() -> std::sync::MutexGuard<'static, Lists> {
 /// `/proc/self/fd/{fd}`. Called by the loader before `dlopen`, in shared-libc isolation.
 pub(crate) fn track(fd: c_int) {
     lists().0.entry(fd).or_default();
+    // SYNC(root::exit_handlers#tracking): images tracked: AcqRel increment at load, Acquire loads by the interposers
     TRACKED.fetch_add(1, Ordering::AcqRel);
 }
 
 /// Marks the calling thread as running the constructors of image `fd` (for `on_exit` calls
 /// made there) until the guard is dropped.
 pub(crate) fn loading(fd: c_int) -> LoadingGuard {
+    // SYNC(root::exit_handlers#tracking): the image being loaded, set (Release) and read (Acquire) on the loading thread
     LOADING_KEY.store(fd, Ordering::Release);
+    // SYNC(root::exit_handlers#tracking): the loading thread, set (Release) and compared (Acquire) by the interposers
     LOADING_TID.store(crate::sys::gettid(), Ordering::Release);
     LoadingGuard(())
 }
@@ -84,7 +99,9 @@ pub(crate) struct LoadingGuard(());
 
 impl Drop for LoadingGuard {
     fn drop(&mut self) {
+        // SYNC(root::exit_handlers#tracking): the loading thread, set (Release) and compared (Acquire) by the interposers
         LOADING_TID.store(0, Ordering::Release);
+        // SYNC(root::exit_handlers#tracking): the image being loaded, set (Release) and read (Acquire) on the loading thread
         LOADING_KEY.store(-1, Ordering::Release);
     }
 }
@@ -99,11 +116,12 @@ pub(crate) fn run(key: c_int, status: c_int) {
     loop {
         // The lock is held only to take one entry: a handler may register or run handlers.
         let next = lists().0.get_mut(&key).and_then(|v| v.pop());
-        // SAFETY: each entry is a function registered with this signature and its argument,
-        // called once, on the task that registered it, as libc's exit would.
         match next {
             None => return,
+            // SAFETY: each entry is a function registered with this signature and its
+            // argument, called once, on the task that registered it, as libc's exit would.
             Some(Handler::Cxa(f, arg)) => unsafe { f(arg, status) },
+            // SAFETY: as above.
             Some(Handler::OnExit(f, arg)) => unsafe { f(status, arg) },
         }
     }
@@ -122,6 +140,7 @@ fn push(key: c_int, h: Handler) -> bool {
 
 /// The tracked image that contains `addr`, if any.
 fn image_of(addr: *mut c_void) -> Option<c_int> {
+    // SYNC(root::exit_handlers#tracking): images tracked: AcqRel increment at load, Acquire loads by the interposers
     if addr.is_null() || TRACKED.load(Ordering::Acquire) == 0 {
         return None;
     }
@@ -140,14 +159,18 @@ fn image_of(addr: *mut c_void) -> Option<c_int> {
 /// The image whose task calls `on_exit` now: the calling task's, or the one whose
 /// constructors run on this thread.
 fn calling_image() -> Option<c_int> {
+    // SYNC(root::exit_handlers#tracking): images tracked: AcqRel increment at load, Acquire loads by the interposers
     if TRACKED.load(Ordering::Acquire) == 0 {
         return None;
     }
     if let Some(slot) = super::current_task() {
+        // SYNC(root::exit_handlers#tracking): written by the root before the task started
         let key = slot.exit_key.load(Ordering::Acquire);
         return (key >= 0).then_some(key);
     }
+    // SYNC(root::exit_handlers#tracking): the loading thread, set (Release) and compared (Acquire) by the interposers
     if LOADING_TID.load(Ordering::Acquire) == crate::sys::gettid() {
+        // SYNC(root::exit_handlers#tracking): the image being loaded, set (Release) and read (Acquire) on the loading thread
         let key = LOADING_KEY.load(Ordering::Acquire);
         return (key >= 0).then_some(key);
     }
@@ -156,11 +179,13 @@ fn calling_image() -> Option<c_int> {
 
 /// libc's definition of `name` (the next one after this image), looked up once into `cache`.
 fn next_definition(cache: &AtomicPtr<c_void>, name: &CStr) -> *mut c_void {
+    // SYNC(root::exit_handlers#tracking): the cache of the next function in lookup order; racing resolvers store the same value
     let mut f = cache.load(Ordering::Acquire);
     if f.is_null() {
         // SAFETY: RTLD_NEXT finds the next definition after this object: libc's (or, in a
         // task's private namespace, that namespace's libc).
         f = unsafe { libc::dlsym(libc::RTLD_NEXT, name.as_ptr()) };
+        // SYNC(root::exit_handlers#tracking): the cache of the next function in lookup order; racing resolvers store the same value
         cache.store(f, Ordering::Release);
     }
     f

@@ -3,32 +3,54 @@
 //! # Life of a task (thread mode)
 //!
 //! 1. [`Root::spawn`] (on the root's thread) claims a pipid, loads a private copy of the program
-//!    ([`crate::loader`]), and creates the task's thread. Slot state: `FREE -> STARTING`.
-//! 2. The task thread (`task_thread`) records its tid, names itself, applies the CPU core,
-//!    `unshare`/`chdir`, then publishes `RUNNING` (or `SETUP_FAILED`) and wakes the root, which
-//!    waits for this before `spawn` returns (so `kill` always has a tid).
-//! 3. It runs the before hook, the namespace libc set-up, `PIP_STOP_ON_START`, hands a Rust task
-//!    its context (`pip_rs_task_attach`), and calls the entry.
+//!    ([`loader`]), and creates the task's thread. Slot state: `FREE -> STARTING`.
+//! 2. The task thread (`task_thread`) takes the start-up steps of [`StartStep`], in this order:
+//!    it [names itself](StartStep::NameThread), [records its tid](StartStep::RecordTid)
+//!    (thread mode), [applies the CPU core, `unshare` and `chdir`](StartStep::Setup), then
+//!    [publishes `RUNNING`](StartStep::PublishRunning) (or `SETUP_FAILED`) and wakes the root,
+//!    which waits for this before `spawn` returns (so `kill` always has a tid).
+//! 3. It [sets up the namespace libc](StartStep::NamespaceLibc), runs the
+//!    [before hook](StartStep::BeforeHook), [`PIP_STOP_ON_START`](StartStep::StopOnStart),
+//!    [hands a Rust task its context](StartStep::Attach) (`pip_rs_task_attach`), and
+//!    [calls the entry](StartStep::Entry).
 //! 4. It ends in one of three ways, each of which records an [`ExitStatus`] *before* publishing
 //!    `FINISHED` (Release) and waking the root:
 //!    * the entry returns: the status is its return value (or `Panicked`);
-//!    * the task calls `exit()`: the interposed `exit` calls [`RootOps::task_exit`], which
+//!    * the task calls `exit()`: the interposed `exit` calls [`RootOps::task_exit`](crate::abi::RootOps::task_exit), which
 //!      records the code and calls `pthread_exit`; the forced unwind runs the task's destructors;
-//!    * a fatal signal ([`crate::signals`]): the handler records it and ends the thread at once.
+//!    * a fatal signal ([`crate::root::signals`]): the handler records it and ends the thread at once.
 //!
 //!    In the first two cases a drop guard (`Finish`) runs the after hook and flushes the task's
 //!    stdio first.
 //! 5. [`Root::wait`] sees `FINISHED` (Acquire), joins the thread and marks the slot `WAITED`.
 //!
+//! # Events and exports
+//!
 //! The root sleeps on one futex word, `events`, which every ending task increments and wakes.
 //! Waiters read `events`, scan the slots, and sleep only if `events` is unchanged, so no ending is
 //! missed. Named imports sleep on a second word, `exports_seq`, bumped by every export and every
 //! ending task (an import from a task that ended must fail, not wait forever).
+//!
+//! # Slot fields
+//!
+//! A task slot's fields other than `state` (tid, thread handle, exit key, aux, status, set-up
+//! error, process-mode start block) are written before the `state` store that publishes them
+//! (Release) or before the task thread is created, and read after an Acquire load of `state`
+//! (or of the field itself, for fields a task may change while running: aux, export). Each is
+//! written by one side only: the root before the task starts, the task thread while it starts
+//! and ends.
+//!
+//! # The live root
+//!
+//! `LIVE_ROOT` points to the one live root's state: set with a compare-exchange (AcqRel) by
+//! [`Root::init`], after the state is built, so that a reader that loads it (Acquire: the bridge,
+//! the signal handlers, `pip_rs_current_task`) sees the state complete; cleared (Release) by
+//! [`Root::fin`] once every task was waited for.
 
-use crate::abi::{RootAbi, RootOps, ABI_VERSION, PIPID_ROOT, ROOT_MAGIC};
+use crate::abi::{RootAbi, PIPID_ROOT};
 use crate::error::{Error, Result};
-use crate::loader::{Image, Loader};
-use crate::sys::{futex_wait, futex_wait_timeout, futex_wake, gettid};
+use crate::root::loader::{Image, Loader};
+use crate::sys::{futex_wait, futex_wake, gettid};
 use crate::{ExitStatus, Isolation, Mode, Spawn};
 use std::cell::Cell;
 use std::collections::HashMap;
@@ -40,66 +62,23 @@ use std::time::{Duration, Instant};
 /// The largest task count a root accepts.
 pub const MAX_TASKS: usize = 4096;
 
+pub mod alloc_guard;
 pub mod bridge;
+mod builder;
 mod env;
 pub(crate) mod exit_handlers;
+pub(crate) mod loader;
+pub(crate) mod loading;
 mod ops;
+pub mod signals;
 mod state;
 mod thread;
+mod wait;
 
-pub(crate) use ops::run_exit_handlers_if_forked_from_task;
-use ops::*;
+pub use builder::RootBuilder;
 use state::*;
 pub(crate) use state::{current_task, end_task_from_signal, interrupt};
 use thread::*;
-
-/// Options for [`Root::init`]; start with [`Root::builder`].
-#[derive(Debug)]
-pub struct RootBuilder {
-    ntasks: usize,
-    isolation: Isolation,
-    export: *mut c_void,
-    catch_termination: bool,
-    mode: Mode,
-}
-
-impl RootBuilder {
-    /// The isolation level of every task of this job (default: [`Isolation::SharedLibc`]).
-    pub fn isolation(mut self, isolation: Isolation) -> Self {
-        self.isolation = isolation;
-        self
-    }
-
-    /// The root's export, which tasks read with [`root_export`](crate::root_export) (PiP's
-    /// `root_expp`).
-    pub fn export<T>(mut self, addr: *mut T) -> Self {
-        self.export = addr.cast();
-        self
-    }
-
-    /// The execution mode of every task of this job (default: [`Mode::Thread`]).
-    pub fn mode(mut self, mode: Mode) -> Self {
-        self.mode = mode;
-        self
-    }
-
-    /// When true, `SIGINT`, `SIGTERM` and `SIGHUP` sent to the process no longer end it: the
-    /// root's waits return [`Error::Interrupted`] instead, so the root can end its tasks and
-    /// report (pip-exec does this). Default: false.
-    ///
-    /// Only the first one is caught: a second one ends the process at once (so a second Ctrl-C
-    /// always works). One that arrives while [`Root::spawn`] loads a program (its constructors
-    /// run then, and could run forever) ends the process too, after a message naming the task.
-    pub fn catch_termination_signals(mut self, yes: bool) -> Self {
-        self.catch_termination = yes;
-        self
-    }
-
-    /// Initialises the root. See [`Root::init`].
-    pub fn init(self) -> Result<Root> {
-        Root::init_with(self)
-    }
-}
 
 /// A PiP root: the owner of a job of tasks.
 ///
@@ -162,117 +141,6 @@ impl Root {
         Root::builder(ntasks).init()
     }
 
-    fn init_with(b: RootBuilder) -> Result<Root> {
-        if b.ntasks == 0 || b.ntasks > MAX_TASKS {
-            return Err(Error::InvalidTaskCount {
-                requested: b.ntasks,
-                max: MAX_TASKS,
-            });
-        }
-        if crate::is_task() {
-            return Err(Error::NotRoot(
-                "initialise a root (a task cannot be a root)",
-            ));
-        }
-        if !exit_is_exported() {
-            return Err(Error::ExitNotExported);
-        }
-        if b.isolation == Isolation::Namespace {
-            let left = crate::loader::namespaces_left();
-            if b.ntasks > left {
-                let (limit, why) = crate::loader::namespace_limit();
-                return Err(Error::NamespaceLimit {
-                    limit: limit.min(left),
-                    why,
-                });
-            }
-        }
-        let job_env = env::JobEnv::read(b.ntasks)?;
-        // The wait board is advisory: without one (PIP_WAIT_BOARD=0, or no memfd) the job
-        // runs the same, and `pips waits` sees only what procfs shows.
-        let board = if !job_env.wait_board {
-            None
-        } else {
-            crate::waits::Board::create(b.ntasks)
-        };
-        let board_ptr = board.as_ref().map_or(std::ptr::null_mut(), |b| b.as_ptr());
-        let state: &'static mut RootState = Box::leak(Box::new(RootState {
-            abi: RootAbi {
-                magic: ROOT_MAGIC,
-                version: ABI_VERSION,
-                size: std::mem::size_of::<RootAbi>() as u32,
-                ops_size: std::mem::size_of::<RootOps>() as u32,
-                ntasks: b.ntasks as u32,
-                isolation: b.isolation as u32,
-                mode: b.mode as u32,
-                root_export: AtomicPtr::new(b.export),
-                wait_board: AtomicPtr::new(board_ptr),
-                ops: RootOps {
-                    task_exit: op_task_exit,
-                    task_panicked: op_task_panicked,
-                    export: op_export,
-                    import: op_import,
-                    named_export: op_named_export,
-                    named_import: op_named_import,
-                    aux: op_aux,
-                },
-            },
-            isolation: b.isolation,
-            mode: b.mode,
-            tasks: Box::new([]),
-            events: AtomicU32::new(0),
-            exports_seq: AtomicU32::new(0),
-            named: Mutex::new(HashMap::new()),
-            interrupt: AtomicI32::new(0),
-            catch_termination: b.catch_termination,
-            interrupts: AtomicU32::new(0),
-            board: Mutex::new(board),
-            env: job_env,
-        }));
-        let root_ptr: *const RootState = state;
-        state.tasks = (0..b.ntasks)
-            .map(|pipid| TaskSlot {
-                pipid,
-                state: AtomicU32::new(FREE),
-                status_kind: AtomicU32::new(ST_NONE),
-                status_value: AtomicI32::new(0),
-                setup_errno: AtomicI32::new(0),
-                setup_step: AtomicU32::new(0),
-                tid: AtomicI32::new(0),
-                export: AtomicPtr::new(std::ptr::null_mut()),
-                aux: AtomicPtr::new(std::ptr::null_mut()),
-                thread: AtomicUsize::new(0),
-                alt_stack: Mutex::new(None),
-                program: Mutex::new(String::new()),
-                rust_exit: AtomicUsize::new(0),
-                exit_key: AtomicI32::new(-1),
-                process_start: AtomicPtr::new(std::ptr::null_mut()),
-                root: root_ptr,
-            })
-            .collect();
-        let state: &'static RootState = state;
-        if LIVE_ROOT
-            .compare_exchange(
-                std::ptr::null_mut(),
-                state as *const _ as *mut _,
-                Ordering::AcqRel,
-                Ordering::Acquire,
-            )
-            .is_err()
-        {
-            return Err(Error::AlreadyInitialized);
-        }
-        crate::loader::raise_open_file_limit(b.ntasks);
-        crate::signals::install();
-        crate::task::set_root_context(&state.abi);
-        Ok(Root {
-            state,
-            loader: Loader::new(job_env.full_image),
-            next: 0,
-            finished: false,
-        })
-    }
-
     /// The number of tasks this root was initialised for.
     pub fn ntasks(&self) -> usize {
         self.state.tasks.len()
@@ -310,33 +178,39 @@ impl Root {
                     ntasks: n,
                 })
             }
+            // SYNC(root#slot-fields): Acquire pairs with the task thread's Release stores (RUNNING, SETUP_FAILED, FINISHED); the root's own stores (STARTING, WAITED) Release the fields written before them
             Some(p) if self.state.tasks[p].state.load(Ordering::Acquire) != FREE => {
                 return Err(Error::PipidInUse(p))
             }
             Some(p) => p,
             None => (0..n)
                 .map(|i| (self.next + i) % n)
+                // SYNC(root#slot-fields): Acquire pairs with the task thread's Release stores (RUNNING, SETUP_FAILED, FINISHED); the root's own stores (STARTING, WAITED) Release the fields written before them
                 .find(|&p| self.state.tasks[p].state.load(Ordering::Acquire) == FREE)
                 .ok_or(Error::TooManyTasks { ntasks: n })?,
         };
         let image = {
             // The program's constructors run in here: a fault or a termination signal while
-            // they run is reported as this task's (see crate::loading).
-            let _loading = crate::loading::begin(pipid, &spawn.program);
+            // they run is reported as this task's (see crate::root::loading).
+            let _loading = crate::root::loading::begin(pipid, &spawn.program);
             self.loader
+                // SYNC(root#slot-fields): Acquire pairs with the task thread's Release stores (RUNNING, SETUP_FAILED, FINISHED); the root's own stores (STARTING, WAITED) Release the fields written before them
                 .load(&spawn.program, spawn.entry_symbol(), self.state.isolation)?
         };
         let slot = &self.state.tasks[pipid];
         *slot.program.lock().unwrap() = spawn.program.display().to_string();
+        // SYNC(root#slot-fields): written before the task thread is created
         slot.exit_key.store(image.exit_key, Ordering::Release);
+        // SYNC(root#slot-fields): written before the task thread is created; Release pairs with the Acquire load of `aux` calls
         slot.aux.store(spawn.aux, Ordering::Release);
+        // SYNC(root#slot-fields): Acquire pairs with the task thread's Release stores (RUNNING, SETUP_FAILED, FINISHED); the root's own stores (STARTING, WAITED) Release the fields written before them
         slot.state.store(STARTING, Ordering::Release);
         self.next = pipid + 1;
 
         let stack_size = spawn.stack_size.unwrap_or(self.state.env.stack_size);
         let start = Box::new(TaskStart::new(slot, image, spawn, self.state, stack_size));
-        // SAFETY: plain pthread attribute set-up, checked below.
         let mut thread: libc::pthread_t = 0;
+        // SAFETY: plain pthread attribute set-up, checked below.
         let rc = unsafe {
             let mut attr: libc::pthread_attr_t = std::mem::zeroed();
             libc::pthread_attr_init(&mut attr);
@@ -361,23 +235,29 @@ impl Root {
         };
         if rc != 0 {
             slot.record(ExitStatus::Exited(127));
+            // SYNC(root#slot-fields): Acquire pairs with the task thread's Release stores (RUNNING, SETUP_FAILED, FINISHED); the root's own stores (STARTING, WAITED) Release the fields written before them
             slot.state.store(WAITED, Ordering::Release);
             return Err(Error::System {
                 op: "creating the task thread (is PIP_STACKSIZE or Spawn::stack_size too large?)",
                 source: std::io::Error::from_raw_os_error(rc),
             });
         }
+        // SYNC(root#slot-fields): the thread handle, written before the task can end; taken once (AcqRel) by the joiner
         slot.thread.store(thread as usize, Ordering::Release);
         loop {
+            // SYNC(root#slot-fields): Acquire pairs with the task thread's Release stores (RUNNING, SETUP_FAILED, FINISHED); the root's own stores (STARTING, WAITED) Release the fields written before them
             let st = slot.state.load(Ordering::Acquire);
             if st != STARTING {
                 if st == SETUP_FAILED {
                     self.join(slot);
+                    // SYNC(root#slot-fields): Acquire pairs with the task thread's Release stores (RUNNING, SETUP_FAILED, FINISHED); the root's own stores (STARTING, WAITED) Release the fields written before them
                     slot.state.store(WAITED, Ordering::Release);
+                    // SYNC(root#slot-fields): read after SETUP_FAILED (Acquire); pairs with the Release store of the task thread
                     let step = SetupStep::from_u32(slot.setup_step.load(Ordering::Acquire));
                     return Err(Error::System {
                         op: step.op(),
                         source: std::io::Error::from_raw_os_error(
+                            // SYNC(root#slot-fields): read after SETUP_FAILED (Acquire); pairs with the Release store of the task thread
                             slot.setup_errno.load(Ordering::Acquire),
                         ),
                     });
@@ -395,140 +275,12 @@ impl Root {
         })
     }
 
-    fn join(&self, slot: &TaskSlot) {
-        let t = slot.thread.swap(0, Ordering::AcqRel);
-        if t != 0 {
-            // SAFETY: `t` is a joinable thread we created and have not joined yet.
-            unsafe { libc::pthread_join(t as libc::pthread_t, std::ptr::null_mut()) };
-        }
-        if let Some((addr, size)) = slot.alt_stack.lock().unwrap().take() {
-            // SAFETY: the thread has ended, so nobody uses its alternate signal stack.
-            unsafe { libc::munmap(addr as *mut c_void, size) };
-        }
-    }
-
-    /// Reaps a finished task: joins its thread and marks it waited.
-    fn reap(&self, slot: &TaskSlot) -> ExitStatus {
-        self.join(slot);
-        slot.state.store(WAITED, Ordering::Release);
-        slot.status()
-    }
-
-    fn take_interrupt(&self) -> Result<()> {
-        match self.state.interrupt.swap(0, Ordering::SeqCst) {
-            0 => Ok(()),
-            sig => Err(Error::Interrupted(sig)),
-        }
-    }
-
-    /// Publishes on the wait board that the root waits for task `peer` (or any) to end.
-    fn publish_wait(&self, peer: i32) -> crate::waits::Published {
-        let mut w = crate::waits::WaitInfo::new(crate::waits::WaitKind::TaskEnd);
-        w.peer = peer;
-        // SAFETY: the board, if any, is this root's and is never unmapped; its last slot is
-        // the root's.
-        unsafe {
-            crate::waits::publish_in(
-                self.state.abi.wait_board.load(Ordering::Acquire),
-                self.state.tasks.len(),
-                &w,
-            )
-        }
-    }
-
-    /// Waits for task `pipid` to end and returns how it ended.
-    ///
-    /// Errors: [`Error::InvalidPipid`], [`Error::NoSuchTask`] (never spawned or already
-    /// waited for), [`Error::Interrupted`].
-    pub fn wait(&mut self, pipid: usize) -> Result<ExitStatus> {
-        let slot = self.check_pipid(pipid)?;
-        let mut published = None;
-        loop {
-            let seen = self.state.events.load(Ordering::SeqCst);
-            match slot.state.load(Ordering::Acquire) {
-                FINISHED => return Ok(self.reap(slot)),
-                RUNNING | STARTING => {}
-                _ => return Err(Error::NoSuchTask(pipid)),
-            }
-            self.take_interrupt()?;
-            published.get_or_insert_with(|| self.publish_wait(pipid as i32));
-            futex_wait(&self.state.events, seen);
-        }
-    }
-
-    /// Returns how task `pipid` ended if it has, `None` if it is still running.
-    pub fn try_wait(&mut self, pipid: usize) -> Result<Option<ExitStatus>> {
-        let slot = self.check_pipid(pipid)?;
-        match slot.state.load(Ordering::Acquire) {
-            FINISHED => Ok(Some(self.reap(slot))),
-            RUNNING | STARTING => Ok(None),
-            _ => Err(Error::NoSuchTask(pipid)),
-        }
-    }
-
-    /// One scan: a finished task if any; `Err(NoTasks)` if none is left to wait for.
-    fn scan(&self) -> Result<Option<(usize, ExitStatus)>> {
-        let mut live = false;
-        for slot in self.state.tasks.iter() {
-            match slot.state.load(Ordering::Acquire) {
-                FINISHED => return Ok(Some((slot.pipid, self.reap(slot)))),
-                RUNNING | STARTING => live = true,
-                _ => {}
-            }
-        }
-        if live {
-            Ok(None)
-        } else {
-            Err(Error::NoTasks)
-        }
-    }
-
-    /// Waits for any task to end; returns its pipid and status. [`Error::NoTasks`] when no
-    /// task is left to wait for.
-    pub fn wait_any(&mut self) -> Result<(usize, ExitStatus)> {
-        let mut published = None;
-        loop {
-            let seen = self.state.events.load(Ordering::SeqCst);
-            if let Some(done) = self.scan()? {
-                return Ok(done);
-            }
-            self.take_interrupt()?;
-            published.get_or_insert_with(|| self.publish_wait(crate::waits::ANY));
-            futex_wait(&self.state.events, seen);
-        }
-    }
-
-    /// Like [`wait_any`](Root::wait_any) but gives up with [`Error::TimedOut`] after `timeout`.
-    pub fn wait_any_timeout(&mut self, timeout: Duration) -> Result<(usize, ExitStatus)> {
-        let deadline = Instant::now() + timeout;
-        let mut published = None;
-        loop {
-            let seen = self.state.events.load(Ordering::SeqCst);
-            if let Some(done) = self.scan()? {
-                return Ok(done);
-            }
-            self.take_interrupt()?;
-            published.get_or_insert_with(|| self.publish_wait(crate::waits::ANY));
-            let now = Instant::now();
-            if now >= deadline {
-                return Err(Error::TimedOut);
-            }
-            futex_wait_timeout(&self.state.events, seen, deadline - now);
-        }
-    }
-
-    /// A finished task if there is one, `None` if tasks are running but none has ended;
-    /// [`Error::NoTasks`] when none is left.
-    pub fn try_wait_any(&mut self) -> Result<Option<(usize, ExitStatus)>> {
-        self.scan()
-    }
-
     /// Sends `signal` to task `pipid` alone.
     ///
     /// Thread mode (`tgkill`): a signal whose default action would end the process (and that
     /// the program does not handle) ends only that task, reported as [`ExitStatus::Signaled`].
     /// `SIGKILL` cannot be aimed at one thread, so it is delivered as
-    /// [`kill_signal`](crate::signals::kill_signal) and reported as `SIGKILL`. Process mode
+    /// [`kill_signal`](crate::root::signals::kill_signal) and reported as `SIGKILL`. Process mode
     /// (`kill`): the task is a process, so the signal acts on it as on any process; `SIGKILL`
     /// is sent as the kill signal to the task's main thread, which ends it with `SIGKILL` at
     /// once, or after the allocator call it is in when the root carries
@@ -537,6 +289,7 @@ impl Root {
     /// Errors: [`Error::InvalidPipid`], [`Error::NotRunning`].
     pub fn kill(&self, pipid: usize, signal: i32) -> Result<()> {
         let slot = self.check_pipid(pipid)?;
+        // SYNC(root#slot-fields): Acquire pairs with the task thread's Release stores (RUNNING, SETUP_FAILED, FINISHED); the root's own stores (STARTING, WAITED) Release the fields written before them
         if slot.state.load(Ordering::Acquire) != RUNNING {
             return Err(Error::NotRunning(pipid));
         }
@@ -571,7 +324,9 @@ impl Root {
     /// The thread id of a running task (for tools and debuggers).
     pub fn tid(&self, pipid: usize) -> Result<i32> {
         let slot = self.check_pipid(pipid)?;
+        // SYNC(root#slot-fields): Acquire pairs with the task thread's Release stores (RUNNING, SETUP_FAILED, FINISHED); the root's own stores (STARTING, WAITED) Release the fields written before them
         match slot.state.load(Ordering::Acquire) {
+            // SYNC(root#slot-fields): read after RUNNING (Acquire); the task thread wrote it before
             RUNNING => Ok(slot.tid.load(Ordering::Acquire)),
             _ => Err(Error::NotRunning(pipid)),
         }
@@ -594,6 +349,7 @@ impl Root {
             .iter()
             .filter(|s| {
                 matches!(
+                    // SYNC(root#slot-fields): Acquire pairs with the task thread's Release stores (RUNNING, SETUP_FAILED, FINISHED); the root's own stores (STARTING, WAITED) Release the fields written before them
                     s.state.load(Ordering::Acquire),
                     STARTING | RUNNING | FINISHED
                 )
@@ -613,6 +369,7 @@ impl Root {
             b.close_fd();
         }
         crate::task::clear_root_context();
+        // SYNC(root#the-live-root): cleared (Release) once every task was waited for
         LIVE_ROOT.store(std::ptr::null_mut(), Ordering::Release);
         Ok(())
     }
@@ -630,6 +387,7 @@ impl Drop for Root {
                 .state
                 .tasks
                 .iter()
+                // SYNC(root#slot-fields): Acquire pairs with the task thread's Release stores (RUNNING, SETUP_FAILED, FINISHED); the root's own stores (STARTING, WAITED) Release the fields written before them
                 .any(|s| s.state.load(Ordering::Acquire) == FINISHED)
         {
             let deadline = Instant::now() + Duration::from_secs(5);

@@ -1,4 +1,4 @@
-//! [`RootOps`]: the functions tasks call into the root (exports, exit, panic, aux). Each takes
+//! [`RootOps`](crate::abi::RootOps): the functions tasks call into the root (exports, exit, panic, aux). Each takes
 //! the [`RootAbi`] it was found in and returns 0 or an `errno` value.
 
 use super::state::*;
@@ -20,18 +20,21 @@ pub(super) unsafe extern "C-unwind" fn op_task_exit(_abi: *const RootAbi, code: 
     let Some(slot) = current_task() else {
         return libc::ESRCH;
     };
+    // SYNC(root#slot-fields): written by the task thread before the entry, read on the same task's thread
     let rust_exit = slot.rust_exit.load(Ordering::Acquire);
     if rust_exit != 0 {
         // A Rust task unwinds its own stack up to its entry (which catches the unwind and
         // returns): a forced unwind would be caught, and refused, by the entry's catch_unwind.
         // SAFETY: `rust_exit` is the task's `pip_rs_task_exit` (ABI checked at load).
-        let f: crate::loader::ExitFn = unsafe { std::mem::transmute(rust_exit) };
+        let f: crate::root::loader::ExitFn = unsafe { std::mem::transmute(rust_exit) };
         // SAFETY: called on the task's own thread, inside its entry.
         unsafe { f(code) };
     }
     // A C task's `exit()`: its exit handlers run now, on the task, with its stack still there
     // (as libc's exit runs them). A Rust task's run once its entry returns (above).
+    // SYNC(root#slot-fields): written by the root before the task starts (thread creation orders it)
     super::exit_handlers::run(slot.exit_key.load(Ordering::Acquire), code);
+    // SYNC(root#slot-fields): written by the process-mode child before its entry (Release), read on its own thread
     let child_start = slot.process_start.load(Ordering::Acquire);
     if !child_start.is_null() {
         // Process mode, in the task's child process: run the after hook, flush, and end the
@@ -47,10 +50,28 @@ pub(super) unsafe extern "C-unwind" fn op_task_exit(_abi: *const RootAbi, code: 
     unsafe { pthread_exit_unwinding(std::ptr::null_mut()) }
 }
 
+/// The root's part of `exit` (registered with the task side's `exit` interposer at
+/// [`Root::init`](crate::Root::init)), for a call that is not a task's main thread ending.
+pub(crate) fn before_libc_exit(code: c_int) {
+    if super::signals::shares_the_roots_memory() {
+        // Another thread of a process-mode task: its process ends, but libc's `exit` would run
+        // the root's exit handlers and destructors on memory the root still uses. Flush stdio
+        // (as `exit` would) and end just this process.
+        // SAFETY: fflush(NULL) flushes every stream; _exit has no preconditions.
+        unsafe {
+            libc::fflush(std::ptr::null_mut());
+            libc::_exit(code)
+        }
+    }
+    // A process a task forked: the task's exit handlers (kept by pip-core, not libc) run first.
+    run_exit_handlers_if_forked_from_task(code);
+}
+
 /// In a process that a task forked, before libc's `exit` runs: runs the task's exit handlers
 /// (the forked copy's), as a forked copy of an ordinary program runs the program's.
-pub(crate) fn run_exit_handlers_if_forked_from_task(code: c_int) {
+fn run_exit_handlers_if_forked_from_task(code: c_int) {
     if let Some(slot) = forked_from_task() {
+        // SYNC(root#slot-fields): written by the root before the task starts (thread creation orders it)
         super::exit_handlers::run(slot.exit_key.load(Ordering::Acquire), code);
     }
 }
@@ -71,11 +92,13 @@ pub(super) unsafe extern "C" fn op_export(
         return libc::EINVAL;
     }
     if pipid == PIPID_ROOT {
+        // SYNC(root#events-and-exports): the root export: Release store, Acquire load by importers
         root.abi.root_export.store(addr, Ordering::Release);
         return 0;
     }
     match root.slot(pipid) {
         Some(s) => {
+            // SYNC(root#events-and-exports): a task's export: Release store publishes the pointed-to data to the Acquire load of importers
             s.export.store(addr, Ordering::Release);
             0
         }
@@ -90,9 +113,11 @@ pub(super) unsafe extern "C" fn op_import(
 ) -> c_int {
     let root = state_of(abi);
     let v = if pipid == PIPID_ROOT {
+        // SYNC(root#events-and-exports): the root export: Release store, Acquire load by importers
         root.abi.root_export.load(Ordering::Acquire)
     } else {
         match root.slot(pipid) {
+            // SYNC(root#events-and-exports): a task's export: Release store publishes the pointed-to data to the Acquire load of importers
             Some(s) => s.export.load(Ordering::Acquire),
             None => return libc::ERANGE,
         }
@@ -129,6 +154,7 @@ pub(super) unsafe extern "C" fn op_named_export(
         }
         map.insert(key, addr as usize);
     }
+    // SYNC(root#events-and-exports): bumped (SeqCst) by every export; importers read it before their look-up and sleep only while it is unchanged
     root.exports_seq.fetch_add(1, Ordering::SeqCst);
     futex_wake(&root.exports_seq, i32::MAX);
     0
@@ -152,6 +178,7 @@ pub(super) unsafe extern "C" fn op_named_import(
     // The wait, once it blocks, is published on the wait board (cleared on return).
     let mut published = None;
     loop {
+        // SYNC(root#events-and-exports): bumped (SeqCst) by every export; importers read it before their look-up and sleep only while it is unchanged
         let seq = root.exports_seq.load(Ordering::SeqCst);
         if let Some(&addr) = root
             .named
@@ -167,6 +194,7 @@ pub(super) unsafe extern "C" fn op_named_import(
             return libc::EDEADLK;
         }
         if let Some(slot) = root.slot(from) {
+            // SYNC(root#slot-fields): Acquire pairs with the task thread's Release store of the slot state
             let st = slot.state.load(Ordering::Acquire);
             if st >= FINISHED {
                 return libc::ECANCELED;
@@ -190,6 +218,7 @@ pub(super) unsafe extern "C" fn op_named_import(
             };
             // SAFETY: the board, if any, is the root's and is never unmapped.
             published =
+                // SYNC(root#slot-fields): set at init, before any task; Acquire pairs with its initialisation
                 Some(unsafe { publish_in(root.abi.wait_board.load(Ordering::Acquire), index, &w) });
         }
         futex_wait(&root.exports_seq, seq);
@@ -208,8 +237,10 @@ pub(super) unsafe extern "C" fn op_aux(
     // SAFETY: the caller passes a valid in/out pointer.
     unsafe {
         if set != 0 {
+            // SYNC(root#slot-fields): the aux pointer: Release store, Acquire load
             slot.aux.store(*value, Ordering::Release);
         } else {
+            // SYNC(root#slot-fields): the aux pointer: Release store, Acquire load
             *value = slot.aux.load(Ordering::Acquire);
         }
     }

@@ -89,17 +89,21 @@ impl TaskSlot {
             ExitStatus::Signaled(s) => (ST_SIGNALED, s),
             ExitStatus::Panicked => (ST_PANICKED, 101),
         };
+        // SYNC(root#slot-fields): the status is claimed once (the first ending wins, AcqRel); the value and FINISHED follow it
         if self
             .status_kind
             .compare_exchange(ST_NONE, kind, Ordering::AcqRel, Ordering::Acquire)
             .is_ok()
         {
+            // SYNC(root#slot-fields): written before FINISHED (Release); read after it (Acquire)
             self.status_value.store(value, Ordering::Release);
         }
     }
 
     pub(super) fn status(&self) -> ExitStatus {
+        // SYNC(root#slot-fields): written before FINISHED (Release); read after it (Acquire)
         let v = self.status_value.load(Ordering::Acquire);
+        // SYNC(root#slot-fields): the status is claimed once (first ending wins); pairs with the root's Acquire read after FINISHED
         match self.status_kind.load(Ordering::Acquire) {
             ST_SIGNALED => ExitStatus::Signaled(v),
             ST_PANICKED => ExitStatus::Panicked,
@@ -110,11 +114,14 @@ impl TaskSlot {
     /// Publishes the end of the task and wakes the root and blocked importers.
     /// Async-signal-safe (only atomics and futex wakes).
     pub(super) fn publish_finished(&self) {
+        // SYNC(root#slot-fields): FINISHED (Release) publishes the status to the root's Acquire load
         self.state.store(FINISHED, Ordering::Release);
         // SAFETY: the RootState outlives every task (it is leaked).
         let root = unsafe { &*self.root };
+        // SYNC(root#events-and-exports): bumped (SeqCst) after the slot's FINISHED store; pairs with the waiters' read before their scan
         root.events.fetch_add(1, Ordering::SeqCst);
         futex_wake(&root.events, i32::MAX);
+        // SYNC(root#events-and-exports): bumped (SeqCst) by an ending task so that importers from it re-check; pairs with their read before the look-up
         root.exports_seq.fetch_add(1, Ordering::SeqCst);
         futex_wake(&root.exports_seq, i32::MAX);
     }
@@ -149,16 +156,18 @@ pub(super) struct RootState {
 impl RootState {
     /// Sends `signal` to one running task: `kill(2)` of its process in process mode; in thread
     /// mode `tgkill` of its thread, with `SIGKILL` replaced by the kill signal (see
-    /// [`crate::signals::kill_signal`]).
+    /// [`crate::root::signals::kill_signal`]).
     pub(super) fn signal_task(&self, slot: &TaskSlot, signal: i32) -> std::io::Result<()> {
+        // SYNC(root#slot-fields): written by the task thread before RUNNING; read after it
         let target = slot.tid.load(Ordering::Acquire);
         if self.mode == Mode::Process {
             // SIGKILL goes as the kill signal to the child's main thread, whose handler waits
             // for the end of an allocator call and then kills the child with SIGKILL (see
-            // crate::alloc_guard); but only if that signal can get through, else SIGKILL
+            // crate::root::alloc_guard); but only if that signal can get through, else SIGKILL
             // itself, which always can.
-            let r = if signal == libc::SIGKILL && crate::signals::handles_kill_signal(target) {
-                let sig = crate::signals::kill_signal();
+            let r = if signal == libc::SIGKILL && crate::root::signals::handles_kill_signal(target)
+            {
+                let sig = crate::root::signals::kill_signal();
                 // SAFETY: tgkill of the child's main thread (its tid is its pid).
                 unsafe { libc::syscall(libc::SYS_tgkill, target, target, sig) as i32 }
             } else {
@@ -171,7 +180,7 @@ impl RootState {
             }
         } else {
             let sig = if signal == libc::SIGKILL {
-                crate::signals::kill_signal()
+                crate::root::signals::kill_signal()
             } else {
                 signal
             };
@@ -246,25 +255,29 @@ pub(crate) fn end_task_from_signal(slot: &TaskSlot, sig: i32) -> ! {
 /// signal must have its ordinary effect). Async-signal-safe.
 pub(crate) fn interrupt(sig: i32) -> bool {
     // SAFETY: getpid cannot fail.
-    if unsafe { libc::getpid() } != crate::signals::root_pid() {
+    if unsafe { libc::getpid() } != crate::root::signals::root_pid() {
         return false;
     }
+    // SYNC(root#the-live-root): Acquire pairs with the AcqRel compare-exchange of Root::init (see the live root)
     let root = LIVE_ROOT.load(Ordering::Acquire);
     // SAFETY: RootStates are leaked, so the pointer stays valid.
     match unsafe { root.as_ref() } {
         Some(r) if r.catch_termination => {
-            if crate::loading::report_interrupt(sig) {
+            if crate::root::loading::report_interrupt(sig) {
                 return false;
             }
+            // SYNC(root#events-and-exports): counts termination signals: the first is caught, a second ends the process
             if r.interrupts.fetch_add(1, Ordering::SeqCst) > 0 {
-                let mut m = crate::loading::Msg::new();
+                let mut m = crate::root::loading::Msg::new();
                 m.push(b"pip: ");
                 m.push_signal(sig);
                 m.push(b" again: ending the process now\n");
                 m.write_stderr();
                 return false;
             }
+            // SYNC(root#events-and-exports): the caught signal, stored before `events` is bumped (SeqCst both), taken by the root's waits
             r.interrupt.store(sig, Ordering::SeqCst);
+            // SYNC(root#events-and-exports): bumped (SeqCst) after the slot's FINISHED store; pairs with the waiters' read before their scan
             r.events.fetch_add(1, Ordering::SeqCst);
             futex_wake(&r.events, i32::MAX);
             true

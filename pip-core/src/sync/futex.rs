@@ -1,7 +1,7 @@
 //! The futex calls that pip-rs waits with: wait and wake on one 32-bit word, optionally
 //! filtered by a bit set. The free functions are the system calls (also at
 //! `pip_core::futex`); protocol code that loom should check calls them through the [`Futex`]
-//! trait instead, whose [`Linux`] implementation is those calls and whose [`Model`]
+//! trait instead, whose [`Linux`] implementation is those calls and whose `Model`
 //! implementation (under `--cfg loom`) is a loop that loom can explore.
 //!
 //! # Semantics
@@ -147,7 +147,7 @@ fn wake_bitset_n(word: &AtomicU32, bits: u32, n: i32) {
     }
 }
 
-/// Wait and wake on a word, as protocol code sees them: [`Linux`] in a build, [`Model`] under
+/// Wait and wake on a word, as protocol code sees them: [`Linux`] in a build, `Model` under
 /// loom. Both may return from `wait` spuriously; callers re-check their condition in a loop
 /// (see [Semantics](self#semantics)).
 ///
@@ -201,13 +201,26 @@ impl Futex for Linux {
     }
 }
 
-/// The futex as loom models it: a wait yields to the other modelled threads until the word
-/// no longer holds `expected` (a timed wait yields once and returns); a wake does nothing,
-/// since a waiter re-reads the word itself. A lost wake-up shows as a waiter that never sees
-/// the word change, which loom reports as a deadlock.
+/// The futex as loom models it: a wait compares the word and, if it still holds `expected`,
+/// blocks until a later wake on the same `Model` (any word, any bits: a wake for someone else
+/// is a spurious wake-up, which callers tolerate); the compare and the block happen under one
+/// lock that wakes also take, as the kernel's hash-bucket lock makes them one step. A timed
+/// wait returns after the compare (loom has no clock: a timeout may always happen). A lost
+/// wake-up leaves a waiter blocked for ever, which loom reports as a deadlock.
 #[cfg(loom)]
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Model;
+#[derive(Debug, Default)]
+pub struct Model {
+    wakes: loom::sync::Mutex<u64>,
+    woken: loom::sync::Condvar,
+}
+
+#[cfg(loom)]
+impl Model {
+    /// A futex model with no waiter.
+    pub fn new() -> Model {
+        Model::default()
+    }
+}
 
 #[cfg(loom)]
 impl Futex for Model {
@@ -219,14 +232,59 @@ impl Futex for Model {
         timeout: Option<Duration>,
     ) {
         use super::atomic::Ordering;
+        let mut wakes = self.wakes.lock().unwrap();
         // SYNC(sync::futex#semantics): the kernel's compare before sleeping.
-        while word.load(Ordering::SeqCst) == expected {
-            loom::thread::yield_now();
-            if timeout.is_some() {
-                return;
-            }
+        if word.load(Ordering::SeqCst) != expected || timeout.is_some() {
+            return;
+        }
+        let seen = *wakes;
+        while *wakes == seen {
+            wakes = self.woken.wait(wakes).unwrap();
         }
     }
 
-    fn wake(&self, _word: &super::atomic::AtomicU32, _bits: u32, _n: i32) {}
+    fn wake(&self, _word: &super::atomic::AtomicU32, _bits: u32, _n: i32) {
+        *self.wakes.lock().unwrap() += 1;
+        self.woken.notify_all();
+    }
+}
+
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use super::*;
+    use crate::sync::atomic::{fence, AtomicU32, Ordering};
+    use loom::sync::Arc;
+
+    /// The sleep protocol of pip-core's barrier (a flag, a sleeper count, a store-then-load on
+    /// each side that must not be reordered): the waiter never sleeps through the setter's
+    /// wake. loom treats SeqCst loads and stores as AcqRel (too weak for a store-then-load
+    /// pair, so it would report a false deadlock), so the model states the same ordering with
+    /// SeqCst fences between the store and the load.
+    #[test]
+    fn loom_futex_sleepers_protocol_loses_no_wake_up() {
+        loom::model(|| {
+            let futex = Arc::new(Model::new());
+            let flag = Arc::new(AtomicU32::new(0));
+            let sleepers = Arc::new(AtomicU32::new(0));
+            let setter = {
+                let (futex, flag, sleepers) = (futex.clone(), flag.clone(), sleepers.clone());
+                loom::thread::spawn(move || {
+                    flag.store(1, Ordering::Release);
+                    fence(Ordering::SeqCst);
+                    if sleepers.load(Ordering::Relaxed) != 0 {
+                        futex.wake(&flag, ALL_BITS, i32::MAX);
+                    }
+                })
+            };
+            while flag.load(Ordering::Acquire) == 0 {
+                sleepers.fetch_add(1, Ordering::Relaxed);
+                fence(Ordering::SeqCst);
+                if flag.load(Ordering::Relaxed) == 0 {
+                    futex.wait(&flag, 0, ALL_BITS, None);
+                }
+                sleepers.fetch_sub(1, Ordering::Relaxed);
+            }
+            setter.join().unwrap();
+        });
+    }
 }

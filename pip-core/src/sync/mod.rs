@@ -16,8 +16,8 @@
 //! # Model checking
 //!
 //! Built with `RUSTFLAGS="--cfg loom"`, [`atomic`] hands out loom's atomics and
-//! [`futex::Model`] replaces the system call, and the `loom_*` tests explore every
-//! interleaving of the ticket word and the sequence lock:
+//! `futex::Model` replaces the system call, and the `loom_*` tests explore every
+//! interleaving of the ticket word, the sequence lock and a futex sleep protocol:
 //!
 //! ```text
 //! RUSTFLAGS="--cfg loom" cargo test -p pip-core --lib --release loom_

@@ -165,6 +165,7 @@ impl AtomicTicket {
     /// before)` for the taker, `None` when the ticket moved on or the count is used up. The
     /// claim is Acquire (it pairs with the owner's Release store of the round).
     pub fn claim(&self, ticket: u32) -> Option<u32> {
+        // SYNC(sync::ticket#ticket-word): a relaxed first look; the CAS below decides
         let mut cur = self.load(Ordering::Relaxed);
         loop {
             if cur.ticket() != ticket || cur.count() == 0 {
@@ -187,6 +188,7 @@ impl AtomicTicket {
 
 impl fmt::Debug for AtomicTicket {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // SYNC(sync::ticket#ticket-word): a relaxed first look; the CAS below decides
         self.load(Ordering::Relaxed).fmt(f)
     }
 }

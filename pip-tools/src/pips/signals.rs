@@ -19,52 +19,16 @@
 use super::procfs;
 use serde_json::{json, Value};
 
-/// The name of signal `sig` without `SIG`: `TERM`, `USR1`, `RTMIN+2`, `RTMAX-3`.
+/// The name of signal `sig` without `SIG`: `TERM`, `USR1`, `RTMIN+2`, `RTMAX-3` (pip-core's
+/// one signal table, [`pip_core::signal_short_name`]).
 pub fn signal_name(sig: i32) -> String {
-    let (min, max) = (libc::SIGRTMIN(), libc::SIGRTMAX());
-    if sig >= min && sig <= max {
-        return if sig - min <= max - sig {
-            if sig == min {
-                "RTMIN".into()
-            } else {
-                format!("RTMIN+{}", sig - min)
-            }
-        } else if sig == max {
-            "RTMAX".into()
-        } else {
-            format!("RTMAX-{}", max - sig)
-        };
-    }
-    match sig {
-        1..=31 => {
-            let n = pip_core::signal_name(sig);
-            match n.strip_prefix("SIG") {
-                Some(s) => s.to_string(),
-                None => match sig {
-                    libc::SIGWINCH => "WINCH".into(),
-                    libc::SIGURG => "URG".into(),
-                    libc::SIGIO => "IO".into(),
-                    libc::SIGPWR => "PWR".into(),
-                    libc::SIGTTIN => "TTIN".into(),
-                    libc::SIGTTOU => "TTOU".into(),
-                    _ => format!("{sig}"),
-                },
-            }
-        }
-        // 32 and 33 are glibc's own (thread cancellation, setxid).
-        _ => format!("{sig}"),
-    }
+    pip_core::signal_short_name(sig)
 }
 
 /// Parses a signal: a number, or a name with or without `SIG`, in any case (`term`, `SIGKILL`,
-/// `RTMIN+2`, `RTMAX-3`).
+/// `RTMIN+2`, `RTMAX-3`); [`pip_core::parse_signal`].
 pub fn parse_signal(s: &str) -> Option<i32> {
-    if let Ok(n) = s.parse::<i32>() {
-        return (0..=64).contains(&n).then_some(n);
-    }
-    let up = s.to_ascii_uppercase();
-    let name = up.strip_prefix("SIG").unwrap_or(&up);
-    (1..=libc::SIGRTMAX()).find(|&n| signal_name(n) == name)
+    pip_core::parse_signal(s)
 }
 
 /// The signals in a hexadecimal mask from `status` (`0000000000004200` = {USR1, TERM}).

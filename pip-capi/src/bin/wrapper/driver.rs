@@ -222,19 +222,7 @@ pub fn run(lang: Lang) -> ! {
         }
     }
     if !print.is_empty() {
-        for p in print {
-            if p == "--which" {
-                println!("{cc}");
-                continue;
-            }
-            let l = layout().unwrap_or_else(|e| fail(&e));
-            match p.as_str() {
-                "--cflags" | "--ccopts" => println!("{}", cflags(&l).join(" ")),
-                "--lflags" => println!("{}", lflags(&l, kind, false).join(" ")),
-                _ => println!("{}\n{}", l.lib.display(), l.include.display()),
-            }
-        }
-        exit(0);
+        print_and_exit(tool, &cc, kind, &print);
     }
     if rest.is_empty() {
         eprintln!("{tool}: no input files\n{usage}");
@@ -284,6 +272,27 @@ pub fn run(lang: Lang) -> ! {
             "cannot run the compiler `{cc}` (from ${var}, or {default}): {e}"
         )),
     }
+}
+
+/// Prints what the `--cflags`, `--lflags`, `--which` and `--where` options in `print` ask
+/// for, in order, and exits.
+fn print_and_exit(tool: &str, cc: &str, kind: Kind, print: &[String]) -> ! {
+    for p in print {
+        if p == "--which" {
+            println!("{cc}");
+            continue;
+        }
+        let l = layout().unwrap_or_else(|e| {
+            eprintln!("{tool}: {e}");
+            exit(1)
+        });
+        match p.as_str() {
+            "--cflags" | "--ccopts" => println!("{}", cflags(&l).join(" ")),
+            "--lflags" => println!("{}", lflags(&l, kind, false).join(" ")),
+            _ => println!("{}\n{}", l.lib.display(), l.include.display()),
+        }
+    }
+    exit(0)
 }
 
 /// A file removed when dropped.

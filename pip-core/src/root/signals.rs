@@ -11,7 +11,7 @@
 //!   kernel then wakes `pthread_join`). Nothing else of the task runs: no destructors, no after
 //!   hook, unflushed stdio is lost. A kill that lands inside `malloc` or `free` waits for the
 //!   call to finish when the root carries [`guard_allocator!`](crate::guard_allocator) (see
-//!   [`crate::alloc_guard`]).
+//!   [`crate::root::alloc_guard`]).
 //! * **Signals for the process** (`kill(pid, SIGTERM)`, Ctrl-C) when the root asked to catch
 //!   them ([`RootBuilder::catch_termination_signals`](crate::RootBuilder::catch_termination_signals)):
 //!   recorded for the root, whose wait then returns [`Error::Interrupted`](crate::Error::Interrupted).
@@ -20,13 +20,20 @@
 //!   pip-core, after a message.
 //! * **A fault or `abort()` in a task's constructors** (on the root's thread, inside `dlopen`):
 //!   the process ends as it would have without pip-core, after a message that names the task
-//!   and the phase (`crate::loading`).
+//!   and the phase (`crate::root::loading`).
 //! * Anything else gets what it would have got without pip-core: the previous handler (for
 //!   example Rust's stack-overflow reporter) or the default action.
 //!
 //! A handler installed later by a task (say for `SIGUSR1`) replaces ours for the whole process,
 //! as in any threaded program. Threads that a task creates itself are not tasks: a fault there
 //! ends the process.
+//!
+//! # Handler state
+//!
+//! `ROOT_PID` is written once (Relaxed) by `install` in [`Root::init`](crate::Root::init),
+//! before any task thread or process exists (their creation orders it before their reads). The
+//! handlers a task or library had before ours are kept in `PREVIOUS`, stored (Release) when ours
+//! is installed and loaded (Acquire) by the handler that forwards to them.
 
 use std::sync::atomic::{AtomicI32, AtomicPtr, Ordering};
 use std::sync::Once;
@@ -72,6 +79,7 @@ pub fn handles_kill_signal(pid: i32) -> bool {
 
 /// The root's pid (0 before `install`).
 pub(crate) fn root_pid() -> i32 {
+    // SYNC(root::signals#handler-state): written once before any task exists; thread/process creation orders it
     ROOT_PID.load(Ordering::Relaxed)
 }
 
@@ -117,6 +125,7 @@ pub(crate) fn install() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         // SAFETY: getpid cannot fail.
+        // SYNC(root::signals#handler-state): written once before any task exists; thread/process creation orders it
         ROOT_PID.store(unsafe { libc::getpid() }, Ordering::Relaxed);
         let all = FAULTS
             .iter()
@@ -124,13 +133,15 @@ pub(crate) fn install() {
             .copied()
             .chain([kill_signal()]);
         for sig in all {
-            // SAFETY: sigaction with a null new action only reads the current one.
+            // SAFETY: a zeroed sigaction is valid output space.
             let mut old: libc::sigaction = unsafe { std::mem::zeroed() };
+            // SAFETY: sigaction with a null new action only reads the current one.
             unsafe { libc::sigaction(sig, std::ptr::null(), &mut old) };
             let is_fault = FAULTS.contains(&sig);
             if !is_fault && old.sa_sigaction != libc::SIG_DFL {
                 continue; // The program handles or ignores it already: leave it alone.
             }
+            // SYNC(root::signals#handler-state): the previous handler: Release when ours is installed, Acquire where it is forwarded to
             PREVIOUS[sig as usize].store(Box::into_raw(Box::new(old)), Ordering::Release);
             // SAFETY: a zeroed sigaction is valid; we fill in the handler, flags and mask.
             let mut new: libc::sigaction = unsafe { std::mem::zeroed() };
@@ -154,6 +165,7 @@ pub(crate) fn restore_in_child() {
         if sig as i32 == kill_signal() {
             continue; // Kept: the root's SIGKILL reaches the child as the kill signal.
         }
+        // SYNC(root::signals#handler-state): the previous handler: Release when ours is installed, Acquire where it is forwarded to
         let prev = prev.load(Ordering::Acquire);
         // SAFETY: PREVIOUS holds leaked sigaction records saved by `install`.
         if let Some(prev) = unsafe { prev.as_ref() } {
@@ -172,13 +184,14 @@ fn thread_directed(info: &libc::siginfo_t) -> bool {
 
 extern "C" fn handler(sig: i32, info: *mut libc::siginfo_t, ctx: *mut libc::c_void) {
     if sig == kill_signal() {
-        if crate::alloc_guard::defer_kill() {
+        if crate::root::alloc_guard::defer_kill() {
             // Inside malloc or free: the kill is delivered again when the call is done (see
-            // crate::alloc_guard), so that no allocator lock is left held.
+            // crate::root::alloc_guard), so that no allocator lock is left held.
             return;
         }
         // SAFETY: getpid cannot fail.
         let me = unsafe { libc::getpid() };
+        // SYNC(root::signals#handler-state): written once before any task exists; thread/process creation orders it
         if me != ROOT_PID.load(Ordering::Relaxed) {
             // A process-mode task's child (see `Root::kill`): end its whole process, as the
             // SIGKILL it stands for would have.
@@ -208,13 +221,14 @@ extern "C" fn handler(sig: i32, info: *mut libc::siginfo_t, ctx: *mut libc::c_vo
     if directed {
         // A fault or abort() on the thread that runs a task's constructors (inside dlopen):
         // name the task before the signal ends the process.
-        crate::loading::report_fault(sig);
+        crate::root::loading::report_fault(sig);
     }
     fall_back(sig, info, ctx);
 }
 
 /// Does what would have happened without pip-core.
 fn fall_back(sig: i32, info: *mut libc::siginfo_t, ctx: *mut libc::c_void) {
+    // SYNC(root::signals#handler-state): the previous handler: Release when ours is installed, Acquire where it is forwarded to
     let prev = PREVIOUS[sig as usize].load(Ordering::Acquire);
     // SAFETY: PREVIOUS holds leaked, never-freed sigaction records.
     if let Some(prev) = unsafe { prev.as_ref() } {

@@ -1,277 +1,7 @@
-//! The task thread: set-up, the entry call, and how the thread ends (see the protocol in
-//! [`super`]).
+//! Process mode: the task thread becomes the host of a process that shares the root's
+//! address space (see the process-mode section below and `docs/architecture.md`).
 
-use super::ops::op_task_exit;
-use super::state::*;
 use super::*;
-
-/// Everything the task thread needs, handed over through `pthread_create`.
-pub(crate) struct TaskStart {
-    slot: &'static TaskSlot,
-    root: &'static RootState,
-    image: Image,
-    spawn: Spawn,
-    argv: Vec<*const c_char>,
-    envp: Vec<*const c_char>,
-    /// Process mode: the child's stack size.
-    stack_size: usize,
-}
-
-/// Leaks a C string made of `parts` (bytes; a NUL byte, which C cannot carry, is dropped):
-/// argv and env strings must outlive the task (tasks keep pointers to them).
-fn leak(parts: &[&[u8]]) -> *const c_char {
-    let bytes: Vec<u8> = parts.concat().into_iter().filter(|&b| b != 0).collect();
-    CString::new(bytes)
-        .expect("NUL bytes were removed")
-        .into_raw()
-}
-
-impl TaskStart {
-    pub(super) fn new(
-        slot: &TaskSlot,
-        image: Image,
-        spawn: Spawn,
-        root: &'static RootState,
-        stack_size: usize,
-    ) -> TaskStart {
-        use std::os::unix::ffi::OsStrExt;
-        let mut argv: Vec<*const c_char> = std::iter::once(spawn.program.as_os_str())
-            .chain(spawn.args.iter().map(|a| a.as_os_str()))
-            .map(|a| leak(&[a.as_bytes()]))
-            .collect();
-        argv.push(std::ptr::null());
-        let mut envp: Vec<*const c_char> = spawn
-            .environment()
-            .iter()
-            .map(|(k, v)| leak(&[k.as_bytes(), b"=", v.as_bytes()]))
-            .collect();
-        envp.push(std::ptr::null());
-        // SAFETY: `slot` lives in the leaked RootState.
-        let slot: &'static TaskSlot = unsafe { &*(slot as *const TaskSlot) };
-        TaskStart {
-            slot,
-            root,
-            image,
-            spawn,
-            argv,
-            envp,
-            stack_size,
-        }
-    }
-
-    /// Applies the CPU core, private fd table and cwd. Runs before the root's `spawn` returns.
-    fn setup(&self) -> std::result::Result<(), (SetupStep, i32)> {
-        let errno = || {
-            std::io::Error::last_os_error()
-                .raw_os_error()
-                .unwrap_or(libc::EIO)
-        };
-        if let Some(core) = self.spawn.core {
-            // SAFETY: a zeroed cpu_set_t is empty; CPU_SET checks nothing, so bound `core`.
-            unsafe {
-                let mut set: libc::cpu_set_t = std::mem::zeroed();
-                if core >= libc::CPU_SETSIZE as usize {
-                    return Err((SetupStep::Core, libc::EINVAL));
-                }
-                libc::CPU_SET(core, &mut set);
-                if libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) != 0 {
-                    return Err((SetupStep::Core, errno()));
-                }
-            }
-        }
-        let mut flags = 0;
-        if self.spawn.private_fds {
-            flags |= libc::CLONE_FILES;
-        }
-        if self.spawn.cwd.is_some() {
-            flags |= libc::CLONE_FS;
-        }
-        // SAFETY: unshare on the calling thread only affects this thread's fd table / fs info.
-        if flags != 0 && unsafe { libc::unshare(flags) } != 0 {
-            return Err((SetupStep::Unshare, errno()));
-        }
-        if let Some(cwd) = &self.spawn.cwd {
-            std::env::set_current_dir(cwd)
-                .map_err(|e| (SetupStep::Chdir, e.raw_os_error().unwrap_or(libc::EIO)))?;
-        }
-        Ok(())
-    }
-}
-
-/// Runs the after hook and flushes the task's stdio; returns the final exit code (a failing
-/// after hook replaces an exit code of 0). Used when a task returns or calls `exit()`.
-pub(super) fn after_and_flush(start: &mut TaskStart, code: c_int) -> c_int {
-    let mut code = code;
-    if let Some(after) = start.spawn.after.take() {
-        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(after)).unwrap_or(1);
-        if r != 0 && code == 0 {
-            code = r;
-        }
-    }
-    // SAFETY: the flush functions belong to this task's image or libc and take no
-    // arguments (fflush(NULL) flushes every stream of that libc).
-    unsafe {
-        if let Some(flush) = start.image.flush {
-            flush();
-        }
-        match start.image.ns.and_then(|ns| ns.fflush) {
-            Some(fflush) => {
-                fflush(std::ptr::null_mut());
-            }
-            None => {
-                libc::fflush(std::ptr::null_mut());
-            }
-        }
-    }
-    code
-}
-
-/// Thread mode: runs when the task's thread leaves its entry normally or by `exit()` (forced
-/// unwind): after hook, stdio flush, then `FINISHED`.
-struct Finish<'a> {
-    start: &'a mut TaskStart,
-}
-
-impl Drop for Finish<'_> {
-    fn drop(&mut self) {
-        let slot = self.start.slot;
-        let recorded = slot.status();
-        let code = recorded.code().unwrap_or(0);
-        let after = after_and_flush(self.start, code);
-        if after != code && recorded == ExitStatus::Exited(0) {
-            slot.status_value.store(after, Ordering::Release);
-        }
-        slot.record(ExitStatus::Exited(0));
-        CURRENT_TASK.with(|c| c.set(std::ptr::null()));
-        slot.publish_finished();
-    }
-}
-
-/// `on_exit` handler for a namespace task's private libc: its `exit()` ends only the task.
-unsafe extern "C-unwind" fn ns_on_exit(code: c_int, _arg: *mut c_void) {
-    // Returns only when called on a thread that is not a task's main thread.
-    // SAFETY: no ABI block is needed by op_task_exit.
-    unsafe { op_task_exit(std::ptr::null(), code) };
-}
-
-/// Runs the task's code: namespace libc set-up, before hook, `PIP_STOP_ON_START`, attach, and
-/// the entry. Returns the exit code. On the task thread (thread mode) or in the task's child
-/// process (process mode).
-fn run_task(start: &mut TaskStart) -> c_int {
-    let slot = start.slot;
-    let pipid = slot.pipid as c_int;
-    if let Some(ns) = start.image.ns {
-        // SAFETY: the namespace libc's own symbols; `environ` is its `char **environ`.
-        unsafe {
-            if let Some(ci) = ns.ctype_init {
-                ci();
-            }
-            if !ns.environ.is_null() {
-                *ns.environ = start.envp.as_ptr();
-            }
-            if let Some(on_exit) = ns.on_exit {
-                on_exit(ns_on_exit, std::ptr::null_mut());
-            }
-        }
-    }
-    if let Some(before) = start.spawn.before.take() {
-        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(before)).unwrap_or(1);
-        if r != 0 {
-            return r;
-        }
-    }
-    stop_on_start(start.root.env.stop_on_start, slot.pipid);
-    if let Some(exit) = start.image.exit {
-        slot.rust_exit.store(exit as usize, Ordering::Release);
-    }
-    if let Some(attach) = start.image.attach {
-        // SAFETY: a pip-rs task's attach function (ABI checked at load); argv/envp are
-        // null-terminated and leaked.
-        let rc = unsafe {
-            attach(
-                &start.root.abi,
-                pipid,
-                start.argv.as_ptr(),
-                start.envp.as_ptr(),
-            )
-        };
-        if rc != 0 {
-            return 127;
-        }
-    }
-    match &start.spawn.function {
-        Some((_, arg)) => {
-            // SAFETY: the entry is `int f(void *)`, as the spawn asked for a start function.
-            let f: unsafe extern "C-unwind" fn(*mut c_void) -> c_int =
-                unsafe { std::mem::transmute(start.image.entry) };
-            // SAFETY: calling the task's entry with the argument given at spawn.
-            unsafe { f(*arg as *mut c_void) }
-        }
-        None => {
-            // SAFETY: the entry is `int main(int, char **, char **)`.
-            let f: unsafe extern "C-unwind" fn(
-                c_int,
-                *const *const c_char,
-                *const *const c_char,
-            ) -> c_int = unsafe { std::mem::transmute(start.image.entry) };
-            // SAFETY: argv and envp are null-terminated arrays of leaked C strings.
-            unsafe {
-                f(
-                    (start.argv.len() - 1) as c_int,
-                    start.argv.as_ptr(),
-                    start.envp.as_ptr(),
-                )
-            }
-        }
-    }
-}
-
-/// The task thread's start routine. `C-unwind` because `exit()` in a thread-mode task ends the
-/// thread with a forced unwind that must pass through this frame (running `Finish`) to
-/// `pthread_create`'s own frame.
-pub(super) unsafe extern "C-unwind" fn task_thread(arg: *mut c_void) -> *mut c_void {
-    // SAFETY: `arg` is the Box<TaskStart> leaked by Root::spawn for this thread alone.
-    let mut start = unsafe { Box::from_raw(arg as *mut TaskStart) };
-    let slot = start.slot;
-    let process = start.root.mode == Mode::Process;
-    set_current_task(slot);
-    crate::sys::set_thread_name(&thread_name(
-        slot.pipid,
-        &start.spawn.program,
-        start.root.mode,
-    ));
-    if !process {
-        slot.tid.store(gettid(), Ordering::Release);
-        *slot.alt_stack.lock().unwrap() = crate::signals::alt_stack();
-    }
-    if let Err((step, e)) = start.setup() {
-        return setup_failed(slot, step, e);
-    }
-    if process {
-        host_process_task(&mut start);
-        return std::ptr::null_mut();
-    }
-    slot.state.store(RUNNING, Ordering::Release);
-    futex_wake(&slot.state, 1);
-
-    let guard = Finish { start: &mut start };
-    let code = run_task(guard.start);
-    // The entry returned: the task's exit handlers run on its thread (one that calls `exit()`
-    // ends the task from here, running the rest).
-    super::exit_handlers::run(slot.exit_key.load(Ordering::Acquire), code);
-    guard.start.slot.record(ExitStatus::Exited(code));
-    drop(guard);
-    std::ptr::null_mut()
-}
-
-fn setup_failed(slot: &TaskSlot, step: SetupStep, errno: i32) -> *mut c_void {
-    CURRENT_TASK.with(|c| c.set(std::ptr::null()));
-    slot.setup_errno.store(errno, Ordering::Release);
-    slot.setup_step.store(step as u32, Ordering::Release);
-    slot.state.store(SETUP_FAILED, Ordering::Release);
-    futex_wake(&slot.state, 1);
-    std::ptr::null_mut()
-}
 
 // --- Process mode ------------------------------------------------------------------------------
 //
@@ -285,7 +15,7 @@ fn setup_failed(slot: &TaskSlot, step: SetupStep, errno: i32) -> *mut c_void {
 // created as well.
 
 /// The host side: clone the child, publish RUNNING, wait for it, record how it ended.
-fn host_process_task(start: &mut TaskStart) {
+pub(super) fn host_process_task(start: &mut TaskStart) {
     let slot = start.slot;
     let guard_size = 4096;
     // Leaves room for the guard page and the alignment of the top (an absurd Spawn::stack_size
@@ -344,7 +74,9 @@ fn host_process_task(start: &mut TaskStart) {
         setup_failed(slot, SetupStep::Clone, e);
         return;
     }
+    // SYNC(root#slot-fields): written before RUNNING (Release), which the root acquires before reading it
     slot.tid.store(pid, Ordering::Release);
+    // SYNC(root#slot-fields): RUNNING / SETUP_FAILED (Release) publishes the fields written before it to the root's Acquire load in `spawn`
     slot.state.store(RUNNING, Ordering::Release);
     futex_wake(&slot.state, 1);
 
@@ -437,15 +169,17 @@ impl HostKeys {
 extern "C" fn child_main(arg: *mut c_void) -> c_int {
     // SAFETY: `arg` is the host's TaskStart, alive until the host's wait4 returns.
     let start = unsafe { &mut *(arg as *mut TaskStart) };
-    crate::signals::restore_in_child();
+    crate::root::signals::restore_in_child();
     end_with_the_root();
     register_rseq();
     close_cloexec_fds();
     // The child has its own thread id: it, not the host thread, is the task now.
     set_current_task(start.slot);
+    // SYNC(root#slot-fields): written before the entry (Release), read on this process's own thread
     start.slot.process_start.store(arg, Ordering::Release);
     let code = run_task(start);
     // The entry returned: the task's exit handlers run in its process, under its pid.
+    // SYNC(root#slot-fields): written by the root before this thread was created
     super::exit_handlers::run(start.slot.exit_key.load(Ordering::Acquire), code);
     let code = after_and_flush(start, code);
     end_task_process(code)
@@ -473,7 +207,7 @@ fn end_task_process(code: c_int) -> ! {
 /// waits for any more. `PR_SET_PDEATHSIG` fires when the host thread ends, which it does only
 /// after the child, or with the whole root.
 fn end_with_the_root() {
-    let root = crate::signals::root_pid();
+    let root = crate::root::signals::root_pid();
     // SAFETY: getppid cannot fail; prctl(PR_SET_PDEATHSIG) only sets a per-process value.
     unsafe {
         libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
@@ -536,33 +270,5 @@ fn close_cloexec_fds() {
                 libc::close(fd);
             }
         }
-    }
-}
-
-/// PiP's thread name: the last digit of the pipid, `|` for thread mode or `;` for process mode
-/// (PiP's mark for its clone-based process mode), then the program name.
-fn thread_name(pipid: usize, program: &std::path::Path, mode: Mode) -> String {
-    let base = program
-        .file_name()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let base = base.strip_prefix("lib").unwrap_or(&base);
-    let base = base.strip_suffix(".so").unwrap_or(base);
-    let mark = if mode == Mode::Process { ';' } else { '|' };
-    format!("{}{mark}{}", pipid % 10, base)
-}
-
-/// `PIP_STOP_ON_START=N` stops the process (`SIGSTOP`) when task N starts; a negative N stops
-/// at every task. Continue with `kill -CONT <pid>` after attaching a debugger.
-fn stop_on_start(stop: Option<i64>, pipid: usize) {
-    let Some(v) = stop else {
-        return;
-    };
-    if v < 0 || v as usize == pipid {
-        // SAFETY: getpid has no preconditions.
-        let pid = unsafe { libc::getpid() };
-        eprintln!("pip: task {pipid} (tid {}) stopped on start (PIP_STOP_ON_START); attach with `gdb -p {pid}`, continue with `kill -CONT {pid}`", gettid());
-        // SAFETY: stops the process; it continues on SIGCONT.
-        unsafe { libc::kill(pid, libc::SIGSTOP) };
     }
 }

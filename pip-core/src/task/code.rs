@@ -12,7 +12,7 @@
 //! method resolution takes the impl with the most references that applies (one trait per rung,
 //! each implemented for one more reference than the next).
 
-use crate::task::TaskResult;
+use super::TaskResult;
 use std::cell::Cell;
 use std::error::Error;
 use std::fmt::{Debug, Display};

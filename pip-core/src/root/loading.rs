@@ -4,7 +4,7 @@
 //! [`Root::spawn`](crate::Root::spawn), before the task has a thread of its own. A constructor
 //! that faults there kills the whole process, and one that never returns keeps the root from
 //! ever seeing a termination signal it caught. So `spawn` records here which task it loads
-//! ([`begin`]), and the signal handler ([`crate::signals`]) uses the record to
+//! ([`begin`]), and the signal handler ([`crate::root::signals`]) uses the record to
 //!
 //! * name the task and the phase before a fault or an `abort()` on the loading thread ends the
 //!   process ([`report_fault`]);
@@ -14,6 +14,13 @@
 //!
 //! Everything the handler reads is atomics, and it writes with `write(2)` only: all of it is
 //! async-signal-safe.
+//!
+//! # Record
+//!
+//! `LOADER_TID` (SeqCst) is the tid of the thread that is loading, 0 when none: set after the
+//! description bytes (`WHAT`, `WHAT_LEN`, Relaxed) are written and cleared when loading ends.
+//! The handler reads the description only on that thread (its tid equals `LOADER_TID`), where
+//! the writes happened before it in program order, so Relaxed is enough for the bytes.
 
 use std::path::Path;
 use std::sync::atomic::{AtomicI32, AtomicU8, AtomicUsize, Ordering};
@@ -32,6 +39,7 @@ pub(crate) struct Loading(());
 
 impl Drop for Loading {
     fn drop(&mut self) {
+        // SYNC(root::loading#record): set after the description, cleared when loading ends (SeqCst); the handler compares it with its own tid
         LOADER_TID.store(0, Ordering::SeqCst);
     }
 }
@@ -39,6 +47,7 @@ impl Drop for Loading {
 /// Records that the calling thread is about to load task `pipid` from `program`.
 pub(crate) fn begin(pipid: usize, program: &Path) -> Loading {
     use std::os::unix::ffi::OsStrExt;
+    // SYNC(root::loading#record): set after the description, cleared when loading ends (SeqCst); the handler compares it with its own tid
     LOADER_TID.store(0, Ordering::SeqCst);
     let mut m = Msg::new();
     m.push(b"task ");
@@ -49,21 +58,27 @@ pub(crate) fn begin(pipid: usize, program: &Path) -> Loading {
     let text = m.bytes();
     let n = text.len().min(CAP);
     for (slot, &b) in WHAT.iter().zip(&text[..n]) {
+        // SYNC(root::loading#record): description bytes, Relaxed: read only on the writing thread (after LOADER_TID)
         slot.store(b, Ordering::Relaxed);
     }
+    // SYNC(root::loading#record): description length, Relaxed: read only on the writing thread
     WHAT_LEN.store(n, Ordering::Relaxed);
+    // SYNC(root::loading#record): set after the description, cleared when loading ends (SeqCst); the handler compares it with its own tid
     LOADER_TID.store(crate::sys::gettid(), Ordering::SeqCst);
     Loading(())
 }
 
 /// True while some thread loads a task.
 fn active() -> bool {
+    // SYNC(root::loading#record): set after the description, cleared when loading ends (SeqCst); the handler compares it with its own tid
     LOADER_TID.load(Ordering::SeqCst) != 0
 }
 
 fn push_what(m: &mut Msg) {
+    // SYNC(root::loading#record): description length, Relaxed: read only on the writing thread
     let n = WHAT_LEN.load(Ordering::Relaxed).min(CAP);
     for b in &WHAT[..n] {
+        // SYNC(root::loading#record): description bytes, Relaxed: read only on the writing thread (after LOADER_TID)
         m.push(&[b.load(Ordering::Relaxed)]);
     }
 }
@@ -71,6 +86,7 @@ fn push_what(m: &mut Msg) {
 /// On the loading thread: says that `sig` (a fault, or `abort()`) hit while the task's
 /// constructors ran. The caller then lets the signal end the process. Async-signal-safe.
 pub(crate) fn report_fault(sig: i32) {
+    // SYNC(root::loading#record): set after the description, cleared when loading ends (SeqCst); the handler compares it with its own tid
     if !active() || LOADER_TID.load(Ordering::SeqCst) != crate::sys::gettid() {
         return;
     }
@@ -139,7 +155,7 @@ impl Msg {
 
     /// Appends a signal's name (`SIGSEGV`, or `signal N`).
     pub(crate) fn push_signal(&mut self, sig: i32) {
-        match crate::sys::signal_str(sig) {
+        match crate::signal_names::signal_str(sig) {
             Some(name) => self.push(name.as_bytes()),
             None => {
                 self.push(b"signal ");

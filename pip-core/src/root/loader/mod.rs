@@ -16,6 +16,12 @@
 //! moved to numbers at or above [`TASK_FD_FLOOR`] (`FD_SETSIZE`), so that the tasks' own
 //! `open()`s still land below 1024 (where `select()` works), and [`raise_open_file_limit`]
 //! raises the soft `RLIMIT_NOFILE` at `Root::init` so that the images fit above the floor.
+//!
+//! # Namespace count
+//!
+//! `NAMESPACES_USED` counts the namespaces this process's loads created. Only the root's thread
+//! loads (spawning takes `&mut Root`), so it is a plain counter kept atomic for a static (Relaxed
+//! everywhere).
 
 use crate::abi::{TaskAbiInfo, TASK_INFO_SYMBOL};
 use crate::elf::{inspect, TaskFileInfo, ATTACH_SYMBOL};
@@ -200,6 +206,7 @@ pub(crate) fn namespace_limit() -> (usize, String) {
 pub(crate) fn namespaces_left() -> usize {
     namespace_limit()
         .0
+        // SYNC(root::loader#namespace-count): a counter changed only on the root's thread (Relaxed)
         .saturating_sub(NAMESPACES_USED.load(Ordering::Relaxed))
 }
 
@@ -325,102 +332,14 @@ impl Loader {
             return Err(Error::NamespaceLimit { limit, why });
         }
 
-        let name = CString::new(format!(
-            "pip-task:{}",
-            path.file_name()
-                .map(|s| s.to_string_lossy())
-                .unwrap_or_default()
-        ))
-        .unwrap_or_else(|_| CString::new("pip-task").unwrap());
-        // SAFETY: memfd_create with a valid name; the fd is owned below.
-        let fd = unsafe { libc::memfd_create(name.as_ptr(), libc::MFD_CLOEXEC) };
-        if fd < 0 {
-            let source = std::io::Error::last_os_error();
-            if source.raw_os_error() == Some(libc::EMFILE) {
-                return Err(Error::Load {
-                    path: path.display().to_string(),
-                    message: format!("{source} when creating its image's memfd ({NOFILE_HINT})"),
-                });
-            }
-            return Err(Error::os("memfd_create"));
-        }
-        let fd = move_above_floor(fd);
-        // SAFETY: `fd` is a fresh descriptor we own.
-        let mut file = unsafe { std::fs::File::from_raw_fd(fd) };
-        file.write_all(&p.bytes).map_err(|source| Error::System {
-            op: "writing the task image",
-            source,
-        })?;
-        // Keep the descriptor open for the life of the process (see the module docs).
-        let fd = file.into_raw_fd();
-        let proc_path = CString::new(format!("/proc/self/fd/{fd}")).unwrap();
-
-        let flags = libc::RTLD_NOW | libc::RTLD_LOCAL;
-        // A shared-libc task's exit handlers (registered from its constructors too) are kept
-        // for the task's end, not left to the process's exit.
-        let exit_key = if isolation == Isolation::SharedLibc {
-            crate::root::exit_handlers::track(fd);
-            fd
-        } else {
-            -1
-        };
-        let constructors = crate::root::exit_handlers::loading(exit_key);
-        // SAFETY: a valid path and flags; the loader runs the object's constructors.
-        let handle = unsafe {
-            match isolation {
-                Isolation::SharedLibc => libc::dlopen(proc_path.as_ptr(), flags),
-                Isolation::Namespace => dlmopen(LM_ID_NEWLM, proc_path.as_ptr(), flags),
-            }
-        };
-        drop(constructors);
-        if handle.is_null() {
-            let message = dl_error();
-            // SAFETY: `fd` is ours and nothing was loaded from it.
-            unsafe { libc::close(fd) };
-            return Err(Error::Load {
-                path: path.display().to_string(),
-                message: if isolation == Isolation::Namespace
-                    && (message.contains("static TLS") || message.contains("no more namespaces"))
-                {
-                    format!(
-                        "{message} (the glibc namespace limit: {})",
-                        namespace_limit().1
-                    )
-                } else if message.contains("Too many open files") {
-                    format!("{message} ({NOFILE_HINT})")
-                } else if message.contains("static TLS") {
-                    format!("{message} (the program uses initial-exec thread-locals, so every copy takes space in a small static TLS area: build it without `-ftls-model=initial-exec`, or start the root with a larger GLIBC_TUNABLES=glibc.rtld.optional_static_tls)")
-                } else {
-                    message
-                },
-            });
-        }
+        let fd = write_image(path, &p.bytes)?;
+        let (handle, exit_key) = open_image(path, fd, isolation)?;
         if isolation == Isolation::Namespace {
+            // SYNC(root::loader#namespace-count): a counter changed only on the root's thread (Relaxed)
             NAMESPACES_USED.fetch_add(1, Ordering::Relaxed);
         }
 
-        let entry_addr = if entry_sym.exported {
-            sym(handle, entry)
-        } else {
-            let mut map: *mut LinkMap = std::ptr::null_mut();
-            // SAFETY: RTLD_DI_LINKMAP writes a `struct link_map *`; l_addr is its first field.
-            unsafe {
-                dlinfo(
-                    handle,
-                    RTLD_DI_LINKMAP,
-                    (&mut map as *mut *mut LinkMap).cast(),
-                );
-                (*map).l_addr as *mut c_void
-            }
-            .wrapping_add(entry_sym.value as usize)
-        };
-        if entry_addr.is_null() {
-            return Err(Error::Load {
-                path: path.display().to_string(),
-                message: format!("`{entry}` not found after loading: {}", dl_error()),
-            });
-        }
-
+        let entry_addr = entry_address(handle, entry, &entry_sym, path)?;
         let mut image = Image {
             entry: entry_addr,
             attach: None,
@@ -430,35 +349,156 @@ impl Loader {
             exit_key,
         };
         if p.info.is_pip_rs_task {
-            let info = sym(handle, TASK_INFO_SYMBOL) as *const TaskAbiInfo;
-            // SAFETY: a pip-rs task exports its TaskAbiInfo static under this name; we read
-            // only the magic first, then the rest once the magic matches.
-            let check = if info.is_null() {
-                Err(format!(
-                    "the task exports {ATTACH_SYMBOL} but not {TASK_INFO_SYMBOL}"
-                ))
-            } else {
-                unsafe { &*info }.check()
-            };
-            check.map_err(Error::AbiMismatch)?;
-            let attach = sym(handle, ATTACH_SYMBOL);
-            let flush = sym(handle, "pip_rs_task_flush");
-            let exit = sym(handle, "pip_rs_task_exit");
-            // SAFETY: both symbols are pip-core functions with these exact signatures (the ABI
-            // version was checked just above).
-            unsafe {
-                image.attach = Some(std::mem::transmute::<*mut c_void, AttachFn>(attach));
-                image.flush =
-                    (!flush.is_null()).then(|| std::mem::transmute::<*mut c_void, VoidFn>(flush));
-                image.exit =
-                    (!exit.is_null()).then(|| std::mem::transmute::<*mut c_void, ExitFn>(exit));
-            }
+            attach_rust_task(&mut image, handle)?;
         }
         if isolation == Isolation::Namespace {
             image.ns = Some(ns_libc(handle));
         }
         Ok(image)
     }
+}
+
+/// Writes a task image into a memfd of its own (above the descriptor floor), kept open for the
+/// life of the process (see the module docs).
+fn write_image(path: &Path, bytes: &[u8]) -> Result<c_int> {
+    let name = CString::new(format!(
+        "pip-task:{}",
+        path.file_name()
+            .map(|s| s.to_string_lossy())
+            .unwrap_or_default()
+    ))
+    .unwrap_or_else(|_| CString::new("pip-task").unwrap());
+    // SAFETY: memfd_create with a valid name; the fd is owned below.
+    let fd = unsafe { libc::memfd_create(name.as_ptr(), libc::MFD_CLOEXEC) };
+    if fd < 0 {
+        let source = std::io::Error::last_os_error();
+        if source.raw_os_error() == Some(libc::EMFILE) {
+            return Err(Error::Load {
+                path: path.display().to_string(),
+                message: format!("{source} when creating its image's memfd ({NOFILE_HINT})"),
+            });
+        }
+        return Err(Error::os("memfd_create"));
+    }
+    let fd = move_above_floor(fd);
+    // SAFETY: `fd` is a fresh descriptor we own.
+    let mut file = unsafe { std::fs::File::from_raw_fd(fd) };
+    file.write_all(bytes).map_err(|source| Error::System {
+        op: "writing the task image",
+        source,
+    })?;
+    // Keep the descriptor open for the life of the process (see the module docs).
+    Ok(file.into_raw_fd())
+}
+
+/// Opens the image in memfd `fd` with the dynamic loader (running its constructors): the
+/// handle, and the key its exit handlers are kept under (-1: left to libc).
+fn open_image(path: &Path, fd: c_int, isolation: Isolation) -> Result<(*mut c_void, c_int)> {
+    let proc_path = CString::new(format!("/proc/self/fd/{fd}")).unwrap();
+    let flags = libc::RTLD_NOW | libc::RTLD_LOCAL;
+    // A shared-libc task's exit handlers (registered from its constructors too) are kept
+    // for the task's end, not left to the process's exit.
+    let exit_key = if isolation == Isolation::SharedLibc {
+        crate::root::exit_handlers::track(fd);
+        fd
+    } else {
+        -1
+    };
+    let constructors = crate::root::exit_handlers::loading(exit_key);
+    // SAFETY: a valid path and flags; the loader runs the object's constructors.
+    let handle = unsafe {
+        match isolation {
+            Isolation::SharedLibc => libc::dlopen(proc_path.as_ptr(), flags),
+            Isolation::Namespace => dlmopen(LM_ID_NEWLM, proc_path.as_ptr(), flags),
+        }
+    };
+    drop(constructors);
+    if handle.is_null() {
+        let message = dl_error();
+        // SAFETY: `fd` is ours and nothing was loaded from it.
+        unsafe { libc::close(fd) };
+        return Err(Error::Load {
+            path: path.display().to_string(),
+            message: explain_load_error(message, isolation),
+        });
+    }
+    Ok((handle, exit_key))
+}
+
+/// The dynamic loader's `message`, with what to do about the known failures.
+fn explain_load_error(message: String, isolation: Isolation) -> String {
+    if isolation == Isolation::Namespace
+        && (message.contains("static TLS") || message.contains("no more namespaces"))
+    {
+        format!(
+            "{message} (the glibc namespace limit: {})",
+            namespace_limit().1
+        )
+    } else if message.contains("Too many open files") {
+        format!("{message} ({NOFILE_HINT})")
+    } else if message.contains("static TLS") {
+        format!("{message} (the program uses initial-exec thread-locals, so every copy takes space in a small static TLS area: build it without `-ftls-model=initial-exec`, or start the root with a larger GLIBC_TUNABLES=glibc.rtld.optional_static_tls)")
+    } else {
+        message
+    }
+}
+
+/// The address of the entry `entry` (`sym`, as the file's symbol table gives it) in the image
+/// `handle`: by `dlsym` when exported, else from the image's load address.
+fn entry_address(
+    handle: *mut c_void,
+    entry: &str,
+    entry_sym: &crate::elf::SymbolInfo,
+    path: &Path,
+) -> Result<*mut c_void> {
+    let entry_addr = if entry_sym.exported {
+        sym(handle, entry)
+    } else {
+        let mut map: *mut LinkMap = std::ptr::null_mut();
+        // SAFETY: RTLD_DI_LINKMAP writes a `struct link_map *`; l_addr is its first field.
+        unsafe {
+            dlinfo(
+                handle,
+                RTLD_DI_LINKMAP,
+                (&mut map as *mut *mut LinkMap).cast(),
+            );
+            (*map).l_addr as *mut c_void
+        }
+        .wrapping_add(entry_sym.value as usize)
+    };
+    if entry_addr.is_null() {
+        return Err(Error::Load {
+            path: path.display().to_string(),
+            message: format!("`{entry}` not found after loading: {}", dl_error()),
+        });
+    }
+    Ok(entry_addr)
+}
+
+/// Checks a pip-rs task's ABI block and finds its attach, flush and exit functions.
+fn attach_rust_task(image: &mut Image, handle: *mut c_void) -> Result<()> {
+    let info = sym(handle, TASK_INFO_SYMBOL) as *const TaskAbiInfo;
+    let check = if info.is_null() {
+        Err(format!(
+            "the task exports {ATTACH_SYMBOL} but not {TASK_INFO_SYMBOL}"
+        ))
+    } else {
+        // SAFETY: a pip-rs task exports its TaskAbiInfo static under this name; `check`
+        // reads only the magic first, then the rest once the magic matches.
+        unsafe { &*info }.check()
+    };
+    check.map_err(Error::AbiMismatch)?;
+    let attach = sym(handle, ATTACH_SYMBOL);
+    let flush = sym(handle, "pip_rs_task_flush");
+    let exit = sym(handle, "pip_rs_task_exit");
+    // SAFETY: both symbols are pip-core functions with these exact signatures (the ABI
+    // version was checked just above).
+    unsafe {
+        image.attach = Some(std::mem::transmute::<*mut c_void, AttachFn>(attach));
+        image.flush = (!flush.is_null()).then(|| std::mem::transmute::<*mut c_void, VoidFn>(flush));
+        image.exit = (!exit.is_null()).then(|| std::mem::transmute::<*mut c_void, ExitFn>(exit));
+    }
+    Ok(())
 }
 
 /// Finds the private libc of the namespace `handle` was loaded into.
@@ -514,6 +554,7 @@ pub fn reexec_with_more_namespaces_if_needed(ntasks: usize) -> Result<()> {
     if ntasks <= namespaces_left() {
         return Ok(());
     }
+    // SYNC(root::loader#namespace-count): a counter changed only on the root's thread (Relaxed)
     let used = NAMESPACES_USED.load(Ordering::Relaxed);
     if initial_nns().is_some_and(|n| n >= 16)
         || used > 0
@@ -548,32 +589,4 @@ pub fn reexec_with_more_namespaces_if_needed(ntasks: usize) -> Result<()> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn tunables_split_in_place_by_glibc_are_joined_back() {
-        // What glibc 2.36 leaves in /proc/self/environ for
-        // GLIBC_TUNABLES=glibc.malloc.check=0:glibc.rtld.nns=16.
-        let env =
-            b"HOME=/root\0GLIBC_TUNABLES=glibc.malloc.check=0\0glibc.rtld.nns=16\0PATH=/bin\0";
-        let t = tunables_in_start_environment(env).unwrap();
-        assert_eq!(t, "glibc.malloc.check=0:glibc.rtld.nns=16");
-        assert_eq!(nns_in_tunables(&t), Some(16));
-    }
-
-    #[test]
-    fn tunables_as_given_are_read_whole() {
-        let env = b"GLIBC_TUNABLES=foo.bar=1:glibc.rtld.nns=16\0PATH=/bin\0";
-        let t = tunables_in_start_environment(env).unwrap();
-        assert_eq!(t, "foo.bar=1:glibc.rtld.nns=16");
-        assert_eq!(nns_in_tunables(&t), Some(16));
-        // The last setting wins, as in glibc.
-        assert_eq!(
-            nns_in_tunables("glibc.rtld.nns=16:glibc.rtld.nns=4"),
-            Some(4)
-        );
-        assert_eq!(nns_in_tunables("glibc.malloc.check=0"), None);
-        assert_eq!(tunables_in_start_environment(b"PATH=/bin\0"), None);
-    }
-}
+mod tests;

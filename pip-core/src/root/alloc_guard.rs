@@ -18,7 +18,7 @@
 //! way); each one counts the calling thread into the allocator (a thread-local depth), calls
 //! glibc's implementation (`__libc_malloc`, ...), and counts it out.
 //!
-//! pip-core's kill-signal handler (see [`crate::signals`]) looks at the depth first: inside the
+//! pip-core's kill-signal handler (see [`crate::root::signals`]) looks at the depth first: inside the
 //! allocator it only notes the kill and returns, so the allocator call finishes and releases
 //! its lock; the thread then sends itself the kill signal again as it leaves the outermost
 //! allocator call, and this time the handler ends the task. All of this is per thread and
@@ -37,6 +37,12 @@
 //! * Other glibc locks (stdio's `FILE` locks, for one) are not covered: a task killed inside
 //!   `printf` leaves that stream locked.
 //! * `namespace` isolation does not need it: each task has its own libc and heap.
+//!
+//! # Counters
+//!
+//! `DEPTH` and `PENDING` are thread-locals (atomic only so that a signal handler on the same
+//! thread may read them): Relaxed everywhere, since no other thread reads them. `SEEN` records
+//! that the guard ran at all (Relaxed: a flag for tests and diagnostics, ordering nothing).
 
 use std::sync::atomic::{compiler_fence, AtomicBool, AtomicU32, Ordering};
 
@@ -61,8 +67,10 @@ thread_local! {
 /// Called by the kill-signal handler: if the calling thread is inside the allocator, notes the
 /// kill for later and returns true (the handler must then return). Async-signal-safe.
 pub(crate) fn defer_kill() -> bool {
+    // SYNC(root::alloc_guard#counters): thread-local depth, Relaxed: no other thread reads it
     let busy = DEPTH.with(|d| d.load(Ordering::Relaxed)) > 0;
     if busy {
+        // SYNC(root::alloc_guard#counters): thread-local pending flag, Relaxed: no other thread reads it
         PENDING.with(|p| p.store(true, Ordering::Relaxed));
     }
     busy
@@ -74,6 +82,7 @@ pub(crate) fn defer_kill() -> bool {
 pub fn enter() {
     // Only this thread writes DEPTH, so a load and a store (no read-modify-write) suffice; the
     // handler never sees a half-done update.
+    // SYNC(root::alloc_guard#counters): thread-local depth, Relaxed: no other thread reads it
     DEPTH.with(|d| d.store(d.load(Ordering::Relaxed) + 1, Ordering::Relaxed));
     // The increment is done before the allocator call starts.
     compiler_fence(Ordering::SeqCst);
@@ -89,12 +98,15 @@ pub fn leave() {
     // The allocator call is over before the decrement.
     compiler_fence(Ordering::SeqCst);
     let depth = DEPTH.with(|d| {
+        // SYNC(root::alloc_guard#counters): thread-local depth, Relaxed: no other thread reads it
         let v = d.load(Ordering::Relaxed) - 1;
+        // SYNC(root::alloc_guard#counters): thread-local depth, Relaxed: no other thread reads it
         d.store(v, Ordering::Relaxed);
         v
     });
     // PENDING is read after the decrement (see above).
     compiler_fence(Ordering::SeqCst);
+    // SYNC(root::alloc_guard#counters): thread-local pending flag, Relaxed: no other thread reads it
     if depth == 0 && PENDING.with(|p| p.load(Ordering::Relaxed)) {
         deliver_pending_kill();
     }
@@ -104,15 +116,17 @@ pub fn leave() {
 #[doc(hidden)]
 #[cold]
 pub fn seen() {
+    // SYNC(root::alloc_guard#counters): a diagnostic flag, ordering nothing
     SEEN.store(true, Ordering::Relaxed);
 }
 
 #[cold]
 fn deliver_pending_kill() {
+    // SYNC(root::alloc_guard#counters): thread-local pending flag, Relaxed: no other thread reads it
     PENDING.with(|p| p.store(false, Ordering::Relaxed));
     // The handler ends the task when this returns from the kernel (the signal is directed at
     // this thread, and it is not blocked: it was delivered once already).
-    let _ = crate::sys::tgkill(crate::sys::gettid(), crate::signals::kill_signal());
+    let _ = crate::sys::tgkill(crate::sys::gettid(), crate::root::signals::kill_signal());
 }
 
 /// glibc's own allocator entry points, which the guarded functions call.
@@ -271,5 +285,6 @@ pub fn is_active() -> bool {
     let free: unsafe extern "C" fn(*mut std::ffi::c_void) = unsafe { std::mem::transmute(free) };
     // SAFETY: free(NULL) does nothing, whichever free it is.
     unsafe { free(std::ptr::null_mut()) };
+    // SYNC(root::alloc_guard#counters): a diagnostic flag, ordering nothing
     SEEN.load(Ordering::Relaxed)
 }
