@@ -1,8 +1,8 @@
 //! The atomics and the futex that pip-comm's shared-memory protocols are written against:
 //! pip-core's synchronisation layer (`pip_core::sync`), with two changes under `--cfg loom` so
 //! that the loom models (`loom_*` tests) check pip-comm's sleep/wake handshakes on their own
-//! code: `SeqCst` stores are fenced (see [`atomic`]), and the futex is a model that blocks (see
-//! [`futex`]).
+//! code: `SeqCst` stores are fenced (see [`atomic`]), and the futex is pip-core's blocking
+//! model (see [`futex`]).
 
 /// The atomic types of the protocol words (loom's under `--cfg loom`).
 #[cfg(not(loom))]
@@ -117,17 +117,28 @@ pub(crate) mod atomic {
 }
 
 /// Futex wait and wake on a 32-bit word, through pip-core's [`Futex`] trait: the system calls
-/// ([`pip_core::sync::futex::Linux`]) in a build, a blocking model under loom.
+/// ([`pip_core::sync::futex::Linux`]) in a build, pip-core's blocking model
+/// (`pip_core::sync::futex::Model`, no spurious wake-ups, so a lost wake-up is a loom deadlock)
+/// under loom.
 pub(crate) mod futex {
     use super::atomic::AtomicU32;
     pub(crate) use pip_core::sync::futex::{Futex, ALL_BITS};
 
     /// The futex the protocols call.
     #[cfg(not(loom))]
-    pub(crate) const FUTEX: pip_core::sync::futex::Linux = pip_core::sync::futex::Linux;
-    /// The futex the protocols call: the blocking model.
+    #[inline]
+    pub(crate) fn futex() -> &'static impl Futex {
+        &pip_core::sync::futex::Linux
+    }
+
+    /// The futex the protocols call: one model per loom execution.
     #[cfg(loom)]
-    pub(crate) const FUTEX: model::Blocking = model::Blocking;
+    pub(crate) fn futex() -> &'static impl Futex {
+        loom::lazy_static! {
+            static ref MODEL: pip_core::sync::futex::Model = pip_core::sync::futex::Model::new();
+        }
+        &*MODEL
+    }
 
     /// The word as the [`Futex`] trait takes it (the same atomic; under loom, the loom atomic
     /// inside the fenced wrapper).
@@ -137,54 +148,5 @@ pub(crate) mod futex {
         return word;
         #[cfg(loom)]
         return &word.0;
-    }
-
-    /// A model of a futex for loom: a waiter blocks (on a loom condition variable) until a
-    /// wake that comes after its check of the word. The check and the queueing happen under
-    /// one lock, which a wake takes too, so a wake that follows a change of the word is never
-    /// missed, as with the kernel's futex; the bit set is ignored (every wake wakes every
-    /// waiter, which a futex user must tolerate anyway). No spurious wake-ups, so a lost
-    /// wake-up shows as a deadlock (pip-core's `Model`, which polls the word, would hide it
-    /// behind the waiter's own polling).
-    #[cfg(loom)]
-    pub(crate) mod model {
-        use loom::sync::{Condvar, Mutex};
-        use pip_core::sync::atomic::{AtomicU32, Ordering};
-        use pip_core::sync::futex::Futex;
-        use std::time::Duration;
-
-        struct State {
-            /// Wakes so far.
-            wakes: Mutex<u64>,
-            woken: Condvar,
-        }
-
-        loom::lazy_static! {
-            static ref STATE: State = State { wakes: Mutex::new(0), woken: Condvar::new() };
-        }
-
-        /// The blocking futex model.
-        #[derive(Debug, Clone, Copy)]
-        pub(crate) struct Blocking;
-
-        impl Futex for Blocking {
-            /// Sleeps unless `word` no longer holds `expected`; the timeout is not modelled.
-            fn wait(&self, word: &AtomicU32, expected: u32, _bits: u32, _t: Option<Duration>) {
-                let mut wakes = STATE.wakes.lock().unwrap();
-                if word.load(Ordering::SeqCst) != expected {
-                    return;
-                }
-                let seen = *wakes;
-                while *wakes == seen {
-                    wakes = STATE.woken.wait(wakes).unwrap();
-                }
-            }
-
-            /// Wakes every waiter.
-            fn wake(&self, _word: &AtomicU32, _bits: u32, _n: i32) {
-                *STATE.wakes.lock().unwrap() += 1;
-                STATE.woken.notify_all();
-            }
-        }
     }
 }

@@ -45,7 +45,7 @@
 
 use crate::shared::Shared;
 use crate::sync::atomic::Ordering;
-use crate::sync::futex::{futex_word, Futex, ALL_BITS, FUTEX};
+use crate::sync::futex::{futex, futex_word, Futex, ALL_BITS};
 
 /// The futex bit of `rank`.
 fn bit(rank: u32) -> u32 {
@@ -70,7 +70,7 @@ pub(crate) fn sleep_unless(
     // documentation).
     flag.store(1, Ordering::SeqCst);
     if !ready() && shared.aborted_by().is_none() {
-        FUTEX.wait(futex_word(&bell.word), v, bit(me), timeout);
+        futex().wait(futex_word(&bell.word), v, bit(me), timeout);
     }
     flag.store(0, Ordering::Relaxed);
     bell.sleepers.fetch_sub(1, Ordering::Relaxed);
@@ -104,7 +104,7 @@ fn ring(shared: &Shared, bits: u32) {
     // SYNC(wait#the-bell): waker: the bump that makes a sleeper's futex compare fail; after the
     // SeqCst load of the flag or count.
     shared.bell.word.fetch_add(1, Ordering::Release);
-    FUTEX.wake(futex_word(&shared.bell.word), bits, i32::MAX);
+    futex().wake(futex_word(&shared.bell.word), bits, i32::MAX);
 }
 
 #[cfg(test)]
