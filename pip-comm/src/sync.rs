@@ -116,7 +116,8 @@ pub(crate) mod atomic {
     }
 }
 
-/// Futex wait and wake on a 32-bit word, through pip-core's [`Futex`] trait: the system calls
+/// Futex wait and wake on a 32-bit word, through pip-core's
+/// [`Futex`](pip_core::sync::futex::Futex) trait: the system calls
 /// ([`pip_core::sync::futex::Linux`]) in a build, pip-core's blocking model
 /// (`pip_core::sync::futex::Model`, no spurious wake-ups, so a lost wake-up is a loom deadlock)
 /// under loom.
