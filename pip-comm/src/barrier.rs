@@ -52,10 +52,14 @@ impl Communicator {
             return self.barrier_p2p();
         }
         let words = &self.shared().barrier;
+        // SYNC(barrier#protocol): step 1: the acquire pairs with the SeqCst generation increment of
+        // the previous round; the count is acquire-release, so every rank's writes travel with it
+        // to the releaser.
         let generation = words.generation.load(Ordering::Acquire);
         if words.arrived.fetch_add(1, Ordering::AcqRel) + 1 == self.n {
             words.arrived.store(0, Ordering::Relaxed);
-            // SYNC: pairs with the acquire loads of waiters, and with sleepers' SeqCst flag.
+            // SYNC(barrier#protocol): pairs with the acquire loads of waiters, and with sleepers'
+            // SeqCst flag.
             words.generation.fetch_add(1, Ordering::SeqCst);
             crate::wait::wake_all(self.shared());
             return Ok(());

@@ -196,6 +196,8 @@ impl Communicator {
 
     /// Takes a fresh context pair from the world's counter.
     fn new_context(&self) -> Result<u32> {
+        // SYNC(comm#contexts): contexts are handed out by one relaxed counter: only its value
+        // matters, nothing is published with it.
         let ctx = self.shared().next_ctx.fetch_add(2, Ordering::Relaxed);
         if ctx >= crate::eager::MAX_CTX - 1 {
             return Err(self.exhausted());

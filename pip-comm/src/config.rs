@@ -6,6 +6,9 @@
 //!   same values, so the rank that creates the world reads them and stores them in the shared
 //!   state; the others use what they find there.
 //! * [`WaitPolicy`] is private to each rank: how long it spins and yields before it sleeps.
+//!   It is pip-core's one wait policy (`pip_core::sync::backoff`), which reads
+//!   `PIP_COMM_SPIN`/`PIP_COMM_YIELD` (or their newer names `PIP_WAIT_SPIN`/`PIP_WAIT_YIELD`,
+//!   which win when both are set).
 //!
 //! In a PiP task the variables are read from the task's own environment (what pip-exec gave
 //! it), elsewhere from the process's.
@@ -27,11 +30,14 @@
 //! at most 1m, `PIP_COMM_RING_SLOTS` 2 to 4096, `PIP_COMM_CHUNK` at least 4k, the counts at
 //! most 4294967295), is an error when the world is created ([`check_env`]); the ring slot
 //! count is rounded up to a power of two. The same holds for the watchdog's
-//! `PIP_COMM_WATCHDOG` (seconds, or `0`/`no`/`false`/`off`) and `PIP_COMM_DEADLOCK` (`report`
-//! or `abort`), described in [`crate::watchdog`].
+//! `PIP_COMM_WATCHDOG` (seconds, or `0`/`no`/`false`/`off`; default [`WATCHDOG_DEFAULT_SECS`])
+//! and `PIP_COMM_DEADLOCK` (`report` or `abort`), read here ([`WatchdogSettings`]) for the
+//! deadlock watchdog (the `watchdog` module describes what they do).
 
 use crate::error::{Error, Result};
 use pip_core::settings::{self, Plain};
+pub(crate) use pip_core::sync::backoff::WaitPolicy;
+use std::time::Duration;
 
 /// The largest eager limit accepted.
 pub(crate) const EAGER_MAX_LIMIT: usize = 1 << 20;
@@ -66,42 +72,6 @@ impl Params {
     }
 }
 
-/// How a rank waits: spin, then yield, then sleep.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct WaitPolicy {
-    /// Polls (with a CPU spin hint between them) before yielding.
-    pub(crate) spins: u32,
-    /// `sched_yield` calls (each followed by a poll) before sleeping.
-    pub(crate) yields: u32,
-}
-
-impl WaitPolicy {
-    /// The policy for a world of `nranks` ranks: spin long when every rank can have a CPU of
-    /// its own, briefly when ranks outnumber CPUs (a spinning rank then holds up the rank it
-    /// waits for). Overridden by the environment; an error for a bad value.
-    pub(crate) fn from_env(nranks: usize) -> Result<WaitPolicy> {
-        let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let oversubscribed = nranks > cpus;
-        let max = u32::MAX as usize;
-        let spins = env_size(
-            "PIP_COMM_SPIN",
-            if oversubscribed { 0 } else { 20_000 },
-            0,
-            max,
-        )?;
-        let yields = env_size(
-            "PIP_COMM_YIELD",
-            if oversubscribed { 10 } else { 50 },
-            0,
-            max,
-        )?;
-        Ok(WaitPolicy {
-            spins: spins as u32,
-            yields: yields as u32,
-        })
-    }
-}
-
 /// `PIP_COMM_STEAL` (default on).
 pub(crate) fn steal_from_env() -> Result<bool> {
     Ok(settings::flag("PIP_COMM_STEAL")?.unwrap_or(true))
@@ -113,8 +83,106 @@ pub(crate) fn check_env(nranks: usize) -> Result<()> {
     Params::from_env()?;
     WaitPolicy::from_env(nranks)?;
     steal_from_env()?;
-    crate::watchdog::check_env()?;
+    check_watchdog_env()?;
     Ok(())
+}
+
+/// The watchdog's period when `PIP_COMM_WATCHDOG` does not set one, in seconds.
+pub(crate) const WATCHDOG_DEFAULT_SECS: f64 = 10.0;
+
+/// What `PIP_COMM_DEADLOCK` asks for once a deadlock is reported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum OnDeadlock {
+    /// Print only (the default).
+    Report,
+    /// Print, then end the job with [`crate::DEADLOCK_EXIT_CODE`].
+    Abort,
+}
+
+/// The deadlock watchdog's settings: its period and what to do on a deadlock.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct WatchdogSettings {
+    /// How long every rank must have waited with no progress.
+    pub(crate) limit: Duration,
+    pub(crate) on_deadlock: OnDeadlock,
+}
+
+impl WatchdogSettings {
+    /// The settings the environment asks for (`PIP_COMM_WATCHDOG`, `PIP_COMM_DEADLOCK`), `None`
+    /// when the watchdog is off; on by default. A value that does not parse was refused when
+    /// the world was created ([`check_env`]); should one get here anyway, it is named on stderr
+    /// and the default used.
+    pub(crate) fn from_env() -> Option<WatchdogSettings> {
+        let secs = match pip_core::env_var("PIP_COMM_WATCHDOG") {
+            None => WATCHDOG_DEFAULT_SECS,
+            Some(v) => match parse_limit(&v) {
+                Some(s) => s,
+                None => {
+                    warn_once(format!(
+                        "pip-comm: PIP_COMM_WATCHDOG={v:?} is not a number of seconds (or 0/off); using {WATCHDOG_DEFAULT_SECS}"
+                    ));
+                    WATCHDOG_DEFAULT_SECS
+                }
+            },
+        };
+        if secs == 0.0 {
+            return None;
+        }
+        let on_deadlock = match pip_core::env_var("PIP_COMM_DEADLOCK")
+            .as_deref()
+            .map(str::trim)
+        {
+            None | Some("" | "report") => OnDeadlock::Report,
+            Some("abort") => OnDeadlock::Abort,
+            Some(v) => {
+                warn_once(format!(
+                    "pip-comm: PIP_COMM_DEADLOCK={v:?} is neither `report` nor `abort`; using `report`"
+                ));
+                OnDeadlock::Report
+            }
+        };
+        Some(WatchdogSettings {
+            limit: Duration::from_secs_f64(secs),
+            on_deadlock,
+        })
+    }
+}
+
+/// Refuses a `PIP_COMM_WATCHDOG` or `PIP_COMM_DEADLOCK` value that does not parse, when the
+/// world is created, as for every other `PIP_COMM_*` variable.
+fn check_watchdog_env() -> Result<()> {
+    let bad = |text: String| Err(Error::Pip(pip_core::Error::InvalidArgument(text)));
+    if let Some(v) = pip_core::env_var("PIP_COMM_WATCHDOG") {
+        if parse_limit(&v).is_none() {
+            return bad(format!(
+                "PIP_COMM_WATCHDOG={v}: not a number of seconds (0, no, false or off turn the watchdog off)"
+            ));
+        }
+    }
+    if let Some(v) = pip_core::env_var("PIP_COMM_DEADLOCK") {
+        if !matches!(v.trim(), "" | "report" | "abort") {
+            return bad(format!(
+                "PIP_COMM_DEADLOCK={v}: neither `report` nor `abort`"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Prints a warning about the environment once per program (each rank reads it).
+fn warn_once(message: String) {
+    static WARNED: std::sync::Once = std::sync::Once::new();
+    WARNED.call_once(|| eprintln!("{message}"));
+}
+
+/// `PIP_COMM_WATCHDOG`'s value in seconds (0 for off), if it is one.
+fn parse_limit(v: &str) -> Option<f64> {
+    let v = v.trim().to_ascii_lowercase();
+    if matches!(v.as_str(), "0" | "off" | "no" | "false") {
+        return Some(0.0);
+    }
+    let secs: f64 = v.parse().ok()?;
+    (secs >= 0.0 && secs.is_finite() && secs < 1e9).then_some(secs)
 }
 
 /// Reads a size variable (`default` when unset) and checks that it is in `min..=max`.
@@ -151,6 +219,15 @@ mod tests {
         assert_eq!(parse_size("k"), None);
         assert_eq!(parse_size("-1"), None);
         assert_eq!(parse_size(""), None);
+    }
+
+    #[test]
+    fn the_watchdog_period_parses() {
+        assert_eq!(parse_limit("0"), Some(0.0));
+        assert_eq!(parse_limit("off"), Some(0.0));
+        assert_eq!(parse_limit(" 1.5 "), Some(1.5));
+        assert_eq!(parse_limit("soon"), None);
+        assert_eq!(parse_limit("-1"), None);
     }
 
     #[test]

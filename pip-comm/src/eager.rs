@@ -13,22 +13,24 @@
 //! a small message crosses from one core to the other as a single cache line. The state word's
 //! low two bits are the slot's kind: `EMPTY`, `EAGER` (the data is in the slot), `RNDV` (the
 //! data is still in the sender's buffer; the slot's data area holds the address of the
-//! sender's [`RndvCtl`](crate::rendezvous::RndvCtl), see [`crate::rendezvous`]) or `OWNED`
+//! sender's `RndvCtl`, see the `rendezvous` module) or `OWNED`
 //! (a `Vec` handed over whole: the data area holds its pointer, length, capacity and
 //! alignment). The other 30 bits are the message's communicator context, so a message and the
 //! communicator it belongs to are published by one store.
 //!
 //! Only the sender writes a slot while it is `EMPTY`; only the receiver touches it while it is
-//! not. Each side keeps its own slot counter privately (in its `Communicator`), so the ring has
-//! no shared head or tail: slot `i % ring_slots` carries the sender's `i`-th message to this
-//! receiver.
+//! not. Each side keeps its own slot counter privately (in the rank's engine, `Endpoint`: one
+//! count of messages sent per destination and one of messages taken per source, shared by all
+//! the rank's communicators), so the ring has no shared head or tail: slot `i % ring_slots`
+//! carries the sender's `i`-th message to this receiver.
 //!
 //! 1. **Send.** The sender waits until its next slot is `EMPTY` (acquire load: the receiver has
 //!    finished reading the slot's previous message), writes tag, length and data with plain
 //!    stores, then swaps the state to `EAGER` or `RNDV` with `SeqCst`. The swap is a release,
 //!    so a receiver that sees the new state sees the envelope and the data. Being `SeqCst`, it
-//!    is also the sender's half of the sleep/wake handshake (see [`crate::wait`]): right after
-//!    it the sender reads the receiver's `sleeping` flag and rings the bell if it is set.
+//!    is also the sender's half of the sleep/wake handshake (the bell, in the `wait` module):
+//!    right after it the sender reads the receiver's `sleeping` flag and rings the bell if it
+//!    is set.
 //! 2. **Receive.** The receiver reads its next slot's state with acquire. When it is not
 //!    `EMPTY`, it reads the envelope and copies the data out, then swaps the state back to
 //!    `EMPTY` with `SeqCst` (a release: the sender will not overwrite data still being read)
@@ -36,12 +38,12 @@
 //!    very slot.
 //!
 //! Messages between one pair therefore arrive in the order they were sent, which is what MPI's
-//! non-overtaking rule needs; tags are matched above this layer (see [`crate::matching`]).
+//! non-overtaking rule needs; tags are matched above this layer (in the `matching` module).
 
 use crate::config::Params;
+use crate::sync::atomic::{AtomicU32, Ordering};
 use std::alloc::Layout;
 use std::ptr::NonNull;
-use std::sync::atomic::{AtomicU32, Ordering};
 
 /// A free slot.
 pub(crate) const EMPTY: u32 = 0;
@@ -62,7 +64,7 @@ pub(crate) const MAX_CTX: u32 = u32::MAX >> 2;
 /// envelopes put their descriptors there.
 pub(crate) const MIN_SLOT_DATA: usize = SLOT_ALIGN - std::mem::size_of::<SlotHeader>();
 
-/// The alignment of rings and slots (see [`CachePadded`](crate::shared::CachePadded)).
+/// The alignment of rings and slots (that of the shared block's `CachePadded` words).
 const SLOT_ALIGN: usize = 128;
 
 /// The fixed part of a slot; the data follows it.
@@ -72,6 +74,11 @@ pub(crate) struct SlotHeader {
     state: AtomicU32,
     tag: i32,
     len: u64,
+    /// Under loom only: stands for the envelope and the data, so that loom checks that every
+    /// access to them is ordered by the state word's protocol (a write while the slot is the
+    /// sender's, reads while it is the receiver's).
+    #[cfg(loom)]
+    contents: loom::cell::UnsafeCell<()>,
 }
 
 /// Bytes of data that fit in a slot's first line.
@@ -87,6 +94,43 @@ pub(crate) fn slot_stride(params: &Params) -> usize {
 pub(crate) fn ring_layout(params: &Params) -> Layout {
     Layout::from_size_align(slot_stride(params) * params.ring_slots as usize, SLOT_ALIGN)
         .expect("ring size overflows (PIP_COMM_EAGER_MAX * PIP_COMM_RING_SLOTS too large)")
+}
+
+/// Allocates a ring for `params`, every slot empty. Freed with [`free_ring`].
+pub(crate) fn alloc_ring(params: &Params) -> NonNull<u8> {
+    let layout = ring_layout(params);
+    // SAFETY: the layout has a non-zero size (at least two slots of at least one line).
+    let p = unsafe { std::alloc::alloc_zeroed(layout) };
+    let Some(ring) = NonNull::new(p) else {
+        std::alloc::handle_alloc_error(layout)
+    };
+    for i in 0..params.ring_slots as u32 {
+        // SAFETY: a live ring allocated with `ring_layout(params)` just above.
+        let slot = unsafe { Slot::at(ring, i, params) };
+        // SAFETY: the header lies inside the fresh allocation, suitably aligned, and nobody
+        // else knows the ring yet. (Zeroed memory is already an empty header; writing it keeps
+        // the atomic a properly made value, which the loom models need.)
+        unsafe {
+            slot.header.as_ptr().write(SlotHeader {
+                state: AtomicU32::new(EMPTY),
+                tag: 0,
+                len: 0,
+                #[cfg(loom)]
+                contents: loom::cell::UnsafeCell::new(()),
+            })
+        };
+    }
+    ring
+}
+
+/// Frees a ring made by [`alloc_ring`].
+///
+/// # Safety
+///
+/// `ring` came from `alloc_ring(params)` and nobody uses it any more.
+pub(crate) unsafe fn free_ring(ring: NonNull<u8>, params: &Params) {
+    // SAFETY: allocated with this layout (caller); the headers need no drop.
+    unsafe { std::alloc::dealloc(ring.as_ptr(), ring_layout(params)) };
 }
 
 /// The envelope of a message in a slot.
@@ -141,13 +185,15 @@ impl Slot {
 
     /// True while the slot holds a message (sender side: wait for false before writing).
     pub(crate) fn is_full(&self) -> bool {
-        // SYNC: pairs with the SeqCst swap in `release`: once EMPTY is seen, the receiver is
-        // done with the old contents.
+        // SYNC(eager#protocol): pairs with the SeqCst swap in `release`: once EMPTY is seen, the
+        // receiver is done with the old contents.
         self.header().state.load(Ordering::Acquire) != EMPTY
     }
 
     /// Like [`Slot::is_full`], as a `SeqCst` load, for the check made just before sleeping.
     pub(crate) fn is_full_seqcst(&self) -> bool {
+        // SYNC(eager#protocol): the receiver's release (SeqCst swap) against this SeqCst load,
+        // before the sender sleeps on a full slot (the bell's handshake).
         self.header().state.load(Ordering::SeqCst) != EMPTY
     }
 
@@ -161,6 +207,8 @@ impl Slot {
     /// `ctx <= MAX_CTX`.
     pub(crate) unsafe fn publish(&self, kind: u32, ctx: u32, tag: i32, len: usize, bytes: &[u8]) {
         debug_assert!(kind != EMPTY && kind <= KIND_MASK && ctx <= MAX_CTX);
+        #[cfg(loom)]
+        self.header().contents.with_mut(|_| ());
         let h = self.header.as_ptr();
         // SAFETY: the slot is empty, so only the producer (us) accesses the non-atomic fields
         // and the data area, which holds at least `max(eager_max, MIN_SLOT_DATA)` bytes.
@@ -169,8 +217,9 @@ impl Slot {
             (*h).len = len as u64;
             std::ptr::copy_nonoverlapping(bytes.as_ptr(), self.data_ptr(), bytes.len());
         }
-        // SYNC: pairs with the acquire load in `peek` (publishes envelope and data) and, as a
-        // SeqCst operation, with the receiver's `sleeping` store (see crate::wait).
+        // SYNC(eager#protocol): pairs with the acquire load in `peek` (publishes envelope and data)
+        // and, as a SeqCst operation, with the receiver's `sleeping` store (the bell, in the `wait`
+        // module).
         self.header()
             .state
             .swap(kind | (ctx << 2), Ordering::SeqCst);
@@ -189,11 +238,13 @@ impl Slot {
 
     /// The envelope of the message in the slot, if any (receiver side).
     pub(crate) fn peek(&self) -> Option<Envelope> {
-        // SYNC: pairs with the SeqCst swap in `publish_*`.
+        // SYNC(eager#protocol): pairs with the SeqCst swap in `publish_*`.
         let state = self.header().state.load(Ordering::Acquire);
         if state == EMPTY {
             return None;
         }
+        #[cfg(loom)]
+        self.header().contents.with(|_| ());
         let h = self.header.as_ptr();
         // SAFETY: the slot is full, so the producer no longer writes these fields, and the
         // acquire load above made its writes visible.
@@ -215,6 +266,8 @@ impl Slot {
     /// released the slot yet. The slice must not outlive
     /// [`Slot::release`].
     pub(crate) unsafe fn data<'a>(&self, len: usize) -> &'a [u8] {
+        #[cfg(loom)]
+        self.header().contents.with(|_| ());
         // SAFETY: the caller guarantees a full eager slot of `len` bytes that stays untouched by
         // the producer until it is released.
         unsafe { std::slice::from_raw_parts(self.data_ptr(), len) }
@@ -222,8 +275,8 @@ impl Slot {
 
     /// Empties the slot (receiver side). The caller then checks whether the producer sleeps.
     pub(crate) fn release(&self) {
-        // SYNC: pairs with the acquire load in `is_full`, and is the receiver's SeqCst half of
-        // the handshake with a producer asleep waiting for this slot.
+        // SYNC(eager#protocol): pairs with the acquire load in `is_full`, and is the receiver's
+        // SeqCst half of the handshake with a producer asleep waiting for this slot.
         self.header().state.swap(EMPTY, Ordering::SeqCst);
     }
 }
@@ -303,5 +356,83 @@ mod tests {
         s0.release();
         // SAFETY: allocated above with this layout.
         unsafe { std::alloc::dealloc(ring.as_ptr(), layout) };
+    }
+}
+
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use super::*;
+    use loom::sync::Arc;
+
+    /// A ring for a model, freed at the end.
+    struct Ring(NonNull<u8>, Params);
+
+    // SAFETY: the ring is shared memory that the protocol itself coordinates.
+    unsafe impl Send for Ring {}
+    // SAFETY: as above.
+    unsafe impl Sync for Ring {}
+
+    impl Ring {
+        fn slot(&self, i: u32) -> Slot {
+            // SAFETY: a live ring made by `alloc_ring` for these parameters.
+            unsafe { Slot::at(self.0, i, &self.1) }
+        }
+    }
+
+    impl Drop for Ring {
+        fn drop(&mut self) {
+            // SAFETY: made by `alloc_ring(&self.1)`; both threads have finished with it.
+            unsafe { free_ring(self.0, &self.1) }
+        }
+    }
+
+    /// One writer, one reader, a ring of two slots and three messages (so the writer must
+    /// wait for the reader to free a slot): every message arrives once, in order, with its
+    /// envelope and data; every access to a slot's contents is ordered by the state word.
+    #[test]
+    fn loom_eager_ring_delivers_in_order() {
+        loom::model(|| {
+            let params = Params {
+                eager_max: 8,
+                ring_slots: 2,
+                par_copy_min: 1 << 20,
+                chunk: 1 << 16,
+            };
+            let ring = Arc::new(Ring(alloc_ring(&params), params));
+            let writer = {
+                let ring = ring.clone();
+                loom::thread::spawn(move || {
+                    for i in 0..3u32 {
+                        let slot = ring.slot(i);
+                        while slot.is_full() {
+                            loom::thread::yield_now();
+                        }
+                        let data = [i as u8 + 1; 4];
+                        // SAFETY: the only producer, on a slot it saw empty; 4 <= eager_max.
+                        unsafe { slot.publish(EAGER, 5, i as i32, data.len(), &data) };
+                    }
+                })
+            };
+            for i in 0..3u32 {
+                let slot = ring.slot(i);
+                let env = loop {
+                    if let Some(env) = slot.peek() {
+                        break env;
+                    }
+                    loom::thread::yield_now();
+                };
+                let want = Envelope {
+                    kind: EAGER,
+                    ctx: 5,
+                    tag: i as i32,
+                    len: 4,
+                };
+                assert_eq!(env, want);
+                // SAFETY: a full eager slot of 4 bytes, not yet released.
+                assert_eq!(unsafe { slot.data(4) }, &[i as u8 + 1; 4]);
+                slot.release();
+            }
+            writer.join().unwrap();
+        });
     }
 }

@@ -1,6 +1,6 @@
 //! The errors of pip-comm: one enum, with a variant per way an operation can fail.
 
-use crate::{Rank, Tag, MAX_TAG};
+use crate::rank::{Rank, Tag, MAX_TAG};
 
 /// What went wrong in a pip-comm operation.
 ///
@@ -108,13 +108,13 @@ pub enum Error {
         max: usize,
     },
 
-    /// [`world`](fn@crate::world) was already called in this task.
+    /// `pip_comm::world()` was already called in this task.
     #[error(
         "pip-comm's world was already initialised in this task (call world() once and keep it)"
     )]
     AlreadyInitialized,
 
-    /// [`world`](fn@crate::world) was called outside a PiP task.
+    /// `pip_comm::world()` was called outside a PiP task.
     #[error("pip_comm::world() works only in a PiP task (run the program with pip-exec); use pip_comm::run for thread ranks")]
     NotATask,
 
@@ -159,10 +159,8 @@ pub enum Error {
     #[error("the operation was cancelled: a request scope ended by a panic")]
     Cancelled,
 
-    /// A request whose error was already returned (by [`Request::test`]) was tested or
+    /// A request whose error was already returned (by `Request::test`) was tested or
     /// waited on again.
-    ///
-    /// [`Request::test`]: crate::request::Request::test
     #[error(
         "this request already returned its error to an earlier test; it has nothing more to \
          report (drop it)"

@@ -68,6 +68,7 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 
 mod barrier;
+mod coll_slot;
 pub mod collective;
 mod comm;
 mod config;
@@ -78,11 +79,15 @@ mod error;
 mod matching;
 mod owned;
 mod p2p;
+mod rank;
 mod rendezvous;
 pub mod request;
 mod shared;
 pub mod steal;
+mod stealing;
+mod sync;
 mod wait;
+mod waiter;
 mod watchdog;
 mod world;
 

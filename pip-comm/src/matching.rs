@@ -27,8 +27,8 @@
 //! context, so communicators never see each other's messages.
 
 use crate::owned::OwnedVec;
+use crate::rank::{Rank, Tag, ANY_SOURCE, ANY_TAG};
 use crate::rendezvous::RndvCtl;
-use crate::{Rank, Tag, ANY_SOURCE, ANY_TAG};
 use std::collections::VecDeque;
 use std::ptr::NonNull;
 

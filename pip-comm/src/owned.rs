@@ -8,7 +8,7 @@
 //! descriptor (pointer, length and capacity in bytes, alignment), the envelope's length is the
 //! data's length in bytes. The slot's `SeqCst` publish (a release) makes the `Vec`'s contents
 //! visible to the receiver, which acquires the slot as for any message (see
-//! [`crate::eager`]). From then on the receiver owns the allocation:
+//! the `eager` module). From then on the receiver owns the allocation:
 //!
 //! * a receive that returns a `Vec` ([`Process::receive_vec`](crate::Process::receive_vec),
 //!   [`recv_vec`](crate::Process::recv_vec)) rebuilds the `Vec` from the parts when the

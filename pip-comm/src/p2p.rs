@@ -6,7 +6,7 @@
 //! [`Communicator::eager_limit`] bytes, and by single-copy rendezvous above it (the send then
 //! returns once the receiver has copied the data). A send to oneself is buffered. Receives
 //! follow MPI matching ([`crate::matching`]). Non-blocking operations are in
-//! [`crate::request`].
+//! the `request` module (`pip_comm::request`).
 
 use crate::datatype::{bytes_of, Buffer, BufferMut, Equivalence};
 use crate::endpoint::{Arrived, Mode, Origin};
@@ -16,21 +16,7 @@ use crate::watchdog::What;
 use crate::world::Communicator;
 use crate::{Error, Result};
 
-/// A rank number. Ranks of a communicator of size `n` are `0..n`.
-pub type Rank = i32;
-
-/// A message tag: `0..=MAX_TAG`, or [`ANY_TAG`] in a receive.
-pub type Tag = i32;
-
-/// Receive from any source (as `process_at_rank(ANY_SOURCE)`; [`Communicator::any_process`]
-/// says the same).
-pub const ANY_SOURCE: Rank = -2;
-
-/// Receive with any tag.
-pub const ANY_TAG: Tag = -1;
-
-/// The largest user tag. Larger tags are reserved for pip-comm itself.
-pub const MAX_TAG: Tag = (1 << 30) - 1;
+pub use crate::rank::{Rank, Tag, ANY_SOURCE, ANY_TAG, MAX_TAG};
 
 /// What a completed receive got: from whom, with which tag, how many elements.
 ///

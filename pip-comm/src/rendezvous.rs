@@ -20,13 +20,14 @@
 //! * the **answer**, written only by the receiver: which ticket it matched, destination
 //!   pointer, bytes to copy, chunk size, number of chunks;
 //! * the **progress** words, changed by both with read-modify-writes: `claimed` (chunks handed
-//!   out) and `done` (chunks copied). Both are packed as `ticket << 32 | count`, so a word
-//!   left over from an earlier transfer can never be mistaken for this one.
+//!   out) and `done` (chunks copied). Both are ticket words (`pip_core::sync::ticket`:
+//!   `(ticket, count)` in one 64-bit word), so a word left over from an earlier transfer can
+//!   never be mistaken for this one.
 //!
 //! Steps:
 //!
 //! 1. **Offer.** The sender picks a fresh ticket (never 0 or [`CANCELED`]), stores the offer,
-//!    sets `answer.matched = 0`, `claimed = done = ticket << 32` (all `Relaxed`), then
+//!    sets `answer.matched = 0`, `claimed = done = (ticket, 0)` (all `Relaxed`), then
 //!    publishes a `RNDV` envelope in its eager ring slot. The slot's `SeqCst` swap releases
 //!    everything written before it.
 //! 2. **Accept.** The receiver, having matched the envelope (directly from the ring or later
@@ -41,7 +42,7 @@
 //!    (`SeqCst`: releases the copied bytes, and is the notifier's half of the sleep/wake
 //!    handshake). The one whose increment completes the transfer wakes the other party if it
 //!    sleeps.
-//! 4. **Finish.** The sender returns when `done == ticket << 32 | nchunks` (acquire: the
+//! 4. **Finish.** The sender returns when `done == (ticket, nchunks)` (acquire: the
 //!    receiver has finished reading its buffer). The receiver returns when that holds or the
 //!    ticket in `done` has moved on (the sender can only have started a new offer after this
 //!    one was complete).
@@ -54,28 +55,15 @@
 //! control is never used again (its envelope may still sit in the receiver's ring or queue),
 //! so a receiver that meets the envelope later sees [`CANCELED`] and drops the message.
 
-use crate::shared::CachePadded;
-use std::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use crossbeam_utils::CachePadded;
+use pip_core::sync::ticket::{AtomicTicket, Ticket};
+use std::sync::atomic::{AtomicPtr, AtomicU32, AtomicUsize, Ordering};
 
 /// `answer.matched` of an offer its sender withdrew.
 pub(crate) const CANCELED: u32 = u32::MAX;
 
-const COUNT_MASK: u64 = 0xffff_ffff;
-
 /// The smallest chunk of a shared copy.
 const MIN_CHUNK: usize = 32 << 10;
-
-fn pack(ticket: u32, count: u32) -> u64 {
-    (u64::from(ticket) << 32) | u64::from(count)
-}
-
-fn ticket_of(word: u64) -> u32 {
-    (word >> 32) as u32
-}
-
-fn count_of(word: u64) -> u32 {
-    (word & COUNT_MASK) as u32
-}
 
 /// The next ticket after `t`: never 0 (no offer) or [`CANCELED`].
 pub(crate) fn next_ticket(t: u32) -> u32 {
@@ -103,11 +91,21 @@ struct Answer {
     chunk: AtomicUsize,
 }
 
+/// The progress words: ticket words (`pip_core::sync::ticket`) of the offer's ticket.
 #[repr(C)]
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Progress {
-    claimed: AtomicU64,
-    done: AtomicU64,
+    claimed: AtomicTicket,
+    done: AtomicTicket,
+}
+
+impl Default for Progress {
+    fn default() -> Progress {
+        Progress {
+            claimed: AtomicTicket::new(Ticket::new(0, 0)),
+            done: AtomicTicket::new(Ticket::new(0, 0)),
+        }
+    }
 }
 
 /// A rank's rendezvous control block. See the module documentation.
@@ -163,6 +161,8 @@ impl RndvCtl {
     /// envelope afterwards.
     pub(crate) fn offer(&self, ticket: u32, src: &[u8]) {
         debug_assert!(ticket != 0 && ticket != CANCELED);
+        // SYNC(rendezvous#protocol): step 1: the offer's fields are relaxed; the envelope's SeqCst
+        // swap in the eager slot releases them.
         self.offer
             .src
             .store(src.as_ptr().cast_mut(), Ordering::Relaxed);
@@ -171,8 +171,10 @@ impl RndvCtl {
         self.answer.matched.store(0, Ordering::Relaxed);
         self.progress
             .claimed
-            .store(pack(ticket, 0), Ordering::Relaxed);
-        self.progress.done.store(pack(ticket, 0), Ordering::Relaxed);
+            .store(Ticket::new(ticket, 0), Ordering::Relaxed);
+        self.progress
+            .done
+            .store(Ticket::new(ticket, 0), Ordering::Relaxed);
     }
 
     /// Step 2 (receiver): accepts the current offer, copying at most `capacity` bytes into
@@ -188,6 +190,8 @@ impl RndvCtl {
         par_copy_min: usize,
         max_chunk: usize,
     ) -> Accept {
+        // SYNC(rendezvous#protocol): step 2: the offer was acquired with the envelope (the slot's
+        // acquire load).
         let ticket = self.offer.ticket.load(Ordering::Relaxed);
         let src = self.offer.src.load(Ordering::Relaxed).cast_const();
         let len = self.offer.len.load(Ordering::Relaxed);
@@ -201,13 +205,15 @@ impl RndvCtl {
         };
         let nchunks =
             u32::try_from(copy_len.div_ceil(chunk)).expect("message too large for its chunk size");
+        // SYNC(rendezvous#protocol): step 2: the answer's fields are relaxed; the CAS on `matched`
+        // below releases them.
         self.answer.dst.store(dst, Ordering::Relaxed);
         self.answer.copy_len.store(copy_len, Ordering::Relaxed);
         self.answer.chunk.store(chunk, Ordering::Relaxed);
         self.answer.nchunks.store(nchunks, Ordering::Relaxed);
-        // SYNC: the release pairs with the acquire load in `accepted` (the sender reads the
-        // answer fields); the CAS against the sender's `cancel` decides who wins; SeqCst for
-        // the sleep/wake handshake (the caller may wake the sender next).
+        // SYNC(rendezvous#protocol): the release pairs with the acquire load in `accepted` (the
+        // sender reads the answer fields); the CAS against the sender's `cancel` decides who wins;
+        // SeqCst for the sleep/wake handshake (the caller may wake the sender next).
         match self
             .answer
             .matched
@@ -228,7 +234,8 @@ impl RndvCtl {
 
     /// Sender, when aborting: withdraws the offer unless it was accepted. True if withdrawn.
     pub(crate) fn cancel(&self) -> bool {
-        // SYNC: races with the CAS in `accept`; exactly one of them moves `matched` from 0.
+        // SYNC(rendezvous#protocol): races with the CAS in `accept`; exactly one of them moves
+        // `matched` from 0.
         self.answer
             .matched
             .compare_exchange(0, CANCELED, Ordering::AcqRel, Ordering::Acquire)
@@ -238,12 +245,14 @@ impl RndvCtl {
     /// True once the offer was withdrawn. A withdrawn control is never reused, so this stays
     /// true: a receiver that finds it so drops the envelope.
     pub(crate) fn is_withdrawn(&self) -> bool {
+        // SYNC(rendezvous#protocol): abort and cancel: pairs with the sender's CAS in `cancel` (a
+        // withdrawn offer stays withdrawn).
         self.answer.matched.load(Ordering::Acquire) == CANCELED
     }
 
     /// Sender: the transfer, once the receiver has accepted offer `ticket`.
     pub(crate) fn accepted(&self, ticket: u32) -> Option<Transfer> {
-        // SYNC: pairs with the release CAS in `accept`.
+        // SYNC(rendezvous#protocol): pairs with the release CAS in `accept`.
         if self.answer.matched.load(Ordering::Acquire) != ticket {
             return None;
         }
@@ -261,18 +270,20 @@ impl RndvCtl {
     /// chunk is left to claim, `Some(true)` when this copy completed the transfer (the caller
     /// then wakes the other party), `Some(false)` otherwise.
     pub(crate) fn copy_one_chunk(&self, t: &Transfer) -> Option<bool> {
+        // SYNC(rendezvous#protocol): step 3: chunk numbers are handed out by the CAS on `claimed`
+        // (relaxed: the transfer's terms were acquired before).
         let mut cur = self.progress.claimed.load(Ordering::Relaxed);
         let index = loop {
-            if ticket_of(cur) != t.ticket || count_of(cur) >= t.nchunks {
+            if cur.ticket() != t.ticket || cur.count() >= t.nchunks {
                 return None;
             }
             match self.progress.claimed.compare_exchange_weak(
                 cur,
-                cur + 1,
+                cur.with_count(cur.count() + 1),
                 Ordering::Relaxed,
                 Ordering::Relaxed,
             ) {
-                Ok(_) => break count_of(cur) as usize,
+                Ok(_) => break cur.count() as usize,
                 Err(now) => cur = now,
             }
         };
@@ -283,28 +294,33 @@ impl RndvCtl {
         // bytes and is exclusively borrowed for the receive; the claim gives this chunk to us
         // alone; sender and receiver buffers are distinct borrows, so they do not overlap.
         unsafe { std::ptr::copy_nonoverlapping(t.src.add(offset), t.dst.add(offset), n) };
-        // SYNC: releases the copied bytes to whoever sees the count complete (acquire loads in
-        // `is_complete`); SeqCst for the sleep/wake handshake with the other party.
-        let before = self.progress.done.fetch_add(1, Ordering::SeqCst);
-        debug_assert_eq!(ticket_of(before), t.ticket);
-        Some(count_of(before) + 1 == t.nchunks)
+        // SYNC(rendezvous#protocol): releases the copied bytes to whoever sees the count complete
+        // (acquire loads in `is_complete`); SeqCst for the sleep/wake handshake with the other
+        // party.
+        let before = self.progress.done.fetch_add_count(1, Ordering::SeqCst);
+        debug_assert_eq!(before.ticket(), t.ticket);
+        Some(before.count() + 1 == t.nchunks)
     }
 
     /// Step 4: true when transfer `t` is complete (or, for the receiver, superseded).
     pub(crate) fn is_complete(&self, t: &Transfer) -> bool {
-        // SYNC: pairs with the SeqCst increments in `copy_one_chunk`.
+        // SYNC(rendezvous#protocol): pairs with the SeqCst increments in `copy_one_chunk`.
         let d = self.progress.done.load(Ordering::SeqCst);
-        ticket_of(d) != t.ticket || count_of(d) == t.nchunks
+        d.ticket() != t.ticket || d.count() == t.nchunks
     }
 
     /// True when a chunk of `t` is still unclaimed.
     pub(crate) fn has_unclaimed(&self, t: &Transfer) -> bool {
+        // SYNC(rendezvous#protocol): step 3: the SeqCst loads are the sender's re-check before it
+        // sleeps (the bell's handshake).
         let c = self.progress.claimed.load(Ordering::SeqCst);
-        ticket_of(c) == t.ticket && count_of(c) < t.nchunks
+        c.ticket() == t.ticket && c.count() < t.nchunks
     }
 
     /// Sender: true once offer `ticket` has been answered (accepted or not).
     pub(crate) fn is_answered(&self, ticket: u32) -> bool {
+        // SYNC(rendezvous#protocol): step 2: the SeqCst load pairs with the receiver's CAS in
+        // `accept`, as the sender's re-check before sleeping.
         self.answer.matched.load(Ordering::SeqCst) == ticket
     }
 }

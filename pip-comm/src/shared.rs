@@ -41,8 +41,8 @@
 use crate::config::Params;
 use crate::eager;
 use crate::rendezvous::CtlBlock;
+use crate::sync::atomic::{AtomicI32, AtomicPtr, AtomicU32, AtomicU64, Ordering};
 use std::ptr::NonNull;
-use std::sync::atomic::{AtomicI32, AtomicPtr, AtomicU32, AtomicU64, Ordering};
 
 /// `"PIPCOMM\x01"`: marks a pip-comm world.
 pub(crate) const MAGIC: u64 = u64::from_le_bytes(*b"PIPCOMM\x01");
@@ -145,20 +145,20 @@ impl Header {
 /// What each rank owns in the shared block.
 #[repr(C)]
 pub(crate) struct RankShared {
-    /// 1 while the rank is (about to be) asleep on the bell; see [`crate::wait`].
+    /// 1 while the rank is (about to be) asleep on the bell (the `wait` module's protocol).
     pub(crate) sleeping: CachePadded<AtomicU32>,
     /// The rank's rendezvous controls: a list of blocks that only this rank extends (see
     /// [`crate::rendezvous`]); freed with the world.
     pub(crate) ctl_blocks: AtomicPtr<CtlBlock>,
-    /// What the rank is doing, for the watchdog (see [`crate::watchdog`]).
+    /// What the rank is doing, for the deadlock watchdog (see [`Activity`]).
     pub(crate) activity: CachePadded<Activity>,
-    /// The rank's part in the collective it is in (see [`crate::collective`]).
-    pub(crate) coll: crate::collective::CollSlot,
+    /// The rank's part in the collective it is in (see [`crate::coll_slot`]).
+    pub(crate) coll: crate::coll_slot::CollSlot,
     /// The copy work that other ranks may steal from this rank (see [`crate::steal`]).
     pub(crate) steal: crate::steal::StealQueue,
 }
 
-/// What a rank is blocked in, published for the watchdog (see [`crate::watchdog`]), as the
+/// What a rank is blocked in, published for the deadlock watchdog (the `watchdog` module), as the
 /// wait board's words (peer and tag `pip_core::waits::ANY` for any).
 #[repr(C)]
 #[derive(Debug, Default)]
@@ -261,13 +261,15 @@ impl Shared {
         // SAFETY: the caller guarantees `this` is a live block from `create` (a leaked Box).
         let shared = unsafe { Box::from_raw(this.as_ptr()) };
         let n = shared.nranks() as usize;
-        let layout = eager::ring_layout(&shared.params);
         for i in 0..n * n {
             // SAFETY: `rings` has n*n entries.
+            // SYNC(shared#who-creates-it): the block is destroyed once no rank uses it; these loads
+            // see every pointer stored (thread joins order them).
             let p = unsafe { &*shared.rings.add(i) }.load(Ordering::Acquire);
-            if !p.is_null() {
-                // SAFETY: every non-null ring was allocated by `ring_or_create` with `layout`.
-                unsafe { std::alloc::dealloc(p, layout) };
+            if let Some(p) = NonNull::new(p) {
+                // SAFETY: every non-null ring was made by `ring_or_create` with
+                // `eager::alloc_ring`; nobody uses it any more (caller).
+                unsafe { eager::free_ring(p, &shared.params) };
             }
         }
         for r in 0..n {
@@ -314,6 +316,12 @@ impl Shared {
         self.header.nranks
     }
 
+    /// The shared state of every rank, in rank order.
+    pub(crate) fn ranks(&self) -> &[RankShared] {
+        // SAFETY: `ranks` holds `nranks` initialised entries that live as long as `self`.
+        unsafe { std::slice::from_raw_parts(self.ranks, self.nranks() as usize) }
+    }
+
     /// The shared state of `rank`.
     pub(crate) fn rank(&self, rank: u32) -> &RankShared {
         assert!(rank < self.nranks());
@@ -330,33 +338,32 @@ impl Shared {
 
     /// The ring from `src` to `dst` if `src` has created it (consumer side).
     pub(crate) fn ring(&self, src: u32, dst: u32) -> Option<NonNull<u8>> {
-        // SYNC: pairs with the store in `ring_or_create`, so the zeroed slots are seen. SeqCst
-        // (not just acquire) because a rank about to sleep looks for new rings too: its SeqCst
-        // `sleeping` store and this load, against the producer's SeqCst pointer store, slot
-        // publish and `sleeping` load, must not both miss (see crate::wait). It runs once per
-        // ring and rank: the pointer is cached once seen.
+        // SYNC(shared#rings): pairs with the store in `ring_or_create`, so the zeroed slots are
+        // seen. SeqCst (not just acquire) because a rank about to sleep looks for new rings too:
+        // its SeqCst `sleeping` store and this load, against the producer's SeqCst pointer store,
+        // slot publish and `sleeping` load, must not both miss (the bell, in the `wait` module). It
+        // runs once per ring and rank: the pointer is cached once seen.
         NonNull::new(self.ring_ptr(src, dst).load(Ordering::SeqCst))
     }
 
     /// The ring from `src` to `dst`, created if needed. Only rank `src` may call this.
     pub(crate) fn ring_or_create(&self, src: u32, dst: u32) -> NonNull<u8> {
         let slot = self.ring_ptr(src, dst);
+        // SYNC(shared#rings): only the producer stores this pointer, so its own relaxed load sees
+        // its own store.
         if let Some(p) = NonNull::new(slot.load(Ordering::Relaxed)) {
             return p;
         }
-        let layout = eager::ring_layout(&self.params);
-        // SAFETY: the layout has a non-zero size (at least two slots of at least one line).
-        let p = unsafe { std::alloc::alloc_zeroed(layout) };
-        let Some(p) = NonNull::new(p) else {
-            std::alloc::handle_alloc_error(layout)
-        };
-        // SYNC: pairs with the SeqCst load in `ring`.
+        let p = eager::alloc_ring(&self.params);
+        // SYNC(shared#rings): pairs with the SeqCst load in `ring`.
         slot.store(p.as_ptr(), Ordering::SeqCst);
         p
     }
 
     /// The rank whose panic aborted the world, if any.
     pub(crate) fn aborted_by(&self) -> Option<u32> {
+        // SYNC(wait#the-bell): the SeqCst load pairs with the CAS in `world::abort`, as a sleeper's
+        // re-check before sleeping.
         match self.aborted.load(Ordering::SeqCst) {
             0 => None,
             r => Some(r - 1),

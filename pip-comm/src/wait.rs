@@ -3,12 +3,13 @@
 //! # Policy
 //!
 //! A rank that waits (for a message, a free slot, a copy, a barrier) first polls its condition
-//! with a CPU spin hint in between ([`Step::Spin`]): with a core of its own this answers in
+//! with a CPU spin hint in between (`Step::Spin`): with a core of its own this answers in
 //! tens of nanoseconds. After `spins` polls it calls `sched_yield` between polls
-//! ([`Step::Yield`]), which lets another rank of an oversubscribed node run. After `yields` of
-//! those it sleeps on a futex ([`Step::Sleep`]) until someone wakes it. The counts come from
-//! [`WaitPolicy`] (environment variables `PIP_COMM_SPIN` and
-//! `PIP_COMM_YIELD`).
+//! (`Step::Yield`), which lets another rank of an oversubscribed node run. After `yields` of
+//! those it sleeps on a futex (`Step::Sleep`) until someone wakes it. The steps and counts are
+//! pip-core's one `Backoff` and `WaitPolicy` (`pip_core::sync::backoff`; environment variables
+//! `PIP_COMM_SPIN` and `PIP_COMM_YIELD`); the loop that takes them is the rank's `Waiter`
+//! (the `waiter` module). This module is the sleep itself: the bell.
 //!
 //! # The bell
 //!
@@ -42,48 +43,9 @@
 //! the sleeper before the wake. Wakes for a bit shared by ranks `r` and `r + 32` wake both:
 //! harmless, every sleeper re-checks its condition in a loop.
 
-use crate::config::WaitPolicy;
 use crate::shared::Shared;
-use pip_core::futex;
-use std::sync::atomic::Ordering;
-
-/// What a waiter does next.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Step {
-    /// Poll again after a CPU spin hint.
-    Spin,
-    /// Poll again after `sched_yield`.
-    Yield,
-    /// Sleep on the bell until woken.
-    Sleep,
-}
-
-/// Counts a waiter's polls and says when to move from spinning to yielding to sleeping.
-#[derive(Debug, Clone)]
-pub(crate) struct Backoff {
-    polls: u32,
-    policy: WaitPolicy,
-}
-
-impl Backoff {
-    /// A fresh backoff (spinning first).
-    pub(crate) fn new(policy: WaitPolicy) -> Backoff {
-        Backoff { polls: 0, policy }
-    }
-
-    /// The next step, and count it.
-    pub(crate) fn step(&mut self) -> Step {
-        let p = self.polls;
-        self.polls = self.polls.saturating_add(1);
-        if p < self.policy.spins {
-            Step::Spin
-        } else if p - self.policy.spins < self.policy.yields {
-            Step::Yield
-        } else {
-            Step::Sleep
-        }
-    }
-}
+use crate::sync::atomic::Ordering;
+use crate::sync::futex::{futex, futex_word, Futex, ALL_BITS};
 
 /// The futex bit of `rank`.
 fn bit(rank: u32) -> u32 {
@@ -100,13 +62,15 @@ pub(crate) fn sleep_unless(
     timeout: Option<std::time::Duration>,
 ) {
     let bell = &shared.bell;
+    // SYNC(wait#the-bell): sleeper step 1: read the bell word before announcing the sleep.
     let v = bell.word.load(Ordering::Acquire);
     let flag = &shared.rank(me).sleeping;
     bell.sleepers.fetch_add(1, Ordering::SeqCst);
-    // SYNC: pairs with the SeqCst load in `wake_rank` (see the module documentation).
+    // SYNC(wait#the-bell): pairs with the SeqCst load in `wake_rank` (see the module
+    // documentation).
     flag.store(1, Ordering::SeqCst);
     if !ready() && shared.aborted_by().is_none() {
-        futex::wait_bitset(&bell.word, v, bit(me), timeout);
+        futex().wait(futex_word(&bell.word), v, bit(me), timeout);
     }
     flag.store(0, Ordering::Relaxed);
     bell.sleepers.fetch_sub(1, Ordering::Relaxed);
@@ -116,7 +80,7 @@ pub(crate) fn sleep_unless(
 /// `rank` waits for.
 #[inline]
 pub(crate) fn wake_rank(shared: &Shared, rank: u32) {
-    // SYNC: pairs with the SeqCst store in `sleep_unless`.
+    // SYNC(wait#the-bell): pairs with the SeqCst store in `sleep_unless`.
     if shared.rank(rank).sleeping.load(Ordering::SeqCst) != 0 {
         ring(shared, bit(rank));
     }
@@ -124,21 +88,23 @@ pub(crate) fn wake_rank(shared: &Shared, rank: u32) {
 
 /// The waker's side for every rank (barrier release): wakes all sleepers, if any.
 pub(crate) fn wake_all(shared: &Shared) {
-    // SYNC: pairs with the SeqCst increment in `sleep_unless`.
+    // SYNC(wait#the-bell): pairs with the SeqCst increment in `sleep_unless`.
     if shared.bell.sleepers.load(Ordering::SeqCst) != 0 {
-        ring(shared, futex::ALL_BITS);
+        ring(shared, ALL_BITS);
     }
 }
 
 /// Wakes every sleeper whatever the counts say (used when aborting).
 pub(crate) fn wake_all_unconditionally(shared: &Shared) {
-    ring(shared, futex::ALL_BITS);
+    ring(shared, ALL_BITS);
 }
 
 #[cold]
 fn ring(shared: &Shared, bits: u32) {
+    // SYNC(wait#the-bell): waker: the bump that makes a sleeper's futex compare fail; after the
+    // SeqCst load of the flag or count.
     shared.bell.word.fetch_add(1, Ordering::Release);
-    futex::wake_bitset(&shared.bell.word, bits);
+    futex().wake(futex_word(&shared.bell.word), bits, i32::MAX);
 }
 
 #[cfg(test)]
@@ -148,30 +114,6 @@ mod tests {
     use crate::shared::OwnedShared;
     use std::sync::atomic::AtomicU32;
     use std::sync::Arc;
-
-    #[test]
-    fn backoff_moves_through_the_phases() {
-        let mut b = Backoff::new(WaitPolicy {
-            spins: 2,
-            yields: 1,
-        });
-        let steps: Vec<Step> = (0..5).map(|_| b.step()).collect();
-        assert_eq!(
-            steps,
-            [
-                Step::Spin,
-                Step::Spin,
-                Step::Yield,
-                Step::Sleep,
-                Step::Sleep
-            ]
-        );
-        let mut b = Backoff::new(WaitPolicy {
-            spins: 0,
-            yields: 0,
-        });
-        assert_eq!(b.step(), Step::Sleep);
-    }
 
     #[test]
     fn no_wake_is_lost() {
@@ -203,5 +145,98 @@ mod tests {
             }
         }
         sleeper.join().unwrap();
+    }
+}
+
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use super::*;
+    use crate::config::Params;
+    use crate::shared::OwnedShared;
+    use crate::sync::atomic::AtomicU32;
+    use loom::sync::Arc;
+
+    fn world(n: u32) -> Arc<OwnedShared> {
+        let params = Params {
+            eager_max: 8,
+            ring_slots: 2,
+            par_copy_min: 1 << 20,
+            chunk: 1 << 16,
+        };
+        Arc::new(OwnedShared::new(n, params))
+    }
+
+    /// One sleeper waits for a flag with `sleep_unless`; a waker sets it and calls
+    /// `wake_rank`. In no interleaving does the sleeper sleep for ever (the futex model has no
+    /// spurious wake-ups, so a lost wake-up would show as a deadlock).
+    #[test]
+    fn loom_bell_loses_no_wake_up() {
+        loom::model(|| {
+            let owned = world(2);
+            let flag = Arc::new(AtomicU32::new(0));
+            let sleeper = {
+                let (owned, flag) = (owned.clone(), flag.clone());
+                loom::thread::spawn(move || {
+                    while flag.load(Ordering::SeqCst) == 0 {
+                        sleep_unless(owned.get(), 1, || flag.load(Ordering::SeqCst) != 0, None);
+                    }
+                })
+            };
+            flag.store(1, Ordering::SeqCst);
+            wake_rank(owned.get(), 1);
+            sleeper.join().unwrap();
+        });
+    }
+
+    /// The same through the sleeper count (the barrier's release): one sleeper, `wake_all`.
+    #[test]
+    fn loom_bell_wake_all_reaches_the_sleeper() {
+        loom::model(|| {
+            let owned = world(2);
+            let flag = Arc::new(AtomicU32::new(0));
+            let sleeper = {
+                let (owned, flag) = (owned.clone(), flag.clone());
+                loom::thread::spawn(move || {
+                    while flag.load(Ordering::SeqCst) == 0 {
+                        sleep_unless(owned.get(), 1, || flag.load(Ordering::SeqCst) != 0, None);
+                    }
+                })
+            };
+            flag.store(1, Ordering::SeqCst);
+            wake_all(owned.get());
+            sleeper.join().unwrap();
+        });
+    }
+
+    /// The handshake as a receiver uses it: rank 1 sleeps until a message from rank 0 is in
+    /// its ring (which does not exist yet when it first looks); rank 0 creates the ring,
+    /// publishes the message (the slot's `SeqCst` swap) and wakes rank 1 if it sleeps.
+    #[test]
+    fn loom_bell_wakes_the_receiver_of_an_eager_message() {
+        use crate::eager::{Slot, EAGER};
+        loom::model(|| {
+            let owned = world(2);
+            let receiver = {
+                let owned = owned.clone();
+                loom::thread::spawn(move || {
+                    let s = owned.get();
+                    let arrived = || {
+                        s.ring(0, 1).is_some_and(|ring| {
+                            // SAFETY: a ring of this world, made for its parameters.
+                            unsafe { Slot::at(ring, 0, &s.params) }.is_full_seqcst()
+                        })
+                    };
+                    while !arrived() {
+                        sleep_unless(s, 1, arrived, None);
+                    }
+                })
+            };
+            let s = owned.get();
+            let ring = s.ring_or_create(0, 1);
+            // SAFETY: the ring's only producer, on its first (empty) slot; 1 <= eager_max.
+            unsafe { Slot::at(ring, 0, &s.params).publish(EAGER, 0, 3, 1, &[7]) };
+            wake_rank(s, 1);
+            receiver.join().unwrap();
+        });
     }
 }

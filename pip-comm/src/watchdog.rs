@@ -4,7 +4,8 @@
 //! # When it fires
 //!
 //! `PIP_COMM_WATCHDOG=seconds` sets the period (fractions allowed; default
-//! [`DEFAULT_LIMIT_SECS`]; `0`, `off`, `no` or `false` turn it off). It fires when, for the
+//! [`WATCHDOG_DEFAULT_SECS`](crate::config::WATCHDOG_DEFAULT_SECS); `0`, `off`, `no` or
+//! `false` turn it off; parsed with the other variables in `crate::config`). It fires when, for the
 //! whole period, **every** rank of the world has been in the same pip-comm wait and the
 //! world's progress counter has not moved. A rank that computes is in no wait, so an
 //! oversubscribed but healthy job (ranks queued for a CPU between messages) never fires it;
@@ -19,6 +20,17 @@
 //! up every quarter period (at most once a second) to look at the others' words. The only
 //! fast-path work is one plain increment of the rank's own progress counter per message sent.
 //!
+//! # Protocol
+//!
+//! Each rank's [`Activity`](crate::shared::Activity) words are written only by that rank and
+//! read by every rank's watchdog. A rank that starts a watched wait stores the wait's words
+//! (peer, tag, context, start time) relaxed, then its kind with a release store; a reader loads
+//! the kind with acquire (0: not waiting) and then the words, which are this wait's or a later
+//! one's (a later wait is a sign of progress, which the progress counters show anyway). The
+//! progress counter is bumped by its owner with a plain load and store (only it writes it) and
+//! read relaxed: the sum is a hint that is compared over a whole period. The world's `stall`
+//! word is set once, by a compare-exchange, by the rank that reports.
+//!
 //! # What it prints
 //!
 //! The first rank to see the stall prints, to stderr, the cycle of waits the way `pips waits`
@@ -32,9 +44,10 @@
 //! code, and pip-exec ends the others and exits with it). The default (`report`) only prints:
 //! the job keeps waiting.
 
-use crate::endpoint::Endpoint;
-use crate::matching::{Body, Filter};
-use crate::{Tag, ANY_SOURCE, ANY_TAG};
+use crate::config::{OnDeadlock, WatchdogSettings};
+use crate::matching::{Body, Filter, Posted, Unexpected};
+use crate::rank::{Tag, ANY_SOURCE, ANY_TAG};
+use crate::shared::Shared;
 use pip_core::waits::{self, WaitInfo, WaitKind};
 use std::cell::Cell;
 use std::fmt::Write as _;
@@ -110,7 +123,7 @@ impl What {
             What::Collective(peer, t) => {
                 w.kind = WaitKind::Collective;
                 w.peer = peer.map_or(waits::ANY, |p| p as i32);
-                w.ctx = (t >> 32) as u32;
+                w.ctx = pip_core::sync::ticket::Ticket::from_raw(t).ticket();
                 w.parties = n;
                 w.object = t;
             }
@@ -120,21 +133,9 @@ impl What {
     }
 }
 
-/// The watchdog's period when `PIP_COMM_WATCHDOG` does not set one, in seconds.
-pub const DEFAULT_LIMIT_SECS: f64 = 10.0;
-
 /// A wait in words, as `pips waits` names it ([`WaitInfo`]'s `Display`).
 pub(crate) fn text(w: &WaitInfo) -> String {
     w.to_string()
-}
-
-/// What `PIP_COMM_DEADLOCK` asks for once a deadlock is reported.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum OnDeadlock {
-    /// Print only (the default).
-    Report,
-    /// Print, then end the job with [`crate::DEADLOCK_EXIT_CODE`].
-    Abort,
 }
 
 /// The watchdog of one rank: its period and what to do on a deadlock.
@@ -145,114 +146,53 @@ pub(crate) struct Watch {
 }
 
 impl Watch {
-    /// The watchdog the environment asks for (`PIP_COMM_WATCHDOG`, `PIP_COMM_DEADLOCK`): on by
-    /// default. A value that does not parse was refused when the world was created
-    /// ([`check_env`]); should one get here anyway, it is named on stderr and the default used.
+    /// The watchdog the environment asks for (see [`WatchdogSettings`]): on by default.
     pub(crate) fn from_env() -> Option<Watch> {
-        let secs = match pip_core::env_var("PIP_COMM_WATCHDOG") {
-            None => DEFAULT_LIMIT_SECS,
-            Some(v) => match parse_limit(&v) {
-                Some(s) => s,
-                None => {
-                    warn_once(format!(
-                        "pip-comm: PIP_COMM_WATCHDOG={v:?} is not a number of seconds (or 0/off); using {DEFAULT_LIMIT_SECS}"
-                    ));
-                    DEFAULT_LIMIT_SECS
-                }
-            },
-        };
-        if secs == 0.0 {
-            return None;
-        }
-        let on_deadlock = match pip_core::env_var("PIP_COMM_DEADLOCK")
-            .as_deref()
-            .map(str::trim)
-        {
-            None | Some("" | "report") => OnDeadlock::Report,
-            Some("abort") => OnDeadlock::Abort,
-            Some(v) => {
-                warn_once(format!(
-                    "pip-comm: PIP_COMM_DEADLOCK={v:?} is neither `report` nor `abort`; using `report`"
-                ));
-                OnDeadlock::Report
-            }
-        };
-        Some(Watch {
-            limit: Duration::from_secs_f64(secs),
-            on_deadlock,
+        WatchdogSettings::from_env().map(|w| Watch {
+            limit: w.limit,
+            on_deadlock: w.on_deadlock,
         })
     }
 
     /// Publishes the start of a wait (once it has stopped spinning).
     #[cold]
-    pub(crate) fn begin(&self, ep: &Endpoint, w: &WaitInfo) -> Watching {
-        let a = &ep.shared().rank(ep.me).activity;
+    pub(crate) fn begin(&self, shared: &Shared, me: u32, w: &WaitInfo) -> Watching {
+        let a = &shared.rank(me).activity;
+        // SYNC(watchdog#protocol): the wait's words are relaxed; the release store of the kind
+        // below publishes them.
         a.ctx.store(w.ctx, Ordering::Relaxed);
         a.peer.store(w.peer, Ordering::Relaxed);
         a.tag.store(w.tag, Ordering::Relaxed);
         a.since_ns.store(waits::monotonic_ns(), Ordering::Relaxed);
-        // SYNC: pairs with the acquire load in `stalled`, which then sees this wait's words.
+        // SYNC(watchdog#protocol): pairs with the acquire load in `stalled`, which then sees this
+        // wait's words.
         a.kind.store(w.kind as u32, Ordering::Release);
         Watching {
             watch: *self,
-            seen: Cell::new((total(ep), Instant::now())),
+            seen: Cell::new((total(shared), Instant::now())),
             details_printed: Cell::new(false),
         }
     }
 
     /// Counts progress (a message sent): a plain increment, since only this rank writes it.
     #[inline]
-    pub(crate) fn progress(ep: &Endpoint) {
-        bump(&ep.shared().rank(ep.me).activity.progress);
+    pub(crate) fn progress(shared: &Shared, me: u32) {
+        bump(&shared.rank(me).activity.progress);
     }
 }
 
-/// Refuses a `PIP_COMM_WATCHDOG` or `PIP_COMM_DEADLOCK` value that does not parse, when the
-/// world is created ([`crate::config::check_env`]), as for every other `PIP_COMM_*` variable.
-pub(crate) fn check_env() -> crate::Result<()> {
-    let bad = |text: String| Err(crate::Error::Pip(pip_core::Error::InvalidArgument(text)));
-    if let Some(v) = pip_core::env_var("PIP_COMM_WATCHDOG") {
-        if parse_limit(&v).is_none() {
-            return bad(format!(
-                "PIP_COMM_WATCHDOG={v}: not a number of seconds (0, no, false or off turn the watchdog off)"
-            ));
-        }
-    }
-    if let Some(v) = pip_core::env_var("PIP_COMM_DEADLOCK") {
-        if !matches!(v.trim(), "" | "report" | "abort") {
-            return bad(format!(
-                "PIP_COMM_DEADLOCK={v}: neither `report` nor `abort`"
-            ));
-        }
-    }
-    Ok(())
-}
-
-/// Prints a warning about the environment once per program (each rank reads it).
-fn warn_once(message: String) {
-    static WARNED: std::sync::Once = std::sync::Once::new();
-    WARNED.call_once(|| eprintln!("{message}"));
-}
-
-fn bump(c: &std::sync::atomic::AtomicU64) {
+fn bump(c: &crate::sync::atomic::AtomicU64) {
+    // SYNC(watchdog#protocol): only the owner writes its progress counter: a plain load and store.
     c.store(c.load(Ordering::Relaxed).wrapping_add(1), Ordering::Relaxed);
 }
 
-/// `PIP_COMM_WATCHDOG`'s value in seconds (0 for off), if it is one.
-fn parse_limit(v: &str) -> Option<f64> {
-    let v = v.trim().to_ascii_lowercase();
-    if matches!(v.as_str(), "0" | "off" | "no" | "false") {
-        return Some(0.0);
-    }
-    let secs: f64 = v.parse().ok()?;
-    (secs >= 0.0 && secs.is_finite() && secs < 1e9).then_some(secs)
-}
-
 /// The sum of every rank's progress counter.
-fn total(ep: &Endpoint) -> u64 {
-    let s = ep.shared();
-    (0..ep.n)
-        .map(|r| s.rank(r).activity.progress.load(Ordering::Relaxed))
+fn total(shared: &Shared) -> u64 {
+    // SYNC(watchdog#protocol): the progress counters are a hint, compared over a whole period.
+    shared
+        .ranks()
+        .iter()
+        .map(|r| r.activity.progress.load(Ordering::Relaxed))
         .fold(0, u64::wrapping_add)
 }
 
@@ -267,22 +207,25 @@ pub(crate) struct Watching {
 
 impl Watching {
     /// The wait ended: progress.
-    pub(crate) fn end(self, ep: &Endpoint) {
-        let a = &ep.shared().rank(ep.me).activity;
+    pub(crate) fn end(self, shared: &Shared, me: u32) {
+        let a = &shared.rank(me).activity;
+        // SYNC(watchdog#protocol): the wait ended: only this rank writes its activity words.
         a.kind.store(0, Ordering::Relaxed);
         bump(&a.progress);
     }
 
     /// Looks at the world (reporting a deadlock once) and says how long to sleep at most.
+    /// `details` says what only this rank knows of its pending operations (see [`details`]).
     #[cold]
-    pub(crate) fn check(&self, ep: &Endpoint) -> Duration {
+    pub(crate) fn check(&self, s: &Shared, details: impl Fn() -> String) -> Duration {
         let period =
             (self.watch.limit / 4).clamp(Duration::from_millis(10), Duration::from_secs(1));
-        let s = ep.shared();
+        // SYNC(watchdog#protocol): pairs with the compare-exchange below: a rank that sees the
+        // report adds its details.
         if s.stall.load(Ordering::Acquire) != 0 {
             // Reported: add what only this rank knows, once.
             if !self.details_printed.replace(true) {
-                let d = details(ep);
+                let d = details();
                 if !d.is_empty() {
                     eprint!("{d}");
                 }
@@ -290,7 +233,7 @@ impl Watching {
             return period;
         }
         let now = Instant::now();
-        let t = total(ep);
+        let t = total(s);
         let (last, since) = self.seen.get();
         if t != last {
             self.seen.set((t, now));
@@ -299,10 +242,11 @@ impl Watching {
         if now.duration_since(since) < self.watch.limit {
             return period;
         }
-        let Some(waits) = stalled(ep, self.watch.limit) else {
+        let Some(waits) = stalled(s, self.watch.limit) else {
             return period;
         };
         if s.stall
+            // SYNC(watchdog#protocol): the stall word is set once, by the rank that reports.
             .compare_exchange(0, 1, Ordering::AcqRel, Ordering::Relaxed)
             .is_err()
         {
@@ -310,7 +254,7 @@ impl Watching {
         }
         self.details_printed.set(true);
         let mut out = report(&waits, self.watch.limit);
-        out.push_str(&details(ep));
+        out.push_str(&details());
         if self.watch.on_deadlock == OnDeadlock::Abort {
             let _ = writeln!(
                 out,
@@ -327,13 +271,12 @@ impl Watching {
 }
 
 /// Every rank's wait and for how long, if every rank has waited at least `limit`.
-fn stalled(ep: &Endpoint, limit: Duration) -> Option<Vec<(WaitInfo, Duration)>> {
-    let s = ep.shared();
+fn stalled(s: &Shared, limit: Duration) -> Option<Vec<(WaitInfo, Duration)>> {
     let now = waits::monotonic_ns();
-    (0..ep.n)
+    (0..s.nranks())
         .map(|r| {
             let a = &s.rank(r).activity;
-            // SYNC: pairs with the release store in `begin`.
+            // SYNC(watchdog#protocol): pairs with the release store in `begin`.
             let kind = WaitKind::from_code(a.kind.load(Ordering::Acquire))?;
             let waited =
                 Duration::from_nanos(now.saturating_sub(a.since_ns.load(Ordering::Relaxed)));
@@ -409,11 +352,15 @@ pub(crate) fn report(waits: &[(WaitInfo, Duration)], limit: Duration) -> String 
     out
 }
 
-/// What only this rank knows of its pending operations: its posted receives, its unexpected
+/// What only rank `me` knows of its pending operations: its posted receives, its unexpected
 /// messages, its rendezvous sends out (empty if none).
-pub(crate) fn details(ep: &Endpoint) -> String {
+pub(crate) fn details<T>(
+    me: u32,
+    posted: &Posted<T>,
+    unexpected: &Unexpected,
+    sends_out: u32,
+) -> String {
     let mut out = String::new();
-    let me = ep.me;
     let recv = |f: Filter| {
         let mut w = WaitInfo::new(WaitKind::Recv);
         w.peer = if f.source == ANY_SOURCE {
@@ -425,10 +372,9 @@ pub(crate) fn details(ep: &Endpoint) -> String {
         w.ctx = f.ctx;
         text(&w)
     };
-    for p in ep.posted.borrow().iter() {
+    for p in posted.iter() {
         let _ = writeln!(out, "  rank {me}: posted receive: {}", recv(p.filter));
     }
-    let unexpected = ep.unexpected.borrow();
     if !unexpected.is_empty() {
         let _ = writeln!(
             out,
@@ -448,11 +394,10 @@ pub(crate) fn details(ep: &Endpoint) -> String {
             );
         }
     }
-    if ep.sends_out.get() > 0 {
+    if sends_out > 0 {
         let _ = writeln!(
             out,
-            "  rank {me}: {} rendezvous send(s) not yet received by their destination",
-            ep.sends_out.get()
+            "  rank {me}: {sends_out} rendezvous send(s) not yet received by their destination"
         );
     }
     out
@@ -496,14 +441,5 @@ mod tests {
         );
         // Waits for any rank have no single cycle.
         assert_eq!(cycle(&[recv(waits::ANY, 1), recv(waits::ANY, 1)]), None);
-    }
-
-    #[test]
-    fn the_period_parses() {
-        assert_eq!(parse_limit("0"), Some(0.0));
-        assert_eq!(parse_limit("off"), Some(0.0));
-        assert_eq!(parse_limit(" 1.5 "), Some(1.5));
-        assert_eq!(parse_limit("soon"), None);
-        assert_eq!(parse_limit("-1"), None);
     }
 }

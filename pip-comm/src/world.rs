@@ -1,9 +1,24 @@
 //! Getting a world: [`run`] (ranks as threads of this program) or [`world`] (ranks as the
 //! tasks of a PiP job), and the [`Communicator`] that each rank holds.
+//!
+//! # Abort
+//!
+//! A rank of [`run`] that panics aborts its world: a compare-exchange moves the shared
+//! `aborted` word from 0 to 1 + its rank (`SeqCst`: the first one wins, and it is the waker's
+//! half of the bell's handshake, see the `wait` module), then every sleeper is woken. Waits
+//! that may give up re-check the word before sleeping and return [`Error::Aborted`].
+//!
+//! # One world per task
+//!
+//! A task's first [`world`] call takes a process-wide flag with an atomic swap; a second call
+//! fails. A call that fails to make the world gives the flag back (release), so the task may
+//! try again.
 
 use crate::config::{Params, WaitPolicy};
 use crate::endpoint::Endpoint;
 use crate::shared::{OwnedShared, Shared};
+use crate::steal::StealStats;
+use crate::stealing;
 use crate::watchdog::What;
 use crate::{Error, Rank, Result};
 use std::ptr::NonNull;
@@ -44,7 +59,7 @@ pub struct Communicator {
     pub(crate) group: Option<Rc<Group>>,
     pub(crate) params: Params,
     pub(crate) policy: WaitPolicy,
-    /// Collectives this rank has started on this communicator (see [`crate::collective`]).
+    /// Collectives this rank has started on this communicator (see the `collective` module).
     pub(crate) coll_seq: std::cell::Cell<u32>,
 }
 
@@ -138,6 +153,54 @@ impl Communicator {
     #[allow(dead_code)] // for collectives
     pub(crate) fn check_aborted(&self) -> Result<()> {
         self.ep.check_aborted()
+    }
+}
+
+/// Work stealing (see [`crate::steal`]).
+impl Communicator {
+    /// Turns work stealing on or off for this rank (whether it offers its large copies and
+    /// whether it copies others' while it waits). The default comes from `PIP_COMM_STEAL`
+    /// (on unless `0`).
+    ///
+    /// ```
+    /// pip_comm::run(2, |world| {
+    ///     world.set_work_stealing(false);
+    ///     assert!(!world.work_stealing());
+    /// })
+    /// .unwrap();
+    /// ```
+    pub fn set_work_stealing(&self, on: bool) {
+        stealing::queue(self.shared(), self.ep.me).set_enabled(on);
+    }
+
+    /// Whether this rank takes part in work stealing.
+    ///
+    /// ```
+    /// pip_comm::run(1, |world| {
+    ///     let _ = world.work_stealing();
+    /// })
+    /// .unwrap();
+    /// ```
+    pub fn work_stealing(&self) -> bool {
+        stealing::enabled(self.shared(), self.ep.me)
+    }
+
+    /// The chunks and bytes this rank has copied for other ranks since the world began.
+    ///
+    /// ```
+    /// pip_comm::run(2, |world| {
+    ///     let s = world.steal_stats();
+    ///     assert!(s.bytes >= s.chunks);
+    /// })
+    /// .unwrap();
+    /// ```
+    pub fn steal_stats(&self) -> StealStats {
+        // SYNC(steal#switching-it-off): statistics written relaxed by `stealing::help`.
+        let q = stealing::queue(self.shared(), self.ep.me);
+        StealStats {
+            chunks: q.stolen_chunks.load(Ordering::Relaxed),
+            bytes: q.stolen_bytes.load(Ordering::Relaxed),
+        }
     }
 }
 
@@ -255,6 +318,8 @@ where
 
 /// Marks the world aborted by `rank` (if it was not already) and wakes every sleeper.
 pub(crate) fn abort(shared: &Shared, rank: u32) {
+    // SYNC(world#abort): the first abort wins; SeqCst, the waker's half of the bell's handshake
+    // with sleepers' re-check in `Shared::aborted_by`.
     let _ = shared
         .aborted
         .compare_exchange(0, rank + 1, Ordering::SeqCst, Ordering::SeqCst);
@@ -316,6 +381,8 @@ pub fn world() -> Result<Communicator> {
         Ok(pip_core::PipId::Task(me)) => me,
         _ => return Err(Error::NotATask),
     };
+    // SYNC(world#one-world-per-task): the swap takes the task's flag; the release store gives it
+    // back after a failure.
     if TASK_WORLD_TAKEN.swap(true, Ordering::AcqRel) {
         return Err(Error::AlreadyInitialized);
     }

@@ -33,47 +33,10 @@
 //!
 //! # Protocol
 //!
-//! Every world rank owns a `CollSlot` in the shared world block: a *descriptor* written only
-//! by its owner (tag, epoch, collective kind, root, element size, count, operation code,
-//! send/receive buffer addresses, count/displacement arrays), and two counters written by the
-//! ranks that read it, `entered` and `done`, each `epoch << 32 | count` (`entered` also has a
-//! `CLOSED` bit). The *tag* names the collective: the communicator's context and the number
-//! of collectives the rank has started on it (`ctx << 32 | seq`, never 0); the *epoch* counts
-//! every collective the slot's owner took part in, so a counter update meant for an earlier
-//! collective can never be counted in a later one.
-//!
-//! 1. **Publish.** The owner bumps its epoch, resets `entered` and `done` to `epoch << 32`,
-//!    writes the descriptor (all relaxed), then stores the tag (`SeqCst`: a release of all of
-//!    it, and the waker's half of the sleep/wake handshake of `crate::wait`) and wakes the
-//!    communicator's sleeping ranks.
-//! 2. **Agree.** Every rank but the communicator's rank 0 (the *leader*) reads the leader's
-//!    descriptor (steps 3-5) and takes from it the kind, the root and whether the payload is
-//!    large: these decide who reads whom (the *plan*, `Plan`), so everyone follows the same
-//!    plan even when arguments disagree. A rank whose own kind or root differ reports the
-//!    mismatch and moves no data.
-//! 3. **Wait.** A rank that needs peer `r`'s buffers waits until `r`'s tag equals its own
-//!    (acquire; it sleeps with the usual policy, woken by step 1).
-//! 4. **Enter.** It adds 1 to `r`'s `entered` with a compare-exchange that succeeds only if
-//!    the epoch is the one it read after the tag and `CLOSED` is clear; otherwise `r` has
-//!    given up (abort) and nothing of `r`'s may be touched.
-//! 5. **Work and release.** It checks `r`'s descriptor against its own (counts, sizes,
-//!    operation), copies or reduces what it needs, then adds 1 to `r`'s `done` (`SeqCst`:
-//!    releases its reads and writes; wakes `r`). Every rank releases every slot its plan reads,
-//!    even when it moved nothing.
-//! 6. **Finish.** The owner waits until `done` counts every rank whose plan reads its slot
-//!    (acquire), then returns: nobody touches its buffers any more.
-//!
-//! **Abort.** If the world is aborted (a rank panicked) or a user operation panics, the rank
-//! releases what it entered, sets `CLOSED` in its own `entered` (a `fetch_or`, so it
-//! excludes step 4 atomically: a late reader either entered before or sees the bit), and
-//! waits, without giving up, until `done` catches up with `entered`. Readers never wait while
-//! they hold a slot except for other ranks' stage words (step below), and those waits end on
-//! abort, so this wait always ends, and no rank ever returns while another reads its buffers.
-//!
-//! **Stages.** The large all-reduce works in two phases: each rank reduces its segment of the
-//! vector from all inputs, then copies the other segments from their owners. A rank signals
-//! the end of its first phase by storing the tag in its slot's `stage` word (`SeqCst`, then
-//! wakes); the others wait for it before copying that segment.
+//! Every world rank owns a collective slot in the shared world block; the steps by which ranks
+//! publish their arguments there, enter and release each other's slots, and give up on abort
+//! are described with the slot, in the crate-private `coll_slot` module. This module decides
+//! who reads whom (the *plan*, `Plan`) and drives those steps through a `Session`.
 
 mod alltoall;
 mod bcast;
@@ -84,156 +47,18 @@ mod scatter;
 
 pub use op::{Operation, Reducible, SystemOperation, UserOperation};
 
-use crate::shared::CachePadded;
+pub(crate) use crate::coll_slot::{Desc, Kind};
+
+use crate::coll_slot::{CollSlot, FAILED};
 use crate::watchdog::What;
 use crate::world::Communicator;
 use crate::{Error, Rank, Result};
-use std::sync::atomic::{AtomicI32, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 
 #[allow(unused_imports)] // named in the documentation
 use crate::Process;
 
-/// The `entered` bit that closes a slot to new readers.
-const CLOSED: u64 = 1 << 31;
-const COUNT_MASK: u64 = (1 << 31) - 1;
-
 /// Payloads of at least this many bytes are reduced in parallel segments.
 pub(crate) const LARGE: usize = 16 << 10;
-
-/// A rank's collective slot in the shared world block. See the module documentation.
-#[repr(C)]
-#[derive(Debug, Default)]
-pub(crate) struct CollSlot {
-    desc: CachePadded<SlotDesc>,
-    entered: CachePadded<AtomicU64>,
-    done: CachePadded<AtomicU64>,
-}
-
-#[repr(C)]
-#[derive(Debug, Default)]
-struct SlotDesc {
-    tag: AtomicU64,
-    stage: AtomicU64,
-    epoch: AtomicU32,
-    kind: AtomicU32,
-    root: AtomicI32,
-    flags: AtomicU32,
-    elem: AtomicUsize,
-    op: AtomicU32,
-    count: AtomicUsize,
-    send: AtomicPtr<u8>,
-    recv: AtomicPtr<u8>,
-    counts: AtomicPtr<usize>,
-    displs: AtomicPtr<usize>,
-    ncounts: AtomicUsize,
-}
-
-/// The collectives, as published.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[repr(u32)]
-pub(crate) enum Kind {
-    Bcast = 1,
-    Reduce,
-    Allreduce,
-    Gather,
-    Gatherv,
-    Scatter,
-    Scatterv,
-    Allgather,
-    Allgatherv,
-    Alltoall,
-    Alltoallv,
-    Scan,
-    Exscan,
-}
-
-impl Kind {
-    /// The collective's name, as in messages (the method's, without `_into`).
-    pub(crate) fn name(self) -> &'static str {
-        use Kind::*;
-        match self {
-            Bcast => "broadcast",
-            Reduce => "reduce",
-            Allreduce => "all_reduce",
-            Gather => "gather",
-            Gatherv => "gather_varcount",
-            Scatter => "scatter",
-            Scatterv => "scatter_varcount",
-            Allgather => "all_gather",
-            Allgatherv => "all_gather_varcount",
-            Alltoall => "all_to_all",
-            Alltoallv => "all_to_all_varcount",
-            Scan => "scan",
-            Exscan => "exclusive_scan",
-        }
-    }
-
-    fn from_u32(k: u32) -> Option<Kind> {
-        use Kind::*;
-        [
-            Bcast, Reduce, Allreduce, Gather, Gatherv, Scatter, Scatterv, Allgather, Allgatherv,
-            Alltoall, Alltoallv, Scan, Exscan,
-        ]
-        .into_iter()
-        .find(|x| *x as u32 == k)
-    }
-}
-
-/// The descriptor's `flags`: this rank's own arguments were wrong; nothing of it may be used.
-const FAILED: u32 = 1;
-
-/// A rank's arguments to a collective, as published in its slot.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Desc {
-    pub(crate) kind: Kind,
-    pub(crate) root: Rank,
-    pub(crate) elem: usize,
-    pub(crate) op: u32,
-    pub(crate) count: usize,
-    pub(crate) send: *const u8,
-    pub(crate) recv: *mut u8,
-    pub(crate) counts: *const usize,
-    pub(crate) displs: *const usize,
-    pub(crate) ncounts: usize,
-    pub(crate) flags: u32,
-}
-
-impl Desc {
-    pub(crate) fn new(kind: Kind, root: Rank, elem: usize, count: usize) -> Desc {
-        Desc {
-            kind,
-            root,
-            elem,
-            op: 0,
-            count,
-            send: std::ptr::null(),
-            recv: std::ptr::null_mut(),
-            counts: std::ptr::null(),
-            displs: std::ptr::null(),
-            ncounts: 0,
-            flags: 0,
-        }
-    }
-
-    /// The published count/displacement arrays.
-    ///
-    /// # Safety
-    ///
-    /// Only while the slot's owner stays in the collective (the reader has entered it).
-    pub(crate) unsafe fn arrays<'a>(&self) -> (&'a [usize], &'a [usize]) {
-        if self.counts.is_null() || self.displs.is_null() {
-            return (&[], &[]);
-        }
-        // SAFETY: the owner published two slices of `ncounts` elements that it keeps
-        // borrowed until every reader released its slot (caller).
-        unsafe {
-            (
-                std::slice::from_raw_parts(self.counts, self.ncounts),
-                std::slice::from_raw_parts(self.displs, self.ncounts),
-            )
-        }
-    }
-}
 
 /// Who reads whom in one collective, as decided from the leader's descriptor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -328,32 +153,12 @@ impl<'c> Session<'c> {
             s => s,
         };
         comm.coll_seq.set(seq);
-        let tag = (u64::from(comm.ctx) << 32) | u64::from(seq);
+        let tag = pip_core::sync::ticket::Ticket::new(comm.ctx, seq).raw();
         let error = local.err();
         if error.is_some() {
             desc.flags |= FAILED;
         }
-        let slot = comm.coll_slot(comm.me);
-        let epoch = slot.desc.epoch.load(Ordering::Relaxed).wrapping_add(1);
-        let base = u64::from(epoch) << 32;
-        slot.entered.store(base, Ordering::Relaxed);
-        slot.done.store(base, Ordering::Relaxed);
-        let d = &slot.desc;
-        d.epoch.store(epoch, Ordering::Relaxed);
-        d.kind.store(desc.kind as u32, Ordering::Relaxed);
-        d.root.store(desc.root, Ordering::Relaxed);
-        d.flags.store(desc.flags, Ordering::Relaxed);
-        d.elem.store(desc.elem, Ordering::Relaxed);
-        d.op.store(desc.op, Ordering::Relaxed);
-        d.count.store(desc.count, Ordering::Relaxed);
-        d.send.store(desc.send.cast_mut(), Ordering::Relaxed);
-        d.recv.store(desc.recv, Ordering::Relaxed);
-        d.counts.store(desc.counts.cast_mut(), Ordering::Relaxed);
-        d.displs.store(desc.displs.cast_mut(), Ordering::Relaxed);
-        d.ncounts.store(desc.ncounts, Ordering::Relaxed);
-        // SYNC: the release pairs with the acquire loads of the tag in `enter`; SeqCst for the
-        // sleep/wake handshake with ranks waiting for it (woken just below).
-        d.tag.store(tag, Ordering::SeqCst);
+        let epoch = comm.coll_slot(comm.me).publish(tag, &desc);
         let n = comm.n;
         let s = Session {
             comm,
@@ -430,54 +235,24 @@ impl<'c> Session<'c> {
     pub(crate) fn enter(&mut self, r: u32) -> Result<Desc> {
         debug_assert!(r != self.me && r < self.n);
         let slot = self.comm.coll_slot(r);
-        let d = &slot.desc;
         let tag = self.tag;
         if self.state[r as usize] == UNTOUCHED {
             self.comm.wait_until(
                 What::Collective(Some(self.comm.world_rank(r)), tag),
                 true,
-                || (d.tag.load(Ordering::Acquire) == tag).then_some(()),
-                || d.tag.load(Ordering::SeqCst) == tag,
+                || slot.published(tag, false).then_some(()),
+                || slot.published(tag, true),
             )?;
-            let epoch = d.epoch.load(Ordering::Relaxed);
-            let base = u64::from(epoch) << 32;
-            let mut cur = slot.entered.load(Ordering::Relaxed);
-            loop {
-                if cur & !COUNT_MASK != base {
-                    // CLOSED (or, impossibly, a later epoch): the owner gave up.
-                    self.comm.check_aborted()?;
-                    return Err(Error::Aborted {
-                        rank: self.comm.shared().aborted_by().unwrap_or(0) as Rank,
-                    });
-                }
-                // SYNC: the CAS against the owner's CLOSED `fetch_or` in `close`: exactly one
-                // order holds (see the module documentation).
-                match slot.entered.compare_exchange_weak(
-                    cur,
-                    cur + 1,
-                    Ordering::AcqRel,
-                    Ordering::Relaxed,
-                ) {
-                    Ok(_) => break,
-                    Err(now) => cur = now,
-                }
+            if !slot.enter() {
+                self.comm.check_aborted()?;
+                return Err(Error::Aborted {
+                    rank: self.comm.shared().aborted_by().unwrap_or(0) as Rank,
+                });
             }
             self.state[r as usize] = ENTERED;
         }
         debug_assert_eq!(self.state[r as usize], ENTERED, "slot released already");
-        Ok(Desc {
-            kind: Kind::from_u32(d.kind.load(Ordering::Relaxed)).unwrap_or(Kind::Bcast),
-            root: d.root.load(Ordering::Relaxed),
-            elem: d.elem.load(Ordering::Relaxed),
-            op: d.op.load(Ordering::Relaxed),
-            count: d.count.load(Ordering::Relaxed),
-            send: d.send.load(Ordering::Relaxed).cast_const(),
-            recv: d.recv.load(Ordering::Relaxed),
-            counts: d.counts.load(Ordering::Relaxed).cast_const(),
-            displs: d.displs.load(Ordering::Relaxed).cast_const(),
-            ncounts: d.ncounts.load(Ordering::Relaxed),
-            flags: d.flags.load(Ordering::Relaxed),
-        })
+        Ok(slot.read())
     }
 
     /// Step 5's end: releases rank `r`'s slot (if entered and not released yet).
@@ -486,9 +261,7 @@ impl<'c> Session<'c> {
             return;
         }
         self.state[r as usize] = RELEASED;
-        // SYNC: releases this rank's accesses to r's buffers to r's acquire in `finish`;
-        // SeqCst for the sleep/wake handshake (r is woken next).
-        self.comm.coll_slot(r).done.fetch_add(1, Ordering::SeqCst);
+        self.comm.coll_slot(r).release();
         crate::wait::wake_rank(self.comm.shared(), self.comm.world_rank(r));
     }
 
@@ -562,25 +335,19 @@ impl<'c> Session<'c> {
     /// Stage signal: this rank's first phase is done.
     pub(crate) fn set_stage(&mut self) {
         self.staged = true;
-        // SYNC: release of the first phase's writes to the acquire in `wait_stage`; SeqCst
-        // for the sleep/wake handshake.
-        self.comm
-            .coll_slot(self.me)
-            .desc
-            .stage
-            .store(self.tag, Ordering::SeqCst);
+        self.comm.coll_slot(self.me).set_stage(self.tag);
         self.wake_members();
     }
 
     /// Waits until rank `r` (entered) has signalled the end of its first phase.
     pub(crate) fn wait_stage(&self, r: u32) -> Result<()> {
-        let stage = &self.comm.coll_slot(r).desc.stage;
+        let slot = self.comm.coll_slot(r);
         let tag = self.tag;
         self.comm.wait_until(
             What::Collective(Some(self.comm.world_rank(r)), tag),
             true,
-            || (stage.load(Ordering::Acquire) == tag).then_some(()),
-            || stage.load(Ordering::SeqCst) == tag,
+            || slot.staged(tag, false).then_some(()),
+            || slot.staged(tag, true),
         )
     }
 
@@ -593,13 +360,13 @@ impl<'c> Session<'c> {
             // Ranks that wait for our stage must not wait for ever.
             self.set_stage();
         }
-        let want = (u64::from(self.epoch) << 32) | u64::from(plan.readers(self.n, self.me));
-        let done = &self.comm.coll_slot(self.me).done;
+        let (epoch, readers) = (self.epoch, plan.readers(self.n, self.me));
+        let slot = self.comm.coll_slot(self.me);
         self.comm.wait_until(
             What::Collective(None, self.tag),
             true,
-            || (done.load(Ordering::Acquire) == want).then_some(()),
-            || done.load(Ordering::SeqCst) == want,
+            || slot.finished(epoch, readers, false).then_some(()),
+            || slot.finished(epoch, readers, true),
         )?;
         self.finished = true;
         match self.error.take() {
@@ -614,11 +381,9 @@ impl<'c> Session<'c> {
             self.release(r);
         }
         let slot = self.comm.coll_slot(self.me);
-        // SYNC: against the readers' CAS in `enter`.
-        let entered = slot.entered.fetch_or(CLOSED, Ordering::AcqRel) & COUNT_MASK;
-        let base = u64::from(self.epoch) << 32;
-        let done = &slot.done;
-        let caught_up = || done.load(Ordering::SeqCst) == base | entered;
+        let entered = slot.close();
+        let epoch = self.epoch;
+        let caught_up = || slot.finished(epoch, entered, true);
         let _ = self
             .comm
             .wait_until(What::Other, false, || caught_up().then_some(()), caught_up);
@@ -699,7 +464,7 @@ pub(crate) unsafe fn copy_bytes(comm: &Communicator, src: *const u8, dst: *mut u
         return;
     }
     // SAFETY: forwarded to the caller.
-    unsafe { crate::steal::copy(&comm.ep, src, dst, bytes) }
+    unsafe { crate::stealing::copy(comm.shared(), comm.ep.me, src, dst, bytes) }
 }
 
 /// Element offsets as byte offsets.

@@ -2,23 +2,29 @@
 //!
 //! Large copies are cut into chunks that anyone may claim: a large rendezvous message (the
 //! receiver copies from the sender's buffer, see `crate::rendezvous`) and a large piece of
-//! a collective (see `crate::collective`). The rank doing such a copy *offers* it in its
+//! a collective (see the `collective` module). The rank doing such a copy *offers* it in its
 //! `StealQueue`, a small array of entries in its part of the shared world block, then copies
 //! chunks itself. Any rank that is waiting (for a message, a send, a barrier, a collective;
-//! every wait goes through the endpoint's wait loop) looks through the other ranks' queues and
-//! copies unclaimed chunks, so an idle core takes over part of a busy rank's copy.
+//! every wait goes through the `Waiter` of the `waiter` module) looks through the other ranks'
+//! queues and copies unclaimed chunks, so an idle core takes over part of a busy rank's copy.
 //!
 //! # Switching it off
 //!
 //! `PIP_COMM_STEAL=0` (read by each rank for itself when it first copies or waits; in a PiP
 //! task from the task's environment) makes a rank neither offer nor steal. A program can also
-//! switch a rank over with [`Communicator::set_work_stealing`]. [`Communicator::steal_stats`]
-//! counts the chunks and bytes a rank copied for others, for tests and benchmarks.
+//! switch a rank over with
+//! [`Communicator::set_work_stealing`](crate::Communicator::set_work_stealing).
+//! [`Communicator::steal_stats`](crate::Communicator::steal_stats) counts the chunks and bytes a
+//! rank copied for others, for tests and benchmarks.
+//!
+//! This module holds the shared parts (the queue, the jobs, one chunk's theft); a rank's use of
+//! them (offering its copies, helping while it waits) is in the `stealing` module.
 //!
 //! # Protocol
 //!
 //! **Jobs.** A job is a copy of `len` bytes from `src` to `dst` in `nchunks` chunks of
-//! `chunk` bytes, with two progress words, `claimed` and `done`, both `ticket << 32 | count`
+//! `chunk` bytes, with two progress words, `claimed` and `done`, both ticket words
+//! (`pip_core::sync::ticket`: `(ticket, count)` in one 64-bit word)
 //! (a collective copy uses the rank's `CopyJob`; a rendezvous control has the same words).
 //! Jobs live as long as the world and are reused with a fresh ticket for each copy.
 //! In a `CopyJob`, `claimed` counts the chunks *left*: the owner stores
@@ -36,13 +42,14 @@
 //! the matched ticket, which the claim then validates).
 //!
 //! **Queue.** Each rank's queue has `ENTRIES` entries, written only by the rank itself and
-//! read by everyone, and an occupancy mask. An entry is a sequence lock over `(kind, job,
-//! ticket, wake)`: the owner makes `seq` odd, issues a release fence, writes the fields
-//! (relaxed), then makes `seq` even with a release store, and sets the entry's bit in the
-//! mask (release). A thief loads the mask (acquire), then for each set bit loads `seq`
-//! (acquire; skips odd), the fields (relaxed), issues an acquire fence and loads `seq` again:
-//! equal means the fields are one consistent snapshot (had it read any field of a later write,
-//! the fence pairing would make it see the odd `seq`). A snapshot may be stale (the job may
+//! read by everyone, and an occupancy mask. An entry is a sequence lock (pip-core's
+//! `pip_core::sync::seqlock::SeqLock`) over `(kind, job, ticket, wake)`: the owner makes `seq`
+//! odd, issues a release fence, writes the fields (relaxed), then makes `seq` even with a
+//! release store, and sets the entry's bit in the mask (release). A thief loads the mask
+//! (acquire), then for each set bit loads `seq` (acquire; skips odd), the fields (relaxed),
+//! issues an acquire fence and loads `seq` again: equal means the fields are one consistent
+//! snapshot (had it read any field of a later write, the fence pairing would make it see the
+//! odd `seq`). A snapshot may be stale (the job may
 //! have completed and been retracted); the ticket check in the claim makes that harmless.
 //! Retracting clears the bit and the kind. A world-wide count of offered jobs lets a waiting
 //! rank skip the scan when nothing is offered (a hint only).
@@ -64,15 +71,13 @@ mod queue;
 pub(crate) use queue::StealQueue;
 pub(crate) use queue::{CopyJob, Snapshot, COPY, RNDV};
 
-use crate::endpoint::Endpoint;
-use crate::rendezvous::{RndvCtl, Transfer};
-use crate::world::Communicator;
-use std::sync::atomic::Ordering;
+use crate::rendezvous::RndvCtl;
 
 /// Collective copies of at least this many bytes are offered for stealing.
 pub const STEAL_COPY_MIN: usize = 128 << 10;
 
-/// What a rank copied for others (see [`Communicator::steal_stats`]).
+/// What a rank copied for others (see
+/// [`Communicator::steal_stats`](crate::Communicator::steal_stats)).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct StealStats {
     /// Chunks this rank copied for other ranks.
@@ -81,174 +86,8 @@ pub struct StealStats {
     pub bytes: u64,
 }
 
-impl Communicator {
-    /// Turns work stealing on or off for this rank (whether it offers its large copies and
-    /// whether it copies others' while it waits). The default comes from `PIP_COMM_STEAL`
-    /// (on unless `0`).
-    ///
-    /// ```
-    /// pip_comm::run(2, |world| {
-    ///     world.set_work_stealing(false);
-    ///     assert!(!world.work_stealing());
-    /// })
-    /// .unwrap();
-    /// ```
-    pub fn set_work_stealing(&self, on: bool) {
-        my_queue(&self.ep).set_enabled(on);
-    }
-
-    /// Whether this rank takes part in work stealing.
-    ///
-    /// ```
-    /// pip_comm::run(1, |world| {
-    ///     let _ = world.work_stealing();
-    /// })
-    /// .unwrap();
-    /// ```
-    pub fn work_stealing(&self) -> bool {
-        enabled(&self.ep)
-    }
-
-    /// The chunks and bytes this rank has copied for other ranks since the world began.
-    ///
-    /// ```
-    /// pip_comm::run(2, |world| {
-    ///     let s = world.steal_stats();
-    ///     assert!(s.bytes >= s.chunks);
-    /// })
-    /// .unwrap();
-    /// ```
-    pub fn steal_stats(&self) -> StealStats {
-        let q = my_queue(&self.ep);
-        StealStats {
-            chunks: q.stolen_chunks.load(Ordering::Relaxed),
-            bytes: q.stolen_bytes.load(Ordering::Relaxed),
-        }
-    }
-}
-
-/// The world-wide count of offered jobs (kept in rank 0's queue).
-fn jobs(shared: &crate::shared::Shared) -> &StealQueue {
-    &shared.rank(0).steal
-}
-
-fn my_queue(ep: &Endpoint) -> &StealQueue {
-    &ep.shared().rank(ep.me).steal
-}
-
-/// Whether this rank steals and offers (reads `PIP_COMM_STEAL` on first use).
-pub(crate) fn enabled(ep: &Endpoint) -> bool {
-    // A bad value was refused when the world was created (config::check_env).
-    my_queue(ep).enabled(|| crate::config::steal_from_env().unwrap_or(true))
-}
-
-/// A rendezvous transfer offered by its receiver; retracted by dropping.
-pub(crate) struct Offered<'a> {
-    ep: &'a Endpoint,
-    entry: Option<usize>,
-}
-
-impl Drop for Offered<'_> {
-    fn drop(&mut self) {
-        if let Some(e) = self.entry {
-            my_queue(self.ep).retract(e);
-            jobs(self.ep.shared()).count_world_job(false);
-        }
-    }
-}
-
-/// Receiver side of a rendezvous: offers the chunks of transfer `t` of `ctl` (from world rank
-/// `src`) to thieves, when stealing is on and there is more than one chunk.
-pub(crate) fn offer_rndv<'a>(
-    ep: &'a Endpoint,
-    ctl: &RndvCtl,
-    t: &Transfer,
-    src: u32,
-) -> Offered<'a> {
-    let mut o = Offered { ep, entry: None };
-    if t.nchunks > 1 && ep.n > 2 && enabled(ep) {
-        let wake = (src << 16) | ep.me;
-        o.entry = my_queue(ep).offer(RNDV, ctl as *const RndvCtl as usize, t.ticket, wake);
-        if o.entry.is_some() {
-            jobs(ep.shared()).count_world_job(true);
-        }
-    }
-    o
-}
-
-/// Copies `bytes` bytes from `src` to `dst`, offering the chunks of a large copy to waiting
-/// ranks.
-///
-/// # Safety
-///
-/// `src` is readable and `dst` writable for `bytes` bytes, they do not overlap, and nothing
-/// else writes them until this returns.
-pub(crate) unsafe fn copy(ep: &Endpoint, src: *const u8, dst: *mut u8, bytes: usize) {
-    if bytes < STEAL_COPY_MIN || ep.n < 2 || !enabled(ep) {
-        // SAFETY: forwarded to the caller.
-        unsafe { std::ptr::copy_nonoverlapping(src, dst, bytes) };
-        return;
-    }
-    let q = my_queue(ep);
-    let job = &q.job;
-    let chunk = (bytes / 8).clamp(32 << 10, 256 << 10);
-    let ticket = job.prepare(src, dst, bytes, chunk);
-    let wake = (ep.me << 16) | ep.me;
-    let entry = q.offer(COPY, job as *const CopyJob as usize, ticket, wake);
-    if entry.is_some() {
-        jobs(ep.shared()).count_world_job(true);
-    }
-    // SAFETY: the job describes the caller's buffers, valid until we return; we return only
-    // once every chunk is copied.
-    while unsafe { job.copy_one(ticket) }.is_some() {}
-    let mut spins = 0u32;
-    while !job.is_complete(ticket) {
-        // Only chunks that thieves are copying right now are left: bounded work.
-        spins += 1;
-        if spins % 64 == 0 {
-            pip_core::yield_now();
-        } else {
-            std::hint::spin_loop();
-        }
-    }
-    if let Some(e) = entry {
-        q.retract(e);
-        jobs(ep.shared()).count_world_job(false);
-    }
-}
-
-/// A waiting rank's turn: copies one chunk of another rank's offered work, if there is any.
-/// True if it copied something.
-pub(crate) fn help(ep: &Endpoint) -> bool {
-    let shared = ep.shared();
-    if !jobs(shared).any_world_job() || !enabled(ep) {
-        return false;
-    }
-    for k in 1..ep.n {
-        let victim = (ep.me + k) % ep.n;
-        let q = &shared.rank(victim).steal;
-        let mut mask = q.mask();
-        while mask != 0 {
-            let e = mask.trailing_zeros() as usize;
-            mask &= mask - 1;
-            let Some(s) = q.snapshot(e) else { continue };
-            if let Some((bytes, last)) = steal_one(&s) {
-                let mine = my_queue(ep);
-                mine.stolen_chunks.fetch_add(1, Ordering::Relaxed);
-                mine.stolen_bytes.fetch_add(bytes as u64, Ordering::Relaxed);
-                if last {
-                    crate::wait::wake_rank(shared, s.wake >> 16);
-                    crate::wait::wake_rank(shared, s.wake & 0xffff);
-                }
-                return true;
-            }
-        }
-    }
-    false
-}
-
 /// Copies one chunk of the job in snapshot `s`: `(bytes, completed the job)`.
-fn steal_one(s: &Snapshot) -> Option<(usize, bool)> {
+pub(crate) fn steal_one(s: &Snapshot) -> Option<(usize, bool)> {
     match s.kind {
         RNDV => {
             // SAFETY: rendezvous controls live as long as the world, which outlives every rank

@@ -2,12 +2,9 @@
 //! protocols are described in the parent module. Self-contained, so that it can be checked
 //! with loom: `RUSTFLAGS="--cfg loom" cargo test -p pip-comm --lib --release loom_`.
 
-#[cfg(loom)]
-use loom::sync::atomic::{fence, AtomicU32, AtomicU64, AtomicUsize};
-#[cfg(not(loom))]
-use std::sync::atomic::{fence, AtomicU32, AtomicU64, AtomicUsize};
-
-use std::sync::atomic::Ordering;
+use crate::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use pip_core::sync::seqlock::SeqLock;
+use pip_core::sync::ticket::{AtomicTicket, Ticket};
 
 /// Entries per rank queue.
 pub(crate) const ENTRIES: usize = 8;
@@ -16,17 +13,11 @@ pub(crate) const RNDV: u32 = 1;
 /// An entry's kind: a [`CopyJob`].
 pub(crate) const COPY: u32 = 2;
 
-const COUNT_MASK: u64 = 0xffff_ffff;
-
-fn pack(ticket: u32, count: u32) -> u64 {
-    (u64::from(ticket) << 32) | u64::from(count)
-}
-
 /// One offered job: a sequence lock over its fields.
 #[repr(C)]
 #[derive(Debug, Default)]
 struct Entry {
-    seq: AtomicU32,
+    lock: SeqLock,
     kind: AtomicU32,
     ticket: AtomicU32,
     wake: AtomicU32,
@@ -65,6 +56,7 @@ pub(crate) struct StealQueue {
 impl StealQueue {
     /// Whether the owner takes part; `default` decides on first use.
     pub(crate) fn enabled(&self, default: impl FnOnce() -> bool) -> bool {
+        // SYNC(steal#protocol): a per-rank setting, read and written only by its owner.
         match self.mode.load(Ordering::Relaxed) {
             1 => true,
             2 => false,
@@ -79,6 +71,7 @@ impl StealQueue {
     /// In rank 0's queue: counts a job offered anywhere in the world (`+1`) or retracted.
     pub(crate) fn count_world_job(&self, offered: bool) {
         if offered {
+            // SYNC(steal#protocol): the world-wide count is a hint (see `any_world_job`).
             self.world_jobs.fetch_add(1, Ordering::Relaxed);
         } else {
             self.world_jobs.fetch_sub(1, Ordering::Relaxed);
@@ -87,78 +80,82 @@ impl StealQueue {
 
     /// In rank 0's queue: whether any job is offered in the world (a hint).
     pub(crate) fn any_world_job(&self) -> bool {
+        // SYNC(steal#protocol): the world-wide count is a hint: a stale value only skips or wastes
+        // one scan.
         self.world_jobs.load(Ordering::Relaxed) != 0
     }
 
     /// Owner: sets whether it takes part.
     pub(crate) fn set_enabled(&self, on: bool) {
+        // SYNC(steal#protocol): a per-rank setting, read only by its owner.
         self.mode.store(if on { 1 } else { 2 }, Ordering::Relaxed);
     }
 
     /// Owner: publishes a job in a free entry; `None` if all are taken.
     pub(crate) fn offer(&self, kind: u32, job: usize, ticket: u32, wake: u32) -> Option<usize> {
+        // SYNC(steal#protocol): queue: only the owner writes its entries and mask.
         let occupied = self.occupied.load(Ordering::Relaxed);
         let e = (!occupied).trailing_zeros() as usize;
         if e >= ENTRIES {
             return None;
         }
         let entry = &self.entries[e];
-        let s = entry.seq.load(Ordering::Relaxed);
-        entry.seq.store(s.wrapping_add(1), Ordering::Relaxed);
-        // SYNC: pairs with the acquire fence in `snapshot`: a thief that reads any field
-        // written below sees the odd sequence number on its second load.
-        fence(Ordering::Release);
-        entry.kind.store(kind, Ordering::Relaxed);
-        entry.job.store(job, Ordering::Relaxed);
-        entry.ticket.store(ticket, Ordering::Relaxed);
-        entry.wake.store(wake, Ordering::Relaxed);
-        // SYNC: pairs with the acquire load of `seq` in `snapshot`.
-        entry.seq.store(s.wrapping_add(2), Ordering::Release);
-        // SYNC: pairs with the acquire load in `mask`.
+        {
+            // SYNC(steal#protocol): a sequence-lock write (the owner is its only
+            // writer); the fields are relaxed stores, published by the guard's drop.
+            let _write = entry
+                .lock
+                .try_write()
+                .expect("an entry has one writer, its owner");
+            entry.kind.store(kind, Ordering::Relaxed);
+            entry.job.store(job, Ordering::Relaxed);
+            entry.ticket.store(ticket, Ordering::Relaxed);
+            entry.wake.store(wake, Ordering::Relaxed);
+        }
+        // SYNC(steal#protocol): pairs with the acquire load in `mask`.
         self.occupied.store(occupied | (1 << e), Ordering::Release);
         Some(e)
     }
 
     /// Owner: withdraws entry `e`.
     pub(crate) fn retract(&self, e: usize) {
+        // SYNC(steal#protocol): queue: only the owner writes its mask; then the same
+        // sequence-lock write as in `offer`, clearing the kind.
         let occupied = self.occupied.load(Ordering::Relaxed);
         self.occupied.store(occupied & !(1 << e), Ordering::Relaxed);
         let entry = &self.entries[e];
-        let s = entry.seq.load(Ordering::Relaxed);
-        entry.seq.store(s.wrapping_add(1), Ordering::Relaxed);
-        fence(Ordering::Release);
+        let _write = entry
+            .lock
+            .try_write()
+            .expect("an entry has one writer, its owner");
         entry.kind.store(0, Ordering::Relaxed);
-        entry.seq.store(s.wrapping_add(2), Ordering::Release);
     }
 
     /// Anyone: the entries that hold jobs.
     pub(crate) fn mask(&self) -> u32 {
+        // SYNC(steal#protocol): pairs with the owner's release store of the mask in `offer`.
         self.occupied.load(Ordering::Acquire)
     }
 
     /// Anyone: a consistent copy of entry `e` if it holds a job and was not being written.
     pub(crate) fn snapshot(&self, e: usize) -> Option<Snapshot> {
         let entry = &self.entries[e];
-        let s1 = entry.seq.load(Ordering::Acquire);
-        if s1 % 2 == 1 {
-            return None;
-        }
+        // SYNC(steal#protocol): a sequence-lock read of the fields written in `offer`
+        // and `retract`, validated once (a rejected copy is a missed chance, not an error).
+        let begin = entry.lock.read_begin()?;
         let snap = Snapshot {
             kind: entry.kind.load(Ordering::Relaxed),
             job: entry.job.load(Ordering::Relaxed),
             ticket: entry.ticket.load(Ordering::Relaxed),
             wake: entry.wake.load(Ordering::Relaxed),
         };
-        // SYNC: pairs with the release fence in `offer` and `retract`.
-        fence(Ordering::Acquire);
-        let s2 = entry.seq.load(Ordering::Relaxed);
-        (s1 == s2 && snap.kind != 0).then_some(snap)
+        (entry.lock.read_validate(begin) && snap.kind != 0).then_some(snap)
     }
 }
 
 /// A copy in chunks that anyone may claim (see the parent module's protocol).
 #[repr(C)]
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct CopyJob {
     ticket: AtomicU32,
     nchunks: AtomicU32,
@@ -166,14 +163,31 @@ pub(crate) struct CopyJob {
     dst: AtomicUsize,
     len: AtomicUsize,
     chunk: AtomicUsize,
-    claimed: AtomicU64,
-    done: AtomicU64,
+    claimed: AtomicTicket,
+    done: AtomicTicket,
+}
+
+impl Default for CopyJob {
+    fn default() -> CopyJob {
+        CopyJob {
+            ticket: AtomicU32::new(0),
+            nchunks: AtomicU32::new(0),
+            src: AtomicUsize::new(0),
+            dst: AtomicUsize::new(0),
+            len: AtomicUsize::new(0),
+            chunk: AtomicUsize::new(0),
+            claimed: AtomicTicket::new(Ticket::new(0, 0)),
+            done: AtomicTicket::new(Ticket::new(0, 0)),
+        }
+    }
 }
 
 impl CopyJob {
     /// Owner: sets up a copy of `len` bytes in chunks of `chunk`; returns its ticket. The
     /// previous copy must be complete.
     pub(crate) fn prepare(&self, src: *const u8, dst: *mut u8, len: usize, chunk: usize) -> u32 {
+        // SYNC(steal#protocol): jobs: the owner's relaxed field stores are released by the store of
+        // `claimed` below.
         let ticket = match self.ticket.load(Ordering::Relaxed).wrapping_add(1) {
             0 => 1,
             t => t,
@@ -186,9 +200,10 @@ impl CopyJob {
         self.chunk.store(chunk, Ordering::Relaxed);
         self.nchunks.store(nchunks, Ordering::Relaxed);
         self.ticket.store(ticket, Ordering::Relaxed);
-        self.done.store(pack(ticket, 0), Ordering::Relaxed);
-        // SYNC: pairs with the acquire claim in `copy_one`.
-        self.claimed.store(pack(ticket, nchunks), Ordering::Release);
+        self.done.store(Ticket::new(ticket, 0), Ordering::Relaxed);
+        // SYNC(steal#protocol): pairs with the acquire claim in `copy_one`.
+        self.claimed
+            .store(Ticket::new(ticket, nchunks), Ordering::Release);
         ticket
     }
 
@@ -203,23 +218,9 @@ impl CopyJob {
     pub(crate) unsafe fn copy_one(&self, ticket: u32) -> Option<(usize, bool)> {
         // `claimed` counts the chunks left, so the claim needs no other field (a field read
         // before the claim could belong to the next copy already).
-        let mut cur = self.claimed.load(Ordering::Relaxed);
-        let index = loop {
-            if (cur >> 32) as u32 != ticket || cur & COUNT_MASK == 0 {
-                return None;
-            }
-            // SYNC: acquire pairs with the release store in `prepare` (the fields of this
-            // copy); the CAS hands out each chunk once.
-            match self.claimed.compare_exchange_weak(
-                cur,
-                cur - 1,
-                Ordering::Acquire,
-                Ordering::Relaxed,
-            ) {
-                Ok(_) => break (cur & COUNT_MASK) as usize - 1,
-                Err(now) => cur = now,
-            }
-        };
+        // SYNC(steal#protocol): the claim's acquire pairs with the release store in `prepare` (the
+        // fields of this copy); its compare-exchange hands out each chunk once.
+        let index = self.claimed.claim(ticket)? as usize - 1;
         // The claim pins the copy: its fields stay until our chunk is counted done.
         let nchunks = self.nchunks.load(Ordering::Relaxed);
         let chunk = self.chunk.load(Ordering::Relaxed);
@@ -231,18 +232,17 @@ impl CopyJob {
         // SAFETY: the owner's buffers hold `len` bytes and stay reserved until `done` reaches
         // `nchunks` (caller); the claim gives chunk `index` to us alone; they do not overlap.
         unsafe { copy_chunk(src.add(offset), dst.add(offset), n) };
-        // SYNC: releases the copied bytes to the owner's acquire in `is_complete`.
-        let before = self.done.fetch_add(1, Ordering::SeqCst);
-        debug_assert_eq!((before >> 32) as u32, ticket);
-        Some((n, (before & COUNT_MASK) as u32 + 1 == nchunks))
+        // SYNC(steal#protocol): releases the copied bytes to the owner's acquire in `is_complete`.
+        let before = self.done.fetch_add_count(1, Ordering::SeqCst);
+        debug_assert_eq!(before.ticket(), ticket);
+        Some((n, before.count() + 1 == nchunks))
     }
 
     /// True once every chunk of copy `ticket` is copied.
     pub(crate) fn is_complete(&self, ticket: u32) -> bool {
-        // SYNC: pairs with the increments in `copy_one`.
+        // SYNC(steal#protocol): pairs with the increments in `copy_one`.
         let d = self.done.load(Ordering::Acquire);
-        (d >> 32) as u32 != ticket
-            || (d & COUNT_MASK) as u32 == self.nchunks.load(Ordering::Relaxed)
+        d.ticket() != ticket || d.count() == self.nchunks.load(Ordering::Relaxed)
     }
 }
 
@@ -456,8 +456,9 @@ mod loom_tests {
             let mut dst = [0u8; 3];
             let t = job.prepare(src.as_ptr(), dst.as_mut_ptr(), 3, 1);
             let j2 = job.clone();
-            // SAFETY: the owner below waits for completion (and joins) before the buffers go.
             let thief = loom::thread::spawn(move || {
+                // SAFETY: the owner below waits for completion (and joins) before the buffers
+                // go.
                 unsafe { j2.copy_one(t) }.map_or(0, |(_, last)| last as u32)
             });
             let mut lasts = 0;
