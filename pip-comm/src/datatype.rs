@@ -16,6 +16,70 @@
 /// takes(&[[0.5f64; 4]; 2]);
 /// ```
 ///
+/// # Deriving it
+///
+/// `#[derive(Equivalence)]` (re-exported from the `pip-comm-derive` crate under the same
+/// name) implements it for a `#[repr(C)]` struct whose fields are all `Equivalence` and
+/// which has no padding; the struct must be `Copy`:
+///
+/// ```
+/// use pip_comm::Equivalence;
+///
+/// #[derive(Equivalence, Clone, Copy, Debug, PartialEq)]
+/// #[repr(C)]
+/// struct Particle {
+///     position: [f64; 3],
+///     id: u32,
+///     species: u32,
+/// }
+/// fn takes<T: Equivalence>(_: &[T]) {}
+/// takes(&[Particle { position: [0.0; 3], id: 1, species: 2 }]);
+/// ```
+///
+/// The derive refuses what could not travel as bytes. A struct with padding (here 4 bytes
+/// after `id`) fails with "`Padded` has padding bytes":
+///
+/// ```compile_fail
+/// #[derive(pip_comm::Equivalence, Clone, Copy)]
+/// #[repr(C)]
+/// struct Padded {
+///     id: u32,
+///     value: f64,
+/// }
+/// ```
+///
+/// A struct without `#[repr(C)]` (its layout is the compiler's choice):
+///
+/// ```compile_fail
+/// #[derive(pip_comm::Equivalence, Clone, Copy)]
+/// struct Unordered {
+///     a: u32,
+///     b: u32,
+/// }
+/// ```
+///
+/// A field that is not `Equivalence` (`bool` is not valid for every bit pattern):
+///
+/// ```compile_fail
+/// #[derive(pip_comm::Equivalence, Clone, Copy)]
+/// #[repr(C)]
+/// struct Flagged {
+///     flag: bool,
+///     pad: [u8; 3],
+/// }
+/// ```
+///
+/// An enum:
+///
+/// ```compile_fail
+/// #[derive(pip_comm::Equivalence, Clone, Copy)]
+/// #[repr(C)]
+/// enum Choice {
+///     A,
+///     B,
+/// }
+/// ```
+///
 /// # Safety
 ///
 /// Implement it only for types that

@@ -89,6 +89,8 @@ mod world;
 pub use collective::{Operation, Reducible, SystemOperation, UserOperation};
 pub use comm::UNDEFINED;
 pub use datatype::{Buffer, BufferMut, Equivalence};
+/// `#[derive(Equivalence)]` for `#[repr(C)]` structs without padding (see [`trait@Equivalence`]).
+pub use pip_comm_derive::Equivalence;
 pub use error::{Error, Result};
 pub use owned::SendVecError;
 pub use p2p::{AnyProcess, ProbeStatus, Process, Rank, Status, Tag, ANY_SOURCE, ANY_TAG, MAX_TAG};
