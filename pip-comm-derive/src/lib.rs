@@ -103,12 +103,12 @@ fn has_declared_layout(input: &DeriveInput) -> syn::Result<bool> {
         attr.parse_nested_meta(|meta| {
             if meta.path.is_ident("C") || meta.path.is_ident("transparent") {
                 declared = true;
-            } else if meta.path.is_ident("packed") || meta.path.is_ident("align") {
-                if meta.input.peek(syn::token::Paren) {
-                    let content;
-                    syn::parenthesized!(content in meta.input);
-                    content.parse::<syn::LitInt>()?;
-                }
+            } else if (meta.path.is_ident("packed") || meta.path.is_ident("align"))
+                && meta.input.peek(syn::token::Paren)
+            {
+                let content;
+                syn::parenthesized!(content in meta.input);
+                content.parse::<syn::LitInt>()?;
             }
             Ok(())
         })?;
