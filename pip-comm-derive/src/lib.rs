@@ -42,12 +42,10 @@ fn expand(input: &DeriveInput) -> syn::Result<proc_macro2::TokenStream> {
                 "#[derive(Equivalence)] is for structs: an enum is not valid for every bit pattern",
             ))
         }
-        Data::Union(_) => {
-            return Err(Error::new_spanned(
-                name,
-                "#[derive(Equivalence)] is for structs: a union's bytes need not all be initialised",
-            ))
-        }
+        Data::Union(_) => return Err(Error::new_spanned(
+            name,
+            "#[derive(Equivalence)] is for structs: a union's bytes need not all be initialised",
+        )),
     };
     if !input.generics.params.is_empty() {
         return Err(Error::new_spanned(

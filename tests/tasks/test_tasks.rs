@@ -1,6 +1,7 @@
 //! A task program for the integration tests: `argv[1]` picks a behaviour.
 //!
 //! Built as a cdylib example (`target/debug/examples/libtest_tasks.so`).
+use pip_rs::pip_comm::prelude::*;
 use pip_rs::pip_core::{self, Barrier, PipId};
 use std::cell::Cell;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -328,9 +329,16 @@ fn run() -> i32 {
                 for k in 1..n {
                     let (to, from) = ((me + k) % n, (me + n - k) % n);
                     let tag = (round % 1000) as i32;
-                    world
-                        .sendrecv(&out[..], to, tag, &mut inb[..], from, tag)
-                        .expect("sendrecv");
+                    let (dest, source) = (world.process_at_rank(to), world.process_at_rank(from));
+                    pip_rs::pip_comm::send_receive_into_with_tags(
+                        &out[..],
+                        &dest,
+                        tag,
+                        &mut inb[..],
+                        &source,
+                        tag,
+                    )
+                    .expect("send_receive_into_with_tags");
                     assert_eq!(inb[0], from as f64);
                 }
                 world

@@ -1,22 +1,22 @@
 //! Collectives written for one address space: every rank reads (and writes) its peers'
 //! buffers directly, after one publication step, instead of sending messages along a tree.
 //!
-//! | collective | rooted ([`Process`], `comm.process_at_rank(root)`) | everyone ([`Communicator`]) |
+//! | collective | rooted ([`Root`], on `comm.process_at_rank(root)`) | everyone ([`CommunicatorCollectives`]) |
 //! |---|---|---|
-//! | broadcast | [`broadcast_into`](Process::broadcast_into) | |
-//! | reduce | [`reduce_into`](Process::reduce_into), [`reduce_into_root`](Process::reduce_into_root), [`reduce_in_place_root`](Process::reduce_in_place_root) | [`all_reduce_into`](Communicator::all_reduce_into), [`all_reduce_in_place`](Communicator::all_reduce_in_place) |
-//! | gather | [`gather_into`](Process::gather_into), [`gather_into_root`](Process::gather_into_root), [`gather_in_place_root`](Process::gather_in_place_root), `gather_varcount_*` | [`all_gather_into`](Communicator::all_gather_into), [`all_gather_in_place`](Communicator::all_gather_in_place), [`all_gather_varcount_into`](Communicator::all_gather_varcount_into) |
-//! | scatter | [`scatter_into`](Process::scatter_into), [`scatter_into_root`](Process::scatter_into_root), [`scatter_in_place_root`](Process::scatter_in_place_root), `scatter_varcount_*` | |
-//! | all-to-all | | [`all_to_all_into`](Communicator::all_to_all_into), [`all_to_all_in_place`](Communicator::all_to_all_in_place), [`all_to_all_varcount_into`](Communicator::all_to_all_varcount_into) |
-//! | scan | | [`scan_into`](Communicator::scan_into), [`scan_in_place`](Communicator::scan_in_place), [`exclusive_scan_into`](Communicator::exclusive_scan_into), [`exclusive_scan_in_place`](Communicator::exclusive_scan_in_place) |
+//! | broadcast | [`broadcast_into`](Root::broadcast_into) | |
+//! | reduce | [`reduce_into`](Root::reduce_into), [`reduce_into_root`](Root::reduce_into_root), [`reduce_in_place_root`](Root::reduce_in_place_root) | [`all_reduce_into`](CommunicatorCollectives::all_reduce_into), [`all_reduce_in_place`](CommunicatorCollectives::all_reduce_in_place) |
+//! | gather | [`gather_into`](Root::gather_into), [`gather_into_root`](Root::gather_into_root), [`gather_in_place_root`](Root::gather_in_place_root), `gather_varcount_*` | [`all_gather_into`](CommunicatorCollectives::all_gather_into), [`all_gather_in_place`](CommunicatorCollectives::all_gather_in_place), [`all_gather_varcount_into`](CommunicatorCollectives::all_gather_varcount_into) |
+//! | scatter | [`scatter_into`](Root::scatter_into), [`scatter_into_root`](Root::scatter_into_root), [`scatter_in_place_root`](Root::scatter_in_place_root), `scatter_varcount_*` | |
+//! | all-to-all | | [`all_to_all_into`](CommunicatorCollectives::all_to_all_into), [`all_to_all_in_place`](CommunicatorCollectives::all_to_all_in_place), [`all_to_all_varcount_into`](CommunicatorCollectives::all_to_all_varcount_into) |
+//! | scan | | [`scan_into`](CommunicatorCollectives::scan_into), [`scan_in_place`](CommunicatorCollectives::scan_in_place), [`exclusive_scan_into`](CommunicatorCollectives::exclusive_scan_into), [`exclusive_scan_in_place`](CommunicatorCollectives::exclusive_scan_in_place) |
 //!
-//! The barrier is [`Communicator::barrier`]. Counts and displacements of the `varcount`
-//! variants are in elements, and every varcount call takes its arguments in one order: the
-//! buffers (send, receive), then the counts and displacements (for all-to-all, the send
-//! buffer's, then the receive buffer's). Reductions take an [`Operation`]: a [`SystemOperation`]
+//! The barrier is [`CommunicatorCollectives::barrier`]. Counts and displacements of the `varcount`
+//! variants are in elements, and every varcount call takes its arguments in one order: send,
+//! then receive, a buffer cut into pieces being a [`Partition`](crate::Partition) (send) or
+//! [`PartitionMut`](crate::PartitionMut) (receive) that carries its counts and displacements. Reductions take an [`Operation`]: a [`SystemOperation`]
 //! (`sum`, `product`, `min`, `max`, bitwise and logical `and`/`or`/`xor`) or a
 //! [`UserOperation`] closure. All of them work on every communicator (the world, or what
-//! [`Communicator::dup`] and [`Communicator::split`] made).
+//! [`crate::traits::Communicator::duplicate`] and [`crate::traits::Communicator::split_by_color`] made).
 //!
 //! Like MPI's, collectives are called by every rank of the communicator, in the same order;
 //! they are blocking. Cheap disagreements are detected and returned as errors instead of
@@ -77,12 +77,16 @@
 
 mod alltoall;
 mod bcast;
+mod everyone;
 mod gather;
 mod op;
 mod reduce;
+mod root;
 mod scatter;
 
+pub use everyone::CommunicatorCollectives;
 pub use op::{Operation, Reducible, SystemOperation, UserOperation};
+pub use root::Root;
 
 use crate::shared::CachePadded;
 use crate::watchdog::What;
@@ -717,6 +721,7 @@ pub(crate) fn at_mut(p: *mut u8, elems: usize, elem: usize) -> *mut u8 {
 /// The exclusive prefix sums of `counts`: the displacements of pieces laid end to end.
 ///
 /// ```
+/// use pip_comm::prelude::*;
 /// assert_eq!(pip_comm::collective::displacements(&[2, 0, 3]), [0, 2, 2]);
 /// ```
 pub fn displacements(counts: &[usize]) -> Vec<usize> {
