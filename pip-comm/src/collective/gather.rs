@@ -32,6 +32,9 @@ impl Args<'_> {
     }
 }
 
+/// One rank's gather or all-gather: publishes its arguments, agrees on the plan, then writes
+/// its piece into the root's buffer (a non-root of a gather) or copies the peers' pieces into
+/// its own (an all-gather).
 fn gather_impl(comm: &SimpleCommunicator, a: Args<'_>) -> Result<()> {
     let mut desc = Desc::new(a.kind, a.root, a.elem, a.count);
     desc.send = a.send;
@@ -48,96 +51,119 @@ fn gather_impl(comm: &SimpleCommunicator, a: Args<'_>) -> Result<()> {
     if !s.ok() {
         return s.finish();
     }
-    let (me, n, elem) = (s.me, s.n, a.elem);
-    let uniform = matches!(a.kind, Kind::Gather | Kind::Allgather);
     match a.kind {
-        Kind::Gather | Kind::Gatherv if me != plan.root => {
-            let root = plan.root;
-            let d = s.enter(root)?;
-            if s.check_peer(root, &d, &desc, uniform, false) {
-                let off = if uniform {
-                    Some(me as usize * a.count)
-                } else {
-                    // SAFETY: the root keeps its arrays until we release its slot.
-                    let (counts, displs) = unsafe { d.arrays() };
-                    match (counts.get(me as usize), displs.get(me as usize)) {
-                        (Some(&c), Some(&at)) if c == a.count => Some(at),
-                        (c, _) => {
-                            s.fail(Error::CollectiveMismatch {
-                                what: "the element count",
-                                rank: crate::rank::public(root),
-                                ours: a.count as u64,
-                                theirs: c.map_or(0, |&c| c as u64),
-                            });
-                            None
-                        }
-                    }
-                };
-                if let Some(off) = off {
-                    // SAFETY: the root's receive buffer holds our piece at `off` (checked by
-                    // the root against its length before publishing); only we write there;
-                    // our send buffer is ours.
-                    unsafe { copy_bytes(comm, a.send, at_mut(d.recv, off, elem), a.count * elem) };
-                }
-            }
-            s.release(root);
+        Kind::Gather | Kind::Gatherv if s.me != plan.root => {
+            put_at_root(comm, &mut s, &desc, &a, plan.root)?;
         }
         Kind::Gather | Kind::Gatherv => {
             // The root: its own piece (unless in place); the others write theirs.
-            if !a.send.is_null() {
-                // SAFETY: our receive buffer holds our piece's place (checked locally).
-                unsafe {
-                    copy_bytes(
-                        comm,
-                        a.send,
-                        at_mut(a.recv, a.offset(me), elem),
-                        a.count * elem,
-                    )
-                };
-            }
+            copy_own_piece(comm, &a, s.me);
         }
         _ => {
             // All-gather: copy every peer's piece, starting after ourselves.
-            if !a.send.is_null() {
-                // SAFETY: as above.
-                unsafe {
-                    copy_bytes(
-                        comm,
-                        a.send,
-                        at_mut(a.recv, a.offset(me), elem),
-                        a.count * elem,
-                    )
-                };
-            }
-            for k in 1..n {
-                let q = (me + k) % n;
-                let d = s.enter(q)?;
-                let want = match a.layout {
-                    Some((counts, _)) => counts[q as usize],
-                    None => a.count,
-                };
-                if s.check_peer(q, &d, &desc, uniform, false) {
-                    if d.count != want {
-                        s.fail(Error::CollectiveMismatch {
-                            what: "the element count",
-                            rank: crate::rank::public(q),
-                            ours: want as u64,
-                            theirs: d.count as u64,
-                        });
-                    } else {
-                        // SAFETY: q's piece has `want` elements and stays until we release
-                        // q; our receive buffer holds q's place (checked locally) and only we
-                        // write it.
-                        unsafe {
-                            copy_bytes(comm, d.send, at_mut(a.recv, a.offset(q), elem), want * elem)
-                        };
-                    }
-                }
-                s.release(q);
-            }
+            copy_own_piece(comm, &a, s.me);
+            copy_peers(comm, &mut s, &desc, &a)?;
         }
     }
     s.finish()
+}
+
+/// True for the gathers whose pieces all have the same length.
+fn is_uniform(kind: Kind) -> bool {
+    matches!(kind, Kind::Gather | Kind::Allgather)
+}
+
+/// A non-root's part of a gather: writes its piece into the root's receive buffer, where the
+/// root's layout places it.
+fn put_at_root(
+    comm: &SimpleCommunicator,
+    s: &mut Session<'_>,
+    desc: &Desc,
+    a: &Args<'_>,
+    root: u32,
+) -> Result<()> {
+    let (me, elem, uniform) = (s.me, a.elem, is_uniform(a.kind));
+    let d = s.enter(root)?;
+    if s.check_peer(root, &d, desc, uniform, false) {
+        let off = if uniform {
+            Some(me as usize * a.count)
+        } else {
+            // SAFETY: the root keeps its arrays until we release its slot.
+            let (counts, displs) = unsafe { d.arrays() };
+            match (counts.get(me as usize), displs.get(me as usize)) {
+                (Some(&c), Some(&at)) if c == a.count => Some(at),
+                (c, _) => {
+                    s.fail(Error::CollectiveMismatch {
+                        what: "the element count",
+                        rank: crate::rank::public(root),
+                        ours: a.count as u64,
+                        theirs: c.map_or(0, |&c| c as u64),
+                    });
+                    None
+                }
+            }
+        };
+        if let Some(off) = off {
+            // SAFETY: the root's receive buffer holds our piece at `off` (checked by the root
+            // against its length before publishing); only we write there; our send buffer is
+            // ours.
+            unsafe { copy_bytes(comm, a.send, at_mut(d.recv, off, elem), a.count * elem) };
+        }
+    }
+    s.release(root);
+    Ok(())
+}
+
+/// Copies this rank's own piece into its receive buffer (unless it is there already: in
+/// place).
+fn copy_own_piece(comm: &SimpleCommunicator, a: &Args<'_>, me: u32) {
+    if a.send.is_null() {
+        return;
+    }
+    // SAFETY: our receive buffer holds our piece's place (checked locally).
+    unsafe {
+        copy_bytes(
+            comm,
+            a.send,
+            at_mut(a.recv, a.offset(me), a.elem),
+            a.count * a.elem,
+        )
+    };
+}
+
+/// An all-gather's copies: every peer's piece into its place in our receive buffer, starting
+/// with the rank after ours (so that the ranks do not all read rank 0 first).
+fn copy_peers(
+    comm: &SimpleCommunicator,
+    s: &mut Session<'_>,
+    desc: &Desc,
+    a: &Args<'_>,
+) -> Result<()> {
+    let (me, n, elem, uniform) = (s.me, s.n, a.elem, is_uniform(a.kind));
+    for k in 1..n {
+        let q = (me + k) % n;
+        let d = s.enter(q)?;
+        let want = match a.layout {
+            Some((counts, _)) => counts[q as usize],
+            None => a.count,
+        };
+        if s.check_peer(q, &d, desc, uniform, false) {
+            if d.count != want {
+                s.fail(Error::CollectiveMismatch {
+                    what: "the element count",
+                    rank: crate::rank::public(q),
+                    ours: want as u64,
+                    theirs: d.count as u64,
+                });
+            } else {
+                // SAFETY: q's piece has `want` elements and stays until we release q; our
+                // receive buffer holds q's place (checked locally) and only we write it.
+                unsafe { copy_bytes(comm, d.send, at_mut(a.recv, a.offset(q), elem), want * elem) };
+            }
+        }
+        s.release(q);
+    }
+    Ok(())
 }
 
 fn elem_of<T>() -> usize {

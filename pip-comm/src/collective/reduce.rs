@@ -76,13 +76,15 @@ unsafe fn put<T: Equivalence>(comm: &SimpleCommunicator, acc: &[T], out: *mut T,
     }
 }
 
+/// One rank's reduction: publishes its arguments, agrees on the plan, then folds (small
+/// payloads and scans: [`fold_whole`]; large: [`fold_segments`]).
 fn reduce_impl<T: Equivalence, O: Operation<T> + ?Sized>(
     comm: &SimpleCommunicator,
-    a: Args<T>,
+    mut a: Args<T>,
     op: &O,
 ) -> Result<()> {
     let elem = std::mem::size_of::<T>();
-    let local = a.local.and_then(|()| op.check());
+    let local = std::mem::replace(&mut a.local, Ok(())).and_then(|()| op.check());
     let mut desc = Desc::new(a.kind, a.root, elem, a.count);
     desc.op = op.code();
     desc.send = a.send.cast();
@@ -92,125 +94,132 @@ fn reduce_impl<T: Equivalence, O: Operation<T> + ?Sized>(
     if !s.ok() {
         return s.finish();
     }
-    let (me, n, count) = (s.me, s.n, a.count);
+    let me = s.me;
     match plan.kind {
         Kind::Scan | Kind::Exscan => {
+            // Ranks 0..=me (inclusive scan) or 0..me (exclusive) are the inputs.
             let upto = if plan.kind == Kind::Scan { me + 1 } else { me };
-            let mut inputs = Vec::with_capacity(upto as usize);
-            let mut ok = true;
-            for q in 0..upto {
-                if q == me {
-                    inputs.push(a.send);
-                } else {
-                    let d = s.enter(q)?;
-                    ok &= s.check_peer(q, &d, &desc, true, true);
-                    inputs.push(d.send.cast());
-                }
-            }
-            if !ok || inputs.is_empty() {
-                return s.finish();
-            }
-            // SAFETY: every input was published for `count` elements (checked) by a rank
-            // whose slot we entered, and nobody writes inputs until its readers are done.
-            let acc = unsafe { fold(&inputs, 0, count, op) };
-            if a.in_place {
-                // Later ranks read our buffer as our input: write once they are done.
-                s.finish()?;
-                // SAFETY: our own receive buffer of `count` elements, read by nobody now.
-                unsafe { put(comm, &acc, a.recv, 0) };
-                Ok(())
-            } else {
-                // SAFETY: our own receive buffer of `count` elements, read by nobody.
-                unsafe { put(comm, &acc, a.recv, 0) };
-                s.finish()
-            }
+            // Later ranks read our buffer as our input when in place.
+            fold_whole(comm, s, &desc, &a, upto, a.in_place, op)
         }
         _ if !plan.large => {
             if plan.kind == Kind::Reduce && me != plan.root {
                 return s.finish();
             }
-            let mut inputs = Vec::with_capacity(n as usize);
-            let mut ok = true;
-            for q in 0..n {
-                if q == me {
-                    inputs.push(a.send);
-                } else {
-                    let d = s.enter(q)?;
-                    ok &= s.check_peer(q, &d, &desc, true, true);
-                    inputs.push(d.send.cast());
-                }
-            }
-            if !ok {
-                return s.finish();
-            }
-            // SAFETY: as for the scan.
-            let acc = unsafe { fold(&inputs, 0, count, op) };
-            if a.in_place && plan.kind == Kind::Allreduce {
-                // The others read our buffer as our input: write once they are done.
-                s.finish()?;
-                // SAFETY: our own buffer, read by nobody now.
-                unsafe { put(comm, &acc, a.recv, 0) };
-                Ok(())
-            } else {
-                // SAFETY: our own receive buffer (nobody reads it: an in-place reduce's root is
-                // read by nobody in this plan).
-                unsafe { put(comm, &acc, a.recv, 0) };
-                s.finish()
-            }
+            // The others read an in-place all-reduce's buffer as our input (an in-place
+            // reduce's root is read by nobody in this plan).
+            let read_by_others = a.in_place && plan.kind == Kind::Allreduce;
+            let n = s.n;
+            fold_whole(comm, s, &desc, &a, n, read_by_others, op)
         }
-        _ => {
-            // Large: one segment per rank.
-            let mut inputs = Vec::with_capacity(n as usize);
-            let mut outputs = Vec::with_capacity(n as usize);
-            let mut ok = true;
-            for q in 0..n {
-                if q == me {
-                    inputs.push(a.send);
-                    outputs.push(a.recv);
-                } else {
-                    let d = s.enter(q)?;
-                    ok &= s.check_peer(q, &d, &desc, true, true);
-                    inputs.push(d.send.cast());
-                    outputs.push(d.recv.cast());
-                }
-            }
-            let target = if plan.kind == Kind::Reduce {
-                outputs[plan.root as usize]
-            } else {
-                a.recv
-            };
-            let (lo, hi) = segment(count, n, me);
-            if ok {
-                // SAFETY: inputs as for the scan; in segment `lo..hi` only this rank writes
-                // (its own segment of the target), after folding.
-                let acc = unsafe { fold(&inputs, lo, hi, op) };
-                // SAFETY: the target (ours, or the root's, entered) holds `count` elements
-                // (checked by its owner); segment `lo..hi` is ours alone.
-                unsafe { put(comm, &acc, target, lo) };
-            }
-            if plan.kind == Kind::Allreduce {
-                s.set_stage();
-                if ok {
-                    for q in (0..n).filter(|&q| q != me) {
-                        s.wait_stage(q)?;
-                        let (lo, hi) = segment(count, n, q);
-                        // SAFETY: rank q folded its segment into its receive buffer (stage
-                        // acquired) and writes nothing there any more; our buffer's segment is
-                        // read by nobody now (q was the only rank reading it, in its fold).
-                        unsafe {
-                            copy_bytes(
-                                comm,
-                                outputs[q as usize].add(lo).cast(),
-                                a.recv.add(lo).cast(),
-                                (hi - lo) * elem,
-                            )
-                        };
-                    }
-                }
-            }
-            s.finish()
+        _ => fold_segments(comm, s, &desc, &a, plan.kind, plan.root, op),
+    }
+}
+
+/// Enters the slots of ranks `0..upto` and returns their send buffers (ours for `me`), and
+/// whether every peer's arguments matched ours (`false`: the mismatch is recorded).
+fn enter_inputs<T>(
+    s: &mut Session<'_>,
+    desc: &Desc,
+    a: &Args<T>,
+    upto: u32,
+) -> Result<(Vec<*const T>, Vec<*mut T>, bool)> {
+    let mut inputs = Vec::with_capacity(upto as usize);
+    let mut outputs = Vec::with_capacity(upto as usize);
+    let mut ok = true;
+    for q in 0..upto {
+        if q == s.me {
+            inputs.push(a.send);
+            outputs.push(a.recv);
+        } else {
+            let d = s.enter(q)?;
+            ok &= s.check_peer(q, &d, desc, true, true);
+            inputs.push(d.send.cast());
+            outputs.push(d.recv.cast());
         }
     }
+    Ok((inputs, outputs, ok))
+}
+
+/// Folds the whole vector of ranks `0..upto`'s inputs into our receive buffer; when others
+/// read that buffer as our input (`read_by_others`), writes only once they are done.
+fn fold_whole<T: Equivalence, O: Operation<T> + ?Sized>(
+    comm: &SimpleCommunicator,
+    mut s: Session<'_>,
+    desc: &Desc,
+    a: &Args<T>,
+    upto: u32,
+    read_by_others: bool,
+    op: &O,
+) -> Result<()> {
+    let (inputs, _, ok) = enter_inputs(&mut s, desc, a, upto)?;
+    if !ok || inputs.is_empty() {
+        return s.finish();
+    }
+    // SAFETY: every input was published for `count` elements (checked) by a rank whose slot
+    // we entered, and nobody writes inputs until its readers are done.
+    let acc = unsafe { fold(&inputs, 0, a.count, op) };
+    if read_by_others {
+        s.finish()?;
+        // SAFETY: our own receive buffer of `count` elements, read by nobody now.
+        unsafe { put(comm, &acc, a.recv, 0) };
+        Ok(())
+    } else {
+        // SAFETY: our own receive buffer of `count` elements, read by nobody.
+        unsafe { put(comm, &acc, a.recv, 0) };
+        s.finish()
+    }
+}
+
+/// A large reduction: each rank folds its segment of all inputs into the target (the root's
+/// receive buffer, or its own for an all-reduce); an all-reduce then copies the other
+/// segments from their owners once they have signalled the end of that phase.
+fn fold_segments<T: Equivalence, O: Operation<T> + ?Sized>(
+    comm: &SimpleCommunicator,
+    mut s: Session<'_>,
+    desc: &Desc,
+    a: &Args<T>,
+    kind: Kind,
+    root: u32,
+    op: &O,
+) -> Result<()> {
+    let (me, n, count) = (s.me, s.n, a.count);
+    let (inputs, outputs, ok) = enter_inputs(&mut s, desc, a, n)?;
+    let target = if kind == Kind::Reduce {
+        outputs[root as usize]
+    } else {
+        a.recv
+    };
+    let (lo, hi) = segment(count, n, me);
+    if ok {
+        // SAFETY: inputs as in `fold_whole`; in segment `lo..hi` only this rank writes (its own
+        // segment of the target), after folding.
+        let acc = unsafe { fold(&inputs, lo, hi, op) };
+        // SAFETY: the target (ours, or the root's, entered) holds `count` elements (checked by
+        // its owner); segment `lo..hi` is ours alone.
+        unsafe { put(comm, &acc, target, lo) };
+    }
+    if kind == Kind::Allreduce {
+        s.set_stage();
+        if ok {
+            for q in (0..n).filter(|&q| q != me) {
+                s.wait_stage(q)?;
+                let (lo, hi) = segment(count, n, q);
+                // SAFETY: rank q folded its segment into its receive buffer (stage acquired)
+                // and writes nothing there any more; our buffer's segment is read by nobody
+                // now (q was the only rank reading it, in its fold).
+                unsafe {
+                    copy_bytes(
+                        comm,
+                        outputs[q as usize].add(lo).cast(),
+                        a.recv.add(lo).cast(),
+                        (hi - lo) * std::mem::size_of::<T>(),
+                    )
+                };
+            }
+        }
+    }
+    s.finish()
 }
 
 /// The body of `all_reduce_into` (documented on the trait).
