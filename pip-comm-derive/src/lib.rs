@@ -13,6 +13,10 @@
 //!   by hand there).
 //!
 //! The struct must also be `Copy` (the trait requires it), so derive `Clone, Copy` as well.
+//!
+//! The impl names the trait as `::pip_comm::Equivalence`. A crate that reaches pip-comm under
+//! another path (the facade, `pip_rs::pip_comm`) says so with
+//! `#[equivalence(crate = "pip_rs::pip_comm")]`.
 //! Enums and unions are refused: not every bit pattern is a valid enum, and a union's bytes
 //! need not all be initialised.
 
@@ -23,7 +27,7 @@ use syn::{parse_macro_input, Data, DeriveInput, Error, Fields};
 
 /// Implements `pip_comm::Equivalence` for a `#[repr(C)]` struct of `Equivalence` fields
 /// without padding; see the crate documentation.
-#[proc_macro_derive(Equivalence)]
+#[proc_macro_derive(Equivalence, attributes(equivalence))]
 pub fn derive_equivalence(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
     match expand(&input) {
@@ -68,6 +72,7 @@ fn expand(input: &DeriveInput) -> syn::Result<proc_macro2::TokenStream> {
         Fields::Unnamed(f) => f.unnamed.iter().map(|f| &f.ty).collect(),
         Fields::Unit => Vec::new(),
     };
+    let krate = crate_path(input)?;
     let message = syn::LitStr::new(
         &format!(
             "#[derive(Equivalence)]: `{name}` has padding bytes (its size is larger than the sum \
@@ -77,7 +82,7 @@ fn expand(input: &DeriveInput) -> syn::Result<proc_macro2::TokenStream> {
     );
     Ok(quote! {
         const _: () = {
-            fn each_field_is_equivalence<T: ::pip_comm::Equivalence>() {}
+            fn each_field_is_equivalence<T: #krate::Equivalence>() {}
             fn check() {
                 #( each_field_is_equivalence::<#types>(); )*
             }
@@ -90,8 +95,28 @@ fn expand(input: &DeriveInput) -> syn::Result<proc_macro2::TokenStream> {
         // SAFETY: a #[repr(C)] struct whose fields are all `Equivalence` (checked above) and
         // whose size is the sum of theirs (no padding, asserted above) is valid for every bit
         // pattern and has every byte initialised.
-        unsafe impl ::pip_comm::Equivalence for #name {}
+        unsafe impl #krate::Equivalence for #name {}
     })
+}
+
+/// The path of pip-comm: `::pip_comm`, or what `#[equivalence(crate = "...")]` says.
+fn crate_path(input: &DeriveInput) -> syn::Result<syn::Path> {
+    let mut path: syn::Path = syn::parse_quote!(::pip_comm);
+    for attr in input
+        .attrs
+        .iter()
+        .filter(|a| a.path().is_ident("equivalence"))
+    {
+        attr.parse_nested_meta(|meta| {
+            if meta.path.is_ident("crate") {
+                path = meta.value()?.parse::<syn::LitStr>()?.parse()?;
+                Ok(())
+            } else {
+                Err(meta.error("expected `crate = \"path::to::pip_comm\"`"))
+            }
+        })?;
+    }
+    Ok(path)
 }
 
 /// True if the struct has `#[repr(C)]` or `#[repr(transparent)]` (possibly with `align`).

@@ -47,3 +47,22 @@ fn a_derived_struct_has_exactly_its_fields_bytes() {
     assert_eq!(std::mem::size_of::<Particle>(), 32);
     assert_eq!(std::mem::size_of::<Pair>(), 4);
 }
+
+mod renamed {
+    // pip-comm under another path, as through the facade crate.
+    use pip_comm as comm;
+
+    #[derive(comm::Equivalence, Clone, Copy)]
+    #[equivalence(crate = "comm")]
+    #[repr(C)]
+    pub struct Point {
+        pub x: f32,
+        pub y: f32,
+    }
+}
+
+#[test]
+fn the_crate_path_can_be_named() {
+    fn takes<T: Equivalence>(_: &[T]) {}
+    takes(&[renamed::Point { x: 1.0, y: 2.0 }]);
+}

@@ -14,7 +14,7 @@ use crate::{traits::Destination, Error, SimpleCommunicator};
 /// (`any_process()`). Receives follow MPI matching: from one sender, in the order sent.
 /// Sealed (see [`crate::traits`]).
 pub trait Source: Peer {
-    /// Receives the next message from this peer, whatever its tag, into `buf`. A shorter
+    /// Receives the next message from this source, whatever its tag, into `buf`. A shorter
     /// message fills the start of `buf` (see [`Status::count`]).
     ///
     /// # Errors
@@ -25,7 +25,7 @@ pub trait Source: Peer {
         self.receive_into_with_tag(buf, ANY_TAG)
     }
 
-    /// Receives the next message from this peer with `tag` (or [`ANY_TAG`]) into `buf`.
+    /// Receives the next message from this source with `tag` (or [`ANY_TAG`]) into `buf`.
     ///
     /// # Errors
     ///
@@ -40,7 +40,7 @@ pub trait Source: Peer {
         comm.receive_into_filter(filter, buf.as_mut_slice())
     }
 
-    /// Receives one value from this peer, whatever the tag.
+    /// Receives one value from this source, whatever the tag.
     ///
     /// # Errors
     ///
@@ -51,7 +51,7 @@ pub trait Source: Peer {
         Ok((v, s))
     }
 
-    /// Receives the next message from this peer, whatever its tag, into a new `Vec` (the
+    /// Receives the next message from this source, whatever its tag, into a new `Vec` (the
     /// sender's own `Vec`, without a copy, when it came from [`Destination::send_vec`] with an
     /// element type of the same alignment).
     ///
@@ -62,7 +62,7 @@ pub trait Source: Peer {
         self.receive_vec_with_tag(ANY_TAG)
     }
 
-    /// Receives the next message from this peer with `tag` (or [`ANY_TAG`]) into a new `Vec`.
+    /// Receives the next message from this source with `tag` (or [`ANY_TAG`]) into a new `Vec`.
     ///
     /// # Errors
     ///
@@ -91,7 +91,7 @@ pub trait Source: Peer {
         self.receive_vec_with_tag(tag)
     }
 
-    /// Waits for a message from this peer (any tag) and says what it is, without receiving
+    /// Waits for a message from this source (any tag) and says what it is, without receiving
     /// it: the next receive with the same source and tag gets that very message.
     ///
     /// # Errors
