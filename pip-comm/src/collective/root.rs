@@ -12,6 +12,33 @@ use crate::{Operation, Result};
 /// The collectives with a root (rsmpi's `Root`), implemented by [`Process`]: every rank of
 /// the communicator calls the same method on the same root. Sealed (see [`crate::traits`]).
 pub trait Root: AsRoot {
+    /// Broadcasts the root's `buf` (this `Process` names the root) into every other rank's
+    /// `buf` (MPI's `MPI_Bcast`). Every rank passes a buffer of the same length; each non-root
+    /// copies the root's buffer into its own, all at once.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::RankOutOfRange`](crate::Error::RankOutOfRange) for a root outside the
+    /// communicator; [`Error::CollectiveMismatch`](crate::Error::CollectiveMismatch) when the
+    /// lengths, element types or roots differ (the buffer is then left as it was);
+    /// [`Error::Aborted`](crate::Error::Aborted).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pip_comm::prelude::*;
+    /// let out = pip_comm::run(3, |world| {
+    ///     let mut v = if world.rank() == 1 { [7u64, 8, 9] } else { [0; 3] };
+    ///     world.process_at_rank(1).broadcast_into(&mut v[..]).unwrap();
+    ///     v
+    /// })
+    /// .unwrap();
+    /// assert!(out.iter().all(|v| *v == [7, 8, 9]));
+    /// ```
+    fn broadcast_into<B: BufferMut + ?Sized>(&self, buf: &mut B) -> Result<()> {
+        bcast::broadcast_into(&self.as_root(), buf)
+    }
+
     /// A non-root rank's part in a gather to the root named by this `Process` (MPI's
     /// `MPI_Gather`): its `send` goes to the root's buffer at `rank * send.len()`. Every rank
     /// sends the same number of elements.
@@ -368,33 +395,6 @@ pub trait Root: AsRoot {
     {
         let (counts, displs) = (send.counts(), send.displs());
         scatter::scatter_varcount_into_root(&self.as_root(), send.buf, recv, counts, displs)
-    }
-
-    /// Broadcasts the root's `buf` (this `Process` names the root) into every other rank's
-    /// `buf` (MPI's `MPI_Bcast`). Every rank passes a buffer of the same length; each non-root
-    /// copies the root's buffer into its own, all at once.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::RankOutOfRange`](crate::Error::RankOutOfRange) for a root outside the
-    /// communicator; [`Error::CollectiveMismatch`](crate::Error::CollectiveMismatch) when the
-    /// lengths, element types or roots differ (the buffer is then left as it was);
-    /// [`Error::Aborted`](crate::Error::Aborted).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use pip_comm::prelude::*;
-    /// let out = pip_comm::run(3, |world| {
-    ///     let mut v = if world.rank() == 1 { [7u64, 8, 9] } else { [0; 3] };
-    ///     world.process_at_rank(1).broadcast_into(&mut v[..]).unwrap();
-    ///     v
-    /// })
-    /// .unwrap();
-    /// assert!(out.iter().all(|v| *v == [7, 8, 9]));
-    /// ```
-    fn broadcast_into<B: BufferMut + ?Sized>(&self, buf: &mut B) -> Result<()> {
-        bcast::broadcast_into(&self.as_root(), buf)
     }
 }
 
