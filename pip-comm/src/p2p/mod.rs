@@ -30,20 +30,7 @@ use crate::traits::sealed::{AsRoot, Peer};
 use crate::world::SimpleCommunicator;
 use crate::{Error, Result};
 
-pub use crate::rank::Rank;
-
-/// A message tag: `0..=MAX_TAG`, or [`ANY_TAG`] in a receive.
-pub type Tag = i32;
-
-/// Receive from any source (as `process_at_rank(ANY_SOURCE)`;
-/// [`any_process`](crate::traits::Communicator::any_process) says the same).
-pub const ANY_SOURCE: Rank = -2;
-
-/// Receive with any tag.
-pub const ANY_TAG: Tag = -1;
-
-/// The largest user tag. Larger tags are reserved for pip-comm itself.
-pub const MAX_TAG: Tag = (1 << 30) - 1;
+pub use crate::rank::{Rank, Tag, ANY_SOURCE, ANY_TAG, MAX_TAG};
 
 /// What a completed receive got: from whom, with which tag, how many elements.
 ///
