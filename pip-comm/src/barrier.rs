@@ -24,7 +24,7 @@ use crate::world::SimpleCommunicator;
 use crate::Result;
 use std::sync::atomic::Ordering;
 
-/// The body of [`CommunicatorCollectives::barrier`](crate::traits::CommunicatorCollectives::barrier):
+/// The body of `CommunicatorCollectives::barrier`:
 /// the protocol above on the world, a dissemination barrier on a derived communicator.
 pub(crate) fn barrier(comm: &SimpleCommunicator) -> Result<()> {
     if !comm.is_world() {

@@ -28,13 +28,13 @@
 //! `rank - k` (mod size), `ceil(log2(size))` rounds.
 
 use crate::endpoint::Mode;
+use crate::error::{Error, Result};
 use crate::matching::Filter;
+use crate::p2p::{AnyProcess, Process};
 use crate::rank::{self, Rank};
-use crate::traits::sealed::AsSimple;
 use crate::world::{Group, SimpleCommunicator};
 #[allow(unused_imports)] // for the documentation's links
 use crate::ANY_SOURCE;
-use crate::{AnyProcess, Error, Process, Result};
 use std::rc::Rc;
 use std::sync::atomic::Ordering;
 
@@ -85,7 +85,7 @@ impl SimpleCommunicator {}
 
 /// A group of ranks that exchange messages (rsmpi's `Communicator` trait): this rank's
 /// number, the size, the peers, and new communicators made from this one. Implemented by
-/// [`SimpleCommunicator`]; sealed (see [`crate::traits`]).
+/// [`SimpleCommunicator`]; sealed (implemented by pip-comm's types only).
 pub trait Communicator: AsSimple {
     /// This rank's number, `0..size()`.
     ///
@@ -304,6 +304,13 @@ pub trait Communicator: AsSimple {
     fn split(&self, color: i32, key: Key) -> Result<Option<SimpleCommunicator>> {
         self.split_by_color_with_key(Color::with_value(color), key)
     }
+}
+
+/// The accessor behind [`Communicator`]'s provided methods; unreachable from other crates
+/// (this module is private), so they cannot implement the trait.
+pub trait AsSimple {
+    /// The communicator itself.
+    fn as_simple(&self) -> &SimpleCommunicator;
 }
 
 impl AsSimple for SimpleCommunicator {

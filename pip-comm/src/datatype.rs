@@ -225,12 +225,12 @@ impl<'a, B: Buffer + ?Sized> Partition<'a, B> {
     }
 
     /// The pieces laid end to end: the displacements are the prefix sums of `counts`
-    /// ([`displacements`](crate::collective::displacements)).
+    /// (as `pip_comm::collective::displacements` gives them).
     pub fn contiguous(buf: &'a B, counts: &'a [usize]) -> Self {
         Partition {
             buf,
             counts,
-            displs: crate::collective::displacements(counts).into(),
+            displs: end_to_end(counts).into(),
         }
     }
 
@@ -278,7 +278,7 @@ impl<'a, B: BufferMut + ?Sized> PartitionMut<'a, B> {
         PartitionMut {
             buf,
             counts,
-            displs: crate::collective::displacements(counts).into(),
+            displs: end_to_end(counts).into(),
         }
     }
 
@@ -296,4 +296,16 @@ impl<'a, B: BufferMut + ?Sized> PartitionMut<'a, B> {
     pub(crate) fn parts(&mut self) -> (&mut B, &[usize], &[usize]) {
         (self.buf, self.counts, &self.displs)
     }
+}
+
+/// The displacements of pieces of `counts` elements laid end to end (prefix sums).
+fn end_to_end(counts: &[usize]) -> Vec<usize> {
+    counts
+        .iter()
+        .scan(0, |at, &c| {
+            let d = *at;
+            *at += c;
+            Some(d)
+        })
+        .collect()
 }

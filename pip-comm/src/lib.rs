@@ -100,6 +100,7 @@ mod rank;
 mod rendezvous;
 pub mod request;
 mod shared;
+mod status;
 pub mod steal;
 pub mod traits;
 mod wait;

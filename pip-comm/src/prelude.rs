@@ -1,6 +1,6 @@
 //! Everything most programs need, in one import: `use pip_comm::prelude::*`.
 //!
-//! The [traits](crate::traits) (whose methods are the API: `rank`, `process_at_rank`, `send`,
+//! The traits of `pip_comm::traits` (whose methods are the API: `rank`, `process_at_rank`, `send`,
 //! `receive`, the collectives) and the common types and constants.
 //!
 //! ```
@@ -15,9 +15,10 @@
 //! .unwrap();
 //! ```
 
-pub use crate::traits::{
-    Buffer, BufferMut, Communicator, CommunicatorCollectives, Destination, Root, Source,
-};
+pub use crate::collective::{CommunicatorCollectives, Root};
+pub use crate::comm::Communicator;
+pub use crate::datatype::{Buffer, BufferMut};
+pub use crate::p2p::{Destination, Source};
 pub use crate::{
     AnyProcess, Color, Equivalence, Partition, PartitionMut, Process, Rank, SimpleCommunicator,
     Status, SystemOperation, Tag, UserOperation, ANY_SOURCE, ANY_TAG,

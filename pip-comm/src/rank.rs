@@ -11,7 +11,7 @@
 //! functions below: a rank that reaches the engine has been checked against the
 //! communicator's size first (`SimpleCommunicator::destination` and `source_filter`, in
 //! `p2p/typed.rs`), and a rank the engine hands back is below
-//! [`MAX_RANKS`](crate::MAX_RANKS), so neither direction can wrap; the conversions still
+//! `MAX_RANKS` (pip-core's task limit), so neither direction can wrap; the conversions still
 //! assert it in debug builds.
 
 /// A rank number. Ranks of a communicator of size `n` are `0..n`.
@@ -21,7 +21,7 @@ pub type Rank = i32;
 pub type Tag = i32;
 
 /// Receive from any source (as `process_at_rank(ANY_SOURCE)`;
-/// [`any_process`](crate::traits::Communicator::any_process) says the same).
+/// `comm.any_process()` says the same).
 pub const ANY_SOURCE: Rank = -2;
 
 /// Receive with any tag.
@@ -33,7 +33,7 @@ pub const MAX_TAG: Tag = (1 << 30) - 1;
 /// The public rank of an internal rank or size (always at most `MAX_RANKS`).
 #[inline]
 pub(crate) fn public(r: u32) -> Rank {
-    debug_assert!(r as usize <= crate::MAX_RANKS, "rank {r} out of range");
+    debug_assert!(r as usize <= pip_core::MAX_TASKS, "rank {r} out of range");
     r as Rank
 }
 
@@ -53,6 +53,6 @@ pub(crate) fn index(r: Rank) -> usize {
 /// The public rank of a position in a per-rank array (below the communicator's size).
 #[inline]
 pub(crate) fn of_index(i: usize) -> Rank {
-    debug_assert!(i <= crate::MAX_RANKS, "rank index {i} out of range");
+    debug_assert!(i <= pip_core::MAX_TASKS, "rank index {i} out of range");
     i as Rank
 }

@@ -1,5 +1,5 @@
 //! The traits of pip-comm's API, in the shape of rsmpi's (`mpi::traits`): bring them in with
-//! `use pip_comm::traits::*` (or [`crate::prelude`], which adds the common types).
+//! `use pip_comm::traits::*` (or `use pip_comm::prelude::*`, which adds the common types).
 //!
 //! | trait | implemented by | what |
 //! |---|---|---|
@@ -47,27 +47,3 @@ pub use crate::collective::{CommunicatorCollectives, Root};
 pub use crate::comm::Communicator;
 pub use crate::datatype::{Buffer, BufferMut, Equivalence};
 pub use crate::p2p::{Destination, Source};
-
-/// The accessors behind the traits' provided methods; a private module, so no other crate
-/// can implement the traits.
-pub(crate) mod sealed {
-    use crate::{Process, Rank, SimpleCommunicator};
-
-    /// A communicator of this crate.
-    pub trait AsSimple {
-        /// The communicator itself.
-        fn as_simple(&self) -> &SimpleCommunicator;
-    }
-
-    /// A named peer (or any peer): its communicator and rank ([`crate::ANY_SOURCE`] for any).
-    pub trait Peer {
-        /// The communicator and the peer's rank.
-        fn peer(&self) -> (&SimpleCommunicator, Rank);
-    }
-
-    /// A root of a collective.
-    pub trait AsRoot {
-        /// The root as a [`Process`].
-        fn as_root(&self) -> Process<'_>;
-    }
-}

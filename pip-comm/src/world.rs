@@ -18,15 +18,13 @@ pub const MAX_RANKS: usize = pip_core::MAX_TASKS;
 pub const WORLD_EXPORT_NAME: &str = "pip-comm/world";
 
 /// A rank's handle on a group of ranks that exchange messages: the world (every rank of the
-/// job), or a communicator made from another with
-/// [`duplicate`](crate::traits::Communicator::duplicate) or
-/// [`split_by_color`](crate::traits::Communicator::split_by_color) (rsmpi's name for the
-/// same type).
+/// job), or a communicator made from another with `duplicate` or `split_by_color` (rsmpi's
+/// name for the same type).
 ///
-/// Its operations are the methods of the [traits](crate::traits) (bring them in with
-/// `use pip_comm::prelude::*`): [`Communicator`](crate::traits::Communicator) (rank, size,
-/// peers, new communicators) and
-/// [`CommunicatorCollectives`](crate::traits::CommunicatorCollectives).
+/// Its operations are the methods of the traits of `pip_comm::traits` (bring them in with
+/// `use pip_comm::prelude::*`): `Communicator` (rank, size, peers, new communicators) and
+/// `CommunicatorCollectives` (the barrier and the collectives); see its trait
+/// implementations below.
 ///
 /// Each communicator has its own matching space: a message sent on one is never received on
 /// another. Ranks are numbered `0..size()` within each communicator. A `SimpleCommunicator`
@@ -53,13 +51,13 @@ pub struct SimpleCommunicator {
     pub(crate) group: Option<Rc<Group>>,
     pub(crate) params: Params,
     pub(crate) policy: WaitPolicy,
-    /// Collectives this rank has started on this communicator (see [`crate::collective`]).
+    /// Collectives this rank has started on this communicator (see the `collective` module).
     pub(crate) coll_seq: std::cell::Cell<u32>,
 }
 
 /// The communicator's name inside the crate (the modules of the protocols keep it; the
 /// public name `pip_comm::Communicator` is a deprecated alias and the trait of that name is
-/// [`crate::traits::Communicator`]).
+/// `pip_comm::traits::Communicator`).
 pub(crate) type Communicator = SimpleCommunicator;
 
 impl SimpleCommunicator {
@@ -124,14 +122,12 @@ impl SimpleCommunicator {
         self.ep.wait_until(what, abortable, poll, ready)
     }
 
-    /// This rank's number, `0..size()` (the crate's own shorthand for
-    /// [`Communicator::rank`](crate::traits::Communicator::rank)).
+    /// This rank's number, `0..size()` (the crate's own shorthand for `Communicator::rank`).
     pub(crate) fn rank(&self) -> Rank {
         crate::rank::public(self.me)
     }
 
-    /// The number of ranks (the crate's own shorthand for
-    /// [`Communicator::size`](crate::traits::Communicator::size)).
+    /// The number of ranks (the crate's own shorthand for `Communicator::size`).
     pub(crate) fn size(&self) -> Rank {
         crate::rank::public(self.n)
     }
@@ -180,7 +176,7 @@ impl std::fmt::Debug for SimpleCommunicator {
 ///
 /// Every rank runs `f` with its own [`SimpleCommunicator`]. The threads are scoped: `f` may borrow
 /// from the caller. If a rank panics, the world is aborted (ranks blocked in pip-comm calls get
-/// [`Error::Aborted`], [`barrier`](crate::traits::CommunicatorCollectives::barrier) included) and `run` returns
+/// [`Error::Aborted`], the barrier included) and `run` returns
 /// [`Error::RankPanicked`] for the rank that panicked first, once every thread has ended.
 ///
 /// # Errors

@@ -10,7 +10,7 @@ use crate::Error;
 use crate::{Operation, Result, SimpleCommunicator};
 
 /// The collectives of a whole communicator (rsmpi's `CommunicatorCollectives`), implemented
-/// by [`SimpleCommunicator`]. Sealed (see [`crate::traits`]).
+/// by [`SimpleCommunicator`]. Sealed (implemented by pip-comm's types only).
 pub trait CommunicatorCollectives: Communicator {
     /// Blocks until every rank of the communicator has called `barrier` (MPI's
     /// `MPI_Barrier`).

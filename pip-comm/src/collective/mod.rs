@@ -16,7 +16,7 @@
 //! [`PartitionMut`](crate::PartitionMut) (receive) that carries its counts and displacements. Reductions take an [`Operation`]: a [`SystemOperation`]
 //! (`sum`, `product`, `min`, `max`, bitwise and logical `and`/`or`/`xor`) or a
 //! [`UserOperation`] closure. All of them work on every communicator (the world, or what
-//! [`crate::traits::Communicator::duplicate`] and [`crate::traits::Communicator::split_by_color`] made).
+//! [`crate::comm::Communicator::duplicate`] and [`crate::comm::Communicator::split_by_color`] made).
 //!
 //! Like MPI's, collectives are called by every rank of the communicator, in the same order;
 //! they are blocking. Cheap disagreements are detected and returned as errors instead of

@@ -4,13 +4,13 @@
 
 use super::{bcast, gather, reduce, scatter};
 use crate::datatype::{Buffer, BufferMut, Partition, PartitionMut};
-use crate::traits::sealed::AsRoot;
 #[allow(unused_imports)] // for the documentation's links
 use crate::{Error, Process};
 use crate::{Operation, Result};
 
 /// The collectives with a root (rsmpi's `Root`), implemented by [`Process`]: every rank of
-/// the communicator calls the same method on the same root. Sealed (see [`crate::traits`]).
+/// the communicator calls the same method on the same root. Sealed (implemented by pip-comm's
+/// types only).
 pub trait Root: AsRoot {
     /// Broadcasts the root's `buf` (this `Process` names the root) into every other rank's
     /// `buf` (MPI's `MPI_Bcast`). Every rank passes a buffer of the same length; each non-root
@@ -395,6 +395,19 @@ pub trait Root: AsRoot {
     {
         let (counts, displs) = (send.counts(), send.displs());
         scatter::scatter_varcount_into_root(&self.as_root(), send.buf, recv, counts, displs)
+    }
+}
+
+/// The accessor behind [`Root`]'s provided methods; unreachable from other crates (this
+/// module is private), so they cannot implement the trait.
+pub trait AsRoot {
+    /// The root as a [`Process`].
+    fn as_root(&self) -> Process<'_>;
+}
+
+impl AsRoot for Process<'_> {
+    fn as_root(&self) -> Process<'_> {
+        *self
     }
 }
 

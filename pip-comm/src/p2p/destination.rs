@@ -1,18 +1,18 @@
 //! The [`Destination`] trait: sending to a named peer ([`Process`](crate::Process)), at once
 //! or in a [request scope](crate::request::scope).
 
+use super::Peer;
 use super::Tag;
 use crate::datatype::{Buffer, Equivalence};
 use crate::endpoint::Mode;
 use crate::owned::SendVecError;
 use crate::request::{self, Request, Scope};
-use crate::traits::sealed::Peer;
 use crate::Result;
 #[allow(unused_imports)] // for the documentation's links
-use crate::{traits::Source, Error, SimpleCommunicator};
+use crate::{p2p::Source, Error, SimpleCommunicator};
 
 /// Where messages go (rsmpi's `Destination`): a named peer, `process_at_rank(r)`. Sealed
-/// (see [`crate::traits`]).
+/// (implemented by pip-comm's types only).
 pub trait Destination: Peer {
     /// Sends `buf` with tag 0. Returns once `buf` may be reused: at once for messages up to
     /// [`SimpleCommunicator::eager_limit`] bytes, after the receiver has copied it for larger ones.

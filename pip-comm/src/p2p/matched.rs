@@ -15,7 +15,7 @@ use crate::world::SimpleCommunicator;
 use crate::{Rank, Result};
 use std::rc::Rc;
 
-/// A message taken by [`Source::matched_probe`](crate::traits::Source::matched_probe),
+/// A message taken by [`Source::matched_probe`](super::Source::matched_probe),
 /// waiting to be received with [`Message::matched_receive_into`] or
 /// [`Message::matched_receive_vec`].
 #[must_use = "a matched message is received with matched_receive_into or matched_receive_vec"]
@@ -76,7 +76,7 @@ impl Message {
     ///
     /// # Errors
     ///
-    /// As [`Source::receive_into`](crate::traits::Source::receive_into): the message is
+    /// As [`Source::receive_into`](super::Source::receive_into): the message is
     /// consumed even when it is [`Error::Truncated`](crate::Error::Truncated).
     pub fn matched_receive_into<B: BufferMut + ?Sized>(mut self, buf: &mut B) -> Result<Status> {
         let m = self.matched.take().expect("a message is received once");

@@ -2,17 +2,17 @@
 //! peer ([`Process`](crate::Process)) and for any peer ([`AnyProcess`](crate::AnyProcess)).
 
 use super::matched::{self, Message};
+use super::Peer;
 use super::{zeroed, ProbeStatus, Status, Tag, ANY_TAG};
 use crate::datatype::{BufferMut, Equivalence};
 use crate::request::{self, Request, Scope};
-use crate::traits::sealed::Peer;
 use crate::Result;
 #[allow(unused_imports)] // for the documentation's links
-use crate::{traits::Destination, Error, SimpleCommunicator};
+use crate::{p2p::Destination, Error, SimpleCommunicator};
 
 /// Where messages come from (rsmpi's `Source`): a named peer (`process_at_rank(r)`) or any
 /// (`any_process()`). Receives follow MPI matching: from one sender, in the order sent.
-/// Sealed (see [`crate::traits`]).
+/// Sealed: implemented by pip-comm's types only.
 pub trait Source: Peer {
     /// Receives the next message from this source, whatever its tag, into `buf`. A shorter
     /// message fills the start of `buf` (see [`Status::count`]).

@@ -175,7 +175,7 @@ impl SimpleCommunicator {
         )
     }
 
-    /// Hands `vec` over to `rank` (see [`Destination::send_vec`](crate::traits::Destination::send_vec)).
+    /// Hands `vec` over to `rank` (see [`Destination::send_vec`](super::Destination::send_vec)).
     pub(crate) fn send_vec_typed<T: Equivalence>(
         &self,
         rank: Rank,

@@ -231,7 +231,7 @@ impl<'scope> Request<'scope> {
     }
 
     /// Waits until the operation completes and returns its status: for a receive, as
-    /// [`Source::receive_into`](crate::traits::Source::receive_into) (source, tag, count); for a send, this rank as the source,
+    /// `Source::receive_into` (source, tag, count); for a send, this rank as the source,
     /// the tag and the number of elements sent.
     ///
     /// # Errors

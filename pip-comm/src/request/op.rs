@@ -2,8 +2,8 @@
 //! and its [`Scope`](super::Scope), and the wait for a set of them.
 
 use crate::endpoint::{Endpoint, RecvTarget, RndvSend};
-use crate::p2p::status_sized;
 use crate::rank;
+use crate::status::status_sized;
 use crate::watchdog::What;
 use crate::world::Group;
 use crate::{Error, Result, Status};

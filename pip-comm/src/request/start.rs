@@ -1,12 +1,14 @@
-//! Starting non-blocking operations: the sends of [`Destination`](crate::traits::Destination)
-//! and the receives of [`Source`](crate::traits::Source) that return a [`Request`].
+//! Starting non-blocking operations: the immediate sends of `Destination` and receives of
+//! `Source`, which return a [`Request`].
 
 use super::op::State;
 use super::{Request, Scope};
 use crate::datatype::{bytes_of, Buffer, BufferMut};
 use crate::endpoint::{Mode, Started};
+use crate::error::Result;
+use crate::rank::{Rank, Tag};
+use crate::status::Status;
 use crate::world::SimpleCommunicator;
-use crate::{Rank, Result, Status, Tag};
 
 /// Starts sending `buf` to `rank` of `comm` with `tag` in `mode`; the request borrows `buf`
 /// for the scope.
