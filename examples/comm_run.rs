@@ -8,6 +8,7 @@
 //! EXAMPLE is `pi`, `stencil`, `pipeline` or `imbalanced` (see `examples/comm/`), or
 //! `deadlock`: every rank receives from the next one first, so none ever sends (to try
 //! `pips waits` and the deadlock watchdog, `PIP_COMM_WATCHDOG`, on).
+use pip_rs::pip_comm::prelude::*;
 use std::process::ExitCode;
 
 #[path = "comm/imbalanced.rs"]
@@ -20,11 +21,11 @@ mod pipeline;
 mod stencil;
 
 type Body =
-    fn(&pip_rs::pip_comm::Communicator, &[String]) -> Result<(), Box<dyn std::error::Error>>;
+    fn(&pip_rs::pip_comm::SimpleCommunicator, &[String]) -> Result<(), Box<dyn std::error::Error>>;
 
 /// Every rank receives (tag 7) from the next rank before it sends: a deadlock.
 fn deadlock(
-    world: &pip_rs::pip_comm::Communicator,
+    world: &pip_rs::pip_comm::SimpleCommunicator,
     _args: &[String],
 ) -> Result<(), Box<dyn std::error::Error>> {
     let next = (world.rank() + 1) % world.size();

@@ -26,6 +26,8 @@
 //! `pip-exec -n 4 target/debug/libmytask.so`:
 //!
 //! ```no_run
+//! use pip_rs::pip_comm::prelude::*;
+//!
 //! fn run() -> pip_rs::pip_comm::Result<()> {
 //!     let world = pip_rs::pip_comm::world()?;
 //!     let next = (world.rank() + 1) % world.size();

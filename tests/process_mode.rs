@@ -200,8 +200,9 @@ fn a_signal_handler_of_a_task_is_its_own() {
 }
 
 fn usr1_disposition() -> libc::sigaction {
-    // SAFETY: sigaction with a null new action only reads the current one.
+    // SAFETY: struct sigaction is plain data, valid all-zero.
     let mut old: libc::sigaction = unsafe { std::mem::zeroed() };
+    // SAFETY: sigaction with a null new action only reads the current one.
     unsafe { libc::sigaction(libc::SIGUSR1, std::ptr::null(), &mut old) };
     old
 }

@@ -15,6 +15,7 @@
 //! `iter_custom`), so starting the threads is not counted.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use pip_comm::prelude::*;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 

@@ -8,7 +8,7 @@
 
 use crate::options::{Options, Parsed};
 use crate::Launch;
-use pip_comm::Communicator;
+use pip_comm::prelude::*;
 use std::io::Write;
 use std::time::Instant;
 
@@ -41,7 +41,7 @@ pub fn columns(full: bool) -> String {
 ///
 /// A messaging error, or an I/O error writing `out`.
 pub fn run(
-    world: &Communicator,
+    world: &SimpleCommunicator,
     opts: &Options,
     launch: Launch,
     out: &mut dyn Write,

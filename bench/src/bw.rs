@@ -19,8 +19,8 @@
 
 use crate::options::Options;
 use crate::{osu_header, Launch, Ranks, Spec};
+use pip_comm::prelude::*;
 use pip_comm::request::{scope, wait_all};
-use pip_comm::Communicator;
 use std::io::Write;
 use std::time::Instant;
 
@@ -63,7 +63,7 @@ pub fn line(size: usize, mb_per_s: f64) -> String {
 ///
 /// A messaging error, or an I/O error writing `out`.
 pub fn run_bw(
-    world: &Communicator,
+    world: &SimpleCommunicator,
     opts: &Options,
     launch: Launch,
     out: &mut dyn Write,
@@ -77,7 +77,7 @@ pub fn run_bw(
 ///
 /// A messaging error, or an I/O error writing `out`.
 pub fn run_bibw(
-    world: &Communicator,
+    world: &SimpleCommunicator,
     opts: &Options,
     launch: Launch,
     out: &mut dyn Write,
@@ -86,7 +86,7 @@ pub fn run_bibw(
 }
 
 fn run(
-    world: &Communicator,
+    world: &SimpleCommunicator,
     opts: &Options,
     launch: Launch,
     out: &mut dyn Write,

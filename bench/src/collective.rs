@@ -12,7 +12,8 @@
 
 use crate::options::Options;
 use crate::{osu_header, Launch, Ranks, Spec};
-use pip_comm::{Communicator, SystemOperation};
+use pip_comm::prelude::*;
+use pip_comm::{SimpleCommunicator, SystemOperation};
 use std::io::Write;
 use std::time::Instant;
 
@@ -86,7 +87,7 @@ impl Collective {
     /// `size * ranks` bytes.
     fn call(
         self,
-        world: &Communicator,
+        world: &SimpleCommunicator,
         size: usize,
         send: &[i8],
         recv: &mut [i8],
@@ -123,7 +124,7 @@ impl Collective {
     /// A messaging error, or an I/O error writing `out`.
     pub fn run(
         self,
-        world: &Communicator,
+        world: &SimpleCommunicator,
         opts: &Options,
         launch: Launch,
         out: &mut dyn Write,
@@ -184,7 +185,7 @@ macro_rules! bodies {
         ///
         /// As [`Collective::run`].
         pub fn $f(
-            world: &Communicator,
+            world: &SimpleCommunicator,
             opts: &Options,
             launch: Launch,
             out: &mut dyn Write,

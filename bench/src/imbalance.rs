@@ -11,7 +11,7 @@
 //! * **balanced**: an allgather of `size` bytes per rank: every rank copies the same amount, so
 //!   there is little to steal.
 //!
-//! Stealing is switched off and on with [`Communicator::set_work_stealing`] on every rank (the
+//! Stealing is switched off and on with [`SimpleCommunicator::set_work_stealing`] on every rank (the
 //! same switch as `PIP_COMM_STEAL=0`), alternating in blocks of iterations so that both modes
 //! see the same minutes of a noisy machine. The table gives the mean time per iteration in
 //! microseconds with stealing off and on, the speedup (off / on), and the share of the bytes
@@ -20,7 +20,7 @@
 
 use crate::options::Options;
 use crate::{osu_header, Launch, Ranks, Spec};
-use pip_comm::Communicator;
+use pip_comm::prelude::*;
 use std::io::Write;
 use std::time::{Duration, Instant};
 
@@ -65,7 +65,7 @@ pub fn line(size: usize, pattern: &str, off: f64, on: f64, stolen: f64) -> Strin
 
 /// One iteration of a pattern.
 fn iteration(
-    world: &Communicator,
+    world: &SimpleCommunicator,
     balanced: bool,
     send: &[u8],
     recv: &mut [u8],
@@ -86,7 +86,7 @@ fn iteration(
 
 /// Runs `count` iterations in mode `on`; returns the time they took.
 fn timed(
-    world: &Communicator,
+    world: &SimpleCommunicator,
     balanced: bool,
     on: bool,
     count: usize,
@@ -108,7 +108,7 @@ fn timed(
 ///
 /// A messaging error, or an I/O error writing `out`.
 pub fn run(
-    world: &Communicator,
+    world: &SimpleCommunicator,
     opts: &Options,
     launch: Launch,
     out: &mut dyn Write,

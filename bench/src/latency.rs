@@ -10,7 +10,7 @@
 
 use crate::options::{self, Options, Parsed, LARGE_MESSAGE_SIZE};
 use crate::Launch;
-use pip_comm::Communicator;
+use pip_comm::prelude::*;
 use std::io::Write;
 use std::time::{Duration, Instant};
 
@@ -57,7 +57,7 @@ pub fn line(size: usize, avg_us: f64, full: Option<(f64, f64, usize)>) -> String
 ///
 /// A messaging error, or an I/O error writing `out`.
 pub fn run(
-    world: &Communicator,
+    world: &SimpleCommunicator,
     opts: &Options,
     launch: Launch,
     out: &mut dyn Write,

@@ -1,6 +1,6 @@
 //! OSU-style benchmarks for pip-rs.
 //!
-//! Each benchmark is written once, over a [`pip_comm::Communicator`], and runs two ways:
+//! Each benchmark is written once, over a [`pip_comm::SimpleCommunicator`], and runs two ways:
 //!
 //! * as **PiP tasks**: a `cdylib` launched by pip-exec (`tasks/<name>.rs`, built as the example
 //!   `lib<name>.so`), where each task gets its world from [`pip_comm::world`];
@@ -10,6 +10,8 @@
 //! Options and output follow the OSU Micro-Benchmarks, so the tables line up with published
 //! OSU results (see [`options`]).
 #![warn(missing_docs)]
+
+use pip_comm::prelude::*;
 
 pub mod barrier;
 pub mod bw;
@@ -42,7 +44,7 @@ impl Launch {
 /// What a benchmark body gets: the world, the options, how the ranks run, and where rank 0
 /// writes its table.
 pub type Body = fn(
-    &pip_comm::Communicator,
+    &pip_comm::SimpleCommunicator,
     &options::Options,
     Launch,
     &mut dyn std::io::Write,

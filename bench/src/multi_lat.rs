@@ -9,7 +9,7 @@
 
 use crate::options::Options;
 use crate::{osu_header, Launch, Ranks, Spec};
-use pip_comm::Communicator;
+use pip_comm::prelude::*;
 use std::io::Write;
 use std::time::Instant;
 
@@ -33,7 +33,7 @@ pub fn spec() -> Spec {
 ///
 /// A messaging error, or an I/O error writing `out`.
 pub fn run(
-    world: &Communicator,
+    world: &SimpleCommunicator,
     opts: &Options,
     launch: Launch,
     out: &mut dyn Write,

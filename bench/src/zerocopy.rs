@@ -13,7 +13,7 @@
 
 use crate::options::Options;
 use crate::{Launch, Ranks, Spec};
-use pip_comm::Communicator;
+use pip_comm::prelude::*;
 use std::io::Write;
 use std::time::{Duration, Instant};
 
@@ -54,7 +54,7 @@ pub fn header(launch: Launch) -> String {
 /// A messaging error (`OwnershipTransferUnavailable` under namespace isolation), a `Vec` that
 /// came back as another allocation, or an I/O error writing `out`.
 pub fn run(
-    world: &Communicator,
+    world: &SimpleCommunicator,
     opts: &Options,
     launch: Launch,
     out: &mut dyn Write,

@@ -1,18 +1,18 @@
 //! An imbalanced workload and work stealing: every round, each rank sends a large result to
 //! rank 0 in a gather. Rank 0 has all of the copying to do (every other rank's bytes into its
 //! buffer) while the others only wait for it. With work stealing (pip-comm's default; off with
-//! `PIP_COMM_STEAL=0` or `Communicator::set_work_stealing`) the waiting ranks copy chunks of
+//! `PIP_COMM_STEAL=0` or `SimpleCommunicator::set_work_stealing`) the waiting ranks copy chunks of
 //! rank 0's copies for it. The example runs the rounds with stealing off, then on, and prints
 //! both times and the share of the bytes the other ranks copied.
 //!
 //! Arguments: `[MIB] [ROUNDS]` (defaults 16 MiB per rank and 20 rounds). Try it with more
 //! ranks than 2 on a machine with more cores.
 
-use pip_rs::pip_comm::{Communicator, SystemOperation};
+use pip_rs::pip_comm::prelude::*;
 use std::time::Instant;
 
 /// Runs the example on `world`; `args` are the example's own arguments.
-pub fn run(world: &Communicator, args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
+pub fn run(world: &SimpleCommunicator, args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
     let mib: usize = args.first().and_then(|a| a.parse().ok()).unwrap_or(16);
     let rounds: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(20);
     let (rank, size) = (world.rank(), world.size() as usize);

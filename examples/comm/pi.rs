@@ -3,10 +3,10 @@
 //!
 //! Arguments: `[INTERVALS]` (default 50,000,000).
 
-use pip_rs::pip_comm::{Communicator, SystemOperation};
+use pip_rs::pip_comm::prelude::*;
 
 /// Runs the example on `world`; `args` are the example's own arguments.
-pub fn run(world: &Communicator, args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
+pub fn run(world: &SimpleCommunicator, args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
     let n: u64 = args
         .first()
         .and_then(|a| a.parse().ok())

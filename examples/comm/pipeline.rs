@@ -7,11 +7,11 @@
 //! (the default): with a private libc per task a `Vec` cannot change owners, and `send_vec`
 //! says so.
 
-use pip_rs::pip_comm::Communicator;
+use pip_rs::pip_comm::prelude::*;
 use std::time::Instant;
 
 /// Runs the example on `world`; `args` are the example's own arguments.
-pub fn run(world: &Communicator, args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
+pub fn run(world: &SimpleCommunicator, args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
     let blocks: u64 = args.first().and_then(|a| a.parse().ok()).unwrap_or(8);
     let mib: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(64);
     let (rank, size) = (world.rank(), world.size());

@@ -6,7 +6,8 @@
 //!
 //! Arguments: `[N] [STEPS]` (defaults 256 and 500).
 
-use pip_rs::pip_comm::{Communicator, Rank, SystemOperation};
+use pip_rs::pip_comm::prelude::*;
+use pip_rs::pip_comm::send_receive_into_with_tags;
 
 const UP: i32 = 1;
 const DOWN: i32 = 2;
@@ -41,7 +42,7 @@ fn heat(g: &[f64], rows: usize, n: usize) -> f64 {
 }
 
 /// Runs the example on `world`; `args` are the example's own arguments.
-pub fn run(world: &Communicator, args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
+pub fn run(world: &SimpleCommunicator, args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
     let n: usize = args.first().and_then(|a| a.parse().ok()).unwrap_or(256);
     let steps: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(500);
     let (rank, size) = (world.rank() as usize, world.size() as usize);
@@ -65,7 +66,15 @@ pub fn run(world: &Communicator, args: &[String]) -> Result<(), Box<dyn std::err
                 edge.copy_from_slice(&u[send_row * w + 1..send_row * w + 1 + n]);
                 match (to, from) {
                     (Some(to), Some(from)) => {
-                        world.sendrecv(&edge[..], to, dir, &mut halo[..], from, dir)?;
+                        let (to, from) = (world.process_at_rank(to), world.process_at_rank(from));
+                        send_receive_into_with_tags(
+                            &edge[..],
+                            &to,
+                            dir,
+                            &mut halo[..],
+                            &from,
+                            dir,
+                        )?;
                     }
                     (Some(to), None) => world.process_at_rank(to).send_with_tag(&edge[..], dir)?,
                     (None, Some(from)) => {

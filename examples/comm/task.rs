@@ -1,5 +1,6 @@
 // The entry of a pip-comm example built as a PiP task: takes the world, runs the example's
 // body with the task's arguments, and reports an error as the task's failure.
+
 macro_rules! comm_task {
     ($name:literal, $body:ident) => {
         fn main_task() -> i32 {
@@ -14,6 +15,7 @@ macro_rules! comm_task {
             match $body::run(&world, args.get(1..).unwrap_or_default()) {
                 Ok(()) => 0,
                 Err(e) => {
+                    use pip_rs::pip_comm::traits::Communicator as _;
                     eprintln!("{}: rank {}: {e}", $name, world.rank());
                     1
                 }

@@ -20,57 +20,36 @@
 //! A rank cannot start round G+1 before every rank left round G: it must see the new
 //! generation first, and the generation moves only when everyone has arrived.
 
-use crate::world::Communicator;
+use crate::world::SimpleCommunicator;
 use crate::Result;
 use std::sync::atomic::Ordering;
 
-impl Communicator {
-    /// Blocks until every rank of the communicator has called `barrier` (MPI's
-    /// `MPI_Barrier`).
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Aborted`](crate::Error::Aborted) when the world was aborted because a rank
-    /// panicked (in [`run`](crate::run)): the barrier can never complete.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::sync::atomic::{AtomicUsize, Ordering};
-    /// let arrived = AtomicUsize::new(0);
-    /// pip_comm::run(4, |world| {
-    ///     arrived.fetch_add(1, Ordering::SeqCst);
-    ///     world.barrier()?;
-    ///     assert_eq!(arrived.load(Ordering::SeqCst), 4);
-    ///     Ok::<(), pip_comm::Error>(())
-    /// })
-    /// .unwrap();
-    /// ```
-    pub fn barrier(&self) -> Result<()> {
-        if !self.is_world() {
-            // A dup or split: a dissemination barrier on the communicator's own context.
-            return self.barrier_p2p();
-        }
-        let words = &self.shared().barrier;
-        // SYNC(barrier#protocol): step 1: the acquire pairs with the SeqCst generation increment of
-        // the previous round; the count is acquire-release, so every rank's writes travel with it
-        // to the releaser.
-        let generation = words.generation.load(Ordering::Acquire);
-        if words.arrived.fetch_add(1, Ordering::AcqRel) + 1 == self.n {
-            words.arrived.store(0, Ordering::Relaxed);
-            // SYNC(barrier#protocol): pairs with the acquire loads of waiters, and with sleepers'
-            // SeqCst flag.
-            words.generation.fetch_add(1, Ordering::SeqCst);
-            crate::wait::wake_all(self.shared());
-            return Ok(());
-        }
-        let moved = || words.generation.load(Ordering::Acquire) != generation;
-        let moved_seqcst = || words.generation.load(Ordering::SeqCst) != generation;
-        self.ep.wait_until(
-            crate::watchdog::What::Barrier,
-            true,
-            || moved().then_some(()),
-            moved_seqcst,
-        )
+/// The body of `CommunicatorCollectives::barrier`:
+/// the protocol above on the world, a dissemination barrier on a derived communicator.
+pub(crate) fn barrier(comm: &SimpleCommunicator) -> Result<()> {
+    if !comm.is_world() {
+        // A dup or split: a dissemination barrier on the communicator's own context.
+        return comm.barrier_p2p();
     }
+    let words = &comm.shared().barrier;
+    // SYNC(barrier#protocol): step 1: the acquire pairs with the SeqCst generation increment of
+    // the previous round; the count is acquire-release, so every rank's writes travel with it
+    // to the releaser.
+    let generation = words.generation.load(Ordering::Acquire);
+    if words.arrived.fetch_add(1, Ordering::AcqRel) + 1 == comm.n {
+        words.arrived.store(0, Ordering::Relaxed);
+        // SYNC(barrier#protocol): pairs with the acquire loads of waiters, and with sleepers'
+        // SeqCst flag.
+        words.generation.fetch_add(1, Ordering::SeqCst);
+        crate::wait::wake_all(comm.shared());
+        return Ok(());
+    }
+    let moved = || words.generation.load(Ordering::Acquire) != generation;
+    let moved_seqcst = || words.generation.load(Ordering::SeqCst) != generation;
+    comm.ep.wait_until(
+        crate::watchdog::What::Barrier,
+        true,
+        || moved().then_some(()),
+        moved_seqcst,
+    )
 }

@@ -1,4 +1,5 @@
-//! Communicators made from communicators: [`Communicator::dup`] and [`Communicator::split`].
+//! The [`Communicator`] trait (rank, size, naming peers) and communicators made from
+//! communicators: [`Communicator::duplicate`] and [`Communicator::split_by_color`].
 //!
 //! # Contexts
 //!
@@ -16,8 +17,8 @@
 //! Both operations are collective over the parent communicator: every rank of it must call
 //! them, in the same order as its other collective calls on that communicator.
 //!
-//! * `dup`: rank 0 takes a context pair and sends it to every other rank (parent's `ctx + 1`).
-//! * `split`: every rank sends its `(color, key)` to rank 0, which groups the ranks by color,
+//! * `duplicate`: rank 0 takes a context pair and sends it to every other rank (parent's `ctx + 1`).
+//! * `split_by_color`: every rank sends its `(color, key)` to rank 0, which groups the ranks by color,
 //!   orders each group by `(key, parent rank)`, takes a context pair per color and sends each
 //!   rank its group's context and member list (as world ranks).
 //!
@@ -27,21 +28,120 @@
 //! `rank - k` (mod size), `ceil(log2(size))` rounds.
 
 use crate::endpoint::Mode;
+use crate::error::{Error, Result};
 use crate::matching::Filter;
-use crate::world::{Communicator, Group};
-use crate::{Error, Rank, Result};
+use crate::p2p::{AnyProcess, Process};
+use crate::rank::{self, Rank};
+use crate::world::{Group, SimpleCommunicator};
+#[allow(unused_imports)] // for the documentation's links
+use crate::ANY_SOURCE;
 use std::rc::Rc;
 use std::sync::atomic::Ordering;
 
-/// The color with which a rank asks [`Communicator::split`] for no communicator.
+/// The color with which a rank asks [`Communicator::split_by_color`] for no communicator
+/// (the value of [`Color::undefined`]).
 pub const UNDEFINED: i32 = -32766;
+
+/// The color a rank gives [`Communicator::split_by_color`]: the ranks of one color form a
+/// new communicator; [`Color::undefined`] asks for none.
+///
+/// ```
+/// use pip_comm::prelude::*;
+/// use pip_comm::Color;
+/// assert_eq!(Color::with_value(3).value(), 3);
+/// assert_eq!(Color::undefined().value(), pip_comm::UNDEFINED);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Color(i32);
+
+impl Color {
+    /// The color `value` (non-negative; a negative one other than [`UNDEFINED`] makes
+    /// `split_by_color` fail with [`Error::InvalidColor`]).
+    pub fn with_value(value: i32) -> Color {
+        Color(value)
+    }
+
+    /// No color: the rank takes part in the split but gets no communicator.
+    pub fn undefined() -> Color {
+        Color(UNDEFINED)
+    }
+
+    /// The color's value.
+    pub fn value(&self) -> i32 {
+        self.0
+    }
+}
+
+/// A key that orders the ranks of one color in `split_by_color_with_key` (ties keep the
+/// parent's order).
+pub type Key = i32;
 
 const TAG_DUP: i32 = 1;
 const TAG_SPLIT: i32 = 2;
 const TAG_SPLIT_REPLY: i32 = 3;
 const TAG_BARRIER: i32 = 4;
 
-impl Communicator {
+impl SimpleCommunicator {}
+
+/// A group of ranks that exchange messages (rsmpi's `Communicator` trait): this rank's
+/// number, the size, the peers, and new communicators made from this one. Implemented by
+/// [`SimpleCommunicator`]; sealed (implemented by pip-comm's types only).
+pub trait Communicator: AsSimple {
+    /// This rank's number, `0..size()`.
+    ///
+    /// ```
+    /// use pip_comm::prelude::*;
+    /// pip_comm::run(2, |world| assert!(world.rank() < 2)).unwrap();
+    /// ```
+    fn rank(&self) -> Rank {
+        rank::public(self.as_simple().me)
+    }
+
+    /// The number of ranks.
+    ///
+    /// ```
+    /// use pip_comm::prelude::*;
+    /// pip_comm::run(4, |world| assert_eq!(world.size(), 4)).unwrap();
+    /// ```
+    fn size(&self) -> Rank {
+        rank::public(self.as_simple().n)
+    }
+
+    /// Names the peer `rank`: the destination of sends and the source of receives.
+    /// [`ANY_SOURCE`] gives a receive-only wildcard, like [`Communicator::any_process`].
+    /// Ranks are checked when used, with [`Error::RankOutOfRange`] (and
+    /// [`Error::AnySourceNotAllowed`] for [`ANY_SOURCE`] as a send's destination or a root).
+    ///
+    /// ```
+    /// use pip_comm::prelude::*;
+    /// pip_comm::run(2, |world| {
+    ///     let peer = world.process_at_rank(1 - world.rank());
+    ///     peer.send(&world.rank()).unwrap();
+    ///     let (v, _) = peer.receive::<i32>().unwrap();
+    ///     assert_eq!(v, 1 - world.rank());
+    ///     assert!(world.process_at_rank(5).send(&0u8).is_err());
+    /// })
+    /// .unwrap();
+    /// ```
+    fn process_at_rank(&self, rank: Rank) -> Process<'_> {
+        Process {
+            comm: self.as_simple(),
+            rank,
+        }
+    }
+
+    /// Names any source, for receives that take the first matching message from anyone.
+    fn any_process(&self) -> AnyProcess<'_> {
+        AnyProcess {
+            comm: self.as_simple(),
+        }
+    }
+
+    /// This rank itself (sends to oneself are buffered, never blocking).
+    fn this_process(&self) -> Process<'_> {
+        self.process_at_rank(self.rank())
+    }
+
     /// A new communicator with the same ranks in the same order and a matching space of its
     /// own (MPI's `MPI_Comm_dup`): messages sent on one are never received on the other.
     /// Collective: every rank of this communicator must call it.
@@ -53,6 +153,7 @@ impl Communicator {
     /// # Examples
     ///
     /// ```
+    /// use pip_comm::prelude::*;
     /// pip_comm::run(2, |world| {
     ///     let lib = world.dup().unwrap();
     ///     assert_eq!((lib.rank(), lib.size()), (world.rank(), world.size()));
@@ -65,26 +166,27 @@ impl Communicator {
     /// })
     /// .unwrap();
     /// ```
-    pub fn dup(&self) -> Result<Communicator> {
-        let ctx = if self.me == 0 {
-            let ctx = self.new_context();
+    fn duplicate(&self) -> Result<SimpleCommunicator> {
+        let comm = self.as_simple();
+        let ctx = if comm.me == 0 {
+            let ctx = comm.new_context();
             let word = [*ctx.as_ref().unwrap_or(&0)];
-            for r in 1..self.n {
-                self.internal_send(r, TAG_DUP, &word)?;
+            for r in 1..comm.n {
+                comm.internal_send(r, TAG_DUP, &word)?;
             }
             ctx?
         } else {
-            match self.internal_receive(0, TAG_DUP)?.first() {
+            match comm.internal_receive(0, TAG_DUP)?.first() {
                 Some(&c) if c != 0 => c,
-                _ => return Err(self.exhausted()),
+                _ => return Err(comm.exhausted()),
             }
         };
-        Ok(self.derived(self.me, self.n, ctx, self.group.clone()))
+        Ok(comm.derived(comm.me, comm.n, ctx, comm.group.clone()))
     }
 
     /// Splits this communicator by `color` (MPI's `MPI_Comm_split`): the ranks that give the
     /// same color form a new communicator, numbered in the order of `key` (ties keep this
-    /// communicator's order). A rank that gives [`UNDEFINED`] gets `None`. Collective: every
+    /// communicator's order). A rank that gives [`Color::undefined`] gets `None`. Collective: every
     /// rank of this communicator must call it.
     ///
     /// # Errors
@@ -96,44 +198,52 @@ impl Communicator {
     /// # Examples
     ///
     /// ```
+    /// use pip_comm::prelude::*;
     /// let out = pip_comm::run(5, |world| {
     ///     // Even and odd ranks, numbered in reverse.
-    ///     let half = world.split(world.rank() % 2, -world.rank()).unwrap().unwrap();
+    ///     let color = Color::with_value(world.rank() % 2);
+    ///     let half = world.split_by_color_with_key(color, -world.rank()).unwrap().unwrap();
     ///     (half.rank(), half.size())
     /// })
     /// .unwrap();
     /// assert_eq!(out, [(2, 3), (1, 2), (1, 3), (0, 2), (0, 3)]);
     /// ```
-    pub fn split(&self, color: i32, key: i32) -> Result<Option<Communicator>> {
+    fn split_by_color_with_key(
+        &self,
+        color: Color,
+        key: Key,
+    ) -> Result<Option<SimpleCommunicator>> {
+        let comm = self.as_simple();
+        let color = color.value();
         let given = color;
         let invalid = color < 0 && color != UNDEFINED;
         let color = if invalid { UNDEFINED } else { color };
-        let reply = if self.me == 0 {
+        let reply = if comm.me == 0 {
             let mut entries = vec![(color, key, 0u32)];
-            for r in 1..self.n {
-                let got = self.internal_receive(r, TAG_SPLIT)?;
+            for r in 1..comm.n {
+                let got = comm.internal_receive(r, TAG_SPLIT)?;
                 entries.push((got[0] as i32, got[1] as i32, r));
             }
-            let replies = self.plan_split(&entries);
+            let replies = comm.plan_split(&entries);
             for (r, reply) in replies.iter().enumerate().skip(1) {
-                self.internal_send(r as u32, TAG_SPLIT_REPLY, reply)?;
+                comm.internal_send(r as u32, TAG_SPLIT_REPLY, reply)?;
             }
             replies.into_iter().next().unwrap_or_default()
         } else {
-            self.internal_send(0, TAG_SPLIT, &[color as u32, key as u32])?;
-            self.internal_receive(0, TAG_SPLIT_REPLY)?
+            comm.internal_send(0, TAG_SPLIT, &[color as u32, key as u32])?;
+            comm.internal_receive(0, TAG_SPLIT_REPLY)?
         };
         if invalid {
             return Err(Error::InvalidColor { color: given });
         }
         match reply.split_first() {
             None => Ok(None),
-            Some((0, _)) => Err(self.exhausted()),
+            Some((0, _)) => Err(comm.exhausted()),
             Some((&ctx, members)) => {
-                let me_world = self.ep.me;
-                let mut local = vec![-1 as Rank; self.ep.n as usize];
+                let me_world = comm.ep.me;
+                let mut local = vec![-1 as Rank; comm.ep.n as usize];
                 for (i, &w) in members.iter().enumerate() {
-                    local[w as usize] = i as Rank;
+                    local[w as usize] = rank::of_index(i);
                 }
                 let me = local[me_world as usize];
                 debug_assert!(me >= 0, "a rank is in its own group");
@@ -141,8 +251,8 @@ impl Communicator {
                     world: members.to_vec(),
                     local,
                 };
-                Ok(Some(self.derived(
-                    me as u32,
+                Ok(Some(comm.derived(
+                    rank::internal(me),
                     members.len() as u32,
                     ctx,
                     Some(Rc::new(group)),
@@ -151,6 +261,67 @@ impl Communicator {
         }
     }
 
+    /// [`split_by_color_with_key`](Communicator::split_by_color_with_key) with the key 0:
+    /// the ranks of one color keep this communicator's order (rsmpi's `split_by_color`).
+    ///
+    /// # Errors
+    ///
+    /// As [`Communicator::split_by_color_with_key`].
+    ///
+    /// ```
+    /// use pip_comm::prelude::*;
+    /// pip_comm::run(4, |world| {
+    ///     let color = if world.rank() < 3 { Color::with_value(0) } else { Color::undefined() };
+    ///     let first = world.split_by_color(color).unwrap();
+    ///     assert_eq!(first.map(|c| c.size()), (world.rank() < 3).then_some(3));
+    /// })
+    /// .unwrap();
+    /// ```
+    fn split_by_color(&self, color: Color) -> Result<Option<SimpleCommunicator>> {
+        self.split_by_color_with_key(color, 0)
+    }
+
+    /// The former name of [`Communicator::duplicate`].
+    ///
+    /// # Errors
+    ///
+    /// As [`Communicator::duplicate`].
+    #[deprecated(since = "0.2.0", note = "use `duplicate`")]
+    fn dup(&self) -> Result<SimpleCommunicator> {
+        self.duplicate()
+    }
+
+    /// The former name of [`Communicator::split_by_color_with_key`] (with the color as a
+    /// number).
+    ///
+    /// # Errors
+    ///
+    /// As [`Communicator::split_by_color_with_key`].
+    #[deprecated(
+        since = "0.2.0",
+        note = "use `split_by_color_with_key(Color::with_value(color), key)`"
+    )]
+    fn split(&self, color: i32, key: Key) -> Result<Option<SimpleCommunicator>> {
+        self.split_by_color_with_key(Color::with_value(color), key)
+    }
+}
+
+/// The accessor behind [`Communicator`]'s provided methods; unreachable from other crates
+/// (this module is private), so they cannot implement the trait.
+pub trait AsSimple {
+    /// The communicator itself.
+    fn as_simple(&self) -> &SimpleCommunicator;
+}
+
+impl AsSimple for SimpleCommunicator {
+    fn as_simple(&self) -> &SimpleCommunicator {
+        self
+    }
+}
+
+impl Communicator for SimpleCommunicator {}
+
+impl SimpleCommunicator {
     /// Rank 0's part of `split`: the reply for each rank (by this communicator's rank):
     /// empty for `UNDEFINED`, else the context (0 if none was left) and the members as world
     /// ranks in their new order.
@@ -181,8 +352,8 @@ impl Communicator {
     }
 
     /// A communicator of this rank sharing its engine.
-    fn derived(&self, me: u32, n: u32, ctx: u32, group: Option<Rc<Group>>) -> Communicator {
-        Communicator {
+    fn derived(&self, me: u32, n: u32, ctx: u32, group: Option<Rc<Group>>) -> SimpleCommunicator {
+        SimpleCommunicator {
             ep: self.ep.clone(),
             me,
             n,
@@ -226,7 +397,7 @@ impl Communicator {
     fn internal_receive(&self, r: u32, tag: i32) -> Result<Vec<u32>> {
         let filter = Filter {
             ctx: self.ctx + 1,
-            source: self.world_rank(r) as Rank,
+            source: rank::public(self.world_rank(r)),
             tag,
         };
         self.receive_vec_filter::<u32>(filter).map(|(v, _)| v)

@@ -10,10 +10,80 @@
 /// `Equivalence` types.
 ///
 /// ```
+/// use pip_comm::prelude::*;
 /// use pip_comm::Equivalence;
 /// fn takes<T: Equivalence>(_: &[T]) {}
 /// takes(&[1u32, 2, 3]);
 /// takes(&[[0.5f64; 4]; 2]);
+/// ```
+///
+/// # Deriving it
+///
+/// `#[derive(Equivalence)]` (re-exported from the `pip-comm-derive` crate under the same
+/// name) implements it for a `#[repr(C)]` struct whose fields are all `Equivalence` and
+/// which has no padding; the struct must be `Copy`:
+///
+/// ```
+/// use pip_comm::prelude::*;
+/// use pip_comm::Equivalence;
+///
+/// #[derive(Equivalence, Clone, Copy, Debug, PartialEq)]
+/// #[repr(C)]
+/// struct Particle {
+///     position: [f64; 3],
+///     id: u32,
+///     species: u32,
+/// }
+/// fn takes<T: Equivalence>(_: &[T]) {}
+/// takes(&[Particle { position: [0.0; 3], id: 1, species: 2 }]);
+/// ```
+///
+/// The derive refuses what could not travel as bytes. A struct with padding (here 4 bytes
+/// after `id`) fails with "`Padded` has padding bytes":
+///
+/// ```compile_fail
+/// use pip_comm::prelude::*;
+/// #[derive(pip_comm::Equivalence, Clone, Copy)]
+/// #[repr(C)]
+/// struct Padded {
+///     id: u32,
+///     value: f64,
+/// }
+/// ```
+///
+/// A struct without `#[repr(C)]` (its layout is the compiler's choice):
+///
+/// ```compile_fail
+/// use pip_comm::prelude::*;
+/// #[derive(pip_comm::Equivalence, Clone, Copy)]
+/// struct Unordered {
+///     a: u32,
+///     b: u32,
+/// }
+/// ```
+///
+/// A field that is not `Equivalence` (`bool` is not valid for every bit pattern):
+///
+/// ```compile_fail
+/// use pip_comm::prelude::*;
+/// #[derive(pip_comm::Equivalence, Clone, Copy)]
+/// #[repr(C)]
+/// struct Flagged {
+///     flag: bool,
+///     pad: [u8; 3],
+/// }
+/// ```
+///
+/// An enum:
+///
+/// ```compile_fail
+/// use pip_comm::prelude::*;
+/// #[derive(pip_comm::Equivalence, Clone, Copy)]
+/// #[repr(C)]
+/// enum Choice {
+///     A,
+///     B,
+/// }
 /// ```
 ///
 /// # Safety
@@ -47,6 +117,7 @@ unsafe impl<T: Equivalence, const N: usize> Equivalence for [T; N] {}
 /// Something that can be sent: a value, a slice or a `Vec` of [`Equivalence`] elements.
 ///
 /// ```
+/// use pip_comm::prelude::*;
 /// use pip_comm::Buffer;
 /// assert_eq!(7u16.as_slice(), &[7u16]);
 /// assert_eq!(vec![1i64, 2].as_slice().len(), 2);
@@ -62,6 +133,7 @@ pub trait Buffer {
 /// length is the capacity of the receive) of [`Equivalence`] elements.
 ///
 /// ```
+/// use pip_comm::prelude::*;
 /// use pip_comm::BufferMut;
 /// let mut v = vec![0u8; 3];
 /// assert_eq!(v.as_mut_slice().len(), 3);
@@ -120,4 +192,120 @@ pub(crate) fn bytes_of<T: Equivalence>(s: &[T]) -> &[u8] {
     // SAFETY: `T: Equivalence` has no padding, so all `size_of_val(s)` bytes are initialised;
     // the byte view borrows `s` for its whole lifetime.
     unsafe { std::slice::from_raw_parts(s.as_ptr().cast::<u8>(), std::mem::size_of_val(s)) }
+}
+
+/// A send buffer cut into one piece per rank, for the `varcount` collectives (rsmpi's
+/// `Partition`): piece `r` is `counts[r]` elements starting at element `displs[r]`.
+///
+/// ```
+/// use pip_comm::prelude::*;
+/// use pip_comm::Partition;
+/// let data = [1u8, 2, 3, 4, 5, 6];
+/// let p = Partition::new(&data[..], &[1, 2, 3][..], &[0, 1, 3][..]);
+/// assert_eq!((p.counts(), p.displs()), (&[1, 2, 3][..], &[0, 1, 3][..]));
+/// let q = Partition::contiguous(&data[..], &[1, 2, 3][..]);
+/// assert_eq!(q.displs(), &[0, 1, 3][..]);
+/// ```
+#[derive(Debug)]
+pub struct Partition<'a, B: ?Sized> {
+    pub(crate) buf: &'a B,
+    counts: &'a [usize],
+    displs: std::borrow::Cow<'a, [usize]>,
+}
+
+impl<'a, B: Buffer + ?Sized> Partition<'a, B> {
+    /// Piece `r` of `buf` is `counts[r]` elements at `displs[r]` (counts and displacements
+    /// in elements, checked by the collective).
+    pub fn new(buf: &'a B, counts: &'a [usize], displs: &'a [usize]) -> Self {
+        Partition {
+            buf,
+            counts,
+            displs: displs.into(),
+        }
+    }
+
+    /// The pieces laid end to end: the displacements are the prefix sums of `counts`
+    /// (as `pip_comm::collective::displacements` gives them).
+    pub fn contiguous(buf: &'a B, counts: &'a [usize]) -> Self {
+        Partition {
+            buf,
+            counts,
+            displs: end_to_end(counts).into(),
+        }
+    }
+
+    /// The element count of each rank's piece.
+    pub fn counts(&self) -> &[usize] {
+        self.counts
+    }
+
+    /// The displacement of each rank's piece, in elements.
+    pub fn displs(&self) -> &[usize] {
+        &self.displs
+    }
+}
+
+/// A receive buffer cut into one piece per rank, for the `varcount` collectives (rsmpi's
+/// `PartitionMut`): rank `r`'s piece goes to `counts[r]` elements starting at element
+/// `displs[r]`.
+///
+/// ```
+/// use pip_comm::prelude::*;
+/// use pip_comm::PartitionMut;
+/// let mut data = [0u32; 4];
+/// let p = PartitionMut::contiguous(&mut data[..], &[3, 1][..]);
+/// assert_eq!(p.displs(), &[0, 3][..]);
+/// ```
+#[derive(Debug)]
+pub struct PartitionMut<'a, B: ?Sized> {
+    pub(crate) buf: &'a mut B,
+    counts: &'a [usize],
+    displs: std::borrow::Cow<'a, [usize]>,
+}
+
+impl<'a, B: BufferMut + ?Sized> PartitionMut<'a, B> {
+    /// Rank `r`'s piece goes to `counts[r]` elements of `buf` at `displs[r]`.
+    pub fn new(buf: &'a mut B, counts: &'a [usize], displs: &'a [usize]) -> Self {
+        PartitionMut {
+            buf,
+            counts,
+            displs: displs.into(),
+        }
+    }
+
+    /// The pieces laid end to end (displacements from the prefix sums of `counts`).
+    pub fn contiguous(buf: &'a mut B, counts: &'a [usize]) -> Self {
+        PartitionMut {
+            buf,
+            counts,
+            displs: end_to_end(counts).into(),
+        }
+    }
+
+    /// The element count of each rank's piece.
+    pub fn counts(&self) -> &[usize] {
+        self.counts
+    }
+
+    /// The displacement of each rank's piece, in elements.
+    pub fn displs(&self) -> &[usize] {
+        &self.displs
+    }
+
+    /// The buffer and its layout, for a collective.
+    pub(crate) fn parts(&mut self) -> (&mut B, &[usize], &[usize]) {
+        (self.buf, self.counts, &self.displs)
+    }
+}
+
+/// The displacements of pieces of `counts` elements laid end to end (prefix sums).
+fn end_to_end(counts: &[usize]) -> Vec<usize> {
+    counts
+        .iter()
+        .scan(0, |at, &c| {
+            let d = *at;
+            *at += c;
+            Some(d)
+        })
+        .collect()
 }

@@ -6,9 +6,12 @@
 //! ones are copied through a slot, large ones are copied once, straight from the sender's
 //! buffer into the receiver's.
 //!
-//! The API follows rsmpi, the Rust MPI bindings, so MPI users feel at home:
+//! The API follows rsmpi, the Rust MPI bindings, so MPI users feel at home: the operations
+//! are the methods of rsmpi's traits ([`traits`]: `Communicator`, `Source`, `Destination`,
+//! `Root`, `CommunicatorCollectives`), which one import brings in ([`prelude`]):
 //!
 //! ```
+//! use pip_comm::prelude::*;
 //! use pip_comm::{Status, ANY_TAG};
 //!
 //! let results = pip_comm::run(3, |world| -> pip_comm::Result<u64> {
@@ -40,16 +43,30 @@
 //!   size = number of tasks. Task 0 creates the shared state; every task checks that it was
 //!   laid out by the same pip-comm build (the programs of an MPMD job may differ).
 //!
+//! ## Names
+//!
+//! The communicator type is [`SimpleCommunicator`] (rsmpi's name), and `Communicator` is the
+//! trait, as in rsmpi ([`traits::Communicator`]). Until 0.2.0 the type was called
+//! `Communicator`; that name stays, deprecated, as an alias of the type for one release, and
+//! so do the former method names (`dup`, `split`, `iprobe`, `sendrecv`, `isend`, `irecv`),
+//! as deprecated aliases of rsmpi's (`duplicate`, `split_by_color_with_key`,
+//! `immediate_probe`, [`send_receive_into`], `immediate_send`, `immediate_receive_into`).
+//! Ranks are [`Rank`] (`i32`, as in MPI) everywhere in the API.
+//!
 //! ## Semantics
 //!
-//! * Blocking [`Process::send`] / [`Process::receive_into`] / [`Process::receive_vec`] with
-//!   tags (`0..=MAX_TAG`), [`ANY_SOURCE`] (or [`Communicator::any_process`]) and [`ANY_TAG`],
-//!   and a [`Status`] (source, tag, count).
+//! * Blocking [`Destination::send`](traits::Destination::send) /
+//!   [`Source::receive_into`](traits::Source::receive_into) /
+//!   [`Source::receive_vec`](traits::Source::receive_vec) with tags (`0..=MAX_TAG`),
+//!   [`ANY_SOURCE`] (or [`any_process`](traits::Communicator::any_process)) and [`ANY_TAG`],
+//!   and a [`Status`] (source, tag, count). Matched probes
+//!   ([`Source::matched_probe`](traits::Source::matched_probe)) take a message out of the
+//!   queue for a later receive.
 //! * MPI matching: messages from one sender that match a receive are taken in the order they
 //!   were sent; nothing is ordered between senders.
 //! * A message longer than the receive buffer is [`Error::Truncated`]: the buffer holds the
 //!   message's start, the message is consumed, no other message is affected.
-//! * Sends of at most [`Communicator::eager_limit`] bytes return at once; larger sends return
+//! * Sends of at most [`SimpleCommunicator::eager_limit`] bytes return at once; larger sends return
 //!   once the receiver has copied the data (MPI allows a standard send to block so). A program
 //!   in which two ranks both send large messages to each other before receiving deadlocks, as
 //!   it may with any MPI. While blocked, a rank keeps accepting eager messages into its queue,
@@ -79,25 +96,42 @@ mod error;
 mod matching;
 mod owned;
 mod p2p;
+pub mod prelude;
 mod rank;
 mod rendezvous;
 pub mod request;
 mod shared;
+mod status;
 pub mod steal;
 mod stealing;
 mod sync;
+pub mod traits;
 mod wait;
 mod waiter;
 mod watchdog;
 mod world;
 
 pub use collective::{Operation, Reducible, SystemOperation, UserOperation};
-pub use comm::UNDEFINED;
-pub use datatype::{Buffer, BufferMut, Equivalence};
+pub use comm::{Color, Key, UNDEFINED};
+pub use datatype::{Buffer, BufferMut, Equivalence, Partition, PartitionMut};
 pub use error::{Error, Result};
 pub use owned::SendVecError;
-pub use p2p::{AnyProcess, ProbeStatus, Process, Rank, Status, Tag, ANY_SOURCE, ANY_TAG, MAX_TAG};
-pub use world::{run, world, Communicator, MAX_RANKS, WORLD_EXPORT_NAME};
+pub use p2p::{
+    send_receive_into, send_receive_into_with_tags, send_receive_replace_into, AnyProcess, Message,
+    ProbeStatus, Process, Status, Tag, ANY_SOURCE, ANY_TAG, MAX_TAG,
+};
+/// `#[derive(Equivalence)]` for `#[repr(C)]` structs without padding (see [`trait@Equivalence`]).
+pub use pip_comm_derive::Equivalence;
+pub use rank::Rank;
+pub use world::{run, world, SimpleCommunicator, MAX_RANKS, WORLD_EXPORT_NAME};
+
+/// The former name of [`SimpleCommunicator`]; `Communicator` is now the trait
+/// ([`traits::Communicator`]), as in rsmpi.
+#[deprecated(
+    since = "0.2.0",
+    note = "the type is `SimpleCommunicator`; `Communicator` is the trait in `pip_comm::traits`"
+)]
+pub type Communicator = SimpleCommunicator;
 
 /// The exit code of a job that the deadlock watchdog ended (`PIP_COMM_DEADLOCK=abort`): every
 /// rank waited for the watchdog's period (`PIP_COMM_WATCHDOG`, default 10 s) with no progress.

@@ -10,8 +10,8 @@
 //! visible to the receiver, which acquires the slot as for any message (see
 //! the `eager` module). From then on the receiver owns the allocation:
 //!
-//! * a receive that returns a `Vec` ([`Process::receive_vec`](crate::Process::receive_vec),
-//!   [`recv_vec`](crate::Process::recv_vec)) rebuilds the `Vec` from the parts when the
+//! * a receive that returns a `Vec` (`Source::receive_vec`,
+//!   `recv_vec`) rebuilds the `Vec` from the parts when the
 //!   element types agree in alignment and the byte sizes are whole elements: no copy;
 //! * any other receive copies the bytes out and frees the allocation.
 //!
@@ -24,9 +24,9 @@
 //! tasks with the `shared-libc` isolation (one libc, one malloc), provided the programs use
 //! the system allocator (Rust's default; a program with its own `#[global_allocator]` must not
 //! use `send_vec`). With `namespace` isolation each task has a malloc of its own and freeing
-//! another task's memory corrupts it, so [`Process::send_vec`](crate::Process::send_vec)
+//! another task's memory corrupts it, so `Destination::send_vec`
 //! refuses with [`Error::OwnershipTransferUnavailable`](crate::Error) and gives the `Vec`
-//! back: send its contents with [`Process::send`](crate::Process::send) instead.
+//! back: send its contents with `Destination::send` instead.
 
 use crate::Error;
 use std::alloc::Layout;
@@ -126,12 +126,13 @@ impl Drop for OwnedVec {
     }
 }
 
-/// A [`send_vec`](crate::Process::send_vec) that failed, with the `Vec` given back.
+/// A `send_vec` (of `pip_comm::traits::Destination`) that failed, with the `Vec` given back.
 ///
 /// Converts into [`Error`] (dropping the `Vec`) so `?` works in functions that return
 /// [`Result`](crate::Result).
 ///
 /// ```
+/// use pip_comm::prelude::*;
 /// let e = pip_comm::run(2, |world| {
 ///     let err = world.process_at_rank(7).send_vec(vec![1u8, 2, 3]).unwrap_err();
 ///     assert_eq!(err.vec, [1, 2, 3]);

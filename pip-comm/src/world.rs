@@ -1,5 +1,5 @@
 //! Getting a world: [`run`] (ranks as threads of this program) or [`world`] (ranks as the
-//! tasks of a PiP job), and the [`Communicator`] that each rank holds.
+//! tasks of a PiP job), and the [`SimpleCommunicator`] that each rank holds.
 //!
 //! # Abort
 //!
@@ -33,19 +33,26 @@ pub const MAX_RANKS: usize = pip_core::MAX_TASKS;
 pub const WORLD_EXPORT_NAME: &str = "pip-comm/world";
 
 /// A rank's handle on a group of ranks that exchange messages: the world (every rank of the
-/// job), or a communicator made from another with [`Communicator::dup`] or
-/// [`Communicator::split`].
+/// job), or a communicator made from another with `duplicate` or `split_by_color` (rsmpi's
+/// name for the same type).
+///
+/// Its operations are the methods of the traits of `pip_comm::traits` (bring them in with
+/// `use pip_comm::prelude::*`): `Communicator` (rank, size, peers, new communicators) and
+/// `CommunicatorCollectives` (the barrier and the collectives); see its trait
+/// implementations below.
 ///
 /// Each communicator has its own matching space: a message sent on one is never received on
-/// another. Ranks are numbered `0..size()` within each communicator. A `Communicator` is
-/// neither `Send` nor `Sync`: it carries (a share of) the rank's private matching state, so
-/// it stays on the rank's thread.
+/// another. Ranks are numbered `0..size()` within each communicator. A `SimpleCommunicator`
+/// is neither `Send` nor `Sync`: it carries (a share of) the rank's private matching state,
+/// so it stays on the rank's thread.
 ///
 /// ```
+/// use pip_comm::prelude::*;
+///
 /// let sizes = pip_comm::run(3, |world| (world.rank(), world.size())).unwrap();
 /// assert_eq!(sizes, vec![(0, 3), (1, 3), (2, 3)]);
 /// ```
-pub struct Communicator {
+pub struct SimpleCommunicator {
     /// The rank's engine, shared by all its communicators.
     pub(crate) ep: Rc<Endpoint>,
     /// This rank's number in this communicator.
@@ -63,15 +70,15 @@ pub struct Communicator {
     pub(crate) coll_seq: std::cell::Cell<u32>,
 }
 
-impl Communicator {
+impl SimpleCommunicator {
     fn new(
         shared: NonNull<Shared>,
         owner: Option<Arc<OwnedShared>>,
         me: u32,
         shared_allocator: bool,
-    ) -> Communicator {
+    ) -> SimpleCommunicator {
         let ep = Rc::new(Endpoint::new(shared, owner, me, shared_allocator));
-        Communicator {
+        SimpleCommunicator {
             me,
             n: ep.n,
             ctx: 0,
@@ -107,7 +114,7 @@ impl Communicator {
     #[inline]
     pub(crate) fn local_rank(&self, w: u32) -> Rank {
         match &self.group {
-            None => w as Rank,
+            None => crate::rank::public(w),
             Some(g) => g.local[w as usize],
         }
     }
@@ -125,26 +132,23 @@ impl Communicator {
         self.ep.wait_until(what, abortable, poll, ready)
     }
 
-    /// This rank's number, `0..size()`.
-    ///
-    /// ```
-    /// pip_comm::run(2, |world| assert!(world.rank() < 2)).unwrap();
-    /// ```
-    pub fn rank(&self) -> Rank {
-        self.me as Rank
+    /// This rank's number, `0..size()` (the crate's own shorthand for `Communicator::rank`).
+    pub(crate) fn rank(&self) -> Rank {
+        crate::rank::public(self.me)
     }
 
-    /// The number of ranks.
-    ///
-    /// ```
-    /// pip_comm::run(4, |world| assert_eq!(world.size(), 4)).unwrap();
-    /// ```
-    pub fn size(&self) -> Rank {
-        self.n as Rank
+    /// The number of ranks (the crate's own shorthand for `Communicator::size`).
+    pub(crate) fn size(&self) -> Rank {
+        crate::rank::public(self.n)
     }
 
     /// The message size (bytes) up to which sends are eager: copied into a slot, so the send
     /// returns at once. Larger sends wait until the receiver has copied the data.
+    ///
+    /// ```
+    /// use pip_comm::prelude::*;
+    /// pip_comm::run(1, |world| assert!(world.eager_limit() > 0)).unwrap();
+    /// ```
     pub fn eager_limit(&self) -> usize {
         self.params.eager_max as usize
     }
@@ -157,7 +161,7 @@ impl Communicator {
 }
 
 /// Work stealing (see [`crate::steal`]).
-impl Communicator {
+impl SimpleCommunicator {
     /// Turns work stealing on or off for this rank (whether it offers its large copies and
     /// whether it copies others' while it waits). The default comes from `PIP_COMM_STEAL`
     /// (on unless `0`).
@@ -213,9 +217,9 @@ pub(crate) struct Group {
     pub(crate) local: Vec<Rank>,
 }
 
-impl std::fmt::Debug for Communicator {
+impl std::fmt::Debug for SimpleCommunicator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Communicator")
+        f.debug_struct("SimpleCommunicator")
             .field("rank", &self.me)
             .field("size", &self.n)
             .field("context", &self.ctx)
@@ -228,9 +232,9 @@ impl std::fmt::Debug for Communicator {
 
 /// Runs `n` ranks as threads of this program and returns each rank's result, in rank order.
 ///
-/// Every rank runs `f` with its own [`Communicator`]. The threads are scoped: `f` may borrow
+/// Every rank runs `f` with its own [`SimpleCommunicator`]. The threads are scoped: `f` may borrow
 /// from the caller. If a rank panics, the world is aborted (ranks blocked in pip-comm calls get
-/// [`Error::Aborted`], [`Communicator::barrier`] included) and `run` returns
+/// [`Error::Aborted`], the barrier included) and `run` returns
 /// [`Error::RankPanicked`] for the rank that panicked first, once every thread has ended.
 ///
 /// # Errors
@@ -240,6 +244,8 @@ impl std::fmt::Debug for Communicator {
 /// # Examples
 ///
 /// ```
+/// use pip_comm::prelude::*;
+///
 /// let out = pip_comm::run(2, |world| {
 ///     if world.rank() == 0 {
 ///         world.process_at_rank(1).send(&[1.5f64, 2.5])?;
@@ -256,7 +262,7 @@ impl std::fmt::Debug for Communicator {
 /// ```
 pub fn run<R, F>(n: usize, f: F) -> Result<Vec<R>>
 where
-    F: Fn(Communicator) -> R + Sync,
+    F: Fn(SimpleCommunicator) -> R + Sync,
     R: Send,
 {
     if n == 0 || n > MAX_RANKS {
@@ -279,7 +285,8 @@ where
                     .name(format!("rank {rank}"))
                     .spawn_scoped(scope, move || {
                         let _on_board = board.map(|b| b.enter(rank as usize));
-                        let comm = Communicator::new(owner.ptr(), Some(owner.clone()), rank, true);
+                        let comm =
+                            SimpleCommunicator::new(owner.ptr(), Some(owner.clone()), rank, true);
                         let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(comm)));
                         r.map_err(|payload| {
                             abort(owner.get(), rank);
@@ -306,7 +313,7 @@ where
             Ok(_) => String::from("(no message)"),
         };
         return Err(Error::RankPanicked {
-            rank: first as Rank,
+            rank: crate::rank::public(first),
             message,
         });
     }
@@ -356,6 +363,7 @@ static TASK_WORLD_TAKEN: AtomicBool = AtomicBool::new(false);
 /// # Examples
 ///
 /// ```
+/// use pip_comm::prelude::*;
 /// // Outside a PiP job there is no world to join.
 /// assert!(matches!(pip_comm::world(), Err(pip_comm::Error::NotATask)));
 /// ```
@@ -363,6 +371,8 @@ static TASK_WORLD_TAKEN: AtomicBool = AtomicBool::new(false);
 /// In a task (a `cdylib` run with `pip-exec -n 2 libprog.so`):
 ///
 /// ```no_run
+/// use pip_comm::prelude::*;
+///
 /// fn main_task() -> pip_comm::Result<()> {
 ///     let world = pip_comm::world()?;
 ///     if world.rank() == 0 {
@@ -376,7 +386,7 @@ static TASK_WORLD_TAKEN: AtomicBool = AtomicBool::new(false);
 /// }
 /// pip_core::task_main!(main_task);
 /// ```
-pub fn world() -> Result<Communicator> {
+pub fn world() -> Result<SimpleCommunicator> {
     let me = match pip_core::pipid() {
         Ok(pip_core::PipId::Task(me)) => me,
         _ => return Err(Error::NotATask),
@@ -393,7 +403,7 @@ pub fn world() -> Result<Communicator> {
     made
 }
 
-fn make_task_world(me: usize) -> Result<Communicator> {
+fn make_task_world(me: usize) -> Result<SimpleCommunicator> {
     let n = pip_core::ntasks()?;
     if n == 0 || n > MAX_RANKS {
         return Err(Error::InvalidSize {
@@ -416,5 +426,10 @@ fn make_task_world(me: usize) -> Result<Communicator> {
     };
     // One heap for all tasks unless each has a private libc (see crate::owned).
     let shared_allocator = !matches!(pip_core::isolation(), Ok(pip_core::Isolation::Namespace));
-    Ok(Communicator::new(shared, None, me as u32, shared_allocator))
+    Ok(SimpleCommunicator::new(
+        shared,
+        None,
+        me as u32,
+        shared_allocator,
+    ))
 }

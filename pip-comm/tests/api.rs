@@ -4,6 +4,7 @@
 
 mod common;
 
+use pip_comm::prelude::*;
 use pip_comm::request::{scope, wait_any};
 use pip_comm::{run, Error, SystemOperation, UserOperation, ANY_SOURCE};
 
@@ -102,34 +103,36 @@ fn immediate_synchronous_send_completes_only_when_matched() {
 }
 
 #[test]
-fn varcount_calls_take_buffers_then_layouts() {
-    let _watchdog = common::watchdog("varcount_calls_take_buffers_then_layouts");
+fn varcount_calls_take_send_then_receive_partitions() {
+    let _watchdog = common::watchdog("varcount_calls_take_send_then_receive_partitions");
     let out = run(3, |world| {
         let me = world.rank() as usize;
         let root = world.process_at_rank(0);
         let counts = [1usize, 2, 3];
         let displs = pip_comm::collective::displacements(&counts);
         let all: Vec<u8> = (0..3u8).flat_map(|r| vec![r; r as usize + 1]).collect();
-        // Scatter, then gather back: (send, recv, counts, displs) for both.
+        // Scatter, then gather back: (send, receive), the root's side a partition.
         let mut mine = vec![9u8; counts[me]];
         let mut back = vec![0u8; 6];
         if me == 0 {
-            root.scatter_varcount_into_root(&all[..], &mut mine[..], &counts, &displs)
+            let send = Partition::new(&all[..], &counts[..], &displs[..]);
+            root.scatter_varcount_into_root(&send, &mut mine[..])
                 .unwrap();
-            root.gather_varcount_into_root(&mine[..], &mut back[..], &counts, &displs)
+            let mut recv = PartitionMut::new(&mut back[..], &counts[..], &displs[..]);
+            root.gather_varcount_into_root(&mine[..], &mut recv)
                 .unwrap();
         } else {
             root.scatter_varcount_into(&mut mine[..]).unwrap();
             root.gather_varcount_into(&mine[..]).unwrap();
         }
-        // All-to-all: (send, recv, send counts, send displs, recv counts, recv displs). Rank r
-        // sends one element to each rank; so it receives one from each.
+        // All-to-all: (send partition, receive partition). Rank r sends one element to each
+        // rank; so it receives one from each.
         let send = [me as u8; 3];
         let mut recv = [9u8; 3];
         let (ones, at) = ([1usize; 3], [0usize, 1, 2]);
-        world
-            .all_to_all_varcount_into(&send[..], &mut recv[..], &ones, &at, &ones, &at)
-            .unwrap();
+        let send = Partition::new(&send[..], &ones[..], &at[..]);
+        let mut into = PartitionMut::new(&mut recv[..], &ones[..], &at[..]);
+        world.all_to_all_varcount_into(&send, &mut into).unwrap();
         (mine, back, recv)
     })
     .unwrap();
@@ -306,6 +309,80 @@ fn any_source_is_named_where_a_rank_is_needed() {
                 .starts_with("ANY_SOURCE cannot be the root of a collective"),
             "{e}"
         );
+    })
+    .unwrap();
+}
+
+/// The names before 0.2.0 still work for one release (deprecated): the type alias
+/// `pip_comm::Communicator` and the methods `dup`, `split`, `iprobe`, `iprobe_with_tag`,
+/// `sendrecv`, `sendrecv_replace`, `isend` and `irecv`.
+#[test]
+#[allow(deprecated)]
+fn the_former_names_still_work() {
+    let _watchdog = common::watchdog("the_former_names_still_work");
+    fn size_of_world(world: &pip_comm::Communicator) -> i32 {
+        world.size()
+    }
+    run(2, |world| {
+        assert_eq!(size_of_world(&world), 2);
+        let (me, other) = (world.rank(), 1 - world.rank());
+        let dup = world.dup().unwrap();
+        let half = world.split(me, 0).unwrap().unwrap();
+        assert_eq!((dup.size(), half.size()), (2, 1));
+        let mut got = 0u32;
+        let s = world
+            .sendrecv(&(me as u32), other, 5, &mut got, other, 5)
+            .unwrap();
+        assert_eq!((got, s.source), (other as u32, other));
+        let mut v = [me; 3];
+        world
+            .sendrecv_replace(&mut v[..], other, 6, other, 6)
+            .unwrap();
+        assert_eq!(v, [other; 3]);
+        let me_p = world.this_process();
+        assert_eq!(me_p.iprobe().unwrap(), None);
+        me_p.send_with_tag(&1u8, 3).unwrap();
+        assert_eq!(me_p.iprobe_with_tag(3).unwrap().map(|p| p.bytes), Some(1));
+        let mut b = 0u8;
+        scope(|scope| {
+            let r = me_p.irecv(scope, &mut b).unwrap();
+            let s = me_p.isend(scope, &2u8).unwrap();
+            r.wait().unwrap();
+            s.wait().unwrap();
+        });
+        assert_eq!((b, me_p.receive::<u8>().unwrap().0), (1, 2));
+    })
+    .unwrap();
+}
+
+/// A matched probe takes the message out of the queue: a later receive gets the next one,
+/// and the message is received through its handle (or dropped, which discards it).
+#[test]
+fn a_matched_probe_takes_its_message_out_of_the_queue() {
+    let _watchdog = common::watchdog("a_matched_probe_takes_its_message_out_of_the_queue");
+    run(2, |world| {
+        let peer = world.process_at_rank(1 - world.rank());
+        if world.rank() == 0 {
+            for (i, len) in [3usize, 100_000, 5, 7].into_iter().enumerate() {
+                peer.send_with_tag(&vec![i as u16; len][..], i as i32)
+                    .unwrap();
+            }
+            return;
+        }
+        let (first, probed) = peer.matched_probe().unwrap();
+        assert_eq!((probed.tag, probed.count::<u16>()), (0, Some(3)));
+        // The second message (rendezvous) is next for a plain receive.
+        let (second, status) = peer.receive_vec::<u16>().unwrap();
+        assert_eq!((second.len(), status.tag), (100_000, 1));
+        assert_eq!(first.matched_receive_vec::<u16>().unwrap().0, [0; 3]);
+        // Wait for tag 3 so that tag 2 is queued too, then drop tag 2's handle unreceived.
+        let (fourth, _) = world.any_process().matched_probe_with_tag(3).unwrap();
+        let (third, p) = peer.immediate_matched_probe().unwrap().expect("queued");
+        assert_eq!(p.tag, 2);
+        drop(third);
+        let mut buf = [0u16; 7];
+        assert_eq!(fourth.matched_receive_into(&mut buf[..]).unwrap().count, 7);
+        assert!(peer.immediate_matched_probe().unwrap().is_none());
     })
     .unwrap();
 }

@@ -5,7 +5,8 @@
 mod common;
 
 use pip_comm::collective::displacements;
-use pip_comm::{run, Communicator, Error, SystemOperation, UserOperation};
+use pip_comm::prelude::*;
+use pip_comm::{run, Error, SimpleCommunicator, SystemOperation, UserOperation};
 
 const RANKS: [usize; 6] = [1, 2, 3, 4, 5, 8];
 const COUNTS: [usize; 5] = [0, 1, 7, 1000, 20_000];
@@ -311,24 +312,25 @@ fn varcount_gathers_and_scatters() {
                     let p = world.process_at_rank(root as i32);
                     if me == root {
                         let mut out = vec![0u64; total];
-                        p.gather_varcount_into_root(&mine[..], &mut out[..], &counts, &displs)
-                            .unwrap();
+                        let mut recv = PartitionMut::new(&mut out[..], &counts[..], &displs[..]);
+                        p.gather_varcount_into_root(&mine[..], &mut recv).unwrap();
                         assert!(out == all, "gatherv n={n} scale={scale} root={root}");
                     } else {
                         p.gather_varcount_into(&mine[..]).unwrap();
                     }
                     let mut got = vec![0u64; counts[me]];
                     if me == root {
-                        p.scatter_varcount_into_root(&all[..], &mut got[..], &counts, &displs)
-                            .unwrap();
+                        let send = Partition::new(&all[..], &counts[..], &displs[..]);
+                        p.scatter_varcount_into_root(&send, &mut got[..]).unwrap();
                     } else {
                         p.scatter_varcount_into(&mut got[..]).unwrap();
                     }
                     assert!(got == mine, "scatterv n={n} scale={scale} root={root}");
                 }
                 let mut out = vec![0u64; total];
+                let mut recv = PartitionMut::new(&mut out[..], &counts[..], &displs[..]);
                 world
-                    .all_gather_varcount_into(&mine[..], &mut out[..], &counts, &displs)
+                    .all_gather_varcount_into(&mine[..], &mut recv)
                     .unwrap();
                 assert!(out == all, "allgatherv n={n} scale={scale}");
             }
@@ -373,9 +375,9 @@ fn all_gathers_and_all_to_alls() {
                 let send: Vec<u64> = (0..n).flat_map(|q| data(me * n + q, sc[q], 10)).collect();
                 let want: Vec<u64> = (0..n).flat_map(|q| data(q * n + me, rc[q], 10)).collect();
                 let mut recv = vec![0u64; want.len()];
-                world
-                    .all_to_all_varcount_into(&send[..], &mut recv[..], &sc, &sd, &rc, &rd)
-                    .unwrap();
+                let from = Partition::new(&send[..], &sc[..], &sd[..]);
+                let mut into = PartitionMut::new(&mut recv[..], &rc[..], &rd[..]);
+                world.all_to_all_varcount_into(&from, &mut into).unwrap();
                 assert!(recv == want, "alltoallv n={n} len={len}");
             }
         }));
@@ -387,8 +389,11 @@ fn collectives_on_split_communicators() {
     let _w = common::watchdog("collectives_on_split_communicators");
     ok(run(7, |world| {
         let me = world.rank();
-        let half: Communicator = world.split(me % 2, -me).unwrap().unwrap();
-        let dup = world.dup().unwrap();
+        let half: SimpleCommunicator = world
+            .split_by_color_with_key(Color::with_value(me % 2), -me)
+            .unwrap()
+            .unwrap();
+        let dup = world.duplicate().unwrap();
         for round in 0..20u64 {
             // Interleave collectives on three communicators.
             let mut s = 0u64;
@@ -593,12 +598,10 @@ fn argument_errors_are_typed_and_every_rank_finishes() {
         // Mismatched counts in a gatherv.
         let r = if me == 0 {
             let mut out = [0u8; 6];
-            world.process_at_rank(0).gather_varcount_into_root(
-                &[0u8][..],
-                &mut out[..],
-                &[1, 2, 3],
-                &[0, 1, 3],
-            )
+            let mut recv = PartitionMut::new(&mut out[..], &[1, 2, 3][..], &[0, 1, 3][..]);
+            world
+                .process_at_rank(0)
+                .gather_varcount_into_root(&[0u8][..], &mut recv)
         } else {
             world.process_at_rank(0).gather_varcount_into(&[1u8; 2][..])
         };
@@ -619,12 +622,10 @@ fn argument_errors_are_typed_and_every_rank_finishes() {
         // Layout out of range at the root.
         let r = if me == 0 {
             let mut out = [0u8; 2];
-            world.process_at_rank(0).gather_varcount_into_root(
-                &[0u8][..],
-                &mut out[..],
-                &[1, 1, 1],
-                &[0, 1, 2],
-            )
+            let mut recv = PartitionMut::new(&mut out[..], &[1, 1, 1][..], &[0, 1, 2][..]);
+            world
+                .process_at_rank(0)
+                .gather_varcount_into_root(&[0u8][..], &mut recv)
         } else {
             world.process_at_rank(0).gather_varcount_into(&[1u8][..])
         };

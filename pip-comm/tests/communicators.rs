@@ -2,6 +2,7 @@
 
 mod common;
 
+use pip_comm::prelude::*;
 use pip_comm::request::scope;
 use pip_comm::{run, Error, ANY_SOURCE, ANY_TAG, UNDEFINED};
 
@@ -9,8 +10,8 @@ use pip_comm::{run, Error, ANY_SOURCE, ANY_TAG, UNDEFINED};
 fn dup_has_its_own_matching_space() {
     let _watchdog = common::watchdog("dup_has_its_own_matching_space");
     run(3, |world| {
-        let a = world.dup().unwrap();
-        let b = a.dup().unwrap();
+        let a = world.duplicate().unwrap();
+        let b = a.duplicate().unwrap();
         assert_eq!((b.rank(), b.size()), (world.rank(), 3));
         if world.rank() == 0 {
             // Same destination and tag on three communicators, in an order the receiver does
@@ -23,8 +24,8 @@ fn dup_has_its_own_matching_space() {
             // Wildcards never cross communicators either.
             assert_eq!(a.any_process().receive::<u32>().unwrap().0, 2);
             assert_eq!(world.any_process().receive::<u32>().unwrap().0, 1);
-            assert!(b.any_process().iprobe().unwrap().is_some());
-            assert!(world.any_process().iprobe().unwrap().is_none());
+            assert!(b.any_process().immediate_probe().unwrap().is_some());
+            assert!(world.any_process().immediate_probe().unwrap().is_none());
             assert_eq!(b.process_at_rank(0).receive::<u32>().unwrap().0, 3);
             let (v, _) = a.process_at_rank(ANY_SOURCE).receive_vec::<u8>().unwrap();
             assert_eq!(v, vec![22u8; 300_000]);
@@ -44,7 +45,9 @@ fn split_orders_by_key_and_leaves_out_undefined() {
             let me = world.rank();
             // Rank 0 opts out; the others split in three colors, reversed by key.
             let color = if me == 0 { UNDEFINED } else { me % 3 };
-            let sub = world.split(color, 100 - me).unwrap();
+            let sub = world
+                .split_by_color_with_key(Color::with_value(color), 100 - me)
+                .unwrap();
             let Some(sub) = sub else {
                 assert_eq!(me, 0);
                 world.barrier().unwrap();
@@ -60,7 +63,10 @@ fn split_orders_by_key_and_leaves_out_undefined() {
             assert_eq!(st.source, (r + s - 1) % s);
             assert_eq!(from, members[st.source as usize]);
             // A nested split, non-blocking traffic and barriers in it.
-            let pair = sub.split(r / 2, 0).unwrap().unwrap();
+            let pair = sub
+                .split_by_color_with_key(Color::with_value(r / 2), 0)
+                .unwrap()
+                .unwrap();
             let mut got = -1i32;
             scope(|scope| {
                 let peer = pair.process_at_rank(1 - pair.rank());
@@ -85,7 +91,7 @@ fn split_errors_are_typed() {
     let _watchdog = common::watchdog("split_errors_are_typed");
     run(3, |world| {
         // An invalid color is reported to its rank, which still takes part (as UNDEFINED).
-        let r = world.split(if world.rank() == 1 { -7 } else { 0 }, 0);
+        let r = world.split_by_color(Color::with_value(if world.rank() == 1 { -7 } else { 0 }));
         if world.rank() == 1 {
             let e = r.unwrap_err();
             assert!(matches!(e, Error::InvalidColor { color: -7 }), "{e}");
@@ -93,8 +99,14 @@ fn split_errors_are_typed() {
             assert_eq!(r.unwrap().unwrap().size(), 2);
         }
         // Sub-communicator ranks are checked against the sub-communicator's size.
-        let sub = world.split(0, 0).unwrap().unwrap();
-        let tiny = sub.split(sub.rank(), 0).unwrap().unwrap();
+        let sub = world
+            .split_by_color_with_key(Color::with_value(0), 0)
+            .unwrap()
+            .unwrap();
+        let tiny = sub
+            .split_by_color_with_key(Color::with_value(sub.rank()), 0)
+            .unwrap()
+            .unwrap();
         assert_eq!(tiny.size(), 1);
         assert!(matches!(
             tiny.process_at_rank(1).send(&1u8),
@@ -105,7 +117,7 @@ fn split_errors_are_typed() {
         assert_eq!((v, s.source, s.tag), (9, 0, 3));
         assert!(world
             .any_process()
-            .iprobe_with_tag(ANY_TAG)
+            .immediate_probe_with_tag(ANY_TAG)
             .unwrap()
             .is_none());
     })

@@ -28,6 +28,7 @@
 mod common;
 
 use pip_comm::request::{scope, wait_all, Request};
+use pip_comm::traits::*;
 use pip_comm::{run, Status, ANY_SOURCE, ANY_TAG};
 use proptest::prelude::*;
 

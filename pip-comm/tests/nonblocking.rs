@@ -3,6 +3,7 @@
 
 mod common;
 
+use pip_comm::prelude::*;
 use pip_comm::request::{scope, test_all, wait_all, wait_any};
 use pip_comm::{run, Error, Status, ANY_TAG};
 
@@ -66,7 +67,12 @@ fn many_large_sends_out_at_once() {
             scope(|scope| {
                 let reqs: Vec<_> = outs
                     .iter()
-                    .map(|o| world.process_at_rank(1).isend(scope, &o[..]).unwrap())
+                    .map(|o| {
+                        world
+                            .process_at_rank(1)
+                            .immediate_send(scope, &o[..])
+                            .unwrap()
+                    })
                     .collect();
                 // Let the receiver take them in its own order, then make sure all are done.
                 let mut reqs = reqs;
@@ -152,7 +158,10 @@ fn the_scope_completes_requests_left_unwaited() {
         // test() on a receive that has nothing yet says so and keeps the request.
         let mut x = 0u8;
         scope(|scope| {
-            let mut r = world.this_process().irecv(scope, &mut x).unwrap();
+            let mut r = world
+                .this_process()
+                .immediate_receive_into(scope, &mut x)
+                .unwrap();
             assert!(r.test().unwrap().is_none());
             assert!(!r.is_complete());
             world.this_process().send(&3u8).unwrap();
@@ -191,7 +200,10 @@ fn errors_come_from_the_request() {
                 }
             ));
             // A synchronous send to oneself works when a receive is posted.
-            let r = world.this_process().irecv(scope, &mut b).unwrap();
+            let r = world
+                .this_process()
+                .immediate_receive_into(scope, &mut b)
+                .unwrap();
             let s = world
                 .this_process()
                 .immediate_synchronous_send_with_tag(scope, &4u8, 1)
@@ -230,7 +242,7 @@ fn a_panicking_scope_cancels_its_requests() {
         // neither probe nor receive ever sees it (nor reads `big`, freed here).
         drop(big);
         let peer = world.process_at_rank(1 - world.rank());
-        assert_eq!(peer.iprobe().unwrap(), None);
+        assert_eq!(peer.immediate_probe().unwrap(), None);
         world.barrier().unwrap();
         peer.send_with_tag(&5u8, 78).unwrap();
         let mut v = 0u8;

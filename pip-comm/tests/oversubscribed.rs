@@ -3,6 +3,7 @@
 
 mod common;
 
+use pip_comm::prelude::*;
 use pip_comm::run;
 
 #[test]

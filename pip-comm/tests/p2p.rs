@@ -3,11 +3,12 @@
 
 mod common;
 
-use pip_comm::{run, Communicator, Error, Status, ANY_SOURCE, ANY_TAG, MAX_TAG};
+use pip_comm::prelude::*;
+use pip_comm::{run, Error, SimpleCommunicator, Status, ANY_SOURCE, ANY_TAG, MAX_TAG};
 
 /// Message sizes (bytes) that cover inline, eager, the eager limit, rendezvous and the shared
 /// chunked copy.
-fn sizes(world: &Communicator) -> Vec<usize> {
+fn sizes(world: &SimpleCommunicator) -> Vec<usize> {
     let e = world.eager_limit();
     vec![
         0,

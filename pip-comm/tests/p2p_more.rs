@@ -2,7 +2,8 @@
 
 mod common;
 
-use pip_comm::{run, Error, ANY_SOURCE, ANY_TAG};
+use pip_comm::prelude::*;
+use pip_comm::{run, send_receive_into_with_tags, send_receive_replace_into, Error, ANY_TAG};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 #[test]
@@ -27,13 +28,16 @@ fn probe_reports_without_receiving() {
                 assert_eq!((s.source, s.count), (p.source, n));
                 assert!(buf.iter().all(|&v| v == p.source as u32));
             }
-            assert_eq!(world.any_process().iprobe().unwrap(), None);
+            assert_eq!(world.any_process().immediate_probe().unwrap(), None);
             assert_eq!(
-                world.process_at_rank(2).iprobe_with_tag(ANY_TAG).unwrap(),
+                world
+                    .process_at_rank(2)
+                    .immediate_probe_with_tag(ANY_TAG)
+                    .unwrap(),
                 None
             );
             assert!(matches!(
-                world.process_at_rank(3).iprobe(),
+                world.process_at_rank(3).immediate_probe(),
                 Err(Error::RankOutOfRange { rank: 3, .. })
             ));
             assert!(matches!(
@@ -59,26 +63,24 @@ fn sendrecv_shifts_a_ring_of_large_messages() {
         run(n, |world| {
             let (me, n) = (world.rank(), world.size());
             let (right, left) = ((me + 1) % n, (me + n - 1) % n);
+            let (to, from) = (world.process_at_rank(right), world.process_at_rank(left));
             for len in [0usize, 10, 5000, 1 << 20] {
                 // Every rank sends before receiving: only the posted receive avoids a deadlock.
                 let out = vec![me as u8; len];
                 let mut got = vec![0xffu8; len];
-                let s = world
-                    .sendrecv(&out[..], right, 3, &mut got[..], left, 3)
-                    .unwrap();
+                let s =
+                    send_receive_into_with_tags(&out[..], &to, 3, &mut got[..], &from, 3).unwrap();
                 assert_eq!((s.source, s.tag, s.count), (left, 3, len));
                 assert!(got.iter().all(|&b| b == left as u8));
                 let mut v = vec![me as u16; len / 2];
-                let s = world
-                    .sendrecv_replace(&mut v[..], right, 4, ANY_SOURCE, ANY_TAG)
-                    .unwrap();
+                let any = world.any_process();
+                let s = send_receive_replace_into(&mut v[..], &to, 4, &any, ANY_TAG).unwrap();
                 assert_eq!((s.source, s.tag), (left, 4));
                 assert!(v.iter().all(|&x| x == left as u16));
             }
             // Truncation on the receiving side is reported; the send still completed.
             let mut small = [0u8; 2];
-            let e = world
-                .sendrecv(&[1u8, 2, 3][..], right, 9, &mut small[..], left, 9)
+            let e = send_receive_into_with_tags(&[1u8, 2, 3][..], &to, 9, &mut small[..], &from, 9)
                 .unwrap_err();
             assert!(matches!(
                 e,

@@ -3,13 +3,14 @@
 
 mod common;
 
+use pip_comm::prelude::*;
 use pip_comm::{run, Error};
 
 #[test]
 fn a_panic_releases_every_other_rank() {
     let _watchdog = common::watchdog("a_panic_releases_every_other_rank");
     let r = run(5, |world| {
-        let dup = world.dup().unwrap();
+        let dup = world.duplicate().unwrap();
         match world.rank() {
             1 => panic!("boom on rank 1"),
             // Blocked in a receive from the panicking rank.

@@ -7,7 +7,8 @@
 
 mod common;
 
-use pip_comm::{run, Communicator, SystemOperation};
+use pip_comm::prelude::*;
+use pip_comm::{run, SimpleCommunicator, SystemOperation};
 
 fn spin_while_waiting() {
     std::env::set_var("PIP_COMM_SPIN", "100000000");
@@ -20,7 +21,7 @@ fn data(seed: usize, len: usize) -> Vec<u8> {
 }
 
 /// A mix of large transfers and collectives; returns everything each rank received.
-fn workload(world: &Communicator) -> Vec<Vec<u8>> {
+fn workload(world: &SimpleCommunicator) -> Vec<Vec<u8>> {
     let me = world.rank() as usize;
     let n = world.size() as usize;
     let len = 1 << 20;

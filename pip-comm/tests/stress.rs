@@ -3,7 +3,8 @@
 
 mod common;
 
-use pip_comm::{run, Communicator};
+use pip_comm::prelude::*;
+use pip_comm::{run, SimpleCommunicator};
 
 /// A small deterministic generator (xorshift64*), so failures replay.
 struct Rng(u64);
@@ -45,7 +46,7 @@ fn lengths(src: i32, dst: i32, count: u64, eager: usize) -> Vec<usize> {
     (0..count).map(|_| size(&mut rng, eager)).collect()
 }
 
-fn send_batch(world: &Communicator, to: i32, count: u64) {
+fn send_batch(world: &SimpleCommunicator, to: i32, count: u64) {
     let me = world.rank();
     for (seq, len) in lengths(me, to, count, world.eager_limit())
         .into_iter()
@@ -59,7 +60,7 @@ fn send_batch(world: &Communicator, to: i32, count: u64) {
     }
 }
 
-fn receive_batch(world: &Communicator, from: i32, count: u64) {
+fn receive_batch(world: &SimpleCommunicator, from: i32, count: u64) {
     let me = world.rank();
     for (seq, len) in lengths(from, me, count, world.eager_limit())
         .into_iter()
@@ -305,7 +306,7 @@ fn a_million_messages() {
         // Every send has been received; nothing else may have arrived.
         world.barrier().unwrap();
         assert!(
-            world.any_process().iprobe().unwrap().is_none(),
+            world.any_process().immediate_probe().unwrap().is_none(),
             "a message too many"
         );
         tally

@@ -6,6 +6,7 @@
 
 mod common;
 
+use pip_comm::prelude::*;
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};

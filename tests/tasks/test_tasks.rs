@@ -1,6 +1,7 @@
 //! A task program for the integration tests: `argv[1]` picks a behaviour.
 //!
 //! Built as a cdylib example (`target/debug/examples/libtest_tasks.so`).
+use pip_rs::pip_comm::prelude::*;
 use pip_rs::pip_core::{self, Barrier, PipId};
 use std::cell::Cell;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -264,16 +265,20 @@ fn run() -> i32 {
         "getcpu" => {
             // Moves itself to each allowed CPU in turn; glibc's sched_getcpu (read from the rseq
             // area) must agree with the getcpu system call on each.
-            // SAFETY: plain affinity calls on the calling thread with a zeroed/filled cpu_set_t.
+            // SAFETY: cpu_set_t is a plain bit set, valid all-zero.
             let mut allowed: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+            // SAFETY: the calling thread's affinity, written into a set of the size passed.
             unsafe {
                 libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut allowed)
             };
-            for cpu in
-                (0..libc::CPU_SETSIZE as usize).filter(|&c| unsafe { libc::CPU_ISSET(c, &allowed) })
-            {
+            // SAFETY: CPU_ISSET reads a bit of a valid set, `c` below CPU_SETSIZE.
+            let allowed_cpu = |c: usize| unsafe { libc::CPU_ISSET(c, &allowed) };
+            for cpu in (0..libc::CPU_SETSIZE as usize).filter(|&c| allowed_cpu(c)) {
+                // SAFETY: as above, a zeroed set.
                 let mut one: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+                // SAFETY: `cpu` is below CPU_SETSIZE.
                 unsafe { libc::CPU_SET(cpu, &mut one) };
+                // SAFETY: the calling thread's affinity, from a valid set of the size passed.
                 unsafe { libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &one) };
                 std::thread::yield_now();
                 let mut now: u32 = 0;
@@ -328,9 +333,16 @@ fn run() -> i32 {
                 for k in 1..n {
                     let (to, from) = ((me + k) % n, (me + n - k) % n);
                     let tag = (round % 1000) as i32;
-                    world
-                        .sendrecv(&out[..], to, tag, &mut inb[..], from, tag)
-                        .expect("sendrecv");
+                    let (dest, source) = (world.process_at_rank(to), world.process_at_rank(from));
+                    pip_rs::pip_comm::send_receive_into_with_tags(
+                        &out[..],
+                        &dest,
+                        tag,
+                        &mut inb[..],
+                        &source,
+                        tag,
+                    )
+                    .expect("send_receive_into_with_tags");
                     assert_eq!(inb[0], from as f64);
                 }
                 world

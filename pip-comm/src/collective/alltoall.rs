@@ -3,8 +3,8 @@
 
 use super::{at, at_mut, check_layout, copy_bytes, need, Desc, Kind, Session};
 use crate::datatype::{Buffer, BufferMut};
-use crate::world::Communicator;
-use crate::{Error, Rank, Result};
+use crate::world::SimpleCommunicator;
+use crate::{Error, Result};
 
 /// The layout of one rank's pieces: counts and displacements, or a uniform count.
 #[derive(Clone, Copy)]
@@ -23,7 +23,7 @@ impl Layout<'_> {
 }
 
 fn all_to_all_impl(
-    comm: &Communicator,
+    comm: &SimpleCommunicator,
     elem: usize,
     send: *const u8,
     sendl: Layout<'_>,
@@ -72,7 +72,7 @@ fn all_to_all_impl(
                         (c, _) => {
                             s.fail(Error::CollectiveMismatch {
                                 what: "the element count",
-                                rank: q as Rank,
+                                rank: crate::rank::of_index(q),
                                 ours: want as u64,
                                 theirs: c.map_or(0, |&c| c as u64),
                             });
@@ -100,162 +100,101 @@ fn all_to_all_impl(
     s.finish()
 }
 
-impl Communicator {
-    /// Every rank sends piece `r` of its `send` to rank `r` and receives rank `r`'s piece for
-    /// it in place `r` of `recv` (MPI's `MPI_Alltoall`). Pieces are `send.len() / size`
-    /// elements; `send.len()` must be a multiple of the size and equal on every rank, and
-    /// `recv` at least as long.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::CollectiveBufferNotMultiple`] for a `send` that is not a multiple of the size;
-    /// [`Error::CollectiveBuffer`] for a short `recv`; [`Error::CollectiveMismatch`] for
-    /// different lengths; [`Error::Aborted`].
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let out = pip_comm::run(3, |world| {
-    ///     let me = world.rank() as u32;
-    ///     let send: Vec<u32> = (0..3).map(|to| me * 10 + to).collect();
-    ///     let mut recv = [0u32; 3];
-    ///     world.all_to_all_into(&send[..], &mut recv[..]).unwrap();
-    ///     recv
-    /// })
-    /// .unwrap();
-    /// assert_eq!(out[1], [1, 11, 21]);
-    /// ```
-    pub fn all_to_all_into<S, R>(&self, send: &S, recv: &mut R) -> Result<()>
-    where
-        S: Buffer + ?Sized,
-        R: BufferMut<Item = S::Item> + ?Sized,
-    {
-        let (send, recv) = (send.as_slice(), recv.as_mut_slice());
-        let n = self.size() as usize;
-        let count = send.len() / n;
-        let local = if send.len() % n != 0 {
-            Err(Error::CollectiveBufferNotMultiple {
-                what: "the send buffer",
-                len: send.len(),
-                size: n,
-            })
-        } else {
-            need("the receive buffer", send.len(), recv.len())
-        };
-        all_to_all_impl(
-            self,
+/// The body of `all_to_all_into` (documented on the trait).
+pub(crate) fn all_to_all_into<S, R>(comm: &SimpleCommunicator, send: &S, recv: &mut R) -> Result<()>
+where
+    S: Buffer + ?Sized,
+    R: BufferMut<Item = S::Item> + ?Sized,
+{
+    let (send, recv) = (send.as_slice(), recv.as_mut_slice());
+    let n = crate::rank::index(comm.size());
+    let count = send.len() / n;
+    let local = if send.len() % n != 0 {
+        Err(Error::CollectiveBufferNotMultiple {
+            what: "the send buffer",
+            len: send.len(),
+            size: n,
+        })
+    } else {
+        need("the receive buffer", send.len(), recv.len())
+    };
+    all_to_all_impl(
+        comm,
+        std::mem::size_of::<S::Item>(),
+        send.as_ptr().cast(),
+        Layout::Uniform(count),
+        recv.as_mut_ptr().cast(),
+        Layout::Uniform(count),
+        local,
+    )
+}
+
+/// The body of `all_to_all_in_place` (documented on the trait).
+pub(crate) fn all_to_all_in_place<B: BufferMut + ?Sized>(
+    comm: &SimpleCommunicator,
+    buf: &mut B,
+) -> Result<()> {
+    let buf = buf.as_mut_slice();
+    let copy = buf.to_vec();
+    all_to_all_into(comm, &copy[..], buf)
+}
+
+/// The body of `all_to_all_varcount_into` (documented on the trait).
+pub(crate) fn all_to_all_varcount_into<S, R>(
+    comm: &SimpleCommunicator,
+    send: &S,
+    recv: &mut R,
+    send_counts: &[usize],
+    send_displs: &[usize],
+    recv_counts: &[usize],
+    recv_displs: &[usize],
+) -> Result<()>
+where
+    S: Buffer + ?Sized,
+    R: BufferMut<Item = S::Item> + ?Sized,
+{
+    let (send, recv) = (send.as_slice(), recv.as_mut_slice());
+    let n = crate::rank::index(comm.size());
+    let local =
+        check_layout("the send buffer", send_counts, send_displs, n, send.len()).and_then(|()| {
+            check_layout(
+                "the receive buffer",
+                recv_counts,
+                recv_displs,
+                n,
+                recv.len(),
+            )
+        });
+    if let Err(e) = local {
+        // Publish nothing usable: pieces would lie outside the buffers.
+        return all_to_all_impl(
+            comm,
             std::mem::size_of::<S::Item>(),
             send.as_ptr().cast(),
-            Layout::Uniform(count),
+            Layout::Var(&[], &[]),
             recv.as_mut_ptr().cast(),
-            Layout::Uniform(count),
-            local,
-        )
+            Layout::Var(&[], &[]),
+            Err(e),
+        );
     }
-
-    /// [`all_to_all_into`](Communicator::all_to_all_into) with `buf` as both the send and
-    /// the receive buffer (its contents are copied first).
-    ///
-    /// ```
-    /// pip_comm::run(2, |world| {
-    ///     let me = world.rank() as u8;
-    ///     let mut buf = [me * 2, me * 2 + 1];
-    ///     world.all_to_all_in_place(&mut buf[..]).unwrap();
-    ///     assert_eq!(buf, [me, me + 2]);
-    /// })
-    /// .unwrap();
-    /// ```
-    pub fn all_to_all_in_place<B: BufferMut + ?Sized>(&self, buf: &mut B) -> Result<()> {
-        let buf = buf.as_mut_slice();
-        let copy = buf.to_vec();
-        self.all_to_all_into(&copy[..], buf)
-    }
-
-    /// All-to-all with a count per pair (MPI's `MPI_Alltoallv`): this rank sends
-    /// `send_counts[r]` elements from `send[send_displs[r]..]` to rank `r` and receives
-    /// `recv_counts[r]` elements from rank `r` into `recv[recv_displs[r]..]`. Each pair's
-    /// counts must agree. The arguments come in the order of every varcount call: the buffers
-    /// (send, receive), then the layouts (the send buffer's, then the receive buffer's).
-    ///
-    /// # Errors
-    ///
-    /// [`Error::CollectiveBuffer`] when arrays are short or pieces lie outside the buffers;
-    /// [`Error::CollectiveMismatch`] when a pair's counts differ.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let out = pip_comm::run(2, |world| {
-    ///     let me = world.rank() as usize;
-    ///     // Rank r sends r + 1 copies of its rank to each peer.
-    ///     let send = vec![me as u8; 2 * (me + 1)];
-    ///     let sc = [me + 1; 2];
-    ///     let sd = [0, me + 1];
-    ///     let rc = [1, 2];
-    ///     let rd = [0, 1];
-    ///     let mut recv = [9u8; 3];
-    ///     world.all_to_all_varcount_into(&send[..], &mut recv[..], &sc, &sd, &rc, &rd).unwrap();
-    ///     recv
-    /// })
-    /// .unwrap();
-    /// assert_eq!(out, [[0, 1, 1], [0, 1, 1]]);
-    /// ```
-    pub fn all_to_all_varcount_into<S, R>(
-        &self,
-        send: &S,
-        recv: &mut R,
-        send_counts: &[usize],
-        send_displs: &[usize],
-        recv_counts: &[usize],
-        recv_displs: &[usize],
-    ) -> Result<()>
-    where
-        S: Buffer + ?Sized,
-        R: BufferMut<Item = S::Item> + ?Sized,
-    {
-        let (send, recv) = (send.as_slice(), recv.as_mut_slice());
-        let n = self.size() as usize;
-        let local = check_layout("the send buffer", send_counts, send_displs, n, send.len())
-            .and_then(|()| {
-                check_layout(
-                    "the receive buffer",
-                    recv_counts,
-                    recv_displs,
-                    n,
-                    recv.len(),
-                )
-            });
-        if let Err(e) = local {
-            // Publish nothing usable: pieces would lie outside the buffers.
-            return all_to_all_impl(
-                self,
-                std::mem::size_of::<S::Item>(),
-                send.as_ptr().cast(),
-                Layout::Var(&[], &[]),
-                recv.as_mut_ptr().cast(),
-                Layout::Var(&[], &[]),
-                Err(e),
-            );
-        }
-        let me = self.rank() as usize;
-        let mine = if send_counts[me] == recv_counts[me] {
-            Ok(())
-        } else {
-            Err(Error::CollectiveMismatch {
-                what: "the element count",
-                rank: me as Rank,
-                ours: recv_counts[me] as u64,
-                theirs: send_counts[me] as u64,
-            })
-        };
-        all_to_all_impl(
-            self,
-            std::mem::size_of::<S::Item>(),
-            send.as_ptr().cast(),
-            Layout::Var(send_counts, send_displs),
-            recv.as_mut_ptr().cast(),
-            Layout::Var(recv_counts, recv_displs),
-            mine,
-        )
-    }
+    let me = crate::rank::index(comm.rank());
+    let mine = if send_counts[me] == recv_counts[me] {
+        Ok(())
+    } else {
+        Err(Error::CollectiveMismatch {
+            what: "the element count",
+            rank: crate::rank::of_index(me),
+            ours: recv_counts[me] as u64,
+            theirs: send_counts[me] as u64,
+        })
+    };
+    all_to_all_impl(
+        comm,
+        std::mem::size_of::<S::Item>(),
+        send.as_ptr().cast(),
+        Layout::Var(send_counts, send_displs),
+        recv.as_mut_ptr().cast(),
+        Layout::Var(recv_counts, recv_displs),
+        mine,
+    )
 }

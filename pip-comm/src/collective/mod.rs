@@ -1,22 +1,22 @@
 //! Collectives written for one address space: every rank reads (and writes) its peers'
 //! buffers directly, after one publication step, instead of sending messages along a tree.
 //!
-//! | collective | rooted ([`Process`], `comm.process_at_rank(root)`) | everyone ([`Communicator`]) |
+//! | collective | rooted ([`Root`], on `comm.process_at_rank(root)`) | everyone ([`CommunicatorCollectives`]) |
 //! |---|---|---|
-//! | broadcast | [`broadcast_into`](Process::broadcast_into) | |
-//! | reduce | [`reduce_into`](Process::reduce_into), [`reduce_into_root`](Process::reduce_into_root), [`reduce_in_place_root`](Process::reduce_in_place_root) | [`all_reduce_into`](Communicator::all_reduce_into), [`all_reduce_in_place`](Communicator::all_reduce_in_place) |
-//! | gather | [`gather_into`](Process::gather_into), [`gather_into_root`](Process::gather_into_root), [`gather_in_place_root`](Process::gather_in_place_root), `gather_varcount_*` | [`all_gather_into`](Communicator::all_gather_into), [`all_gather_in_place`](Communicator::all_gather_in_place), [`all_gather_varcount_into`](Communicator::all_gather_varcount_into) |
-//! | scatter | [`scatter_into`](Process::scatter_into), [`scatter_into_root`](Process::scatter_into_root), [`scatter_in_place_root`](Process::scatter_in_place_root), `scatter_varcount_*` | |
-//! | all-to-all | | [`all_to_all_into`](Communicator::all_to_all_into), [`all_to_all_in_place`](Communicator::all_to_all_in_place), [`all_to_all_varcount_into`](Communicator::all_to_all_varcount_into) |
-//! | scan | | [`scan_into`](Communicator::scan_into), [`scan_in_place`](Communicator::scan_in_place), [`exclusive_scan_into`](Communicator::exclusive_scan_into), [`exclusive_scan_in_place`](Communicator::exclusive_scan_in_place) |
+//! | broadcast | [`broadcast_into`](Root::broadcast_into) | |
+//! | reduce | [`reduce_into`](Root::reduce_into), [`reduce_into_root`](Root::reduce_into_root), [`reduce_in_place_root`](Root::reduce_in_place_root) | [`all_reduce_into`](CommunicatorCollectives::all_reduce_into), [`all_reduce_in_place`](CommunicatorCollectives::all_reduce_in_place) |
+//! | gather | [`gather_into`](Root::gather_into), [`gather_into_root`](Root::gather_into_root), [`gather_in_place_root`](Root::gather_in_place_root), `gather_varcount_*` | [`all_gather_into`](CommunicatorCollectives::all_gather_into), [`all_gather_in_place`](CommunicatorCollectives::all_gather_in_place), [`all_gather_varcount_into`](CommunicatorCollectives::all_gather_varcount_into) |
+//! | scatter | [`scatter_into`](Root::scatter_into), [`scatter_into_root`](Root::scatter_into_root), [`scatter_in_place_root`](Root::scatter_in_place_root), `scatter_varcount_*` | |
+//! | all-to-all | | [`all_to_all_into`](CommunicatorCollectives::all_to_all_into), [`all_to_all_in_place`](CommunicatorCollectives::all_to_all_in_place), [`all_to_all_varcount_into`](CommunicatorCollectives::all_to_all_varcount_into) |
+//! | scan | | [`scan_into`](CommunicatorCollectives::scan_into), [`scan_in_place`](CommunicatorCollectives::scan_in_place), [`exclusive_scan_into`](CommunicatorCollectives::exclusive_scan_into), [`exclusive_scan_in_place`](CommunicatorCollectives::exclusive_scan_in_place) |
 //!
-//! The barrier is [`Communicator::barrier`]. Counts and displacements of the `varcount`
-//! variants are in elements, and every varcount call takes its arguments in one order: the
-//! buffers (send, receive), then the counts and displacements (for all-to-all, the send
-//! buffer's, then the receive buffer's). Reductions take an [`Operation`]: a [`SystemOperation`]
+//! The barrier is [`CommunicatorCollectives::barrier`]. Counts and displacements of the `varcount`
+//! variants are in elements, and every varcount call takes its arguments in one order: send,
+//! then receive, a buffer cut into pieces being a [`Partition`](crate::Partition) (send) or
+//! [`PartitionMut`](crate::PartitionMut) (receive) that carries its counts and displacements. Reductions take an [`Operation`]: a [`SystemOperation`]
 //! (`sum`, `product`, `min`, `max`, bitwise and logical `and`/`or`/`xor`) or a
 //! [`UserOperation`] closure. All of them work on every communicator (the world, or what
-//! [`Communicator::dup`] and [`Communicator::split`] made).
+//! [`crate::comm::Communicator::duplicate`] and [`crate::comm::Communicator::split_by_color`] made).
 //!
 //! Like MPI's, collectives are called by every rank of the communicator, in the same order;
 //! they are blocking. Cheap disagreements are detected and returned as errors instead of
@@ -40,18 +40,22 @@
 
 mod alltoall;
 mod bcast;
+mod everyone;
 mod gather;
 mod op;
 mod reduce;
+mod root;
 mod scatter;
 
+pub use everyone::CommunicatorCollectives;
 pub use op::{Operation, Reducible, SystemOperation, UserOperation};
+pub use root::Root;
 
 pub(crate) use crate::coll_slot::{Desc, Kind};
 
 use crate::coll_slot::{CollSlot, FAILED};
 use crate::watchdog::What;
-use crate::world::Communicator;
+use crate::world::SimpleCommunicator;
 use crate::{Error, Rank, Result};
 
 #[allow(unused_imports)] // named in the documentation
@@ -132,7 +136,7 @@ const RELEASED: u8 = 2;
 /// (error, abort, panic) closes its slot and waits for its readers. See the module
 /// documentation.
 pub(crate) struct Session<'c> {
-    pub(crate) comm: &'c Communicator,
+    pub(crate) comm: &'c SimpleCommunicator,
     tag: u64,
     epoch: u32,
     pub(crate) me: u32,
@@ -147,7 +151,7 @@ pub(crate) struct Session<'c> {
 impl<'c> Session<'c> {
     /// Step 1: publishes `desc` (with `FAILED` set when `local` is an error, which the session
     /// then returns from [`Session::finish`]).
-    pub(crate) fn begin(comm: &'c Communicator, mut desc: Desc, local: Result<()>) -> Self {
+    pub(crate) fn begin(comm: &'c SimpleCommunicator, mut desc: Desc, local: Result<()>) -> Self {
         let seq = match comm.coll_seq.get().wrapping_add(1) {
             0 => 1,
             s => s,
@@ -403,7 +407,7 @@ fn is_rooted(kind: Kind) -> bool {
     matches!(kind, Bcast | Reduce | Gather | Gatherv | Scatter | Scatterv)
 }
 
-impl Communicator {
+impl SimpleCommunicator {
     /// The collective slot of this communicator's rank `r`.
     pub(crate) fn coll_slot(&self, r: u32) -> &CollSlot {
         &self.shared().rank(self.world_rank(r)).coll
@@ -459,7 +463,12 @@ pub(crate) fn check_layout(
 ///
 /// `src` is readable and `dst` writable for `bytes` bytes, they do not overlap, and nobody
 /// else writes them meanwhile (the collective protocol reserves them).
-pub(crate) unsafe fn copy_bytes(comm: &Communicator, src: *const u8, dst: *mut u8, bytes: usize) {
+pub(crate) unsafe fn copy_bytes(
+    comm: &SimpleCommunicator,
+    src: *const u8,
+    dst: *mut u8,
+    bytes: usize,
+) {
     if bytes == 0 || src == dst.cast_const() {
         return;
     }
@@ -482,6 +491,7 @@ pub(crate) fn at_mut(p: *mut u8, elems: usize, elem: usize) -> *mut u8 {
 /// The exclusive prefix sums of `counts`: the displacements of pieces laid end to end.
 ///
 /// ```
+/// use pip_comm::prelude::*;
 /// assert_eq!(pip_comm::collective::displacements(&[2, 0, 3]), [0, 2, 2]);
 /// ```
 pub fn displacements(counts: &[usize]) -> Vec<usize> {

@@ -17,6 +17,7 @@ use crate::{Equivalence, Error, Result};
 /// [`Error::InvalidOperation`].
 ///
 /// ```
+/// use pip_comm::prelude::*;
 /// use pip_comm::SystemOperation;
 /// let out = pip_comm::run(3, |world| {
 ///     let mut max = 0u32;
@@ -108,6 +109,7 @@ impl SystemOperation {
 /// Implemented by [`SystemOperation`] (for [`Reducible`] types) and [`UserOperation`].
 ///
 /// ```
+/// use pip_comm::prelude::*;
 /// use pip_comm::{Operation, SystemOperation};
 /// let mut acc = [1i32, 5];
 /// SystemOperation::sum().apply(&[10, 20], &mut acc);
@@ -187,6 +189,7 @@ pub(crate) fn code_name(code: u32) -> &'static str {
 /// calls the collective, so it need not be `Send` or `Sync`.
 ///
 /// ```
+/// use pip_comm::prelude::*;
 /// use pip_comm::UserOperation;
 /// // Keep the element with the larger absolute value.
 /// let absmax = UserOperation::new(|input: &[i64], inout: &mut [i64]| {
@@ -238,6 +241,7 @@ impl<T: Equivalence, F: Fn(&[T], &mut [T])> Operation<T> for UserOperation<F> {
 /// primitives.
 ///
 /// ```
+/// use pip_comm::prelude::*;
 /// use pip_comm::{Reducible, SystemOperation};
 /// assert!(<u8 as Reducible>::supports(SystemOperation::bitwise_xor()));
 /// assert!(!<f32 as Reducible>::supports(SystemOperation::bitwise_xor()));

@@ -13,7 +13,7 @@
 
 use super::{copy_bytes, need, Desc, Kind, Session};
 use crate::datatype::{Buffer, BufferMut, Equivalence};
-use crate::world::Communicator;
+use crate::world::SimpleCommunicator;
 use crate::{Error, Operation, Process, Rank, Result};
 
 /// Folds `inputs[..]` over elements `lo..hi` into a new vector.
@@ -64,7 +64,7 @@ struct Args<T> {
 /// # Safety
 ///
 /// `out` is writable for `lo + acc.len()` elements, reserved for this rank there.
-unsafe fn put<T: Equivalence>(comm: &Communicator, acc: &[T], out: *mut T, lo: usize) {
+unsafe fn put<T: Equivalence>(comm: &SimpleCommunicator, acc: &[T], out: *mut T, lo: usize) {
     // SAFETY: forwarded; `acc` is our own vector.
     unsafe {
         copy_bytes(
@@ -76,13 +76,15 @@ unsafe fn put<T: Equivalence>(comm: &Communicator, acc: &[T], out: *mut T, lo: u
     }
 }
 
+/// One rank's reduction: publishes its arguments, agrees on the plan, then folds (small
+/// payloads and scans: [`fold_whole`]; large: [`fold_segments`]).
 fn reduce_impl<T: Equivalence, O: Operation<T> + ?Sized>(
-    comm: &Communicator,
-    a: Args<T>,
+    comm: &SimpleCommunicator,
+    mut a: Args<T>,
     op: &O,
 ) -> Result<()> {
     let elem = std::mem::size_of::<T>();
-    let local = a.local.and_then(|()| op.check());
+    let local = std::mem::replace(&mut a.local, Ok(())).and_then(|()| op.check());
     let mut desc = Desc::new(a.kind, a.root, elem, a.count);
     desc.op = op.code();
     desc.send = a.send.cast();
@@ -92,464 +94,352 @@ fn reduce_impl<T: Equivalence, O: Operation<T> + ?Sized>(
     if !s.ok() {
         return s.finish();
     }
-    let (me, n, count) = (s.me, s.n, a.count);
+    let me = s.me;
     match plan.kind {
         Kind::Scan | Kind::Exscan => {
+            // Ranks 0..=me (inclusive scan) or 0..me (exclusive) are the inputs.
             let upto = if plan.kind == Kind::Scan { me + 1 } else { me };
-            let mut inputs = Vec::with_capacity(upto as usize);
-            let mut ok = true;
-            for q in 0..upto {
-                if q == me {
-                    inputs.push(a.send);
-                } else {
-                    let d = s.enter(q)?;
-                    ok &= s.check_peer(q, &d, &desc, true, true);
-                    inputs.push(d.send.cast());
-                }
-            }
-            if !ok || inputs.is_empty() {
-                return s.finish();
-            }
-            // SAFETY: every input was published for `count` elements (checked) by a rank
-            // whose slot we entered, and nobody writes inputs until its readers are done.
-            let acc = unsafe { fold(&inputs, 0, count, op) };
-            if a.in_place {
-                // Later ranks read our buffer as our input: write once they are done.
-                s.finish()?;
-                // SAFETY: our own receive buffer of `count` elements, read by nobody now.
-                unsafe { put(comm, &acc, a.recv, 0) };
-                Ok(())
-            } else {
-                // SAFETY: our own receive buffer of `count` elements, read by nobody.
-                unsafe { put(comm, &acc, a.recv, 0) };
-                s.finish()
-            }
+            // Later ranks read our buffer as our input when in place.
+            fold_whole(comm, s, &desc, &a, upto, a.in_place, op)
         }
         _ if !plan.large => {
             if plan.kind == Kind::Reduce && me != plan.root {
                 return s.finish();
             }
-            let mut inputs = Vec::with_capacity(n as usize);
-            let mut ok = true;
-            for q in 0..n {
-                if q == me {
-                    inputs.push(a.send);
-                } else {
-                    let d = s.enter(q)?;
-                    ok &= s.check_peer(q, &d, &desc, true, true);
-                    inputs.push(d.send.cast());
-                }
-            }
-            if !ok {
-                return s.finish();
-            }
-            // SAFETY: as for the scan.
-            let acc = unsafe { fold(&inputs, 0, count, op) };
-            if a.in_place && plan.kind == Kind::Allreduce {
-                // The others read our buffer as our input: write once they are done.
-                s.finish()?;
-                // SAFETY: our own buffer, read by nobody now.
-                unsafe { put(comm, &acc, a.recv, 0) };
-                Ok(())
-            } else {
-                // SAFETY: our own receive buffer (nobody reads it: an in-place reduce's root is
-                // read by nobody in this plan).
-                unsafe { put(comm, &acc, a.recv, 0) };
-                s.finish()
-            }
+            // The others read an in-place all-reduce's buffer as our input (an in-place
+            // reduce's root is read by nobody in this plan).
+            let read_by_others = a.in_place && plan.kind == Kind::Allreduce;
+            let n = s.n;
+            fold_whole(comm, s, &desc, &a, n, read_by_others, op)
         }
-        _ => {
-            // Large: one segment per rank.
-            let mut inputs = Vec::with_capacity(n as usize);
-            let mut outputs = Vec::with_capacity(n as usize);
-            let mut ok = true;
-            for q in 0..n {
-                if q == me {
-                    inputs.push(a.send);
-                    outputs.push(a.recv);
-                } else {
-                    let d = s.enter(q)?;
-                    ok &= s.check_peer(q, &d, &desc, true, true);
-                    inputs.push(d.send.cast());
-                    outputs.push(d.recv.cast());
-                }
-            }
-            let target = if plan.kind == Kind::Reduce {
-                outputs[plan.root as usize]
-            } else {
-                a.recv
-            };
-            let (lo, hi) = segment(count, n, me);
-            if ok {
-                // SAFETY: inputs as for the scan; in segment `lo..hi` only this rank writes
-                // (its own segment of the target), after folding.
-                let acc = unsafe { fold(&inputs, lo, hi, op) };
-                // SAFETY: the target (ours, or the root's, entered) holds `count` elements
-                // (checked by its owner); segment `lo..hi` is ours alone.
-                unsafe { put(comm, &acc, target, lo) };
-            }
-            if plan.kind == Kind::Allreduce {
-                s.set_stage();
-                if ok {
-                    for q in (0..n).filter(|&q| q != me) {
-                        s.wait_stage(q)?;
-                        let (lo, hi) = segment(count, n, q);
-                        // SAFETY: rank q folded its segment into its receive buffer (stage
-                        // acquired) and writes nothing there any more; our buffer's segment is
-                        // read by nobody now (q was the only rank reading it, in its fold).
-                        unsafe {
-                            copy_bytes(
-                                comm,
-                                outputs[q as usize].add(lo).cast(),
-                                a.recv.add(lo).cast(),
-                                (hi - lo) * elem,
-                            )
-                        };
-                    }
-                }
-            }
-            s.finish()
-        }
+        _ => fold_segments(comm, s, &desc, &a, plan.kind, plan.root, op),
     }
 }
 
-impl Communicator {
-    /// Reduces every rank's `send` with `op` and gives every rank the result in `recv` (MPI's
-    /// `MPI_Allreduce`). `recv` must hold at least as many elements as `send`; the result
-    /// goes to its first `send.len()`.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::CollectiveMismatch`] when ranks pass different lengths or operations;
-    /// [`Error::CollectiveBuffer`] when `recv` is short; [`Error::InvalidOperation`];
-    /// [`Error::Aborted`].
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use pip_comm::SystemOperation;
-    /// let out = pip_comm::run(4, |world| {
-    ///     let mine = [world.rank() as f64, 1.0];
-    ///     let mut sum = [0.0; 2];
-    ///     world.all_reduce_into(&mine[..], &mut sum[..], SystemOperation::sum()).unwrap();
-    ///     sum
-    /// })
-    /// .unwrap();
-    /// assert!(out.iter().all(|s| *s == [6.0, 4.0]));
-    /// ```
-    pub fn all_reduce_into<S, R, O>(&self, send: &S, recv: &mut R, op: O) -> Result<()>
-    where
-        S: Buffer + ?Sized,
-        R: BufferMut<Item = S::Item> + ?Sized,
-        O: Operation<S::Item>,
-    {
-        let (send, recv) = (send.as_slice(), recv.as_mut_slice());
-        let local = need("the receive buffer", send.len(), recv.len());
-        let a = Args {
-            kind: Kind::Allreduce,
-            root: 0,
-            send: send.as_ptr(),
-            count: send.len(),
-            recv: recv.as_mut_ptr(),
-            in_place: false,
-            local,
-        };
-        reduce_impl(self, a, &op)
-    }
-
-    /// [`all_reduce_into`](Communicator::all_reduce_into) with `buf` as both the input and the
-    /// result (MPI's `MPI_IN_PLACE`).
-    ///
-    /// ```
-    /// use pip_comm::SystemOperation;
-    /// pip_comm::run(3, |world| {
-    ///     let mut v = [1u32 << world.rank()];
-    ///     world.all_reduce_in_place(&mut v[..], SystemOperation::bitwise_or()).unwrap();
-    ///     assert_eq!(v, [0b111]);
-    /// })
-    /// .unwrap();
-    /// ```
-    pub fn all_reduce_in_place<B, O>(&self, buf: &mut B, op: O) -> Result<()>
-    where
-        B: BufferMut + ?Sized,
-        O: Operation<B::Item>,
-    {
-        let buf = buf.as_mut_slice();
-        let a = Args {
-            kind: Kind::Allreduce,
-            root: 0,
-            send: buf.as_ptr(),
-            count: buf.len(),
-            recv: buf.as_mut_ptr(),
-            in_place: true,
-            local: Ok(()),
-        };
-        reduce_impl(self, a, &op)
-    }
-
-    /// Inclusive prefix reduction (MPI's `MPI_Scan`): rank `r` gets
-    /// `send(0) ∘ send(1) ∘ ... ∘ send(r)` in `recv`.
-    ///
-    /// # Errors
-    ///
-    /// As [`all_reduce_into`](Communicator::all_reduce_into).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use pip_comm::SystemOperation;
-    /// let out = pip_comm::run(4, |world| {
-    ///     let mut r = 0u32;
-    ///     world.scan_into(&(world.rank() as u32 + 1), &mut r, SystemOperation::sum()).unwrap();
-    ///     r
-    /// })
-    /// .unwrap();
-    /// assert_eq!(out, [1, 3, 6, 10]);
-    /// ```
-    pub fn scan_into<S, R, O>(&self, send: &S, recv: &mut R, op: O) -> Result<()>
-    where
-        S: Buffer + ?Sized,
-        R: BufferMut<Item = S::Item> + ?Sized,
-        O: Operation<S::Item>,
-    {
-        self.scan_impl(Kind::Scan, send.as_slice(), recv.as_mut_slice(), &op)
-    }
-
-    /// Exclusive prefix reduction (MPI's `MPI_Exscan`): rank `r > 0` gets
-    /// `send(0) ∘ ... ∘ send(r - 1)` in `recv`; rank 0's `recv` is left as it was.
-    ///
-    /// # Errors
-    ///
-    /// As [`all_reduce_into`](Communicator::all_reduce_into).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use pip_comm::SystemOperation;
-    /// let out = pip_comm::run(4, |world| {
-    ///     let mut offset = 0usize;
-    ///     let mine = 10 * (world.rank() as usize + 1);
-    ///     world.exclusive_scan_into(&mine, &mut offset, SystemOperation::sum()).unwrap();
-    ///     offset
-    /// })
-    /// .unwrap();
-    /// assert_eq!(out, [0, 10, 30, 60]);
-    /// ```
-    pub fn exclusive_scan_into<S, R, O>(&self, send: &S, recv: &mut R, op: O) -> Result<()>
-    where
-        S: Buffer + ?Sized,
-        R: BufferMut<Item = S::Item> + ?Sized,
-        O: Operation<S::Item>,
-    {
-        self.scan_impl(Kind::Exscan, send.as_slice(), recv.as_mut_slice(), &op)
-    }
-
-    /// [`scan_into`](Communicator::scan_into) with `buf` as both the input and the result.
-    ///
-    /// ```
-    /// use pip_comm::SystemOperation;
-    /// let out = pip_comm::run(3, |world| {
-    ///     let mut v = [2i64];
-    ///     world.scan_in_place(&mut v[..], SystemOperation::product()).unwrap();
-    ///     v[0]
-    /// })
-    /// .unwrap();
-    /// assert_eq!(out, [2, 4, 8]);
-    /// ```
-    pub fn scan_in_place<B, O>(&self, buf: &mut B, op: O) -> Result<()>
-    where
-        B: BufferMut + ?Sized,
-        O: Operation<B::Item>,
-    {
-        self.scan_in_place_impl(Kind::Scan, buf.as_mut_slice(), &op)
-    }
-
-    /// [`exclusive_scan_into`](Communicator::exclusive_scan_into) with `buf` as both the input
-    /// and the result (rank 0's `buf` is left as it was).
-    ///
-    /// ```
-    /// use pip_comm::SystemOperation;
-    /// let out = pip_comm::run(3, |world| {
-    ///     let mut v = [world.rank() as u8 + 1];
-    ///     world.exclusive_scan_in_place(&mut v[..], SystemOperation::max()).unwrap();
-    ///     v[0]
-    /// })
-    /// .unwrap();
-    /// assert_eq!(out, [1, 1, 2]);
-    /// ```
-    pub fn exclusive_scan_in_place<B, O>(&self, buf: &mut B, op: O) -> Result<()>
-    where
-        B: BufferMut + ?Sized,
-        O: Operation<B::Item>,
-    {
-        self.scan_in_place_impl(Kind::Exscan, buf.as_mut_slice(), &op)
-    }
-
-    fn scan_impl<T: Equivalence, O: Operation<T> + ?Sized>(
-        &self,
-        kind: Kind,
-        send: &[T],
-        recv: &mut [T],
-        op: &O,
-    ) -> Result<()> {
-        let a = Args {
-            kind,
-            root: 0,
-            send: send.as_ptr(),
-            count: send.len(),
-            recv: recv.as_mut_ptr(),
-            in_place: false,
-            local: need("the receive buffer", send.len(), recv.len()),
-        };
-        reduce_impl(self, a, op)
-    }
-
-    fn scan_in_place_impl<T: Equivalence, O: Operation<T> + ?Sized>(
-        &self,
-        kind: Kind,
-        buf: &mut [T],
-        op: &O,
-    ) -> Result<()> {
-        let a = Args {
-            kind,
-            root: 0,
-            send: buf.as_ptr(),
-            count: buf.len(),
-            recv: buf.as_mut_ptr(),
-            in_place: true,
-            local: Ok(()),
-        };
-        reduce_impl(self, a, op)
-    }
-}
-
-impl Process<'_> {
-    /// A non-root rank's part in a reduction to the root named by this `Process` (MPI's
-    /// `MPI_Reduce`): contributes `send`. The root calls
-    /// [`reduce_into_root`](Process::reduce_into_root) or
-    /// [`reduce_in_place_root`](Process::reduce_in_place_root).
-    ///
-    /// # Errors
-    ///
-    /// [`Error::RootVariantRequired`] when called by the root; otherwise as
-    /// [`reduce_into_root`](Process::reduce_into_root).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use pip_comm::SystemOperation;
-    /// let out = pip_comm::run(3, |world| {
-    ///     let root = world.process_at_rank(2);
-    ///     let mine = [world.rank() as i32, 1];
-    ///     if world.rank() == 2 {
-    ///         let mut sum = [0; 2];
-    ///         root.reduce_into_root(&mine[..], &mut sum[..], SystemOperation::sum()).unwrap();
-    ///         sum
-    ///     } else {
-    ///         root.reduce_into(&mine[..], SystemOperation::sum()).unwrap();
-    ///         [0; 2]
-    ///     }
-    /// })
-    /// .unwrap();
-    /// assert_eq!(out[2], [3, 3]);
-    /// ```
-    pub fn reduce_into<S, O>(&self, send: &S, op: O) -> Result<()>
-    where
-        S: Buffer + ?Sized,
-        O: Operation<S::Item>,
-    {
-        let comm = self.comm;
-        let send = send.as_slice();
-        let local = if self.rank == comm.rank() {
-            Err(Error::RootVariantRequired {
-                collective: "reduce",
-                rank: self.rank,
-            })
+/// Enters the slots of ranks `0..upto` and returns their send buffers (ours for `me`), and
+/// whether every peer's arguments matched ours (`false`: the mismatch is recorded).
+fn enter_inputs<T>(
+    s: &mut Session<'_>,
+    desc: &Desc,
+    a: &Args<T>,
+    upto: u32,
+) -> Result<(Vec<*const T>, Vec<*mut T>, bool)> {
+    let mut inputs = Vec::with_capacity(upto as usize);
+    let mut outputs = Vec::with_capacity(upto as usize);
+    let mut ok = true;
+    for q in 0..upto {
+        if q == s.me {
+            inputs.push(a.send);
+            outputs.push(a.recv);
         } else {
-            comm.check_root(self.rank)
-        };
-        let a = Args {
-            kind: Kind::Reduce,
-            root: self.rank,
-            send: send.as_ptr(),
-            count: send.len(),
-            recv: std::ptr::null_mut(),
-            in_place: false,
-            local,
-        };
-        reduce_impl(comm, a, &op)
-    }
-
-    /// The root's part in a reduction: contributes `send` and gets the result in `recv`
-    /// (at least `send.len()` elements). On a rank that is not the root this is
-    /// [`reduce_into`](Process::reduce_into) (`recv` is not touched).
-    ///
-    /// # Errors
-    ///
-    /// [`Error::RankOutOfRange`] for a root outside the communicator;
-    /// [`Error::CollectiveMismatch`] for different lengths or operations;
-    /// [`Error::CollectiveBuffer`]; [`Error::InvalidOperation`]; [`Error::Aborted`].
-    ///
-    /// # Examples
-    ///
-    /// See [`reduce_into`](Process::reduce_into).
-    pub fn reduce_into_root<S, R, O>(&self, send: &S, recv: &mut R, op: O) -> Result<()>
-    where
-        S: Buffer + ?Sized,
-        R: BufferMut<Item = S::Item> + ?Sized,
-        O: Operation<S::Item>,
-    {
-        let comm = self.comm;
-        if self.rank != comm.rank() {
-            return self.reduce_into(send, op);
+            let d = s.enter(q)?;
+            ok &= s.check_peer(q, &d, desc, true, true);
+            inputs.push(d.send.cast());
+            outputs.push(d.recv.cast());
         }
-        let (send, recv) = (send.as_slice(), recv.as_mut_slice());
-        let a = Args {
-            kind: Kind::Reduce,
-            root: self.rank,
-            send: send.as_ptr(),
-            count: send.len(),
-            recv: recv.as_mut_ptr(),
-            in_place: false,
-            local: need("the receive buffer", send.len(), recv.len()),
-        };
-        reduce_impl(comm, a, &op)
     }
+    Ok((inputs, outputs, ok))
+}
 
-    /// The root's part in a reduction with `buf` as both its input and the result. On a rank
-    /// that is not the root, `buf` is that rank's input ([`reduce_into`](Process::reduce_into)).
-    ///
-    /// ```
-    /// use pip_comm::SystemOperation;
-    /// let out = pip_comm::run(3, |world| {
-    ///     let mut v = [world.rank() as u16 + 1];
-    ///     world.process_at_rank(0).reduce_in_place_root(&mut v[..], SystemOperation::product()).unwrap();
-    ///     v[0]
-    /// })
-    /// .unwrap();
-    /// assert_eq!(out[0], 6);
-    /// ```
-    pub fn reduce_in_place_root<B, O>(&self, buf: &mut B, op: O) -> Result<()>
-    where
-        B: BufferMut + ?Sized,
-        O: Operation<B::Item>,
-    {
-        let comm = self.comm;
-        if self.rank != comm.rank() {
-            return self.reduce_into(buf.as_mut_slice(), op);
-        }
-        let buf = buf.as_mut_slice();
-        let a = Args {
-            kind: Kind::Reduce,
-            root: self.rank,
-            send: buf.as_ptr(),
-            count: buf.len(),
-            recv: buf.as_mut_ptr(),
-            in_place: true,
-            local: Ok(()),
-        };
-        reduce_impl(comm, a, &op)
+/// Folds the whole vector of ranks `0..upto`'s inputs into our receive buffer; when others
+/// read that buffer as our input (`read_by_others`), writes only once they are done.
+fn fold_whole<T: Equivalence, O: Operation<T> + ?Sized>(
+    comm: &SimpleCommunicator,
+    mut s: Session<'_>,
+    desc: &Desc,
+    a: &Args<T>,
+    upto: u32,
+    read_by_others: bool,
+    op: &O,
+) -> Result<()> {
+    let (inputs, _, ok) = enter_inputs(&mut s, desc, a, upto)?;
+    if !ok || inputs.is_empty() {
+        return s.finish();
     }
+    // SAFETY: every input was published for `count` elements (checked) by a rank whose slot
+    // we entered, and nobody writes inputs until its readers are done.
+    let acc = unsafe { fold(&inputs, 0, a.count, op) };
+    if read_by_others {
+        s.finish()?;
+        // SAFETY: our own receive buffer of `count` elements, read by nobody now.
+        unsafe { put(comm, &acc, a.recv, 0) };
+        Ok(())
+    } else {
+        // SAFETY: our own receive buffer of `count` elements, read by nobody.
+        unsafe { put(comm, &acc, a.recv, 0) };
+        s.finish()
+    }
+}
+
+/// A large reduction: each rank folds its segment of all inputs into the target (the root's
+/// receive buffer, or its own for an all-reduce); an all-reduce then copies the other
+/// segments from their owners once they have signalled the end of that phase.
+fn fold_segments<T: Equivalence, O: Operation<T> + ?Sized>(
+    comm: &SimpleCommunicator,
+    mut s: Session<'_>,
+    desc: &Desc,
+    a: &Args<T>,
+    kind: Kind,
+    root: u32,
+    op: &O,
+) -> Result<()> {
+    let (me, n, count) = (s.me, s.n, a.count);
+    let (inputs, outputs, ok) = enter_inputs(&mut s, desc, a, n)?;
+    let target = if kind == Kind::Reduce {
+        outputs[root as usize]
+    } else {
+        a.recv
+    };
+    let (lo, hi) = segment(count, n, me);
+    if ok {
+        // SAFETY: inputs as in `fold_whole`; in segment `lo..hi` only this rank writes (its own
+        // segment of the target), after folding.
+        let acc = unsafe { fold(&inputs, lo, hi, op) };
+        // SAFETY: the target (ours, or the root's, entered) holds `count` elements (checked by
+        // its owner); segment `lo..hi` is ours alone.
+        unsafe { put(comm, &acc, target, lo) };
+    }
+    if kind == Kind::Allreduce {
+        s.set_stage();
+        if ok {
+            for q in (0..n).filter(|&q| q != me) {
+                s.wait_stage(q)?;
+                let (lo, hi) = segment(count, n, q);
+                // SAFETY: rank q folded its segment into its receive buffer (stage acquired)
+                // and writes nothing there any more; our buffer's segment is read by nobody
+                // now (q was the only rank reading it, in its fold).
+                unsafe {
+                    copy_bytes(
+                        comm,
+                        outputs[q as usize].add(lo).cast(),
+                        a.recv.add(lo).cast(),
+                        (hi - lo) * std::mem::size_of::<T>(),
+                    )
+                };
+            }
+        }
+    }
+    s.finish()
+}
+
+/// The body of `all_reduce_into` (documented on the trait).
+pub(crate) fn all_reduce_into<S, R, O>(
+    comm: &SimpleCommunicator,
+    send: &S,
+    recv: &mut R,
+    op: O,
+) -> Result<()>
+where
+    S: Buffer + ?Sized,
+    R: BufferMut<Item = S::Item> + ?Sized,
+    O: Operation<S::Item>,
+{
+    let (send, recv) = (send.as_slice(), recv.as_mut_slice());
+    let local = need("the receive buffer", send.len(), recv.len());
+    let a = Args {
+        kind: Kind::Allreduce,
+        root: 0,
+        send: send.as_ptr(),
+        count: send.len(),
+        recv: recv.as_mut_ptr(),
+        in_place: false,
+        local,
+    };
+    reduce_impl(comm, a, &op)
+}
+
+/// The body of `all_reduce_in_place` (documented on the trait).
+pub(crate) fn all_reduce_in_place<B, O>(comm: &SimpleCommunicator, buf: &mut B, op: O) -> Result<()>
+where
+    B: BufferMut + ?Sized,
+    O: Operation<B::Item>,
+{
+    let buf = buf.as_mut_slice();
+    let a = Args {
+        kind: Kind::Allreduce,
+        root: 0,
+        send: buf.as_ptr(),
+        count: buf.len(),
+        recv: buf.as_mut_ptr(),
+        in_place: true,
+        local: Ok(()),
+    };
+    reduce_impl(comm, a, &op)
+}
+
+/// The body of `scan_into` (documented on the trait).
+pub(crate) fn scan_into<S, R, O>(
+    comm: &SimpleCommunicator,
+    send: &S,
+    recv: &mut R,
+    op: O,
+) -> Result<()>
+where
+    S: Buffer + ?Sized,
+    R: BufferMut<Item = S::Item> + ?Sized,
+    O: Operation<S::Item>,
+{
+    scan_impl(comm, Kind::Scan, send.as_slice(), recv.as_mut_slice(), &op)
+}
+
+/// The body of `exclusive_scan_into` (documented on the trait).
+pub(crate) fn exclusive_scan_into<S, R, O>(
+    comm: &SimpleCommunicator,
+    send: &S,
+    recv: &mut R,
+    op: O,
+) -> Result<()>
+where
+    S: Buffer + ?Sized,
+    R: BufferMut<Item = S::Item> + ?Sized,
+    O: Operation<S::Item>,
+{
+    scan_impl(
+        comm,
+        Kind::Exscan,
+        send.as_slice(),
+        recv.as_mut_slice(),
+        &op,
+    )
+}
+
+/// The body of `scan_in_place` (documented on the trait).
+pub(crate) fn scan_in_place<B, O>(comm: &SimpleCommunicator, buf: &mut B, op: O) -> Result<()>
+where
+    B: BufferMut + ?Sized,
+    O: Operation<B::Item>,
+{
+    scan_in_place_impl(comm, Kind::Scan, buf.as_mut_slice(), &op)
+}
+
+/// The body of `exclusive_scan_in_place` (documented on the trait).
+pub(crate) fn exclusive_scan_in_place<B, O>(
+    comm: &SimpleCommunicator,
+    buf: &mut B,
+    op: O,
+) -> Result<()>
+where
+    B: BufferMut + ?Sized,
+    O: Operation<B::Item>,
+{
+    scan_in_place_impl(comm, Kind::Exscan, buf.as_mut_slice(), &op)
+}
+
+fn scan_impl<T: Equivalence, O: Operation<T> + ?Sized>(
+    comm: &SimpleCommunicator,
+    kind: Kind,
+    send: &[T],
+    recv: &mut [T],
+    op: &O,
+) -> Result<()> {
+    let a = Args {
+        kind,
+        root: 0,
+        send: send.as_ptr(),
+        count: send.len(),
+        recv: recv.as_mut_ptr(),
+        in_place: false,
+        local: need("the receive buffer", send.len(), recv.len()),
+    };
+    reduce_impl(comm, a, op)
+}
+
+fn scan_in_place_impl<T: Equivalence, O: Operation<T> + ?Sized>(
+    comm: &SimpleCommunicator,
+    kind: Kind,
+    buf: &mut [T],
+    op: &O,
+) -> Result<()> {
+    let a = Args {
+        kind,
+        root: 0,
+        send: buf.as_ptr(),
+        count: buf.len(),
+        recv: buf.as_mut_ptr(),
+        in_place: true,
+        local: Ok(()),
+    };
+    reduce_impl(comm, a, op)
+}
+
+/// The body of `reduce_into` (documented on the trait).
+pub(crate) fn reduce_into<S, O>(root: &Process<'_>, send: &S, op: O) -> Result<()>
+where
+    S: Buffer + ?Sized,
+    O: Operation<S::Item>,
+{
+    let comm = root.comm;
+    let send = send.as_slice();
+    let local = if root.rank == comm.rank() {
+        Err(Error::RootVariantRequired {
+            collective: "reduce",
+            rank: root.rank,
+        })
+    } else {
+        comm.check_root(root.rank)
+    };
+    let a = Args {
+        kind: Kind::Reduce,
+        root: root.rank,
+        send: send.as_ptr(),
+        count: send.len(),
+        recv: std::ptr::null_mut(),
+        in_place: false,
+        local,
+    };
+    reduce_impl(comm, a, &op)
+}
+
+/// The body of `reduce_into_root` (documented on the trait).
+pub(crate) fn reduce_into_root<S, R, O>(
+    root: &Process<'_>,
+    send: &S,
+    recv: &mut R,
+    op: O,
+) -> Result<()>
+where
+    S: Buffer + ?Sized,
+    R: BufferMut<Item = S::Item> + ?Sized,
+    O: Operation<S::Item>,
+{
+    let comm = root.comm;
+    if root.rank != comm.rank() {
+        return reduce_into(root, send, op);
+    }
+    let (send, recv) = (send.as_slice(), recv.as_mut_slice());
+    let a = Args {
+        kind: Kind::Reduce,
+        root: root.rank,
+        send: send.as_ptr(),
+        count: send.len(),
+        recv: recv.as_mut_ptr(),
+        in_place: false,
+        local: need("the receive buffer", send.len(), recv.len()),
+    };
+    reduce_impl(comm, a, &op)
+}
+
+/// The body of `reduce_in_place_root` (documented on the trait).
+pub(crate) fn reduce_in_place_root<B, O>(root: &Process<'_>, buf: &mut B, op: O) -> Result<()>
+where
+    B: BufferMut + ?Sized,
+    O: Operation<B::Item>,
+{
+    let comm = root.comm;
+    if root.rank != comm.rank() {
+        return reduce_into(root, buf.as_mut_slice(), op);
+    }
+    let buf = buf.as_mut_slice();
+    let a = Args {
+        kind: Kind::Reduce,
+        root: root.rank,
+        send: buf.as_ptr(),
+        count: buf.len(),
+        recv: buf.as_mut_ptr(),
+        in_place: true,
+        local: Ok(()),
+    };
+    reduce_impl(comm, a, &op)
 }
 
 #[cfg(test)]

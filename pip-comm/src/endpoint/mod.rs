@@ -2,7 +2,7 @@
 //! controls, and the progress loop that moves messages between them.
 //!
 //! One `Endpoint` per rank, shared (`Rc`) by every communicator the rank holds: the world and
-//! whatever [`dup`](crate::Communicator::dup) and [`split`](crate::Communicator::split) made.
+//! whatever [`duplicate`](crate::traits::Communicator::duplicate) and [`split_by_color`](crate::traits::Communicator::split_by_color) made.
 //! Communicators differ only in their context (carried by every message) and their group (the
 //! map between their ranks and world ranks); everything here speaks world ranks.
 //!

@@ -13,8 +13,8 @@
 //! `PIP_COMM_STEAL=0` (read by each rank for itself when it first copies or waits; in a PiP
 //! task from the task's environment) makes a rank neither offer nor steal. A program can also
 //! switch a rank over with
-//! [`Communicator::set_work_stealing`](crate::Communicator::set_work_stealing).
-//! [`Communicator::steal_stats`](crate::Communicator::steal_stats) counts the chunks and bytes a
+//! [`Communicator::set_work_stealing`](crate::SimpleCommunicator::set_work_stealing).
+//! [`Communicator::steal_stats`](crate::SimpleCommunicator::steal_stats) counts the chunks and bytes a
 //! rank copied for others, for tests and benchmarks.
 //!
 //! This module holds the shared parts (the queue, the jobs, one chunk's theft); a rank's use of
@@ -77,7 +77,7 @@ use crate::rendezvous::RndvCtl;
 pub const STEAL_COPY_MIN: usize = 128 << 10;
 
 /// What a rank copied for others (see
-/// [`Communicator::steal_stats`](crate::Communicator::steal_stats)).
+/// [`Communicator::steal_stats`](crate::SimpleCommunicator::steal_stats)).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct StealStats {
     /// Chunks this rank copied for other ranks.

@@ -4,7 +4,8 @@
 //! (the large ones take the segmented and stealing paths), and checks the results against a
 //! serial computation. Task 0 prints `collectives: N tasks ok`. Exit code 0 when every check
 //! passed.
-use pip_comm::{Communicator, SystemOperation};
+use pip_comm::prelude::*;
+use pip_comm::{SimpleCommunicator, SystemOperation};
 
 fn data(r: usize, len: usize) -> Vec<u64> {
     (0..len as u64)
@@ -12,7 +13,7 @@ fn data(r: usize, len: usize) -> Vec<u64> {
         .collect()
 }
 
-fn check(world: &Communicator, len: usize) {
+fn check(world: &SimpleCommunicator, len: usize) {
     let (me, n) = (world.rank() as usize, world.size() as usize);
     let mine = data(me, len);
     let mut sum = vec![0u64; len];
@@ -57,7 +58,7 @@ fn coll_tasks() -> i32 {
         check(&world, len);
     }
     let half = world
-        .split(world.rank() % 2, 0)
+        .split_by_color(Color::with_value(world.rank() % 2))
         .expect("split")
         .expect("a color");
     for len in [3, 40_000] {

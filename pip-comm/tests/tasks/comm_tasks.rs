@@ -10,6 +10,7 @@
 //!   pip-comm's name; the other tasks must get `LayoutMismatch` from `world()`.
 //!
 //! Exit code 0 when every check passed.
+use pip_comm::prelude::*;
 use pip_comm::{Error, WORLD_EXPORT_NAME};
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -67,9 +68,9 @@ fn more() -> i32 {
     // sendrecv of a large message around the ring.
     let out = vec![me as u8; 300_000];
     let mut got = vec![0u8; 300_000];
-    let s = world
-        .sendrecv(&out[..], right, 1, &mut got[..], left, 1)
-        .unwrap();
+    let (to, from) = (world.process_at_rank(right), world.process_at_rank(left));
+    let s =
+        pip_comm::send_receive_into_with_tags(&out[..], &to, 1, &mut got[..], &from, 1).unwrap();
     assert_eq!(s.source, left);
     assert!(got.iter().all(|&b| b == left as u8));
     // Non-blocking both ways, eager and rendezvous.
@@ -108,8 +109,11 @@ fn more() -> i32 {
     let (v, _) = world.process_at_rank(left).receive_vec::<u64>().unwrap();
     assert_eq!(v, [7; 3]);
     // Communicators: halves by parity, reversed.
-    let half = world.split(me % 2, -me).unwrap().unwrap();
-    let dup = half.dup().unwrap();
+    let half = world
+        .split_by_color_with_key(Color::with_value(me % 2), -me)
+        .unwrap()
+        .unwrap();
+    let dup = half.duplicate().unwrap();
     let (hr, hn) = (half.rank(), half.size());
     dup.process_at_rank((hr + 1) % hn).send(&me).unwrap();
     half.process_at_rank((hr + 1) % hn)

@@ -5,6 +5,7 @@ use std::sync::atomic::Ordering;
 
 #[test]
 fn slot_offsets_match_the_reader() {
+    // SAFETY: a slot is atomics and integers, valid all-zero.
     let s: Slot = unsafe { std::mem::zeroed() };
     let base = &s as *const Slot as usize;
     assert_eq!(&s.kind as *const _ as usize - base, 4);
