@@ -37,6 +37,10 @@ pip_core::guard_allocator!();
 ///     PIP_FULL_IMAGE         on/off (off): keep the whole program file in each task's image,
 ///                            for debuggers and symbolised backtraces
 ///     PIP_WAIT_BOARD         on/off (on): publish what each task waits for, for `pips waits`
+///     PIP_WAIT_SPIN          polls before any waiting thread (barriers, pip-comm) yields
+///                            (20000; 0 when oversubscribed); PIP_COMM_SPIN is the older name
+///     PIP_WAIT_YIELD         yields before it sleeps (50; 10 when oversubscribed);
+///                            PIP_COMM_YIELD is the older name
 ///
 /// Read by tasks that use pip-comm (defaults in parentheses):
 ///
@@ -44,8 +48,8 @@ pip_core::guard_allocator!();
 ///     PIP_COMM_RING_SLOTS    slots in each sender-to-receiver ring (16; 2 to 4096)
 ///     PIP_COMM_PAR_COPY_MIN  from this size on, the sender helps copy (64k)
 ///     PIP_COMM_CHUNK         largest chunk of that shared copy (256k; at least 4k)
-///     PIP_COMM_SPIN          polls before a waiting rank yields (20000; 0 when oversubscribed)
-///     PIP_COMM_YIELD         yields before it sleeps (50; 10 when oversubscribed)
+///     PIP_COMM_SPIN          as PIP_WAIT_SPIN (which wins when both are set)
+///     PIP_COMM_YIELD         as PIP_WAIT_YIELD (which wins when both are set)
 ///     PIP_COMM_STEAL         on/off (on): a blocked rank helps others with their copies
 ///     PIP_COMM_WATCHDOG      seconds all ranks may wait without progress before the cycle
 ///                            of waits is reported (10; 0/off: no watchdog)
