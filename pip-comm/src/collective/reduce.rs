@@ -116,26 +116,31 @@ fn reduce_impl<T: Equivalence, O: Operation<T> + ?Sized>(
     }
 }
 
-/// Enters the slots of ranks `0..upto` and returns their send buffers (ours for `me`), and
-/// whether every peer's arguments matched ours (`false`: the mismatch is recorded).
+/// Enters the slots of ranks `0..upto` and returns their send buffers (ours for `me`), their
+/// receive buffers when `with_outputs` (else an empty vector, which does not allocate: the
+/// small-message path calls this once per collective), and whether every peer's arguments
+/// matched ours (`false`: the mismatch is recorded).
 fn enter_inputs<T>(
     s: &mut Session<'_>,
     desc: &Desc,
     a: &Args<T>,
     upto: u32,
+    with_outputs: bool,
 ) -> Result<(Vec<*const T>, Vec<*mut T>, bool)> {
     let mut inputs = Vec::with_capacity(upto as usize);
-    let mut outputs = Vec::with_capacity(upto as usize);
+    let mut outputs = Vec::with_capacity(if with_outputs { upto as usize } else { 0 });
     let mut ok = true;
     for q in 0..upto {
-        if q == s.me {
-            inputs.push(a.send);
-            outputs.push(a.recv);
+        let (send, recv) = if q == s.me {
+            (a.send, a.recv)
         } else {
             let d = s.enter(q)?;
             ok &= s.check_peer(q, &d, desc, true, true);
-            inputs.push(d.send.cast());
-            outputs.push(d.recv.cast());
+            (d.send.cast(), d.recv.cast())
+        };
+        inputs.push(send);
+        if with_outputs {
+            outputs.push(recv);
         }
     }
     Ok((inputs, outputs, ok))
@@ -152,7 +157,7 @@ fn fold_whole<T: Equivalence, O: Operation<T> + ?Sized>(
     read_by_others: bool,
     op: &O,
 ) -> Result<()> {
-    let (inputs, _, ok) = enter_inputs(&mut s, desc, a, upto)?;
+    let (inputs, _, ok) = enter_inputs(&mut s, desc, a, upto, false)?;
     if !ok || inputs.is_empty() {
         return s.finish();
     }
@@ -184,7 +189,7 @@ fn fold_segments<T: Equivalence, O: Operation<T> + ?Sized>(
     op: &O,
 ) -> Result<()> {
     let (me, n, count) = (s.me, s.n, a.count);
-    let (inputs, outputs, ok) = enter_inputs(&mut s, desc, a, n)?;
+    let (inputs, outputs, ok) = enter_inputs(&mut s, desc, a, n, true)?;
     let target = if kind == Kind::Reduce {
         outputs[root as usize]
     } else {
