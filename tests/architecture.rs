@@ -99,29 +99,26 @@ fn rel(path: &Path) -> String {
         .to_string()
 }
 
+/// True if the cfg predicate `m` holds only when `test` or `loom` is set: `test`, `loom`, or
+/// an `all(..)` with one of them among its terms (`not(test)` is not test-only).
+fn requires_test_or_loom(m: &syn::Meta) -> bool {
+    use syn::punctuated::Punctuated;
+    match m {
+        syn::Meta::Path(p) => p.is_ident("test") || p.is_ident("loom"),
+        syn::Meta::List(l) if l.path.is_ident("all") => l
+            .parse_args_with(Punctuated::<syn::Meta, syn::Token![,]>::parse_terminated)
+            .is_ok_and(|terms| terms.iter().any(requires_test_or_loom)),
+        _ => false,
+    }
+}
+
 /// True for code compiled only for tests or for the loom models: `#[cfg(test)]`,
 /// `#[cfg(all(test, ..))]`, `#[cfg(loom)]` (and not `#[cfg(not(test))]`).
 fn is_cfg_test(attrs: &[syn::Attribute]) -> bool {
     attrs.iter().any(|a| {
-        let syn::Meta::List(list) = &a.meta else {
-            return false;
-        };
-        if !list.path.is_ident("cfg") {
-            return false;
-        }
-        let tokens: Vec<String> = list
-            .tokens
-            .clone()
-            .into_iter()
-            .map(|t| t.to_string())
-            .collect();
-        let words = tokens.join(" ");
-        let only_test = |w: &str| {
-            words == w
-                || (words.starts_with("all") && words.contains(w) && !words.contains("not"))
-                || (words.starts_with("all") && words.contains(&format!("{w} ,")))
-        };
-        only_test("test") || only_test("loom")
+        a.path().is_ident("cfg")
+            && a.parse_args::<syn::Meta>()
+                .is_ok_and(|m| requires_test_or_loom(&m))
     })
 }
 
@@ -666,6 +663,22 @@ fn sync_comments_point_at_protocol_prose_that_exists() {
     }
     assert!(problems.is_empty(), "\n{}\n", problems.join("\n"));
     assert!(checked > 30, "found only {checked} SYNC comments");
+}
+
+#[test]
+fn test_only_cfgs_are_recognised() {
+    let cfg = |src: &str| {
+        let f: syn::ItemFn = syn::parse_str(&format!("{src} fn f() {{}}")).unwrap();
+        is_cfg_test(&f.attrs)
+    };
+    assert!(cfg("#[cfg(test)]"));
+    assert!(cfg("#[cfg(loom)]"));
+    assert!(cfg("#[cfg(all(test, not(loom)))]"));
+    assert!(cfg("#[cfg(all(unix, loom))]"));
+    assert!(!cfg("#[cfg(not(test))]"));
+    assert!(!cfg("#[cfg(not(loom))]"));
+    assert!(!cfg("#[cfg(any(test, unix))]"));
+    assert!(!cfg("#[inline]"));
 }
 
 #[test]

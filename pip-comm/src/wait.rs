@@ -166,12 +166,11 @@ mod loom_tests {
         Arc::new(OwnedShared::new(n, params))
     }
 
-    /// One sleeper waits for a flag with `sleep_unless`; a waker sets it and calls
-    /// `wake_rank`. In no interleaving does the sleeper sleep for ever (the futex model has no
-    /// spurious wake-ups, so a lost wake-up would show as a deadlock).
-    #[test]
-    fn loom_bell_loses_no_wake_up() {
-        loom::model(|| {
+    /// One sleeper (rank 1) waits for a flag with `sleep_unless`; a waker sets the flag and
+    /// calls `wake`. In no interleaving may the sleeper sleep for ever (the futex model has no
+    /// spurious wake-ups, so a lost wake-up shows as a deadlock).
+    fn sleeper_is_woken_by(wake: fn(&Shared)) {
+        loom::model(move || {
             let owned = world(2);
             let flag = Arc::new(AtomicU32::new(0));
             let sleeper = {
@@ -183,29 +182,21 @@ mod loom_tests {
                 })
             };
             flag.store(1, Ordering::SeqCst);
-            wake_rank(owned.get(), 1);
+            wake(owned.get());
             sleeper.join().unwrap();
         });
     }
 
-    /// The same through the sleeper count (the barrier's release): one sleeper, `wake_all`.
+    /// The waker rings the sleeper's own bit (`wake_rank`, after a message or a freed slot).
+    #[test]
+    fn loom_bell_loses_no_wake_up() {
+        sleeper_is_woken_by(|shared| wake_rank(shared, 1));
+    }
+
+    /// The same through the sleeper count (the barrier's release): `wake_all`.
     #[test]
     fn loom_bell_wake_all_reaches_the_sleeper() {
-        loom::model(|| {
-            let owned = world(2);
-            let flag = Arc::new(AtomicU32::new(0));
-            let sleeper = {
-                let (owned, flag) = (owned.clone(), flag.clone());
-                loom::thread::spawn(move || {
-                    while flag.load(Ordering::SeqCst) == 0 {
-                        sleep_unless(owned.get(), 1, || flag.load(Ordering::SeqCst) != 0, None);
-                    }
-                })
-            };
-            flag.store(1, Ordering::SeqCst);
-            wake_all(owned.get());
-            sleeper.join().unwrap();
-        });
+        sleeper_is_woken_by(wake_all);
     }
 
     /// The handshake as a receiver uses it: rank 1 sleeps until a message from rank 0 is in
