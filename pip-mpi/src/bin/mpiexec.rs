@@ -1,0 +1,9 @@
+//! `mpiexec`: runs an MPI program built with pip-rs's mpicc as the tasks of one PiP job. See
+//! `mpiexec --help` and the driver's documentation in `wrapper/launch.rs`.
+
+#[path = "wrapper/launch.rs"]
+mod launch;
+
+fn main() {
+    launch::run("mpiexec")
+}

@@ -1,0 +1,15 @@
+//! The smallest MPI program, with pip-rs and with the reference MPIs.
+
+mod support;
+use support::{conformance, reference, Mpi};
+
+#[test]
+fn hello_runs_with_every_rank_count_in_both_modes() {
+    conformance("hello");
+}
+
+#[test]
+fn hello_passes_with_mpich_and_open_mpi() {
+    reference("hello", Mpi::Mpich, &[1, 2, 4]);
+    reference("hello", Mpi::OpenMpi, &[1, 2, 4]);
+}
