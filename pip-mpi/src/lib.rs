@@ -49,3 +49,4 @@ pub mod state;
 mod comm;
 mod datatype;
 mod env;
+mod request;
