@@ -34,12 +34,13 @@ const LIBRARY_DIRS: &[&str] = &[
     "pip-comm/src",
     "pip-tools/src",
     "pip-capi/src",
+    "pip-mpi/src",
     "bench/src",
 ];
 
 /// The crates whose atomics implement shared-memory protocols: each atomic operation names its
 /// protocol (rule 4).
-const PROTOCOL_CRATES: &[&str] = &["pip-core/src", "pip-comm/src", "pip-capi/src"];
+const PROTOCOL_CRATES: &[&str] = &["pip-core/src", "pip-comm/src", "pip-capi/src", "pip-mpi/src"];
 
 /// The crates whose top-level modules must not import each other in a cycle.
 const ACYCLIC_CRATES: &[&str] = &["pip-core/src", "pip-comm/src"];
