@@ -1,6 +1,6 @@
 //! Helpers of the MPI tests: building the C test programs (tests/c/) with pip-rs's mpicc or
 //! another MPI's, running them under pip-exec (or that MPI's mpirun) with a limit that only
-//! stops a hung job, and checking their verdict (`PASS name` from rank 0, exit code 0).
+//! stops a hung job, and checking their verdict (`PASS name rank R` from every rank, exit code 0).
 #![allow(dead_code)]
 
 use std::io::Read;
@@ -182,11 +182,14 @@ impl Output {
         )
     }
 
-    /// Asserts exit code 0 and `PASS name` on standard output.
-    pub fn assert_pass(&self, name: &str, what: &str) {
+    /// Asserts exit code 0 and `PASS name rank R` on standard output from each of `n` ranks.
+    pub fn assert_pass(&self, name: &str, n: usize, what: &str) {
+        let passed = (0..n)
+            .filter(|r| self.stdout.contains(&format!("PASS {name} rank {r}\n")))
+            .count();
         assert!(
-            self.code == Some(0) && self.stdout.contains(&format!("PASS {name}")),
-            "{what}: expected exit 0 and `PASS {name}`:\n{}",
+            self.code == Some(0) && passed == n,
+            "{what}: expected exit 0 and `PASS {name} rank R` from all {n} ranks ({passed} did):\n{}",
             self.all()
         );
     }
@@ -233,26 +236,26 @@ pub fn run(mpi: Mpi, prog: &Path, n: usize, mode: Mode, args: &[&str]) -> Output
 }
 
 /// Builds `tests/c/<name>.c` with pip-rs and runs it with every rank count of [`RANKS`] in
-/// both modes, expecting `PASS name` each time.
+/// both modes, expecting every rank to pass each time.
 pub fn conformance(name: &str) {
     let prog = build(name, Mpi::PipRs);
     for mode in MODES {
         for n in RANKS {
             run(Mpi::PipRs, &prog, n, mode, &[])
-                .assert_pass(name, &format!("pip-rs, {n} ranks, {mode:?} mode"));
+                .assert_pass(name, n, &format!("pip-rs, {n} ranks, {mode:?} mode"));
         }
     }
 }
 
 /// Builds `tests/c/<name>.c` with a reference MPI and runs it with `ranks`, expecting
-/// `PASS name` (skipped with a note when that MPI is not installed).
+/// every rank to pass (skipped with a note when that MPI is not installed).
 pub fn reference(name: &str, mpi: Mpi, ranks: &[usize]) {
     if !mpi.available() {
         return;
     }
     let prog = build(name, mpi);
     for &n in ranks {
-        run(mpi, &prog, n, Mode::Thread, &[]).assert_pass(name, &format!("{mpi:?}, {n} ranks"));
+        run(mpi, &prog, n, Mode::Thread, &[]).assert_pass(name, n, &format!("{mpi:?}, {n} ranks"));
     }
 }
 
