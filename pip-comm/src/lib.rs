@@ -62,6 +62,9 @@
 //!   and a [`Status`] (source, tag, count). Matched probes
 //!   ([`Source::matched_probe`](traits::Source::matched_probe)) take a message out of the
 //!   queue for a later receive.
+//! * Non-blocking operations in a [`request::scope`], which keeps their buffers borrowed;
+//!   for language bindings whose caller keeps buffers alive itself, [`raw`]'s scope-free
+//!   requests on byte pointers.
 //! * MPI matching: messages from one sender that match a receive are taken in the order they
 //!   were sent; nothing is ordered between senders.
 //! * A message longer than the receive buffer is [`Error::Truncated`]: the buffer holds the
@@ -98,6 +101,7 @@ mod owned;
 mod p2p;
 pub mod prelude;
 mod rank;
+pub mod raw;
 mod rendezvous;
 pub mod request;
 mod shared;
