@@ -10,9 +10,12 @@
 //!
 //! # One world per task
 //!
-//! A task's first [`world`] call takes a process-wide flag with an atomic swap; a second call
-//! fails. A call that fails to make the world gives the flag back (release), so the task may
-//! try again.
+//! A task's first [`world`] call takes its task's flag (one per pipid, in this copy of
+//! pip-comm) with an atomic swap; a second call by the same task fails. A call that fails to
+//! make the world gives the flag back (release), so the task may try again. The flags are per
+//! pipid, not one per copy, because a copy of pip-comm may serve several tasks: linked into a
+//! shared library (such as a C MPI library) that every task of a `shared-libc` job shares, its
+//! statics are the same for all of them.
 
 use crate::config::{Params, WaitPolicy};
 use crate::endpoint::Endpoint;
@@ -343,8 +346,8 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     }
 }
 
-/// Set once this image's task has made its world.
-static TASK_WORLD_TAKEN: AtomicBool = AtomicBool::new(false);
+/// Set once task `pipid` has made its world (through this copy of pip-comm).
+static TASK_WORLD_TAKEN: [AtomicBool; MAX_RANKS] = [const { AtomicBool::new(false) }; MAX_RANKS];
 
 /// The world of a PiP job, from inside one of its tasks: rank = pipid, size = number of tasks.
 ///
@@ -391,14 +394,21 @@ pub fn world() -> Result<SimpleCommunicator> {
         Ok(pip_core::PipId::Task(me)) => me,
         _ => return Err(Error::NotATask),
     };
+    let Some(taken) = TASK_WORLD_TAKEN.get(me) else {
+        return Err(Error::InvalidSize {
+            size: me + 1,
+            max: MAX_RANKS,
+        });
+    };
     // SYNC(world#one-world-per-task): the swap takes the task's flag; the release store gives it
     // back after a failure.
-    if TASK_WORLD_TAKEN.swap(true, Ordering::AcqRel) {
+    if taken.swap(true, Ordering::AcqRel) {
         return Err(Error::AlreadyInitialized);
     }
     let made = make_task_world(me);
     if made.is_err() {
-        TASK_WORLD_TAKEN.store(false, Ordering::Release);
+        // SYNC(world#one-world-per-task): gives the flag back.
+        taken.store(false, Ordering::Release);
     }
     made
 }
