@@ -42,6 +42,8 @@
 //! * [`world`](fn@world)`()` inside a PiP task (a `cdylib` launched by `pip-exec`): rank = pipid,
 //!   size = number of tasks. Task 0 creates the shared state; every task checks that it was
 //!   laid out by the same pip-comm build (the programs of an MPMD job may differ).
+//! * [`singleton`]`()`: a world of one rank, owned by the caller (an MPI program started
+//!   without a launcher).
 //!
 //! ## Names
 //!
@@ -127,7 +129,7 @@ pub use p2p::{
 /// `#[derive(Equivalence)]` for `#[repr(C)]` structs without padding (see [`trait@Equivalence`]).
 pub use pip_comm_derive::Equivalence;
 pub use rank::Rank;
-pub use world::{run, world, SimpleCommunicator, MAX_RANKS, WORLD_EXPORT_NAME};
+pub use world::{run, singleton, world, SimpleCommunicator, MAX_RANKS, WORLD_EXPORT_NAME};
 
 /// The former name of [`SimpleCommunicator`]; `Communicator` is now the trait
 /// ([`traits::Communicator`]), as in rsmpi.
