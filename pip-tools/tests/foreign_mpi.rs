@@ -1,7 +1,7 @@
 //! A program built against another MPI is refused by name: `pip-check` says it is not a task and
-//! why, and `pip-exec` refuses it before spawning anything (loaded as tasks, an MPICH or Open
-//! MPI program would run as worlds of one rank each and exit 0). A program built with pip-rs's
-//! own `mpicc` is a task.
+//! why, and `pip-exec` (also behind pip-mpi's `mpiexec`) refuses it before spawning anything
+//! (loaded as tasks, an MPICH or Open MPI program would run as worlds of one rank each and exit
+//! 0). A program built with pip-rs's own `mpicc` is a task.
 //!
 //! The MPICH and Open MPI programs are built with `mpicc.mpich` and `mpicc.openmpi`, as a PIE
 //! (`-fPIC -pie -rdynamic`) and as a shared object (`-shared -fPIC`). Without those compilers
@@ -122,6 +122,15 @@ fn refused_by_name(compiler: &str, implementation: &str) {
             !exec.stdout.contains("rank"),
             "{how}: a task ran: {}",
             exec.both()
+        );
+
+        // pip-mpi's mpiexec is pip-exec underneath: the same refusal.
+        let mpiexec = run(Command::new(tool("mpiexec")).args(["-np", "2", &p]));
+        assert_ne!(mpiexec.code, Some(0), "{how}: {}", mpiexec.both());
+        assert!(
+            mpiexec.stderr.contains(&expected) && !mpiexec.stdout.contains("rank"),
+            "{how}: {}",
+            mpiexec.both()
         );
     }
 }
