@@ -168,7 +168,8 @@ impl Error {
                 crate::elf::TaskFileError::NotDynamic
                 | crate::elf::TaskFileError::NotLoadable(_)
                 | crate::elf::TaskFileError::LocalExecTls { .. }
-                | crate::elf::TaskFileError::CopyRelocations { .. } => ELIBEXEC,
+                | crate::elf::TaskFileError::CopyRelocations { .. }
+                | crate::elf::TaskFileError::ForeignMpi { .. } => ELIBEXEC,
                 crate::elf::TaskFileError::NoEntry { .. } => ENOEXEC,
                 crate::elf::TaskFileError::Malformed(_) => ELIBBAD,
             },

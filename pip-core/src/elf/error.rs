@@ -38,6 +38,15 @@ pub enum TaskFileError {
         /// The host's `e_machine`.
         expected: u16,
     },
+    /// A program built against another MPI's library (see [`ForeignMpi`](super::ForeignMpi)):
+    /// as a task it would initialise that library on its own and run as a world of one.
+    #[error("linked against {implementation}'s {library}: an MPI program must be rebuilt with pip-rs's mpicc (pip-mpi) to run as PiP tasks (with another MPI's library every task would be a world of one rank)")]
+    ForeignMpi {
+        /// The `DT_NEEDED` entry, e.g. `libmpi.so.12`.
+        library: String,
+        /// Whose library it is: `MPICH`, `Open MPI`, or `another MPI`.
+        implementation: &'static str,
+    },
     /// An `ET_EXEC` executable: fixed addresses, cannot be loaded more than once.
     #[error("a non-PIE executable (ET_EXEC) cannot be loaded as a task: rebuild it with `cc -fPIE -pie -rdynamic` or as a shared object with `cc -shared -fPIC`")]
     NotDynamic,

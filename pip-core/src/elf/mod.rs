@@ -7,6 +7,9 @@
 //! * a missing or unreadable file, one that is not a regular file (a FIFO, a device), one larger
 //!   than [`MAX_TASK_FILE_SIZE`], one on a `noexec` mount (see [`read_task_file`]);
 //! * a non-ELF file, or one built for another architecture;
+//! * a program built against another MPI: a `DT_NEEDED` entry that is MPICH's or Open MPI's
+//!   library (`libmpi.so.12`, `libmpi.so.40`...) rather than pip-rs's own `libmpi.so` (see
+//!   `mpi.rs`, [`ForeignMpi`]): loaded as a task it would run as a world of one;
 //! * an `ET_EXEC` (non-PIE) executable or a relocatable object;
 //! * a PIE executable with thread-locals: executables use the local-exec TLS model, whose
 //!   accesses (`%fs:-N`) would alias the root's thread-local block once the file is loaded with
@@ -21,16 +24,18 @@
 //!
 //! Files by role: `file.rs` reads a task file (refusing special files first), `parse.rs` reads
 //! every ELF fact in one pass, this module decides what the loader can run, `sheet.rs` makes
-//! the fact sheet `pip-check` prints ([`fact_sheet`]) from the same facts, `error.rs` holds the
-//! refusals.
+//! the fact sheet `pip-check` prints ([`fact_sheet`]) from the same facts, `mpi.rs` recognises
+//! another MPI's library, `error.rs` holds the refusals.
 
 mod error;
 mod file;
+mod mpi;
 mod parse;
 mod sheet;
 
 pub use error::{TaskFileError, TaskFileRefused};
 pub use file::{check_task_file_metadata, read_task_file, MAX_TASK_FILE_SIZE};
+pub use mpi::ForeignMpi;
 pub use sheet::{fact_sheet, FactSheet, FileKind, Language, TaskOk};
 
 use object::elf;
@@ -233,6 +238,13 @@ impl TaskFileInfo {
     /// and copy relocations are checked later, by [`TaskFileInfo::entry`] and
     /// [`TaskFileInfo::check_copy_relocations`]).
     fn refusal(facts: &ElfFacts) -> Option<TaskFileError> {
+        // First: whatever else is wrong with it, rebuilding with pip-rs's mpicc fixes it too.
+        if let Some(mpi) = facts.foreign_mpi() {
+            return Some(TaskFileError::ForeignMpi {
+                library: mpi.library,
+                implementation: mpi.implementation,
+            });
+        }
         match facts.e_type {
             elf::ET_DYN => {}
             elf::ET_EXEC => return Some(TaskFileError::NotDynamic),

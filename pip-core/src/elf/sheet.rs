@@ -17,7 +17,7 @@
 //! ```
 
 use super::parse::ElfFacts;
-use super::{read_task_file, ObjectKind, TaskFileError, TaskFileInfo, ATTACH_SYMBOL};
+use super::{read_task_file, ForeignMpi, ObjectKind, TaskFileError, TaskFileInfo, ATTACH_SYMBOL};
 use crate::abi::TASK_INFO_SYMBOL;
 use crate::Isolation;
 use object::elf;
@@ -157,6 +157,11 @@ pub struct FactSheet {
     pub root: Result<String, String>,
     /// The file defines `main` (exported or not).
     pub has_main: bool,
+    /// Another MPI's library that the file needs (MPICH's `libmpi.so.12`, Open MPI's
+    /// `libmpi.so.40`...), which is why it cannot be a task; `null` in JSON when there is none
+    /// (pip-rs's own `libmpi.so` is not foreign). JSON:
+    /// `"foreign_mpi":{"library":"libmpi.so.12","implementation":"MPICH"}`.
+    pub foreign_mpi: Option<ForeignMpi>,
     /// Things worth knowing that do not stop the file from being used.
     pub notes: Vec<String>,
 }
@@ -218,6 +223,7 @@ impl FactSheet {
             root: Err(root),
             notes: Vec::new(),
             has_main: false,
+            foreign_mpi: None,
         }
     }
 
@@ -251,6 +257,7 @@ impl FactSheet {
             root,
             notes,
             has_main: facts.has_main,
+            foreign_mpi: facts.foreign_mpi(),
         }
     }
 

@@ -71,6 +71,7 @@ fn json_is_the_fact_sheet_after_file_and_pass() {
         "task",
         "root",
         "has_main",
+        "foreign_mpi",
         "notes",
     ] {
         assert!(keys.contains(&k), "{k} missing: {v}");
@@ -81,4 +82,5 @@ fn json_is_the_fact_sheet_after_file_and_pass() {
     assert!(v["task"]["error"].as_str().unwrap().contains("cdylib"));
     assert_eq!(v["description"], r.describe_kind());
     assert_eq!(v["has_main"], true);
+    assert_eq!(v["foreign_mpi"], serde_json::Value::Null);
 }
