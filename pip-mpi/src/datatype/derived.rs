@@ -48,12 +48,17 @@ pub struct Piece<'a> {
 }
 
 fn overflow() -> Error {
-    Error::new(MPI_ERR_ARG, "the displacements or counts overflow the address space (MPI_Aint)")
+    Error::new(
+        MPI_ERR_ARG,
+        "the displacements or counts overflow the address space (MPI_Aint)",
+    )
 }
 
 /// `a + b * c` in byte displacements, failing on overflow.
 fn offset(a: isize, b: isize, c: isize) -> Result<isize> {
-    b.checked_mul(c).and_then(|bc| a.checked_add(bc)).ok_or_else(overflow)
+    b.checked_mul(c)
+        .and_then(|bc| a.checked_add(bc))
+        .ok_or_else(overflow)
 }
 
 /// Appends run `(off, len)` to `blocks`, merged into the last run if it continues it.
@@ -117,8 +122,12 @@ fn blocks_of(pieces: &[Piece]) -> Result<Vec<(isize, usize)>> {
 /// The span (lb, ub) of the copies of one piece.
 fn span(p: &Piece) -> Result<(isize, isize)> {
     let reach = offset(0, p.count as isize - 1, p.old.extent)?;
-    let lb = offset(p.disp, 1, p.old.lb)?.checked_add(reach.min(0)).ok_or_else(overflow)?;
-    let ub = offset(p.disp, 1, p.old.ub())?.checked_add(reach.max(0)).ok_or_else(overflow)?;
+    let lb = offset(p.disp, 1, p.old.lb)?
+        .checked_add(reach.min(0))
+        .ok_or_else(overflow)?;
+    let ub = offset(p.disp, 1, p.old.ub())?
+        .checked_add(reach.max(0))
+        .ok_or_else(overflow)?;
     Ok((lb, ub))
 }
 
@@ -128,7 +137,12 @@ pub fn build(pieces: &[Piece], padded: bool) -> Result<Datatype> {
     let mut size = 0usize;
     let mut elements = Vec::new();
     for p in pieces {
-        size = p.old.size.checked_mul(p.count).and_then(|s| s.checked_add(size)).ok_or_else(overflow)?;
+        size = p
+            .old
+            .size
+            .checked_mul(p.count)
+            .and_then(|s| s.checked_add(size))
+            .ok_or_else(overflow)?;
         push_elements(&mut elements, &p.old.elements, p.count);
     }
     let used: Vec<&Piece> = pieces.iter().filter(|p| p.count > 0).collect();
@@ -148,7 +162,9 @@ pub fn build(pieces: &[Piece], padded: bool) -> Result<Datatype> {
     }
     let true_lb = blocks.iter().map(|b| b.0).min().unwrap_or(0);
     let true_ub = blocks.iter().map(|b| b.0 + b.1 as isize).max().unwrap_or(0);
-    let kinds = pieces.iter().map(|p| p.old.basic.map(|(k, n)| (k, n * p.count)));
+    let kinds = pieces
+        .iter()
+        .map(|p| p.old.basic.map(|(k, n)| (k, n * p.count)));
     let basic = kinds.reduce(|a, b| match (a, b) {
         (Some((ka, na)), Some((kb, nb))) if ka == kb => Some((ka, na + nb)),
         _ => None,
@@ -172,14 +188,32 @@ pub fn build(pieces: &[Piece], padded: bool) -> Result<Datatype> {
 
 /// `MPI_Type_contiguous`: `count` copies of `old`, one after the other.
 pub fn contiguous(count: usize, old: &Datatype) -> Result<Datatype> {
-    build(&[Piece { disp: 0, count, old }], false)
+    build(
+        &[Piece {
+            disp: 0,
+            count,
+            old,
+        }],
+        false,
+    )
 }
 
 /// `MPI_Type_create_hvector` (and `MPI_Type_vector`, whose stride is `stride * old.extent`):
 /// `count` blocks of `blocklength` copies, block `i` at byte `i * stride`.
-pub fn hvector(count: usize, blocklength: usize, stride: isize, old: &Datatype) -> Result<Datatype> {
+pub fn hvector(
+    count: usize,
+    blocklength: usize,
+    stride: isize,
+    old: &Datatype,
+) -> Result<Datatype> {
     let pieces = (0..count)
-        .map(|i| Ok(Piece { disp: offset(0, i as isize, stride)?, count: blocklength, old }))
+        .map(|i| {
+            Ok(Piece {
+                disp: offset(0, i as isize, stride)?,
+                count: blocklength,
+                old,
+            })
+        })
         .collect::<Result<Vec<_>>>()?;
     build(&pieces, false)
 }
@@ -187,7 +221,11 @@ pub fn hvector(count: usize, blocklength: usize, stride: isize, old: &Datatype) 
 /// `MPI_Type_create_hindexed` (and `MPI_Type_indexed` and `MPI_Type_create_indexed_block`,
 /// whose displacements are in multiples of `old.extent`): block `i` of `blocklengths[i]`
 /// copies at byte `displacements[i]`.
-pub fn hindexed(blocklengths: &[usize], displacements: &[isize], old: &Datatype) -> Result<Datatype> {
+pub fn hindexed(
+    blocklengths: &[usize],
+    displacements: &[isize],
+    old: &Datatype,
+) -> Result<Datatype> {
     let pieces: Vec<Piece> = blocklengths
         .iter()
         .zip(displacements)
@@ -198,7 +236,11 @@ pub fn hindexed(blocklengths: &[usize], displacements: &[isize], old: &Datatype)
 
 /// `MPI_Type_create_struct`: block `i` of `blocklengths[i]` copies of `types[i]` at byte
 /// `displacements[i]`, padded as C pads a struct.
-pub fn structure(blocklengths: &[usize], displacements: &[isize], types: &[&Datatype]) -> Result<Datatype> {
+pub fn structure(
+    blocklengths: &[usize],
+    displacements: &[isize],
+    types: &[&Datatype],
+) -> Result<Datatype> {
     let pieces: Vec<Piece> = blocklengths
         .iter()
         .zip(displacements)
@@ -211,7 +253,10 @@ pub fn structure(blocklengths: &[usize], displacements: &[isize], types: &[&Data
 /// `MPI_Type_create_resized`: `old`'s data with lower bound `lb` and extent `extent`.
 pub fn resized(old: &Datatype, lb: isize, extent: isize) -> Result<Datatype> {
     if lb.checked_add(extent).is_none() {
-        return fail(MPI_ERR_ARG, format!("lb {lb} + extent {extent} overflows MPI_Aint"));
+        return fail(
+            MPI_ERR_ARG,
+            format!("lb {lb} + extent {extent} overflows MPI_Aint"),
+        );
     }
     Ok(Datatype {
         lb,
@@ -236,5 +281,8 @@ pub fn dup(old: &Datatype) -> Datatype {
 /// Multiplies element displacements by `extent` (for `MPI_Type_indexed` and
 /// `MPI_Type_create_indexed_block`).
 pub fn scale(displacements: &[i32], extent: isize) -> Result<Vec<isize>> {
-    displacements.iter().map(|&d| offset(0, d as isize, extent)).collect()
+    displacements
+        .iter()
+        .map(|&d| offset(0, d as isize, extent))
+        .collect()
 }

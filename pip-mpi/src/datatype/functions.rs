@@ -21,7 +21,10 @@ unsafe fn array<'a, T>(p: *const T, n: usize, what: &str) -> Result<&'a [T]> {
         return Ok(&[]);
     }
     if p.is_null() {
-        return fail(MPI_ERR_ARG, format!("{what} is a null pointer and count is {n}"));
+        return fail(
+            MPI_ERR_ARG,
+            format!("{what} is a null pointer and count is {n}"),
+        );
     }
     // SAFETY: checked non-null; the caller guarantees `n` readable entries.
     Ok(unsafe { std::slice::from_raw_parts(p, n) })
@@ -58,7 +61,11 @@ unsafe fn store(newtype: *mut Handle, t: Datatype) -> Result<()> {
 
 /// `MPI_Type_contiguous`: `count` copies of `oldtype`, one after the other.
 #[no_mangle]
-pub unsafe extern "C" fn MPI_Type_contiguous(count: c_int, oldtype: Handle, newtype: *mut Handle) -> c_int {
+pub unsafe extern "C" fn MPI_Type_contiguous(
+    count: c_int,
+    oldtype: Handle,
+    newtype: *mut Handle,
+) -> c_int {
     call("MPI_Type_contiguous", || {
         let (n, newtype) = start(count, newtype)?;
         let old = super::get(oldtype)?;
@@ -125,7 +132,11 @@ pub unsafe extern "C" fn MPI_Type_indexed(
             )
         };
         let old = super::get(oldtype)?;
-        let t = derived::hindexed(&blocklengths(lengths)?, &derived::scale(disps, old.extent)?, &old)?;
+        let t = derived::hindexed(
+            &blocklengths(lengths)?,
+            &derived::scale(disps, old.extent)?,
+            &old,
+        )?;
         // SAFETY: `start` checked the pointer; the caller passes a valid handle pointer.
         unsafe { store(newtype, t) }
     })
@@ -202,7 +213,9 @@ pub unsafe extern "C" fn MPI_Type_create_struct(
             .iter()
             .enumerate()
             .map(|(i, &h)| {
-                super::get(h).map_err(|e| crate::error::Error::new(e.class, format!("array_of_types[{i}]: {}", e.message)))
+                super::get(h).map_err(|e| {
+                    crate::error::Error::new(e.class, format!("array_of_types[{i}]: {}", e.message))
+                })
             })
             .collect::<Result<Vec<Rc<Datatype>>>>()?;
         let refs: Vec<&Datatype> = types.iter().map(|t| &**t).collect();
@@ -262,7 +275,13 @@ pub unsafe extern "C" fn MPI_Type_commit(datatype: *mut Handle) -> c_int {
         if t.committed {
             return Ok(());
         }
-        super::replace(h, Datatype { committed: true, ..(*t).clone() })
+        super::replace(
+            h,
+            Datatype {
+                committed: true,
+                ..(*t).clone()
+            },
+        )
     })
 }
 
@@ -276,7 +295,10 @@ pub unsafe extern "C" fn MPI_Type_free(datatype: *mut Handle) -> c_int {
         let (p, h) = unsafe { handle_at(datatype) }?;
         let t = super::get(h)?;
         if t.predefined {
-            return fail(MPI_ERR_TYPE, format!("{} is a predefined datatype: it cannot be freed", t.name));
+            return fail(
+                MPI_ERR_TYPE,
+                format!("{} is a predefined datatype: it cannot be freed", t.name),
+            );
         }
         super::remove(h)?;
         // SAFETY: `handle_at` checked the pointer.
@@ -288,7 +310,11 @@ pub unsafe extern "C" fn MPI_Type_free(datatype: *mut Handle) -> c_int {
 /// `MPI_Type_get_name`: the type's name: a predefined type's is its constant's name
 /// (`"MPI_INT"`), a derived type's is empty until `MPI_Type_set_name`.
 #[no_mangle]
-pub unsafe extern "C" fn MPI_Type_get_name(datatype: Handle, type_name: *mut c_char, resultlen: *mut c_int) -> c_int {
+pub unsafe extern "C" fn MPI_Type_get_name(
+    datatype: Handle,
+    type_name: *mut c_char,
+    resultlen: *mut c_int,
+) -> c_int {
     call("MPI_Type_get_name", || {
         require_running()?;
         let t = super::get(datatype)?;
@@ -323,7 +349,13 @@ pub unsafe extern "C" fn MPI_Type_set_name(datatype: Handle, type_name: *const c
         while name.len() > MPI_MAX_OBJECT_NAME - 1 {
             name.pop();
         }
-        super::replace(datatype, Datatype { name, ..(*t).clone() })
+        super::replace(
+            datatype,
+            Datatype {
+                name,
+                ..(*t).clone()
+            },
+        )
     })
 }
 
@@ -334,14 +366,25 @@ mod checks {
     #[test]
     fn null_arrays_are_refused_only_with_entries() {
         // SAFETY: a null pointer with no entries is never read.
-        assert!(unsafe { array::<c_int>(std::ptr::null(), 0, "a") }.unwrap().is_empty());
+        assert!(unsafe { array::<c_int>(std::ptr::null(), 0, "a") }
+            .unwrap()
+            .is_empty());
         // SAFETY: a null pointer with entries is refused before any read.
-        let e = unsafe { array::<c_int>(std::ptr::null(), 2, "array_of_displacements") }.unwrap_err();
+        let e =
+            unsafe { array::<c_int>(std::ptr::null(), 2, "array_of_displacements") }.unwrap_err();
         assert_eq!(e.class, MPI_ERR_ARG);
-        assert!(e.message.contains("array_of_displacements"), "{}", e.message);
+        assert!(
+            e.message.contains("array_of_displacements"),
+            "{}",
+            e.message
+        );
         let e = blocklengths(&[1, -2]).unwrap_err();
         assert_eq!(e.class, MPI_ERR_ARG);
-        assert!(e.message.contains("array_of_blocklengths[1]"), "{}", e.message);
+        assert!(
+            e.message.contains("array_of_blocklengths[1]"),
+            "{}",
+            e.message
+        );
         assert!(e.message.contains("-2"), "{}", e.message);
     }
 }

@@ -167,7 +167,10 @@ pub fn replace(h: Handle, t: Datatype) -> Result<()> {
             *slot = Rc::new(t);
             Ok(())
         }
-        None => fail(MPI_ERR_TYPE, format!("{h} is not a derived datatype of this rank")),
+        None => fail(
+            MPI_ERR_TYPE,
+            format!("{h} is not a derived datatype of this rank"),
+        ),
     })
 }
 
@@ -179,11 +182,18 @@ pub fn remove(h: Handle) -> Result<()> {
     DERIVED
         .with(|d| d.borrow_mut().remove(h))
         .map(|_| ())
-        .ok_or_else(|| crate::error::Error::new(MPI_ERR_TYPE, format!("{h} is not a datatype of this rank")))
+        .ok_or_else(|| {
+            crate::error::Error::new(MPI_ERR_TYPE, format!("{h} is not a datatype of this rank"))
+        })
 }
 
 /// Drops every derived datatype; called by `MPI_Finalize`.
 pub fn finalize() {
-    let all = DERIVED.with(|d| std::mem::replace(&mut *d.borrow_mut(), Table::new(PREDEFINED_TYPES as usize + 1)));
+    let all = DERIVED.with(|d| {
+        std::mem::replace(
+            &mut *d.borrow_mut(),
+            Table::new(PREDEFINED_TYPES as usize + 1),
+        )
+    });
     drop(all);
 }

@@ -71,12 +71,18 @@ pub unsafe fn pack(t: &Datatype, count: usize, src: *const u8, out: &mut Vec<u8>
 /// Every block of every element is readable and does not overlap `out`.
 pub unsafe fn pack_into(t: &Datatype, count: usize, src: *const u8, out: &mut [u8]) -> usize {
     let total = t.size * count;
-    assert!(out.len() >= total, "pack_into: {} bytes of room for {total}", out.len());
+    assert!(
+        out.len() >= total,
+        "pack_into: {} bytes of room for {total}",
+        out.len()
+    );
     let mut at = 0;
     runs(t, count, |off, len| {
         // SAFETY: the caller guarantees the run is readable and apart from `out`, which has
         // room for it (checked above: the runs add up to `total`).
-        unsafe { std::ptr::copy_nonoverlapping(src.wrapping_offset(off), out.as_mut_ptr().add(at), len) };
+        unsafe {
+            std::ptr::copy_nonoverlapping(src.wrapping_offset(off), out.as_mut_ptr().add(at), len)
+        };
         at += len;
         true
     });
@@ -99,7 +105,9 @@ pub unsafe fn unpack(t: &Datatype, data: &[u8], dst: *mut u8) {
         let n = len.min(data.len() - at);
         // SAFETY: the caller guarantees the run is writable and apart from `data`, which has
         // `n` bytes at `at`.
-        unsafe { std::ptr::copy_nonoverlapping(data.as_ptr().add(at), dst.wrapping_offset(off), n) };
+        unsafe {
+            std::ptr::copy_nonoverlapping(data.as_ptr().add(at), dst.wrapping_offset(off), n)
+        };
         at += n;
         at < data.len()
     });
@@ -116,7 +124,10 @@ unsafe fn position_in(position: *mut c_int, size: usize, what: &str) -> Result<u
     let p = unsafe { *position };
     match usize::try_from(p) {
         Ok(p) if p <= size => Ok(p),
-        _ => fail(MPI_ERR_ARG, format!("position {p} is outside the {size}-byte {what} buffer")),
+        _ => fail(
+            MPI_ERR_ARG,
+            format!("position {p} is outside the {size}-byte {what} buffer"),
+        ),
     }
 }
 
@@ -195,7 +206,10 @@ pub unsafe extern "C" fn MPI_Unpack(
         }
         super::check_data(outbuf, &t, n, "outbuf")?;
         if bytes > 0 && inbuf.is_null() {
-            return fail(MPI_ERR_BUFFER, "inbuf is a null pointer with data to unpack");
+            return fail(
+                MPI_ERR_BUFFER,
+                "inbuf is a null pointer with data to unpack",
+            );
         }
         if bytes > 0 {
             // SAFETY: the caller's buffers hold `insize` bytes and the elements, as MPI
@@ -214,7 +228,12 @@ pub unsafe extern "C" fn MPI_Unpack(
 /// `MPI_Pack_size`: the bytes `MPI_Pack` needs for `incount` elements of `datatype`: exactly
 /// their data's size (the packed format has no header).
 #[no_mangle]
-pub unsafe extern "C" fn MPI_Pack_size(incount: c_int, datatype: Handle, comm: Handle, size: *mut c_int) -> c_int {
+pub unsafe extern "C" fn MPI_Pack_size(
+    incount: c_int,
+    datatype: Handle,
+    comm: Handle,
+    size: *mut c_int,
+) -> c_int {
     call_on("MPI_Pack_size", On::Comm(comm), || {
         crate::comm::get(comm)?;
         let n = count(incount, crate::error::MPI_ERR_COUNT, "incount")?;
@@ -224,7 +243,10 @@ pub unsafe extern "C" fn MPI_Pack_size(incount: c_int, datatype: Handle, comm: H
         let Ok(bytes) = c_int::try_from(bytes) else {
             return fail(
                 crate::error::MPI_ERR_COUNT,
-                format!("{incount} elements of {} bytes need more than an int of bytes", t.size),
+                format!(
+                    "{incount} elements of {} bytes need more than an int of bytes",
+                    t.size
+                ),
             );
         };
         // SAFETY: checked non-null; the caller passes a valid int pointer.

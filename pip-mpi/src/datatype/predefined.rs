@@ -79,8 +79,11 @@ impl Basic {
     }
 }
 
+/// One row of [`TABLE`]: (name, kind, blocks, size, extent).
+type Row = (&'static str, Basic, &'static [(isize, usize)], usize, isize);
+
 /// (name, kind, blocks, size, extent) of each predefined handle, in handle order from 1.
-const TABLE: [(&str, Basic, &[(isize, usize)], usize, isize); 38] = {
+const TABLE: [Row; 38] = {
     use Basic::*;
     [
         ("MPI_CHAR", Char, &[(0, 1)], 1, 1),
@@ -110,7 +113,13 @@ const TABLE: [(&str, Basic, &[(isize, usize)], usize, isize); 38] = {
         ("MPI_C_BOOL", Bool, &[(0, 1)], 1, 1),
         ("MPI_C_COMPLEX", ComplexF32, &[(0, 8)], 8, 8),
         ("MPI_C_DOUBLE_COMPLEX", ComplexF64, &[(0, 16)], 16, 16),
-        ("MPI_C_LONG_DOUBLE_COMPLEX", ComplexLongDouble, &[(0, 32)], 32, 32),
+        (
+            "MPI_C_LONG_DOUBLE_COMPLEX",
+            ComplexLongDouble,
+            &[(0, 32)],
+            32,
+            32,
+        ),
         ("MPI_AINT", I64, &[(0, 8)], 8, 8),
         ("MPI_OFFSET", I64, &[(0, 8)], 8, 8),
         ("MPI_COUNT", I64, &[(0, 8)], 8, 8),
@@ -125,7 +134,13 @@ const TABLE: [(&str, Basic, &[(isize, usize)], usize, isize); 38] = {
 };
 
 /// The datatype of one row of [`TABLE`].
-fn make(name: &str, basic: Basic, blocks: &[(isize, usize)], size: usize, extent: isize) -> Datatype {
+fn make(
+    name: &str,
+    basic: Basic,
+    blocks: &[(isize, usize)],
+    size: usize,
+    extent: isize,
+) -> Datatype {
     let (first, last) = (blocks[0], blocks[blocks.len() - 1]);
     Datatype {
         blocks: blocks.to_vec(),
@@ -155,7 +170,10 @@ thread_local! {
 }
 
 fn index(h: Handle) -> Option<usize> {
-    usize::try_from(h).ok()?.checked_sub(1).filter(|&i| i < TABLE.len())
+    usize::try_from(h)
+        .ok()?
+        .checked_sub(1)
+        .filter(|&i| i < TABLE.len())
 }
 
 /// The predefined datatype of handle `h`, if `h` is one.
@@ -167,7 +185,10 @@ pub fn get(h: Handle) -> Option<Rc<Datatype>> {
 /// Gives the predefined type `h` a new name (`MPI_Type_set_name`), for this rank.
 pub fn rename(h: Handle, name: String) -> Result<()> {
     let Some(i) = index(h) else {
-        return crate::error::fail(crate::error::MPI_ERR_TYPE, format!("{h} is not a predefined datatype"));
+        return crate::error::fail(
+            crate::error::MPI_ERR_TYPE,
+            format!("{h} is not a predefined datatype"),
+        );
     };
     TYPES.with(|t| {
         let mut t = t.borrow_mut();

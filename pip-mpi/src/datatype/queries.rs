@@ -57,7 +57,9 @@ unsafe fn status_at(status: *const MpiStatus) -> Result<MpiStatus> {
 /// Writes `n` (or `MPI_UNDEFINED` for `None` or a value beyond an int) to `out`.
 fn write_count(out: *mut c_int, n: Option<usize>) -> Result<()> {
     let out = crate::comm::out(out)?;
-    let v = n.and_then(|n| c_int::try_from(n).ok()).unwrap_or(MPI_UNDEFINED);
+    let v = n
+        .and_then(|n| c_int::try_from(n).ok())
+        .unwrap_or(MPI_UNDEFINED);
     // SAFETY: checked non-null; the caller passes a valid int pointer.
     unsafe { *out = v };
     Ok(())
@@ -71,7 +73,11 @@ fn bytes_of(s: &MpiStatus) -> usize {
 /// `MPI_Get_count`: how many elements of `datatype` the status's message held; `MPI_UNDEFINED`
 /// if its bytes are not a whole number of them.
 #[no_mangle]
-pub unsafe extern "C" fn MPI_Get_count(status: *const MpiStatus, datatype: Handle, count: *mut c_int) -> c_int {
+pub unsafe extern "C" fn MPI_Get_count(
+    status: *const MpiStatus,
+    datatype: Handle,
+    count: *mut c_int,
+) -> c_int {
     call("MPI_Get_count", || {
         // SAFETY: the caller passes a valid status.
         let s = unsafe { status_at(status) }?;
@@ -84,7 +90,11 @@ pub unsafe extern "C" fn MPI_Get_count(status: *const MpiStatus, datatype: Handl
 /// partial last element of `datatype`; `MPI_UNDEFINED` if the data ends inside a basic
 /// element. A pair type (`MPI_DOUBLE_INT`) counts as its two members.
 #[no_mangle]
-pub unsafe extern "C" fn MPI_Get_elements(status: *const MpiStatus, datatype: Handle, count: *mut c_int) -> c_int {
+pub unsafe extern "C" fn MPI_Get_elements(
+    status: *const MpiStatus,
+    datatype: Handle,
+    count: *mut c_int,
+) -> c_int {
     call("MPI_Get_elements", || {
         // SAFETY: the caller passes a valid status.
         let s = unsafe { status_at(status) }?;
@@ -128,7 +138,11 @@ pub unsafe extern "C" fn MPI_Type_size_x(datatype: Handle, size: *mut i64) -> c_
 /// `MPI_Type_get_extent`: the lower bound and the extent (see `derived` for how they are
 /// computed).
 #[no_mangle]
-pub unsafe extern "C" fn MPI_Type_get_extent(datatype: Handle, lb: *mut isize, extent: *mut isize) -> c_int {
+pub unsafe extern "C" fn MPI_Type_get_extent(
+    datatype: Handle,
+    lb: *mut isize,
+    extent: *mut isize,
+) -> c_int {
     call("MPI_Type_get_extent", || {
         let t = self::datatype(datatype)?;
         crate::comm::out(extent)?;

@@ -24,7 +24,13 @@ fn shape(d: &Datatype) -> (isize, isize, isize, isize, usize) {
 }
 
 fn vector(count: usize, blocklength: usize, stride: i32, old: &Datatype) -> Datatype {
-    hvector(count, blocklength, scale(&[stride], old.extent).unwrap()[0], old).unwrap()
+    hvector(
+        count,
+        blocklength,
+        scale(&[stride], old.extent).unwrap()[0],
+        old,
+    )
+    .unwrap()
 }
 
 fn indexed(lengths: &[usize], disps: &[i32], old: &Datatype) -> Datatype {
@@ -106,7 +112,8 @@ fn structs_are_padded_as_c_pads_them() {
     assert_eq!(shape(&idc), (0, 24, 0, 19, 15));
     assert_eq!(idc.blocks, vec![(0, 4), (8, 11)]);
     // The answers of MPICH and Open MPI for unusual layouts.
-    let s = |disps: &[isize], types: &[&Datatype]| shape(&structure(&[1, 1], disps, types).unwrap());
+    let s =
+        |disps: &[isize], types: &[&Datatype]| shape(&structure(&[1, 1], disps, types).unwrap());
     assert_eq!(s(&[4, 8], &[&i, &d]), (4, 16, 4, 12, 12));
     assert_eq!(s(&[-8, 0], &[&d, &c]), (-8, 16, -8, 9, 9));
     assert_eq!(s(&[0, 16], &[&t(MPI_LONG_DOUBLE), &c]), (0, 32, 0, 17, 17));
@@ -130,7 +137,10 @@ fn resized_bounds_are_kept_without_padding() {
     let s = structure(&[1, 1], &[0, 16], &[&d, &r]).unwrap();
     assert_eq!(shape(&s), (12, 12, 0, 20, 12));
     let rd = resized(&d, 0, 4).unwrap();
-    assert_eq!(shape(&structure(&[1, 1], &[0, 4], &[&rd, &c]).unwrap()), (0, 4, 0, 8, 9));
+    assert_eq!(
+        shape(&structure(&[1, 1], &[0, 4], &[&rd, &c]).unwrap()),
+        (0, 4, 0, 8, 9)
+    );
     // A resized struct with the C extent is what an array of structs needs.
     let dc = structure(&[1, 1], &[0, 8], &[&d, &c]).unwrap();
     assert_eq!(resized(&dc, 0, 16).unwrap().extent, 16);
@@ -141,7 +151,10 @@ fn nested_types_follow_their_parts_bounds() {
     let (d, c) = (t(MPI_DOUBLE), t(MPI_CHAR));
     let dc = structure(&[1, 1], &[0, 8], &[&d, &c]).unwrap();
     assert_eq!(shape(&contiguous(2, &dc).unwrap()), (0, 32, 0, 25, 18));
-    assert_eq!(shape(&hvector(2, 1, -24, &dc).unwrap()), (-24, 40, -24, 33, 18));
+    assert_eq!(
+        shape(&hvector(2, 1, -24, &dc).unwrap()),
+        (-24, 40, -24, 33, 18)
+    );
     let vc = vector(2, 1, 2, &c);
     assert_eq!(shape(&vc), (0, 3, 0, 3, 2));
     let s = structure(&[1, 1], &[0, 4], &[&t(MPI_INT), &vc]).unwrap();
@@ -176,7 +189,10 @@ fn round_trip(ty: &Datatype, count: usize, src: &[u8], at: usize) -> (Vec<u8>, V
     assert_eq!(packed.len(), ty.size * count);
     let mut into = vec![0u8; packed.len()];
     // SAFETY: `into` has room for the packed bytes and is apart from `src`.
-    assert_eq!(unsafe { pack_into(ty, count, src.as_ptr().add(at), &mut into) }, packed.len());
+    assert_eq!(
+        unsafe { pack_into(ty, count, src.as_ptr().add(at), &mut into) },
+        packed.len()
+    );
     assert_eq!(into, packed);
     let mut back = vec![0u8; src.len()];
     // SAFETY: `back` is as large as `src`, which holds every block.
@@ -222,7 +238,10 @@ fn pack_and_unpack_negative_displacements_and_structs() {
         let b = e * 24;
         assert_eq!(out[b..b + 4], arr[b..b + 4]);
         assert_eq!(out[b + 8..b + 19], arr[b + 8..b + 19]);
-        assert!(out[b + 4..b + 8].iter().chain(&out[b + 19..b + 24]).all(|&x| x == 0));
+        assert!(out[b + 4..b + 8]
+            .iter()
+            .chain(&out[b + 19..b + 24])
+            .all(|&x| x == 0));
     }
 }
 
@@ -248,8 +267,16 @@ fn counts_and_elements_of_received_bytes() {
     let (i, d, c) = (t(MPI_INT), t(MPI_DOUBLE), t(MPI_CHAR));
     let s = structure(&[1, 1, 3], &[0, 8, 16], &[&i, &d, &c]).unwrap();
     // What MPICH and Open MPI report for these byte counts.
-    for (b, count, elems) in [(15, Some(1), Some(5)), (30, Some(2), Some(10)), (4, None, Some(1))] {
-        assert_eq!((count_in(&s, b), elements_in(&s, b)), (count, elems), "{b} bytes");
+    for (b, count, elems) in [
+        (15, Some(1), Some(5)),
+        (30, Some(2), Some(10)),
+        (4, None, Some(1)),
+    ] {
+        assert_eq!(
+            (count_in(&s, b), elements_in(&s, b)),
+            (count, elems),
+            "{b} bytes"
+        );
     }
     for (b, elems) in [(12, Some(2)), (13, Some(3)), (14, Some(4)), (0, Some(0))] {
         assert_eq!(elements_in(&s, b), elems, "{b} bytes");
@@ -262,13 +289,21 @@ fn counts_and_elements_of_received_bytes() {
     assert_eq!(count_in(&t(MPI_DOUBLE_INT), 12), Some(1));
     assert_eq!(elements_in(&t(MPI_DOUBLE_INT), 24), Some(4));
     let empty = contiguous(0, &i).unwrap();
-    assert_eq!((count_in(&empty, 0), elements_in(&empty, 0)), (Some(0), Some(0)));
+    assert_eq!(
+        (count_in(&empty, 0), elements_in(&empty, 0)),
+        (Some(0), Some(0))
+    );
 }
 
 #[test]
 fn null_buffers_need_absolute_addresses() {
     let i = t(MPI_INT);
-    assert_eq!(check_data(std::ptr::null::<u8>(), &i, 1, "buf").unwrap_err().class, crate::error::MPI_ERR_BUFFER);
+    assert_eq!(
+        check_data(std::ptr::null::<u8>(), &i, 1, "buf")
+            .unwrap_err()
+            .class,
+        crate::error::MPI_ERR_BUFFER
+    );
     assert!(check_data(std::ptr::null::<u8>(), &i, 0, "buf").is_ok());
     let x = 5i32;
     let abs = hindexed(&[1], &[&x as *const i32 as isize], &i).unwrap();
