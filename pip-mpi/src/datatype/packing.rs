@@ -131,6 +131,86 @@ unsafe fn position_in(position: *mut c_int, size: usize, what: &str) -> Result<u
     }
 }
 
+/// The work of `MPI_Pack`: packs `n` elements of `t` at `inbuf` into `outbuf` (of `room`
+/// bytes) at byte `at`; returns the position after them. `MPI_ERR_TRUNCATE` if they do not fit.
+///
+/// # Safety
+///
+/// `inbuf` holds the elements and `outbuf` `room` bytes, apart from each other; `at <= room`.
+pub(super) unsafe fn pack_step(
+    t: &Datatype,
+    n: usize,
+    inbuf: *const u8,
+    outbuf: *mut u8,
+    room: usize,
+    at: usize,
+) -> Result<usize> {
+    let bytes = t.bytes(n)?;
+    if bytes > room - at {
+        return fail(
+            MPI_ERR_TRUNCATE,
+            format!(
+                "{n} elements are {bytes} bytes packed; outbuf has {} left ({room} bytes, \
+                 position {at})",
+                room - at
+            ),
+        );
+    }
+    super::check_data(inbuf, t, n, "inbuf")?;
+    if bytes > 0 && outbuf.is_null() {
+        return fail(MPI_ERR_BUFFER, "outbuf is a null pointer with data to pack");
+    }
+    if bytes > 0 {
+        // SAFETY: the caller guarantees `room` bytes at `outbuf`; `at + bytes <= room`.
+        let out = unsafe { std::slice::from_raw_parts_mut(outbuf.add(at), bytes) };
+        // SAFETY: the caller guarantees the elements are readable and apart from `outbuf`.
+        unsafe { pack_into(t, n, inbuf, out) };
+    }
+    Ok(at + bytes)
+}
+
+/// The work of `MPI_Unpack`: unpacks `n` elements of `t` from `inbuf` (of `size` bytes) at
+/// byte `at` into `outbuf`; returns the position after them. `MPI_ERR_TRUNCATE` if `inbuf`
+/// holds fewer bytes than that.
+///
+/// # Safety
+///
+/// `inbuf` holds `size` bytes and `outbuf` the elements, apart from each other; `at <= size`.
+pub(super) unsafe fn unpack_step(
+    t: &Datatype,
+    n: usize,
+    inbuf: *const u8,
+    size: usize,
+    at: usize,
+    outbuf: *mut u8,
+) -> Result<usize> {
+    let bytes = t.bytes(n)?;
+    if bytes > size - at {
+        return fail(
+            MPI_ERR_TRUNCATE,
+            format!(
+                "{n} elements need {bytes} packed bytes; inbuf has {} left ({size} bytes, \
+                 position {at})",
+                size - at
+            ),
+        );
+    }
+    super::check_data(outbuf, t, n, "outbuf")?;
+    if bytes > 0 && inbuf.is_null() {
+        return fail(
+            MPI_ERR_BUFFER,
+            "inbuf is a null pointer with data to unpack",
+        );
+    }
+    if bytes > 0 {
+        // SAFETY: the caller guarantees `size` bytes at `inbuf`; `at + bytes <= size`.
+        let data = unsafe { std::slice::from_raw_parts(inbuf.add(at), bytes) };
+        // SAFETY: the caller guarantees the elements are writable and apart from `inbuf`.
+        unsafe { unpack(t, data, outbuf) };
+    }
+    Ok(at + bytes)
+}
+
 /// `MPI_Pack`: appends `incount` elements of `datatype` from `inbuf` to the packed buffer
 /// `outbuf` of `outsize` bytes at `*position`, and advances `*position`. The packed format is
 /// the data in type-map order (the same bytes a message of the type carries); there is no
@@ -152,27 +232,10 @@ pub unsafe extern "C" fn MPI_Pack(
         let room = count(outsize, MPI_ERR_ARG, "outsize")?;
         // SAFETY: the caller passes a valid int pointer.
         let at = unsafe { position_in(position, room, "output") }?;
-        let bytes = t.bytes(n)?;
-        if bytes > room - at {
-            return fail(
-                MPI_ERR_TRUNCATE,
-                format!("{bytes} bytes do not fit in the {} left of outbuf ({outsize} bytes, position {at})", room - at),
-            );
-        }
-        super::check_data(inbuf, &t, n, "inbuf")?;
-        if bytes > 0 && outbuf.is_null() {
-            return fail(MPI_ERR_BUFFER, "outbuf is a null pointer with data to pack");
-        }
-        if bytes > 0 {
-            // SAFETY: the caller's buffers hold the elements and `outsize` bytes, as MPI
-            // requires; the range was checked to fit.
-            unsafe {
-                let out = std::slice::from_raw_parts_mut((outbuf as *mut u8).add(at), bytes);
-                pack_into(&t, n, inbuf as *const u8, out);
-            }
-        }
+        // SAFETY: the caller's buffers hold the elements and `outsize` bytes, as MPI requires.
+        let end = unsafe { pack_step(&t, n, inbuf as *const u8, outbuf as *mut u8, room, at) }?;
         // SAFETY: `position` was checked by `position_in`.
-        unsafe { *position = (at + bytes) as c_int };
+        unsafe { *position = end as c_int };
         Ok(())
     })
 }
@@ -197,30 +260,10 @@ pub unsafe extern "C" fn MPI_Unpack(
         let size = count(insize, MPI_ERR_ARG, "insize")?;
         // SAFETY: the caller passes a valid int pointer.
         let at = unsafe { position_in(position, size, "input") }?;
-        let bytes = t.bytes(n)?;
-        if bytes > size - at {
-            return fail(
-                MPI_ERR_TRUNCATE,
-                format!("{outcount} elements need {bytes} bytes; inbuf has {} left ({insize} bytes, position {at})", size - at),
-            );
-        }
-        super::check_data(outbuf, &t, n, "outbuf")?;
-        if bytes > 0 && inbuf.is_null() {
-            return fail(
-                MPI_ERR_BUFFER,
-                "inbuf is a null pointer with data to unpack",
-            );
-        }
-        if bytes > 0 {
-            // SAFETY: the caller's buffers hold `insize` bytes and the elements, as MPI
-            // requires; the range was checked to lie within `insize`.
-            unsafe {
-                let data = std::slice::from_raw_parts((inbuf as *const u8).add(at), bytes);
-                unpack(&t, data, outbuf as *mut u8);
-            }
-        }
+        // SAFETY: the caller's buffers hold `insize` bytes and the elements, as MPI requires.
+        let end = unsafe { unpack_step(&t, n, inbuf as *const u8, size, at, outbuf as *mut u8) }?;
         // SAFETY: `position` was checked by `position_in`.
-        unsafe { *position = (at + bytes) as c_int };
+        unsafe { *position = end as c_int };
         Ok(())
     })
 }

@@ -313,3 +313,38 @@ fn null_buffers_need_absolute_addresses() {
     unsafe { pack(&abs, 1, std::ptr::null(), &mut packed) };
     assert_eq!(packed, 5i32.to_ne_bytes());
 }
+
+#[test]
+fn pack_steps_advance_the_position_and_refuse_to_overflow() {
+    use super::packing::{pack_step, unpack_step};
+    let i = t(MPI_INT);
+    let src = [1i32, 2, 3, 4];
+    let mut out = [0u8; 24];
+    let room = out.len();
+    // SAFETY: `src` holds 4 ints and `out` 24 bytes, apart.
+    let at = unsafe { pack_step(&i, 2, src.as_ptr().cast(), out.as_mut_ptr(), room, 4) }.unwrap();
+    assert_eq!(at, 12);
+    // SAFETY: as above.
+    let e =
+        unsafe { pack_step(&i, 4, src.as_ptr().cast(), out.as_mut_ptr(), room, at) }.unwrap_err();
+    assert_eq!(e.class, crate::error::MPI_ERR_TRUNCATE);
+    assert!(e.message.contains("12 left"), "{}", e.message);
+    let mut back = [0i32; 4];
+    // SAFETY: `out` holds 24 bytes and `back` 4 ints, apart.
+    let end =
+        unsafe { unpack_step(&i, 2, out.as_ptr(), room, 4, back.as_mut_ptr().cast()) }.unwrap();
+    assert_eq!((end, back), (12, [1, 2, 0, 0]));
+    // SAFETY: as above; the step fails before reading.
+    let e =
+        unsafe { unpack_step(&i, 4, out.as_ptr(), 12, 4, back.as_mut_ptr().cast()) }.unwrap_err();
+    assert_eq!(e.class, crate::error::MPI_ERR_TRUNCATE);
+    // A null buffer is MPI_BOTTOM: right only with absolute addresses.
+    // SAFETY: the step fails before reading.
+    let e = unsafe { pack_step(&i, 1, std::ptr::null(), out.as_mut_ptr(), room, 0) }.unwrap_err();
+    assert_eq!(e.class, crate::error::MPI_ERR_BUFFER);
+    let mut target = 0i32;
+    let abs = hindexed(&[1], &[&mut target as *mut i32 as isize], &i).unwrap();
+    // SAFETY: the type's one block is `target`, at its absolute address; `out` holds 24 bytes.
+    let end = unsafe { unpack_step(&abs, 1, out.as_ptr(), room, 8, std::ptr::null_mut()) }.unwrap();
+    assert_eq!((end, target), (12, 2));
+}
