@@ -68,7 +68,7 @@ pub unsafe extern "C" fn MPI_Type_contiguous(
 ) -> c_int {
     call("MPI_Type_contiguous", || {
         let (n, newtype) = start(count, newtype)?;
-        let old = super::get(oldtype)?;
+        let old = super::get_arg(oldtype, "oldtype")?;
         // SAFETY: `start` checked the pointer; the caller passes a valid handle pointer.
         unsafe { store(newtype, derived::contiguous(n, &old)?) }
     })
@@ -87,7 +87,7 @@ pub unsafe extern "C" fn MPI_Type_vector(
     call("MPI_Type_vector", || {
         let (n, newtype) = start(count, newtype)?;
         let b = crate::state::count(blocklength, MPI_ERR_ARG, "blocklength")?;
-        let old = super::get(oldtype)?;
+        let old = super::get_arg(oldtype, "oldtype")?;
         let bytes = derived::scale(&[stride], old.extent)?[0];
         // SAFETY: `start` checked the pointer; the caller passes a valid handle pointer.
         unsafe { store(newtype, derived::hvector(n, b, bytes, &old)?) }
@@ -106,7 +106,7 @@ pub unsafe extern "C" fn MPI_Type_create_hvector(
     call("MPI_Type_create_hvector", || {
         let (n, newtype) = start(count, newtype)?;
         let b = crate::state::count(blocklength, MPI_ERR_ARG, "blocklength")?;
-        let old = super::get(oldtype)?;
+        let old = super::get_arg(oldtype, "oldtype")?;
         // SAFETY: `start` checked the pointer; the caller passes a valid handle pointer.
         unsafe { store(newtype, derived::hvector(n, b, stride, &old)?) }
     })
@@ -131,7 +131,7 @@ pub unsafe extern "C" fn MPI_Type_indexed(
                 array(array_of_displacements, n, "array_of_displacements")?,
             )
         };
-        let old = super::get(oldtype)?;
+        let old = super::get_arg(oldtype, "oldtype")?;
         let t = derived::hindexed(
             &blocklengths(lengths)?,
             &derived::scale(disps, old.extent)?,
@@ -160,7 +160,7 @@ pub unsafe extern "C" fn MPI_Type_create_hindexed(
                 array(array_of_displacements, n, "array_of_displacements")?,
             )
         };
-        let old = super::get(oldtype)?;
+        let old = super::get_arg(oldtype, "oldtype")?;
         let t = derived::hindexed(&blocklengths(lengths)?, disps, &old)?;
         // SAFETY: `start` checked the pointer; the caller passes a valid handle pointer.
         unsafe { store(newtype, t) }
@@ -181,7 +181,7 @@ pub unsafe extern "C" fn MPI_Type_create_indexed_block(
         let b = crate::state::count(blocklength, MPI_ERR_ARG, "blocklength")?;
         // SAFETY: the caller passes an array of `count` entries, as MPI requires.
         let disps = unsafe { array(array_of_displacements, n, "array_of_displacements")? };
-        let old = super::get(oldtype)?;
+        let old = super::get_arg(oldtype, "oldtype")?;
         let t = derived::hindexed(&vec![b; n], &derived::scale(disps, old.extent)?, &old)?;
         // SAFETY: `start` checked the pointer; the caller passes a valid handle pointer.
         unsafe { store(newtype, t) }
@@ -212,11 +212,7 @@ pub unsafe extern "C" fn MPI_Type_create_struct(
         let types = handles
             .iter()
             .enumerate()
-            .map(|(i, &h)| {
-                super::get(h).map_err(|e| {
-                    crate::error::Error::new(e.class, format!("array_of_types[{i}]: {}", e.message))
-                })
-            })
+            .map(|(i, &h)| super::get_arg(h, &format!("array_of_types[{i}]")))
             .collect::<Result<Vec<Rc<Datatype>>>>()?;
         let refs: Vec<&Datatype> = types.iter().map(|t| &**t).collect();
         let t = derived::structure(&blocklengths(lengths)?, disps, &refs)?;
@@ -235,7 +231,7 @@ pub unsafe extern "C" fn MPI_Type_create_resized(
 ) -> c_int {
     call("MPI_Type_create_resized", || {
         let (_, newtype) = start(0, newtype)?;
-        let old = super::get(oldtype)?;
+        let old = super::get_arg(oldtype, "oldtype")?;
         // SAFETY: `start` checked the pointer; the caller passes a valid handle pointer.
         unsafe { store(newtype, derived::resized(&old, lb, extent)?) }
     })
@@ -246,7 +242,7 @@ pub unsafe extern "C" fn MPI_Type_create_resized(
 pub unsafe extern "C" fn MPI_Type_dup(oldtype: Handle, newtype: *mut Handle) -> c_int {
     call("MPI_Type_dup", || {
         let (_, newtype) = start(0, newtype)?;
-        let old = super::get(oldtype)?;
+        let old = super::get_arg(oldtype, "oldtype")?;
         // SAFETY: `start` checked the pointer; the caller passes a valid handle pointer.
         unsafe { store(newtype, derived::dup(&old)) }
     })
@@ -271,7 +267,7 @@ pub unsafe extern "C" fn MPI_Type_commit(datatype: *mut Handle) -> c_int {
     call("MPI_Type_commit", || {
         // SAFETY: the caller passes a valid handle pointer.
         let (_, h) = unsafe { handle_at(datatype) }?;
-        let t = super::get(h)?;
+        let t = super::get_arg(h, "datatype")?;
         if t.committed {
             return Ok(());
         }
@@ -293,7 +289,7 @@ pub unsafe extern "C" fn MPI_Type_free(datatype: *mut Handle) -> c_int {
     call("MPI_Type_free", || {
         // SAFETY: the caller passes a valid handle pointer.
         let (p, h) = unsafe { handle_at(datatype) }?;
-        let t = super::get(h)?;
+        let t = super::get_arg(h, "datatype")?;
         if t.predefined {
             return fail(
                 MPI_ERR_TYPE,
@@ -317,7 +313,7 @@ pub unsafe extern "C" fn MPI_Type_get_name(
 ) -> c_int {
     call("MPI_Type_get_name", || {
         require_running()?;
-        let t = super::get(datatype)?;
+        let t = super::get_arg(datatype, "datatype")?;
         let (name, len) = (crate::comm::out(type_name)?, crate::comm::out(resultlen)?);
         let bytes = t.name.as_bytes();
         let n = bytes.len().min(MPI_MAX_OBJECT_NAME - 1);
@@ -338,7 +334,7 @@ pub unsafe extern "C" fn MPI_Type_get_name(
 pub unsafe extern "C" fn MPI_Type_set_name(datatype: Handle, type_name: *const c_char) -> c_int {
     call("MPI_Type_set_name", || {
         require_running()?;
-        let t = super::get(datatype)?;
+        let t = super::get_arg(datatype, "datatype")?;
         if type_name.is_null() {
             return fail(MPI_ERR_ARG, "type_name is a null pointer");
         }

@@ -139,6 +139,11 @@ pub fn get(h: Handle) -> Result<Rc<Datatype>> {
     )
 }
 
+/// The datatype of handle `h`, an argument named `what` in the error message.
+pub fn get_arg(h: Handle, what: &str) -> Result<Rc<Datatype>> {
+    get(h).map_err(|e| crate::error::Error::new(e.class, format!("{what}: {}", e.message)))
+}
+
 /// The datatype of handle `h`, which must be committed (for communication).
 pub fn get_committed(h: Handle) -> Result<Rc<Datatype>> {
     let t = get(h)?;

@@ -280,7 +280,7 @@ pub unsafe extern "C" fn MPI_Pack_size(
     call_on("MPI_Pack_size", On::Comm(comm), || {
         crate::comm::get(comm)?;
         let n = count(incount, crate::error::MPI_ERR_COUNT, "incount")?;
-        let t = super::get(datatype)?;
+        let t = super::get_arg(datatype, "datatype")?;
         let size = crate::comm::out(size)?;
         let bytes = t.bytes(n)?;
         let Ok(bytes) = c_int::try_from(bytes) else {

@@ -81,7 +81,7 @@ pub unsafe extern "C" fn MPI_Get_count(
     call("MPI_Get_count", || {
         // SAFETY: the caller passes a valid status.
         let s = unsafe { status_at(status) }?;
-        let t = super::get(datatype)?;
+        let t = super::get_arg(datatype, "datatype")?;
         write_count(count, count_in(&t, bytes_of(&s)))
     })
 }
@@ -98,7 +98,7 @@ pub unsafe extern "C" fn MPI_Get_elements(
     call("MPI_Get_elements", || {
         // SAFETY: the caller passes a valid status.
         let s = unsafe { status_at(status) }?;
-        let t = super::get(datatype)?;
+        let t = super::get_arg(datatype, "datatype")?;
         write_count(count, elements_in(&t, bytes_of(&s)))
     })
 }
@@ -114,7 +114,7 @@ fn put<T>(p: *mut T, v: T) -> Result<()> {
 /// The datatype of `h`, once MPI runs.
 fn datatype(h: Handle) -> Result<std::rc::Rc<Datatype>> {
     require_running()?;
-    super::get(h)
+    super::get_arg(h, "datatype")
 }
 
 /// `MPI_Type_size`: the bytes of data in one element (`MPI_UNDEFINED` beyond an int).
