@@ -348,3 +348,149 @@ fn pack_steps_advance_the_position_and_refuse_to_overflow() {
     let end = unsafe { unpack_step(&abs, 1, out.as_ptr(), room, 8, std::ptr::null_mut()) }.unwrap();
     assert_eq!((end, target), (12, 2));
 }
+
+/// Random nested datatypes against a model that lists the bytes of a type map one by one.
+mod model {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// How a random type was made (the model's side of the constructors).
+    #[derive(Debug, Clone)]
+    enum Shape {
+        Basic(Handle),
+        Contiguous(usize, Box<Shape>),
+        Vector(usize, usize, i32, Box<Shape>),
+        Hindexed(Vec<(usize, isize)>, Box<Shape>),
+        Struct(Vec<(usize, isize, Shape)>),
+        Resized(isize, isize, Box<Shape>),
+    }
+
+    fn shapes() -> impl Strategy<Value = Shape> {
+        let basic = prop::sample::select(vec![1, 6, 8, 15, 34, 37]).prop_map(Shape::Basic);
+        basic.prop_recursive(3, 12, 3, |inner| {
+            prop_oneof![
+                (0..4usize, inner.clone()).prop_map(|(n, t)| Shape::Contiguous(n, Box::new(t))),
+                (0..4usize, 0..3usize, -3..4i32, inner.clone())
+                    .prop_map(|(n, b, s, t)| Shape::Vector(n, b, s, Box::new(t))),
+                (
+                    prop::collection::vec((0..3usize, -40..40isize), 0..4),
+                    inner.clone()
+                )
+                    .prop_map(|(blocks, t)| Shape::Hindexed(blocks, Box::new(t))),
+                prop::collection::vec((0..3usize, -40..40isize, inner.clone()), 1..4)
+                    .prop_map(Shape::Struct),
+                (-8..8isize, 0..24isize, inner).prop_map(|(lb, e, t)| Shape::Resized(
+                    lb,
+                    e,
+                    Box::new(t)
+                )),
+            ]
+        })
+    }
+
+    /// Appends the bytes `one` of `n` copies, `extent` apart, starting at `disp`.
+    fn copies(out: &mut Vec<isize>, one: &[isize], disp: isize, n: usize, extent: isize) {
+        for k in 0..n as isize {
+            out.extend(one.iter().map(|x| x + disp + k * extent));
+        }
+    }
+
+    /// The datatype of `s` and the byte offsets of its type map, in order.
+    fn make(s: &Shape) -> (Datatype, Vec<isize>) {
+        match s {
+            Shape::Basic(h) => {
+                let t = (*get(*h).unwrap()).clone();
+                let bytes = t
+                    .blocks
+                    .iter()
+                    .flat_map(|&(o, l)| o..o + l as isize)
+                    .collect();
+                (t, bytes)
+            }
+            Shape::Contiguous(n, old) => {
+                let (o, ob) = make(old);
+                let bytes = (0..*n as isize)
+                    .flat_map(|k| ob.iter().map(move |b| b + k * o.extent))
+                    .collect();
+                (contiguous(*n, &o).unwrap(), bytes)
+            }
+            Shape::Vector(n, b, stride, old) => {
+                let (o, ob) = make(old);
+                let mut bytes = Vec::new();
+                for i in 0..*n as isize {
+                    copies(
+                        &mut bytes,
+                        &ob,
+                        i * *stride as isize * o.extent,
+                        *b,
+                        o.extent,
+                    );
+                }
+                (vector(*n, *b, *stride, &o), bytes)
+            }
+            Shape::Hindexed(blocks, old) => {
+                let (o, ob) = make(old);
+                let mut bytes = Vec::new();
+                for &(b, d) in blocks {
+                    copies(&mut bytes, &ob, d, b, o.extent);
+                }
+                let (lens, disps): (Vec<usize>, Vec<isize>) = blocks.iter().copied().unzip();
+                (hindexed(&lens, &disps, &o).unwrap(), bytes)
+            }
+            Shape::Struct(members) => {
+                let made: Vec<(Datatype, Vec<isize>)> =
+                    members.iter().map(|m| make(&m.2)).collect();
+                let mut bytes = Vec::new();
+                for ((b, d, _), (o, ob)) in members.iter().zip(&made) {
+                    copies(&mut bytes, ob, *d, *b, o.extent);
+                }
+                let lens: Vec<usize> = members.iter().map(|m| m.0).collect();
+                let disps: Vec<isize> = members.iter().map(|m| m.1).collect();
+                let types: Vec<&Datatype> = made.iter().map(|m| &m.0).collect();
+                (structure(&lens, &disps, &types).unwrap(), bytes)
+            }
+            Shape::Resized(lb, extent, old) => {
+                let (o, ob) = make(old);
+                (resized(&o, *lb, *extent).unwrap(), ob)
+            }
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn blocks_pack_and_unpack_follow_the_type_map(shape in shapes(), count in 0..4usize) {
+            let (t, bytes) = make(&shape);
+            // One element: the blocks are the type map's bytes, merged and never adjacent.
+            let from_blocks: Vec<isize> = t.blocks.iter().flat_map(|&(o, l)| o..o + l as isize).collect();
+            prop_assert_eq!(&from_blocks, &bytes);
+            prop_assert!(t.blocks.windows(2).all(|w| w[0].0 + w[0].1 as isize != w[1].0));
+            prop_assert!(t.blocks.iter().all(|b| b.1 > 0));
+            prop_assert_eq!(t.size, bytes.len());
+            let elements: usize = t.elements.iter().map(|e| e.0 * e.1).sum();
+            prop_assert_eq!(elements, t.size);
+            prop_assert_eq!(t.true_lb, bytes.iter().copied().min().unwrap_or(0));
+            prop_assert_eq!(t.true_ub, bytes.iter().map(|b| b + 1).max().unwrap_or(0));
+            if !t.explicit_bounds && t.size > 0 {
+                prop_assert!(t.lb <= t.true_lb && t.ub() >= t.true_ub, "{:?}", t);
+            }
+            if t.is_contiguous() {
+                prop_assert!(bytes.iter().enumerate().all(|(i, &b)| b == i as isize));
+            }
+            // `count` elements: pack gathers the model's bytes, unpack puts them back.
+            let all: Vec<isize> = (0..count as isize)
+                .flat_map(|i| bytes.iter().map(move |b| b + i * t.extent))
+                .collect();
+            let lo = all.iter().copied().min().unwrap_or(0).min(0);
+            let hi = all.iter().copied().max().unwrap_or(0).max(0) + 1;
+            let src: Vec<u8> = (lo..hi).map(|i| (i.rem_euclid(251)) as u8).collect();
+            let base = (-lo) as usize;
+            let (packed, back) = round_trip(&t, count, &src, base);
+            let want: Vec<u8> = all.iter().map(|&b| src[(b - lo) as usize]).collect();
+            prop_assert_eq!(&packed, &want);
+            for (i, (&s, &b)) in src.iter().zip(&back).enumerate() {
+                let covered = all.contains(&(i as isize + lo));
+                prop_assert_eq!(b, if covered { s } else { 0 }, "byte {}", i as isize + lo);
+            }
+        }
+    }
+}
