@@ -189,10 +189,8 @@ fn round_trip(ty: &Datatype, count: usize, src: &[u8], at: usize) -> (Vec<u8>, V
     assert_eq!(packed.len(), ty.size * count);
     let mut into = vec![0u8; packed.len()];
     // SAFETY: `into` has room for the packed bytes and is apart from `src`.
-    assert_eq!(
-        unsafe { pack_into(ty, count, src.as_ptr().add(at), &mut into) },
-        packed.len()
-    );
+    let wrote = unsafe { pack_into(ty, count, src.as_ptr().add(at), &mut into) };
+    assert_eq!(wrote, packed.len());
     assert_eq!(into, packed);
     let mut back = vec![0u8; src.len()];
     // SAFETY: `back` is as large as `src`, which holds every block.
