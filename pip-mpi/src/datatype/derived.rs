@@ -30,11 +30,27 @@
 //!
 //! A type without pieces holding copies has bounds 0 and 0 and no data.
 //!
+//! A type is stored as its runs, so one with more than [`MAX_RUNS`] separate runs per element
+//! is refused (`MPI_ERR_UNSUPPORTED_OPERATION`) rather than filling memory.
+//!
 //! `MPI_Type_create_resized` keeps the data and sets lb and extent as given (explicit bounds);
 //! `MPI_Type_dup` copies the type without its name. New types are not committed.
 
 use super::Datatype;
-use crate::error::{fail, Error, Result, MPI_ERR_ARG};
+use crate::error::{fail, Error, Result, MPI_ERR_ARG, MPI_ERR_UNSUPPORTED_OPERATION};
+
+/// The most separate runs (and pieces) one element of a type may have: 16 Mi runs take 256 MiB.
+pub const MAX_RUNS: usize = 1 << 24;
+
+fn too_many(runs: usize) -> Error {
+    Error::new(
+        MPI_ERR_UNSUPPORTED_OPERATION,
+        format!(
+            "the type would have {runs} separate runs of data per element; pip-rs describes a \
+             type by its runs and allows at most {MAX_RUNS}"
+        ),
+    )
+}
 
 /// `count` consecutive copies of `old` at byte displacement `disp`.
 #[derive(Debug, Clone, Copy)]
@@ -99,6 +115,21 @@ fn push_elements(out: &mut Vec<(usize, usize)>, run: &[(usize, usize)], n: usize
 
 /// The blocks of the pieces' copies, in type-map order (see the module documentation).
 fn blocks_of(pieces: &[Piece]) -> Result<Vec<(isize, usize)>> {
+    // The runs and element runs the pieces may make, before making them.
+    let mut runs = pieces.len();
+    for p in pieces {
+        let dense = p.old.blocks.len() == 1 && p.old.extent == p.old.blocks[0].1 as isize;
+        let per_copy = if dense { 0 } else { p.old.blocks.len() };
+        let per_copy = per_copy.max(if p.old.elements.len() > 1 {
+            p.old.elements.len()
+        } else {
+            0
+        });
+        runs = runs.saturating_add(p.count.saturating_mul(per_copy));
+    }
+    if runs > MAX_RUNS {
+        return Err(too_many(runs));
+    }
     let mut blocks = Vec::new();
     for p in pieces {
         let old = p.old;
@@ -206,6 +237,9 @@ pub fn hvector(
     stride: isize,
     old: &Datatype,
 ) -> Result<Datatype> {
+    if count > MAX_RUNS {
+        return Err(too_many(count));
+    }
     let pieces = (0..count)
         .map(|i| {
             Ok(Piece {

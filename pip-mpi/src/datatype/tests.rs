@@ -492,3 +492,16 @@ mod model {
         }
     }
 }
+
+#[test]
+fn types_with_too_many_runs_are_refused_before_memory_fills() {
+    let i = t(MPI_INT);
+    let e = hvector(1 << 30, 1, 8, &i).unwrap_err();
+    assert_eq!(e.class, crate::error::MPI_ERR_UNSUPPORTED_OPERATION);
+    let col = vector(1 << 12, 1, 2, &i);
+    let e = contiguous(1 << 13, &col).unwrap_err();
+    assert!(e.message.contains("separate runs"), "{}", e.message);
+    // Dense types stay one run however many copies they hold.
+    let big = contiguous(1 << 30, &contiguous(4, &i).unwrap()).unwrap();
+    assert_eq!(big.blocks, vec![(0, 1 << 34)]);
+}
