@@ -12,19 +12,29 @@ use std::rc::Rc;
 pub enum Basic {
     /// C `char`: an integer for MPI's bitwise and arithmetic operations on `MPI_CHAR`.
     Char,
+    /// `signed char`, `int8_t`.
     I8,
+    /// `unsigned char`, `uint8_t`.
     U8,
     /// `MPI_BYTE`: bitwise operations only.
     Byte,
     /// `wchar_t` (a signed 32-bit integer here).
     WChar,
+    /// `short`, `int16_t`.
     I16,
+    /// `unsigned short`, `uint16_t`.
     U16,
+    /// `int`, `int32_t`.
     I32,
+    /// `unsigned`, `uint32_t`.
     U32,
+    /// `long`, `long long`, `int64_t`, `MPI_Aint`, `MPI_Offset`, `MPI_Count`.
     I64,
+    /// `unsigned long`, `unsigned long long`, `uint64_t`.
     U64,
+    /// `float`.
     F32,
+    /// `double`.
     F64,
     /// `long double` (x87 extended precision, 16 bytes with padding).
     LongDouble,
