@@ -6,7 +6,12 @@
 //! elements of a buffer). A type whose single run starts at 0 and whose extent equals its size
 //! is *contiguous*: `count` elements are one run of `count * size` bytes, which is sent as it
 //! is (pip-comm's single-copy path). Any other type is packed into a contiguous buffer before
-//! sending and unpacked after receiving ([`pack`], [`unpack`]).
+//! sending and unpacked after receiving ([`pack`], [`unpack`]); packing copies a run at a time,
+//! runs that continue each other across elements merged, so a type whose one run is as long
+//! as its extent is still a single copy, and a matrix column one copy per row.
+//!
+//! A null buffer is `MPI_BOTTOM` (address 0): it is right only with a type whose displacements
+//! are absolute addresses, which [`check_data`] tells from a mistake.
 //!
 //! `basic` names the one predefined type every byte of the element belongs to, when there is
 //! one, and how many of it an element holds: the reductions and accumulates use it to apply a
