@@ -6,14 +6,34 @@
 //! elements of a buffer). A type whose single run starts at 0 and whose extent equals its size
 //! is *contiguous*: `count` elements are one run of `count * size` bytes, which is sent as it
 //! is (pip-comm's single-copy path). Any other type is packed into a contiguous buffer before
-//! sending and unpacked after receiving ([`pack`], [`unpack`]).
+//! sending and unpacked after receiving ([`pack`], [`unpack`]); packing copies a run at a time,
+//! runs that continue each other across elements merged, so a type whose one run is as long
+//! as its extent is still a single copy, and a matrix column one copy per row.
+//!
+//! A null buffer is `MPI_BOTTOM` (address 0): it is right only with a type whose displacements
+//! are absolute addresses, which [`check_data`] tells from a mistake.
 //!
 //! `basic` names the one predefined type every byte of the element belongs to, when there is
 //! one, and how many of it an element holds: the reductions and accumulates use it to apply a
 //! predefined operation to a derived type (`MPI_SUM` on a vector of doubles).
+//!
+//! How the constructors compute a new type's blocks and bounds (MPI's lower bound, upper bound
+//! and extent, the true bounds of the data, and the alignment padding of structs) is told in
+//! [`derived`]; the C functions are in `functions` (constructors, commit, free, names),
+//! `queries` (sizes, extents, addresses, `MPI_Get_count`/`MPI_Get_elements`) and `packing`
+//! (`MPI_Pack`, `MPI_Unpack`, `MPI_Pack_size`).
 
+pub mod derived;
+mod functions;
+mod packing;
 mod predefined;
+mod queries;
+#[cfg(test)]
+mod tests;
 
+// The communication families pack and unpack through these.
+#[allow(unused_imports)]
+pub use packing::{pack, pack_into, unpack};
 pub use predefined::Basic;
 
 use crate::error::{fail, Result, MPI_ERR_TYPE};
@@ -35,6 +55,20 @@ pub struct Datatype {
     pub extent: isize,
     /// The predefined type of every byte, and how many of it one element holds.
     pub basic: Option<(Basic, usize)>,
+    /// The lowest byte offset of the data (`MPI_Type_get_true_extent`; 0 without data).
+    pub true_lb: isize,
+    /// One past the highest byte offset of the data (0 without data).
+    pub true_ub: isize,
+    /// True if the bounds were set by `MPI_Type_create_resized` (in MPI's terms, the type map
+    /// holds lower- and upper-bound markers): they are kept as given, without padding, by the
+    /// types built from this one.
+    pub explicit_bounds: bool,
+    /// The alignment of the element: the largest C alignment of its predefined parts (a
+    /// struct's extent is padded to a multiple of it, as C pads a struct).
+    pub align: usize,
+    /// The sizes of the basic elements of one element in type-map order, run-length encoded
+    /// as (size in bytes, how many in a row), for `MPI_Get_elements`.
+    pub elements: Vec<(usize, usize)>,
     /// Predefined types cannot be freed or committed again.
     pub predefined: bool,
     /// Set by `MPI_Type_commit`; only committed types may be used in communication.
@@ -50,6 +84,11 @@ impl Datatype {
             && (self.size == 0 || self.blocks.len() == 1 && self.blocks[0] == (0, self.size))
     }
 
+    /// The upper bound: `lb + extent`.
+    pub fn ub(&self) -> isize {
+        self.lb + self.extent
+    }
+
     /// The number of bytes of `count` elements' data.
     pub fn bytes(&self, count: usize) -> Result<usize> {
         self.size.checked_mul(count).ok_or_else(|| {
@@ -59,6 +98,28 @@ impl Datatype {
             )
         })
     }
+}
+
+/// Fails with `MPI_ERR_BUFFER` if `count` elements of `t` at `buf` would touch the first page
+/// of memory: a null buffer is only right as `MPI_BOTTOM` with a type whose displacements are
+/// absolute addresses (from `MPI_Get_address`). `what` names the argument.
+pub fn check_data<T>(buf: *const T, t: &Datatype, count: usize, what: &str) -> Result<()> {
+    const FIRST_PAGE: isize = 4096;
+    if count == 0 || t.size == 0 {
+        return Ok(());
+    }
+    let first = (buf as isize).wrapping_add(t.true_lb);
+    if (0..FIRST_PAGE).contains(&first) {
+        return fail(
+            crate::error::MPI_ERR_BUFFER,
+            format!(
+                "{what} is {buf:p} and the datatype's data starts {} bytes from it: a null buffer \
+                 (MPI_BOTTOM) needs a datatype of absolute addresses (MPI_Get_address)",
+                t.true_lb
+            ),
+        );
+    }
+    Ok(())
 }
 
 thread_local! {
@@ -83,6 +144,11 @@ pub fn get(h: Handle) -> Result<Rc<Datatype>> {
     )
 }
 
+/// The datatype of handle `h`, an argument named `what` in the error message.
+pub fn get_arg(h: Handle, what: &str) -> Result<Rc<Datatype>> {
+    get(h).map_err(|e| crate::error::Error::new(e.class, format!("{what}: {}", e.message)))
+}
+
 /// The datatype of handle `h`, which must be committed (for communication).
 pub fn get_committed(h: Handle) -> Result<Rc<Datatype>> {
     let t = get(h)?;
@@ -100,14 +166,21 @@ pub fn insert(t: Datatype) -> Handle {
     DERIVED.with(|d| d.borrow_mut().insert(Rc::new(t)))
 }
 
-/// Replaces the derived datatype of handle `h` (by `MPI_Type_commit` and `MPI_Type_set_name`).
+/// Replaces the datatype of handle `h` (by `MPI_Type_commit` and `MPI_Type_set_name`; a
+/// predefined type may only be renamed).
 pub fn replace(h: Handle, t: Datatype) -> Result<()> {
+    if predefined::get(h).is_some() {
+        return predefined::rename(h, t.name);
+    }
     DERIVED.with(|d| match d.borrow_mut().get_mut(h) {
         Some(slot) => {
             *slot = Rc::new(t);
             Ok(())
         }
-        None => fail(MPI_ERR_TYPE, format!("{h} is not a derived datatype of this rank")),
+        None => fail(
+            MPI_ERR_TYPE,
+            format!("{h} is not a derived datatype of this rank"),
+        ),
     })
 }
 
@@ -119,57 +192,18 @@ pub fn remove(h: Handle) -> Result<()> {
     DERIVED
         .with(|d| d.borrow_mut().remove(h))
         .map(|_| ())
-        .ok_or_else(|| crate::error::Error::new(MPI_ERR_TYPE, format!("{h} is not a datatype of this rank")))
+        .ok_or_else(|| {
+            crate::error::Error::new(MPI_ERR_TYPE, format!("{h} is not a datatype of this rank"))
+        })
 }
 
 /// Drops every derived datatype; called by `MPI_Finalize`.
 pub fn finalize() {
-    let all = DERIVED.with(|d| std::mem::replace(&mut *d.borrow_mut(), Table::new(PREDEFINED_TYPES as usize + 1)));
+    let all = DERIVED.with(|d| {
+        std::mem::replace(
+            &mut *d.borrow_mut(),
+            Table::new(PREDEFINED_TYPES as usize + 1),
+        )
+    });
     drop(all);
-}
-
-/// Appends the data of `count` elements of `t` at `src` to `out`, in type-map order.
-///
-/// # Safety
-///
-/// Every block of every element is readable.
-pub unsafe fn pack(t: &Datatype, count: usize, src: *const u8, out: &mut Vec<u8>) {
-    out.reserve(t.size * count);
-    for i in 0..count {
-        let base = src.wrapping_offset(i as isize * t.extent);
-        for &(off, len) in &t.blocks {
-            // SAFETY: the caller guarantees the block is readable.
-            let run = unsafe { std::slice::from_raw_parts(base.wrapping_offset(off), len) };
-            out.extend_from_slice(run);
-        }
-    }
-}
-
-/// Writes packed data `data` (as [`pack`] makes it) into elements of `t` at `dst`, as many
-/// whole or partial elements as `data` holds.
-///
-/// # Safety
-///
-/// Every block of the elements that `data` covers is writable.
-pub unsafe fn unpack(t: &Datatype, data: &[u8], dst: *mut u8) {
-    let mut at = 0;
-    let mut i = 0isize;
-    while at < data.len() {
-        let base = dst.wrapping_offset(i * t.extent);
-        for &(off, len) in &t.blocks {
-            let n = len.min(data.len() - at);
-            if n == 0 {
-                return;
-            }
-            // SAFETY: the caller guarantees the block is writable; `data` has `n` bytes at `at`.
-            unsafe {
-                std::ptr::copy_nonoverlapping(data.as_ptr().add(at), base.wrapping_offset(off), n)
-            };
-            at += n;
-        }
-        if t.blocks.is_empty() {
-            return;
-        }
-        i += 1;
-    }
 }
