@@ -51,4 +51,5 @@ mod datatype;
 mod env;
 mod request;
 
+mod coll;
 mod op;

@@ -1,0 +1,19 @@
+//! The collectives and reduction operations, with pip-rs and with the reference MPIs.
+//!
+//! `coll` checks every blocking collective against a serial computation, `inplace` every
+//! `MPI_IN_PLACE` form, `ops` the predefined and user operations, `nbc` the non-blocking
+//! collectives overlapped with point-to-point traffic.
+
+mod support;
+use support::{conformance, reference, Mpi};
+
+#[test]
+fn coll_runs_with_every_rank_count_in_both_modes() {
+    conformance("coll");
+}
+
+#[test]
+fn coll_passes_with_mpich_and_open_mpi() {
+    reference("coll", Mpi::Mpich, &[1, 2, 4, 5]);
+    reference("coll", Mpi::OpenMpi, &[1, 2, 4, 5]);
+}
