@@ -32,7 +32,8 @@
 mod alltoallw;
 mod blocking;
 mod buffers;
-//mod nonblocking;
+mod nbc_api;
+mod nonblocking;
 mod reduce;
 mod reductions;
 mod schedule;
@@ -149,3 +150,6 @@ pub unsafe fn ints(p: *const c_int, n: usize, what: &str, counts: bool) -> Resul
     }
     Ok(v.iter().map(|&x| x as isize).collect())
 }
+
+#[cfg(test)]
+mod tests;

@@ -128,7 +128,7 @@ pub(super) unsafe fn reduce(
 /// # Safety
 ///
 /// `recv` holds `t` writable elements.
-unsafe fn fold(
+pub(super) unsafe fn fold(
     op: Handle,
     t: &Typed,
     all: &[u8],

@@ -179,6 +179,8 @@ fn type_name(dt: &Datatype) -> String {
 /// # Safety
 ///
 /// `input` holds `count` readable and `inout` `count` read-writable elements of `dt`.
+// The entry of the one-sided accumulates (which take predefined operations only).
+#[allow(dead_code)]
 pub unsafe fn apply(
     op: Handle,
     dt: &Datatype,
