@@ -183,3 +183,91 @@ fn a_schedule_is_ready_while_its_step_can_move() {
     })
     .unwrap();
 }
+
+/// `inout = in o inout` on integer affine maps `(a, b)`: x -> a x + b (not commutative).
+unsafe extern "C" fn compose(input: *mut c_void, inout: *mut c_void, len: *mut i32, _dt: *mut i32) {
+    // SAFETY: the reduction passes `*len` pairs of ints in both buffers.
+    unsafe {
+        let f = std::slice::from_raw_parts(input.cast::<[i32; 2]>(), *len as usize);
+        let g = std::slice::from_raw_parts_mut(inout.cast::<[i32; 2]>(), *len as usize);
+        for (f, g) in f.iter().zip(g) {
+            *g = [f[0] * g[0], f[0] * g[1] + f[1]];
+        }
+    }
+}
+
+#[test]
+fn the_general_path_folds_in_rank_order() {
+    use super::reduce::{reduce, Red};
+    const TWO_INT: i32 = 36;
+    pip_comm::run(4, |world| {
+        let c = comm(world);
+        let me = c.rank();
+        let op = crate::op::create(compose, false);
+        let t = Typed::new(1, TWO_INT, "n").unwrap();
+        let map = |r: i32| [r + 2, r - 1];
+        let mine = map(me);
+        let serial = |upto: i32| {
+            (0..upto).rev().fold(map(upto), |g, r| {
+                let f = map(r);
+                [f[0] * g[0], f[0] * g[1] + f[1]]
+            })
+        };
+        let mut out = [0i32; 2];
+        // SAFETY: both buffers hold one pair of ints.
+        unsafe {
+            reduce(
+                &c,
+                Red::All,
+                op,
+                &t,
+                mine.as_ptr().cast(),
+                out.as_mut_ptr().cast(),
+            )
+            .unwrap()
+        };
+        assert_eq!(out, serial(3));
+        // SAFETY: as above.
+        unsafe {
+            reduce(
+                &c,
+                Red::Scan,
+                op,
+                &t,
+                mine.as_ptr().cast(),
+                out.as_mut_ptr().cast(),
+            )
+            .unwrap()
+        };
+        assert_eq!(out, serial(me));
+        let mut ex = [-7i32; 2];
+        // SAFETY: as above.
+        unsafe {
+            reduce(
+                &c,
+                Red::Exscan,
+                op,
+                &t,
+                mine.as_ptr().cast(),
+                ex.as_mut_ptr().cast(),
+            )
+            .unwrap()
+        };
+        assert_eq!(ex, if me == 0 { [-7, -7] } else { serial(me - 1) });
+        // MINLOC on a packed pair type, to a root.
+        let di = Typed::new(1, DOUBLE_INT, "n").unwrap();
+        #[repr(C)]
+        struct DI(f64, i32);
+        let v = DI(((me + 1) % 3) as f64, me);
+        let mut m = DI(-1.0, -1);
+        // SAFETY: both buffers hold one MPI_DOUBLE_INT.
+        unsafe {
+            let (s, r) = ((&v as *const DI).cast(), (&mut m as *mut DI).cast());
+            reduce(&c, Red::Reduce(1), crate::handle::MPI_MINLOC, &di, s, r).unwrap();
+        }
+        if me == 1 {
+            assert_eq!((m.0, m.1), (0.0, 2));
+        }
+    })
+    .unwrap();
+}
