@@ -271,3 +271,43 @@ fn the_general_path_folds_in_rank_order() {
     })
     .unwrap();
 }
+
+#[test]
+fn in_place_all_gather_and_all_to_all() {
+    pip_comm::run(3, |world| {
+        let c = comm(world);
+        let (me, n) = (c.rank(), c.size());
+        let mut gathered = vec![-1i32; 2 * n as usize];
+        gathered[2 * me as usize..][..2].copy_from_slice(&[me, me * 10]);
+        let mut exchanged: Vec<i32> = (0..n)
+            .flat_map(|r| [100 * me + r, -(100 * me + r)])
+            .collect();
+        // SAFETY: the buffers outlive the schedules, waited for below.
+        let s = unsafe {
+            vec![
+                iall(
+                    c.clone(),
+                    None,
+                    (gathered.as_mut_ptr().cast(), ints(2)),
+                    false,
+                )
+                .unwrap(),
+                iall(
+                    c.clone(),
+                    None,
+                    (exchanged.as_mut_ptr().cast(), ints(2)),
+                    true,
+                )
+                .unwrap(),
+            ]
+        };
+        wait_all(&c, s);
+        let want: Vec<i32> = (0..n).flat_map(|r| [r, r * 10]).collect();
+        assert_eq!(gathered, want);
+        let want: Vec<i32> = (0..n)
+            .flat_map(|r| [100 * r + me, -(100 * r + me)])
+            .collect();
+        assert_eq!(exchanged, want);
+    })
+    .unwrap();
+}

@@ -106,6 +106,38 @@ static void outstanding(void) {
     free(a2a);
 }
 
+/* MPI_IN_PLACE forms of the non-blocking collectives. */
+static void in_place(int root) {
+    MPI_Request reqs[4];
+    int i, r, x[N], y[N], *all = malloc(sizeof(int) * N * np), *g = malloc(sizeof(int) * N * np);
+    for (i = 0; i < N; i++) { x[i] = val(me, i, 5); y[i] = val(me, i, 6); }
+    for (r = 0; r < np; r++)
+        for (i = 0; i < N; i++) { all[r * N + i] = r == me ? val(me, i, 7) : -1; g[r * N + i] = -1; }
+    MPI_Iallreduce(MPI_IN_PLACE, x, N, MPI_INT, MPI_SUM, MPI_COMM_WORLD, &reqs[0]);
+    if (me == root) MPI_Ireduce(MPI_IN_PLACE, y, N, MPI_INT, MPI_MIN, root, MPI_COMM_WORLD, &reqs[1]);
+    else MPI_Ireduce(y, NULL, N, MPI_INT, MPI_MIN, root, MPI_COMM_WORLD, &reqs[1]);
+    MPI_Iallgather(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, all, N, MPI_INT, MPI_COMM_WORLD, &reqs[2]);
+    for (i = 0; i < N; i++) g[me * N + i] = val(me, i, 8);
+    if (me == root) MPI_Igather(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, g, N, MPI_INT, root, MPI_COMM_WORLD, &reqs[3]);
+    else MPI_Igather(g + me * N, N, MPI_INT, NULL, 0, MPI_DATATYPE_NULL, root, MPI_COMM_WORLD, &reqs[3]);
+    ring(10);
+    MPI_Status statuses[4];
+    MPI_Waitall(4, reqs, statuses);
+    for (i = 0; i < N; i++) {
+        int want = 0;
+        for (r = 0; r < np; r++) want += val(r, i, 5);
+        CHECK(x[i] == want, "in-place iallreduce i=%d", i);
+        if (me == root) CHECK(y[i] == val(0, i, 6), "in-place ireduce i=%d", i);
+    }
+    for (r = 0; r < np; r++)
+        for (i = 0; i < N; i++) {
+            CHECK(all[r * N + i] == val(r, i, 7), "in-place iallgather r=%d i=%d", r, i);
+            if (me == root) CHECK(g[r * N + i] == val(r, i, 8), "in-place igather r=%d i=%d", r, i);
+        }
+    free(all);
+    free(g);
+}
+
 int main(int argc, char **argv) {
     MPI_Init(&argc, &argv);
     MPI_Comm_rank(MPI_COMM_WORLD, &me);
@@ -113,5 +145,7 @@ int main(int argc, char **argv) {
     one_by_one(0);
     one_by_one(np - 1);
     outstanding();
+    in_place(0);
+    in_place(np - 1);
     FINISH("nbc");
 }
