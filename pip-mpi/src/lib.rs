@@ -50,3 +50,6 @@ mod comm;
 mod datatype;
 mod env;
 mod request;
+
+mod coll;
+mod op;
