@@ -50,3 +50,5 @@ mod comm;
 mod datatype;
 mod env;
 mod request;
+
+mod op;
