@@ -52,3 +52,5 @@ mod env;
 mod request;
 
 mod op;
+
+mod win;
