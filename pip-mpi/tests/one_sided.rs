@@ -35,3 +35,21 @@ fn rma_more_passes_with_mpich_and_open_mpi() {
     reference("rma_more", Mpi::Mpich, &[1, 2, 3, 4, 7]);
     reference("rma_more", Mpi::OpenMpi, &[2, 3, 4, 7]);
 }
+
+/// A put outside any epoch is `MPI_ERR_RMA_SYNC`, which ends the job under the window's
+/// default handler, `MPI_ERRORS_ARE_FATAL` (pip-rs only: the exit code is ours).
+#[test]
+fn a_put_outside_an_epoch_ends_the_job_with_mpi_err_rma_sync() {
+    const MPI_ERR_RMA_SYNC: i32 = 34;
+    let prog = support::build("rma_sync_error", Mpi::PipRs);
+    for mode in support::MODES {
+        let out = support::run(Mpi::PipRs, &prog, 2, mode, &[]);
+        assert_eq!(out.code, Some(MPI_ERR_RMA_SYNC), "{mode:?} mode:\n{}", out.all());
+        assert!(
+            out.stderr.contains("MPI_Put") && out.stderr.contains("outside an access epoch"),
+            "{}",
+            out.all()
+        );
+        assert!(!out.stdout.contains("returned"), "{}", out.all());
+    }
+}
