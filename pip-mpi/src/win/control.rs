@@ -1,16 +1,22 @@
 //! The control block a window's ranks share: per target a lock word, an accumulate lock, a
 //! region lock and list, a complete counter, and the post counters of every (target, origin)
 //! pair. The protocols are in the parent module's docs; each atomic names its section.
+//!
+//! The atomics come from [`pip_core::sync::atomic`], so that under `--cfg loom` the `loom_*`
+//! models (in `tests.rs`) check this code:
+//!
+//! ```text
+//! RUSTFLAGS="--cfg loom" cargo test -p pip-mpi --lib --release loom_
+//! ```
 
+use pip_core::sync::atomic::{fence, AtomicU32, Ordering};
 use pip_core::sync::backoff::{Backoff, Step, WaitPolicy};
 use std::cell::UnsafeCell;
-use std::sync::atomic::{fence, AtomicU32, Ordering};
 
 /// The lock word's bit for an exclusive holder (see [Lock word](super#lock-word)).
 pub const WRITER: u32 = 1 << 31;
 
 /// One target's slot.
-#[derive(Default)]
 pub struct Slot {
     /// The [lock word](super#lock-word).
     lock: AtomicU32,
@@ -40,7 +46,9 @@ unsafe impl Sync for Control {}
 /// [backoff](pip_core::sync::backoff)); the condition is another rank's store, which needs no
 /// wake-up, only time.
 pub fn wait_until(parties: usize, mut ready: impl FnMut() -> bool) {
-    let mut backoff = Backoff::new(WaitPolicy::for_parties(parties));
+    // Under loom every step yields to the model's scheduler (a sleep would not).
+    let policy = if cfg!(loom) { WaitPolicy::new(0, u32::MAX) } else { WaitPolicy::for_parties(parties) };
+    let mut backoff = Backoff::new(policy);
     while !ready() {
         if backoff.snooze() == Step::Sleep {
             std::thread::sleep(std::time::Duration::from_micros(20));
@@ -63,11 +71,23 @@ fn spin_unlock(word: &AtomicU32) {
     word.store(0, Ordering::Release);
 }
 
+impl Slot {
+    fn new() -> Slot {
+        Slot {
+            lock: AtomicU32::new(0),
+            acc: AtomicU32::new(0),
+            region_lock: AtomicU32::new(0),
+            regions: UnsafeCell::new(Vec::new()),
+            completed: AtomicU32::new(0),
+        }
+    }
+}
+
 impl Control {
     /// A block for `n` ranks, everything free and zero.
     pub fn new(n: usize) -> Control {
         Control {
-            slots: (0..n).map(|_| Slot::default()).collect(),
+            slots: (0..n).map(|_| Slot::new()).collect(),
             posted: (0..n * n).map(|_| AtomicU32::new(0)).collect(),
             n,
         }

@@ -67,7 +67,8 @@ impl Win {
 
     /// Frees the window (collective): fails with `MPI_ERR_RMA_SYNC` while this rank has a
     /// lock or a start or post epoch open; waits for every rank, then rank 0 frees the control
-    /// block and each rank its own memory.
+    /// block and each rank its own memory (a dynamic window's region lists first, behind a
+    /// second barrier).
     pub fn free(&self) -> Result<()> {
         {
             let e = self.epochs.borrow();
@@ -82,11 +83,13 @@ impl Win {
                 );
             }
         }
-        if self.is_dynamic() {
-            // Our list's memory comes from our allocator: free it here, not in rank 0's drop.
-            self.ctl().with_regions(self.rank as usize, std::mem::take);
-        }
         self.pc.barrier()?;
+        if self.is_dynamic() {
+            // Our list's memory comes from our allocator: free it here, not in rank 0's drop,
+            // after the barrier (an origin may search it until then), before rank 0 frees.
+            drop(self.ctl().with_regions(self.rank as usize, std::mem::take));
+            self.pc.barrier()?;
+        }
         if self.rank == 0 {
             // SAFETY: rank 0 made the block with Box::into_raw; after the barrier no rank uses it.
             drop(unsafe { Box::from_raw(self.ctl as *mut Control) });

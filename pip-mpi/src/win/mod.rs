@@ -123,6 +123,17 @@
 //! An origin cannot complete twice towards `t` before `t`'s wait, since its next start needs
 //! `t`'s next post, which comes after the wait. With `MPI_MODE_NOCHECK` (which MPI requires on
 //! both the post and the matching start) the post counters are neither raised nor awaited.
+//!
+//! # Model checking
+//!
+//! The `loom_*` tests (`tests.rs`) run [`control`]'s lock word and counters under loom, with
+//! a loom cell standing for window memory: two exclusive lockers, a shared reader against a
+//! writer, and a post/start/complete/wait round whose accesses must be ordered. Weakening any
+//! Release or Acquire above makes them report a data race.
+//!
+//! ```text
+//! RUSTFLAGS="--cfg loom" cargo test -p pip-mpi --lib --release loom_
+//! ```
 
 mod acc;
 mod control;
