@@ -51,6 +51,7 @@ mod datatype;
 mod env;
 mod request;
 
+mod coll;
 mod op;
 
 mod win;

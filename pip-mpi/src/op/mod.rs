@@ -179,6 +179,8 @@ fn type_name(dt: &Datatype) -> String {
 /// # Safety
 ///
 /// `input` holds `count` readable and `inout` `count` read-writable elements of `dt`.
+// The entry of the one-sided accumulates (which take predefined operations only).
+#[allow(dead_code)]
 pub unsafe fn apply(
     op: Handle,
     dt: &Datatype,
@@ -275,6 +277,11 @@ unsafe fn apply_predefined(
     Ok(())
 }
 
+/// Stores a user operation and returns its handle.
+pub fn create(f: UserFunction, commute: bool) -> Handle {
+    USER_OPS.with(|t| t.borrow_mut().insert(UserOp { f, commute }))
+}
+
 /// `MPI_Op_create`: a user operation calling `user_fn(in, inout, &len, &datatype)`;
 /// `commute` says whether it is commutative (a non-commutative one is applied in rank order).
 #[no_mangle]
@@ -289,12 +296,7 @@ pub unsafe extern "C" fn MPI_Op_create(
             return fail(MPI_ERR_ARG, "user_fn is a null function pointer");
         };
         let out = crate::comm::out(op)?;
-        let h = USER_OPS.with(|t| {
-            t.borrow_mut().insert(UserOp {
-                f,
-                commute: commute != 0,
-            })
-        });
+        let h = create(f, commute != 0);
         // SAFETY: `out` is a non-null MPI_Op pointer from the caller.
         unsafe { *out = h };
         Ok(())

@@ -1,0 +1,54 @@
+//! The collectives and reduction operations, with pip-rs and with the reference MPIs.
+//!
+//! `coll` checks every blocking collective against a serial computation, `inplace` every
+//! `MPI_IN_PLACE` form, `ops` the predefined and user operations, `nbc` the non-blocking
+//! collectives overlapped with point-to-point traffic.
+
+mod support;
+use support::{conformance, reference, Mpi};
+
+#[test]
+fn coll_runs_with_every_rank_count_in_both_modes() {
+    conformance("coll");
+}
+
+#[test]
+fn coll_passes_with_mpich_and_open_mpi() {
+    reference("coll", Mpi::Mpich, &[1, 2, 4, 5]);
+    reference("coll", Mpi::OpenMpi, &[1, 2, 4, 5]);
+}
+
+#[test]
+fn inplace_runs_with_every_rank_count_in_both_modes() {
+    conformance("inplace");
+}
+
+#[test]
+fn inplace_passes_with_mpich_and_open_mpi() {
+    reference("inplace", Mpi::Mpich, &[1, 2, 4, 5]);
+    reference("inplace", Mpi::OpenMpi, &[1, 2, 4, 5]);
+}
+
+#[test]
+#[ignore = "calls MPI_Comm_set_errhandler, provided by the environment family: enable once merged"]
+fn ops_runs_with_every_rank_count_in_both_modes() {
+    conformance("ops");
+}
+
+#[test]
+fn ops_passes_with_mpich_and_open_mpi() {
+    reference("ops", Mpi::Mpich, &[1, 2, 4, 5]);
+    reference("ops", Mpi::OpenMpi, &[1, 2, 4, 5]);
+}
+
+#[test]
+#[ignore = "calls MPI_Wait/MPI_Test/MPI_Waitall/MPI_Sendrecv, provided by the point-to-point family: enable once merged"]
+fn nbc_runs_with_every_rank_count_in_both_modes() {
+    conformance("nbc");
+}
+
+#[test]
+fn nbc_passes_with_mpich_and_open_mpi() {
+    reference("nbc", Mpi::Mpich, &[1, 2, 4, 5]);
+    reference("nbc", Mpi::OpenMpi, &[1, 2, 4, 5]);
+}
