@@ -47,7 +47,11 @@ unsafe impl Sync for Control {}
 /// wake-up, only time.
 pub fn wait_until(parties: usize, mut ready: impl FnMut() -> bool) {
     // Under loom every step yields to the model's scheduler (a sleep would not).
-    let policy = if cfg!(loom) { WaitPolicy::new(0, u32::MAX) } else { WaitPolicy::for_parties(parties) };
+    let policy = if cfg!(loom) {
+        WaitPolicy::new(0, u32::MAX)
+    } else {
+        WaitPolicy::for_parties(parties)
+    };
     let mut backoff = Backoff::new(policy);
     while !ready() {
         if backoff.snooze() == Step::Sleep {

@@ -59,6 +59,9 @@ impl Buf {
     /// The buffer's blocks are readable.
     pub unsafe fn read(&self) -> Vec<u8> {
         let mut v = Vec::with_capacity(self.bytes());
+        if self.bytes() == 0 {
+            return v;
+        }
         if self.dt.is_contiguous() {
             // SAFETY: the caller guarantees the bytes are readable.
             v.extend_from_slice(unsafe { std::slice::from_raw_parts(self.addr, self.bytes()) });
@@ -75,6 +78,9 @@ impl Buf {
     ///
     /// The buffer's blocks are writable.
     pub unsafe fn write(&self, data: &[u8]) {
+        if data.is_empty() {
+            return;
+        }
         if self.dt.is_contiguous() {
             // SAFETY: the caller guarantees the bytes are writable; `copy` allows overlap.
             unsafe { std::ptr::copy(data.as_ptr(), self.addr, data.len()) };
@@ -82,6 +88,26 @@ impl Buf {
             // SAFETY: as above.
             unsafe { datatype::unpack(&self.dt, data, self.addr) };
         }
+    }
+}
+
+/// Copies the data of `from` into `to` (which holds as many bytes): one `memmove` when both
+/// are contiguous (the single copy of a put or get), else through a packed temporary.
+///
+/// # Safety
+///
+/// `from`'s blocks are readable and `to`'s writable.
+pub unsafe fn copy(from: &Buf, to: &Buf) {
+    debug_assert_eq!(from.bytes(), to.bytes());
+    if from.bytes() == 0 {
+        return;
+    }
+    if from.dt.is_contiguous() && to.dt.is_contiguous() {
+        // SAFETY: the caller guarantees both ranges; `copy` allows them to overlap.
+        unsafe { std::ptr::copy(from.addr, to.addr, from.bytes()) };
+    } else {
+        // SAFETY: as above; the temporary keeps overlapping layouts apart.
+        unsafe { to.write(&from.read()) };
     }
 }
 
@@ -185,7 +211,7 @@ impl Win {
         let to = self.target_buf(t, at.disp, at.count, at.dt)?;
         same_size(origin, &to, "MPI_Put")?;
         // SAFETY: the origin is readable (the caller), the target range is in its window.
-        unsafe { to.write(&origin.read()) };
+        unsafe { copy(origin, &to) };
         Ok(())
     }
 
@@ -202,7 +228,7 @@ impl Win {
         let from = self.target_buf(t, at.disp, at.count, at.dt)?;
         same_size(origin, &from, "MPI_Get")?;
         // SAFETY: the target range is in its window, the origin is writable (the caller).
-        unsafe { origin.write(&from.read()) };
+        unsafe { copy(&from, origin) };
         Ok(())
     }
 }

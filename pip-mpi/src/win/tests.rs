@@ -183,6 +183,9 @@ mod ranks {
                 assert_eq!(class(w.put(&ints(&[1]), at(1, -1, 1))), MPI_ERR_RMA_RANGE);
                 assert_eq!(class(w.put(&ints(&[1, 2]), at(1, 0, 1))), MPI_ERR_TYPE);
                 w.put(&ints(&[1, 2]), at(1, 2, 2)).unwrap();
+                let nothing = Buf::origin(std::ptr::null(), 0, INT, "nothing").unwrap();
+                w.put(&nothing, at(1, 4, 0)).unwrap();
+                w.get(&nothing, at(1, 0, 0)).unwrap();
             }
             assert_eq!(class(w.free()), MPI_ERR_RMA_SYNC);
             w.unlock(1).unwrap();
