@@ -160,7 +160,7 @@ impl Control {
     /// `MPI_Win_post` on `target` to `origins` ([PSCW](super#post-start-complete-wait), step 1).
     pub fn post(&self, target: usize, origins: &[usize]) {
         for &o in origins {
-            // SYNC(win#post-start-complete-wait): step 1, Release: the target's stores are published.
+            // SYNC(win#post-start-complete-wait): step 1, Release: publishes the target's stores.
             self.posted[target * self.n + o].fetch_add(1, Ordering::Release);
         }
     }
@@ -169,7 +169,7 @@ impl Control {
     pub fn start(&self, origin: usize, targets: &[usize]) {
         for &t in targets {
             let counter = &self.posted[t * self.n + origin];
-            // SYNC(win#post-start-complete-wait): step 2, Acquire: the target's post happens before us.
+            // SYNC(win#post-start-complete-wait): step 2, Acquire: the post happens before us.
             wait_until(self.n, || counter.load(Ordering::Acquire) > 0);
             // SYNC(win#post-start-complete-wait): step 2, only this origin takes from the counter.
             counter.fetch_sub(1, Ordering::Relaxed);

@@ -23,16 +23,17 @@
 //! program's traffic), and every rank all-gathers every rank's `(base, size, disp_unit)`, so an
 //! origin computes a target address as `base + disp * disp_unit` without asking the target.
 //! Rank 0 of the window allocates one [control block](control::Control) and broadcasts its
-//! address; `MPI_Win_free` is a barrier, after which rank 0 frees it. Memory is freed by the
+//! address; `MPI_Win_free` is a barrier, after which rank 0 frees it (for a dynamic window,
+//! after each rank freed its region list and a second barrier). Memory is freed by the
 //! rank that allocated it (in namespace isolation each task has an allocator of its own): the
 //! control block by rank 0, an `MPI_Win_allocate` buffer and a dynamic window's region list
 //! by their owner.
 //!
-//! A dynamic window (`MPI_Win_create_dynamic`) has no base: a target displacement is an
-//! absolute address (`MPI_Get_address`), and the target range must lie in one region the
-//! target attached (`MPI_ERR_RMA_RANGE` otherwise). Each rank's list of attached regions is in
-//! its slot of the control block, behind that slot's region lock ([Spin locks](#spin-locks)):
-//! its owner changes it, origins read it.
+//! A dynamic window (`MPI_Win_create_dynamic`) has no base and a `disp_unit` of 1: a target
+//! displacement is an absolute address (`MPI_Get_address`), and the target range must lie in
+//! one region the target attached (`MPI_ERR_RMA_RANGE` otherwise). Each rank's list of
+//! attached regions is in its slot of the control block, behind that slot's region lock
+//! ([Spin locks](#spin-locks)): its owner changes it, origins read it.
 //!
 //! The window table is per rank (a thread-local, as every table of the library); a window
 //! handle is an int. Each rank also keeps its *epochs* (below), to refuse a put outside any
@@ -64,7 +65,11 @@
 //! | `MPI_Win_complete` (the origin's puts) | the target's `MPI_Win_wait`/`_test` | the target's complete counter |
 //!
 //! The window is in MPI's *unified* model (`MPI_WIN_MODEL` is `MPI_WIN_UNIFIED`): public and
-//! private copies are the same memory.
+//! private copies are the same memory. A target's own loads and stores of its window are
+//! ordered with the origins' accesses by the same edges when the target takes part in the
+//! synchronisation (locks its own window, fences, waits); otherwise, as the standard's unified
+//! model says, it needs `MPI_Win_sync` and some other synchronisation (a barrier, a message)
+//! that orders it after the origin's epoch.
 //!
 //! # Lock word
 //!
