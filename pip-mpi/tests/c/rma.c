@@ -53,8 +53,9 @@ static void fence_epochs(void) {
 static void lock_epochs(void) {
     int *mem;
     MPI_Win win;
-    /* A multiple of 64 bytes: MPICH 4.0's shared-memory windows misplace a rank's own
-     * window (and MPI_WIN_BASE) when the sizes are not. */
+    /* A multiple of 64 bytes: with other sizes, MPICH 4.0.2's MPI_Win_allocate gave ranks
+     * other than 0 an MPI_WIN_BASE that differs from baseptr, and accumulates did not land
+     * where baseptr sees them (seen with 2 to 7 ranks). */
     MPI_Aint bytes = (MPI_Aint)(((size + 1) * sizeof(int) + 63) / 64 * 64);
     MPI_Win_allocate(bytes, sizeof(int), MPI_INFO_NULL, MPI_COMM_WORLD, &mem, &win);
     void *base = NULL;
