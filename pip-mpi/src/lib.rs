@@ -53,3 +53,5 @@ mod request;
 
 mod coll;
 mod op;
+
+mod win;
