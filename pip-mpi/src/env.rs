@@ -22,7 +22,7 @@ fn init() -> Result<()> {
     }
     let world = match pip_comm::world() {
         Ok(w) => w,
-        Err(pip_comm::Error::NotATask) => return fail(MPI_ERR_OTHER, "singleton worlds arrive with pip_comm::singleton"),
+        Err(pip_comm::Error::NotATask) => pip_comm::singleton()?,
         Err(e) => return Err(e.into()),
     };
     let rank = pip_comm::traits::Communicator::rank(&world);
