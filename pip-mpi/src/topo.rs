@@ -1,0 +1,557 @@
+//! Virtual topologies: Cartesian grids and distributed graphs, as far as the OSU benchmarks
+//! and common programs use them.
+//!
+//! A topology is information attached to a communicator ([`crate::comm::Comm::topo`]); it
+//! never changes how messages travel. `MPI_Cart_create` splits the ranks that fit in the grid
+//! off the old communicator (in their old order: `reorder` is ignored, which the standard
+//! allows) and gives the others `MPI_COMM_NULL`; `MPI_Dist_graph_create_adjacent` duplicates
+//! the old communicator and stores each rank's lists of neighbours. The grid is row-major: the
+//! last dimension varies fastest, so rank `r`'s coordinates are the digits of `r` in the mixed
+//! radix of `dims`.
+//!
+//! `MPI_Dims_create` factors the number of ranks among the free dimensions by giving each
+//! prime factor, largest first, to the free dimension with the smallest product so far, and
+//! returns them in non-increasing order.
+
+use crate::comm::{derive, get, give, out, Comm};
+use crate::error::{call, call_on, fail, On, Result};
+use crate::error::{MPI_ERR_ARG, MPI_ERR_DIMS, MPI_ERR_RANK, MPI_ERR_TOPOLOGY};
+use crate::handle::{Handle, MPI_CART, MPI_DIST_GRAPH, MPI_PROC_NULL, MPI_UNDEFINED};
+use crate::handle::{MPI_UNWEIGHTED, MPI_WEIGHTS_EMPTY};
+use pip_comm::prelude::*;
+use pip_comm::Color;
+use std::ffi::c_int;
+
+/// A communicator's virtual topology.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Topology {
+    /// A Cartesian grid of `dims` (product = size), periodic where `periods` says so.
+    Cart {
+        /// The extent of each dimension.
+        dims: Vec<c_int>,
+        /// Whether each dimension wraps around.
+        periods: Vec<bool>,
+    },
+    /// A distributed graph: this rank's in- and out-neighbours, with weights if given.
+    DistGraph {
+        /// The ranks this rank receives from.
+        sources: Vec<c_int>,
+        /// The weight of each source edge (empty when unweighted).
+        source_weights: Vec<c_int>,
+        /// The ranks this rank sends to.
+        destinations: Vec<c_int>,
+        /// The weight of each destination edge (empty when unweighted).
+        dest_weights: Vec<c_int>,
+        /// False if `MPI_UNWEIGHTED` was given.
+        weighted: bool,
+    },
+}
+
+/// The grid of `comm`'s Cartesian topology (`MPI_ERR_TOPOLOGY` if it has none).
+fn cart_of(c: &Comm) -> Result<(&[c_int], &[bool])> {
+    match &c.topo {
+        Some(Topology::Cart { dims, periods }) => Ok((dims, periods)),
+        _ => fail(
+            MPI_ERR_TOPOLOGY,
+            "the communicator has no Cartesian topology",
+        ),
+    }
+}
+
+/// The coordinates of `rank` in a row-major grid of `dims`.
+pub fn coords_of(dims: &[c_int], mut rank: c_int) -> Vec<c_int> {
+    let mut coords = vec![0; dims.len()];
+    for (c, &d) in coords.iter_mut().zip(dims).rev() {
+        *c = rank % d;
+        rank /= d;
+    }
+    coords
+}
+
+/// The rank at `coords` (wrapped in periodic dimensions; `MPI_ERR_RANK` for a coordinate
+/// outside a non-periodic one).
+pub fn rank_of(dims: &[c_int], periods: &[bool], coords: &[c_int]) -> Result<c_int> {
+    let mut rank = 0;
+    for (i, ((&d, &p), &c)) in dims.iter().zip(periods).zip(coords).enumerate() {
+        let c = if p {
+            c.rem_euclid(d)
+        } else if (0..d).contains(&c) {
+            c
+        } else {
+            return fail(
+                MPI_ERR_RANK,
+                format!("coords[{i}] = {c} is outside the non-periodic dimension 0..{d}"),
+            );
+        };
+        rank = rank * d + c;
+    }
+    Ok(rank)
+}
+
+/// Fills the zero entries of `dims` so that the product is `nnodes` and the filled entries are
+/// balanced and non-increasing (see the module documentation).
+pub fn dims_create(nnodes: c_int, dims: &mut [c_int]) -> Result<()> {
+    if nnodes <= 0 {
+        return fail(MPI_ERR_ARG, format!("nnodes = {nnodes} is not positive"));
+    }
+    let mut fixed: i64 = 1;
+    for (i, &d) in dims.iter().enumerate() {
+        if d < 0 {
+            return fail(MPI_ERR_DIMS, format!("dims[{i}] = {d} is negative"));
+        }
+        if d > 0 {
+            fixed *= i64::from(d);
+        }
+    }
+    if i64::from(nnodes) % fixed != 0 {
+        return fail(
+            MPI_ERR_DIMS,
+            format!("the given dimensions' product {fixed} does not divide nnodes = {nnodes}"),
+        );
+    }
+    let mut rest = (i64::from(nnodes) / fixed) as c_int;
+    let free = dims.iter().filter(|&&d| d == 0).count();
+    if free == 0 {
+        return match rest {
+            1 => Ok(()),
+            _ => fail(
+                MPI_ERR_DIMS,
+                format!("the dimensions' product {fixed} is not nnodes = {nnodes}"),
+            ),
+        };
+    }
+    let mut factors = Vec::new();
+    let mut p = 2;
+    while p * p <= rest {
+        while rest % p == 0 {
+            factors.push(p);
+            rest /= p;
+        }
+        p += 1;
+    }
+    if rest > 1 {
+        factors.push(rest);
+    }
+    let mut filled = vec![1; free];
+    for f in factors.into_iter().rev() {
+        let smallest = (0..free).min_by_key(|&i| filled[i]).expect("free > 0");
+        filled[smallest] *= f;
+    }
+    filled.sort_unstable_by(|a, b| b.cmp(a));
+    let mut next = filled.into_iter();
+    for d in dims.iter_mut().filter(|d| **d == 0) {
+        *d = next.next().expect("one value per free dimension");
+    }
+    Ok(())
+}
+
+/// Reads `n` ints at `p` (none when `n` is 0).
+///
+/// # Safety
+///
+/// `p` is valid for reads of `n` ints when `n > 0`.
+unsafe fn ints<'a>(p: *const c_int, n: usize, what: &str) -> Result<&'a [c_int]> {
+    if n == 0 {
+        return Ok(&[]);
+    }
+    if p.is_null() {
+        return fail(MPI_ERR_ARG, format!("{what} is a null pointer"));
+    }
+    // SAFETY: the caller guarantees `n` readable ints at `p` (checked non-null).
+    Ok(unsafe { std::slice::from_raw_parts(p, n) })
+}
+
+/// Writes `v` to `n` ints at `p` (nothing when `p` is null).
+///
+/// # Safety
+///
+/// `p` is null or valid for writes of `v.len()` ints.
+unsafe fn write_ints(p: *mut c_int, v: &[c_int]) {
+    if !p.is_null() {
+        // SAFETY: the caller guarantees room for `v.len()` ints at `p`.
+        unsafe { std::ptr::copy_nonoverlapping(v.as_ptr(), p, v.len()) };
+    }
+}
+
+/// `MPI_Dims_create`: fills the zero entries of `dims[0..ndims]` with a balanced factorisation
+/// of `nnodes` (`MPI_ERR_DIMS` if the non-zero entries make it impossible).
+#[no_mangle]
+pub unsafe extern "C" fn MPI_Dims_create(nnodes: c_int, ndims: c_int, dims: *mut c_int) -> c_int {
+    call("MPI_Dims_create", || {
+        let n = crate::state::count(ndims, MPI_ERR_DIMS, "ndims")?;
+        if n == 0 {
+            return Ok(());
+        }
+        if dims.is_null() {
+            return fail(MPI_ERR_ARG, "dims is a null pointer");
+        }
+        // SAFETY: MPI requires `ndims` readable and writable ints at `dims` (checked non-null).
+        let dims = unsafe { std::slice::from_raw_parts_mut(dims, n) };
+        dims_create(nnodes, dims)
+    })
+}
+
+/// `MPI_Cart_create`: a communicator of the first `dims[0] * .. * dims[ndims-1]` ranks of
+/// `comm_old` with a Cartesian topology (`MPI_COMM_NULL` for the other ranks; `reorder` is
+/// ignored). Collective.
+#[no_mangle]
+pub unsafe extern "C" fn MPI_Cart_create(
+    comm_old: Handle,
+    ndims: c_int,
+    dims: *const c_int,
+    periods: *const c_int,
+    _reorder: c_int,
+    comm_cart: *mut Handle,
+) -> c_int {
+    call_on("MPI_Cart_create", On::Comm(comm_old), || {
+        let c = get(comm_old)?;
+        out(comm_cart)?;
+        let n = crate::state::count(ndims, MPI_ERR_DIMS, "ndims")?;
+        // SAFETY: MPI requires `ndims` readable ints at `dims` and at `periods`.
+        let (d, p) = unsafe { (ints(dims, n, "dims")?, ints(periods, n, "periods")?) };
+        let mut size: i64 = 1;
+        for (i, &x) in d.iter().enumerate() {
+            if x <= 0 {
+                return fail(MPI_ERR_DIMS, format!("dims[{i}] = {x} is not positive"));
+            }
+            size = size.saturating_mul(i64::from(x));
+        }
+        if size > i64::from(c.size()) {
+            return fail(
+                MPI_ERR_DIMS,
+                format!(
+                    "the grid has {size} ranks, more than the communicator's {}",
+                    c.size()
+                ),
+            );
+        }
+        let color = if i64::from(c.rank()) < size {
+            Color::with_value(0)
+        } else {
+            Color::undefined()
+        };
+        let pc = c.pc.split_by_color_with_key(color, c.rank())?;
+        let topo = Topology::Cart {
+            dims: d.to_vec(),
+            periods: p.iter().map(|&x| x != 0).collect(),
+        };
+        give(derive(&c, pc, Some(topo))?, comm_cart)
+    })
+}
+
+/// `MPI_Cart_coords`: the coordinates of `rank` in the grid.
+#[no_mangle]
+pub unsafe extern "C" fn MPI_Cart_coords(
+    comm: Handle,
+    rank: c_int,
+    maxdims: c_int,
+    coords: *mut c_int,
+) -> c_int {
+    call_on("MPI_Cart_coords", On::Comm(comm), || {
+        let c = get(comm)?;
+        let (dims, _) = cart_of(&c)?;
+        if !(0..c.size()).contains(&rank) {
+            return fail(
+                MPI_ERR_RANK,
+                format!("rank {rank} is not in 0..{}", c.size()),
+            );
+        }
+        if maxdims < dims.len() as c_int {
+            return fail(
+                MPI_ERR_ARG,
+                format!(
+                    "maxdims = {maxdims} is less than the grid's {} dimensions",
+                    dims.len()
+                ),
+            );
+        }
+        let v = coords_of(dims, rank);
+        if !v.is_empty() {
+            // SAFETY: MPI requires room for `maxdims` ints at `coords` (checked non-null).
+            unsafe { write_ints(out(coords)?, &v) };
+        }
+        Ok(())
+    })
+}
+
+/// `MPI_Cart_rank`: the rank at `coords` (wrapped in periodic dimensions; `MPI_ERR_RANK`
+/// outside a non-periodic one).
+#[no_mangle]
+pub unsafe extern "C" fn MPI_Cart_rank(
+    comm: Handle,
+    coords: *const c_int,
+    rank: *mut c_int,
+) -> c_int {
+    call_on("MPI_Cart_rank", On::Comm(comm), || {
+        let c = get(comm)?;
+        let (dims, periods) = cart_of(&c)?;
+        // SAFETY: MPI requires one readable int per dimension at `coords`.
+        let given = unsafe { ints(coords, dims.len(), "coords")? };
+        let r = rank_of(dims, periods, given)?;
+        give(r, rank)
+    })
+}
+
+/// `MPI_Cart_get`: the grid's dimensions and periods, and the caller's coordinates.
+#[no_mangle]
+pub unsafe extern "C" fn MPI_Cart_get(
+    comm: Handle,
+    maxdims: c_int,
+    dims: *mut c_int,
+    periods: *mut c_int,
+    coords: *mut c_int,
+) -> c_int {
+    call_on("MPI_Cart_get", On::Comm(comm), || {
+        let c = get(comm)?;
+        let (d, p) = cart_of(&c)?;
+        if maxdims < d.len() as c_int {
+            return fail(
+                MPI_ERR_ARG,
+                format!(
+                    "maxdims = {maxdims} is less than the grid's {} dimensions",
+                    d.len()
+                ),
+            );
+        }
+        let p: Vec<c_int> = p.iter().map(|&x| c_int::from(x)).collect();
+        let me = coords_of(d, c.rank());
+        // SAFETY: MPI requires room for `maxdims` ints at each of the three arrays.
+        unsafe {
+            write_ints(dims, d);
+            write_ints(periods, &p);
+            write_ints(coords, &me);
+        }
+        Ok(())
+    })
+}
+
+/// `MPI_Cart_shift`: the ranks `disp` steps before and after the caller along `direction`
+/// (`MPI_PROC_NULL` past the edge of a non-periodic dimension).
+#[no_mangle]
+pub unsafe extern "C" fn MPI_Cart_shift(
+    comm: Handle,
+    direction: c_int,
+    disp: c_int,
+    rank_source: *mut c_int,
+    rank_dest: *mut c_int,
+) -> c_int {
+    call_on("MPI_Cart_shift", On::Comm(comm), || {
+        let c = get(comm)?;
+        let (dims, periods) = cart_of(&c)?;
+        let Some(dir) = usize::try_from(direction).ok().filter(|&d| d < dims.len()) else {
+            return fail(
+                MPI_ERR_ARG,
+                format!("direction {direction} is not in 0..{}", dims.len()),
+            );
+        };
+        let me = coords_of(dims, c.rank());
+        let neighbour = |step: i64| {
+            let mut at = me.clone();
+            let moved = i64::from(at[dir]) + step;
+            let d = i64::from(dims[dir]);
+            if !periods[dir] && !(0..d).contains(&moved) {
+                return MPI_PROC_NULL;
+            }
+            at[dir] = moved.rem_euclid(d) as c_int;
+            rank_of(dims, periods, &at).unwrap_or(MPI_PROC_NULL)
+        };
+        let (source, dest) = (neighbour(-i64::from(disp)), neighbour(i64::from(disp)));
+        give(source, rank_source)?;
+        give(dest, rank_dest)
+    })
+}
+
+/// `MPI_Cartdim_get`: the number of dimensions of the grid.
+#[no_mangle]
+pub unsafe extern "C" fn MPI_Cartdim_get(comm: Handle, ndims: *mut c_int) -> c_int {
+    call_on("MPI_Cartdim_get", On::Comm(comm), || {
+        let c = get(comm)?;
+        let (dims, _) = cart_of(&c)?;
+        give(dims.len() as c_int, ndims)
+    })
+}
+
+/// `MPI_Topo_test`: `MPI_CART`, `MPI_DIST_GRAPH`, or `MPI_UNDEFINED` for no topology.
+#[no_mangle]
+pub unsafe extern "C" fn MPI_Topo_test(comm: Handle, status: *mut c_int) -> c_int {
+    call_on("MPI_Topo_test", On::Comm(comm), || {
+        let c = get(comm)?;
+        let kind = match c.topo {
+            Some(Topology::Cart { .. }) => MPI_CART,
+            Some(Topology::DistGraph { .. }) => MPI_DIST_GRAPH,
+            None => MPI_UNDEFINED,
+        };
+        give(kind, status)
+    })
+}
+
+/// Reads one side of a distributed graph: `degree` ranks of a communicator of `size` and
+/// their weights (`None` for `MPI_UNWEIGHTED`).
+///
+/// # Safety
+///
+/// `ranks` and `weights` (unless a special value) are valid for reads of `degree` ints.
+unsafe fn side(
+    degree: c_int,
+    ranks: *const c_int,
+    weights: *const c_int,
+    size: c_int,
+    what: &str,
+) -> Result<(Vec<c_int>, Option<Vec<c_int>>)> {
+    let n = crate::state::count(degree, MPI_ERR_ARG, &format!("the {what} degree"))?;
+    // SAFETY: the caller guarantees `degree` readable ints at `ranks`.
+    let r = unsafe { ints(ranks, n, what)? };
+    if let Some((i, bad)) = r.iter().enumerate().find(|(_, x)| !(0..size).contains(*x)) {
+        return fail(
+            MPI_ERR_RANK,
+            format!("{what}[{i}] = {bad} is not in 0..{size}"),
+        );
+    }
+    let w = match weights as usize {
+        MPI_UNWEIGHTED => None,
+        MPI_WEIGHTS_EMPTY => Some(Vec::new()),
+        // SAFETY: the caller guarantees `degree` readable ints at `weights`.
+        _ => Some(unsafe { ints(weights, n, &format!("{what} weights"))? }.to_vec()),
+    };
+    Ok((r.to_vec(), w))
+}
+
+/// `MPI_Dist_graph_create_adjacent`: a duplicate of `comm_old` that knows each rank's in- and
+/// out-neighbours (`info` and `reorder` are ignored). Collective.
+#[no_mangle]
+pub unsafe extern "C" fn MPI_Dist_graph_create_adjacent(
+    comm_old: Handle,
+    indegree: c_int,
+    sources: *const c_int,
+    sourceweights: *const c_int,
+    outdegree: c_int,
+    destinations: *const c_int,
+    destweights: *const c_int,
+    info: Handle,
+    _reorder: c_int,
+    comm_dist_graph: *mut Handle,
+) -> c_int {
+    call_on("MPI_Dist_graph_create_adjacent", On::Comm(comm_old), || {
+        let c = get(comm_old)?;
+        out(comm_dist_graph)?;
+        crate::info::check(info)?;
+        let size = c.size();
+        // SAFETY: MPI requires `indegree` and `outdegree` readable ints at the arrays.
+        let ((sources, sw), (destinations, dw)) = unsafe {
+            (
+                side(indegree, sources, sourceweights, size, "sources")?,
+                side(outdegree, destinations, destweights, size, "destinations")?,
+            )
+        };
+        let given = |w: &Option<Vec<c_int>>| w.as_ref().is_some_and(|w| !w.is_empty());
+        if (sw.is_none() && given(&dw)) || (dw.is_none() && given(&sw)) {
+            return fail(
+                MPI_ERR_ARG,
+                "sourceweights and destweights must both be MPI_UNWEIGHTED or both weights",
+            );
+        }
+        let pc = c.pc.duplicate()?;
+        let topo = Topology::DistGraph {
+            sources,
+            destinations,
+            weighted: sw.is_some() && dw.is_some(),
+            source_weights: sw.unwrap_or_default(),
+            dest_weights: dw.unwrap_or_default(),
+        };
+        give(derive(&c, Some(pc), Some(topo))?, comm_dist_graph)
+    })
+}
+
+/// The distributed graph of communicator `comm`.
+fn graph_of(c: &Comm) -> Result<&Topology> {
+    match &c.topo {
+        Some(t @ Topology::DistGraph { .. }) => Ok(t),
+        _ => fail(
+            MPI_ERR_TOPOLOGY,
+            "the communicator has no distributed-graph topology",
+        ),
+    }
+}
+
+/// `MPI_Dist_graph_neighbors_count`: the caller's in- and out-degree, and whether the graph
+/// has weights.
+#[no_mangle]
+pub unsafe extern "C" fn MPI_Dist_graph_neighbors_count(
+    comm: Handle,
+    indegree: *mut c_int,
+    outdegree: *mut c_int,
+    weighted: *mut c_int,
+) -> c_int {
+    call_on("MPI_Dist_graph_neighbors_count", On::Comm(comm), || {
+        let c = get(comm)?;
+        let Topology::DistGraph {
+            sources,
+            destinations,
+            weighted: w,
+            ..
+        } = graph_of(&c)?
+        else {
+            unreachable!("graph_of gives a distributed graph")
+        };
+        give(sources.len() as c_int, indegree)?;
+        give(destinations.len() as c_int, outdegree)?;
+        give(c_int::from(*w), weighted)
+    })
+}
+
+/// `MPI_Dist_graph_neighbors`: the caller's in- and out-neighbours (and their weights, if the
+/// graph has weights and the arrays are not `MPI_UNWEIGHTED`).
+#[no_mangle]
+pub unsafe extern "C" fn MPI_Dist_graph_neighbors(
+    comm: Handle,
+    maxindegree: c_int,
+    sources: *mut c_int,
+    sourceweights: *mut c_int,
+    maxoutdegree: c_int,
+    destinations: *mut c_int,
+    destweights: *mut c_int,
+) -> c_int {
+    call_on("MPI_Dist_graph_neighbors", On::Comm(comm), || {
+        let c = get(comm)?;
+        let Topology::DistGraph {
+            sources: s,
+            source_weights: sw,
+            destinations: d,
+            dest_weights: dw,
+            weighted,
+        } = graph_of(&c)?
+        else {
+            unreachable!("graph_of gives a distributed graph")
+        };
+        if maxindegree < s.len() as c_int || maxoutdegree < d.len() as c_int {
+            return fail(
+                MPI_ERR_ARG,
+                format!(
+                    "maxindegree = {maxindegree} / maxoutdegree = {maxoutdegree} are less than \
+                     the degrees {} / {}",
+                    s.len(),
+                    d.len()
+                ),
+            );
+        }
+        let weights_out = |p: *mut c_int| {
+            if *weighted && p as usize != MPI_UNWEIGHTED && p as usize != MPI_WEIGHTS_EMPTY {
+                p
+            } else {
+                std::ptr::null_mut()
+            }
+        };
+        // SAFETY: MPI requires room for `maxindegree` / `maxoutdegree` ints at the arrays, and
+        // the degrees are at most those (checked).
+        unsafe {
+            write_ints(sources, s);
+            write_ints(destinations, d);
+            write_ints(weights_out(sourceweights), sw);
+            write_ints(weights_out(destweights), dw);
+        }
+        Ok(())
+    })
+}
+
+#[cfg(test)]
+mod tests;
