@@ -335,15 +335,8 @@ pub unsafe extern "C" fn MPI_Comm_compare(
 /// The color and key with which a rank of `c` takes part in the split that makes the
 /// communicator of `group` (its members must be ranks of `c`).
 fn group_split(c: &Comm, group: Handle) -> Result<(Color, c_int)> {
-    let members = crate::group::members(group)?;
-    if let Some(w) = members.iter().find(|w| !c.world_ranks.contains(w)) {
-        return fail(
-            MPI_ERR_GROUP,
-            format!("the group has world rank {w}, which is not in the communicator"),
-        );
-    }
-    let me = c.world_ranks[c.rank() as usize];
-    Ok(match crate::group::position(&members, me) {
+    let ranks = crate::group::ranks_in(group, c)?;
+    Ok(match ranks.iter().position(|&r| r == c.rank()) {
         Some(p) => (Color::with_value(0), p as c_int),
         None => (Color::undefined(), 0),
     })

@@ -48,6 +48,27 @@ pub fn insert(members: Rc<[i32]>) -> Handle {
     GROUPS.with(|t| t.borrow_mut().insert(members))
 }
 
+/// A new group of the members of `comm`, in its order (`MPI_Comm_group`, and the group of a
+/// window's communicator).
+pub fn of_comm(comm: &crate::comm::Comm) -> Handle {
+    insert(comm.world_ranks.clone())
+}
+
+/// The rank in `comm` of each member of group `h`, in the group's order (`MPI_ERR_GROUP` for a
+/// member that is not in `comm`).
+pub fn ranks_in(h: Handle, comm: &crate::comm::Comm) -> Result<Vec<c_int>> {
+    members(h)?
+        .iter()
+        .map(|&w| match position(&comm.world_ranks, w) {
+            Some(r) => Ok(r as c_int),
+            None => fail(
+                MPI_ERR_GROUP,
+                format!("the group has world rank {w}, which is not in the communicator"),
+            ),
+        })
+        .collect()
+}
+
 /// Drops every group; called by `MPI_Finalize`.
 pub fn finalize() {
     let all = GROUPS.with(|t| std::mem::replace(&mut *t.borrow_mut(), Table::new(2)));
@@ -323,7 +344,10 @@ pub unsafe extern "C" fn MPI_Group_free(group: *mut Handle) -> c_int {
 pub unsafe extern "C" fn MPI_Comm_group(comm: Handle, group: *mut Handle) -> c_int {
     crate::error::call_on("MPI_Comm_group", crate::error::On::Comm(comm), || {
         let c = crate::comm::get(comm)?;
-        give(c.world_ranks.to_vec(), group)
+        let p = out(group)?;
+        // SAFETY: checked non-null; the caller passes a valid handle pointer, as MPI requires.
+        unsafe { *p = of_comm(&c) };
+        Ok(())
     })
 }
 
