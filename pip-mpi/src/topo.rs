@@ -9,9 +9,9 @@
 //! last dimension varies fastest, so rank `r`'s coordinates are the digits of `r` in the mixed
 //! radix of `dims`.
 //!
-//! `MPI_Dims_create` factors the number of ranks among the free dimensions by giving each
-//! prime factor, largest first, to the free dimension with the smallest product so far, and
-//! returns them in non-increasing order.
+//! `MPI_Dims_create` shares the number of ranks among the free dimensions as evenly as it can:
+//! of the factorisations into that many factors, the one whose largest and smallest factors
+//! are closest, in non-increasing order.
 
 use crate::comm::{derive, get, give, out, Comm};
 use crate::error::{call, call_on, fail, On, Result};
@@ -109,7 +109,7 @@ pub fn dims_create(nnodes: c_int, dims: &mut [c_int]) -> Result<()> {
             format!("the given dimensions' product {fixed} does not divide nnodes = {nnodes}"),
         );
     }
-    let mut rest = (i64::from(nnodes) / fixed) as c_int;
+    let rest = i64::from(nnodes) / fixed;
     let free = dims.iter().filter(|&&d| d == 0).count();
     if free == 0 {
         return match rest {
@@ -120,29 +120,77 @@ pub fn dims_create(nnodes: c_int, dims: &mut [c_int]) -> Result<()> {
             ),
         };
     }
-    let mut factors = Vec::new();
-    let mut p = 2;
-    while p * p <= rest {
-        while rest % p == 0 {
-            factors.push(p);
-            rest /= p;
-        }
-        p += 1;
-    }
-    if rest > 1 {
-        factors.push(rest);
-    }
-    let mut filled = vec![1; free];
-    for f in factors.into_iter().rev() {
-        let smallest = (0..free).min_by_key(|&i| filled[i]).expect("free > 0");
-        filled[smallest] *= f;
-    }
-    filled.sort_unstable_by(|a, b| b.cmp(a));
+    let filled = balanced(rest, free);
     let mut next = filled.into_iter();
     for d in dims.iter_mut().filter(|d| **d == 0) {
-        *d = next.next().expect("one value per free dimension");
+        *d = next.next().expect("one value per free dimension") as c_int;
     }
     Ok(())
+}
+
+/// The `k` factors of `n`, in non-increasing order, whose largest and smallest are closest
+/// (among equally close ones, the one with the smallest largest factor): a depth-first search
+/// over the divisors, each factor at least the k-th root of what is left to share and at most
+/// the factor before it.
+pub fn balanced(n: i64, k: usize) -> Vec<i64> {
+    struct Search {
+        divisors: Vec<i64>,
+        best: Option<Vec<i64>>,
+        now: Vec<i64>,
+    }
+    impl Search {
+        fn spread(v: &[i64]) -> i64 {
+            v[0] - v[v.len() - 1]
+        }
+        fn go(&mut self, left: i64, slots: usize, most: i64) {
+            if slots == 0 {
+                let better = |b: &Vec<i64>| {
+                    let (now, old) = (Self::spread(&self.now), Self::spread(b));
+                    now < old || (now == old && self.now < *b)
+                };
+                if left == 1 && self.best.as_ref().is_none_or(better) {
+                    self.best = Some(self.now.clone());
+                }
+                return;
+            }
+            for i in (0..self.divisors.len()).rev() {
+                let d = self.divisors[i];
+                if d > most || left % d != 0 {
+                    continue;
+                }
+                // d is the largest of the `slots` factors left: d^slots >= left.
+                if (d as f64).powi(slots as i32) < left as f64 * (1.0 - 1e-12) {
+                    break;
+                }
+                let first = self.now.first().copied().unwrap_or(d);
+                // The factors only get smaller: the spread can only grow from here.
+                if self
+                    .best
+                    .as_ref()
+                    .is_some_and(|b| first - d > Self::spread(b))
+                {
+                    break;
+                }
+                self.now.push(d);
+                self.go(left / d, slots - 1, d);
+                self.now.pop();
+            }
+        }
+    }
+    let divisors: Vec<i64> = (1..=n)
+        .take_while(|d| d * d <= n)
+        .filter(|d| n % d == 0)
+        .collect();
+    let mut all: Vec<i64> = divisors.iter().flat_map(|&d| [d, n / d]).collect();
+    all.sort_unstable();
+    all.dedup();
+    let mut s = Search {
+        divisors: all,
+        best: None,
+        now: Vec::with_capacity(k),
+    };
+    s.go(n, k, n);
+    s.best.expect("n, 1, 1, .. always works")
 }
 
 /// Reads `n` ints at `p` (none when `n` is 0).
