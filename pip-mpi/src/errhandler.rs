@@ -3,10 +3,14 @@
 //! `MPI_Comm_create_errhandler` (handles from 3 up in the rank's table).
 //!
 //! [`crate::error::raise`] applies a communicator's handler to an error; a user handler is
-//! called as `handler(&comm, &code)` and the MPI function then returns the code. Freeing a user
-//! handler (`MPI_Errhandler_free`) clears the program's handle; the handler itself lives on
-//! while a communicator still uses it (it is dropped at the free if none does, else at
-//! `MPI_Finalize`). The predefined handlers cannot be freed.
+//! called as `handler(&comm, &code)` and the MPI function then returns the code.
+//!
+//! A user handler counts the handles the program holds: one from `MPI_Comm_create_errhandler`,
+//! one more from each `MPI_Comm_get_errhandler` that returns it, one less at each
+//! `MPI_Errhandler_free`. While the count is above zero the handle may be given to
+//! communicators; the handler itself lives on while a communicator still uses it (it is
+//! dropped at the last free if none does, else at `MPI_Finalize`). The predefined handlers
+//! cannot be freed.
 
 use crate::comm::{get, give, out};
 use crate::error::{call, call_on, fail, On, Result, MPI_ERR_ARG};
@@ -18,10 +22,10 @@ use std::ffi::c_int;
 /// `MPI_Comm_errhandler_function`: `void (MPI_Comm *comm, int *errcode, ...)`.
 pub type CommErrhandlerFn = unsafe extern "C" fn(*mut Handle, *mut c_int, ...);
 
-/// A user handler: the function, and whether the program freed its handle.
+/// A user handler: the function, and how many handles of it the program holds.
 struct UserHandler {
     function: CommErrhandlerFn,
-    freed: bool,
+    references: u32,
 }
 
 thread_local! {
@@ -35,12 +39,12 @@ pub fn finalize() {
 }
 
 /// Fails unless `h` is a handler a communicator may be given: a predefined one, or a user
-/// handler whose handle was not freed.
+/// handler of which the program holds a handle.
 fn check(h: Handle) -> Result<()> {
     if h == MPI_ERRORS_ARE_FATAL || h == MPI_ERRORS_RETURN {
         return Ok(());
     }
-    let live = HANDLERS.with(|t| t.borrow().get(h).is_some_and(|u| !u.freed));
+    let live = HANDLERS.with(|t| t.borrow().get(h).is_some_and(|u| u.references > 0));
     if live {
         Ok(())
     } else if h == MPI_ERRHANDLER_NULL {
@@ -79,7 +83,7 @@ pub unsafe extern "C" fn MPI_Comm_create_errhandler(
         let h = HANDLERS.with(|t| {
             t.borrow_mut().insert(UserHandler {
                 function,
-                freed: false,
+                references: 1,
             })
         });
         give(h, errhandler)
@@ -97,17 +101,25 @@ pub unsafe extern "C" fn MPI_Comm_set_errhandler(comm: Handle, errhandler: Handl
     })
 }
 
-/// `MPI_Comm_get_errhandler`: the communicator's handler.
+/// `MPI_Comm_get_errhandler`: the communicator's handler (a new handle of it, which the
+/// program frees with `MPI_Errhandler_free`, for a user handler).
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Comm_get_errhandler(comm: Handle, errhandler: *mut Handle) -> c_int {
     call_on("MPI_Comm_get_errhandler", On::Comm(comm), || {
         let c = get(comm)?;
-        give(c.errhandler.get(), errhandler)
+        out(errhandler)?;
+        let h = c.errhandler.get();
+        HANDLERS.with(|t| {
+            if let Some(u) = t.borrow_mut().get_mut(h) {
+                u.references += 1;
+            }
+        });
+        give(h, errhandler)
     })
 }
 
-/// `MPI_Errhandler_free`: frees a user handler's handle (communicators that use it keep it)
-/// and sets it to `MPI_ERRHANDLER_NULL`. Freeing a predefined handler is an error.
+/// `MPI_Errhandler_free`: frees one handle of a user handler (communicators that use it keep
+/// it) and sets it to `MPI_ERRHANDLER_NULL`. Freeing a predefined handler is an error.
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Errhandler_free(errhandler: *mut Handle) -> c_int {
     call("MPI_Errhandler_free", || {
@@ -125,11 +137,9 @@ pub unsafe extern "C" fn MPI_Errhandler_free(errhandler: *mut Handle) -> c_int {
         let in_use = crate::comm::uses_errhandler(h);
         HANDLERS.with(|t| {
             let mut t = t.borrow_mut();
-            if in_use {
-                if let Some(u) = t.get_mut(h) {
-                    u.freed = true;
-                }
-            } else {
+            let u = t.get_mut(h).expect("checked to be a live user handler");
+            u.references -= 1;
+            if u.references == 0 && !in_use {
                 t.remove(h);
             }
         });

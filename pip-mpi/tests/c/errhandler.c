@@ -28,6 +28,9 @@ int main(int argc, char **argv) {
     CHECK_RC(MPI_Comm_set_errhandler(dup, eh), MPI_SUCCESS);
     CHECK_RC(MPI_Comm_get_errhandler(dup, &got), MPI_SUCCESS);
     CHECK(got == eh, "MPI_Comm_get_errhandler does not give the handler set");
+    /* The handle it gave is the program's to free; `eh` stays valid. */
+    CHECK_RC(MPI_Errhandler_free(&got), MPI_SUCCESS);
+    CHECK_RC(MPI_Comm_set_errhandler(dup, eh), MPI_SUCCESS);
 
     rc = MPI_Cartdim_get(dup, &ndims);
     MPI_Error_class(rc, &class);
