@@ -102,6 +102,12 @@ static void info(void) {
     CHECK_RC(MPI_Info_get(MPI_INFO_ENV, "no such key here", sizeof value - 1, value, &flag),
              MPI_SUCCESS);
     CHECK(!flag, "MPI_INFO_ENV has a key it should not");
+#ifdef PIP_MPI
+    int size;
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    MPI_Info_get(MPI_INFO_ENV, "maxprocs", sizeof value - 1, value, &flag);
+    CHECK(flag && atoi(value) == size, "maxprocs: flag %d value %s", flag, value);
+#endif
 }
 
 static void errors(void) {
