@@ -2,7 +2,14 @@
  * MPI_Wtick, the processor name, the predefined attributes, info objects, and the error
  * string and class of an error returned under MPI_ERRORS_RETURN. */
 #include "mpitest.h"
+#include <pthread.h>
 #include <unistd.h>
+
+/* MPI_Is_thread_main on another thread than the one that initialised MPI. */
+static void *other_thread(void *flag) {
+    MPI_Is_thread_main((int *)flag);
+    return NULL;
+}
 
 static void versions(void) {
     int version = 0, subversion = -1, len = 0;
@@ -48,6 +55,11 @@ static void threads(int provided) {
           "MPI_Query_thread says %d, MPI_Init_thread provided %d", queried, provided);
     CHECK(MPI_Is_thread_main(&main_thread) == MPI_SUCCESS && main_thread,
           "MPI_Is_thread_main is false on the thread that called MPI_Init_thread");
+    pthread_t t;
+    int other = -1;
+    CHECK(pthread_create(&t, NULL, other_thread, &other) == 0, "pthread_create failed");
+    pthread_join(t, NULL);
+    CHECK(other == 0, "MPI_Is_thread_main is %d on another thread", other);
 }
 
 static void attributes(int rank, int size) {
