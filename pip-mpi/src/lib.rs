@@ -30,7 +30,8 @@
 //!   a panic becomes `MPI_ERR_INTERN`, never an unwind into C).
 //! * [`state`]: the rank's phase (before `MPI_Init`, running, finalized) and the handle tables.
 //! * [`handle`]: the constant values of `mpi.h`, mirrored for the Rust side.
-//! * `env`, `comm`, `group`, `topo`: the environment, communicators, groups and topologies.
+//! * `env`, `errhandler`, `info`: the environment, error handlers and info objects.
+//! * `comm`, `group`, `topo`: communicators, groups and topologies.
 //! * `datatype`: predefined and derived datatypes, packing and unpacking.
 //! * `request`, `p2p`: point-to-point, requests and their completion.
 //! * `op`, `coll`: reduction operations and the collectives (blocking and non-blocking).
@@ -49,7 +50,11 @@ pub mod state;
 mod comm;
 mod datatype;
 mod env;
+mod errhandler;
+mod group;
+mod info;
 mod request;
+mod topo;
 
 mod coll;
 mod op;
