@@ -134,6 +134,7 @@ pub extern "C" fn MPI_Finalize() -> c_int {
         crate::datatype::finalize();
         crate::info::finalize();
         crate::errhandler::finalize();
+        crate::op::finalize();
         set_phase(Phase::Finalized, -1);
         Ok(())
     })

@@ -58,6 +58,11 @@ thread_local! {
         const { RefCell::new(Table::new(FIRST_USER_OP as usize)) };
 }
 
+/// Drops every user operation; called by `MPI_Finalize`.
+pub fn finalize() {
+    USER_OPS.with(|t| t.borrow_mut().clear());
+}
+
 /// What an operation handle names.
 #[derive(Clone, Copy)]
 enum Kind {

@@ -3,7 +3,6 @@
 
 use super::control::Control;
 use super::{get, insert, remove, Attrs, Epochs, Target, Win};
-use crate::error::MPI_ERR_UNSUPPORTED_OPERATION;
 use crate::error::{call_on, fail, On, Result};
 use crate::error::{MPI_ERR_BASE, MPI_ERR_DISP, MPI_ERR_KEYVAL, MPI_ERR_NO_MEM};
 use crate::error::{MPI_ERR_RMA_ATTACH, MPI_ERR_RMA_FLAVOR, MPI_ERR_RMA_SYNC, MPI_ERR_SIZE};
@@ -46,6 +45,7 @@ impl Win {
         pc.process_at_rank(0).broadcast_into(&mut ctl[..])?;
         let rank = pc.rank();
         Ok(Win {
+            members: (0..n as i32).collect(),
             pc,
             rank,
             targets,
@@ -129,7 +129,8 @@ fn make(
 ) -> Result<()> {
     let out = crate::comm::out(win)?;
     let c = crate::comm::get(comm)?;
-    let w = Win::new(&c.pc, base, size, unit, flavor)?;
+    let mut w = Win::new(&c.pc, base, size, unit, flavor)?;
+    w.members = c.world_ranks.clone();
     // SAFETY: checked non-null; the caller passes a valid MPI_Win pointer.
     unsafe { *out = insert(w) };
     Ok(())
@@ -183,8 +184,11 @@ pub unsafe extern "C" fn MPI_Win_allocate(
             );
         }
         let out = crate::comm::out(win)?;
-        let made = crate::comm::get(comm)
-            .and_then(|c| Win::new(&c.pc, p, size, unit, MPI_WIN_FLAVOR_ALLOCATE));
+        let made = crate::comm::get(comm).and_then(|c| {
+            let mut w = Win::new(&c.pc, p, size, unit, MPI_WIN_FLAVOR_ALLOCATE)?;
+            w.members = c.world_ranks.clone();
+            Ok(w)
+        });
         let mut w = match made {
             Ok(w) => w,
             Err(e) => {
@@ -339,15 +343,14 @@ pub unsafe extern "C" fn MPI_Win_get_attr(
     })
 }
 
-/// `MPI_Win_get_group`: not provided yet (needs the group table): `MPI_ERR_UNSUPPORTED_OPERATION`.
+/// `MPI_Win_get_group`: a new group of the window's ranks, in their order.
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Win_get_group(win: Handle, group: *mut Handle) -> c_int {
     call_on("MPI_Win_get_group", On::Win(win), || {
-        get(win)?;
-        crate::comm::out(group)?;
-        fail(
-            MPI_ERR_UNSUPPORTED_OPERATION,
-            "MPI_Win_get_group is not supported yet: it needs the library's group table",
-        )
+        let w = get(win)?;
+        let out = crate::comm::out(group)?;
+        // SAFETY: checked non-null; the caller passes a valid MPI_Group pointer.
+        unsafe { *out = crate::group::insert(w.members.clone()) };
+        Ok(())
     })
 }

@@ -222,6 +222,9 @@ pub struct Win {
     pub attrs: Box<Attrs>,
     /// This rank's epochs.
     pub epochs: RefCell<Epochs>,
+    /// The window's ranks as world ranks, in window rank order (to read groups: post, start,
+    /// `MPI_Win_get_group`).
+    pub members: std::rc::Rc<[i32]>,
 }
 
 impl Win {

@@ -5,8 +5,8 @@
 use super::sync::check_assert;
 use super::{get, Win};
 use crate::error::{call_on, fail, On, Result};
-use crate::error::{MPI_ERR_RANK, MPI_ERR_RMA_SYNC, MPI_ERR_UNSUPPORTED_OPERATION};
-use crate::handle::{Handle, MPI_GROUP_EMPTY, MPI_MODE_NOCHECK};
+use crate::error::{MPI_ERR_GROUP, MPI_ERR_RANK, MPI_ERR_RMA_SYNC};
+use crate::handle::{Handle, MPI_MODE_NOCHECK};
 use std::ffi::c_int;
 
 impl Win {
@@ -98,16 +98,19 @@ impl Win {
     }
 }
 
-/// The ranks, in the window's communicator, of group `group`. Groups belong to the
-/// communicator layer's group table; until it is there only `MPI_GROUP_EMPTY` is understood.
-fn group_ranks(_w: &Win, group: Handle) -> Result<Vec<c_int>> {
-    if group == MPI_GROUP_EMPTY {
-        return Ok(Vec::new());
-    }
-    fail(
-        MPI_ERR_UNSUPPORTED_OPERATION,
-        format!("group {group}: post/start with a group other than MPI_GROUP_EMPTY is not supported yet (no group table)"),
-    )
+/// The ranks, in the window's communicator, of the members of group `group`
+/// (`MPI_ERR_GROUP` for a member that is not one of the window's ranks).
+fn group_ranks(w: &Win, group: Handle) -> Result<Vec<c_int>> {
+    crate::group::members(group)?
+        .iter()
+        .map(|&m| match crate::group::position(&w.members, m) {
+            Some(r) => Ok(r as c_int),
+            None => fail(
+                MPI_ERR_GROUP,
+                format!("group {group} has world rank {m}, which is not a rank of the window"),
+            ),
+        })
+        .collect()
 }
 
 /// `MPI_Win_post`: exposes this rank's window to the origins of `group`; does not block.
