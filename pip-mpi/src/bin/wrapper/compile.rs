@@ -16,6 +16,8 @@ use std::path::{Path, PathBuf};
 use std::process::{exit, Command};
 
 /// What the driver compiles.
+// Each binary (mpicc, mpicxx) builds this module and constructs only its own language.
+#[allow(dead_code)]
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Lang {
     /// `mpicc`.
