@@ -42,6 +42,8 @@
 //! * [`world`](fn@world)`()` inside a PiP task (a `cdylib` launched by `pip-exec`): rank = pipid,
 //!   size = number of tasks. Task 0 creates the shared state; every task checks that it was
 //!   laid out by the same pip-comm build (the programs of an MPMD job may differ).
+//! * [`singleton`]`()`: a world of one rank, owned by the caller (an MPI program started
+//!   without a launcher).
 //!
 //! ## Names
 //!
@@ -62,6 +64,9 @@
 //!   and a [`Status`] (source, tag, count). Matched probes
 //!   ([`Source::matched_probe`](traits::Source::matched_probe)) take a message out of the
 //!   queue for a later receive.
+//! * Non-blocking operations in a [`request::scope`], which keeps their buffers borrowed;
+//!   for language bindings whose caller keeps buffers alive itself, [`raw`]'s scope-free
+//!   requests on byte pointers.
 //! * MPI matching: messages from one sender that match a receive are taken in the order they
 //!   were sent; nothing is ordered between senders.
 //! * A message longer than the receive buffer is [`Error::Truncated`]: the buffer holds the
@@ -98,6 +103,7 @@ mod owned;
 mod p2p;
 pub mod prelude;
 mod rank;
+pub mod raw;
 mod rendezvous;
 pub mod request;
 mod shared;
@@ -123,7 +129,7 @@ pub use p2p::{
 /// `#[derive(Equivalence)]` for `#[repr(C)]` structs without padding (see [`trait@Equivalence`]).
 pub use pip_comm_derive::Equivalence;
 pub use rank::Rank;
-pub use world::{run, world, SimpleCommunicator, MAX_RANKS, WORLD_EXPORT_NAME};
+pub use world::{run, singleton, world, SimpleCommunicator, MAX_RANKS, WORLD_EXPORT_NAME};
 
 /// The former name of [`SimpleCommunicator`]; `Communicator` is now the trait
 /// ([`traits::Communicator`]), as in rsmpi.

@@ -1,5 +1,6 @@
-//! Getting a world: [`run`] (ranks as threads of this program) or [`world`] (ranks as the
-//! tasks of a PiP job), and the [`SimpleCommunicator`] that each rank holds.
+//! Getting a world: [`run`] (ranks as threads of this program), [`world`] (ranks as the
+//! tasks of a PiP job) or [`singleton`] (a world of one, the caller's), and the
+//! [`SimpleCommunicator`] that each rank holds.
 //!
 //! # Abort
 //!
@@ -10,9 +11,12 @@
 //!
 //! # One world per task
 //!
-//! A task's first [`world`] call takes a process-wide flag with an atomic swap; a second call
-//! fails. A call that fails to make the world gives the flag back (release), so the task may
-//! try again.
+//! A task's first [`world`] call takes its task's flag (one per pipid, in this copy of
+//! pip-comm) with an atomic swap; a second call by the same task fails. A call that fails to
+//! make the world gives the flag back (release), so the task may try again. The flags are per
+//! pipid, not one per copy, because a copy of pip-comm may serve several tasks: linked into a
+//! shared library (such as a C MPI library) that every task of a `shared-libc` job shares, its
+//! statics are the same for all of them.
 
 use crate::config::{Params, WaitPolicy};
 use crate::endpoint::Endpoint;
@@ -323,6 +327,39 @@ where
         .collect())
 }
 
+/// A world of one rank, owned by the caller: the world of a program that is neither a rank of
+/// [`run`] nor a task of a PiP job, such as an MPI program started without a launcher (MPI's
+/// singleton `MPI_Init`). Rank 0 of size 1, used on the calling thread; its shared state is
+/// freed when the last communicator made from it (the world and its duplicates and splits) is
+/// dropped. Each call makes a new, independent world. Its waits are not on a wait board.
+///
+/// # Errors
+///
+/// [`Error::Pip`] for a tunable in the environment that does not parse (a `PIP_COMM_*` or
+/// `PIP_WAIT_*` variable, see pip-comm's README).
+///
+/// # Examples
+///
+/// ```
+/// use pip_comm::prelude::*;
+///
+/// let world = pip_comm::singleton().unwrap();
+/// assert_eq!((world.rank(), world.size()), (0, 1));
+/// // Messages to oneself, collectives of one.
+/// world.this_process().send(&7u32).unwrap();
+/// assert_eq!(world.this_process().receive::<u32>().unwrap().0, 7);
+/// let copy = world.duplicate().unwrap();
+/// drop(world); // the state lives on in `copy`
+/// let mut sum = 0u32;
+/// copy.all_reduce_into(&5u32, &mut sum, SystemOperation::sum()).unwrap();
+/// assert_eq!(sum, 5);
+/// ```
+pub fn singleton() -> Result<SimpleCommunicator> {
+    crate::config::check_env(1)?;
+    let owner = Arc::new(OwnedShared::new(1, Params::from_env()?));
+    Ok(SimpleCommunicator::new(owner.ptr(), Some(owner), 0, true))
+}
+
 /// Marks the world aborted by `rank` (if it was not already) and wakes every sleeper.
 pub(crate) fn abort(shared: &Shared, rank: u32) {
     // SYNC(world#abort): the first abort wins; SeqCst, the waker's half of the bell's handshake
@@ -343,8 +380,8 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     }
 }
 
-/// Set once this image's task has made its world.
-static TASK_WORLD_TAKEN: AtomicBool = AtomicBool::new(false);
+/// Set once task `pipid` has made its world (through this copy of pip-comm).
+static TASK_WORLD_TAKEN: [AtomicBool; MAX_RANKS] = [const { AtomicBool::new(false) }; MAX_RANKS];
 
 /// The world of a PiP job, from inside one of its tasks: rank = pipid, size = number of tasks.
 ///
@@ -391,14 +428,21 @@ pub fn world() -> Result<SimpleCommunicator> {
         Ok(pip_core::PipId::Task(me)) => me,
         _ => return Err(Error::NotATask),
     };
+    let Some(taken) = TASK_WORLD_TAKEN.get(me) else {
+        return Err(Error::InvalidSize {
+            size: me + 1,
+            max: MAX_RANKS,
+        });
+    };
     // SYNC(world#one-world-per-task): the swap takes the task's flag; the release store gives it
     // back after a failure.
-    if TASK_WORLD_TAKEN.swap(true, Ordering::AcqRel) {
+    if taken.swap(true, Ordering::AcqRel) {
         return Err(Error::AlreadyInitialized);
     }
     let made = make_task_world(me);
     if made.is_err() {
-        TASK_WORLD_TAKEN.store(false, Ordering::Release);
+        // SYNC(world#one-world-per-task): gives the flag back.
+        taken.store(false, Ordering::Release);
     }
     made
 }
@@ -432,4 +476,25 @@ fn make_task_world(me: usize) -> Result<SimpleCommunicator> {
         me as u32,
         shared_allocator,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::traits::Communicator;
+
+    #[test]
+    fn a_singleton_is_freed_with_its_last_communicator() {
+        let world = singleton().unwrap();
+        let owner = Arc::downgrade(world.ep.owner().expect("an owned world"));
+        let copy = world.duplicate().unwrap();
+        drop(world);
+        assert!(owner.upgrade().is_some(), "freed while a duplicate lives");
+        assert_eq!((copy.rank(), copy.size()), (0, 1));
+        drop(copy);
+        assert!(
+            owner.upgrade().is_none(),
+            "not freed with its last communicator"
+        );
+    }
 }

@@ -904,3 +904,62 @@ fn fail_with_text(_: *mut std::ffi::c_void) -> Result<(), String> {
     Err("no work for this rank".to_string())
 }
 pip_rs::pip_core::task_function!(fail_with_text_fn, fail_with_text);
+
+/// A static of this library's copy (see `pip_rs_test_library_view`).
+static LIBRARY_STATIC: AtomicU64 = AtomicU64::new(0);
+
+/// For a C task that loads this file as an ordinary shared library (`dlopen`; no root attaches
+/// that copy, as with a C MPI library): what this copy of pip-core and pip-comm make of the
+/// calling thread, as one line written into `buf` (`len` bytes, NUL-terminated). Every task of
+/// the job must call it (it makes a pip-comm world). See tests/library_copy.rs.
+///
+/// # Safety
+///
+/// `buf` is valid for writes of `len` bytes, `len > 0`.
+#[no_mangle]
+pub unsafe extern "C" fn pip_rs_test_library_view(buf: *mut u8, len: usize) {
+    let line = library_view();
+    let n = line.len().min(len - 1);
+    // SAFETY: the caller gives `len > n` writable bytes.
+    unsafe {
+        std::ptr::copy_nonoverlapping(line.as_ptr(), buf, n);
+        *buf.add(n) = 0;
+    }
+}
+
+fn library_view() -> String {
+    let pipid = match pip_core::pipid() {
+        Ok(p) => p,
+        Err(e) => return format!("error: {e}"),
+    };
+    let (ntasks, isolation, mode) = (
+        pip_core::ntasks().unwrap(),
+        pip_core::isolation().unwrap(),
+        pip_core::mode().unwrap(),
+    );
+    // One copy of this library for the whole job, or one per task? Each task exports the
+    // static it sees and compares it with its neighbour's.
+    let PipId::Task(me) = pipid else {
+        return format!("pipid={pipid:?}");
+    };
+    let mine = &LIBRARY_STATIC as *const AtomicU64 as *mut AtomicU64;
+    pip_core::named_export("library-static", mine).unwrap();
+    let next = PipId::Task((me + 1) % ntasks);
+    let theirs: *mut AtomicU64 = pip_core::named_import(next, "library-static").unwrap();
+    let statics = if theirs == mine { "shared" } else { "private" };
+    let world = pip_rs::pip_comm::world().unwrap();
+    let second = matches!(
+        pip_rs::pip_comm::world(),
+        Err(pip_rs::pip_comm::Error::AlreadyInitialized)
+    );
+    let mut sum = 0u64;
+    world
+        .all_reduce_into(&(world.rank() as u64), &mut sum, SystemOperation::sum())
+        .unwrap();
+    format!(
+        "pipid={pipid:?} ntasks={ntasks} isolation={isolation:?} mode={mode:?} statics={statics} \
+         rank={} size={} sum={sum} second_world_refused={second}",
+        world.rank(),
+        world.size()
+    )
+}

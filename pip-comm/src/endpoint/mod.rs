@@ -218,6 +218,12 @@ impl Endpoint {
         }
     }
 
+    /// The owner of a world made by `run` or `singleton` (for tests).
+    #[cfg(test)]
+    pub(crate) fn owner(&self) -> Option<&Arc<OwnedShared>> {
+        self._owner.as_ref()
+    }
+
     /// The world's shared state.
     #[inline]
     pub(crate) fn shared(&self) -> &Shared {

@@ -81,12 +81,11 @@
 //! the order they were issued, messages from one sender in the order they were sent. A message completes a non-blocking receive whenever this rank is inside a
 //! pip-comm call (any wait, test, send or receive): pip-comm has no progress thread.
 
-mod op;
+pub(crate) mod op;
 mod start;
 
-pub(crate) use start::{post_receive, start_send};
+pub(crate) use start::{post_receive, receive_op, send_op, start_send};
 
-use crate::endpoint::Endpoint;
 use crate::{Error, Result, Status};
 use op::{wait_ops, wait_ops_until, Op, State};
 use std::cell::{Cell, RefCell};
@@ -217,12 +216,7 @@ impl std::fmt::Debug for Request<'_> {
 }
 
 impl<'scope> Request<'scope> {
-    pub(in crate::request) fn new<'env>(
-        scope: &'scope Scope<'scope, 'env>,
-        ep: &Rc<Endpoint>,
-        state: State,
-    ) -> Self {
-        let op = Op::new(ep, state);
+    pub(in crate::request) fn new<'env>(scope: &'scope Scope<'scope, 'env>, op: Rc<Op>) -> Self {
         scope.register(op.clone());
         Request {
             op,

@@ -1,5 +1,6 @@
 //! One non-blocking operation's state ([`Op`]), shared by its [`Request`](super::Request)
-//! and its [`Scope`](super::Scope), and the wait for a set of them.
+//! and its [`Scope`](super::Scope) (or held by a [`RawRequest`](crate::raw::RawRequest)),
+//! and the wait for a set of them.
 
 use crate::endpoint::{Endpoint, RecvTarget, RndvSend};
 use crate::rank;
@@ -11,12 +12,12 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 /// The state of one operation, shared by its request and its scope.
-pub(super) struct Op {
-    pub(super) ep: Rc<Endpoint>,
-    pub(super) state: RefCell<State>,
+pub(crate) struct Op {
+    pub(crate) ep: Rc<Endpoint>,
+    pub(crate) state: RefCell<State>,
 }
 
-pub(super) enum State {
+pub(crate) enum State {
     /// A rendezvous send out.
     Send {
         send: Option<RndvSend>,
@@ -36,7 +37,7 @@ pub(super) enum State {
 }
 
 impl Op {
-    pub(super) fn new(ep: &Rc<Endpoint>, state: State) -> Rc<Op> {
+    pub(crate) fn new(ep: &Rc<Endpoint>, state: State) -> Rc<Op> {
         Rc::new(Op {
             ep: ep.clone(),
             state: RefCell::new(state),
@@ -44,7 +45,7 @@ impl Op {
     }
 
     /// Polls once; true when complete.
-    pub(super) fn poll(&self) -> bool {
+    pub(crate) fn poll(&self) -> bool {
         let mut state = self.state.borrow_mut();
         let outcome = match &mut *state {
             State::Complete(_) => return true,
@@ -80,7 +81,7 @@ impl Op {
     }
 
     /// True when polling may achieve something (checked before sleeping).
-    pub(super) fn ready(&self) -> bool {
+    pub(crate) fn ready(&self) -> bool {
         match &*self.state.borrow() {
             State::Complete(_) => true,
             State::Send { send, .. } => send.as_ref().is_some_and(|s| self.ep.send_ready(s)),
@@ -91,7 +92,7 @@ impl Op {
     /// Takes the outcome of a complete operation. A success stays behind (a later call
     /// returns the same status); an error is handed out once, then
     /// [`Error::RequestFinished`].
-    pub(super) fn take(&self) -> Result<Status> {
+    pub(crate) fn take(&self) -> Result<Status> {
         match &mut *self.state.borrow_mut() {
             State::Complete(outcome) => match outcome.take() {
                 Some(Ok(status)) => {
@@ -106,29 +107,48 @@ impl Op {
     }
 
     /// Ends the operation without waiting for its peer: cancels a receive not yet matched or
-    /// a send not yet accepted, finishes a copy in progress. `error` makes the outcome.
-    pub(super) fn cancel(&self, error: impl FnOnce() -> Error) {
+    /// a send not yet accepted, finishes a copy in progress. `error` makes the outcome, even
+    /// of a send finished so.
+    pub(crate) fn cancel(&self, error: impl Fn() -> Error) {
         if self.poll() {
             return;
         }
+        if !self.try_cancel(&error) {
+            *self.state.borrow_mut() = State::Complete(Some(Err(error())));
+        }
+    }
+
+    /// MPI's cancel: cancels a receive not yet matched or a rendezvous send not yet accepted
+    /// (true; `error` makes the outcome). False when the operation was complete, or is a send
+    /// that the receiver had accepted: that one is finished now (a copy in progress never
+    /// waits for user code) and completes with its status.
+    pub(crate) fn try_cancel(&self, error: impl FnOnce() -> Error) -> bool {
+        if self.poll() {
+            return false;
+        }
         let mut state = self.state.borrow_mut();
         match &mut *state {
-            State::Send { send, .. } => {
-                self.ep.cancel_send(send.take().expect("a pending send"));
+            State::Send { send, status } => {
+                let status = *status;
+                if !self.ep.cancel_send(send.take().expect("a pending send")) {
+                    *state = State::Complete(Some(Ok(status)));
+                    return false;
+                }
             }
             State::Recv { id, .. } => {
                 let cancelled = self.ep.cancel_recv(*id);
                 debug_assert!(cancelled, "an unmatched receive is still posted");
             }
-            State::Complete(_) => {}
+            State::Complete(_) => return false,
         }
         *state = State::Complete(Some(Err(error())));
+        true
     }
 }
 
 /// Waits until every one of `ops` is complete (not taking the outcomes). On an abort, cancels
 /// those still pending and returns the error.
-pub(super) fn wait_ops(ops: &[&Op]) -> Result<()> {
+pub(crate) fn wait_ops(ops: &[&Op]) -> Result<()> {
     wait_ops_until(ops, |done| done.iter().all(|&d| d)).map(|_| ())
 }
 
@@ -137,7 +157,7 @@ const INLINE_FLAGS: usize = 16;
 
 /// Waits until `enough` holds for the completion flags of `ops`; returns the index of the
 /// first complete one (`None` for no operations).
-pub(super) fn wait_ops_until(
+pub(crate) fn wait_ops_until(
     ops: &[&Op],
     enough: impl Fn(&[bool]) -> bool,
 ) -> Result<Option<usize>> {

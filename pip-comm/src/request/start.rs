@@ -1,7 +1,8 @@
 //! Starting non-blocking operations: the immediate sends of `Destination` and receives of
-//! `Source`, which return a [`Request`].
+//! `Source`, which return a [`Request`], and the byte-level operations under them, which
+//! [`crate::raw`] uses too.
 
-use super::op::State;
+use super::op::{Op, State};
 use super::{Request, Scope};
 use crate::datatype::{bytes_of, Buffer, BufferMut};
 use crate::endpoint::{Mode, Started};
@@ -9,6 +10,7 @@ use crate::error::Result;
 use crate::rank::{Rank, Tag};
 use crate::status::Status;
 use crate::world::SimpleCommunicator;
+use std::rc::Rc;
 
 /// Starts sending `buf` to `rank` of `comm` with `tag` in `mode`; the request borrows `buf`
 /// for the scope.
@@ -20,26 +22,41 @@ pub(crate) fn start_send<'scope, B: Buffer + ?Sized>(
     tag: Tag,
     mode: Mode,
 ) -> Result<Request<'scope>> {
-    let dst = comm.send_target(rank, tag)?;
     let data = buf.as_slice();
+    let op = send_op(comm, rank, tag, bytes_of(data), data.len(), mode)?;
+    Ok(Request::new(scope, op))
+}
+
+/// Starts sending the bytes `data` to `rank` of `comm` with `tag` in `mode`: an operation
+/// whose status gives `count` (the length in the caller's elements). A rendezvous send reads `data` until it completes (or is
+/// cancelled): the caller keeps it alive and unchanged until then.
+pub(crate) fn send_op(
+    comm: &SimpleCommunicator,
+    rank: Rank,
+    tag: Tag,
+    data: &[u8],
+    count: usize,
+    mode: Mode,
+) -> Result<Rc<Op>> {
+    let dst = comm.send_target(rank, tag)?;
     let status = Status {
         source: comm.rank(),
         tag,
-        count: data.len(),
+        count,
     };
     let ep = &comm.ep;
     if mode == Mode::Synchronous && dst == ep.me {
         comm.send_typed(rank, tag, data, Mode::Synchronous)?;
-        return Ok(Request::new(scope, ep, State::Complete(Some(Ok(status)))));
+        return Ok(Op::new(ep, State::Complete(Some(Ok(status)))));
     }
-    let state = match ep.start_send(dst, comm.ctx, tag, bytes_of(data), mode)? {
+    let state = match ep.start_send(dst, comm.ctx, tag, data, mode)? {
         Started::Done => State::Complete(Some(Ok(status))),
         Started::Rndv(send) => State::Send {
             send: Some(send),
             status,
         },
     };
-    Ok(Request::new(scope, ep, state))
+    Ok(Op::new(ep, state))
 }
 
 /// Posts a receive into `buf` from `rank` of `comm` (or `ANY_SOURCE`) with `tag` (or
@@ -51,21 +68,48 @@ pub(crate) fn post_receive<'scope, B: BufferMut + ?Sized>(
     buf: &'scope mut B,
     tag: Tag,
 ) -> Result<Request<'scope>> {
-    let filter = comm.source_filter(rank, tag)?;
     let buf = buf.as_mut_slice();
-    let (capacity, size) = (buf.len(), std::mem::size_of_val(buf));
+    let (capacity, bytes) = (buf.len(), std::mem::size_of_val(buf));
     // SAFETY: `buf` is exclusively borrowed for `'scope`, and the scope completes or cancels
     // the receive before `'scope` ends (see `scope`).
-    let (id, target) = unsafe {
-        comm.ep
-            .post_recv(filter, buf.as_mut_ptr().cast::<u8>(), size)
+    let op = unsafe {
+        receive_op(
+            comm,
+            rank,
+            tag,
+            buf.as_mut_ptr().cast::<u8>(),
+            bytes,
+            (capacity, std::mem::size_of::<B::Item>()),
+        )?
     };
+    Ok(Request::new(scope, op))
+}
+
+/// Posts a receive into the `bytes` bytes at `dst` from `rank` of `comm` (or `ANY_SOURCE`)
+/// with `tag` (or `ANY_TAG`). `elements` is the buffer as its status counts it: capacity in
+/// elements and element size (`(bytes, 1)` for a status in bytes).
+///
+/// # Safety
+///
+/// `dst` is valid for writes of `bytes` bytes (and non-null, aligned for the element type)
+/// and not otherwise accessed until the operation completes or is cancelled.
+pub(crate) unsafe fn receive_op(
+    comm: &SimpleCommunicator,
+    rank: Rank,
+    tag: Tag,
+    dst: *mut u8,
+    bytes: usize,
+    elements: (usize, usize),
+) -> Result<Rc<Op>> {
+    let filter = comm.source_filter(rank, tag)?;
+    // SAFETY: forwarded from the caller.
+    let (id, target) = unsafe { comm.ep.post_recv(filter, dst, bytes) };
     let state = State::Recv {
         id,
         target,
-        capacity,
-        size: std::mem::size_of::<B::Item>(),
+        capacity: elements.0,
+        size: elements.1,
         group: comm.group.clone(),
     };
-    Ok(Request::new(scope, &comm.ep, state))
+    Ok(Op::new(&comm.ep, state))
 }

@@ -13,6 +13,19 @@
 //! (the root's in [`Root::init`](crate::Root::init), a task's in [`pip_rs_task_attach`]) and loaded
 //! (Acquire) by every query, so that a query that sees the pointer sees the block it points to.
 //! The root's block and its wait board pointer are complete before any task starts.
+//!
+//! A copy of pip-core whose context was never set (one inside an ordinary shared library that
+//! tasks link, such as a C MPI library: the root attaches only a task's own image) asks the
+//! live root instead, on every query: its C bridge ([`crate::bridge`], found once per copy, see
+//! `live_root.rs`) says who the calling thread is. On a task's main thread that is the task
+//! (its pipid, the job's size, mode and isolation, its exports, its wait board slot); on any
+//! other thread of a process with a live root it is the root (so a thread that a C task
+//! created itself counts as the root); without a live root the queries fail with
+//! [`Error::NotInitialized`], as before. The answer is never cached: the same copy serves
+//! every task of a `shared-libc` job. The root's own copy and Rust task images have their
+//! context set and never ask. Such a copy has no arguments or environment of its own:
+//! [`args_os`] and [`env_var_os`] give the process's (for a C task, the environment its libc
+//! shows it).
 
 use crate::abi::{RootAbi, TaskAbiInfo, PIPID_ROOT};
 use crate::error::{Error, Result};
@@ -150,7 +163,8 @@ fn context() -> Result<(&'static RootAbi, c_int)> {
     // SYNC(task#context): the pipid, published with the context pointer (Release / Acquire)
     let me = PIPID.load(Ordering::Acquire);
     if root.is_null() || me == UNSET {
-        return Err(Error::NotInitialized);
+        // No context of this copy's own: the live root's answer for the calling thread.
+        return live_root::context().ok_or(Error::NotInitialized);
     }
     // SAFETY: a RootAbi, once published, is never freed (it is leaked by Root::init).
     Ok((unsafe { &*root }, me))
@@ -191,7 +205,9 @@ fn from_pipid(p: PipId, root: &RootAbi) -> Result<c_int> {
     }
 }
 
-/// This image's pipid: [`PipId::Root`] in the root, [`PipId::Task`] in a task.
+/// This image's pipid: [`PipId::Root`] in the root, [`PipId::Task`] in a task. In a copy of
+/// pip-core that no root attached (inside a shared library that tasks link), the calling
+/// thread's: see [Context](self#context).
 ///
 /// ```
 /// // Outside a PiP job there is no pipid.
@@ -265,7 +281,8 @@ pub fn args_os() -> Vec<OsString> {
     }
 }
 
-/// A variable of the task's environment (as given at spawn), or of the process in the root.
+/// A variable of the task's environment (as given at spawn), or of the process in the root
+/// (and in a copy of pip-core that no root attached, see [Context](self#context)).
 /// `None` when it is not set, or its value is not UTF-8 (read that with [`env_var_os`]).
 ///
 /// In `shared-libc` isolation every task shares one C `environ`, so `std::env::var` shows the
@@ -329,6 +346,7 @@ pub mod code;
 mod entry;
 mod exports;
 mod interpose;
+mod live_root;
 
 pub use entry::{run_function, run_main, TaskResult};
 pub use exports::{
@@ -336,3 +354,4 @@ pub use exports::{
 };
 pub use interpose::exit_interposer;
 pub(crate) use interpose::{interposer_address, set_exit_hook};
+pub use live_root::main_program_symbol;
