@@ -49,4 +49,5 @@ pub mod state;
 mod comm;
 mod datatype;
 mod env;
+mod p2p;
 mod request;
