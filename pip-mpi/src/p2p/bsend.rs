@@ -43,22 +43,35 @@ impl Attached {
         self.live.retain(|l| !l.raw.is_complete());
     }
 
-    /// The offset of a free stretch of `len` bytes (first fit), if there is one.
+    /// Where a stretch of `len` bytes fits (see [`first_fit`]).
     fn fit(&self, len: usize) -> Option<(usize, usize)> {
-        let mut from = 0;
-        for (i, l) in self.live.iter().enumerate() {
-            if l.at - from >= len {
-                return Some((i, from));
-            }
-            from = l.at + l.len;
-        }
-        (self.size - from >= len).then_some((self.live.len(), from))
+        first_fit(self.live.iter().map(|l| (l.at, l.len)), self.size, len)
     }
 
     /// The bytes not taken by sends in flight.
     fn free(&self) -> usize {
         self.size - self.live.iter().map(|l| l.len).sum::<usize>()
     }
+}
+
+/// The first free stretch of `len` bytes in a buffer of `size` bytes whose taken stretches
+/// are `taken` (offset, length), in offset order: the index to insert the new stretch at, and
+/// its offset.
+fn first_fit(
+    taken: impl Iterator<Item = (usize, usize)>,
+    size: usize,
+    len: usize,
+) -> Option<(usize, usize)> {
+    let mut from = 0;
+    let mut count = 0;
+    for (i, (at, n)) in taken.enumerate() {
+        if at - from >= len {
+            return Some((i, from));
+        }
+        from = at + n;
+        count = i + 1;
+    }
+    (size - from >= len).then_some((count, from))
 }
 
 thread_local! {
@@ -239,4 +252,30 @@ pub unsafe extern "C" fn MPI_Ibsend(
         unsafe { request.write(h) };
         Ok(())
     })
+}
+
+/// Forgets the attached buffer and its sends (for `MPI_Finalize`, after its barrier; the
+/// buffer is the program's).
+pub fn finalize() {
+    if let Some(a) = ATTACHED.with(|a| a.borrow_mut().take()) {
+        std::mem::forget(a.live);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::first_fit;
+
+    #[test]
+    fn stretches_are_placed_first_fit_between_those_in_flight() {
+        let none: [(usize, usize); 0] = [];
+        assert_eq!(first_fit(none.into_iter(), 100, 100), Some((0, 0)));
+        assert_eq!(first_fit(none.into_iter(), 100, 101), None);
+        // Taken: 10..30 and 50..60.
+        let taken = [(10, 20), (50, 10)];
+        assert_eq!(first_fit(taken.into_iter(), 100, 10), Some((0, 0)));
+        assert_eq!(first_fit(taken.into_iter(), 100, 20), Some((1, 30)));
+        assert_eq!(first_fit(taken.into_iter(), 100, 40), Some((2, 60)));
+        assert_eq!(first_fit(taken.into_iter(), 100, 41), None);
+    }
 }

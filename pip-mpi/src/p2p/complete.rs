@@ -80,12 +80,12 @@ fn wait_for(mut done: impl FnMut() -> bool, ready: impl Fn() -> bool) -> Result<
 
 /// Polls request `h`; true unless it is still in flight.
 fn settled(h: Handle) -> bool {
-    request::poll(h).map_or(true, |s| s != State::Pending)
+    request::poll(h).is_ok_and(|s| s != State::Pending) || request::state(h).is_err()
 }
 
 /// Polls request `h`; true if it is complete (an error counts: reporting it returns it).
 fn completed(h: Handle) -> bool {
-    request::poll(h).map_or(true, |s| s == State::Complete)
+    request::poll(h).is_ok_and(|s| s == State::Complete) || request::state(h).is_err()
 }
 
 /// True if some request of `reqs` is active (neither null nor inactive).
@@ -201,7 +201,7 @@ pub unsafe extern "C" fn MPI_Waitall(
         // SAFETY: as above.
         let reqs = unsafe { array(count, requests)? };
         wait_for(
-            || reqs.iter().fold(true, |all, &h| settled(h) && all),
+            || reqs.iter().filter(|&&h| !settled(h)).count() == 0,
             || reqs.iter().any(|&h| request::ready(h)),
         )?;
         // SAFETY: the caller passes MPI_STATUSES_IGNORE or `count` statuses.
@@ -224,7 +224,7 @@ pub unsafe extern "C" fn MPI_Testall(
         // SAFETY: as above.
         let reqs = unsafe { array(count, requests)? };
         let flag = crate::comm::out(flag)?;
-        let all = reqs.iter().fold(true, |all, &h| settled(h) && all);
+        let all = reqs.iter().filter(|&&h| !settled(h)).count() == 0;
         // SAFETY: checked non-null; the caller passes a valid pointer.
         unsafe { flag.write(c_int::from(all)) };
         if !all {
@@ -341,7 +341,7 @@ unsafe fn some(
         return Ok(());
     }
     let shared = &*reqs;
-    let look = || shared.iter().fold(false, |one, &h| completed(h) | one);
+    let look = || shared.iter().filter(|&&h| completed(h)).count() > 0;
     if wait {
         wait_for(look, || shared.iter().any(|&h| request::ready(h)))?;
     } else {

@@ -51,6 +51,15 @@ use crate::request::Pending;
 use std::ffi::{c_int, c_void};
 use std::rc::Rc;
 
+/// Releases the rank's point-to-point state: requests, matched messages not received, the
+/// attached buffer. For `MPI_Finalize`, after its barrier.
+#[allow(dead_code)] // called by MPI_Finalize (the environment's part)
+pub fn finalize() {
+    crate::request::finalize();
+    probe::finalize();
+    bsend::finalize();
+}
+
 /// The status of an operation with `MPI_PROC_NULL`.
 pub const PROC_NULL_STATUS: MpiStatus = MpiStatus {
     MPI_SOURCE: MPI_PROC_NULL,
@@ -231,16 +240,16 @@ pub fn truncated(sender: c_int, tag: c_int, message_len: usize, buffer_len: usiz
     )
 }
 
+/// A completed receive: its status, or its error with the status when one is known.
+pub type Received = std::result::Result<MpiStatus, (Error, Option<MpiStatus>)>;
+
 /// What a receive into `into` that ended with `r` amounts to: its data unpacked, and its
 /// status, with a truncation's error alongside.
 ///
 /// # Safety
 ///
 /// As [`Incoming::finish`].
-pub unsafe fn received(
-    r: pip_comm::Result<pip_comm::Status>,
-    into: &mut Incoming,
-) -> std::result::Result<MpiStatus, (Error, Option<MpiStatus>)> {
+pub unsafe fn received(r: pip_comm::Result<pip_comm::Status>, into: &mut Incoming) -> Received {
     match r {
         Ok(s) => {
             // SAFETY: forwarded from the caller.
@@ -321,7 +330,7 @@ impl Pending for Done {
 
 /// A completion as a request outcome: a truncation's error travels in the status (see
 /// `request`'s *Outcomes*).
-pub fn outcome(r: std::result::Result<MpiStatus, (Error, Option<MpiStatus>)>) -> Result<MpiStatus> {
+pub fn outcome(r: Received) -> Result<MpiStatus> {
     match r {
         Ok(s) => Ok(s),
         Err((e, Some(mut s))) => {

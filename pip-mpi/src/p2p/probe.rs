@@ -9,7 +9,7 @@
 //! the `MPI_PROC_NULL` status). The message is already matched, so `MPI_Imrecv` receives it
 //! within the call and returns a complete request.
 
-use super::{elements, outcome, put, received, Done, Incoming, PROC_NULL_STATUS};
+use super::{elements, outcome, put, received, Done, Incoming, Received, PROC_NULL_STATUS};
 use crate::error::{call_on, fail, On, Result, MPI_ERR_ARG};
 use crate::handle::{Handle, MpiStatus, MPI_MESSAGE_NO_PROC, MPI_MESSAGE_NULL, MPI_PROC_NULL};
 use crate::state::Table;
@@ -196,10 +196,7 @@ unsafe fn receive(
     count: c_int,
     datatype: Handle,
     message: *mut c_int,
-) -> Result<(
-    std::result::Result<MpiStatus, (crate::error::Error, Option<MpiStatus>)>,
-    Handle,
-)> {
+) -> Result<(Received, Handle)> {
     let message = crate::comm::out(message)?;
     let t = crate::datatype::get_committed(datatype)?;
     let n = elements(buf, count, &t)?;
@@ -290,7 +287,6 @@ pub unsafe extern "C" fn MPI_Imrecv(
 
 /// Drops every matched message not received (each releases its sender); called by
 /// `MPI_Finalize`.
-#[allow(dead_code)]
 pub fn finalize() {
     let all = MESSAGES.with(|t| std::mem::replace(&mut *t.borrow_mut(), Table::new(2)));
     drop(all);

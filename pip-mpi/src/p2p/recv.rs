@@ -7,19 +7,18 @@
 //! temporary buffer, sends from the user's, and copies the temporary buffer in once both are
 //! complete.
 
-use super::{elements, outcome, put, received, Done, Incoming, Outgoing, PROC_NULL_STATUS};
+use super::{
+    elements, outcome, put, received, Done, Incoming, Outgoing, Received, PROC_NULL_STATUS,
+};
 use crate::comm::Comm;
 use crate::datatype::Datatype;
-use crate::error::{call_on, Error, On, Result};
+use crate::error::{call_on, On, Result};
 use crate::handle::{Handle, MpiStatus, MPI_PROC_NULL};
 use crate::request::Pending;
 use pip_comm::prelude::*;
 use pip_comm::raw::{self, RawRequest, SendMode};
 use std::ffi::{c_int, c_void};
 use std::rc::Rc;
-
-/// A completed receive: its status, or its error with the status when one is known.
-type Received = std::result::Result<MpiStatus, (Error, Option<MpiStatus>)>;
 
 /// Reports a receive to the caller: the status written (also on truncation), the error
 /// returned.
