@@ -2,7 +2,8 @@
 //!
 //! The answer comes from the pip-core copy that owns the live root, through its C bridge
 //! ([`pip_core::bridge`]), found with `dlsym` in the main program's scope of the base link
-//! namespace. That scope holds the root program and its libraries, so the search finds:
+//! namespace ([`pip_core::task::main_program_symbol`], the lookup pip-core's own copies in
+//! libraries use too). That scope holds the root program and its libraries, so the search finds:
 //!
 //! * with a C root built by pipcc: the bridge in the root's `libpip.so` (the same copy as ours in
 //!   `shared-libc` isolation; another one when we are a task's private copy in `namespace`
@@ -21,14 +22,10 @@
 //! that ask who is calling.
 
 use pip_core::abi::{RootAbi, PIPID_ROOT};
-use std::ffi::{c_char, c_int, c_long, c_void};
+use pip_core::task::main_program_symbol;
+use std::ffi::{c_int, c_void};
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::OnceLock;
-
-extern "C" {
-    fn dlmopen(lmid: c_long, filename: *const c_char, flags: c_int) -> *mut c_void;
-}
-const LM_ID_BASE: c_long = 0;
 
 type CurrentTaskFn = unsafe extern "C" fn(*mut *const RootAbi) -> c_int;
 type TaskThreadFn = unsafe extern "C" fn(c_int, *mut c_int, *mut libc::pthread_t) -> c_int;
@@ -46,20 +43,14 @@ pub fn bridge() -> Option<&'static Bridge> {
     static BRIDGE: OnceLock<Option<Bridge>> = OnceLock::new();
     BRIDGE
         .get_or_init(|| {
-            // SAFETY: dlmopen with LM_ID_BASE and a null name returns a handle of the main
-            // program (nothing is loaded); dlsym with that handle and valid names only looks up.
+            let current = main_program_symbol(c"pip_rs_current_task");
+            let thread = main_program_symbol(c"pip_rs_task_thread");
+            let kill = main_program_symbol(c"pip_rs_task_kill");
+            if current.is_null() || thread.is_null() || kill.is_null() {
+                return None;
+            }
+            // SAFETY: these are pip-core's bridge functions, with these signatures.
             unsafe {
-                let main = dlmopen(LM_ID_BASE, std::ptr::null(), libc::RTLD_LAZY);
-                if main.is_null() {
-                    return None;
-                }
-                let current = libc::dlsym(main, c"pip_rs_current_task".as_ptr());
-                let thread = libc::dlsym(main, c"pip_rs_task_thread".as_ptr());
-                let kill = libc::dlsym(main, c"pip_rs_task_kill".as_ptr());
-                if current.is_null() || thread.is_null() || kill.is_null() {
-                    return None;
-                }
-                // SAFETY: these are pip-core's bridge functions, with these signatures.
                 Some(Bridge {
                     current_task: std::mem::transmute::<*mut c_void, CurrentTaskFn>(current),
                     task_thread: std::mem::transmute::<*mut c_void, TaskThreadFn>(thread),

@@ -73,8 +73,7 @@ pub enum SendMode {
     /// else once the receiver has copied it.
     Standard,
     /// `MPI_Issend`: complete only once a receive has matched the message, whatever its
-    /// size. To this rank itself it needs a receive already posted that takes it (else
-    /// [`Error::SynchronousSendToSelf`]).
+    /// size (to this rank itself too: a later receive of this rank completes it).
     Synchronous,
     /// `MPI_Irsend`: the caller promises that the receive is posted; sent as
     /// [`SendMode::Standard`] (which MPI allows).
@@ -157,8 +156,8 @@ impl RawRequest {
     ///
     /// A receive can be cancelled until a message has matched it. A send can be cancelled
     /// while it is a rendezvous offer that no receive has accepted: a standard send longer
-    /// than the eager limit, or a synchronous send (to another rank). An eager send, or a send
-    /// to this rank itself, is complete at once and cannot be; nor a send whose data the
+    /// than the eager limit, or a synchronous send. An eager send, or a standard send to this
+    /// rank itself (buffered), is complete at once and cannot be; nor a send whose data the
     /// receiver is copying (that copy is finished first, never waiting for user code).
     pub fn cancel(&self) -> bool {
         self.op.try_cancel(|| Error::Cancelled)
@@ -186,7 +185,7 @@ fn non_null(buf: *mut u8, len: usize) -> *mut u8 {
 /// # Errors
 ///
 /// [`Error::RankOutOfRange`], [`Error::AnySourceNotAllowed`], [`Error::InvalidTag`],
-/// [`Error::SynchronousSendToSelf`] (see [`SendMode::Synchronous`]), [`Error::Aborted`].
+/// [`Error::Aborted`].
 pub unsafe fn immediate_send(
     comm: &SimpleCommunicator,
     dest: Rank,

@@ -54,6 +54,11 @@
 //! `matched` from 0 to [`CANCELED`]; exactly one of the two compare-exchanges wins. A withdrawn
 //! control is never used again (its envelope may still sit in the receiver's ring or queue),
 //! so a receiver that meets the envelope later sees [`CANCELED`] and drops the message.
+//!
+//! **To oneself.** A non-blocking synchronous send to the sending rank itself offers its
+//! buffer the same way, but its envelope goes straight to the rank's own posted receives or
+//! unexpected queue instead of a ring; sender and receiver are one thread, so program order
+//! orders steps 1 and 2, and the sender never helps copy (thieves may, as for any transfer).
 
 use crossbeam_utils::CachePadded;
 use pip_core::sync::ticket::{AtomicTicket, Ticket};

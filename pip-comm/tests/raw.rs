@@ -290,12 +290,39 @@ fn sends_to_oneself_then_receives() {
             );
             assert!(inbox.iter().all(|&b| b == 9));
         }
-        // A synchronous send to oneself needs the receive posted first.
+        // A synchronous send to oneself completes once a receive takes it: posted before...
         let mut inbox = [0u8; 8];
         let r = irecv(&world, 0, 7, &mut inbox);
         let s = isend(&world, 0, 7, &[1u8; 8], SendMode::Synchronous);
         wait_all(&world, &[&r, &s]);
         assert_eq!(inbox, [1; 8]);
+        // ... or after, by a blocking or a non-blocking receive, of any size.
+        for len in [8usize, 1 << 20] {
+            let out = vec![2u8; len];
+            let s = isend(&world, 0, 8, &out, SendMode::Synchronous);
+            assert!(s.test().unwrap().is_none(), "complete before a receive");
+            let mut inbox = vec![0u8; len];
+            world
+                .this_process()
+                .receive_into_with_tag(&mut inbox[..], 8)
+                .unwrap();
+            assert_eq!(s.wait().unwrap().count, len);
+            assert!(inbox.iter().all(|&b| b == 2));
+            let s = isend(&world, 0, 9, &out, SendMode::Synchronous);
+            let r = irecv(&world, 0, 9, &mut inbox);
+            wait_all(&world, &[&r, &s]);
+            assert_eq!(r.wait().unwrap().count, len);
+        }
+        // A synchronous send to oneself that nothing took is withdrawn by a cancel.
+        let s = isend(&world, 0, 10, &[3u8; 8], SendMode::Synchronous);
+        assert!(s.cancel());
+        assert!(matches!(s.wait(), Err(Error::Cancelled)));
+        let mut probe = [0u8; 8];
+        isend(&world, 0, 10, &[4u8; 8], SendMode::Standard)
+            .wait()
+            .unwrap();
+        irecv(&world, 0, 10, &mut probe).wait().unwrap();
+        assert_eq!(probe, [4; 8], "the withdrawn message never matches");
         raw::progress(&world);
     })
     .unwrap();

@@ -14,7 +14,8 @@ use std::ptr::NonNull;
 use std::sync::atomic::Ordering;
 
 impl Endpoint {
-    /// the caller). Eager messages and messages to oneself are complete at once.
+    /// Starts sending `data` to world rank `dst` in context `ctx` with `tag` (checked by
+    /// the caller). Eager messages and standard sends to oneself are complete at once.
     pub(crate) fn start_send(
         &self,
         dst: u32,
@@ -24,17 +25,7 @@ impl Endpoint {
         mode: Mode,
     ) -> Result<Started> {
         if dst == self.me {
-            let p = Pending {
-                ctx,
-                source: dst as Rank,
-                tag,
-                len: data.len(),
-                body: Body::Eager(data.to_vec()),
-            };
-            // A synchronous send to oneself is checked by the caller (a posted receive takes
-            // it); otherwise it is buffered like any send to oneself.
-            self.arrived_self(p);
-            return Ok(Started::Done);
+            return Ok(self.send_self(ctx, tag, data, mode));
         }
         let slot = self.free_slot(dst)?;
         if mode == Mode::Standard && data.len() as u64 <= self.params.eager_max {
@@ -44,16 +35,12 @@ impl Endpoint {
             self.sent(dst);
             return Ok(Started::Done);
         }
-        let ctl = self.take_ctl();
-        let ticket = next_ticket(self.ticket.get());
-        self.ticket.set(ticket);
-        // SAFETY: our own control, live as long as the world, not in use by another offer.
-        unsafe { ctl.as_ref() }.offer(ticket, data);
+        let (ctl, ticket) = self.offer(data);
         let addr = (ctl.as_ptr() as usize).to_ne_bytes();
-        // SAFETY: as above; the descriptor fits every slot.
+        // SAFETY: we are the ring's producer and `free_slot` saw the slot empty; the descriptor
+        // fits every slot.
         unsafe { slot.publish(RNDV, ctx, tag, data.len(), &addr) };
         self.sent(dst);
-        self.sends_out.set(self.sends_out.get() + 1);
         Ok(Started::Rndv(RndvSend {
             ctl,
             ticket,
@@ -61,6 +48,47 @@ impl Endpoint {
             help: data.len() as u64 >= self.params.par_copy_min,
             transfer: None,
         }))
+    }
+
+    /// A send to this rank itself: buffered (a copy goes to the posted receive that takes it,
+    /// or to the unexpected queue), complete at once; or, synchronous, a rendezvous offer to
+    /// oneself (see `crate::rendezvous`) whose envelope goes there instead, complete once a
+    /// receive has taken it. (Blocking synchronous sends to oneself are checked by the caller:
+    /// without a posted receive they could never complete.)
+    fn send_self(&self, ctx: u32, tag: Tag, data: &[u8], mode: Mode) -> Started {
+        let (body, started) = if mode == Mode::Synchronous {
+            let (ctl, ticket) = self.offer(data);
+            let send = RndvSend {
+                ctl,
+                ticket,
+                dst: self.me,
+                help: false,
+                transfer: None,
+            };
+            (Body::Rndv(ctl), Started::Rndv(send))
+        } else {
+            (Body::Eager(data.to_vec()), Started::Done)
+        };
+        self.arrived_self(Pending {
+            ctx,
+            source: self.me as Rank,
+            tag,
+            len: data.len(),
+            body,
+        });
+        started
+    }
+
+    /// Offers `data` under a free control of this rank with a fresh ticket (step 1 of
+    /// `crate::rendezvous`), before its envelope goes out.
+    fn offer(&self, data: &[u8]) -> (NonNull<RndvCtl>, u32) {
+        let ctl = self.take_ctl();
+        let ticket = next_ticket(self.ticket.get());
+        self.ticket.set(ticket);
+        // SAFETY: our own control, live as long as the world, not in use by another offer.
+        unsafe { ctl.as_ref() }.offer(ticket, data);
+        self.sends_out.set(self.sends_out.get() + 1);
+        (ctl, ticket)
     }
 
     /// Publishes an ownership envelope: `desc` (at most [`MIN_SLOT_DATA`] bytes) describes a

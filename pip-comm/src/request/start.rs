@@ -23,13 +23,27 @@ pub(crate) fn start_send<'scope, B: Buffer + ?Sized>(
     mode: Mode,
 ) -> Result<Request<'scope>> {
     let data = buf.as_slice();
+    if mode == Mode::Synchronous && comm.send_target(rank, tag)? == comm.ep.me {
+        // In a scope a synchronous send to oneself completes at once if a posted receive takes
+        // it, else fails (`SynchronousSendToSelf`), as the blocking one does.
+        comm.send_typed(rank, tag, data, Mode::Synchronous)?;
+        let status = Status {
+            source: comm.rank(),
+            tag,
+            count: data.len(),
+        };
+        let op = Op::new(&comm.ep, State::Complete(Some(Ok(status))));
+        return Ok(Request::new(scope, op));
+    }
     let op = send_op(comm, rank, tag, bytes_of(data), data.len(), mode)?;
     Ok(Request::new(scope, op))
 }
 
 /// Starts sending the bytes `data` to `rank` of `comm` with `tag` in `mode`: an operation
-/// whose status gives `count` (the length in the caller's elements). A rendezvous send reads `data` until it completes (or is
-/// cancelled): the caller keeps it alive and unchanged until then.
+/// whose status gives `count` (the length in the caller's elements). A rendezvous send
+/// (a synchronous one included, to this rank too: it completes once a receive takes it)
+/// reads `data` until it completes or is cancelled: the caller keeps it alive and unchanged
+/// until then.
 pub(crate) fn send_op(
     comm: &SimpleCommunicator,
     rank: Rank,
@@ -45,10 +59,6 @@ pub(crate) fn send_op(
         count,
     };
     let ep = &comm.ep;
-    if mode == Mode::Synchronous && dst == ep.me {
-        comm.send_typed(rank, tag, data, Mode::Synchronous)?;
-        return Ok(Op::new(ep, State::Complete(Some(Ok(status)))));
-    }
     let state = match ep.start_send(dst, comm.ctx, tag, data, mode)? {
         Started::Done => State::Complete(Some(Ok(status))),
         Started::Rndv(send) => State::Send {
