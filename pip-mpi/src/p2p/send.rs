@@ -203,9 +203,8 @@ pub unsafe extern "C" fn MPI_Isend(
     })
 }
 
-/// `MPI_Issend`: starts a synchronous send (complete once a receive has matched it). To the
-/// calling rank itself it needs a receive already posted that takes it (else
-/// `MPI_ERR_OTHER`).
+/// `MPI_Issend`: starts a synchronous send (complete once a receive has matched it, to the
+/// calling rank itself too).
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Issend(
     buf: *const c_void,

@@ -209,6 +209,14 @@ static void synchronous(void) {
     MPI_Issend(&v, 1, MPI_INT, next, 51, MPI_COMM_WORLD, &r2[1]);
     MPI_Waitall(2, r2, MPI_STATUSES_IGNORE);
     CHECK(got == prev, "issend got %d", got);
+    /* A synchronous send to oneself completes once a later receive takes it. */
+    int flag = 1;
+    MPI_Issend(&v, 1, MPI_INT, rank, 54, MPI_COMM_WORLD, &req);
+    MPI_Test(&req, &flag, MPI_STATUS_IGNORE);
+    CHECK(!flag, "an unmatched synchronous send is complete");
+    MPI_Recv(&got, 1, MPI_INT, MPI_ANY_SOURCE, 54, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+    MPI_Wait(&req, MPI_STATUS_IGNORE);
+    CHECK(got == rank, "issend to self got %d", got);
     /* The ready mode: the receive is posted first. */
     MPI_Irecv(&got, 1, MPI_INT, prev, 52, MPI_COMM_WORLD, &r2[0]);
     MPI_Sendrecv(NULL, 0, MPI_INT, prev, 53, NULL, 0, MPI_INT, next, 53, MPI_COMM_WORLD,
