@@ -22,7 +22,7 @@
 //! Reporting a non-persistent request removes its entry (the handle becomes
 //! `MPI_REQUEST_NULL`); reporting a persistent one makes it inactive. `MPI_Request_free` of a
 //! request in flight ([`free`]) moves its operation to the rank's *orphans*, which are polled
-//! whenever a request is made until they complete: their buffers (a packed copy, a receive's
+//! whenever a request is made or started and by every completion call, until they complete: their buffers (a packed copy, a receive's
 //! temporary buffer that is still to be unpacked) stay alive as long as a peer may use them.
 //!
 //! # Outcomes
@@ -322,8 +322,9 @@ pub fn free(h: &mut Handle) -> Result<()> {
 }
 
 /// Polls the orphans once and drops those that completed (their outcome goes nowhere, as
-/// MPI says for a freed request).
-fn reap_orphans() {
+/// MPI says for a freed request). Called when a request is made or started, and by the
+/// completion calls.
+pub fn reap_orphans() {
     let mut orphans = ORPHANS.with(|o| std::mem::take(&mut *o.borrow_mut()));
     if orphans.is_empty() {
         return;

@@ -24,7 +24,9 @@
 
 use super::{put, put_at};
 use crate::error::{call_on, code_of, Error, On, Result, MPI_ERR_IN_STATUS};
-use crate::handle::{Handle, MpiStatus, MPI_COMM_WORLD, MPI_REQUEST_NULL, MPI_UNDEFINED};
+use crate::handle::{
+    Handle, MpiStatus, MPI_COMM_WORLD, MPI_REQUEST_NULL, MPI_STATUS_IGNORE, MPI_UNDEFINED,
+};
 use crate::request::{self, failure, State, EMPTY};
 use pip_comm::raw;
 use std::ffi::c_int;
@@ -70,6 +72,7 @@ unsafe fn array<'a>(count: c_int, requests: *mut c_int) -> Result<&'a mut [c_int
 
 /// Calls `done` until it is true: at once if it is, else in pip-comm's wait loop.
 fn wait_for(mut done: impl FnMut() -> bool, ready: impl Fn() -> bool) -> Result<()> {
+    request::reap_orphans();
     if done() {
         return Ok(());
     }
@@ -460,6 +463,12 @@ pub unsafe extern "C" fn MPI_Cancel(request: *mut c_int) -> c_int {
 pub unsafe extern "C" fn MPI_Test_cancelled(status: *const MpiStatus, flag: *mut c_int) -> c_int {
     crate::error::call("MPI_Test_cancelled", || {
         let status = crate::comm::out(status.cast_mut())?;
+        if status as usize == MPI_STATUS_IGNORE {
+            return Err(Error::new(
+                crate::error::MPI_ERR_ARG,
+                "the status is MPI_STATUS_IGNORE: pass the status of a completed request",
+            ));
+        }
         let flag = crate::comm::out(flag)?;
         // SAFETY: checked non-null; the caller passes valid pointers (MPI's rules).
         unsafe { flag.write(c_int::from((*status).cancelled != 0)) };
