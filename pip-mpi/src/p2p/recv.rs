@@ -76,10 +76,12 @@ pub unsafe extern "C" fn MPI_Recv(
     })
 }
 
-/// An immediate receive in flight, with its temporary buffer for a non-contiguous datatype.
+/// An immediate receive in flight, with its temporary buffer for a non-contiguous datatype
+/// and its communicator.
 struct RecvOp {
     raw: RawRequest,
     into: Incoming,
+    _comm: Rc<Comm>,
 }
 
 impl Pending for RecvOp {
@@ -116,7 +118,7 @@ impl Pending for RecvOp {
 ///
 /// `buf` holds the `n` elements and is not otherwise accessed until the request completes.
 pub unsafe fn start(
-    c: &Comm,
+    c: &Rc<Comm>,
     t: &Rc<Datatype>,
     buf: *mut c_void,
     n: usize,
@@ -131,7 +133,11 @@ pub unsafe fn start(
     // SAFETY: the target is the user's buffer (the caller's promise) or the temporary buffer
     // the request owns; either stays valid until the request completes.
     let raw = unsafe { raw::immediate_receive(&c.pc, source, tag, p, len)? };
-    Ok(Box::new(RecvOp { raw, into }))
+    Ok(Box::new(RecvOp {
+        raw,
+        into,
+        _comm: c.clone(),
+    }))
 }
 
 /// `MPI_Irecv`: posts a receive; complete it with `MPI_Wait` or `MPI_Test` (or their

@@ -16,6 +16,7 @@ use crate::request::Pending;
 use pip_comm::prelude::*;
 use pip_comm::raw::{self, RawRequest, SendMode};
 use std::ffi::{c_int, c_void};
+use std::rc::Rc;
 
 /// A blocking send in `mode` (the body of `MPI_Send`, `MPI_Ssend`, `MPI_Rsend`).
 ///
@@ -99,11 +100,12 @@ pub unsafe extern "C" fn MPI_Rsend(
     })
 }
 
-/// An immediate send in flight. The packed copy (for a non-contiguous datatype) lives as
-/// long as the operation.
+/// An immediate send in flight. The packed copy (for a non-contiguous datatype) and the
+/// communicator live as long as the operation.
 struct SendOp {
     raw: RawRequest,
     _msg: Outgoing,
+    _comm: Rc<Comm>,
 }
 
 impl Pending for SendOp {
@@ -127,7 +129,7 @@ impl Pending for SendOp {
 ///
 /// `buf` holds the `n` elements and is not changed until the request completes.
 pub unsafe fn start(
-    c: &Comm,
+    c: &Rc<Comm>,
     t: &Datatype,
     buf: *const c_void,
     n: usize,
@@ -144,7 +146,11 @@ pub unsafe fn start(
     // SAFETY: the bytes stay readable and unchanged until the request completes: the user's
     // (the caller's promise) or the packed copy, which the request owns.
     let raw = unsafe { raw::immediate_send(&c.pc, dest, tag, p, len, mode)? };
-    Ok(Box::new(SendOp { raw, _msg: msg }))
+    Ok(Box::new(SendOp {
+        raw,
+        _msg: msg,
+        _comm: c.clone(),
+    }))
 }
 
 /// The body of `MPI_Isend`, `MPI_Issend` and `MPI_Irsend`.
