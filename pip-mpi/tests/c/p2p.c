@@ -195,6 +195,15 @@ static void ring(void) {
     MPI_Sendrecv_replace(pairs, 3, MPI_SHORT_INT, next, 43, prev, 43, MPI_COMM_WORLD,
                          MPI_STATUS_IGNORE);
     CHECK(pairs[1].s == prev + 1 && pairs[1].i == prev * 100 + 1, "short_int replace");
+    /* The same type with immediate operations: the receive is unpacked when it completes. */
+    int pp = (prev + size - 1) % size;
+    MPI_Request r[2];
+    memset(back, 0, sizeof back);
+    MPI_Irecv(back, 3, MPI_SHORT_INT, prev, 44, MPI_COMM_WORLD, &r[0]);
+    MPI_Isend(pairs, 3, MPI_SHORT_INT, next, 44, MPI_COMM_WORLD, &r[1]);
+    MPI_Waitall(2, r, MPI_STATUSES_IGNORE);
+    CHECK(back[0].s == pp && back[2].i == pp * 100 + 2, "short_int immediate %d %d", back[0].s,
+          back[2].i);
 }
 
 static void synchronous(void) {
