@@ -338,6 +338,11 @@ unsafe fn some(
     // SAFETY: forwarded from the caller.
     let reqs = unsafe { array(incount, requests)? };
     let outcount = crate::comm::out(outcount)?;
+    let indices = if reqs.is_empty() {
+        indices
+    } else {
+        crate::comm::out(indices)?
+    };
     if !any_active(reqs) {
         // SAFETY: checked non-null; the caller passes a valid pointer.
         unsafe { outcount.write(MPI_UNDEFINED) };
@@ -356,7 +361,6 @@ unsafe fn some(
         if request::state(reqs[i])? != State::Complete {
             continue;
         }
-        let indices = crate::comm::out(indices)?;
         // SAFETY: the caller passes arrays of `incount` indices and statuses (or
         // MPI_STATUSES_IGNORE); `k <= i`.
         unsafe {
