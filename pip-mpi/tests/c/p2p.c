@@ -334,6 +334,22 @@ static void large(void) {
     free(fwd), free(bwd), free(from_prev), free(from_next);
 }
 
+/* Arguments the standard rejects, under MPI_ERRORS_RETURN. */
+static void bad_arguments(void) {
+    int v = 0;
+    MPI_Request req = MPI_REQUEST_NULL;
+    MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+    CHECK_RC(MPI_Send(&v, -1, MPI_INT, next, 0, MPI_COMM_WORLD), MPI_ERR_COUNT);
+    CHECK_RC(MPI_Send(&v, 1, MPI_INT, size, 0, MPI_COMM_WORLD), MPI_ERR_RANK);
+    CHECK_RC(MPI_Send(&v, 1, MPI_INT, MPI_ANY_SOURCE, 0, MPI_COMM_WORLD), MPI_ERR_RANK);
+    CHECK_RC(MPI_Send(&v, 1, MPI_INT, next, -5, MPI_COMM_WORLD), MPI_ERR_TAG);
+    CHECK_RC(MPI_Isend(&v, 1, MPI_DATATYPE_NULL, next, 0, MPI_COMM_WORLD, &req), MPI_ERR_TYPE);
+    CHECK_RC(MPI_Irecv(&v, 1, MPI_INT, size + 3, 0, MPI_COMM_WORLD, &req), MPI_ERR_RANK);
+    CHECK_RC(MPI_Recv(&v, 1, MPI_INT, prev, -7, MPI_COMM_WORLD, MPI_STATUS_IGNORE), MPI_ERR_TAG);
+    CHECK_RC(MPI_Send(&v, 1, MPI_INT, next, 0, MPI_COMM_NULL), MPI_ERR_COMM);
+    MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_ARE_FATAL);
+}
+
 int main(int argc, char **argv) {
     MPI_Init(&argc, &argv);
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
@@ -351,5 +367,6 @@ int main(int argc, char **argv) {
     proc_null();
     empty();
     large();
+    bad_arguments();
     FINISH("p2p");
 }
