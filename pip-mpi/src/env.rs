@@ -128,7 +128,7 @@ pub extern "C" fn MPI_Finalize() -> c_int {
         let world = crate::comm::get(MPI_COMM_WORLD)?;
         pip_comm::traits::CommunicatorCollectives::barrier(&world.pc)?;
         drop(world);
-        crate::request::finalize();
+        crate::p2p::finalize();
         crate::comm::finalize();
         crate::group::finalize();
         crate::datatype::finalize();

@@ -53,6 +53,7 @@ mod env;
 mod errhandler;
 mod group;
 mod info;
+mod p2p;
 mod request;
 mod topo;
 
