@@ -30,7 +30,6 @@ fn inplace_passes_with_mpich_and_open_mpi() {
 }
 
 #[test]
-#[ignore = "calls MPI_Comm_set_errhandler, provided by the environment family: enable once merged"]
 fn ops_runs_with_every_rank_count_in_both_modes() {
     conformance("ops");
 }
@@ -42,7 +41,6 @@ fn ops_passes_with_mpich_and_open_mpi() {
 }
 
 #[test]
-#[ignore = "calls MPI_Wait/MPI_Test/MPI_Waitall/MPI_Sendrecv, provided by the point-to-point family: enable once merged"]
 fn nbc_runs_with_every_rank_count_in_both_modes() {
     conformance("nbc");
 }

@@ -25,7 +25,6 @@ fn rma_passes_with_mpich_and_open_mpi() {
 }
 
 #[test]
-#[ignore = "needs groups, MPI_Get_address and MPI_Type_vector in libmpi.so, and post/start reading the group table"]
 fn rma_more_runs_with_every_rank_count_in_both_modes() {
     conformance("rma_more");
 }
