@@ -5,7 +5,7 @@
 //! collectives overlapped with point-to-point traffic.
 
 mod support;
-use support::{conformance, reference, Mpi};
+use support::{conformance, reference, Library};
 
 #[test]
 fn coll_runs_with_every_rank_count_in_both_modes() {
@@ -14,8 +14,8 @@ fn coll_runs_with_every_rank_count_in_both_modes() {
 
 #[test]
 fn coll_passes_with_mpich_and_open_mpi() {
-    reference("coll", Mpi::Mpich, &[1, 2, 4, 5]);
-    reference("coll", Mpi::OpenMpi, &[1, 2, 4, 5]);
+    reference("coll", Library::Mpich, &[1, 2, 4, 5]);
+    reference("coll", Library::OpenMpi, &[1, 2, 4, 5]);
 }
 
 #[test]
@@ -25,8 +25,8 @@ fn inplace_runs_with_every_rank_count_in_both_modes() {
 
 #[test]
 fn inplace_passes_with_mpich_and_open_mpi() {
-    reference("inplace", Mpi::Mpich, &[1, 2, 4, 5]);
-    reference("inplace", Mpi::OpenMpi, &[1, 2, 4, 5]);
+    reference("inplace", Library::Mpich, &[1, 2, 4, 5]);
+    reference("inplace", Library::OpenMpi, &[1, 2, 4, 5]);
 }
 
 #[test]
@@ -36,8 +36,8 @@ fn ops_runs_with_every_rank_count_in_both_modes() {
 
 #[test]
 fn ops_passes_with_mpich_and_open_mpi() {
-    reference("ops", Mpi::Mpich, &[1, 2, 4, 5]);
-    reference("ops", Mpi::OpenMpi, &[1, 2, 4, 5]);
+    reference("ops", Library::Mpich, &[1, 2, 4, 5]);
+    reference("ops", Library::OpenMpi, &[1, 2, 4, 5]);
 }
 
 #[test]
@@ -47,6 +47,6 @@ fn nbc_runs_with_every_rank_count_in_both_modes() {
 
 #[test]
 fn nbc_passes_with_mpich_and_open_mpi() {
-    reference("nbc", Mpi::Mpich, &[1, 2, 4, 5]);
-    reference("nbc", Mpi::OpenMpi, &[1, 2, 4, 5]);
+    reference("nbc", Library::Mpich, &[1, 2, 4, 5]);
+    reference("nbc", Library::OpenMpi, &[1, 2, 4, 5]);
 }

@@ -2,7 +2,7 @@
 //! comparison), groups, and Cartesian and distributed-graph topologies.
 
 mod support;
-use support::{conformance, reference, Mpi};
+use support::{conformance, reference, Library};
 
 #[test]
 fn comm_runs_with_every_rank_count_in_both_modes() {
@@ -11,8 +11,8 @@ fn comm_runs_with_every_rank_count_in_both_modes() {
 
 #[test]
 fn comm_passes_with_mpich_and_open_mpi() {
-    reference("comm", Mpi::Mpich, &[1, 2, 4, 7]);
-    reference("comm", Mpi::OpenMpi, &[1, 2, 4, 7]);
+    reference("comm", Library::Mpich, &[1, 2, 4, 7]);
+    reference("comm", Library::OpenMpi, &[1, 2, 4, 7]);
 }
 
 #[test]
@@ -22,8 +22,8 @@ fn groups_run_with_every_rank_count_in_both_modes() {
 
 #[test]
 fn groups_pass_with_mpich_and_open_mpi() {
-    reference("groups", Mpi::Mpich, &[1, 2, 4, 7]);
-    reference("groups", Mpi::OpenMpi, &[1, 2, 4, 7]);
+    reference("groups", Library::Mpich, &[1, 2, 4, 7]);
+    reference("groups", Library::OpenMpi, &[1, 2, 4, 7]);
 }
 
 #[test]
@@ -33,6 +33,6 @@ fn topologies_run_with_every_rank_count_in_both_modes() {
 
 #[test]
 fn topologies_pass_with_mpich_and_open_mpi() {
-    reference("topo", Mpi::Mpich, &[1, 2, 4, 7]);
-    reference("topo", Mpi::OpenMpi, &[1, 2, 4, 7]);
+    reference("topo", Library::Mpich, &[1, 2, 4, 7]);
+    reference("topo", Library::OpenMpi, &[1, 2, 4, 7]);
 }

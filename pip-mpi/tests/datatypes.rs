@@ -4,7 +4,7 @@
 //! short and partial messages; with pip-rs and with the reference MPIs.
 
 mod support;
-use support::{conformance, reference, Mpi};
+use support::{conformance, reference, Library};
 
 #[test]
 fn datatypes_conform_with_every_rank_count_in_both_modes() {
@@ -13,6 +13,6 @@ fn datatypes_conform_with_every_rank_count_in_both_modes() {
 
 #[test]
 fn datatypes_pass_with_mpich_and_open_mpi() {
-    reference("datatypes", Mpi::Mpich, &[1, 2, 4]);
-    reference("datatypes", Mpi::OpenMpi, &[1, 2, 4]);
+    reference("datatypes", Library::Mpich, &[1, 2, 4]);
+    reference("datatypes", Library::OpenMpi, &[1, 2, 4]);
 }

@@ -5,7 +5,7 @@
 mod support;
 use std::process::Command;
 use std::time::{Duration, Instant};
-use support::{build, conformance, reference, run, run_command, Mode, Mpi, MODES};
+use support::{build, conformance, reference, run, run_command, Mode, Library, MODES};
 
 #[test]
 fn env_runs_with_every_rank_count_in_both_modes() {
@@ -14,8 +14,8 @@ fn env_runs_with_every_rank_count_in_both_modes() {
 
 #[test]
 fn env_passes_with_mpich_and_open_mpi() {
-    reference("env", Mpi::Mpich, &[1, 2, 4]);
-    reference("env", Mpi::OpenMpi, &[1, 2, 4]);
+    reference("env", Library::Mpich, &[1, 2, 4]);
+    reference("env", Library::OpenMpi, &[1, 2, 4]);
 }
 
 #[test]
@@ -25,13 +25,13 @@ fn errhandler_runs_with_every_rank_count_in_both_modes() {
 
 #[test]
 fn errhandler_passes_with_mpich_and_open_mpi() {
-    reference("errhandler", Mpi::Mpich, &[1, 2, 4]);
-    reference("errhandler", Mpi::OpenMpi, &[1, 2, 4]);
+    reference("errhandler", Library::Mpich, &[1, 2, 4]);
+    reference("errhandler", Library::OpenMpi, &[1, 2, 4]);
 }
 
 #[test]
 fn a_program_started_on_its_own_is_a_singleton_world() {
-    let prog = build("env", Mpi::PipRs);
+    let prog = build("env", Library::PipRs);
     let out = run_command(&mut Command::new(&prog));
     out.assert_pass("env", 1, "env started without pip-exec");
 }
@@ -42,10 +42,10 @@ const QUICK: Duration = Duration::from_secs(15);
 
 #[test]
 fn mpi_abort_ends_the_job_with_its_code_in_both_modes() {
-    let prog = build("abort", Mpi::PipRs);
+    let prog = build("abort", Library::PipRs);
     for mode in MODES {
         let start = Instant::now();
-        let out = run(Mpi::PipRs, &prog, 3, mode, &[]);
+        let out = run(Library::PipRs, &prog, 3, mode, &[]);
         let took = start.elapsed();
         let what = format!("MPI_Abort in {mode:?} mode");
         assert_eq!(out.code, Some(7), "{what}: exit code\n{}", out.all());
@@ -71,7 +71,7 @@ fn mpi_abort_ends_the_job_with_its_code_in_both_modes() {
 
 #[test]
 fn mpi_abort_ends_the_job_with_mpich_and_open_mpi() {
-    for mpi in [Mpi::Mpich, Mpi::OpenMpi] {
+    for mpi in [Library::Mpich, Library::OpenMpi] {
         if mpi.available() {
             let out = run(mpi, &build("abort", mpi), 3, Mode::Thread, &[]);
             assert!(
@@ -85,10 +85,10 @@ fn mpi_abort_ends_the_job_with_mpich_and_open_mpi() {
 
 #[test]
 fn an_error_under_errors_are_fatal_ends_the_job_naming_function_and_rank() {
-    let prog = build("fatal", Mpi::PipRs);
+    let prog = build("fatal", Library::PipRs);
     for mode in MODES {
         let start = Instant::now();
-        let out = run(Mpi::PipRs, &prog, 3, mode, &[]);
+        let out = run(Library::PipRs, &prog, 3, mode, &[]);
         let took = start.elapsed();
         let what = format!("fatal error in {mode:?} mode");
         // The exit code is the error class, MPI_ERR_RANK.
@@ -109,7 +109,7 @@ fn an_error_under_errors_are_fatal_ends_the_job_naming_function_and_rank() {
 
 #[test]
 fn an_error_under_errors_are_fatal_ends_the_job_with_mpich_and_open_mpi() {
-    for mpi in [Mpi::Mpich, Mpi::OpenMpi] {
+    for mpi in [Library::Mpich, Library::OpenMpi] {
         if mpi.available() {
             let out = run(mpi, &build("fatal", mpi), 3, Mode::Thread, &[]);
             assert!(

@@ -11,7 +11,7 @@
 //! `MPI_Win_post`/`_start` to read the group table).
 
 mod support;
-use support::{conformance, reference, Mpi};
+use support::{conformance, reference, Library};
 
 #[test]
 fn rma_runs_with_every_rank_count_in_both_modes() {
@@ -20,8 +20,8 @@ fn rma_runs_with_every_rank_count_in_both_modes() {
 
 #[test]
 fn rma_passes_with_mpich_and_open_mpi() {
-    reference("rma", Mpi::Mpich, &[1, 2, 3, 4, 7]);
-    reference("rma", Mpi::OpenMpi, &[2, 3, 4, 7]);
+    reference("rma", Library::Mpich, &[1, 2, 3, 4, 7]);
+    reference("rma", Library::OpenMpi, &[2, 3, 4, 7]);
 }
 
 #[test]
@@ -31,8 +31,8 @@ fn rma_more_runs_with_every_rank_count_in_both_modes() {
 
 #[test]
 fn rma_more_passes_with_mpich_and_open_mpi() {
-    reference("rma_more", Mpi::Mpich, &[1, 2, 3, 4, 7]);
-    reference("rma_more", Mpi::OpenMpi, &[2, 3, 4, 7]);
+    reference("rma_more", Library::Mpich, &[1, 2, 3, 4, 7]);
+    reference("rma_more", Library::OpenMpi, &[2, 3, 4, 7]);
 }
 
 /// A put outside any epoch is `MPI_ERR_RMA_SYNC`, which ends the job under the window's
@@ -40,9 +40,9 @@ fn rma_more_passes_with_mpich_and_open_mpi() {
 #[test]
 fn a_put_outside_an_epoch_ends_the_job_with_mpi_err_rma_sync() {
     const MPI_ERR_RMA_SYNC: i32 = 34;
-    let prog = support::build("rma_sync_error", Mpi::PipRs);
+    let prog = support::build("rma_sync_error", Library::PipRs);
     for mode in support::MODES {
-        let out = support::run(Mpi::PipRs, &prog, 2, mode, &[]);
+        let out = support::run(Library::PipRs, &prog, 2, mode, &[]);
         assert_eq!(out.code, Some(MPI_ERR_RMA_SYNC), "{mode:?} mode:\n{}", out.all());
         assert!(
             out.stderr.contains("MPI_Put") && out.stderr.contains("outside an access epoch"),

@@ -5,7 +5,7 @@
 //! reference MPIs.
 
 mod support;
-use support::{conformance, reference, Mpi};
+use support::{conformance, reference, Library};
 
 #[test]
 fn p2p_runs_with_every_rank_count_in_both_modes() {
@@ -14,8 +14,8 @@ fn p2p_runs_with_every_rank_count_in_both_modes() {
 
 #[test]
 fn p2p_passes_with_mpich_and_open_mpi() {
-    reference("p2p", Mpi::Mpich, &[1, 2, 4]);
-    reference("p2p", Mpi::OpenMpi, &[1, 2, 4]);
+    reference("p2p", Library::Mpich, &[1, 2, 4]);
+    reference("p2p", Library::OpenMpi, &[1, 2, 4]);
 }
 
 #[test]
@@ -25,6 +25,6 @@ fn requests_run_with_every_rank_count_in_both_modes() {
 
 #[test]
 fn requests_pass_with_mpich_and_open_mpi() {
-    reference("requests", Mpi::Mpich, &[1, 2, 4]);
-    reference("requests", Mpi::OpenMpi, &[1, 2, 4]);
+    reference("requests", Library::Mpich, &[1, 2, 4]);
+    reference("requests", Library::OpenMpi, &[1, 2, 4]);
 }

@@ -288,10 +288,10 @@ pub unsafe extern "C" fn MPI_Win_detach(win: Handle, base: *const c_void) -> c_i
 /// `MPI_Win_free`: collective; fails while this rank has a lock, start or post epoch open.
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Win_free(win: *mut Handle) -> c_int {
-    // SAFETY: read only when non-null; the caller passes a valid MPI_Win pointer.
     let h = if win.is_null() {
         MPI_WIN_NULL
     } else {
+        // SAFETY: non-null; the caller passes a valid MPI_Win pointer.
         unsafe { *win }
     };
     call_on("MPI_Win_free", On::Win(h), || {

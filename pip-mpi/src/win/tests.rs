@@ -162,8 +162,8 @@ mod ranks {
             let mut mem = [0i32; 4];
             let w = window(&world, &mut mem);
             let class = |r: Result<()>| r.unwrap_err().class;
-            // SAFETY (every block below): the origin buffers are live i32.
             assert_eq!(
+                // SAFETY: the origin buffer is a live i32.
                 class(unsafe { w.put(&ints(&[1]), at(0, 0, 1)) }),
                 MPI_ERR_RMA_SYNC
             );

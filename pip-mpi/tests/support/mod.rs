@@ -29,7 +29,7 @@ pub enum Mode {
 
 /// An MPI implementation the test programs are built with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mpi {
+pub enum Library {
     /// pip-rs's own (mpicc of this build, pip-exec).
     PipRs,
     /// Debian's MPICH (`mpicc.mpich`, `mpirun.mpich`).
@@ -38,28 +38,28 @@ pub enum Mpi {
     OpenMpi,
 }
 
-impl Mpi {
+impl Library {
     fn name(self) -> &'static str {
         match self {
-            Mpi::PipRs => "pip-rs",
-            Mpi::Mpich => "mpich",
-            Mpi::OpenMpi => "openmpi",
+            Library::PipRs => "pip-rs",
+            Library::Mpich => "mpich",
+            Library::OpenMpi => "openmpi",
         }
     }
 
     /// The compiler driver.
     fn mpicc(self) -> PathBuf {
         match self {
-            Mpi::PipRs => tool("mpicc"),
-            Mpi::Mpich => PathBuf::from("mpicc.mpich"),
-            Mpi::OpenMpi => PathBuf::from("mpicc.openmpi"),
+            Library::PipRs => tool("mpicc"),
+            Library::Mpich => PathBuf::from("mpicc.mpich"),
+            Library::OpenMpi => PathBuf::from("mpicc.openmpi"),
         }
     }
 
     /// True if this MPI is installed. A reference MPI that is missing skips its tests with a
     /// message, unless `PIP_MPI_REQUIRE_REFERENCE=1` (as CI sets), which makes it a failure.
     pub fn available(self) -> bool {
-        if self == Mpi::PipRs {
+        if self == Library::PipRs {
             return true;
         }
         let found = Command::new(self.mpicc())
@@ -133,7 +133,7 @@ pub fn build_dir() -> &'static Path {
 
 /// Compiles `tests/c/<name>.c` with `mpi`'s mpicc (once per test process) and returns the
 /// program's path.
-pub fn build(name: &str, mpi: Mpi) -> PathBuf {
+pub fn build(name: &str, mpi: Library) -> PathBuf {
     static LOCK: Mutex<()> = Mutex::new(());
     let _g = LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let out = build_dir().join(format!("{name}.{}", mpi.name()));
@@ -196,9 +196,9 @@ impl Output {
 }
 
 /// The command that runs `prog` with `n` ranks under `mpi` (pip-rs: pip-exec in `mode`).
-pub fn launcher(mpi: Mpi, n: usize, mode: Mode) -> Command {
+pub fn launcher(mpi: Library, n: usize, mode: Mode) -> Command {
     match mpi {
-        Mpi::PipRs => {
+        Library::PipRs => {
             let mut c = Command::new(tool("pip-exec"));
             c.arg("-n").arg(n.to_string());
             if mode == Mode::Process {
@@ -206,12 +206,12 @@ pub fn launcher(mpi: Mpi, n: usize, mode: Mode) -> Command {
             }
             c
         }
-        Mpi::Mpich => {
+        Library::Mpich => {
             let mut c = Command::new("mpirun.mpich");
             c.arg("-n").arg(n.to_string());
             c
         }
-        Mpi::OpenMpi => {
+        Library::OpenMpi => {
             let mut c = Command::new("mpirun.openmpi");
             c.args(["--oversubscribe", "--bind-to", "none", "-n"])
                 .arg(n.to_string());
@@ -227,7 +227,7 @@ pub fn launcher(mpi: Mpi, n: usize, mode: Mode) -> Command {
 }
 
 /// Runs `prog args` with `n` ranks under `mpi` in `mode`.
-pub fn run(mpi: Mpi, prog: &Path, n: usize, mode: Mode, args: &[&str]) -> Output {
+pub fn run(mpi: Library, prog: &Path, n: usize, mode: Mode, args: &[&str]) -> Output {
     let mut c = launcher(mpi, n, mode);
     c.arg(prog).args(args);
     // No job of the tests may wait long for a deadlock report.
@@ -238,10 +238,10 @@ pub fn run(mpi: Mpi, prog: &Path, n: usize, mode: Mode, args: &[&str]) -> Output
 /// Builds `tests/c/<name>.c` with pip-rs and runs it with every rank count of [`RANKS`] in
 /// both modes, expecting every rank to pass each time.
 pub fn conformance(name: &str) {
-    let prog = build(name, Mpi::PipRs);
+    let prog = build(name, Library::PipRs);
     for mode in MODES {
         for n in RANKS {
-            run(Mpi::PipRs, &prog, n, mode, &[])
+            run(Library::PipRs, &prog, n, mode, &[])
                 .assert_pass(name, n, &format!("pip-rs, {n} ranks, {mode:?} mode"));
         }
     }
@@ -249,7 +249,7 @@ pub fn conformance(name: &str) {
 
 /// Builds `tests/c/<name>.c` with a reference MPI and runs it with `ranks`, expecting
 /// every rank to pass (skipped with a note when that MPI is not installed).
-pub fn reference(name: &str, mpi: Mpi, ranks: &[usize]) {
+pub fn reference(name: &str, mpi: Library, ranks: &[usize]) {
     if !mpi.available() {
         return;
     }
