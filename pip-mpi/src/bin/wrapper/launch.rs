@@ -52,6 +52,7 @@ Other options before PROGRAM go to pip-exec (see pip-exec --help). Up to 15 rank
 unless an --isolation option is given.";
 
 /// Rewrites MPI's rank-count options into pip-exec's `-n`, up to the program's name.
+#[cfg(test)]
 fn translate(args: &[String]) -> Result<Vec<String>, String> {
     translate_at(args).map(|(out, _)| out)
 }
