@@ -32,6 +32,12 @@ mod ranks {
         Buf::origin(v.as_ptr().cast(), v.len() as c_int, INT, "test").unwrap()
     }
 
+    /// A buffer that a get or a fetch writes: made from a mutable borrow, so that the
+    /// compiler knows the memory changes.
+    fn ints_mut(v: &mut [i32]) -> Buf {
+        Buf::origin(v.as_mut_ptr().cast(), v.len() as c_int, INT, "test").unwrap()
+    }
+
     fn at(rank: c_int, disp: isize, count: c_int) -> At {
         At {
             rank,
@@ -55,9 +61,9 @@ mod ranks {
             }
             w.fence(0).unwrap();
             assert_eq!(mem, (0..n as i32).collect::<Vec<_>>());
-            let got = [0i32; 2];
+            let mut got = [0i32; 2];
             // SAFETY: `got` holds two writable i32.
-            unsafe { w.get(&ints(&got), at((me + 1) % n as c_int, 1, 2)).unwrap() };
+            unsafe { w.get(&ints_mut(&mut got), at((me + 1) % n as c_int, 1, 2)).unwrap() };
             assert_eq!(got, [1, 2]);
             w.fence(MPI_MODE_NOSUCCEED).unwrap();
             w.free().unwrap();
@@ -73,10 +79,10 @@ mod ranks {
             let w = window(&world, &mut mem);
             for _ in 0..ROUNDS {
                 w.lock(MPI_LOCK_EXCLUSIVE, 0, 0).unwrap();
-                let v = [0i32];
+                let mut v = [0i32];
                 // SAFETY: `v` is one writable, then readable i32.
                 unsafe {
-                    w.get(&ints(&v), at(0, 0, 1)).unwrap();
+                    w.get(&ints_mut(&mut v), at(0, 0, 1)).unwrap();
                     w.put(&ints(&[v[0] + 1]), at(0, 0, 1)).unwrap();
                 }
                 w.unlock(0).unwrap();
@@ -100,9 +106,9 @@ mod ranks {
             let mut seen = Vec::new();
             for _ in 0..ROUNDS {
                 let one = [1i64];
-                let old = [0i64];
+                let mut old = [0i64];
                 let origin = Buf::origin(one.as_ptr().cast(), 1, LONG, "one").unwrap();
-                let result = Buf::origin(old.as_ptr().cast(), 1, LONG, "old").unwrap();
+                let result = Buf::origin(old.as_mut_ptr().cast(), 1, LONG, "old").unwrap();
                 let target = At {
                     rank: 0,
                     disp: 0,
