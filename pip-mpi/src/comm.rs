@@ -127,9 +127,11 @@ pub fn finalize() {
 
 /// The communicator of handle `h`.
 pub fn get(h: Handle) -> Result<Rc<Comm>> {
-    crate::state::require_running()?;
+    // The table is filled by MPI_Init and emptied by MPI_Finalize on this thread, so a hit
+    // means MPI runs here; only a miss needs the phase, to say why.
     COMMS.with(|t| t.borrow().get(h).cloned()).map_or_else(
         || {
+            crate::state::require_running()?;
             if h == MPI_COMM_NULL {
                 fail(MPI_ERR_COMM, "the communicator is MPI_COMM_NULL")
             } else {
@@ -141,6 +143,16 @@ pub fn get(h: Handle) -> Result<Rc<Comm>> {
         },
         Ok,
     )
+}
+
+/// Runs `f` on the communicator of handle `h`, borrowed from the rank's table (no reference
+/// is taken: the fast path of the blocking point-to-point calls). `f` must not make or free
+/// communicators (the table is borrowed meanwhile).
+pub fn with<R>(h: Handle, f: impl FnOnce(&Comm) -> Result<R>) -> Result<R> {
+    COMMS.with(|t| match t.borrow().get(h) {
+        Some(c) => f(c),
+        None => get(h).and_then(|c| f(&c)),
+    })
 }
 
 /// Stores a new communicator and returns its handle.

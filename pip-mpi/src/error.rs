@@ -102,8 +102,14 @@ const CLASSES: [(&str, &str); (LAST_CLASS + 1) as usize] = [
     ("MPI_ERR_LOCKTYPE", "invalid lock type"),
     ("MPI_ERR_ASSERT", "invalid assert argument"),
     ("MPI_ERR_RMA_CONFLICT", "conflicting accesses to a window"),
-    ("MPI_ERR_RMA_SYNC", "wrong synchronization of one-sided calls"),
-    ("MPI_ERR_RMA_RANGE", "target memory is not part of the window"),
+    (
+        "MPI_ERR_RMA_SYNC",
+        "wrong synchronization of one-sided calls",
+    ),
+    (
+        "MPI_ERR_RMA_RANGE",
+        "target memory is not part of the window",
+    ),
     ("MPI_ERR_RMA_ATTACH", "memory cannot be attached"),
     ("MPI_ERR_RMA_SHARED", "memory cannot be shared"),
     ("MPI_ERR_RMA_FLAVOR", "wrong window flavor"),
@@ -112,7 +118,10 @@ const CLASSES: [(&str, &str); (LAST_CLASS + 1) as usize] = [
 
 /// The name of class `class` (`"MPI_ERR_RANK"`), if it is one.
 pub fn class_name(class: c_int) -> Option<&'static str> {
-    usize::try_from(class).ok().and_then(|c| CLASSES.get(c)).map(|c| c.0)
+    usize::try_from(class)
+        .ok()
+        .and_then(|c| CLASSES.get(c))
+        .map(|c| c.0)
 }
 
 /// An MPI error: a class and what was wrong.
@@ -233,7 +242,10 @@ pub fn call_on(name: &'static str, on: On, body: impl FnOnce() -> Result<()>) ->
                 .map(|s| s.to_string())
                 .or_else(|| payload.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "a panic".into());
-            Err(Error::new(MPI_ERR_INTERN, format!("internal error: {what}")))
+            Err(Error::new(
+                MPI_ERR_INTERN,
+                format!("internal error: {what}"),
+            ))
         }
     };
     match outcome {

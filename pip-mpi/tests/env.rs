@@ -5,7 +5,7 @@
 mod support;
 use std::process::Command;
 use std::time::{Duration, Instant};
-use support::{build, conformance, reference, run, run_command, Mode, Library, MODES};
+use support::{build, conformance, reference, run, run_command, Library, Mode, MODES};
 
 #[test]
 fn env_runs_with_every_rank_count_in_both_modes() {

@@ -3,15 +3,20 @@
 //! namespace isolation.
 
 mod support;
-use support::{build, run_command, tool, Library, Mode};
 use std::process::Command;
+use support::{build, run_command, tool, Library, Mode};
 
 const ARGS: [&str; 6] = ["-i", "7", "-x", "3", "-m", "1:4096"];
 
 #[test]
 fn ranks_parsing_options_with_getopt_agree_under_mpiexec() {
     let prog = build("options", Library::PipRs);
-    for (n, mode) in [(2, Mode::Thread), (4, Mode::Thread), (4, Mode::Process), (7, Mode::Thread)] {
+    for (n, mode) in [
+        (2, Mode::Thread),
+        (4, Mode::Thread),
+        (4, Mode::Process),
+        (7, Mode::Thread),
+    ] {
         let mut c = Command::new(tool("mpiexec"));
         c.arg("-np").arg(n.to_string());
         if mode == Mode::Process {
@@ -29,7 +34,11 @@ fn the_option_parsing_program_passes_with_mpich_and_open_mpi() {
             continue;
         }
         let prog = build("options", mpi);
-        support::run(mpi, &prog, 4, Mode::Thread, &ARGS).assert_pass("options", 4, &format!("{mpi:?}"));
+        support::run(mpi, &prog, 4, Mode::Thread, &ARGS).assert_pass(
+            "options",
+            4,
+            &format!("{mpi:?}"),
+        );
     }
 }
 
@@ -40,7 +49,11 @@ fn conformance_programs_pass_under_namespace_isolation() {
         for mode in [Mode::Thread, Mode::Process] {
             let mut c = support::launcher(Library::PipRs, 4, mode);
             c.args(["--isolation", "namespace"]).arg(&prog);
-            run_command(&mut c).assert_pass(name, 4, &format!("namespace isolation, {mode:?} mode"));
+            run_command(&mut c).assert_pass(
+                name,
+                4,
+                &format!("namespace isolation, {mode:?} mode"),
+            );
         }
     }
 }

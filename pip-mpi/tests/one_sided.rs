@@ -43,7 +43,12 @@ fn a_put_outside_an_epoch_ends_the_job_with_mpi_err_rma_sync() {
     let prog = support::build("rma_sync_error", Library::PipRs);
     for mode in support::MODES {
         let out = support::run(Library::PipRs, &prog, 2, mode, &[]);
-        assert_eq!(out.code, Some(MPI_ERR_RMA_SYNC), "{mode:?} mode:\n{}", out.all());
+        assert_eq!(
+            out.code,
+            Some(MPI_ERR_RMA_SYNC),
+            "{mode:?} mode:\n{}",
+            out.all()
+        );
         assert!(
             out.stderr.contains("MPI_Put") && out.stderr.contains("outside an access epoch"),
             "{}",

@@ -149,6 +149,12 @@ pub fn get_arg(h: Handle, what: &str) -> Result<Rc<Datatype>> {
     get(h).map_err(|e| crate::error::Error::new(e.class, format!("{what}: {}", e.message)))
 }
 
+/// The size of `h` if it is a predefined type whose elements are contiguous, without looking
+/// at the rank's tables (see [`predefined::contiguous_size`]).
+pub fn contiguous_predefined_size(h: Handle) -> Option<usize> {
+    predefined::contiguous_size(h)
+}
+
 /// The datatype of handle `h`, which must be committed (for communication).
 pub fn get_committed(h: Handle) -> Result<Rc<Datatype>> {
     let t = get(h)?;

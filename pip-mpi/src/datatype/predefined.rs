@@ -186,6 +186,14 @@ fn index(h: Handle) -> Option<usize> {
         .filter(|&i| i < TABLE.len())
 }
 
+/// The size of predefined type `h` if `count` elements of it are one run of `count * size`
+/// bytes (every predefined type but the pairs with padding), else `None`. The fast path of the
+/// point-to-point calls: it reads the constant table, not the rank's, and takes no reference.
+pub fn contiguous_size(h: Handle) -> Option<usize> {
+    let (_, _, blocks, size, extent) = TABLE[index(h)?];
+    (extent == size as isize && blocks.len() == 1 && blocks[0] == (0, size)).then_some(size)
+}
+
 /// The predefined datatype of handle `h`, if `h` is one.
 pub fn get(h: Handle) -> Option<Rc<Datatype>> {
     let i = index(h)?;

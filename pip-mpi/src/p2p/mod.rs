@@ -69,6 +69,15 @@ pub const PROC_NULL_STATUS: MpiStatus = MpiStatus {
     count: 0,
 };
 
+/// The fast path's length: the bytes of `count` elements of a contiguous predefined type of
+/// `size` bytes at `buf`, or `None` when the arguments need [`elements`]'s checks (a negative
+/// count, a null buffer with data, an overflow), which then fail with their message.
+pub fn contiguous_len(buf: *const c_void, count: c_int, size: usize) -> Option<usize> {
+    let n = usize::try_from(count).ok()?;
+    let len = n.checked_mul(size)?;
+    (!buf.is_null() || len == 0).then_some(len)
+}
+
 /// The number of elements `count` of `t` at `buf` stand for, checked: not negative, and a
 /// buffer that is NULL only when no byte is addressed from it (a non-contiguous type may
 /// address absolute memory from `MPI_BOTTOM`, which is NULL).

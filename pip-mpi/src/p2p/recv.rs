@@ -8,7 +8,8 @@
 //! complete.
 
 use super::{
-    elements, outcome, put, received, Done, Incoming, Outgoing, Received, PROC_NULL_STATUS,
+    contiguous_len, elements, outcome, put, received, Done, Incoming, Outgoing, Received,
+    PROC_NULL_STATUS,
 };
 use crate::comm::Comm;
 use crate::datatype::Datatype;
@@ -57,22 +58,33 @@ pub unsafe extern "C" fn MPI_Recv(
     status: *mut MpiStatus,
 ) -> c_int {
     call_on("MPI_Recv", On::Comm(comm), || {
-        let c = crate::comm::get(comm)?;
-        let t = crate::datatype::get_committed(datatype)?;
-        let n = elements(buf, count, &t)?;
-        if source == MPI_PROC_NULL {
-            // SAFETY: the caller passes a valid status or MPI_STATUS_IGNORE.
-            unsafe { put(status, &PROC_NULL_STATUS) };
-            return Ok(());
-        }
-        let mut into = Incoming::new(buf, n, &t);
-        // SAFETY: the user's buffer is ours until the blocking receive returns (MPI's rule).
-        let r =
-            c.pc.process_at_rank(source)
-                .receive_into_with_tag(unsafe { into.slice() }, tag);
-        // SAFETY: the buffer holds `n` elements of `t`; the status pointer is valid (MPI's
-        // rules).
-        unsafe { report(received(r, &mut into), status) }
+        // The communicator is borrowed, not counted: the fast path.
+        crate::comm::with(comm, |c| {
+            let fast = crate::datatype::contiguous_predefined_size(datatype)
+                .and_then(|size| contiguous_len(buf, count, size));
+            let mut into = match fast {
+                // A predefined contiguous type: straight into the buffer, without the rank's
+                // tables.
+                Some(len) => Incoming::Direct(buf.cast(), len),
+                None => {
+                    let t = crate::datatype::get_committed(datatype)?;
+                    let n = elements(buf, count, &t)?;
+                    Incoming::new(buf, n, &t)
+                }
+            };
+            if source == MPI_PROC_NULL {
+                // SAFETY: the caller passes a valid status or MPI_STATUS_IGNORE.
+                unsafe { put(status, &PROC_NULL_STATUS) };
+                return Ok(());
+            }
+            // SAFETY: the user's buffer is ours until the blocking receive returns (MPI's rule).
+            let r =
+                c.pc.process_at_rank(source)
+                    .receive_into_with_tag(unsafe { into.slice() }, tag);
+            // SAFETY: the buffer holds `n` elements of `t`; the status pointer is valid (MPI's
+            // rules).
+            unsafe { report(received(r, &mut into), status) }
+        })
     })
 }
 

@@ -7,7 +7,7 @@
 //! (MPI allows it: the mode only adds a promise about the receiver). The immediate forms start
 //! the same operations as `pip_comm::raw` requests.
 
-use super::{elements, Done, Outgoing, PROC_NULL_STATUS};
+use super::{contiguous_len, elements, Done, Outgoing, PROC_NULL_STATUS};
 use crate::comm::Comm;
 use crate::datatype::Datatype;
 use crate::error::{call_on, On, Result};
@@ -32,14 +32,41 @@ unsafe fn blocking(
     comm: Handle,
     mode: SendMode,
 ) -> Result<()> {
-    let c = crate::comm::get(comm)?;
-    let t = crate::datatype::get_committed(datatype)?;
-    let n = elements(buf, count, &t)?;
+    crate::comm::with(comm, |c| {
+        // SAFETY: forwarded from the caller.
+        unsafe { send_on(c, buf, count, datatype, dest, tag, mode) }
+    })
+}
+
+/// [`blocking`] on communicator `c`.
+///
+/// # Safety
+///
+/// As [`blocking`].
+unsafe fn send_on(
+    c: &Comm,
+    buf: *const c_void,
+    count: c_int,
+    datatype: Handle,
+    dest: c_int,
+    tag: c_int,
+    mode: SendMode,
+) -> Result<()> {
+    let fast = crate::datatype::contiguous_predefined_size(datatype)
+        .and_then(|size| contiguous_len(buf, count, size));
+    let msg = match fast {
+        // A predefined contiguous type: the bytes as they are, without the rank's tables.
+        Some(len) => Outgoing::Borrowed(buf.cast(), len),
+        None => {
+            let t = crate::datatype::get_committed(datatype)?;
+            let n = elements(buf, count, &t)?;
+            // SAFETY: `buf` holds `n` elements of `t` (the caller's promise).
+            unsafe { Outgoing::new(buf, n, &t) }
+        }
+    };
     if dest == MPI_PROC_NULL {
         return Ok(());
     }
-    // SAFETY: `buf` holds `n` elements of `t` (the caller's promise).
-    let msg = unsafe { Outgoing::new(buf, n, &t) };
     // SAFETY: the user's buffer is not changed during a blocking send (MPI's rule).
     let data = unsafe { msg.slice() };
     let peer = c.pc.process_at_rank(dest);

@@ -63,7 +63,10 @@ mod ranks {
             assert_eq!(mem, (0..n as i32).collect::<Vec<_>>());
             let mut got = [0i32; 2];
             // SAFETY: `got` holds two writable i32.
-            unsafe { w.get(&ints_mut(&mut got), at((me + 1) % n as c_int, 1, 2)).unwrap() };
+            unsafe {
+                w.get(&ints_mut(&mut got), at((me + 1) % n as c_int, 1, 2))
+                    .unwrap()
+            };
             assert_eq!(got, [1, 2]);
             w.fence(MPI_MODE_NOSUCCEED).unwrap();
             w.free().unwrap();

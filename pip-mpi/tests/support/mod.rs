@@ -241,8 +241,11 @@ pub fn conformance(name: &str) {
     let prog = build(name, Library::PipRs);
     for mode in MODES {
         for n in RANKS {
-            run(Library::PipRs, &prog, n, mode, &[])
-                .assert_pass(name, n, &format!("pip-rs, {n} ranks, {mode:?} mode"));
+            run(Library::PipRs, &prog, n, mode, &[]).assert_pass(
+                name,
+                n,
+                &format!("pip-rs, {n} ranks, {mode:?} mode"),
+            );
         }
     }
 }

@@ -103,7 +103,9 @@ pub fn run(lang: Lang) -> ! {
         fail(&format!("no input files\n{}", USAGE.replace("TOOL", name)));
     }
     let l = layout().unwrap_or_else(|e| fail(&e));
-    let linking = !rest.iter().any(|a| a == "-c" || a == "-E" || a == "-S" || a == "-M");
+    let linking = !rest
+        .iter()
+        .any(|a| a == "-c" || a == "-E" || a == "-S" || a == "-M");
     let mut cmd = Command::new(&l.pipcc);
     if lang == Lang::Cxx {
         let cxx = std::env::var("CXX").unwrap_or_else(|_| "c++".to_string());
@@ -117,7 +119,11 @@ pub fn run(lang: Lang) -> ! {
     if linking {
         cmd.arg(format!("-L{}", l.lib.display()));
         cmd.arg(format!("-Wl,-rpath,{}", l.lib.display()));
-        cmd.args(["-Wl,--push-state,--no-as-needed", "-lmpi", "-Wl,--pop-state"]);
+        cmd.args([
+            "-Wl,--push-state,--no-as-needed",
+            "-lmpi",
+            "-Wl,--pop-state",
+        ]);
     }
     match cmd.status() {
         Ok(st) => exit(st.code().unwrap_or(1)),

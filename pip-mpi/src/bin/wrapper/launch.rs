@@ -29,7 +29,10 @@ pub const NAMESPACE_MAX: u32 = 15;
 /// than [`NAMESPACE_MAX`] tasks (see the module documentation).
 fn with_isolation(mut args: Vec<String>, before: usize) -> Vec<String> {
     let options = &args[..before.min(args.len())];
-    if options.iter().any(|a| a == "--isolation" || a.starts_with("--isolation=")) {
+    if options
+        .iter()
+        .any(|a| a == "--isolation" || a.starts_with("--isolation="))
+    {
         return args;
     }
     let ranks = options
@@ -66,7 +69,11 @@ fn translate_at(args: &[String]) -> Result<(Vec<String>, usize), String> {
         let count = match a.as_str() {
             "-n" | "-np" | "--n" | "--np" | "-c" => {
                 i += 1;
-                Some(args.get(i).ok_or(format!("{a} needs a number of ranks"))?.clone())
+                Some(
+                    args.get(i)
+                        .ok_or(format!("{a} needs a number of ranks"))?
+                        .clone(),
+                )
             }
             _ => ["-n=", "-np=", "--n=", "--np="]
                 .iter()
@@ -75,8 +82,9 @@ fn translate_at(args: &[String]) -> Result<(Vec<String>, usize), String> {
         };
         match count {
             Some(n) => {
-                n.parse::<u32>()
-                    .map_err(|_| format!("the number of ranks must be a positive integer, not {n:?}"))?;
+                n.parse::<u32>().map_err(|_| {
+                    format!("the number of ranks must be a positive integer, not {n:?}")
+                })?;
                 out.push("-n".to_string());
                 out.push(n);
             }
@@ -130,8 +138,14 @@ mod tests {
 
     #[test]
     fn rank_counts_become_pip_exec_n() {
-        assert_eq!(t(&["-np", "4", "./a", "-n", "9"]).unwrap(), ["-n", "4", "./a", "-n", "9"]);
-        assert_eq!(t(&["--n=3", "--mode", "process", "./a"]).unwrap(), ["-n", "3", "--mode", "process", "./a"]);
+        assert_eq!(
+            t(&["-np", "4", "./a", "-n", "9"]).unwrap(),
+            ["-n", "4", "./a", "-n", "9"]
+        );
+        assert_eq!(
+            t(&["--n=3", "--mode", "process", "./a"]).unwrap(),
+            ["-n", "3", "--mode", "process", "./a"]
+        );
         assert!(t(&["-n", "x", "./a"]).is_err());
         assert!(t(&["-n"]).is_err());
     }
@@ -143,12 +157,26 @@ mod tests {
 
     #[test]
     fn small_jobs_get_a_private_libc_per_rank_unless_told_otherwise() {
-        assert_eq!(iso(&["-n", "4", "./a"]), ["--isolation", "namespace", "-n", "4", "./a"]);
-        assert_eq!(iso(&["./a", "-n", "99"]), ["--isolation", "namespace", "./a", "-n", "99"]);
+        assert_eq!(
+            iso(&["-n", "4", "./a"]),
+            ["--isolation", "namespace", "-n", "4", "./a"]
+        );
+        assert_eq!(
+            iso(&["./a", "-n", "99"]),
+            ["--isolation", "namespace", "./a", "-n", "99"]
+        );
         assert_eq!(iso(&["-np", "16", "./a"]), ["-n", "16", "./a"]);
         assert_eq!(
             iso(&["--mode", "process", "-n", "2", "./a"]),
-            ["--isolation", "namespace", "--mode", "process", "-n", "2", "./a"]
+            [
+                "--isolation",
+                "namespace",
+                "--mode",
+                "process",
+                "-n",
+                "2",
+                "./a"
+            ]
         );
         assert_eq!(
             iso(&["--isolation", "shared-libc", "-n", "4", "./a"]),
