@@ -40,7 +40,12 @@ const LIBRARY_DIRS: &[&str] = &[
 
 /// The crates whose atomics implement shared-memory protocols: each atomic operation names its
 /// protocol (rule 4).
-const PROTOCOL_CRATES: &[&str] = &["pip-core/src", "pip-comm/src", "pip-capi/src", "pip-mpi/src"];
+const PROTOCOL_CRATES: &[&str] = &[
+    "pip-core/src",
+    "pip-comm/src",
+    "pip-capi/src",
+    "pip-mpi/src",
+];
 
 /// The crates whose top-level modules must not import each other in a cycle.
 const ACYCLIC_CRATES: &[&str] = &["pip-core/src", "pip-comm/src"];
