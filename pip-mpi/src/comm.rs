@@ -97,6 +97,52 @@ impl Comm {
 
 thread_local! {
     static COMMS: RefCell<Table<Rc<Comm>>> = const { RefCell::new(Table::new(1)) };
+    /// The hot path's cache of [`COMMS`] (see [`cached`]): entry `h % HOT_ENTRIES` holds a
+    /// handle and a pointer to its communicator inside the table, or a null pointer. Filled
+    /// by [`with`] and [`init`]; an entry is cleared when its handle is freed, and every entry
+    /// when the table is emptied or refilled, so a non-null entry always points to a
+    /// communicator that the table holds.
+    static HOT: [Cell<(Handle, *const Comm)>; HOT_ENTRIES] =
+        const { [const { Cell::new((MPI_COMM_NULL, std::ptr::null())) }; HOT_ENTRIES] };
+}
+
+/// How many communicators the hot path remembers: a few, since a program's blocking calls
+/// mostly use one or two.
+const HOT_ENTRIES: usize = 4;
+
+/// The entry of [`HOT`] for handle `h`.
+fn hot_slot(h: Handle) -> usize {
+    h as u32 as usize % HOT_ENTRIES
+}
+
+/// Remembers communicator `c` of handle `h` for [`cached`]; `c` is held by the table.
+fn remember(h: Handle, c: &Rc<Comm>) {
+    HOT.with(|hot| hot[hot_slot(h)].set((h, Rc::as_ptr(c))));
+}
+
+/// Forgets every communicator [`cached`] knows.
+fn forget_all() {
+    HOT.with(|hot| {
+        for e in hot {
+            e.set((MPI_COMM_NULL, std::ptr::null()));
+        }
+    });
+}
+
+/// The communicator of handle `h` without a look at the table, if the hot path's cache has
+/// it (a communicator that [`with`] served lately): the blocking point-to-point calls' fast
+/// path (`p2p::hot`). `None` says only "not cached": the caller takes the general path, which
+/// finds the communicator or says why there is none.
+///
+/// The pointer is valid while the table holds the communicator: until this thread frees it
+/// (`MPI_Comm_free`) or finalizes MPI. A call that does neither may use it throughout.
+pub fn cached(h: Handle) -> Option<std::ptr::NonNull<Comm>> {
+    let (k, p) = HOT.with(|hot| hot[hot_slot(h)].get());
+    if k == h {
+        std::ptr::NonNull::new(p.cast_mut())
+    } else {
+        None
+    }
 }
 
 /// Makes `MPI_COMM_WORLD` (handle 1) from `world` and `MPI_COMM_SELF` (handle 2); called by
@@ -109,11 +155,15 @@ pub fn init(world: SimpleCommunicator) -> Result<()> {
     let everyone: Rc<[i32]> = (0..world.size()).collect();
     let world = Comm::with_members(world, MPI_ERRORS_ARE_FATAL, everyone)?;
     let myself = Comm::with_members(self_pc, MPI_ERRORS_ARE_FATAL, Rc::from([me]))?;
+    forget_all();
     COMMS.with(|t| {
         let mut t = t.borrow_mut();
         t.clear();
-        let w = t.insert(Rc::new(world));
-        let s = t.insert(Rc::new(myself));
+        let (world, myself) = (Rc::new(world), Rc::new(myself));
+        remember(MPI_COMM_WORLD, &world);
+        remember(MPI_COMM_SELF, &myself);
+        let w = t.insert(world);
+        let s = t.insert(myself);
         debug_assert_eq!((w, s), (MPI_COMM_WORLD, MPI_COMM_SELF));
     });
     Ok(())
@@ -121,6 +171,7 @@ pub fn init(world: SimpleCommunicator) -> Result<()> {
 
 /// Drops every communicator; called by `MPI_Finalize`.
 pub fn finalize() {
+    forget_all();
     let all = COMMS.with(|t| std::mem::replace(&mut *t.borrow_mut(), Table::new(1)));
     drop(all);
 }
@@ -150,7 +201,10 @@ pub fn get(h: Handle) -> Result<Rc<Comm>> {
 /// communicators (the table is borrowed meanwhile).
 pub fn with<R>(h: Handle, f: impl FnOnce(&Comm) -> Result<R>) -> Result<R> {
     COMMS.with(|t| match t.borrow().get(h) {
-        Some(c) => f(c),
+        Some(c) => {
+            remember(h, c);
+            f(c)
+        }
         None => get(h).and_then(|c| f(&c)),
     })
 }
@@ -169,6 +223,11 @@ pub fn remove(h: Handle) -> Result<()> {
         );
     }
     get(h)?;
+    HOT.with(|hot| {
+        if hot[hot_slot(h)].get().0 == h {
+            hot[hot_slot(h)].set((MPI_COMM_NULL, std::ptr::null()));
+        }
+    });
     COMMS.with(|t| t.borrow_mut().remove(h));
     Ok(())
 }
@@ -421,3 +480,6 @@ pub unsafe extern "C" fn MPI_Comm_test_inter(comm: Handle, flag: *mut c_int) -> 
         Ok(())
     })
 }
+
+#[cfg(test)]
+mod tests;

@@ -236,22 +236,23 @@ pub fn call(name: &'static str, body: impl FnOnce() -> Result<()>) -> c_int {
 pub fn call_on(name: &'static str, on: On, body: impl FnOnce() -> Result<()>) -> c_int {
     let outcome = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(body)) {
         Ok(r) => r,
-        Err(payload) => {
-            let what = payload
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "a panic".into());
-            Err(Error::new(
-                MPI_ERR_INTERN,
-                format!("internal error: {what}"),
-            ))
-        }
+        Err(payload) => Err(panicked(payload)),
     };
     match outcome {
         Ok(()) => MPI_SUCCESS,
         Err(e) => raise(name, on, e),
     }
+}
+
+/// The error that a panic caught at the boundary stands for: `MPI_ERR_INTERN`, with the
+/// panic's message.
+pub fn panicked(payload: Box<dyn std::any::Any + Send>) -> Error {
+    let what = payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic".into());
+    Error::new(MPI_ERR_INTERN, format!("internal error: {what}"))
 }
 
 /// Applies the handler of `on` to `e` raised by `name`; returns the code (if the handler

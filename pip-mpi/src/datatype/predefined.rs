@@ -190,9 +190,24 @@ fn index(h: Handle) -> Option<usize> {
 /// bytes (every predefined type but the pairs with padding), else `None`. The fast path of the
 /// point-to-point calls: it reads the constant table, not the rank's, and takes no reference.
 pub fn contiguous_size(h: Handle) -> Option<usize> {
-    let (_, _, blocks, size, extent) = TABLE[index(h)?];
-    (extent == size as isize && blocks.len() == 1 && blocks[0] == (0, size)).then_some(size)
+    let size = CONTIGUOUS[index(h)?];
+    (size != 0).then_some(size)
 }
+
+/// For each row of [`TABLE`], its size when its elements are one run of bytes (one block at
+/// offset 0 as long as the type, extent equal to size), else 0; worked out at compile time.
+const CONTIGUOUS: [usize; TABLE.len()] = {
+    let mut out = [0; TABLE.len()];
+    let mut i = 0;
+    while i < TABLE.len() {
+        let (_, _, blocks, size, extent) = TABLE[i];
+        if extent == size as isize && blocks.len() == 1 && blocks[0].0 == 0 && blocks[0].1 == size {
+            out[i] = size;
+        }
+        i += 1;
+    }
+    out
+};
 
 /// The predefined datatype of handle `h`, if `h` is one.
 pub fn get(h: Handle) -> Option<Rc<Datatype>> {

@@ -51,6 +51,20 @@ fn predefined_pairs_have_the_layout_of_their_c_structs() {
 }
 
 #[test]
+fn the_fast_paths_size_table_agrees_with_the_full_datatypes() {
+    // Every predefined handle, and the numbers around them.
+    for h in -1..=40 {
+        let full = get(h)
+            .ok()
+            .filter(|d| d.is_contiguous() && d.size > 0)
+            .map(|d| d.size);
+        assert_eq!(contiguous_predefined_size(h), full, "handle {h}");
+    }
+    assert_eq!(contiguous_predefined_size(MPI_DOUBLE), Some(8));
+    assert_eq!(contiguous_predefined_size(MPI_DOUBLE_INT), None);
+}
+
+#[test]
 fn contiguous_of_a_basic_type_is_one_run() {
     let c = contiguous(1000, &t(MPI_INT)).unwrap();
     assert_eq!(c.blocks, vec![(0, 4000)]);

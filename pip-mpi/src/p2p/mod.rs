@@ -32,13 +32,15 @@
 //! fails with `MPI_ERR_TRUNCATE`; its status still says the source, the tag and the bytes
 //! received (the buffer's size).
 //!
-//! The files: `send.rs` (the send modes), `recv.rs` (receives and send-receive), `probe.rs`
+//! The files: `send.rs` (the send modes), `recv.rs` (receives and send-receive), `hot.rs`
+//! (the fast path of `MPI_Send` and `MPI_Recv` for predefined contiguous types), `probe.rs`
 //! (probes, matched probes and the message table), `bsend.rs` (the attached buffer and
 //! buffered sends), `persistent.rs` (`MPI_*_init`, `MPI_Start`), `complete.rs` (waits, tests,
 //! cancel and free).
 
 mod bsend;
 mod complete;
+mod hot;
 mod persistent;
 mod probe;
 mod recv;

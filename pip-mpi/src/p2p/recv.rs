@@ -27,7 +27,7 @@ use std::rc::Rc;
 /// # Safety
 ///
 /// As [`put`].
-unsafe fn report(r: Received, status: *mut MpiStatus) -> Result<()> {
+pub(super) unsafe fn report(r: Received, status: *mut MpiStatus) -> Result<()> {
     match r {
         Ok(s) => {
             // SAFETY: forwarded from the caller.
@@ -57,6 +57,11 @@ pub unsafe extern "C" fn MPI_Recv(
     comm: Handle,
     status: *mut MpiStatus,
 ) -> c_int {
+    // SAFETY: forwarded: MPI's rules for the buffer and the status.
+    if let Some(code) = unsafe { super::hot::recv(buf, count, datatype, source, tag, comm, status) }
+    {
+        return code;
+    }
     call_on("MPI_Recv", On::Comm(comm), || {
         // The communicator is borrowed, not counted: the fast path.
         crate::comm::with(comm, |c| {

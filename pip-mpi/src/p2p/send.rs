@@ -87,6 +87,10 @@ pub unsafe extern "C" fn MPI_Send(
     tag: c_int,
     comm: Handle,
 ) -> c_int {
+    // SAFETY: forwarded: the caller's buffer holds the elements, as MPI requires.
+    if let Some(code) = unsafe { super::hot::send(buf, count, datatype, dest, tag, comm) } {
+        return code;
+    }
     call_on("MPI_Send", On::Comm(comm), || {
         // SAFETY: forwarded: the caller's buffer holds the elements, as MPI requires.
         unsafe { blocking(buf, count, datatype, dest, tag, comm, SendMode::Standard) }

@@ -1,7 +1,8 @@
 /* Communicators: duplicates, splits (by color, by key, MPI_UNDEFINED), MPI_Comm_create and
  * MPI_Comm_create_group of a group, MPI_Comm_compare, MPI_Comm_group, MPI_Comm_free. The
- * members of each new communicator are checked through its group, translated to world ranks,
- * so the program needs no message. */
+ * members of each new communicator are checked through its group, translated to world ranks.
+ * Messages on a communicator made after another was freed (it may get the freed one's handle)
+ * reach their ranks on it, and none crosses from the world. */
 #include "mpitest.h"
 
 static int rank, size;
@@ -141,6 +142,57 @@ static void from_groups(void) {
     MPI_Group_free(&world);
 }
 
+/* A receive from `prev` on `comm` with any tag: odd ranks use MPI_Irecv and MPI_Wait, even
+ * ranks MPI_Recv, so the two kinds of call must agree on which communicator a handle names. */
+static void receive(int *got, int prev, MPI_Comm comm, MPI_Status *st) {
+    if (rank % 2) {
+        MPI_Request req;
+        CHECK_RC(MPI_Irecv(got, 1, MPI_INT, prev, MPI_ANY_TAG, comm, &req), MPI_SUCCESS);
+        CHECK_RC(MPI_Wait(&req, st), MPI_SUCCESS);
+    } else {
+        CHECK_RC(MPI_Recv(got, 1, MPI_INT, prev, MPI_ANY_TAG, comm, st), MPI_SUCCESS);
+    }
+}
+
+/* A token passed once around the ring of `comm` (the world's ranks in order) with `tag`: rank
+ * 0 sends `value` and gets it back; every rank checks what it received. */
+static void token_ring(MPI_Comm comm, int tag, int value) {
+    int next = (rank + 1) % size, prev = (rank + size - 1) % size, got = -1;
+    MPI_Status st;
+    if (size == 1) {
+        MPI_Request req;
+        CHECK_RC(MPI_Isend(&value, 1, MPI_INT, 0, tag, comm, &req), MPI_SUCCESS);
+        CHECK_RC(MPI_Recv(&got, 1, MPI_INT, 0, MPI_ANY_TAG, comm, &st), MPI_SUCCESS);
+        CHECK_RC(MPI_Wait(&req, MPI_STATUS_IGNORE), MPI_SUCCESS);
+    } else if (rank == 0) {
+        CHECK_RC(MPI_Send(&value, 1, MPI_INT, next, tag, comm), MPI_SUCCESS);
+        receive(&got, prev, comm, &st);
+    } else {
+        receive(&got, prev, comm, &st);
+        CHECK_RC(MPI_Send(&got, 1, MPI_INT, next, tag, comm), MPI_SUCCESS);
+    }
+    CHECK(got == value && st.MPI_TAG == tag, "ring: got %d tag %d, expected %d tag %d", got,
+          st.MPI_TAG, value, tag);
+}
+
+static void messages_after_free(void) {
+    MPI_Comm first, second;
+    int stray = 7, got = -1;
+    CHECK_RC(MPI_Comm_dup(MPI_COMM_WORLD, &first), MPI_SUCCESS);
+    for (int i = 0; i < 3; i++) token_ring(first, 5, 100 + i);
+    CHECK_RC(MPI_Comm_free(&first), MPI_SUCCESS);
+    /* A message on the world with the same tag, waiting while the new communicator works. */
+    if (size > 1 && rank == 0) MPI_Send(&stray, 1, MPI_INT, 1, 5, MPI_COMM_WORLD);
+    CHECK_RC(MPI_Comm_dup(MPI_COMM_WORLD, &second), MPI_SUCCESS);
+    for (int i = 0; i < 3; i++) token_ring(second, 5, 200 + i);
+    if (size > 1 && rank == 1) {
+        CHECK_RC(MPI_Recv(&got, 1, MPI_INT, 0, 5, MPI_COMM_WORLD, MPI_STATUS_IGNORE),
+                 MPI_SUCCESS);
+        CHECK(got == stray, "the world's message: got %d", got);
+    }
+    CHECK_RC(MPI_Comm_free(&second), MPI_SUCCESS);
+}
+
 int main(int argc, char **argv) {
     MPI_Init(&argc, &argv);
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
@@ -149,5 +201,6 @@ int main(int argc, char **argv) {
     dup_and_compare();
     splits();
     from_groups();
+    messages_after_free();
     FINISH("comm");
 }
