@@ -164,7 +164,11 @@ fn context() -> Result<(&'static RootAbi, c_int)> {
     let me = PIPID.load(Ordering::Acquire);
     if root.is_null() || me == UNSET {
         // No context of this copy's own: the live root's answer for the calling thread.
-        return live_root::context().ok_or(Error::NotInitialized);
+        // (Matched rather than `ok_or`, which would build and drop an error on every query.)
+        return match live_root::context() {
+            Some(found) => Ok(found),
+            None => Err(Error::NotInitialized),
+        };
     }
     // SAFETY: a RootAbi, once published, is never freed (it is leaked by Root::init).
     Ok((unsafe { &*root }, me))
