@@ -22,6 +22,14 @@
 //!   orders each group by `(key, parent rank)`, takes a context pair per color and sends each
 //!   rank its group's context and member list (as world ranks).
 //!
+//! One operation is collective over some ranks only:
+//!
+//! * `create_from_members` (MPI's `MPI_Comm_create_group`): only the listed members call it.
+//!   The first member takes a context pair and sends it to the others on the parent's `ctx + 1`
+//!   with the tag [`TAG_MEMBERS`] `+ tag`, so creations that run at the same time with overlapping
+//!   members and different tags never take each other's context; every member already knows
+//!   the member list, so nothing else is exchanged.
+//!
 //! The world communicator's barrier works on shared counters (see [`crate::barrier`]); a
 //! derived communicator's barrier is a dissemination barrier of empty messages on its
 //! `ctx + 1`: in round `k = 1, 2, 4, ...` each rank sends to `rank + k` and receives from
@@ -80,6 +88,9 @@ const TAG_DUP: i32 = 1;
 const TAG_SPLIT: i32 = 2;
 const TAG_SPLIT_REPLY: i32 = 3;
 const TAG_BARRIER: i32 = 4;
+/// The first internal tag of `create_from_members`, which adds the caller's tag (at most
+/// [`MAX_TAG`](crate::MAX_TAG), so the sum fits an `i32`).
+const TAG_MEMBERS: i32 = 1 << 30;
 
 impl SimpleCommunicator {}
 
@@ -281,6 +292,74 @@ pub trait Communicator: AsSimple {
         self.split_by_color_with_key(color, 0)
     }
 
+    /// A communicator of `members`, ranks of this communicator listed in the new one's order,
+    /// made by the members alone (MPI's `MPI_Comm_create_group`): ranks outside `members` do not
+    /// call it. `tag` tells apart creations that run at the same time on this communicator with
+    /// overlapping members (as MPI requires, they must use different tags). A caller that is not
+    /// a member gets `None` at once.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::RankOutOfRange`] for a member outside this communicator,
+    /// [`Error::DuplicateMember`] for a rank listed twice, [`Error::InvalidTag`] for a tag
+    /// outside `0..=MAX_TAG` (all found before anything is sent), [`Error::ContextsExhausted`],
+    /// [`Error::Aborted`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pip_comm::prelude::*;
+    /// pip_comm::run(4, |world| {
+    ///     // Ranks 3 and 1 make a communicator; ranks 0 and 2 go on with other work.
+    ///     if world.rank() % 2 == 1 {
+    ///         let pair = world.create_from_members(&[3, 1], 7).unwrap().unwrap();
+    ///         assert_eq!(pair.size(), 2);
+    ///         assert_eq!(pair.rank(), if world.rank() == 3 { 0 } else { 1 });
+    ///         pair.barrier().unwrap();
+    ///     }
+    /// })
+    /// .unwrap();
+    /// ```
+    fn create_from_members(
+        &self,
+        members: &[Rank],
+        tag: crate::Tag,
+    ) -> Result<Option<SimpleCommunicator>> {
+        let comm = self.as_simple();
+        let world = comm.members_as_world(members)?;
+        if !(0..=crate::MAX_TAG).contains(&tag) {
+            return Err(Error::InvalidTag { tag });
+        }
+        let Some(me) = world.iter().position(|&w| w == comm.ep.me) else {
+            return Ok(None);
+        };
+        let leader = rank::internal(members[0]);
+        let ctx = if me == 0 {
+            let ctx = comm.new_context();
+            let word = [*ctx.as_ref().unwrap_or(&0)];
+            for &m in &members[1..] {
+                comm.internal_send(rank::internal(m), TAG_MEMBERS + tag, &word)?;
+            }
+            ctx?
+        } else {
+            match comm.internal_receive(leader, TAG_MEMBERS + tag)?.first() {
+                Some(&c) if c != 0 => c,
+                _ => return Err(comm.exhausted()),
+            }
+        };
+        let mut local = vec![-1 as Rank; comm.ep.n as usize];
+        for (i, &w) in world.iter().enumerate() {
+            local[w as usize] = rank::of_index(i);
+        }
+        let group = Group { world, local };
+        Ok(Some(comm.derived(
+            me as u32,
+            members.len() as u32,
+            ctx,
+            Some(Rc::new(group)),
+        )))
+    }
+
     /// The former name of [`Communicator::duplicate`].
     ///
     /// # Errors
@@ -363,6 +442,27 @@ impl SimpleCommunicator {
             policy: self.policy,
             coll_seq: Default::default(),
         }
+    }
+
+    /// The world ranks of `members` (ranks of this communicator), checked: each in range,
+    /// none twice.
+    fn members_as_world(&self, members: &[Rank]) -> Result<Vec<u32>> {
+        let mut seen = vec![false; self.n as usize];
+        let mut world = Vec::with_capacity(members.len());
+        for &m in members {
+            if m < 0 || m >= self.size() {
+                return Err(Error::RankOutOfRange {
+                    rank: m,
+                    size: self.size(),
+                });
+            }
+            let r = rank::internal(m);
+            if std::mem::replace(&mut seen[r as usize], true) {
+                return Err(Error::DuplicateMember { rank: m });
+            }
+            world.push(self.world_rank(r));
+        }
+        Ok(world)
     }
 
     /// Takes a fresh context pair from the world's counter.

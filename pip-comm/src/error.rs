@@ -17,6 +17,14 @@ use crate::rank::{Rank, Tag, MAX_TAG};
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
+    /// A rank was listed twice among the members of a new communicator
+    /// ([`create_from_members`](crate::traits::Communicator::create_from_members)).
+    #[error("rank {rank} is listed twice among the members of the new communicator")]
+    DuplicateMember {
+        /// The rank listed twice.
+        rank: Rank,
+    },
+
     /// A rank outside `0..size` was named as a destination or source.
     #[error("rank {rank} is out of range: the communicator has {size} ranks (0..{size})")]
     RankOutOfRange {

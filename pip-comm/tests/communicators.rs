@@ -4,7 +4,7 @@ mod common;
 
 use pip_comm::prelude::*;
 use pip_comm::request::scope;
-use pip_comm::{run, Error, ANY_SOURCE, ANY_TAG, UNDEFINED};
+use pip_comm::{run, Error, SystemOperation, ANY_SOURCE, ANY_TAG, UNDEFINED};
 
 #[test]
 fn dup_has_its_own_matching_space() {
@@ -120,6 +120,92 @@ fn split_errors_are_typed() {
             .immediate_probe_with_tag(ANY_TAG)
             .unwrap()
             .is_none());
+    })
+    .unwrap();
+}
+
+#[test]
+fn create_from_members_involves_the_members_only() {
+    let _watchdog = common::watchdog("create_from_members_involves_the_members_only");
+    run(5, |world| {
+        let me = world.rank();
+        // Ranks 4, 2, 0 make one communicator and ranks 1, 3 another, at the same time and
+        // with the same tag (their leaders differ); nobody else calls either creation.
+        let group: &[i32] = if me % 2 == 0 { &[4, 2, 0] } else { &[1, 3] };
+        let c = world.create_from_members(group, 5).unwrap().unwrap();
+        let expected_rank = group.iter().position(|&r| r == me).unwrap() as i32;
+        assert_eq!((c.rank(), c.size()), (expected_rank, group.len() as i32));
+        // Every member sends its world rank to the next one: the ring is the group's order.
+        let n = c.size();
+        let next = c.process_at_rank((c.rank() + 1) % n);
+        let prev = c.process_at_rank((c.rank() + n - 1) % n);
+        scope(|s| {
+            let _send = next.immediate_send(s, &me);
+            let (got, status) = prev.receive::<i32>().unwrap();
+            let before = group[((expected_rank + n - 1) % n) as usize];
+            assert_eq!((got, status.source), (before, (c.rank() + n - 1) % n));
+        });
+        c.barrier().unwrap();
+        let mut sum = 0i32;
+        c.all_reduce_into(&me, &mut sum, SystemOperation::sum())
+            .unwrap();
+        assert_eq!(sum, group.iter().sum::<i32>());
+
+        // Overlapping members with different tags: ranks 0-2 and ranks 1-3, the shared ranks
+        // calling in opposite orders.
+        let (low, high) = ([0, 1, 2], [3, 2, 1]);
+        let mut made: Vec<_> = match me {
+            0 => vec![(1, world.create_from_members(&low, 1))],
+            3 => vec![(2, world.create_from_members(&high, 2))],
+            1 => vec![
+                (1, world.create_from_members(&low, 1)),
+                (2, world.create_from_members(&high, 2)),
+            ],
+            2 => vec![
+                (2, world.create_from_members(&high, 2)),
+                (1, world.create_from_members(&low, 1)),
+            ],
+            _ => {
+                assert!(world.create_from_members(&low, 1).unwrap().is_none());
+                vec![]
+            }
+        };
+        // Their barriers in one order (low, then high), as collectives need.
+        made.sort_by_key(|(tag, _)| *tag);
+        for (_, m) in made {
+            let c = m.unwrap().unwrap();
+            assert_eq!(c.size(), 3);
+            c.barrier().unwrap();
+        }
+        world.barrier().unwrap();
+    })
+    .unwrap();
+}
+
+#[test]
+fn create_from_members_checks_its_arguments_before_sending() {
+    run(2, |world| {
+        for (members, tag) in [(&[0, 2][..], 0), (&[-1][..], 0)] {
+            assert!(matches!(
+                world.create_from_members(members, tag),
+                Err(Error::RankOutOfRange { size: 2, .. })
+            ));
+        }
+        assert!(matches!(
+            world.create_from_members(&[1, 0, 1], 0),
+            Err(Error::DuplicateMember { rank: 1 })
+        ));
+        assert!(matches!(
+            world.create_from_members(&[0, 1], -3),
+            Err(Error::InvalidTag { tag: -3 })
+        ));
+        // The world still works: nothing was sent.
+        world.barrier().unwrap();
+        let c = world
+            .create_from_members(&[1, 0], pip_comm::MAX_TAG)
+            .unwrap()
+            .unwrap();
+        assert_eq!(c.rank(), 1 - world.rank());
     })
     .unwrap();
 }

@@ -18,15 +18,13 @@
 //! `MPI_Cart_create` splits off the ranks of the grid. A new communicator inherits its
 //! parent's error handler; a duplicate also keeps its parent's topology.
 //!
-//! `MPI_Comm_create_group` is collective over the group's members only, which pip-comm cannot
-//! do yet (its communicators are made by every rank of the parent): it is provided when the
-//! group has every rank of the communicator (then it is the split of `MPI_Comm_create`), and
-//! fails with `MPI_ERR_UNSUPPORTED_OPERATION` for a smaller group.
+//! `MPI_Comm_create_group` is collective over the group's members only: pip-comm's
+//! `create_from_members`, in which the group's first member hands a new context to the others.
 //!
 //! There are no intercommunicators: `MPI_Comm_test_inter` always answers false.
 
+use crate::error::MPI_ERR_TAG;
 use crate::error::{call_on, fail, On, Result, MPI_ERR_ARG, MPI_ERR_COMM, MPI_ERR_GROUP};
-use crate::error::{MPI_ERR_TAG, MPI_ERR_UNSUPPORTED_OPERATION};
 use crate::handle::{Handle, MPI_COMM_NULL, MPI_COMM_SELF, MPI_COMM_WORLD, MPI_ERRORS_ARE_FATAL};
 use crate::handle::{MPI_CONGRUENT, MPI_IDENT, MPI_UNDEFINED};
 use crate::state::Table;
@@ -432,8 +430,8 @@ pub unsafe extern "C" fn MPI_Comm_create(
 }
 
 /// `MPI_Comm_create_group`: a communicator of the group's members in the group's order,
-/// collective over the group's members. Provided for a group of all of `comm`'s ranks;
-/// `MPI_ERR_UNSUPPORTED_OPERATION` for a smaller group (see the module documentation).
+/// collective over the group's members only (the other ranks of `comm` do not call it). `tag`
+/// tells apart creations that run at the same time with overlapping groups.
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Comm_create_group(
     comm: Handle,
@@ -450,22 +448,14 @@ pub unsafe extern "C" fn MPI_Comm_create_group(
                 format!("tag {tag} is not in 0..={}", pip_comm::MAX_TAG),
             );
         }
-        let (color, key) = group_split(&c, group)?;
-        if color == Color::undefined() {
+        let members = crate::group::ranks_in(group, &c)?;
+        if !members.contains(&c.rank()) {
             return fail(
                 MPI_ERR_GROUP,
                 "the calling rank is not a member of the group",
             );
         }
-        if crate::group::members(group)?.len() != c.world_ranks.len() {
-            return fail(
-                MPI_ERR_UNSUPPORTED_OPERATION,
-                "MPI_Comm_create_group of a group smaller than the communicator is not supported \
-                 (pip-comm makes communicators with every rank of the parent): use MPI_Comm_create \
-                 or MPI_Comm_split, which every rank of the communicator calls",
-            );
-        }
-        let pc = c.pc.split_by_color_with_key(color, key)?;
+        let pc = c.pc.create_from_members(&members, tag)?;
         give(derive(&c, pc, None)?, newcomm)
     })
 }
