@@ -238,6 +238,50 @@ fn exit_code_is_zero_when_every_task_succeeds() {
     assert!(out.stderr.is_empty(), "{}", out.both());
 }
 
+#[test]
+fn several_copies_started_by_an_mpi_launcher_are_refused() {
+    // What MPICH's and Open MPI's mpirun tell the copies they start (no launcher needed).
+    for (size, rank, says) in [
+        (
+            "PMI_SIZE",
+            "PMI_RANK",
+            "process 1 of 2 started by an MPI launcher (PMI_SIZE=2)",
+        ),
+        (
+            "OMPI_COMM_WORLD_SIZE",
+            "OMPI_COMM_WORLD_RANK",
+            "process 1 of 2 started by an MPI launcher (OMPI_COMM_WORLD_SIZE=2)",
+        ),
+    ] {
+        let mut cmd = pip_exec_cmd([
+            "-n".into(),
+            "2".into(),
+            s(&test_tasks()),
+            "exit".into(),
+            "0".into(),
+        ]);
+        let out = run(cmd.env(size, "2").env(rank, "1"));
+        assert_eq!(out.code, Some(1), "{}", out.both());
+        assert!(out.stderr.contains(says), "{}", out.both());
+        assert!(
+            out.stderr.contains("pip-exec -n N program"),
+            "{}",
+            out.both()
+        );
+        assert!(out.stdout.is_empty(), "a task ran: {}", out.both());
+        // One copy is an ordinary job.
+        let mut cmd = pip_exec_cmd([
+            "-n".into(),
+            "2".into(),
+            s(&test_tasks()),
+            "exit".into(),
+            "0".into(),
+        ]);
+        let out = run(cmd.env(size, "1").env(rank, "0"));
+        assert_eq!(out.code, Some(0), "{}", out.both());
+    }
+}
+
 /// Runs `failing` as task 0 while two tasks sleep; the job must end with `code`, naming task 0
 /// and how it ended (`how`).
 fn failing_task_ends_the_job(failing: &[&str], code: i32, how: &str) {

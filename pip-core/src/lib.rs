@@ -65,6 +65,7 @@ mod barrier;
 pub mod direct_run;
 pub mod elf;
 mod error;
+pub mod launcher;
 /// The futex calls; they live in [`sync::futex`], this is their older path.
 pub mod futex {
     pub use crate::sync::futex::{wait, wait_bitset, wait_timeout, wake, wake_bitset, ALL_BITS};

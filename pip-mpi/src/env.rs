@@ -4,7 +4,9 @@
 //! # Init and Finalize
 //!
 //! `MPI_Init` makes the rank's world: inside a PiP task, pip-comm's world of the job's tasks
-//! (rank = pipid); in a program started on its own, a singleton world of one rank. Then it
+//! (rank = pipid); in a program started on its own, a singleton world of one rank, unless
+//! another MPI's launcher started it as one of several processes (`pip_core::launcher`): then
+//! it fails, since every copy would be a world of one rank unaware of the others. Then it
 //! makes `MPI_COMM_WORLD` and `MPI_COMM_SELF`. `MPI_Finalize` is collective over the world (a
 //! barrier, so no rank's memory goes away while another may still read it), then drops the
 //! rank's objects (requests, communicators, groups, datatypes, info objects, error handlers).
@@ -64,7 +66,22 @@ fn init(level: c_int) -> Result<()> {
     }
     let world = match pip_comm::world() {
         Ok(w) => w,
-        Err(pip_comm::Error::NotATask) => pip_comm::singleton()?,
+        Err(pip_comm::Error::NotATask) => {
+            if let Some(launch) = pip_core::launcher::several_processes() {
+                // Every copy would be a world of one rank, unaware of the others.
+                return fail(
+                    MPI_ERR_OTHER,
+                    format!(
+                        "{launch}, but pip-rs's MPI runs its ranks as the tasks of one \
+                         pip-exec: each of the {} processes would be a world of one rank. \
+                         Start the program with pip-rs's mpiexec (or pip-exec -n N); a \
+                         program for another MPI's mpirun must be built with that MPI's mpicc",
+                        launch.size
+                    ),
+                );
+            }
+            pip_comm::singleton()?
+        }
         Err(e) => return Err(e.into()),
     };
     let rank = pip_comm::traits::Communicator::rank(&world);

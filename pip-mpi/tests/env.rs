@@ -36,6 +36,27 @@ fn a_program_started_on_its_own_is_a_singleton_world() {
     out.assert_pass("env", 1, "env started without pip-exec");
 }
 
+#[test]
+fn copies_started_by_another_mpis_launcher_are_refused() {
+    let prog = build("env", Library::PipRs);
+    let out = run_command(
+        Command::new(&prog)
+            .env("OMPI_COMM_WORLD_SIZE", "3")
+            .env("OMPI_COMM_WORLD_RANK", "2"),
+    );
+    assert_ne!(out.code, Some(0), "{}", out.all());
+    assert!(
+        out.stderr
+            .contains("process 2 of 3 started by an MPI launcher")
+            && out.stderr.contains("pip-rs's mpiexec"),
+        "the refusal should say what started it and how to start it\n{}",
+        out.all()
+    );
+    // A launcher that started one copy: a singleton world as usual.
+    let out = run_command(Command::new(&prog).env("PMI_SIZE", "1"));
+    out.assert_pass("env", 1, "env started by a launcher as its only process");
+}
+
 /// How long a job that ends itself may take: far below the hang limit and the deadlock
 /// watchdog (30 s in the tests), so a job that only ended through them fails.
 const QUICK: Duration = Duration::from_secs(15);

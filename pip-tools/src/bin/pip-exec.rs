@@ -132,6 +132,16 @@ fn main() -> ExitCode {
         }
     };
     let cli = Cli::parse_from(args);
+    if let Some(launch) = pip_core::launcher::several_processes() {
+        // Each copy would run a world of its own, unaware of the others: say so and stop.
+        return fail(format_args!(
+            "{launch}: a pip-rs job runs on one node, in one pip-exec, and this pip-exec would \
+             make a separate world in each of the {} processes, with no messages between them \
+             (a world across nodes is not available). Run pip-exec once, without the MPI \
+             launcher: pip-exec -n N program",
+            launch.size
+        ));
+    }
     let job = match Job::from_cli(&cli) {
         Ok(j) => j,
         Err(e) => return fail(e),
