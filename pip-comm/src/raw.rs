@@ -125,6 +125,42 @@ impl RawRequest {
         }
     }
 
+    /// [`RawRequest::test`] without draining the incoming messages first: for a caller that
+    /// checks many requests after draining once ([`progress`], or inside [`wait_until`], whose
+    /// loop drains before every check). Without a drain since the message arrived, a receive
+    /// stays `Ok(None)`.
+    ///
+    /// # Errors
+    ///
+    /// As [`RawRequest::test`].
+    ///
+    /// ```
+    /// use pip_comm::prelude::*;
+    /// use pip_comm::raw::{self, SendMode};
+    ///
+    /// pip_comm::run(1, |world| {
+    ///     let (out, mut inbox) = ([7u8; 8], [0u8; 8]);
+    ///     // SAFETY: both buffers outlive the requests, which complete below.
+    ///     let (r, s) = unsafe {
+    ///         (
+    ///             raw::immediate_receive(&world, 0, 1, inbox.as_mut_ptr(), 8).unwrap(),
+    ///             raw::immediate_send(&world, 0, 1, out.as_ptr(), 8, SendMode::Standard).unwrap(),
+    ///         )
+    ///     };
+    ///     raw::progress(&world); // once for both
+    ///     assert_eq!(r.test_drained().unwrap().unwrap().count, 8);
+    ///     assert!(s.test_drained().unwrap().is_some());
+    /// })
+    /// .unwrap();
+    /// ```
+    pub fn test_drained(&self) -> Result<Option<Status>> {
+        if self.op.poll() {
+            self.op.take().map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+
     /// Waits until the operation completes (`MPI_Wait`), with the rank's wait policy, and
     /// returns its status as [`RawRequest::test`] does.
     ///

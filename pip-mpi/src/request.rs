@@ -165,25 +165,47 @@ pub fn state(h: Handle) -> Result<State> {
 
 /// Polls request `h` once (if it is in flight) and returns its state.
 pub fn poll(h: Handle) -> Result<State> {
-    if state(h)? != State::Pending {
-        return state(h);
+    if h == MPI_REQUEST_NULL {
+        return Ok(State::Null);
     }
-    let mut op = REQUESTS.with(|t| t.borrow_mut().get_mut(h).and_then(|e| e.op.take()));
-    let Some(outcome) = op.as_mut().and_then(|op| op.poll()) else {
-        REQUESTS.with(|t| {
-            if let Some(e) = t.borrow_mut().get_mut(h) {
-                e.op = op;
+    // The operation is taken out while it is polled (see *Re-entrance*).
+    let taken = REQUESTS.with(
+        |t| -> Result<std::result::Result<Box<dyn Pending>, State>> {
+            let mut t = t.borrow_mut();
+            let e = t.get_mut(h).ok_or_else(|| unknown(h))?;
+            if e.outcome.is_some() {
+                return Ok(Err(State::Complete));
             }
-        });
-        return Ok(State::Pending);
+            Ok(e.op.take().ok_or(State::Inactive))
+        },
+    )?;
+    let mut op = match taken {
+        Ok(op) => op,
+        Err(state) => return Ok(state),
     };
-    REQUESTS.with(|t| {
-        if let Some(e) = t.borrow_mut().get_mut(h) {
-            e.outcome = Some(outcome);
+    let outcome = op.poll();
+    let state = if outcome.is_some() {
+        State::Complete
+    } else {
+        State::Pending
+    };
+    let finished = REQUESTS.with(|t| {
+        let mut t = t.borrow_mut();
+        let e = t.get_mut(h)?;
+        match outcome {
+            Some(o) => {
+                e.outcome = Some(o);
+                Some(op)
+            }
+            None => {
+                e.op = Some(op);
+                None
+            }
         }
     });
-    drop(op);
-    Ok(State::Complete)
+    // A finished operation is dropped outside the table's borrow (it may release requests).
+    drop(finished);
+    Ok(state)
 }
 
 /// True when request `h` is in flight and polling it may move it on (the check before the

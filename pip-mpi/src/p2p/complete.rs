@@ -3,7 +3,10 @@
 //!
 //! They work on any request of the table (point-to-point, persistent, non-blocking
 //! collectives alike) through `request`'s functions: [`request::poll`] advances one,
-//! [`request::report`] takes its outcome and releases it. A wait polls its requests and, while
+//! [`request::report`] takes its outcome and releases it. Each call first moves the messages
+//! that arrived to their receives once, for all its requests (point-to-point operations do not
+//! drain on their own when polled), and polls only the requests still in flight (a complete
+//! one stays complete until reported). A wait polls its requests and, while
 //! none it needs is complete, waits in pip-comm's wait loop ([`raw::wait_until`] on the world,
 //! whose engine all communicators of the rank share) with the requests' readiness as the
 //! check before sleeping.
@@ -70,8 +73,22 @@ unsafe fn array<'a>(count: c_int, requests: *mut c_int) -> Result<&'a mut [c_int
     Ok(reqs)
 }
 
-/// Calls `done` until it is true: at once if it is, else in pip-comm's wait loop.
+/// Moves the messages that arrived to their receives, once: every completion call does this
+/// before it polls its requests, whose point-to-point operations do not drain on their own
+/// (`RawRequest::test_drained`), so one drain serves them all.
+fn progress() -> Result<()> {
+    match crate::comm::cached(MPI_COMM_WORLD) {
+        // SAFETY: the world is in the rank's table for the whole call (`comm::cached`).
+        Some(world) => raw::progress(&unsafe { world.as_ref() }.pc),
+        None => raw::progress(&crate::comm::get(MPI_COMM_WORLD)?.pc),
+    }
+    Ok(())
+}
+
+/// Calls `done` until it is true: at once if it is, else in pip-comm's wait loop (which
+/// drains the messages before each call).
 fn wait_for(mut done: impl FnMut() -> bool, ready: impl Fn() -> bool) -> Result<()> {
+    progress()?;
     request::reap_orphans();
     if done() {
         return Ok(());
@@ -81,14 +98,22 @@ fn wait_for(mut done: impl FnMut() -> bool, ready: impl Fn() -> bool) -> Result<
     Ok(())
 }
 
+/// Polls each request of `left` that is still in flight and keeps those; true once none is
+/// left. A settled request stays settled until it is reported, so it is not polled again.
+fn settle(left: &mut Vec<c_int>) -> bool {
+    left.retain(|&h| !settled(h));
+    left.is_empty()
+}
+
 /// Polls request `h`; true unless it is still in flight.
 fn settled(h: Handle) -> bool {
-    request::poll(h).is_ok_and(|s| s != State::Pending) || request::state(h).is_err()
+    // An unknown handle settles too: reporting it returns its error.
+    !matches!(request::poll(h), Ok(State::Pending))
 }
 
 /// Polls request `h`; true if it is complete (an error counts: reporting it returns it).
 fn completed(h: Handle) -> bool {
-    request::poll(h).is_ok_and(|s| s == State::Complete) || request::state(h).is_err()
+    !matches!(request::poll(h), Ok(s) if s != State::Complete)
 }
 
 /// True if some request of `reqs` is active (neither null nor inactive).
@@ -179,6 +204,7 @@ pub unsafe extern "C" fn MPI_Test(
     call_on("MPI_Test", on, || {
         let request = crate::comm::out(request)?;
         let flag = crate::comm::out(flag)?;
+        progress()?;
         // SAFETY: checked non-null; the caller passes valid pointers (MPI's rules).
         unsafe {
             let done = request::poll(*request)? != State::Pending;
@@ -203,9 +229,10 @@ pub unsafe extern "C" fn MPI_Waitall(
     call_on("MPI_Waitall", on, || {
         // SAFETY: as above.
         let reqs = unsafe { array(count, requests)? };
+        let left = std::cell::RefCell::new(reqs.to_vec());
         wait_for(
-            || reqs.iter().filter(|&&h| !settled(h)).count() == 0,
-            || reqs.iter().any(|&h| request::ready(h)),
+            || settle(&mut left.borrow_mut()),
+            || left.borrow().iter().any(|&h| request::ready(h)),
         )?;
         // SAFETY: the caller passes MPI_STATUSES_IGNORE or `count` statuses.
         unsafe { report_all(reqs, statuses) }
@@ -227,7 +254,8 @@ pub unsafe extern "C" fn MPI_Testall(
         // SAFETY: as above.
         let reqs = unsafe { array(count, requests)? };
         let flag = crate::comm::out(flag)?;
-        let all = reqs.iter().filter(|&&h| !settled(h)).count() == 0;
+        progress()?;
+        let all = settle(&mut reqs.to_vec());
         // SAFETY: checked non-null; the caller passes a valid pointer.
         unsafe { flag.write(c_int::from(all)) };
         if !all {
@@ -266,6 +294,7 @@ unsafe fn any(
         if wait {
             wait_for(look, || shared.iter().any(|&h| request::ready(h)))?;
         } else {
+            progress()?;
             look();
         }
     }
@@ -353,6 +382,7 @@ unsafe fn some(
     if wait {
         wait_for(look, || shared.iter().any(|&h| request::ready(h)))?;
     } else {
+        progress()?;
         look();
     }
     let mut k = 0;
@@ -422,6 +452,7 @@ pub unsafe extern "C" fn MPI_Request_get_status(
         request::errors_on(request),
         || {
             let flag = crate::comm::out(flag)?;
+            progress()?;
             let done = request::poll(request)? != State::Pending;
             // SAFETY: checked non-null; the caller passes valid pointers (MPI's rules).
             unsafe {

@@ -1,11 +1,13 @@
-//! The hot path of `MPI_Send` and `MPI_Recv`: the calls of a latency loop, with as little
-//! as possible between the C caller and pip-comm.
+//! The hot path of `MPI_Send`, `MPI_Recv`, `MPI_Isend` and `MPI_Irecv`: the calls of
+//! latency and bandwidth loops, with as little as possible between the C caller and pip-comm.
 //!
-//! A blocking call takes this path when its datatype is a predefined contiguous type (a size
+//! A call takes this path when its datatype is a predefined contiguous type (a size
 //! from a constant table, [`crate::datatype::contiguous_predefined_size`]), its count and
 //! buffer give a byte length without an error, its peer is a rank or `MPI_ANY_SOURCE` (not
-//! `MPI_PROC_NULL`), and its communicator is in the rank's small cache of communicators
-//! ([`crate::comm::cached`]: one that a blocking call used lately). Then it does exactly what
+//! `MPI_PROC_NULL`), its request pointer (for the immediate calls) is not null, and its
+//! communicator is in the rank's small cache of communicators ([`crate::comm::cached`]: one
+//! that a blocking call used lately). An immediate call's request holds a counted reference to
+//! the communicator, as the general path's does. Then it does exactly what
 //! the general path does with those arguments (the same pip-comm call on the same bytes, the
 //! same status), minus the general path's steps that these arguments make needless: the look
 //! at the rank's tables, the reference counts, the closures of the error wrapper. Every other
@@ -19,10 +21,13 @@ use super::{contiguous_len, put, received, status_of, Incoming};
 use crate::comm::Comm;
 use crate::error::{panicked, raise, On, MPI_SUCCESS};
 use crate::handle::{Handle, MpiStatus, MPI_PROC_NULL};
+use crate::request::insert_on;
 use pip_comm::prelude::*;
+use pip_comm::raw::{self, SendMode};
 use std::ffi::{c_int, c_void};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr::NonNull;
+use std::rc::Rc;
 
 /// The byte length of `count` elements of `datatype` at `buf` and the communicator of handle
 /// `comm`, when a call with these arguments can take the hot path.
@@ -121,5 +126,99 @@ pub unsafe fn recv(
             }
         }
         Err(payload) => raise("MPI_Recv", On::Comm(comm), panicked(payload)),
+    })
+}
+
+/// A counted reference to the cached communicator `c`, for a request to keep.
+///
+/// # Safety
+///
+/// `c` comes from [`crate::comm::cached`] during this call.
+unsafe fn counted(c: NonNull<Comm>) -> Rc<Comm> {
+    let p = c.as_ptr().cast_const();
+    // SAFETY: `p` is `Rc::as_ptr` of the table's reference, which is alive (the cache's
+    // promise); one more strong count makes the new `Rc` the request's own.
+    unsafe {
+        Rc::increment_strong_count(p);
+        Rc::from_raw(p)
+    }
+}
+
+/// `MPI_Isend`'s hot path: `Some(code)` if it took the call, `None` if the general path must.
+///
+/// # Safety
+///
+/// As `MPI_Isend`: `buf` holds `count` elements of `datatype`, unchanged until the request
+/// completes; `request` is valid for a write or null.
+pub unsafe fn isend(
+    buf: *const c_void,
+    count: c_int,
+    datatype: Handle,
+    dest: c_int,
+    tag: c_int,
+    comm: Handle,
+    request: *mut c_int,
+) -> Option<c_int> {
+    if request.is_null() {
+        return None;
+    }
+    let (len, c) = eligible(buf, count, datatype, dest, comm)?;
+    let started = catch_unwind(AssertUnwindSafe(|| {
+        // SAFETY: the communicator is cached during this call.
+        let c = unsafe { counted(c) };
+        // SAFETY: the user's `len` bytes stay readable and unchanged until the request
+        // completes (MPI's rule for `MPI_Isend`).
+        let raw =
+            unsafe { raw::immediate_send(&c.pc, dest, tag, buf.cast(), len, SendMode::Standard) }?;
+        let msg = super::Outgoing::Borrowed(buf.cast(), len);
+        Ok::<_, pip_comm::Error>(super::send::started(raw, msg, c))
+    }));
+    Some(match started {
+        Ok(Ok(op)) => {
+            // SAFETY: checked non-null; the caller passes a valid request pointer.
+            unsafe { request.write(insert_on(op, On::Comm(comm))) };
+            MPI_SUCCESS
+        }
+        Ok(Err(e)) => raise("MPI_Isend", On::Comm(comm), e.into()),
+        Err(payload) => raise("MPI_Isend", On::Comm(comm), panicked(payload)),
+    })
+}
+
+/// `MPI_Irecv`'s hot path: `Some(code)` if it took the call, `None` if the general path must.
+///
+/// # Safety
+///
+/// As `MPI_Irecv`: `buf` has room for `count` elements of `datatype`, the request's until it
+/// completes; `request` is valid for a write or null.
+pub unsafe fn irecv(
+    buf: *mut c_void,
+    count: c_int,
+    datatype: Handle,
+    source: c_int,
+    tag: c_int,
+    comm: Handle,
+    request: *mut c_int,
+) -> Option<c_int> {
+    if request.is_null() {
+        return None;
+    }
+    let (len, c) = eligible(buf, count, datatype, source, comm)?;
+    let posted = catch_unwind(AssertUnwindSafe(|| {
+        // SAFETY: the communicator is cached during this call.
+        let c = unsafe { counted(c) };
+        // SAFETY: the user's `len` bytes are the request's until it completes (MPI's rule for
+        // `MPI_Irecv`).
+        let raw = unsafe { raw::immediate_receive(&c.pc, source, tag, buf.cast(), len) }?;
+        let into = Incoming::Direct(buf.cast(), len);
+        Ok::<_, pip_comm::Error>(super::recv::posted(raw, into, c))
+    }));
+    Some(match posted {
+        Ok(Ok(op)) => {
+            // SAFETY: checked non-null; the caller passes a valid request pointer.
+            unsafe { request.write(insert_on(op, On::Comm(comm))) };
+            MPI_SUCCESS
+        }
+        Ok(Err(e)) => raise("MPI_Irecv", On::Comm(comm), e.into()),
+        Err(payload) => raise("MPI_Irecv", On::Comm(comm), panicked(payload)),
     })
 }

@@ -103,7 +103,8 @@ struct RecvOp {
 
 impl Pending for RecvOp {
     fn poll(&mut self) -> Option<Result<MpiStatus>> {
-        let r = match self.raw.test() {
+        // The completion calls drain the rank's messages once for all their requests.
+        let r = match self.raw.test_drained() {
             Ok(None) => return None,
             Ok(Some(s)) => Ok(s),
             Err(pip_comm::Error::Cancelled) => {
@@ -150,11 +151,16 @@ pub unsafe fn start(
     // SAFETY: the target is the user's buffer (the caller's promise) or the temporary buffer
     // the request owns; either stays valid until the request completes.
     let raw = unsafe { raw::immediate_receive(&c.pc, source, tag, p, len)? };
-    Ok(Box::new(RecvOp {
+    Ok(posted(raw, into, c.clone()))
+}
+
+/// The request of a receive that `raw` posted into `into`, keeping the communicator alive.
+pub(super) fn posted(raw: RawRequest, into: Incoming, comm: Rc<Comm>) -> Box<dyn Pending> {
+    Box::new(RecvOp {
         raw,
         into,
-        _comm: c.clone(),
-    }))
+        _comm: comm,
+    })
 }
 
 /// `MPI_Irecv`: posts a receive; complete it with `MPI_Wait` or `MPI_Test` (or their
@@ -169,6 +175,12 @@ pub unsafe extern "C" fn MPI_Irecv(
     comm: Handle,
     request: *mut c_int,
 ) -> c_int {
+    if let Some(code) =
+        // SAFETY: forwarded (MPI's rules for the buffer and the request).
+        unsafe { super::hot::irecv(buf, count, datatype, source, tag, comm, request) }
+    {
+        return code;
+    }
     call_on("MPI_Irecv", On::Comm(comm), || {
         let c = crate::comm::get(comm)?;
         let t = crate::datatype::get_committed(datatype)?;

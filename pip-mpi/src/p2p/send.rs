@@ -141,7 +141,8 @@ struct SendOp {
 
 impl Pending for SendOp {
     fn poll(&mut self) -> Option<Result<MpiStatus>> {
-        match self.raw.test() {
+        // The completion calls drain the rank's messages once for all their requests.
+        match self.raw.test_drained() {
             Ok(None) => None,
             Ok(Some(s)) => Some(Ok(super::status_of(s))),
             Err(e) => Some(Err(e.into())),
@@ -177,11 +178,16 @@ pub unsafe fn start(
     // SAFETY: the bytes stay readable and unchanged until the request completes: the user's
     // (the caller's promise) or the packed copy, which the request owns.
     let raw = unsafe { raw::immediate_send(&c.pc, dest, tag, p, len, mode)? };
-    Ok(Box::new(SendOp {
+    Ok(started(raw, msg, c.clone()))
+}
+
+/// The request of a send that `raw` started, keeping its message and communicator alive.
+pub(super) fn started(raw: RawRequest, msg: Outgoing, comm: Rc<Comm>) -> Box<dyn Pending> {
+    Box::new(SendOp {
         raw,
         _msg: msg,
-        _comm: c.clone(),
-    }))
+        _comm: comm,
+    })
 }
 
 /// The body of `MPI_Isend`, `MPI_Issend` and `MPI_Irsend`.
@@ -223,6 +229,11 @@ pub unsafe extern "C" fn MPI_Isend(
     comm: Handle,
     request: *mut c_int,
 ) -> c_int {
+    // SAFETY: forwarded (MPI's rules for the buffer and the request).
+    if let Some(code) = unsafe { super::hot::isend(buf, count, datatype, dest, tag, comm, request) }
+    {
+        return code;
+    }
     call_on("MPI_Isend", On::Comm(comm), || {
         // SAFETY: forwarded (MPI's rules for the buffer and the request).
         unsafe {
