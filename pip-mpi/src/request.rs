@@ -165,20 +165,38 @@ pub fn state(h: Handle) -> Result<State> {
 
 /// Polls request `h` once (if it is in flight) and returns its state.
 pub fn poll(h: Handle) -> Result<State> {
+    poll_unless(h, |_| false)
+}
+
+/// [`poll`], except that an operation whose [`Pending::ready`] is false is left alone (it
+/// stays in flight): for the calls that wait on many requests and have just drained the
+/// rank's messages, so that each round touches only the operations that can move.
+pub fn poll_if_ready(h: Handle) -> Result<State> {
+    poll_unless(h, |op| !op.ready())
+}
+
+/// What the first look at a request finds: its operation, taken out to be polled, or its
+/// state when there is nothing to poll.
+type Taken = std::result::Result<Box<dyn Pending>, State>;
+
+/// [`poll`], leaving alone (as still in flight) an operation for which `skip` is true.
+fn poll_unless(h: Handle, skip: impl Fn(&dyn Pending) -> bool) -> Result<State> {
     if h == MPI_REQUEST_NULL {
         return Ok(State::Null);
     }
     // The operation is taken out while it is polled (see *Re-entrance*).
-    let taken = REQUESTS.with(
-        |t| -> Result<std::result::Result<Box<dyn Pending>, State>> {
-            let mut t = t.borrow_mut();
-            let e = t.get_mut(h).ok_or_else(|| unknown(h))?;
-            if e.outcome.is_some() {
-                return Ok(Err(State::Complete));
-            }
-            Ok(e.op.take().ok_or(State::Inactive))
-        },
-    )?;
+    let taken = REQUESTS.with(|t| -> Result<Taken> {
+        let mut t = t.borrow_mut();
+        let e = t.get_mut(h).ok_or_else(|| unknown(h))?;
+        if e.outcome.is_some() {
+            return Ok(Err(State::Complete));
+        }
+        match &e.op {
+            None => Ok(Err(State::Inactive)),
+            Some(op) if skip(op.as_ref()) => Ok(Err(State::Pending)),
+            Some(_) => Ok(e.op.take().ok_or(State::Inactive)),
+        }
+    })?;
     let mut op = match taken {
         Ok(op) => op,
         Err(state) => return Ok(state),

@@ -98,10 +98,11 @@ fn wait_for(mut done: impl FnMut() -> bool, ready: impl Fn() -> bool) -> Result<
     Ok(())
 }
 
-/// Polls each request of `left` that is still in flight and keeps those; true once none is
-/// left. A settled request stays settled until it is reported, so it is not polled again.
+/// Polls each request of `left` that is in flight and can move ([`request::poll_if_ready`]:
+/// the caller has drained the messages) and keeps those not settled; true once none is left.
+/// A settled request stays settled until it is reported, so it is not polled again.
 fn settle(left: &mut Vec<c_int>) -> bool {
-    left.retain(|&h| !settled(h));
+    left.retain(|&h| matches!(request::poll_if_ready(h), Ok(State::Pending)));
     left.is_empty()
 }
 

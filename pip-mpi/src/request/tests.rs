@@ -147,3 +147,44 @@ fn an_error_with_a_status_travels_in_mpi_error() {
     assert_eq!(failure(&s), Some(e));
     assert_eq!(failure(&EMPTY), None);
 }
+
+/// An operation that completes on its first poll, and says whether it is ready.
+struct Flagged {
+    ready: Rc<Cell<bool>>,
+    polls: Rc<Cell<u32>>,
+}
+
+impl Pending for Flagged {
+    fn poll(&mut self) -> Option<Result<MpiStatus>> {
+        self.polls.set(self.polls.get() + 1);
+        Some(Ok(EMPTY))
+    }
+
+    fn ready(&self) -> bool {
+        self.ready.get()
+    }
+}
+
+#[test]
+fn poll_if_ready_leaves_an_operation_alone_until_it_is_ready() {
+    let (ready, polls) = (Rc::new(Cell::new(false)), Rc::new(Cell::new(0)));
+    let mut h = insert(Box::new(Flagged {
+        ready: ready.clone(),
+        polls: polls.clone(),
+    }));
+    assert_eq!(poll_if_ready(h).unwrap(), State::Pending);
+    assert_eq!(polls.get(), 0, "polled while not ready");
+    ready.set(true);
+    assert_eq!(poll_if_ready(h).unwrap(), State::Complete);
+    assert_eq!(polls.get(), 1);
+    // Complete stays complete, without another poll, until reported.
+    assert_eq!(poll_if_ready(h).unwrap(), State::Complete);
+    assert_eq!(polls.get(), 1);
+    report(&mut h).unwrap();
+    assert_eq!(h, MPI_REQUEST_NULL);
+    assert_eq!(poll_if_ready(h).unwrap(), State::Null);
+    assert!(
+        poll_if_ready(12345).is_err(),
+        "an unknown handle is an error"
+    );
+}
