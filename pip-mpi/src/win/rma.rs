@@ -31,7 +31,13 @@ impl Buf {
     /// The origin-side buffer of an MPI call: checks the count, that the type is committed,
     /// and that the address is not NULL when there are bytes to move.
     pub fn origin(addr: *const c_void, count: c_int, dt: Handle, what: &str) -> Result<Buf> {
-        let count = crate::state::count(count, MPI_ERR_COUNT, &format!("{what}'s count"))?;
+        // (The message is made only on failure: this runs on every put and get.)
+        let Ok(count) = usize::try_from(count) else {
+            return fail(
+                MPI_ERR_COUNT,
+                format!("{what}'s count is negative ({count})"),
+            );
+        };
         let dt = datatype::get_committed(dt)?;
         let bytes = dt.bytes(count)?;
         if addr.is_null() && bytes > 0 {
@@ -145,7 +151,18 @@ impl Win {
     pub fn target_buf(&self, target: usize, disp: isize, count: c_int, dt: Handle) -> Result<Buf> {
         let count = crate::state::count(count, MPI_ERR_COUNT, "target_count")?;
         let dt = datatype::get_committed(dt)?;
-        let (lo, hi) = span(&dt, count);
+        let addr = self.target_addr(target, disp, span(&dt, count))?;
+        Ok(Buf {
+            addr: addr as *mut u8,
+            count,
+            dt,
+        })
+    }
+
+    /// The address of displacement `disp` on rank `target`, checked so that the bytes
+    /// `[addr + lo, addr + hi)` lie in its window (`MPI_ERR_RMA_RANGE`; nothing is checked
+    /// when the range is empty).
+    fn target_addr(&self, target: usize, disp: isize, (lo, hi): (isize, isize)) -> Result<usize> {
         let t = self.targets[target];
         let off = disp.checked_mul(t.disp_unit as isize).ok_or_else(|| {
             crate::error::Error::new(MPI_ERR_DISP, format!("target_disp {disp} overflows"))
@@ -173,11 +190,48 @@ impl Win {
                 );
             }
         }
-        Ok(Buf {
-            addr: addr as *mut u8,
-            count,
-            dt,
-        })
+        Ok(addr)
+    }
+
+    /// The fast path of `MPI_Put` and `MPI_Get` (`put` true for a put): when both datatypes
+    /// are predefined and contiguous and both sides move the same bytes, one `memmove`
+    /// between `origin` and the target, with the general path's checks (rank, epoch, range)
+    /// but no datatype looked up in the rank's tables. `None` sends the call the general way
+    /// (which also reports any mismatch).
+    ///
+    /// # Safety
+    ///
+    /// `origin` is readable (a put) or writable (a get) for its bytes.
+    pub unsafe fn contiguous_transfer(
+        &self,
+        put: bool,
+        origin: (*mut u8, c_int, Handle),
+        at: At,
+    ) -> Option<Result<()>> {
+        let (addr, count, dt) = origin;
+        let o = datatype::contiguous_predefined_size(dt)?;
+        let t = datatype::contiguous_predefined_size(at.dt)?;
+        let bytes = usize::try_from(count).ok()?.checked_mul(o)?;
+        if usize::try_from(at.count).ok()?.checked_mul(t)? != bytes || (addr.is_null() && bytes > 0)
+        {
+            return None;
+        }
+        let what = if put { "MPI_Put" } else { "MPI_Get" };
+        let moved = (|| {
+            let Some(target) = self.target(at.rank)? else {
+                return Ok(());
+            };
+            self.check_access(target, what)?;
+            let remote = self.target_addr(target, at.disp, (0, bytes as isize))? as *mut u8;
+            if bytes > 0 {
+                let (from, to) = if put { (addr, remote) } else { (remote, addr) };
+                // SAFETY: the origin's bytes (the caller) and the target's (checked to lie in
+                // its window) are valid; `copy` allows them to overlap.
+                unsafe { std::ptr::copy(from, to, bytes) };
+            }
+            Ok(())
+        })();
+        Some(moved)
     }
 
     fn range_message(&self, target: usize, disp: isize, first: usize, end: usize) -> String {
@@ -247,6 +301,17 @@ pub unsafe extern "C" fn MPI_Put(
 ) -> c_int {
     call_on("MPI_Put", On::Win(win), || {
         let w = get(win)?;
+        let at = At {
+            rank: target_rank,
+            disp: target_disp,
+            count: target_count,
+            dt: target_datatype,
+        };
+        let origin = (origin_addr.cast_mut().cast(), origin_count, origin_datatype);
+        // SAFETY: the caller's origin buffer is readable, as MPI requires.
+        if let Some(done) = unsafe { w.contiguous_transfer(true, origin, at) } {
+            return done;
+        }
         let origin = Buf::origin(origin_addr, origin_count, origin_datatype, "origin_addr")?;
         // SAFETY: the caller's origin buffer is readable, as MPI requires.
         unsafe {
@@ -277,6 +342,17 @@ pub unsafe extern "C" fn MPI_Get(
 ) -> c_int {
     call_on("MPI_Get", On::Win(win), || {
         let w = get(win)?;
+        let at = At {
+            rank: target_rank,
+            disp: target_disp,
+            count: target_count,
+            dt: target_datatype,
+        };
+        let origin = (origin_addr.cast(), origin_count, origin_datatype);
+        // SAFETY: the caller's origin buffer is writable, as MPI requires.
+        if let Some(done) = unsafe { w.contiguous_transfer(false, origin, at) } {
+            return done;
+        }
         let origin = Buf::origin(origin_addr, origin_count, origin_datatype, "origin_addr")?;
         // SAFETY: the caller's origin buffer is writable, as MPI requires.
         unsafe {

@@ -204,6 +204,69 @@ mod ranks {
     }
 
     #[test]
+    fn the_contiguous_fast_path_checks_what_put_and_get_check() {
+        pip_comm::run(2, |world| {
+            let mut mem = [0i32; 4];
+            let w = window(&world, &mut mem);
+            let mut v = [5i32, 6];
+            let origin = |v: &mut [i32], n: c_int| (v.as_mut_ptr().cast::<u8>(), n, INT);
+            let fast = |put: bool, o: (*mut u8, c_int, Handle), at: At| {
+                // SAFETY: `o` is a live i32 array of at least its count.
+                unsafe { w.contiguous_transfer(put, o, at) }
+            };
+            let class = |r: Option<Result<()>>| r.unwrap().unwrap_err().class;
+            // Outside an epoch, as the general path says.
+            assert_eq!(
+                class(fast(true, origin(&mut v, 1), at(1, 0, 1))),
+                MPI_ERR_RMA_SYNC
+            );
+            w.fence(0).unwrap();
+            let peer = 1 - world.rank();
+            assert_eq!(
+                class(fast(true, origin(&mut v, 2), at(peer, 3, 2))),
+                MPI_ERR_RMA_RANGE
+            );
+            assert_eq!(
+                class(fast(false, origin(&mut v, 1), at(peer, -1, 1))),
+                MPI_ERR_RMA_RANGE
+            );
+            assert_eq!(
+                class(fast(true, origin(&mut v, 1), at(2, 0, 1))),
+                MPI_ERR_RANK
+            );
+            // Sizes that differ, a derived or non-contiguous type, a negative count: the
+            // general path's business (it reports them).
+            assert!(fast(true, origin(&mut v, 2), at(peer, 0, 1)).is_none());
+            assert!(fast(true, origin(&mut v, -1), at(peer, 0, 1)).is_none());
+            let pair = At {
+                dt: 34,
+                ..at(peer, 0, 1)
+            }; // MPI_DOUBLE_INT
+            assert!(fast(true, origin(&mut v, 2), pair).is_none());
+            // PROC_NULL and empty transfers do nothing; a put lands, a get reads it back.
+            fast(true, origin(&mut v, 1), at(MPI_PROC_NULL, 99, 1))
+                .unwrap()
+                .unwrap();
+            fast(true, (std::ptr::null_mut(), 0, INT), at(peer, 4, 0))
+                .unwrap()
+                .unwrap();
+            fast(true, origin(&mut v, 2), at(peer, 1, 2))
+                .unwrap()
+                .unwrap();
+            w.fence(0).unwrap();
+            assert_eq!(mem, [0, 5, 6, 0]);
+            let mut back = [0i32; 2];
+            fast(false, origin(&mut back, 2), at(peer, 1, 2))
+                .unwrap()
+                .unwrap();
+            assert_eq!(back, [5, 6]);
+            w.fence(MPI_MODE_NOSUCCEED).unwrap();
+            w.free().unwrap();
+        })
+        .unwrap();
+    }
+
+    #[test]
     fn dynamic_windows_take_absolute_addresses_inside_attached_regions() {
         pip_comm::run(2, |world| {
             let me = world.rank() as usize;
