@@ -43,12 +43,12 @@
 //!   rings the bell if it is set (the handshake of the `wait` module).
 //!
 //! Hence a sender's wait for a slot lasts at most until the receiver's next drain, which comes
-//! within [`DRAIN_EVERY_SPINS`] polls of any wait of the receiver; only a receiver that computes
-//! or waits in a plain wait (which ends without any other rank's help) holds it
-//! longer. A cycle of ranks, each waiting for a slot in the next one's ring, therefore ends
-//! within a drain period: each of them drains.
-//! The drain adds no ordering of its own: it is the consumer's step of the ring protocol and
-//! the waker's step of the bell, both as those modules describe them.
+//! within [`DRAIN_EVERY_SPINS`] polls of any wait of the receiver; only a receiver that
+//! computes, helps copy (each chunk is finite work), or waits in a plain wait (which ends
+//! without any other rank's help) holds it longer. A cycle of ranks, each waiting for a slot
+//! in the next one's ring, therefore ends within a drain period: each of them drains. The
+//! drain adds no ordering of its own: it is the consumer's step of the ring protocol and the
+//! waker's step of the bell, both as those modules describe them.
 //!
 //! Draining at every spin would cost a load per ring per poll (a world of many ranks would
 //! spin many times slower); draining every [`DRAIN_EVERY_SPINS`] polls keeps a blocked peer's
