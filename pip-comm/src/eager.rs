@@ -36,6 +36,11 @@
 //!    `EMPTY` with `SeqCst` (a release: the sender will not overwrite data still being read)
 //!    and checks the sender's `sleeping` flag, since a sender may be asleep waiting for this
 //!    very slot.
+//! 3. **Progress.** A sender waiting for a slot writes nothing; only the receiver's release
+//!    (step 2) ends the wait. So every rank drains its incoming rings (step 2 for every message
+//!    that has arrived) within a few polls of any wait of its own, spinning or not (the
+//!    `waiter` module's "Progress while spinning"): two ranks that fill each other's ring and
+//!    then both wait for a slot free each other's.
 //!
 //! Messages between one pair therefore arrive in the order they were sent, which is what MPI's
 //! non-overtaking rule needs; tags are matched above this layer (in the `matching` module).
@@ -433,6 +438,67 @@ mod loom_tests {
                 slot.release();
             }
             writer.join().unwrap();
+        });
+    }
+
+    /// Two ranks, each with a ring of two slots to the other, each sending three messages
+    /// before receiving any (`osu_bibw`'s window, in small): each fills the other's ring and
+    /// waits for a slot that only the other can free. A rank waiting for a slot drains its own
+    /// incoming ring while it waits (the waiter's rule, `Progress while spinning` in the
+    /// `waiter` module), so both always finish; every message arrives once, in order, with its
+    /// envelope and data. (Without the drain in the wait the model fails: no interleaving
+    /// ends, and loom stops at its branch limit.)
+    #[test]
+    fn loom_full_rings_both_ways_drain_while_waiting() {
+        /// Takes every message in `ring` from slot `*next` on, releasing each slot.
+        fn drain(ring: &Ring, next: &mut u32, got: &mut Vec<(i32, u8)>) {
+            loop {
+                let slot = ring.slot(*next);
+                let Some(env) = slot.peek() else { return };
+                // SAFETY: a full eager slot of `env.len` bytes, not yet released.
+                let first = unsafe { slot.data(env.len) }[0];
+                got.push((env.tag, first));
+                slot.release();
+                *next += 1;
+            }
+        }
+        /// One rank: sends three messages on `out`, draining `inc` while it waits for a
+        /// slot, then takes the rest of the peer's three.
+        fn rank(out: &Ring, inc: &Ring, me: u8) {
+            let (mut next, mut got) = (0u32, Vec::new());
+            for i in 0..3u32 {
+                let slot = out.slot(i);
+                while slot.is_full() {
+                    drain(inc, &mut next, &mut got);
+                    loom::thread::yield_now();
+                }
+                let data = [me * 10 + i as u8];
+                // SAFETY: the only producer, on a slot it saw empty; 1 <= eager_max.
+                unsafe { slot.publish(EAGER, 0, i as i32, 1, &data) };
+            }
+            while got.len() < 3 {
+                drain(inc, &mut next, &mut got);
+                loom::thread::yield_now();
+            }
+            let peer = 1 - me;
+            let want: Vec<(i32, u8)> = (0..3).map(|i| (i, peer * 10 + i as u8)).collect();
+            assert_eq!(got, want);
+        }
+        loom::model(|| {
+            let params = Params {
+                eager_max: 8,
+                ring_slots: 2,
+                par_copy_min: 1 << 20,
+                chunk: 1 << 16,
+            };
+            let to_1 = Arc::new(Ring(alloc_ring(&params), params));
+            let to_0 = Arc::new(Ring(alloc_ring(&params), params));
+            let one = {
+                let (to_1, to_0) = (to_1.clone(), to_0.clone());
+                loom::thread::spawn(move || rank(&to_0, &to_1, 1))
+            };
+            rank(&to_1, &to_0, 0);
+            one.join().unwrap();
         });
     }
 }

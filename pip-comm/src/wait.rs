@@ -230,4 +230,67 @@ mod loom_tests {
             receiver.join().unwrap();
         });
     }
+
+    /// Both ranks fill the ring to the other and wait for a slot, each going straight to the
+    /// bell as the sleeping policy does (drain, then sleep unless the slot is free or a
+    /// message has come): the drain's release and `wake_rank` must reach a peer asleep
+    /// waiting for that slot, in every interleaving, while that peer's own drain does the same
+    /// for this rank (see the `waiter` module's "Progress while spinning").
+    #[test]
+    fn loom_bell_both_ways_full_rings_drain_and_wake() {
+        use crate::eager::{Slot, EAGER};
+        /// One rank: three messages to `peer` through a ring of two slots, then the peer's
+        /// three.
+        fn rank(s: &Shared, me: u32) {
+            let peer = 1 - me;
+            let params = s.params;
+            let out = s.ring_or_create(me, peer);
+            let next = std::cell::Cell::new(0u32);
+            let head = || {
+                s.ring(peer, me).map(|r| {
+                    // SAFETY: the peer's ring, made for this world's parameters.
+                    unsafe { Slot::at(r, next.get(), &params) }
+                })
+            };
+            let incoming = || head().is_some_and(|slot| slot.is_full_seqcst());
+            let drain = || {
+                while let Some(env) = head().and_then(|slot| slot.peek()) {
+                    assert_eq!((env.kind, env.tag), (EAGER, next.get() as i32));
+                    head().unwrap().release();
+                    wake_rank(s, peer);
+                    next.set(next.get() + 1);
+                }
+            };
+            for i in 0..3u32 {
+                // SAFETY: our ring to the peer, made for this world's parameters.
+                let slot = unsafe { Slot::at(out, i, &params) };
+                while slot.is_full() {
+                    drain();
+                    sleep_unless(s, me, || !slot.is_full_seqcst() || incoming(), None);
+                }
+                // SAFETY: the ring's only producer, on a slot it saw empty; 1 <= eager_max.
+                unsafe { slot.publish(EAGER, 0, i as i32, 1, &[i as u8]) };
+                wake_rank(s, peer);
+            }
+            while next.get() < 3 {
+                drain();
+                if next.get() < 3 {
+                    sleep_unless(s, me, incoming, None);
+                }
+            }
+        }
+        // Every interleaving with up to three preemptions (unbounded, it runs for more than ten
+        // minutes).
+        let mut model = loom::model::Builder::new();
+        model.preemption_bound = Some(3);
+        model.check(|| {
+            let owned = world(2);
+            let one = {
+                let owned = owned.clone();
+                loom::thread::spawn(move || rank(owned.get(), 1))
+            };
+            rank(owned.get(), 0);
+            one.join().unwrap();
+        });
+    }
 }
