@@ -24,9 +24,13 @@ use crate::world::SimpleCommunicator;
 use crate::Result;
 use std::sync::atomic::Ordering;
 
-/// The body of `CommunicatorCollectives::barrier`:
-/// the protocol above on the world, a dissemination barrier on a derived communicator.
+/// The body of `CommunicatorCollectives::barrier`: a collective of the communicator's lines
+/// (see the `collective` module's `small` submodule) when it has a block; otherwise the
+/// protocol above on the world, a dissemination barrier on a derived communicator.
 pub(crate) fn barrier(comm: &SimpleCommunicator) -> Result<()> {
+    if let Some(done) = crate::collective::lines_barrier(comm) {
+        return done;
+    }
     if !comm.is_world() {
         // A dup or split: a dissemination barrier on the communicator's own context.
         return comm.barrier_p2p();

@@ -43,7 +43,7 @@ fn all_to_all_impl(
         desc.displs = displs.as_ptr();
         desc.ncounts = counts.len().min(displs.len());
     }
-    let mut s = Session::begin(comm, desc, local);
+    let mut s = Session::begin(comm, desc, local)?;
     s.agree(&desc)?;
     if !s.ok() {
         return s.finish();

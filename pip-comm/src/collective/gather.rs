@@ -46,7 +46,7 @@ fn gather_impl(comm: &SimpleCommunicator, a: Args<'_>) -> Result<()> {
     }
     let mut a = a;
     let local = std::mem::replace(&mut a.local, Ok(()));
-    let mut s = Session::begin(comm, desc, local);
+    let mut s = Session::begin(comm, desc, local)?;
     let plan = s.agree(&desc)?;
     if !s.ok() {
         return s.finish();
@@ -391,7 +391,7 @@ fn gather_impl_in_place(comm: &SimpleCommunicator, a: Args<'_>, mine: *const u8)
     let mut desc = Desc::new(a.kind, a.root, a.elem, a.count);
     desc.send = mine;
     desc.recv = a.recv;
-    let mut s = Session::begin(comm, desc, Ok(()));
+    let mut s = Session::begin(comm, desc, Ok(()))?;
     s.agree(&desc)?;
     if !s.ok() {
         return s.finish();

@@ -46,6 +46,7 @@ mod op;
 mod reduce;
 mod root;
 mod scatter;
+mod small;
 
 pub use everyone::CommunicatorCollectives;
 pub use op::{Operation, Reducible, SystemOperation, UserOperation};
@@ -146,17 +147,23 @@ pub(crate) struct Session<'c> {
     error: Option<Error>,
     finished: bool,
     staged: bool,
+    /// The collective's number on the communicator's lines (see the `small` module), and this
+    /// rank's arguments, to recognise ranks that took the small path.
+    small: Option<(u32, Desc)>,
 }
 
 impl<'c> Session<'c> {
     /// Step 1: publishes `desc` (with `FAILED` set when `local` is an error, which the session
-    /// then returns from [`Session::finish`]).
-    pub(crate) fn begin(comm: &'c SimpleCommunicator, mut desc: Desc, local: Result<()>) -> Self {
-        let seq = match comm.coll_seq.get().wrapping_add(1) {
-            0 => 1,
-            s => s,
-        };
-        comm.coll_seq.set(seq);
+    /// then returns from [`Session::finish`]), after numbering the collective on the
+    /// communicator's lines as one of the general path.
+    pub(crate) fn begin(
+        comm: &'c SimpleCommunicator,
+        mut desc: Desc,
+        local: Result<()>,
+    ) -> Result<Self> {
+        let k =
+            small::Call::begin_large(comm, desc.kind, desc.root, desc.count, desc.elem, desc.op)?;
+        let seq = next_seq(comm);
         let tag = pip_core::sync::ticket::Ticket::new(comm.ctx, seq).raw();
         let error = local.err();
         if error.is_some() {
@@ -175,9 +182,21 @@ impl<'c> Session<'c> {
             error,
             finished: false,
             staged: false,
+            small: k.map(|k| (k, desc)),
         };
         s.wake_members();
-        s
+        Ok(s)
+    }
+
+    /// The mismatch, if rank `r` (any rank of the communicator when `None`) took the small
+    /// path in this collective: it will never publish a descriptor nor enter ours.
+    fn diverged(&self, r: Option<u32>) -> Option<Error> {
+        let (k, d) = self.small?;
+        let one = |r| small::diverged(self.comm, k, r, (d.kind, d.root, d.count, d.elem, d.op));
+        match r {
+            Some(r) => one(r),
+            None => (0..self.n).filter(|&r| r != self.me).find_map(one),
+        }
     }
 
     fn wake_members(&self) {
@@ -244,9 +263,12 @@ impl<'c> Session<'c> {
             self.comm.wait_until(
                 What::Collective(Some(self.comm.world_rank(r)), tag),
                 true,
-                || slot.published(tag, false).then_some(()),
+                || match self.diverged(Some(r)) {
+                    Some(e) if !slot.published(tag, false) => Some(Err(e)),
+                    _ => slot.published(tag, false).then_some(Ok(())),
+                },
                 || slot.published(tag, true),
-            )?;
+            )??;
             if !slot.enter() {
                 self.comm.check_aborted()?;
                 return Err(Error::Aborted {
@@ -369,9 +391,14 @@ impl<'c> Session<'c> {
         self.comm.wait_until(
             What::Collective(None, self.tag),
             true,
-            || slot.finished(epoch, readers, false).then_some(()),
+            || {
+                if slot.finished(epoch, readers, false) {
+                    return Some(Ok(()));
+                }
+                self.diverged(None).map(Err)
+            },
             || slot.finished(epoch, readers, true),
-        )?;
+        )??;
         self.finished = true;
         match self.error.take() {
             None => Ok(()),
@@ -405,6 +432,26 @@ impl Drop for Session<'_> {
 fn is_rooted(kind: Kind) -> bool {
     use Kind::*;
     matches!(kind, Bcast | Reduce | Gather | Gatherv | Scatter | Scatterv)
+}
+
+/// Numbers the next collective of the general protocol (never 0). Every collective, of
+/// either path, takes a number, so that the tags stay the same on every rank.
+pub(crate) fn next_seq(comm: &SimpleCommunicator) -> u32 {
+    let seq = match comm.coll_seq.get().wrapping_add(1) {
+        0 => 1,
+        s => s,
+    };
+    comm.coll_seq.set(seq);
+    seq
+}
+
+/// The barrier on the communicator's lines; `None` when it has no block.
+pub(crate) fn lines_barrier(comm: &SimpleCommunicator) -> Option<Result<()>> {
+    match small::Call::begin(comm) {
+        Ok(Some(c)) => Some(small::barrier(c)),
+        Ok(None) => None,
+        Err(e) => Some(Err(e)),
+    }
 }
 
 impl SimpleCommunicator {

@@ -11,7 +11,7 @@
 //! The fold is `x0 ∘ (x1 ∘ (... ∘ xk))`, the order of a serial computation over ranks, so
 //! non-commutative (associative) user operations give the serial result.
 
-use super::{copy_bytes, need, Desc, Kind, Session};
+use super::{copy_bytes, need, small, Desc, Kind, Session};
 use crate::datatype::{Buffer, BufferMut, Equivalence};
 use crate::world::SimpleCommunicator;
 use crate::{Error, Operation, Process, Rank, Result};
@@ -84,12 +84,22 @@ fn reduce_impl<T: Equivalence, O: Operation<T> + ?Sized>(
     op: &O,
 ) -> Result<()> {
     let elem = std::mem::size_of::<T>();
+    let align = std::mem::align_of::<T>();
+    if matches!(a.kind, Kind::Allreduce | Kind::Reduce) && small::fits(comm, align, a.count * elem)
+    {
+        if let Some(c) = small::Call::begin(comm)? {
+            let local = std::mem::replace(&mut a.local, Ok(()));
+            // SAFETY: the buffers come from slices of `count` elements (a short receive buffer
+            // is in `local`, and then nothing is written); it fits (checked).
+            return unsafe { small::reduce(c, a.kind, a.root, a.send, a.count, a.recv, local, op) };
+        }
+    }
     let local = std::mem::replace(&mut a.local, Ok(())).and_then(|()| op.check());
     let mut desc = Desc::new(a.kind, a.root, elem, a.count);
     desc.op = op.code();
     desc.send = a.send.cast();
     desc.recv = a.recv.cast();
-    let mut s = Session::begin(comm, desc, local);
+    let mut s = Session::begin(comm, desc, local)?;
     let plan = s.agree(&desc)?;
     if !s.ok() {
         return s.finish();

@@ -32,7 +32,7 @@ fn scatter_impl(comm: &SimpleCommunicator, a: Args<'_>) -> Result<()> {
     }
     let mut a = a;
     let local = std::mem::replace(&mut a.local, Ok(()));
-    let mut s = Session::begin(comm, desc, local);
+    let mut s = Session::begin(comm, desc, local)?;
     let plan = s.agree(&desc)?;
     if !s.ok() {
         return s.finish();
