@@ -74,7 +74,8 @@ pub(crate) unsafe fn broadcast(c: Call<'_>, a: Args) -> Result<()> {
 }
 
 /// Gather: the others stage their piece; the root copies every piece to `recv` at `r * piece`
-/// (its own from `send`, unless already in place).
+/// (its own from `send`, unless already in place). The others then wait for the root's flag,
+/// only to report a root that failed or disagrees.
 ///
 /// # Safety
 ///
@@ -84,11 +85,13 @@ pub(crate) unsafe fn gather(c: Call<'_>, a: Args) -> Result<()> {
         return failed(&c, Kind::Gather, a);
     }
     let mine = shape(Kind::Gather, a.root, a.count, a.elem, 0);
-    if c.me != a.root as u32 {
+    let root = a.root as u32;
+    if c.me != root {
         // SAFETY: step 2, into our own region.
         unsafe { put(a.send, c.mine(), a.piece) };
         c.publish(&mine, 0);
-        return Ok(());
+        // Only to report a root that failed or disagrees (as the general path does).
+        return c.wait(root, &mine, true);
     }
     c.publish(&mine, 0);
     // SAFETY: our own piece, to our own buffer (or already there).
