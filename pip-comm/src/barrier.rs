@@ -24,13 +24,10 @@ use crate::world::SimpleCommunicator;
 use crate::Result;
 use std::sync::atomic::Ordering;
 
-/// The body of `CommunicatorCollectives::barrier`: a collective of the communicator's lines
-/// (see the `collective` module's `small` submodule) when it has a block; otherwise the
-/// protocol above on the world, a dissemination barrier on a derived communicator.
+/// The body of `CommunicatorCollectives::barrier` on a communicator without collective lines
+/// (with them it is a collective of the lines, see the `collective` module): the protocol
+/// above on the world, a dissemination barrier on a derived communicator.
 pub(crate) fn barrier(comm: &SimpleCommunicator) -> Result<()> {
-    if let Some(done) = crate::collective::lines_barrier(comm) {
-        return done;
-    }
     if !comm.is_world() {
         // A dup or split: a dissemination barrier on the communicator's own context.
         return comm.barrier_p2p();

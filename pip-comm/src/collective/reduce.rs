@@ -88,10 +88,17 @@ fn reduce_impl<T: Equivalence, O: Operation<T> + ?Sized>(
     if matches!(a.kind, Kind::Allreduce | Kind::Reduce) && small::fits(comm, align, a.count * elem)
     {
         if let Some(c) = small::Call::begin(comm)? {
-            let local = std::mem::replace(&mut a.local, Ok(()));
+            let r = small::Reduction {
+                kind: a.kind,
+                root: a.root,
+                send: a.send,
+                count: a.count,
+                recv: a.recv,
+                local: std::mem::replace(&mut a.local, Ok(())),
+            };
             // SAFETY: the buffers come from slices of `count` elements (a short receive buffer
             // is in `local`, and then nothing is written); it fits (checked).
-            return unsafe { small::reduce(c, a.kind, a.root, a.send, a.count, a.recv, local, op) };
+            return unsafe { small::reduce(c, r, op) };
         }
     }
     let local = std::mem::replace(&mut a.local, Ok(())).and_then(|()| op.check());

@@ -22,7 +22,7 @@ mod copy;
 mod reduce;
 
 pub(crate) use copy::{all_gather, all_to_all, barrier, broadcast, gather, scatter, Args};
-pub(crate) use reduce::reduce;
+pub(crate) use reduce::{reduce, Reduction};
 
 use super::op;
 use crate::coll_lines::{at_least, code_of, seq_of, Lines, FAILED, LARGE};

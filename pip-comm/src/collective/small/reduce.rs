@@ -8,9 +8,21 @@ use crate::coll_slot::Kind;
 use crate::datatype::Equivalence;
 use crate::{Operation, Rank, Result};
 
-/// One rank's small reduction (`kind` is `Allreduce` or `Reduce`): stages `count` elements of
-/// `send`, publishes, and, where the rank gets a result (`recv` not null), folds every rank's
-/// vector into `recv`. `local` is this rank's own argument check.
+/// One rank's arguments to a small reduction.
+pub(crate) struct Reduction<T> {
+    /// `Allreduce` or `Reduce`.
+    pub(crate) kind: Kind,
+    pub(crate) root: Rank,
+    pub(crate) send: *const T,
+    pub(crate) count: usize,
+    /// The result buffer (null where the rank gets no result); may be `send`.
+    pub(crate) recv: *mut T,
+    /// This rank's own argument check.
+    pub(crate) local: Result<()>,
+}
+
+/// One rank's small reduction: stages `count` elements of `send`, publishes, and, where the
+/// rank gets a result, folds every rank's vector into `recv`.
 ///
 /// # Safety
 ///
@@ -18,14 +30,17 @@ use crate::{Operation, Rank, Result};
 /// same buffer); `count * size_of::<T>()` fits a region (`super::fits`).
 pub(crate) unsafe fn reduce<T: Equivalence, O: Operation<T> + ?Sized>(
     c: Call<'_>,
-    kind: Kind,
-    root: Rank,
-    send: *const T,
-    count: usize,
-    recv: *mut T,
-    local: Result<()>,
+    a: Reduction<T>,
     op: &O,
 ) -> Result<()> {
+    let Reduction {
+        kind,
+        root,
+        send,
+        count,
+        recv,
+        local,
+    } = a;
     let elem = std::mem::size_of::<T>();
     let mine = shape(kind, root, count, elem, op.code());
     if let Err(e) = local.and_then(|()| op.check()) {
