@@ -33,10 +33,16 @@
 //!
 //! # Protocol
 //!
-//! Every world rank owns a collective slot in the shared world block; the steps by which ranks
-//! publish their arguments there, enter and release each other's slots, and give up on abort
-//! are described with the slot, in the crate-private `coll_slot` module. This module decides
-//! who reads whom (the *plan*, `Plan`) and drives those steps through a `Session`.
+//! Two paths, chosen by each rank from its own arguments. Small payloads (what a rank stages
+//! fits its region of the communicator's collective lines) go through the crate-private
+//! `coll_lines` protocol, driven by the `small` submodule: each rank stages its part, publishes
+//! one flag, and copies or folds from the others' regions. Everything else takes the general
+//! protocol: every world rank owns a collective slot in the shared world block; the steps by
+//! which ranks publish their arguments there, enter and release each other's slots, and give up
+//! on abort are described with the slot, in the crate-private `coll_slot` module. This module
+//! decides who reads whom (the *plan*, `Plan`) and drives those steps through a `Session`,
+//! which first numbers the collective on the lines (so that both paths keep one numbering) and,
+//! while it waits, watches for ranks that took the small path instead (a mismatch).
 
 mod alltoall;
 mod bcast;

@@ -1,7 +1,9 @@
 //! Reductions: reduce, all-reduce, inclusive and exclusive scan.
 //!
-//! Small payloads: each rank that needs a result reads every input it needs straight from
-//! the other ranks' send buffers and folds them itself (one publication, no copies). Large
+//! Payloads that fit the communicator's collective lines take the `small` path (its
+//! `reduce.rs`). Medium payloads: each rank that needs a result reads every input it needs
+//! straight from the other ranks' send buffers and folds them itself (one publication, no
+//! copies). Large
 //! payloads (at least [`LARGE`](super::LARGE) bytes, decided from the leader's count): the
 //! vector is cut into one segment per rank; each rank folds its segment of all inputs into the
 //! result (the root's receive buffer for a reduce, its own for an all-reduce), so the ranks
