@@ -451,8 +451,13 @@ pub(crate) fn next_seq(comm: &SimpleCommunicator) -> u32 {
     seq
 }
 
-/// The barrier on the communicator's lines; `None` when it has no block.
+/// The barrier on the communicator's lines; `None` for the world (whose counter barrier, in
+/// the `barrier` module, is faster: 0.07 against 0.10 us with 2 ranks) and for a communicator
+/// without a block.
 pub(crate) fn lines_barrier(comm: &SimpleCommunicator) -> Option<Result<()>> {
+    if comm.is_world() {
+        return None;
+    }
     match small::Call::begin(comm) {
         Ok(Some(c)) => Some(small::barrier(c)),
         Ok(None) => None,

@@ -1,4 +1,5 @@
-//! Small collectives that copy: the barrier (no payload), broadcast, gather, scatter,
+//! Small collectives that copy: the barrier of a derived communicator (no payload), broadcast,
+//! gather, scatter,
 //! all-gather and all-to-all. Every rank that has something to give stages it in its region;
 //! every rank that needs something copies it from the giver's region into its own buffer.
 //! Sizes are in bytes; `count` and `elem` are only compared between ranks.
