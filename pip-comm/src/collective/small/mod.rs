@@ -30,6 +30,7 @@ use crate::coll_slot::Kind;
 use crate::watchdog::What;
 use crate::world::SimpleCommunicator;
 use crate::{Error, Rank, Result};
+use std::cell::Cell;
 
 /// The kind code of the barrier (not a [`Kind`]: it has no general-path descriptor).
 const BARRIER: u32 = 31;
@@ -168,9 +169,7 @@ impl<'c> Call<'c> {
         };
         let prev = k.wrapping_sub(1);
         if !at_least(cl.low.get(), prev) {
-            for r in (0..c.n).filter(|&r| r != c.me) {
-                c.wait_seq(r, prev)?;
-            }
+            c.wait_every(prev)?;
             cl.low.set(prev);
         }
         Ok(Some(c))
@@ -222,6 +221,12 @@ impl<'c> Call<'c> {
     #[inline]
     pub(crate) fn wait(&self, r: u32, mine: &Shape, count: bool) -> Result<()> {
         let word = self.wait_seq(r, self.k)?;
+        self.check(r, word, mine, count)
+    }
+
+    /// Compares rank `r`'s flag `word` of this collective, and its shape, with ours.
+    #[inline]
+    fn check(&self, r: u32, word: u64, mine: &Shape, count: bool) -> Result<()> {
         let theirs = self.lines.head(r, self.k).shape();
         if code_of(word) == mine.code && theirs == (mine.count as u64, mine.elem as u64, mine.op) {
             return Ok(());
@@ -232,22 +237,49 @@ impl<'c> Call<'c> {
         }
     }
 
-    /// Step 4 for every other rank; on success, every rank is known to have published this
-    /// collective (step 1 of the next one is then skipped). Returns the first mismatch after
-    /// waiting for all.
+    /// Step 4 for every other rank, in one wait (a rank that sleeps is woken once everyone has
+    /// published, not once per peer); then every rank is known to have published this
+    /// collective (step 1 of the next one is skipped). Returns the first mismatch.
     pub(crate) fn wait_all(&self, mine: &Shape, count: bool) -> Result<()> {
+        let (k, me, n) = (self.k, self.me, self.n);
+        self.wait_every(k)?;
         let mut first = Ok(());
-        for r in (0..self.n).filter(|&r| r != self.me) {
-            match self.wait(r, mine, count) {
-                Err(e @ Error::Aborted { .. }) => return Err(e),
-                Err(e) if first.is_ok() => first = Err(e),
-                _ => {}
+        for r in (0..n).filter(|&r| r != me) {
+            let word = self.lines.head(r, k).word(false);
+            if let Err(e) = self.check(r, word, mine, count) {
+                first = first.and(Err(e));
             }
         }
         if let Some(cl) = self.comm.lines.as_ref() {
-            cl.low.set(self.k);
+            cl.low.set(k);
         }
         first
+    }
+
+    /// Waits until every other rank's flag of parity `k % 2` reaches `k`, in one wait.
+    fn wait_every(&self, k: u32) -> Result<()> {
+        let (me, n) = (self.me, self.n);
+        // Ranks below `next` have published.
+        let next = Cell::new(0u32);
+        let advance = |seqcst: bool| {
+            let mut r = next.get();
+            while r < n && (r == me || at_least(seq_of(self.lines.head(r, k).word(seqcst)), k)) {
+                r += 1;
+            }
+            next.set(r);
+            r == n
+        };
+        if advance(false) {
+            return Ok(());
+        }
+        let comm = self.comm;
+        let tag = pip_core::sync::ticket::Ticket::new(comm.ctx, k).raw();
+        comm.wait_until(
+            What::Collective(Some(comm.world_rank(next.get())), tag),
+            true,
+            || advance(false).then_some(()),
+            || advance(true),
+        )
     }
 
     /// Waits until rank `r`'s flag of parity `k % 2` reaches `k`; returns the word.
