@@ -195,10 +195,12 @@ impl<'c> Session<'c> {
     }
 
     /// The mismatch, if rank `r` (any rank of the communicator when `None`) took the small
-    /// path in this collective: it will never publish a descriptor nor enter ours.
-    fn diverged(&self, r: Option<u32>) -> Option<Error> {
+    /// path in this collective: it will never publish a descriptor nor enter ours. `SeqCst`
+    /// loads when checked before sleeping (the small path's publication wakes the ranks).
+    fn diverged(&self, r: Option<u32>, seqcst: bool) -> Option<Error> {
         let (k, d) = self.small?;
-        let one = |r| small::diverged(self.comm, k, r, (d.kind, d.root, d.count, d.elem, d.op));
+        let mine = (d.kind, d.root, d.count, d.elem, d.op);
+        let one = |r| small::diverged(self.comm, k, r, mine, seqcst);
         match r {
             Some(r) => one(r),
             None => (0..self.n).filter(|&r| r != self.me).find_map(one),
@@ -266,14 +268,20 @@ impl<'c> Session<'c> {
         let slot = self.comm.coll_slot(r);
         let tag = self.tag;
         if self.state[r as usize] == UNTOUCHED {
+            // A mismatch is rare and need not be seen at once: looked for every 16th poll.
+            let polls = std::cell::Cell::new(0u32);
             self.comm.wait_until(
                 What::Collective(Some(self.comm.world_rank(r)), tag),
                 true,
-                || match self.diverged(Some(r)) {
-                    Some(e) if !slot.published(tag, false) => Some(Err(e)),
-                    _ => slot.published(tag, false).then_some(Ok(())),
+                || {
+                    if slot.published(tag, false) {
+                        return Some(Ok(()));
+                    }
+                    polls.set(polls.get().wrapping_add(1));
+                    let e = (polls.get() % 16 == 0).then(|| self.diverged(Some(r), false));
+                    e.flatten().map(Err)
                 },
-                || slot.published(tag, true),
+                || slot.published(tag, true) || self.diverged(Some(r), true).is_some(),
             )??;
             if !slot.enter() {
                 self.comm.check_aborted()?;
@@ -394,6 +402,7 @@ impl<'c> Session<'c> {
         }
         let (epoch, readers) = (self.epoch, plan.readers(self.n, self.me));
         let slot = self.comm.coll_slot(self.me);
+        let polls = std::cell::Cell::new(0u32);
         self.comm.wait_until(
             What::Collective(None, self.tag),
             true,
@@ -401,9 +410,11 @@ impl<'c> Session<'c> {
                 if slot.finished(epoch, readers, false) {
                     return Some(Ok(()));
                 }
-                self.diverged(None).map(Err)
+                polls.set(polls.get().wrapping_add(1));
+                let e = (polls.get() % 16 == 0).then(|| self.diverged(None, false));
+                e.flatten().map(Err)
             },
-            || slot.finished(epoch, readers, true),
+            || slot.finished(epoch, readers, true) || self.diverged(None, true).is_some(),
         )??;
         self.finished = true;
         match self.error.take() {

@@ -177,6 +177,9 @@ impl<'c> Call<'c> {
 
     /// Steps 1 and 3 for a collective of the general path: its number, published with
     /// [`LARGE`] and its shape, so that ranks of the small path meet it. Returns the number.
+    /// It wakes nobody: the caller publishes its descriptor next (`SeqCst`) and then wakes
+    /// the communicator's ranks, which covers this store too (a second wake would only make
+    /// a sleeping peer wake up twice).
     pub(crate) fn begin_large(
         comm: &'c SimpleCommunicator,
         kind: Kind,
@@ -188,8 +191,9 @@ impl<'c> Call<'c> {
         let Some(c) = Call::start(comm)? else {
             return Ok(None);
         };
-        let shape = Shape::new(kind as u32, root, count, elem, op);
-        c.publish(&shape, LARGE);
+        let head = c.lines.head(c.me, c.k);
+        head.set_shape(count, elem, op);
+        head.publish(c.k, code(kind as u32, root) | LARGE);
         Ok(Some(c.k))
     }
 
@@ -300,16 +304,18 @@ impl<'c> Call<'c> {
 }
 
 /// For a rank of the general path in collective `k`: the mismatch, if rank `r` published
-/// collective `k` on the small path (it will never publish a descriptor).
+/// collective `k` on the small path (it will never publish a descriptor). `seqcst`: the
+/// flag is loaded as a sleeper's re-check.
 pub(crate) fn diverged(
     comm: &SimpleCommunicator,
     k: u32,
     r: u32,
     mine: (Kind, Rank, usize, usize, u32),
+    seqcst: bool,
 ) -> Option<Error> {
     let cl = comm.lines.as_ref()?;
     let head = cl.lines.head(r, k);
-    let word = head.word(false);
+    let word = head.word(seqcst);
     if !at_least(seq_of(word), k) || code_of(word) & LARGE != 0 {
         return None;
     }
