@@ -17,6 +17,23 @@
 //! Larger payloads take the general protocol (the `coll_slot` module), which lends the ranks'
 //! own buffers and moves each byte once; it still numbers the collective here
 //! ([`Call::begin_large`]).
+//!
+//! # Who reads whom, and who reports
+//!
+//! | collective | stages | reads (and compares) |
+//! |---|---|---|
+//! | all-reduce, all-gather, all-to-all | everyone | everyone |
+//! | reduce | everyone | the root reads everyone; the others read nothing |
+//! | gather | everyone but the root | the root reads everyone; the others the root's flag |
+//! | broadcast, scatter | the root | the others read the root |
+//! | barrier (derived communicators) | nobody (a flag) | everyone |
+//!
+//! A rank compares what it reads (the flag's kind, root, failure and path bits; the shape's
+//! element size, count and operation) with its own arguments before reading any payload, and
+//! reports the first difference; as on the general path, only the ranks that read see a
+//! mismatch (a reduce's non-roots never do). A rank whose own arguments are wrong publishes
+//! its flag with the failure bit and no payload, so that the others report
+//! [`Error::CollectivePeer`] and everyone keeps the same numbering.
 
 mod copy;
 mod reduce;
