@@ -9,8 +9,8 @@ use pip_comm::prelude::*;
 use pip_comm::{run, Error, SimpleCommunicator, SystemOperation, UserOperation};
 
 const RANKS: [usize; 5] = [1, 2, 3, 4, 7];
-/// u32 counts: tiny, one line, a few lines, the region's limit (4 KiB up to 16 ranks), above.
-const COUNTS: [usize; 6] = [1, 2, 8, 100, 1024, 1025];
+/// u32 counts: tiny, one line, a few lines, the region's limit (2 KiB up to 16 ranks), above.
+const COUNTS: [usize; 6] = [1, 2, 8, 100, 512, 513];
 
 /// Rank `r`'s input of `len` elements in round `salt`.
 fn data(r: usize, len: usize, salt: u32) -> Vec<u32> {
@@ -166,7 +166,7 @@ fn mixed_sequences_on_interleaved_communicators() {
                 .unwrap()
                 .unwrap();
             for round in 0..300u32 {
-                let len = [1, 3, 1024, 5000, 16][round as usize % 5];
+                let len = [1, 3, 512, 5000, 16][round as usize % 5];
                 let comm = [&world, &dup, &half][round as usize % 3];
                 let (cme, cn) = (comm.rank() as usize, comm.size() as usize);
                 let mine = data(cme, len, round);

@@ -2,10 +2,10 @@ use super::*;
 
 #[test]
 fn capacity_shrinks_with_the_world_and_regions_keep_their_lines() {
-    assert_eq!(capacity(1), 4096);
-    assert_eq!(capacity(16), 4096);
-    assert_eq!(capacity(64), 1024);
-    assert_eq!(capacity(256), 256);
+    assert_eq!(capacity(1), 2048);
+    assert_eq!(capacity(16), 2048);
+    assert_eq!(capacity(64), 512);
+    assert_eq!(capacity(128), 256);
     assert_eq!(capacity(4096), 256);
     for n in [1, 2, 3, 7, 100, 4096] {
         assert_eq!(stride(n) % 128, 0);

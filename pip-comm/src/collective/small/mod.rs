@@ -7,8 +7,8 @@
 //! # Choosing the path
 //!
 //! A collective takes this path when its communicator has a block and the payload that one
-//! rank stages fits a region ([`fits`]): at most `coll_lines::capacity` bytes (4 KiB per rank up
-//! to 16 ranks, 256 bytes from 256 ranks), the element type aligned to at most 16 bytes. The
+//! rank stages fits a region ([`fits`]): at most `coll_lines::capacity` bytes (2 KiB per rank up
+//! to 16 ranks, 256 bytes from 128 ranks), the element type aligned to at most 16 bytes. The
 //! staged payload is: a rank's vector for a broadcast (the root's), a reduction and a gather,
 //! the whole send buffer for an all-to-all and a scatter (the root's, `size` pieces). Every
 //! rank decides from its own arguments; ranks whose arguments disagree across the limit meet
