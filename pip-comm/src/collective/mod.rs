@@ -155,7 +155,7 @@ pub(crate) struct Session<'c> {
     staged: bool,
     /// The collective's number on the communicator's lines (see the `small` module), and this
     /// rank's arguments, to recognise ranks that took the small path.
-    small: Option<(u32, Desc)>,
+    small: Option<(u32, small::Shape)>,
 }
 
 impl<'c> Session<'c> {
@@ -188,22 +188,40 @@ impl<'c> Session<'c> {
             error,
             finished: false,
             staged: false,
-            small: k.map(|k| (k, desc)),
+            small: k,
         };
         s.wake_members();
         Ok(s)
     }
 
-    /// The mismatch, if rank `r` (any rank of the communicator when `None`) took the small
-    /// path in this collective: it will never publish a descriptor nor enter ours. `SeqCst`
-    /// loads when checked before sleeping (the small path's publication wakes the ranks).
+    /// The mismatch, if rank `r` (when `None`: any rank whose plan reads our slot) took the
+    /// small path in this collective: it will never publish a descriptor nor enter ours.
+    /// `SeqCst` loads when checked before sleeping (the small path's publication wakes the
+    /// ranks).
     fn diverged(&self, r: Option<u32>, seqcst: bool) -> Option<Error> {
-        let (k, d) = self.small?;
-        let mine = (d.kind, d.root, d.count, d.elem, d.op);
-        let one = |r| small::diverged(self.comm, k, r, mine, seqcst);
-        match r {
-            Some(r) => one(r),
-            None => (0..self.n).filter(|&r| r != self.me).find_map(one),
+        let (k, mine) = self.small.as_ref()?;
+        let one = |r| small::diverged(self.comm, *k, r, mine, seqcst);
+        match (r, self.plan) {
+            (Some(r), _) => one(r),
+            (None, Some(plan)) => (0..self.n)
+                .filter(|&q| plan.reads_slot(q, self.me))
+                .find_map(one),
+            (None, None) => None,
+        }
+    }
+
+    /// After a successful finish: every rank that read our slot, or whose slot we entered,
+    /// published its descriptor, so its number on the lines too; when that is every rank,
+    /// the next collective's step 1 is known done (see the `small` module).
+    fn note_everyone_published(&self) {
+        let (Some((k, _)), Some(plan)) = (self.small, self.plan) else {
+            return;
+        };
+        let all = (0..self.n)
+            .filter(|&q| q != self.me)
+            .all(|q| plan.reads_slot(q, self.me) || self.state[q as usize] != UNTOUCHED);
+        if all {
+            small::everyone_published(self.comm, k);
         }
     }
 
@@ -268,8 +286,10 @@ impl<'c> Session<'c> {
         let slot = self.comm.coll_slot(r);
         let tag = self.tag;
         if self.state[r as usize] == UNTOUCHED {
-            // A mismatch is rare and need not be seen at once: looked for every 16th poll.
-            let polls = std::cell::Cell::new(0u32);
+            // A rank on the small path is rare and need not be seen at once: looked for only
+            // before sleeping (`suspect` then tells the poll), so that polls never pull the
+            // peers' flag lines.
+            let suspect = std::cell::Cell::new(false);
             self.comm.wait_until(
                 What::Collective(Some(self.comm.world_rank(r)), tag),
                 true,
@@ -277,11 +297,16 @@ impl<'c> Session<'c> {
                     if slot.published(tag, false) {
                         return Some(Ok(()));
                     }
-                    polls.set(polls.get().wrapping_add(1));
-                    let e = (polls.get() % 16 == 0).then(|| self.diverged(Some(r), false));
-                    e.flatten().map(Err)
+                    suspect
+                        .get()
+                        .then(|| self.diverged(Some(r), false).map(Err))?
                 },
-                || slot.published(tag, true) || self.diverged(Some(r), true).is_some(),
+                || {
+                    slot.published(tag, true) || {
+                        suspect.set(self.diverged(Some(r), true).is_some());
+                        suspect.get()
+                    }
+                },
             )??;
             if !slot.enter() {
                 self.comm.check_aborted()?;
@@ -402,7 +427,8 @@ impl<'c> Session<'c> {
         }
         let (epoch, readers) = (self.epoch, plan.readers(self.n, self.me));
         let slot = self.comm.coll_slot(self.me);
-        let polls = std::cell::Cell::new(0u32);
+        // As in `enter`: ranks on the small path are looked for only before sleeping.
+        let suspect = std::cell::Cell::new(false);
         self.comm.wait_until(
             What::Collective(None, self.tag),
             true,
@@ -410,13 +436,17 @@ impl<'c> Session<'c> {
                 if slot.finished(epoch, readers, false) {
                     return Some(Ok(()));
                 }
-                polls.set(polls.get().wrapping_add(1));
-                let e = (polls.get() % 16 == 0).then(|| self.diverged(None, false));
-                e.flatten().map(Err)
+                suspect.get().then(|| self.diverged(None, false).map(Err))?
             },
-            || slot.finished(epoch, readers, true) || self.diverged(None, true).is_some(),
+            || {
+                slot.finished(epoch, readers, true) || {
+                    suspect.set(self.diverged(None, true).is_some());
+                    suspect.get()
+                }
+            },
         )??;
         self.finished = true;
+        self.note_everyone_published();
         match self.error.take() {
             None => Ok(()),
             Some(e) => Err(e),

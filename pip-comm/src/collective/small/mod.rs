@@ -204,14 +204,15 @@ impl<'c> Call<'c> {
         count: usize,
         elem: usize,
         op: u32,
-    ) -> Result<Option<u32>> {
+    ) -> Result<Option<(u32, Shape)>> {
         let Some(c) = Call::start(comm)? else {
             return Ok(None);
         };
+        let shape = Shape::new(kind as u32, root, count, elem, op);
         let head = c.lines.head(c.me, c.k);
         head.set_shape(count, elem, op);
-        head.publish(c.k, code(kind as u32, root) | LARGE);
-        Ok(Some(c.k))
+        head.publish(c.k, shape.code | LARGE);
+        Ok(Some((c.k, shape)))
     }
 
     /// This rank's payload area (step 2).
@@ -320,6 +321,17 @@ impl<'c> Call<'c> {
     }
 }
 
+/// For a rank of the general path in collective `k`: every other rank is known to have
+/// published collective `k` (it published its descriptor, which follows its flag), so the
+/// next collective's step 1 is skipped.
+pub(crate) fn everyone_published(comm: &SimpleCommunicator, k: u32) {
+    if let Some(cl) = comm.lines.as_ref() {
+        if cl.seq.get() == k {
+            cl.low.set(k);
+        }
+    }
+}
+
 /// For a rank of the general path in collective `k`: the mismatch, if rank `r` published
 /// collective `k` on the small path (it will never publish a descriptor). `seqcst`: the
 /// flag is loaded as a sleeper's re-check.
@@ -327,7 +339,7 @@ pub(crate) fn diverged(
     comm: &SimpleCommunicator,
     k: u32,
     r: u32,
-    mine: (Kind, Rank, usize, usize, u32),
+    mine: &Shape,
     seqcst: bool,
 ) -> Option<Error> {
     let cl = comm.lines.as_ref()?;
@@ -336,14 +348,12 @@ pub(crate) fn diverged(
     if !at_least(seq_of(word), k) || code_of(word) & LARGE != 0 {
         return None;
     }
-    let (kind, root, count, elem, op) = mine;
-    let shape = Shape::new(kind as u32, root, count, elem, op);
     let theirs = head.shape();
     Some(
-        mismatch(r, word, theirs, &shape, true).unwrap_or(Error::CollectiveMismatch {
+        mismatch(r, word, theirs, mine, true).unwrap_or(Error::CollectiveMismatch {
             what: "the element count",
             rank: r as Rank,
-            ours: count as u64,
+            ours: mine.count as u64,
             theirs: theirs.0,
         }),
     )
