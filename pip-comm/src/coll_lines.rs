@@ -76,9 +76,13 @@
 //! module): the ranks lend their buffers. Such a collective still takes its number `k` and
 //! does steps 1 and 3 here, with the [`LARGE`] bit in its code and no payload, so that the
 //! numbering stays the same on every rank. A rank that took the small path and finds a peer's
-//! `LARGE` code (or the reverse: a rank of the general path that finds, while it waits for a
-//! peer's descriptor or for its readers, a peer's flag of `k` without `LARGE`) reports the
-//! mismatch instead of waiting for ever.
+//! `LARGE` code (or the reverse: a rank of the general path that finds, when it is about to
+//! sleep while waiting for a peer's descriptor or for its readers, a peer's flag of `k` without
+//! `LARGE`) reports the mismatch instead of waiting for ever. The general path looks only
+//! before sleeping (`SeqCst` loads, the sleeper's half of the bell's handshake, so the small
+//! path's wake is never lost), so that its polls never pull the peers' flag lines; it skips
+//! step 1 of the next collective when every other rank read its slot or had its slot read
+//! (each published its number before its descriptor).
 //!
 //! ## Abort
 //!
