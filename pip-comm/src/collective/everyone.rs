@@ -36,7 +36,7 @@ pub trait CommunicatorCollectives: Communicator {
     /// ```
     fn barrier(&self) -> Result<()> {
         let comm = self.as_simple();
-        match super::lines_barrier(comm) {
+        match super::small::lines_barrier(comm) {
             Some(done) => done,
             None => crate::barrier::barrier(comm),
         }

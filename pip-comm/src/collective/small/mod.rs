@@ -321,6 +321,20 @@ impl<'c> Call<'c> {
     }
 }
 
+/// The barrier on the communicator's lines; `None` for the world (whose counter barrier, in
+/// the `barrier` module, is faster: 0.07 against 0.10 us with 2 ranks) and for a communicator
+/// without a block.
+pub(crate) fn lines_barrier(comm: &SimpleCommunicator) -> Option<Result<()>> {
+    if comm.is_world() {
+        return None;
+    }
+    match Call::begin(comm) {
+        Ok(Some(c)) => Some(barrier(c)),
+        Ok(None) => None,
+        Err(e) => Some(Err(e)),
+    }
+}
+
 /// For a rank of the general path in collective `k`: every other rank is known to have
 /// published collective `k` (it published its descriptor, which follows its flag), so the
 /// next collective's step 1 is skipped.
