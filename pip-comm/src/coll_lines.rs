@@ -8,18 +8,20 @@
 //!
 //! # Layout
 //!
-//! A communicator of `m` ranks that has a block owns, for each of its ranks `r` and each
-//! parity `p` (0 or 1), a *region*: a [`Head`] (the flag word, and two shape words: the
-//! element count, the element size and the operation code) followed by [`capacity`] bytes of
-//! payload. Region `(r, p)` starts at `2r + p` strides from the block's base; the stride is a
-//! multiple of 128 bytes, so regions never share a line (nor a pair of lines, for the
-//! adjacent-line prefetcher), and the payload's first 32 bytes share the flag's line: a payload
-//! of up to 32 bytes travels with its flag in one line. Only rank `r` writes region `(r, p)`.
+//! A communicator of `m` ranks that has a block owns, for each of its ranks `r`, [`REGIONS`]
+//! (`R`, 4) *regions*, used in turn: collective number `k` uses region `(r, k % R)`. A region is
+//! a [`Head`] (the flag word, and two shape words: the element count, the element size and
+//! the operation code) followed by [`capacity`] bytes of payload. Region `(r, i)` starts at
+//! `R r + i` strides from the block's base; the stride is a multiple of 128 bytes, so regions
+//! never share a line (nor a pair of lines, for the adjacent-line prefetcher), and the
+//! payload's first 32 bytes share the flag's line: a payload of up to 32 bytes travels with
+//! its flag in one line. Only rank `r` writes its regions.
 //!
 //! A flag word is `(seq, code)`: the number of the collective the region's owner last
 //! published in it (high 32 bits; numbers wrap and are compared modulo 2^32, see
 //! [`at_least`]) and what the owner did in it (low 32 bits: the collective's kind, its root,
-//! and the [`LARGE`] and [`FAILED`] bits). Every region starts as `(0, 0)`.
+//! and the [`LARGE`] and [`FAILED`] bits). Every region starts as `(0, 0)`. Below,
+//! `flag(r, j)` is the flag of the region collective `j` uses, `(r, j % R)`.
 //!
 //! # Protocol
 //!
@@ -27,48 +29,51 @@
 //! call collectives in the same order, so one call has one number on every rank. In
 //! collective `k`, whatever its kind, size and role, rank `q`:
 //!
-//! 1. **Clear.** Waits until every rank `r` of the communicator has published collective
-//!    `k - 1`: `flag(r, (k-1) % 2) >= k - 1` (acquire loads). It skips the wait when it already
-//!    saw all of them (its own collective `k - 1` read every rank's flag of `k - 1`).
-//! 2. **Write.** If it contributes a payload, writes it (plain stores) into the payload of
-//!    region `(q, k % 2)`, and the shape words (relaxed stores).
-//! 3. **Publish.** Stores `(k, code)` in `flag(q, k % 2)` (`SeqCst`: a release of step 2, and
-//!    the waker's half of the bell's sleep/wake handshake, see the `wait` module), then wakes
-//!    the communicator's ranks that sleep.
-//! 4. **Read.** For each rank `r` whose payload it needs: waits until
-//!    `flag(r, k % 2) >= k` (acquire; `SeqCst` when checked before sleeping), compares the
-//!    code and the shape with its own (a difference is an error, and nothing is read), and
-//!    reads the payload of region `(r, k % 2)`.
+//! 1. **Clear.** Makes sure every rank `r` of the communicator has published collective
+//!    `k - R + 1` (acquire loads of `flag(r, k - R + 1) >= k - R + 1`, waiting if needed). It
+//!    skips this when it already knows it: it keeps the highest number every rank is known to
+//!    have published (after its own collective `j` read every rank's flag of `j`, that is `j`),
+//!    and when it has to look, it first looks at `flag(r, k - 1)`: finding `k - 1` everywhere
+//!    clears this collective and the next `R - 2` as well. (A rooted collective's root, which
+//!    reads nobody, so looks once every `R - 1` collectives instead of every time.)
+//! 2. **Write.** If it contributes a payload, writes it (plain stores) into the payload of its
+//!    region `(q, k % R)`, and the shape words (relaxed stores).
+//! 3. **Publish.** Stores `(k, code)` in `flag(q, k)` (`SeqCst`: a release of step 2, and the
+//!    waker's half of the bell's sleep/wake handshake, see the `wait` module), then wakes the
+//!    communicator's ranks that sleep.
+//! 4. **Read.** For each rank `r` whose payload it needs: waits until `flag(r, k) >= k`
+//!    (acquire; `SeqCst` when checked before sleeping), compares the code and the shape with
+//!    its own (a difference is an error, and nothing is read), and reads the payload of region
+//!    `(r, k % R)`.
 //!
 //! Then it returns: its own buffers were never lent to anyone, so nothing waits for readers.
 //!
-//! ## Why two regions suffice
+//! ## Why `R` regions suffice
 //!
-//! *Claim:* while rank `q` is in step 4 of collective `k`, every flag `flag(r, k % 2)` that it
-//! finds `>= k` holds exactly `(k, code of r's collective k)`, and region `(r, k % 2)`'s
+//! *Claim:* while rank `q` is in step 4 of collective `k`, every flag `flag(r, k)` that it
+//! finds `>= k` holds exactly `(k, code of r's collective k)`, and region `(r, k % R)`'s
 //! payload holds what `r` wrote in step 2 of `k`; nobody writes them.
 //!
-//! *Proof.* Rank `r` writes region `(r, k % 2)` again only in collective `k + 2`, after its
-//! step 1 of `k + 2`, which waits until `flag(q, (k+1) % 2) >= k + 1`. Rank `q` publishes
-//! `k + 1` in its step 3 of collective `k + 1`, after its step 4 of `k` in program order. The
-//! acquire of `r`'s step 1 reads that release (or a later store of `q` to the same word, which
-//! comes later still in `q`'s program), so `q`'s reads of collective `k` happen before `r`'s
-//! writes of `k + 2`. Before that, `r`'s last store to the flag was `(k, ...)`, released after
-//! its payload. ∎
+//! *Proof.* Rank `r` writes region `(r, k % R)` again only in collective `k + R`, after its
+//! step 1 of `k + R`, which makes sure `q` has published `k + 1` (an acquire load that reads
+//! `q`'s store of `k + 1` or of a later number, which `q` makes later still). Rank `q`
+//! publishes `k + 1` in its step 3 of collective `k + 1`, after its step 4 of `k` in program
+//! order; so `q`'s reads of collective `k` happen before `r`'s writes of `k + R`. Before that,
+//! `r`'s last store to the flag was `(k, ...)`, released after its payload. ∎
 //!
-//! So the double buffer is safe for every collective, rooted or not: a rank's publication of
+//! So the regions are safe for every collective, rooted or not: a rank's publication of
 //! `k + 1` is its acknowledgement of everything it read in `k`, and step 1 waits for those
-//! acknowledgements before a region is overwritten. A rooted collective (a broadcast, a
-//! reduce) costs its root no extra wait in the common case; a root that runs two collectives
-//! ahead of a slow reader waits for it in step 1, which is the flow control.
+//! acknowledgements before a region is overwritten. A rooted collective's root may run up to
+//! `R - 1` collectives ahead of a slow reader before it waits in step 1, which is the flow
+//! control.
 //!
 //! ## Progress
 //!
-//! No step waits for a later step of another rank: step 1 of `k` waits for steps 3 of `k - 1`,
-//! step 4 of `k` for steps 3 of `k`, and step 3 follows only step 1 and local work. By
-//! induction on `k`, every rank publishes every collective it calls, whatever the others'
-//! kinds, roots or sizes: a disagreement ends in an error on some rank (the one that compares
-//! the codes and shapes in step 4), never in a hang.
+//! No step waits for a later step of another rank: step 1 of `k` waits for steps 3 of
+//! `k - R + 1`, step 4 of `k` for steps 3 of `k`, and step 3 follows only step 1 and local
+//! work. By induction on `k`, every rank publishes every collective it calls, whatever the
+//! others' kinds, roots or sizes: a disagreement ends in an error on some rank (the one that
+//! compares the codes and shapes in step 4), never in a hang.
 //!
 //! ## The general path
 //!
@@ -108,9 +113,9 @@
 //! rank up to 16 ranks (above it, staging a payload and copying it out again costs more than
 //! the general path saves: a 4 KiB broadcast took 0.56 us this way against 0.34 us lending the
 //! root's buffer), shrinking as the world grows (32 KiB divided by the number of ranks) down
-//! to 256 bytes per rank from 128 ranks. A block takes two strides per world rank: 4352 bytes
-//! per rank up to 16 ranks (68 KiB for 16), 768 bytes per rank from 128 ranks (96 KiB for 128,
-//! 3 MiB for 4096, the most), allocated only when a communicator first uses it.
+//! to 256 bytes per rank from 128 ranks. A block takes four strides per world rank: 8704 bytes
+//! per rank up to 16 ranks (136 KiB for 16), 1536 bytes per rank from 128 ranks (192 KiB for
+//! 128, 6 MiB for 4096, the most), allocated only when a communicator first uses it.
 
 use crate::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, Ordering};
 use crossbeam_utils::CachePadded;
@@ -120,6 +125,15 @@ use std::ptr::NonNull;
 
 /// The number of blocks a world can hand out at once (the world's own included).
 pub(crate) const POOL: usize = 16;
+
+/// The regions per rank, used in turn (see the module documentation). The loom models check
+/// the smallest instance of the protocol, two.
+#[cfg(not(loom))]
+pub(crate) const REGIONS: u32 = 4;
+/// The regions per rank, used in turn (see the module documentation). The loom models check
+/// the smallest instance of the protocol, two.
+#[cfg(loom)]
+pub(crate) const REGIONS: u32 = 2;
 
 /// The code bit of a collective that took the general path (no payload here).
 pub(crate) const LARGE: u32 = 1 << 23;
@@ -154,7 +168,7 @@ fn stride(n: u32) -> usize {
 }
 
 fn layout(n: u32) -> Layout {
-    Layout::from_size_align(stride(n) * 2 * n as usize, 128).expect("collective block size")
+    Layout::from_size_align(stride(n) * (REGIONS * n) as usize, 128).expect("collective block size")
 }
 
 /// `seq >= k` for collective numbers that wrap (the ranks are never 2^31 collectives apart).
@@ -236,25 +250,26 @@ pub(crate) struct Lines {
 }
 
 impl Lines {
-    /// Region `(r, parity)`'s head. `r` must be a rank of the communicator.
+    /// The head of rank `r`'s region for collective `k`, `(r, k % REGIONS)`. `r` must be a
+    /// rank of the communicator.
     #[inline]
-    pub(crate) fn head(&self, r: u32, parity: u32) -> &Head {
-        // SAFETY: the block holds 2 regions per world rank, each starting with a `Head`
-        // written in `alloc`; communicators have at most the world's ranks, and it lives as
-        // long as the world (freed only by `Pool::free`).
-        unsafe { &*self.region(r, parity).cast::<Head>() }
+    pub(crate) fn head(&self, r: u32, k: u32) -> &Head {
+        // SAFETY: the block holds `REGIONS` regions per world rank, each starting with a
+        // `Head` written in `alloc`; communicators have at most the world's ranks, and it lives
+        // as long as the world (freed only by `Pool::free`).
+        unsafe { &*self.region(r, k).cast::<Head>() }
     }
 
-    /// Region `(r, parity)`'s payload: `cap` bytes, 16-byte aligned; only rank `r` writes it,
-    /// by the protocol.
+    /// The payload of rank `r`'s region for collective `k`: `cap` bytes, 16-byte aligned;
+    /// only rank `r` writes it, by the protocol.
     #[inline]
-    pub(crate) fn data(&self, r: u32, parity: u32) -> *mut u8 {
-        self.region(r, parity).wrapping_add(DATA_AT)
+    pub(crate) fn data(&self, r: u32, k: u32) -> *mut u8 {
+        self.region(r, k).wrapping_add(DATA_AT)
     }
 
     #[inline]
-    fn region(&self, r: u32, parity: u32) -> *mut u8 {
-        let i = 2 * r as usize + (parity & 1) as usize;
+    fn region(&self, r: u32, k: u32) -> *mut u8 {
+        let i = (REGIONS * r + k % REGIONS) as usize;
         self.base.as_ptr().wrapping_add(i * self.stride)
     }
 }
@@ -356,8 +371,9 @@ impl Pool {
         })?;
         let lines = self.lines(i, n);
         for r in 0..m {
-            lines.head(r, 0).reset();
-            lines.head(r, 1).reset();
+            for k in 0..REGIONS {
+                lines.head(r, k).reset();
+            }
         }
         Some(i)
     }
@@ -398,7 +414,7 @@ fn alloc(n: u32) -> NonNull<u8> {
         std::alloc::handle_alloc_error(layout)
     };
     let st = stride(n);
-    for i in 0..2 * n as usize {
+    for i in 0..(REGIONS * n) as usize {
         // SAFETY: region `i` lies inside the fresh allocation, 128-byte aligned, and nobody
         // else knows the block yet. (Zeroed memory is already a valid head; writing it keeps the
         // atomics properly made values, which the loom models need.)

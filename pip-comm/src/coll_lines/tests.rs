@@ -32,8 +32,9 @@ fn pool_entries_are_taken_reset_and_given_back() {
     assert_eq!(world.data(0, 0) as usize % 16, 0);
     assert_eq!(
         world.data(3, 1) as usize - world.data(0, 0) as usize,
-        7 * stride(4)
+        (3 * REGIONS as usize + 1) * stride(4)
     );
+    assert_eq!(world.data(2, 5), world.data(2, 5 + REGIONS));
     let mut taken: Vec<usize> = (1..POOL).map(|_| pool.take(2, 4).unwrap()).collect();
     assert_eq!(pool.take(2, 4), None, "the pool is full");
     taken.sort_unstable();
@@ -64,7 +65,7 @@ mod loom_tests {
         FromZero,
     }
 
-    /// Waits (spinning, as loom wants) until rank `r`'s flag of parity `k % 2` reaches `k`.
+    /// Waits (spinning, as loom wants) until rank `r`'s flag of collective `k` reaches `k`.
     fn wait(lines: &Lines, r: u32, k: u32) -> u64 {
         loop {
             let w = lines.head(r, k).word(false);
@@ -81,8 +82,8 @@ mod loom_tests {
         let other = 1 - me;
         for (i, op) in ops.iter().enumerate() {
             let k = i as u32 + 1;
-            // Step 1.
-            wait(&lines, other, k - 1);
+            // Step 1 (REGIONS is 2 under loom).
+            wait(&lines, other, k + 1 - REGIONS);
             let writes = matches!(op, Op::All) || me == 0;
             let reads = matches!(op, Op::All) || me == 1;
             let head = lines.head(me, k);

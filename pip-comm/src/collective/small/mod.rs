@@ -42,7 +42,7 @@ pub(crate) use copy::{all_gather, all_to_all, barrier, broadcast, gather, scatte
 pub(crate) use reduce::{reduce, Reduction};
 
 use super::op;
-use crate::coll_lines::{at_least, code_of, seq_of, Lines, FAILED, LARGE};
+use crate::coll_lines::{at_least, code_of, seq_of, Lines, FAILED, LARGE, REGIONS};
 use crate::coll_slot::Kind;
 use crate::watchdog::What;
 use crate::world::SimpleCommunicator;
@@ -184,12 +184,26 @@ impl<'c> Call<'c> {
             me: comm.me,
             n: comm.n,
         };
-        let prev = k.wrapping_sub(1);
-        if !at_least(cl.low.get(), prev) {
-            c.wait_every(prev)?;
-            cl.low.set(prev);
+        // Step 1: everyone has published `k - R + 1` (known, or seen now; a look at the
+        // latest flags first, which usually clears the next collectives too).
+        let need = k.wrapping_sub(REGIONS - 1);
+        if !at_least(cl.low.get(), need) {
+            let prev = k.wrapping_sub(1);
+            if c.everyone_at(prev) {
+                cl.low.set(prev);
+            } else {
+                c.wait_every(need)?;
+                cl.low.set(need);
+            }
         }
         Ok(Some(c))
+    }
+
+    /// True if every other rank's flag of collective `j` holds `j` (or later) now.
+    fn everyone_at(&self, j: u32) -> bool {
+        (0..self.n)
+            .filter(|&r| r != self.me)
+            .all(|r| at_least(seq_of(self.lines.head(r, j).word(false)), j))
     }
 
     /// Steps 1 and 3 for a collective of the general path: its number, published with
@@ -278,7 +292,7 @@ impl<'c> Call<'c> {
         first
     }
 
-    /// Waits until every other rank's flag of parity `k % 2` reaches `k`, in one wait.
+    /// Waits until every other rank's flag of collective `k` reaches `k`, in one wait.
     fn wait_every(&self, k: u32) -> Result<()> {
         let (me, n) = (self.me, self.n);
         // Ranks below `next` have published.
@@ -304,7 +318,7 @@ impl<'c> Call<'c> {
         )
     }
 
-    /// Waits until rank `r`'s flag of parity `k % 2` reaches `k`; returns the word.
+    /// Waits until rank `r`'s flag of collective `k` reaches `k`; returns the word.
     fn wait_seq(&self, r: u32, k: u32) -> Result<u64> {
         let head = self.lines.head(r, k);
         if let Some(w) = Some(head.word(false)).filter(|&w| at_least(seq_of(w), k)) {
