@@ -30,12 +30,13 @@
 //! collective `k`, whatever its kind, size and role, rank `q`:
 //!
 //! 1. **Clear.** Makes sure every rank `r` of the communicator has published collective
-//!    `k - R + 1` (acquire loads of `flag(r, k - R + 1) >= k - R + 1`, waiting if needed). It
-//!    skips this when it already knows it: it keeps the highest number every rank is known to
-//!    have published (after its own collective `j` read every rank's flag of `j`, that is `j`),
-//!    and when it has to look, it first looks at `flag(r, k - 1)`: finding `k - 1` everywhere
-//!    clears this collective and the next `R - 2` as well. (A rooted collective's root, which
-//!    reads nobody, so looks once every `R - 1` collectives instead of every time.)
+//!    `k - R + 1`. It skips this when it already knows it: it keeps the highest number every
+//!    rank is known to have published (after its own collective `j` read every rank's flag of
+//!    `j`, that is `j`). Otherwise it waits until every rank has published `k - 1`
+//!    (`flag(r, k - 1) >= k - 1`, acquire loads), more than it needs: that one look clears this
+//!    collective and the next `R - 2` as well, so a rooted collective's root, which reads
+//!    nobody, looks at its readers' flags once every `R - 1` collectives, and a root that ran
+//!    ahead of its readers is brought back to one collective ahead whenever it looks.
 //! 2. **Write.** If it contributes a payload, writes it (plain stores) into the payload of its
 //!    region `(q, k % R)`, and the shape words (relaxed stores).
 //! 3. **Publish.** Stores `(k, code)` in `flag(q, k)` (`SeqCst`: a release of step 2, and the
@@ -63,15 +64,15 @@
 //!
 //! So the regions are safe for every collective, rooted or not: a rank's publication of
 //! `k + 1` is its acknowledgement of everything it read in `k`, and step 1 waits for those
-//! acknowledgements before a region is overwritten. A rooted collective's root may run up to
-//! `R - 1` collectives ahead of a slow reader before it waits in step 1, which is the flow
+//! acknowledgements before a region is overwritten (it waits for more than the proof needs,
+//! `k - 1` rather than `k - R + 1`, which the proof allows). A rooted collective's root may run
+//! up to `R - 1` collectives ahead of a slow reader between two looks, which is the flow
 //! control.
 //!
 //! ## Progress
 //!
-//! No step waits for a later step of another rank: step 1 of `k` waits for steps 3 of
-//! `k - R + 1`, step 4 of `k` for steps 3 of `k`, and step 3 follows only step 1 and local
-//! work. By induction on `k`, every rank publishes every collective it calls, whatever the
+//! No step waits for a later step of another rank: step 1 of `k` waits for steps 3 of at most
+//! `k - 1`, step 4 of `k` for steps 3 of `k`, and step 3 follows only step 1 and local work. By induction on `k`, every rank publishes every collective it calls, whatever the
 //! others' kinds, roots or sizes: a disagreement ends in an error on some rank (the one that
 //! compares the codes and shapes in step 4), never in a hang.
 //!

@@ -184,26 +184,16 @@ impl<'c> Call<'c> {
             me: comm.me,
             n: comm.n,
         };
-        // Step 1: everyone has published `k - R + 1` (known, or seen now; a look at the
-        // latest flags first, which usually clears the next collectives too).
-        let need = k.wrapping_sub(REGIONS - 1);
-        if !at_least(cl.low.get(), need) {
+        // Step 1: everyone has published `k - R + 1`. When that is not known, wait until
+        // everyone has published `k - 1` (more than needed): one look at the latest flags
+        // then clears the next `R - 2` collectives too, and a root that ran ahead of its
+        // readers is brought back to one ahead instead of looking at every collective.
+        if !at_least(cl.low.get(), k.wrapping_sub(REGIONS - 1)) {
             let prev = k.wrapping_sub(1);
-            if c.everyone_at(prev) {
-                cl.low.set(prev);
-            } else {
-                c.wait_every(need)?;
-                cl.low.set(need);
-            }
+            c.wait_every(prev)?;
+            cl.low.set(prev);
         }
         Ok(Some(c))
-    }
-
-    /// True if every other rank's flag of collective `j` holds `j` (or later) now.
-    fn everyone_at(&self, j: u32) -> bool {
-        (0..self.n)
-            .filter(|&r| r != self.me)
-            .all(|r| at_least(seq_of(self.lines.head(r, j).word(false)), j))
     }
 
     /// Steps 1 and 3 for a collective of the general path: its number, published with
