@@ -24,8 +24,9 @@ use crate::world::SimpleCommunicator;
 use crate::Result;
 use std::sync::atomic::Ordering;
 
-/// The body of `CommunicatorCollectives::barrier`:
-/// the protocol above on the world, a dissemination barrier on a derived communicator.
+/// The body of `CommunicatorCollectives::barrier` on a communicator without collective lines
+/// (with them it is a collective of the lines, see the `collective` module): the protocol
+/// above on the world, a dissemination barrier on a derived communicator.
 pub(crate) fn barrier(comm: &SimpleCommunicator) -> Result<()> {
     if !comm.is_world() {
         // A dup or split: a dissemination barrier on the communicator's own context.

@@ -140,7 +140,7 @@ impl Kind {
         }
     }
 
-    fn from_u32(k: u32) -> Option<Kind> {
+    pub(crate) fn from_u32(k: u32) -> Option<Kind> {
         use Kind::*;
         [
             Bcast, Reduce, Allreduce, Gather, Gatherv, Scatter, Scatterv, Allgather, Allgatherv,

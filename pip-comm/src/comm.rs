@@ -17,10 +17,12 @@
 //! Both operations are collective over the parent communicator: every rank of it must call
 //! them, in the same order as its other collective calls on that communicator.
 //!
-//! * `duplicate`: rank 0 takes a context pair and sends it to every other rank (parent's `ctx + 1`).
+//! * `duplicate`: rank 0 takes a context pair and a block of collective lines (see
+//!   `crate::coll_lines`) and sends both to every other rank (parent's `ctx + 1`).
 //! * `split_by_color`: every rank sends its `(color, key)` to rank 0, which groups the ranks by color,
-//!   orders each group by `(key, parent rank)`, takes a context pair per color and sends each
-//!   rank its group's context and member list (as world ranks).
+//!   orders each group by `(key, parent rank)`, takes a context pair and a block of collective
+//!   lines per color and sends each rank its group's context, block and member list (as world
+//!   ranks).
 //!
 //! One operation is collective over some ranks only:
 //!
@@ -35,6 +37,7 @@
 //! `ctx + 1`: in round `k = 1, 2, 4, ...` each rank sends to `rank + k` and receives from
 //! `rank - k` (mod size), `ceil(log2(size))` rounds.
 
+use crate::coll_lines::{CommLines, NO_ENTRY};
 use crate::endpoint::Mode;
 use crate::error::{Error, Result};
 use crate::matching::Filter;
@@ -179,20 +182,25 @@ pub trait Communicator: AsSimple {
     /// ```
     fn duplicate(&self) -> Result<SimpleCommunicator> {
         let comm = self.as_simple();
-        let ctx = if comm.me == 0 {
+        let (ctx, entry) = if comm.me == 0 {
             let ctx = comm.new_context();
-            let word = [*ctx.as_ref().unwrap_or(&0)];
+            let entry = if ctx.is_ok() {
+                comm.take_lines(comm.n)
+            } else {
+                NO_ENTRY
+            };
+            let words = [*ctx.as_ref().unwrap_or(&0), entry];
             for r in 1..comm.n {
-                comm.internal_send(r, TAG_DUP, &word)?;
+                comm.internal_send(r, TAG_DUP, &words)?;
             }
-            ctx?
+            (ctx?, entry)
         } else {
-            match comm.internal_receive(0, TAG_DUP)?.first() {
-                Some(&c) if c != 0 => c,
+            match comm.internal_receive(0, TAG_DUP)?[..] {
+                [c, entry] if c != 0 => (c, entry),
                 _ => return Err(comm.exhausted()),
             }
         };
-        Ok(comm.derived(comm.me, comm.n, ctx, comm.group.clone()))
+        Ok(comm.derived(comm.me, comm.n, ctx, entry, comm.group.clone()))
     }
 
     /// Splits this communicator by `color` (MPI's `MPI_Comm_split`): the ranks that give the
@@ -250,7 +258,8 @@ pub trait Communicator: AsSimple {
         match reply.split_first() {
             None => Ok(None),
             Some((0, _)) => Err(comm.exhausted()),
-            Some((&ctx, members)) => {
+            Some((&ctx, rest)) => {
+                let (entry, members) = (rest[0], &rest[1..]);
                 let me_world = comm.ep.me;
                 let mut local = vec![-1 as Rank; comm.ep.n as usize];
                 for (i, &w) in members.iter().enumerate() {
@@ -266,6 +275,7 @@ pub trait Communicator: AsSimple {
                     rank::internal(me),
                     members.len() as u32,
                     ctx,
+                    entry,
                     Some(Rc::new(group)),
                 )))
             }
@@ -421,7 +431,12 @@ impl SimpleCommunicator {
                 .collect();
             members.sort_unstable();
             let ctx = self.new_context().unwrap_or(0);
-            let mut reply = vec![ctx];
+            let entry = if ctx != 0 {
+                self.take_lines(members.len() as u32)
+            } else {
+                NO_ENTRY
+            };
+            let mut reply = vec![ctx, entry];
             reply.extend(members.iter().map(|&(_, r)| self.world_rank(r)));
             for &(_, r) in &members {
                 replies[r as usize] = reply.clone();
@@ -430,8 +445,18 @@ impl SimpleCommunicator {
         replies
     }
 
-    /// A communicator of this rank sharing its engine.
-    fn derived(&self, me: u32, n: u32, ctx: u32, group: Option<Rc<Group>>) -> SimpleCommunicator {
+    /// A communicator of this rank sharing its engine, with the collective lines of pool
+    /// entry `entry` (or none: [`NO_ENTRY`]).
+    fn derived(
+        &self,
+        me: u32,
+        n: u32,
+        ctx: u32,
+        entry: u32,
+        group: Option<Rc<Group>>,
+    ) -> SimpleCommunicator {
+        let pool = &self.shared().lines;
+        let lines = (entry != NO_ENTRY).then(|| CommLines::new(pool, entry as usize, self.ep.n));
         SimpleCommunicator {
             ep: self.ep.clone(),
             me,
@@ -441,6 +466,16 @@ impl SimpleCommunicator {
             params: self.params,
             policy: self.policy,
             coll_seq: Default::default(),
+            lines,
+        }
+    }
+
+    /// Takes a block of collective lines for a new communicator of `m` ranks (the leader's
+    /// part, see `crate::coll_lines`): its pool entry, or [`NO_ENTRY`] when none is free.
+    fn take_lines(&self, m: u32) -> u32 {
+        match self.shared().lines.take(m, self.ep.n) {
+            Some(i) => i as u32,
+            None => NO_ENTRY,
         }
     }
 

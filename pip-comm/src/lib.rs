@@ -90,6 +90,7 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 
 mod barrier;
+mod coll_lines;
 mod coll_slot;
 pub mod collective;
 mod comm;

@@ -14,6 +14,7 @@
 //! ├── bell           the futex word every sleeping rank waits on, and the sleeper count
 //! ├── barrier        arrival counter and generation
 //! ├── next_ctx       the next free communicator context pair
+//! ├── lines          the pool of collective-line blocks (see `crate::coll_lines`)
 //! └── stall          set once the watchdog has reported a deadlock
 //! ```
 //!
@@ -47,7 +48,7 @@ use std::ptr::NonNull;
 /// `"PIPCOMM\x01"`: marks a pip-comm world.
 pub(crate) const MAGIC: u64 = u64::from_le_bytes(*b"PIPCOMM\x01");
 /// The version of the shared layout and protocols. Bumped on any change to either.
-pub(crate) const VERSION: u32 = 3;
+pub(crate) const VERSION: u32 = 4;
 
 /// A value on cache lines of its own (128 bytes on x86-64: two 64-byte lines, so that the
 /// adjacent-line prefetcher does not tie it to its neighbours either).
@@ -211,6 +212,8 @@ pub(crate) struct Shared {
     pub(crate) next_ctx: CachePadded<AtomicU32>,
     /// 1 once the watchdog has reported a deadlock of this world (it reports once).
     pub(crate) stall: CachePadded<AtomicU32>,
+    /// The blocks of the small collectives (see [`crate::coll_lines`]).
+    pub(crate) lines: crate::coll_lines::Pool,
 }
 
 // SAFETY: everything in `Shared` that ranks change is atomic; the raw pointers point to arrays
@@ -247,6 +250,7 @@ impl Shared {
             barrier: BarrierWords::default(),
             next_ctx: CachePadded::new(AtomicU32::new(2)),
             stall: CachePadded::new(AtomicU32::new(0)),
+            lines: Default::default(),
         });
         NonNull::from(Box::leak(shared))
     }
@@ -261,6 +265,8 @@ impl Shared {
         // SAFETY: the caller guarantees `this` is a live block from `create` (a leaked Box).
         let shared = unsafe { Box::from_raw(this.as_ptr()) };
         let n = shared.nranks() as usize;
+        // SAFETY: nobody uses the world any more (caller).
+        unsafe { shared.lines.free(n as u32) };
         for i in 0..n * n {
             // SAFETY: `rings` has n*n entries.
             // SYNC(shared#who-creates-it): the block is destroyed once no rank uses it; these loads

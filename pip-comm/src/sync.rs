@@ -113,6 +113,23 @@ pub(crate) mod atomic {
             self.0.store(p, order);
             sc_fence(order);
         }
+        pub(crate) fn compare_exchange(
+            &self,
+            current: *mut T,
+            new: *mut T,
+            success: Ordering,
+            failure: Ordering,
+        ) -> Result<*mut T, *mut T> {
+            let r = self.0.compare_exchange(current, new, success, failure);
+            sc_fence(success);
+            r
+        }
+    }
+
+    impl<T> Default for AtomicPtr<T> {
+        fn default() -> Self {
+            Self::new(std::ptr::null_mut())
+        }
     }
 }
 

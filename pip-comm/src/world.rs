@@ -18,6 +18,7 @@
 //! shared library (such as a C MPI library) that every task of a `shared-libc` job shares, its
 //! statics are the same for all of them.
 
+use crate::coll_lines::CommLines;
 use crate::config::{Params, WaitPolicy};
 use crate::endpoint::Endpoint;
 use crate::shared::{OwnedShared, Shared};
@@ -72,6 +73,16 @@ pub struct SimpleCommunicator {
     pub(crate) policy: WaitPolicy,
     /// Collectives this rank has started on this communicator (see the `collective` module).
     pub(crate) coll_seq: std::cell::Cell<u32>,
+    /// The communicator's block of collective lines, if it got one (see `crate::coll_lines`).
+    pub(crate) lines: Option<CommLines>,
+}
+
+impl Drop for SimpleCommunicator {
+    fn drop(&mut self) {
+        if let Some(l) = &self.lines {
+            self.shared().lines.give_back(l.entry);
+        }
+    }
 }
 
 impl SimpleCommunicator {
@@ -82,6 +93,7 @@ impl SimpleCommunicator {
         shared_allocator: bool,
     ) -> SimpleCommunicator {
         let ep = Rc::new(Endpoint::new(shared, owner, me, shared_allocator));
+        let lines = Some(CommLines::new(&ep.shared().lines, 0, ep.n));
         SimpleCommunicator {
             me,
             n: ep.n,
@@ -90,6 +102,7 @@ impl SimpleCommunicator {
             params: ep.params,
             policy: ep.policy,
             coll_seq: Default::default(),
+            lines,
             ep,
         }
     }

@@ -1,5 +1,5 @@
 //! Every wait goes straight to the futex (no spinning, no yielding), so each message, free
-//! slot, copy and barrier needs a wake-up: a lost wake-up hangs this test. Tiny rings and a low
+//! slot, copy, barrier and collective step needs a wake-up: a lost wake-up hangs this test. Tiny rings and a low
 //! eager limit make senders wait for slots and use the rendezvous often.
 //!
 //! The settings are environment variables, read when a world is made; this file is a test
@@ -8,7 +8,7 @@
 mod common;
 
 use pip_comm::prelude::*;
-use pip_comm::run;
+use pip_comm::{run, SystemOperation};
 
 #[test]
 fn every_wait_sleeps_and_every_sleeper_is_woken() {
@@ -50,6 +50,28 @@ fn every_wait_sleeps_and_every_sleeper_is_woken() {
             }
         }
         world.barrier().unwrap();
+        // Collectives, small (the collective lines: one flag per rank) and large, on the world
+        // and on a duplicate, every wait asleep.
+        let dup = world.duplicate().unwrap();
+        for i in 0..1000u64 {
+            let comm = if i % 2 == 0 { &world } else { &dup };
+            let len = [1usize, 4, 3000][i as usize % 3];
+            let mine = vec![i + me as u64; len];
+            let mut sum = vec![0u64; len];
+            comm.all_reduce_into(&mine[..], &mut sum[..], SystemOperation::sum())
+                .unwrap();
+            let want = (0..n as u64).map(|r| i + r).sum::<u64>();
+            assert!(sum.iter().all(|&x| x == want));
+            let root = (i % n as u64) as i32;
+            let mut b = vec![if me == root { i } else { 0 }; len];
+            comm.process_at_rank(root)
+                .broadcast_into(&mut b[..])
+                .unwrap();
+            assert!(b.iter().all(|&x| x == i));
+            if i % 5 == 0 {
+                comm.barrier().unwrap();
+            }
+        }
     })
     .unwrap();
 }

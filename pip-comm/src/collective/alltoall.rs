@@ -1,7 +1,7 @@
 //! All-to-all: each rank copies its piece of every peer's send buffer straight into its own
 //! receive buffer.
 
-use super::{at, at_mut, check_layout, copy_bytes, need, Desc, Kind, Session};
+use super::{at, at_mut, check_layout, copy_bytes, need, small, Desc, Kind, Session};
 use crate::datatype::{Buffer, BufferMut};
 use crate::world::SimpleCommunicator;
 use crate::{Error, Result};
@@ -35,6 +35,23 @@ fn all_to_all_impl(
         Layout::Uniform(c) => (Kind::Alltoall, c),
         Layout::Var(..) => (Kind::Alltoallv, 0),
     };
+    let piece = count * elem;
+    if kind == Kind::Alltoall && small::fits(comm, 1, piece.saturating_mul(comm.n as usize)) {
+        if let Some(c) = small::Call::begin(comm)? {
+            let b = small::Args {
+                root: 0,
+                send,
+                recv,
+                piece,
+                count,
+                elem,
+                local,
+            };
+            // SAFETY: both buffers hold `size` pieces (short ones are in `local`, and then
+            // nothing is read or written); that fits.
+            return unsafe { small::all_to_all(c, b) };
+        }
+    }
     let mut desc = Desc::new(kind, 0, elem, count);
     desc.send = send;
     desc.recv = recv;
@@ -43,7 +60,7 @@ fn all_to_all_impl(
         desc.displs = displs.as_ptr();
         desc.ncounts = counts.len().min(displs.len());
     }
-    let mut s = Session::begin(comm, desc, local);
+    let mut s = Session::begin(comm, desc, local)?;
     s.agree(&desc)?;
     if !s.ok() {
         return s.finish();

@@ -35,7 +35,11 @@ pub trait CommunicatorCollectives: Communicator {
     /// .unwrap();
     /// ```
     fn barrier(&self) -> Result<()> {
-        crate::barrier::barrier(self.as_simple())
+        let comm = self.as_simple();
+        match super::small::lines_barrier(comm) {
+            Some(done) => done,
+            None => crate::barrier::barrier(comm),
+        }
     }
 
     /// Gathers every rank's `send` into every rank's `recv` (at least `size * send.len()`

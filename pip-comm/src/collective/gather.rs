@@ -1,7 +1,7 @@
 //! Gather and all-gather: each rank writes its piece straight into the root's receive buffer
 //! (gather), or copies every peer's piece straight from the peer's send buffer (all-gather).
 
-use super::{at, at_mut, check_layout, copy_bytes, need, Desc, Kind, Session};
+use super::{at, at_mut, check_layout, copy_bytes, need, small, Desc, Kind, Session};
 use crate::datatype::{Buffer, BufferMut, Equivalence};
 use crate::world::SimpleCommunicator;
 use crate::{Error, Process, Rank, Result};
@@ -36,6 +36,30 @@ impl Args<'_> {
 /// its piece into the root's buffer (a non-root of a gather) or copies the peers' pieces into
 /// its own (an all-gather).
 fn gather_impl(comm: &SimpleCommunicator, a: Args<'_>) -> Result<()> {
+    let piece = a.count * a.elem;
+    if is_uniform(a.kind) && small::fits(comm, 1, piece) {
+        if let Some(c) = small::Call::begin(comm)? {
+            let all = a.kind == Kind::Allgather;
+            let b = small::Args {
+                root: a.root,
+                send: a.send,
+                recv: a.recv,
+                piece,
+                count: a.count,
+                elem: a.elem,
+                local: a.local,
+            };
+            // SAFETY: the buffers come from slices of these lengths (short ones are in
+            // `local`, and then nothing is read or written); the piece fits.
+            return unsafe {
+                if all {
+                    small::all_gather(c, b)
+                } else {
+                    small::gather(c, b)
+                }
+            };
+        }
+    }
     let mut desc = Desc::new(a.kind, a.root, a.elem, a.count);
     desc.send = a.send;
     desc.recv = a.recv;
@@ -46,7 +70,7 @@ fn gather_impl(comm: &SimpleCommunicator, a: Args<'_>) -> Result<()> {
     }
     let mut a = a;
     let local = std::mem::replace(&mut a.local, Ok(()));
-    let mut s = Session::begin(comm, desc, local);
+    let mut s = Session::begin(comm, desc, local)?;
     let plan = s.agree(&desc)?;
     if !s.ok() {
         return s.finish();
@@ -386,12 +410,28 @@ where
 
 /// An in-place all-gather: publishes our piece inside `recv` as our send buffer.
 fn gather_impl_in_place(comm: &SimpleCommunicator, a: Args<'_>, mine: *const u8) -> Result<()> {
+    let piece = a.count * a.elem;
+    if small::fits(comm, 1, piece) {
+        if let Some(c) = small::Call::begin(comm)? {
+            let b = small::Args {
+                root: 0,
+                send: mine,
+                recv: a.recv,
+                piece,
+                count: a.count,
+                elem: a.elem,
+                local: Ok(()),
+            };
+            // SAFETY: our piece is inside `recv`, which holds `size` pieces.
+            return unsafe { small::all_gather(c, b) };
+        }
+    }
     // Others read our piece at `mine` while we write the other places of the same buffer:
     // disjoint ranges. Our own piece needs no copy.
     let mut desc = Desc::new(a.kind, a.root, a.elem, a.count);
     desc.send = mine;
     desc.recv = a.recv;
-    let mut s = Session::begin(comm, desc, Ok(()));
+    let mut s = Session::begin(comm, desc, Ok(()))?;
     s.agree(&desc)?;
     if !s.ok() {
         return s.finish();

@@ -33,10 +33,16 @@
 //!
 //! # Protocol
 //!
-//! Every world rank owns a collective slot in the shared world block; the steps by which ranks
-//! publish their arguments there, enter and release each other's slots, and give up on abort
-//! are described with the slot, in the crate-private `coll_slot` module. This module decides
-//! who reads whom (the *plan*, `Plan`) and drives those steps through a `Session`.
+//! Two paths, chosen by each rank from its own arguments. Small payloads (what a rank stages
+//! fits its region of the communicator's collective lines) go through the crate-private
+//! `coll_lines` protocol, driven by the `small` submodule: each rank stages its part, publishes
+//! one flag, and copies or folds from the others' regions. Everything else takes the general
+//! protocol: every world rank owns a collective slot in the shared world block; the steps by
+//! which ranks publish their arguments there, enter and release each other's slots, and give up
+//! on abort are described with the slot, in the crate-private `coll_slot` module. This module
+//! decides who reads whom (the *plan*, `Plan`) and drives those steps through a `Session`,
+//! which first numbers the collective on the lines (so that both paths keep one numbering) and,
+//! while it waits, watches for ranks that took the small path instead (a mismatch).
 
 mod alltoall;
 mod bcast;
@@ -46,6 +52,7 @@ mod op;
 mod reduce;
 mod root;
 mod scatter;
+mod small;
 
 pub use everyone::CommunicatorCollectives;
 pub use op::{Operation, Reducible, SystemOperation, UserOperation};
@@ -146,17 +153,23 @@ pub(crate) struct Session<'c> {
     error: Option<Error>,
     finished: bool,
     staged: bool,
+    /// The collective's number on the communicator's lines (see the `small` module), and this
+    /// rank's arguments, to recognise ranks that took the small path.
+    small: Option<(u32, small::Shape)>,
 }
 
 impl<'c> Session<'c> {
     /// Step 1: publishes `desc` (with `FAILED` set when `local` is an error, which the session
-    /// then returns from [`Session::finish`]).
-    pub(crate) fn begin(comm: &'c SimpleCommunicator, mut desc: Desc, local: Result<()>) -> Self {
-        let seq = match comm.coll_seq.get().wrapping_add(1) {
-            0 => 1,
-            s => s,
-        };
-        comm.coll_seq.set(seq);
+    /// then returns from [`Session::finish`]), after numbering the collective on the
+    /// communicator's lines as one of the general path.
+    pub(crate) fn begin(
+        comm: &'c SimpleCommunicator,
+        mut desc: Desc,
+        local: Result<()>,
+    ) -> Result<Self> {
+        let k =
+            small::Call::begin_large(comm, desc.kind, desc.root, desc.count, desc.elem, desc.op)?;
+        let seq = next_seq(comm);
         let tag = pip_core::sync::ticket::Ticket::new(comm.ctx, seq).raw();
         let error = local.err();
         if error.is_some() {
@@ -175,9 +188,41 @@ impl<'c> Session<'c> {
             error,
             finished: false,
             staged: false,
+            small: k,
         };
         s.wake_members();
-        s
+        Ok(s)
+    }
+
+    /// The mismatch, if rank `r` (when `None`: any rank whose plan reads our slot) took the
+    /// small path in this collective: it will never publish a descriptor nor enter ours.
+    /// `SeqCst` loads when checked before sleeping (the small path's publication wakes the
+    /// ranks).
+    fn diverged(&self, r: Option<u32>, seqcst: bool) -> Option<Error> {
+        let (k, mine) = self.small.as_ref()?;
+        let one = |r| small::diverged(self.comm, *k, r, mine, seqcst);
+        match (r, self.plan) {
+            (Some(r), _) => one(r),
+            (None, Some(plan)) => (0..self.n)
+                .filter(|&q| plan.reads_slot(q, self.me))
+                .find_map(one),
+            (None, None) => None,
+        }
+    }
+
+    /// After a successful finish: every rank that read our slot, or whose slot we entered,
+    /// published its descriptor, so its number on the lines too; when that is every rank,
+    /// the next collective's step 1 is known done (see the `small` module).
+    fn note_everyone_published(&self) {
+        let (Some((k, _)), Some(plan)) = (self.small, self.plan) else {
+            return;
+        };
+        let all = (0..self.n)
+            .filter(|&q| q != self.me)
+            .all(|q| plan.reads_slot(q, self.me) || self.state[q as usize] != UNTOUCHED);
+        if all {
+            small::everyone_published(self.comm, k);
+        }
     }
 
     fn wake_members(&self) {
@@ -241,12 +286,28 @@ impl<'c> Session<'c> {
         let slot = self.comm.coll_slot(r);
         let tag = self.tag;
         if self.state[r as usize] == UNTOUCHED {
+            // A rank on the small path is rare and need not be seen at once: looked for only
+            // before sleeping (`suspect` then tells the poll), so that polls never pull the
+            // peers' flag lines.
+            let suspect = std::cell::Cell::new(false);
             self.comm.wait_until(
                 What::Collective(Some(self.comm.world_rank(r)), tag),
                 true,
-                || slot.published(tag, false).then_some(()),
-                || slot.published(tag, true),
-            )?;
+                || {
+                    if slot.published(tag, false) {
+                        return Some(Ok(()));
+                    }
+                    suspect
+                        .get()
+                        .then(|| self.diverged(Some(r), false).map(Err))?
+                },
+                || {
+                    slot.published(tag, true) || {
+                        suspect.set(self.diverged(Some(r), true).is_some());
+                        suspect.get()
+                    }
+                },
+            )??;
             if !slot.enter() {
                 self.comm.check_aborted()?;
                 return Err(Error::Aborted {
@@ -366,13 +427,26 @@ impl<'c> Session<'c> {
         }
         let (epoch, readers) = (self.epoch, plan.readers(self.n, self.me));
         let slot = self.comm.coll_slot(self.me);
+        // As in `enter`: ranks on the small path are looked for only before sleeping.
+        let suspect = std::cell::Cell::new(false);
         self.comm.wait_until(
             What::Collective(None, self.tag),
             true,
-            || slot.finished(epoch, readers, false).then_some(()),
-            || slot.finished(epoch, readers, true),
-        )?;
+            || {
+                if slot.finished(epoch, readers, false) {
+                    return Some(Ok(()));
+                }
+                suspect.get().then(|| self.diverged(None, false).map(Err))?
+            },
+            || {
+                slot.finished(epoch, readers, true) || {
+                    suspect.set(self.diverged(None, true).is_some());
+                    suspect.get()
+                }
+            },
+        )??;
         self.finished = true;
+        self.note_everyone_published();
         match self.error.take() {
             None => Ok(()),
             Some(e) => Err(e),
@@ -405,6 +479,17 @@ impl Drop for Session<'_> {
 fn is_rooted(kind: Kind) -> bool {
     use Kind::*;
     matches!(kind, Bcast | Reduce | Gather | Gatherv | Scatter | Scatterv)
+}
+
+/// Numbers the next collective of the general protocol (never 0). Every collective, of
+/// either path, takes a number, so that the tags stay the same on every rank.
+pub(crate) fn next_seq(comm: &SimpleCommunicator) -> u32 {
+    let seq = match comm.coll_seq.get().wrapping_add(1) {
+        0 => 1,
+        s => s,
+    };
+    comm.coll_seq.set(seq);
+    seq
 }
 
 impl SimpleCommunicator {
@@ -507,49 +592,4 @@ pub fn displacements(counts: &[usize]) -> Vec<usize> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn plans_count_their_readers() {
-        for kind in [
-            Kind::Bcast,
-            Kind::Reduce,
-            Kind::Allreduce,
-            Kind::Gather,
-            Kind::Scan,
-            Kind::Exscan,
-        ] {
-            for n in 1..6u32 {
-                for root in 0..n {
-                    for large in [false, true] {
-                        let plan = Plan { kind, root, large };
-                        let total: u32 = (0..n).map(|r| plan.readers(n, r)).sum();
-                        let reads: u32 = (0..n)
-                            .map(|q| (0..n).filter(|&r| plan.reads_slot(q, r)).count() as u32)
-                            .sum();
-                        assert_eq!(total, reads);
-                        // Everyone but the leader reads the leader.
-                        if !matches!(kind, Kind::Scan | Kind::Exscan) || n > 0 {
-                            assert_eq!(plan.readers(n, 0), n - 1, "{kind:?} {n} {root}");
-                        }
-                    }
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn layouts_are_checked() {
-        assert!(check_layout("recv", &[1, 2], &[0, 1], 2, 3).is_ok());
-        assert!(matches!(
-            check_layout("recv", &[1, 2], &[0, 2], 2, 3),
-            Err(Error::CollectiveBuffer {
-                needed: 4,
-                len: 3,
-                ..
-            })
-        ));
-        assert!(check_layout("recv", &[1], &[0], 2, 3).is_err());
-    }
-}
+mod tests;

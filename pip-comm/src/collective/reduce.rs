@@ -1,7 +1,9 @@
 //! Reductions: reduce, all-reduce, inclusive and exclusive scan.
 //!
-//! Small payloads: each rank that needs a result reads every input it needs straight from
-//! the other ranks' send buffers and folds them itself (one publication, no copies). Large
+//! Payloads that fit the communicator's collective lines take the `small` path (its
+//! `reduce.rs`). Medium payloads: each rank that needs a result reads every input it needs
+//! straight from the other ranks' send buffers and folds them itself (one publication, no
+//! copies). Large
 //! payloads (at least [`LARGE`](super::LARGE) bytes, decided from the leader's count): the
 //! vector is cut into one segment per rank; each rank folds its segment of all inputs into the
 //! result (the root's receive buffer for a reduce, its own for an all-reduce), so the ranks
@@ -11,7 +13,7 @@
 //! The fold is `x0 ∘ (x1 ∘ (... ∘ xk))`, the order of a serial computation over ranks, so
 //! non-commutative (associative) user operations give the serial result.
 
-use super::{copy_bytes, need, Desc, Kind, Session};
+use super::{copy_bytes, need, small, Desc, Kind, Session};
 use crate::datatype::{Buffer, BufferMut, Equivalence};
 use crate::world::SimpleCommunicator;
 use crate::{Error, Operation, Process, Rank, Result};
@@ -84,12 +86,29 @@ fn reduce_impl<T: Equivalence, O: Operation<T> + ?Sized>(
     op: &O,
 ) -> Result<()> {
     let elem = std::mem::size_of::<T>();
+    let align = std::mem::align_of::<T>();
+    if matches!(a.kind, Kind::Allreduce | Kind::Reduce) && small::fits(comm, align, a.count * elem)
+    {
+        if let Some(c) = small::Call::begin(comm)? {
+            let r = small::Reduction {
+                kind: a.kind,
+                root: a.root,
+                send: a.send,
+                count: a.count,
+                recv: a.recv,
+                local: std::mem::replace(&mut a.local, Ok(())),
+            };
+            // SAFETY: the buffers come from slices of `count` elements (a short receive buffer
+            // is in `local`, and then nothing is written); it fits (checked).
+            return unsafe { small::reduce(c, r, op) };
+        }
+    }
     let local = std::mem::replace(&mut a.local, Ok(())).and_then(|()| op.check());
     let mut desc = Desc::new(a.kind, a.root, elem, a.count);
     desc.op = op.code();
     desc.send = a.send.cast();
     desc.recv = a.recv.cast();
-    let mut s = Session::begin(comm, desc, local);
+    let mut s = Session::begin(comm, desc, local)?;
     let plan = s.agree(&desc)?;
     if !s.ok() {
         return s.finish();

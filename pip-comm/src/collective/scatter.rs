@@ -1,6 +1,6 @@
 //! Scatter: each rank copies its piece straight out of the root's send buffer.
 
-use super::{at, check_layout, copy_bytes, need, Desc, Kind, Session};
+use super::{at, check_layout, copy_bytes, need, small, Desc, Kind, Session};
 use crate::datatype::{Buffer, BufferMut, Equivalence};
 use crate::world::SimpleCommunicator;
 use crate::{Error, Process, Rank, Result};
@@ -22,6 +22,23 @@ struct Args<'a> {
 }
 
 fn scatter_impl(comm: &SimpleCommunicator, a: Args<'_>) -> Result<()> {
+    let piece = a.count * a.elem;
+    if a.kind == Kind::Scatter && small::fits(comm, 1, piece.saturating_mul(comm.n as usize)) {
+        if let Some(c) = small::Call::begin(comm)? {
+            let b = small::Args {
+                root: a.root,
+                send: a.send,
+                recv: a.recv,
+                piece,
+                count: a.count,
+                elem: a.elem,
+                local: a.local,
+            };
+            // SAFETY: the root's send buffer holds `size` pieces and every receive buffer one
+            // (short ones are in `local`, and then nothing is read or written); it fits.
+            return unsafe { small::scatter(c, b) };
+        }
+    }
     let mut desc = Desc::new(a.kind, a.root, a.elem, a.count);
     desc.send = a.send;
     desc.recv = a.recv;
@@ -32,7 +49,7 @@ fn scatter_impl(comm: &SimpleCommunicator, a: Args<'_>) -> Result<()> {
     }
     let mut a = a;
     let local = std::mem::replace(&mut a.local, Ok(()));
-    let mut s = Session::begin(comm, desc, local);
+    let mut s = Session::begin(comm, desc, local)?;
     let plan = s.agree(&desc)?;
     if !s.ok() {
         return s.finish();

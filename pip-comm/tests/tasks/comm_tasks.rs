@@ -195,7 +195,7 @@ fn bad_world() -> i32 {
     match e {
         Error::LayoutMismatch {
             field: "the layout version",
-            ours: 3,
+            ours: 4,
             theirs: 999,
         } => {
             eprintln!("task {me}: {e}");
