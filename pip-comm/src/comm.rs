@@ -27,8 +27,8 @@
 //! One operation is collective over some ranks only:
 //!
 //! * `create_from_members` (MPI's `MPI_Comm_create_group`): only the listed members call it.
-//!   The first member takes a context pair and sends it to the others on the parent's `ctx + 1`
-//!   with the tag [`TAG_MEMBERS`] `+ tag`, so creations that run at the same time with overlapping
+//!   The first member takes a context pair (and a block of collective lines) and sends them to
+//!   the others on the parent's `ctx + 1` with the tag [`TAG_MEMBERS`] `+ tag`, so creations that run at the same time with overlapping
 //!   members and different tags never take each other's context; every member already knows
 //!   the member list, so nothing else is exchanged.
 //!
@@ -344,16 +344,21 @@ pub trait Communicator: AsSimple {
             return Ok(None);
         };
         let leader = rank::internal(members[0]);
-        let ctx = if me == 0 {
+        let (ctx, entry) = if me == 0 {
             let ctx = comm.new_context();
-            let word = [*ctx.as_ref().unwrap_or(&0)];
+            let entry = if ctx.is_ok() {
+                comm.take_lines(members.len() as u32)
+            } else {
+                NO_ENTRY
+            };
+            let words = [*ctx.as_ref().unwrap_or(&0), entry];
             for &m in &members[1..] {
-                comm.internal_send(rank::internal(m), TAG_MEMBERS + tag, &word)?;
+                comm.internal_send(rank::internal(m), TAG_MEMBERS + tag, &words)?;
             }
-            ctx?
+            (ctx?, entry)
         } else {
-            match comm.internal_receive(leader, TAG_MEMBERS + tag)?.first() {
-                Some(&c) if c != 0 => c,
+            match comm.internal_receive(leader, TAG_MEMBERS + tag)?[..] {
+                [c, entry] if c != 0 => (c, entry),
                 _ => return Err(comm.exhausted()),
             }
         };
@@ -366,6 +371,7 @@ pub trait Communicator: AsSimple {
             me as u32,
             members.len() as u32,
             ctx,
+            entry,
             Some(Rc::new(group)),
         )))
     }
