@@ -213,11 +213,11 @@ fn group_ofds(raw: &[RawFd], vanished: &mut usize) -> Vec<Vec<usize>> {
         // Sorted representatives (by kcmp order) with their groups.
         let mut sorted: Vec<Vec<usize>> = Vec::new();
         'slot: for m in members {
+            let me = &raw[m];
             let (mut lo, mut hi) = (0usize, sorted.len());
             while lo < hi {
                 let mid = (lo + hi) / 2;
                 let rep = &raw[sorted[mid][0]];
-                let me = &raw[m];
                 match procfs::kcmp(
                     me.tid,
                     rep.tid,
@@ -231,8 +231,18 @@ fn group_ofds(raw: &[RawFd], vanished: &mut usize) -> Vec<Vec<usize>> {
                     }
                     Ok(Ordering::Less) => hi = mid,
                     Ok(Ordering::Greater) => lo = mid + 1,
+                    Err(_) if still_open(me) => {
+                        // The representative closed meanwhile (not this fd): drop it, let the
+                        // next slot of its group stand for the group, and search again.
+                        *vanished += 1;
+                        sorted[mid].remove(0);
+                        if sorted[mid].is_empty() {
+                            sorted.remove(mid);
+                        }
+                        (lo, hi) = (0, sorted.len());
+                    }
                     Err(_) => {
-                        *vanished += 1; // The fd (or the representative's) closed meanwhile.
+                        *vanished += 1; // This fd closed meanwhile.
                         continue 'slot;
                     }
                 }
@@ -247,6 +257,14 @@ fn group_ofds(raw: &[RawFd], vanished: &mut usize) -> Vec<Vec<usize>> {
     ofd_groups.sort_by_key(|g| (raw[g[0]].table, raw[g[0]].fd));
 
     ofd_groups
+}
+
+/// True if fd slot `r` is still open (kcmp compares it with itself).
+fn still_open(r: &RawFd) -> bool {
+    matches!(
+        procfs::kcmp(r.tid, r.tid, procfs::KCMP_FILE, r.fd as u64, r.fd as u64),
+        Ok(Ordering::Equal)
+    )
 }
 
 /// The tables' stable ids: a previous table that kcmp says is the same keeps its id.
@@ -392,5 +410,40 @@ fn add_tables(snap: &mut Snapshot, raw: &[RawFd], tables: Vec<Vec<Holder>>, tabl
             holders: g,
             fds,
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A slot of this process's table for `fd`, on the inode `ino`.
+    fn slot(fd: i32, ino: u64) -> RawFd {
+        let pid = std::process::id() as i32;
+        RawFd {
+            table: 0,
+            tid: pid,
+            fd,
+            link: String::new(),
+            pos: 0,
+            flags: 0,
+            mode: 0,
+            dev: 1,
+            rdev: 0,
+            ino,
+        }
+    }
+
+    #[test]
+    fn a_closed_representative_does_not_hide_a_live_slot() {
+        use std::os::fd::AsRawFd;
+        let f = std::fs::File::open("/proc/self/exe").unwrap();
+        // Slot 0 stands for an fd closed meanwhile (no table has such a number); slot 1 is
+        // live and shares its inode, so it is compared with slot 0 first.
+        let raw = [slot(i32::MAX - 1, 7), slot(f.as_raw_fd(), 7)];
+        let mut vanished = 0;
+        let groups = group_ofds(&raw, &mut vanished);
+        assert_eq!(groups, vec![vec![1]], "the live slot must keep its OFD");
+        assert_eq!(vanished, 1);
     }
 }
