@@ -51,6 +51,7 @@ fn eligible(
 /// # Safety
 ///
 /// As `MPI_Send`: `buf` holds `count` elements of `datatype`.
+#[inline(always)]
 pub unsafe fn send(
     buf: *const c_void,
     count: c_int,
@@ -75,9 +76,20 @@ pub unsafe fn send(
     }));
     Some(match sent {
         Ok(Ok(())) => MPI_SUCCESS,
-        Ok(Err(e)) => raise("MPI_Send", On::Comm(comm), e.into()),
-        Err(payload) => raise("MPI_Send", On::Comm(comm), panicked(payload)),
+        failed => send_failed(comm, failed),
     })
+}
+
+/// The error code of a hot-path send that failed or panicked (kept out of the hot path).
+#[cold]
+#[inline(never)]
+fn send_failed(comm: Handle, failed: std::thread::Result<pip_comm::Result<()>>) -> c_int {
+    let e = match failed {
+        Ok(Ok(())) => return MPI_SUCCESS,
+        Ok(Err(e)) => e.into(),
+        Err(payload) => panicked(payload),
+    };
+    raise("MPI_Send", On::Comm(comm), e)
 }
 
 /// `MPI_Recv`'s hot path: `Some(code)` if it took the call, `None` if the general path must.
@@ -86,6 +98,7 @@ pub unsafe fn send(
 ///
 /// As `MPI_Recv`: `buf` has room for `count` elements of `datatype`; `status` is valid,
 /// `MPI_STATUS_IGNORE` or null.
+#[inline(always)]
 pub unsafe fn recv(
     buf: *mut c_void,
     count: c_int,
@@ -115,18 +128,40 @@ pub unsafe fn recv(
             unsafe { put(status, &status_of(s)) };
             MPI_SUCCESS
         }
-        Ok(Err(e)) => {
-            // The general path's reading of the error (a truncation still fills the status).
+        // SAFETY: the receive is over; the buffer and the status are the caller's.
+        failed => unsafe { recv_failed(buf, len, comm, status, failed) },
+    })
+}
+
+/// The error code of a hot-path receive that failed or panicked, with the status of a
+/// truncation written as the general path writes it (kept out of the hot path).
+///
+/// # Safety
+///
+/// `buf` holds the `len` bytes received into; `status` is the caller's status pointer.
+#[cold]
+#[inline(never)]
+unsafe fn recv_failed(
+    buf: *mut c_void,
+    len: usize,
+    comm: Handle,
+    status: *mut MpiStatus,
+    failed: std::thread::Result<pip_comm::Result<pip_comm::Status>>,
+) -> c_int {
+    let e = match failed {
+        Ok(r) => {
+            // The general path's reading of the outcome (a truncation fills the status too).
             let mut direct = Incoming::Direct(buf.cast(), len);
             // SAFETY: the receive is over; `direct` is the caller's buffer, and `status` the
             // caller's status pointer (MPI's rules).
-            match unsafe { report(received(Err(e), &mut direct), status) } {
-                Ok(()) => MPI_SUCCESS,
-                Err(e) => raise("MPI_Recv", On::Comm(comm), e),
+            match unsafe { report(received(r, &mut direct), status) } {
+                Ok(()) => return MPI_SUCCESS,
+                Err(e) => e,
             }
         }
-        Err(payload) => raise("MPI_Recv", On::Comm(comm), panicked(payload)),
-    })
+        Err(payload) => panicked(payload),
+    };
+    raise("MPI_Recv", On::Comm(comm), e)
 }
 
 /// A counted reference to the cached communicator `c`, for a request to keep.

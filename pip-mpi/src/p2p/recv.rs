@@ -58,10 +58,29 @@ pub unsafe extern "C" fn MPI_Recv(
     status: *mut MpiStatus,
 ) -> c_int {
     // SAFETY: forwarded: MPI's rules for the buffer and the status.
-    if let Some(code) = unsafe { super::hot::recv(buf, count, datatype, source, tag, comm, status) }
-    {
-        return code;
+    match unsafe { super::hot::recv(buf, count, datatype, source, tag, comm, status) } {
+        Some(code) => code,
+        // SAFETY: as above.
+        None => unsafe { recv_general(buf, count, datatype, source, tag, comm, status) },
     }
+}
+
+/// `MPI_Recv` when the hot path does not take the call (kept out of the hot path).
+///
+/// # Safety
+///
+/// As `MPI_Recv`.
+#[cold]
+#[inline(never)]
+unsafe fn recv_general(
+    buf: *mut c_void,
+    count: c_int,
+    datatype: Handle,
+    source: c_int,
+    tag: c_int,
+    comm: Handle,
+    status: *mut MpiStatus,
+) -> c_int {
     call_on("MPI_Recv", On::Comm(comm), || {
         // The communicator is borrowed, not counted: the fast path.
         crate::comm::with(comm, |c| {

@@ -88,9 +88,28 @@ pub unsafe extern "C" fn MPI_Send(
     comm: Handle,
 ) -> c_int {
     // SAFETY: forwarded: the caller's buffer holds the elements, as MPI requires.
-    if let Some(code) = unsafe { super::hot::send(buf, count, datatype, dest, tag, comm) } {
-        return code;
+    match unsafe { super::hot::send(buf, count, datatype, dest, tag, comm) } {
+        Some(code) => code,
+        // SAFETY: as above.
+        None => unsafe { send_general(buf, count, datatype, dest, tag, comm) },
     }
+}
+
+/// `MPI_Send` when the hot path does not take the call (kept out of the hot path).
+///
+/// # Safety
+///
+/// As `MPI_Send`.
+#[cold]
+#[inline(never)]
+unsafe fn send_general(
+    buf: *const c_void,
+    count: c_int,
+    datatype: Handle,
+    dest: c_int,
+    tag: c_int,
+    comm: Handle,
+) -> c_int {
     call_on("MPI_Send", On::Comm(comm), || {
         // SAFETY: forwarded: the caller's buffer holds the elements, as MPI requires.
         unsafe { blocking(buf, count, datatype, dest, tag, comm, SendMode::Standard) }
