@@ -183,22 +183,9 @@ pub trait Communicator: AsSimple {
     fn duplicate(&self) -> Result<SimpleCommunicator> {
         let comm = self.as_simple();
         let (ctx, entry) = if comm.me == 0 {
-            let ctx = comm.new_context();
-            let entry = if ctx.is_ok() {
-                comm.take_lines(comm.n)
-            } else {
-                NO_ENTRY
-            };
-            let words = [*ctx.as_ref().unwrap_or(&0), entry];
-            for r in 1..comm.n {
-                comm.internal_send(r, TAG_DUP, &words)?;
-            }
-            (ctx?, entry)
+            comm.hand_out(comm.n, 1..comm.n, TAG_DUP)?
         } else {
-            match comm.internal_receive(0, TAG_DUP)?[..] {
-                [c, entry] if c != 0 => (c, entry),
-                _ => return Err(comm.exhausted()),
-            }
+            comm.handed(0, TAG_DUP)?
         };
         Ok(comm.derived(comm.me, comm.n, ctx, entry, comm.group.clone()))
     }
@@ -345,22 +332,10 @@ pub trait Communicator: AsSimple {
         };
         let leader = rank::internal(members[0]);
         let (ctx, entry) = if me == 0 {
-            let ctx = comm.new_context();
-            let entry = if ctx.is_ok() {
-                comm.take_lines(members.len() as u32)
-            } else {
-                NO_ENTRY
-            };
-            let words = [*ctx.as_ref().unwrap_or(&0), entry];
-            for &m in &members[1..] {
-                comm.internal_send(rank::internal(m), TAG_MEMBERS + tag, &words)?;
-            }
-            (ctx?, entry)
+            let others = members[1..].iter().map(|&m| rank::internal(m));
+            comm.hand_out(members.len() as u32, others, TAG_MEMBERS + tag)?
         } else {
-            match comm.internal_receive(leader, TAG_MEMBERS + tag)?[..] {
-                [c, entry] if c != 0 => (c, entry),
-                _ => return Err(comm.exhausted()),
-            }
+            comm.handed(leader, TAG_MEMBERS + tag)?
         };
         let mut local = vec![-1 as Rank; comm.ep.n as usize];
         for (i, &w) in world.iter().enumerate() {
@@ -473,6 +448,33 @@ impl SimpleCommunicator {
             policy: self.policy,
             coll_seq: Default::default(),
             lines,
+        }
+    }
+
+    /// The leader's part of making a communicator of `m` ranks: takes a context pair and a
+    /// block of collective lines, and sends both to `others` (ranks of this communicator) on
+    /// its internal context with `tag`. An exhausted context is sent as 0, so the others fail
+    /// too, then reported.
+    fn hand_out(&self, m: u32, others: impl Iterator<Item = u32>, tag: i32) -> Result<(u32, u32)> {
+        let ctx = self.new_context();
+        let entry = if ctx.is_ok() {
+            self.take_lines(m)
+        } else {
+            NO_ENTRY
+        };
+        let words = [*ctx.as_ref().unwrap_or(&0), entry];
+        for r in others {
+            self.internal_send(r, tag, &words)?;
+        }
+        Ok((ctx?, entry))
+    }
+
+    /// A member's part: the context pair and block of lines that `leader` handed out with
+    /// `tag` ([`hand_out`](Self::hand_out)).
+    fn handed(&self, leader: u32, tag: i32) -> Result<(u32, u32)> {
+        match self.internal_receive(leader, tag)?[..] {
+            [c, entry] if c != 0 => Ok((c, entry)),
+            _ => Err(self.exhausted()),
         }
     }
 

@@ -208,15 +208,31 @@ pub unsafe fn isend(
         let msg = super::Outgoing::Borrowed(buf.cast(), len);
         Ok::<_, pip_comm::Error>(super::send::started(raw, msg, c))
     }));
-    Some(match started {
+    // SAFETY: checked non-null; the caller passes a valid request pointer.
+    Some(unsafe { store("MPI_Isend", comm, request, started) })
+}
+
+/// Stores the request an immediate call `name` started and writes its handle to `request`;
+/// or raises the error (or the panic) it ended with, on `comm`.
+///
+/// # Safety
+///
+/// `request` is valid for a write.
+unsafe fn store(
+    name: &'static str,
+    comm: Handle,
+    request: *mut c_int,
+    started: std::thread::Result<pip_comm::Result<Box<dyn crate::request::Pending>>>,
+) -> c_int {
+    match started {
         Ok(Ok(op)) => {
-            // SAFETY: checked non-null; the caller passes a valid request pointer.
+            // SAFETY: the caller's promise.
             unsafe { request.write(insert_on(op, On::Comm(comm))) };
             MPI_SUCCESS
         }
-        Ok(Err(e)) => raise("MPI_Isend", On::Comm(comm), e.into()),
-        Err(payload) => raise("MPI_Isend", On::Comm(comm), panicked(payload)),
-    })
+        Ok(Err(e)) => raise(name, On::Comm(comm), e.into()),
+        Err(payload) => raise(name, On::Comm(comm), panicked(payload)),
+    }
 }
 
 /// `MPI_Irecv`'s hot path: `Some(code)` if it took the call, `None` if the general path must.
@@ -247,13 +263,6 @@ pub unsafe fn irecv(
         let into = Incoming::Direct(buf.cast(), len);
         Ok::<_, pip_comm::Error>(super::recv::posted(raw, into, c))
     }));
-    Some(match posted {
-        Ok(Ok(op)) => {
-            // SAFETY: checked non-null; the caller passes a valid request pointer.
-            unsafe { request.write(insert_on(op, On::Comm(comm))) };
-            MPI_SUCCESS
-        }
-        Ok(Err(e)) => raise("MPI_Irecv", On::Comm(comm), e.into()),
-        Err(payload) => raise("MPI_Irecv", On::Comm(comm), panicked(payload)),
-    })
+    // SAFETY: checked non-null; the caller passes a valid request pointer.
+    Some(unsafe { store("MPI_Irecv", comm, request, posted) })
 }
